@@ -1,0 +1,201 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// implementations runs each contract test against the in-process cache and
+// a real Redis (REDIS_URL, set by `make test`).
+func implementations(t *testing.T) map[string]struct {
+	cache Cache
+	bus   PubSub
+} {
+	t.Helper()
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		t.Fatal("REDIS_URL is not set: run the tests with `make test`")
+	}
+	client, err := NewRedisClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return map[string]struct {
+		cache Cache
+		bus   PubSub
+	}{
+		"memory": {NewMemory(1000), NewMemoryBus(16)},
+		"redis":  {NewRedis(client), NewRedisBus(client, 16)},
+	}
+}
+
+// key keeps parallel test runs on one Redis apart.
+func key(name string) string { return "test:" + uuid.NewString() + ":" + name }
+
+func TestCacheContract(t *testing.T) {
+	ctx := context.Background()
+	for name, impl := range implementations(t) {
+		t.Run(name, func(t *testing.T) {
+			c := impl.cache
+			if err := c.Ping(ctx); err != nil {
+				t.Fatal(err)
+			}
+			k := key("a")
+			if _, ok, err := c.Get(ctx, k); ok || err != nil {
+				t.Fatalf("missing key: ok=%v err=%v", ok, err)
+			}
+			if err := c.Set(ctx, k, []byte("v1"), time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			if v, ok, err := c.Get(ctx, k); !ok || err != nil || string(v) != "v1" {
+				t.Fatalf("get = %q %v %v", v, ok, err)
+			}
+			if err := c.Set(ctx, k, []byte("v"), 0); !errors.Is(err, ErrNoTTL) {
+				t.Fatalf("zero ttl: %v", err)
+			}
+			if err := c.Delete(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok, _ := c.Get(ctx, k); ok {
+				t.Fatal("deleted key still there")
+			}
+			short := key("short")
+			if err := c.Set(ctx, short, []byte("x"), 50*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(120 * time.Millisecond)
+			if _, ok, _ := c.Get(ctx, short); ok {
+				t.Fatal("expired key still there")
+			}
+		})
+	}
+}
+
+func TestRememberLoadsOnceThenServesCache(t *testing.T) {
+	ctx := context.Background()
+	for name, impl := range implementations(t) {
+		t.Run(name, func(t *testing.T) {
+			k := key("remember")
+			var loads atomic.Int32
+			load := func(context.Context) ([]string, error) {
+				loads.Add(1)
+				return []string{"A", "B"}, nil
+			}
+			for range 3 {
+				v, err := Remember(ctx, impl.cache, k, time.Minute, load)
+				if err != nil || len(v) != 2 || v[1] != "B" {
+					t.Fatalf("v=%v err=%v", v, err)
+				}
+			}
+			if loads.Load() != 1 {
+				t.Fatalf("loaded %d times, want 1", loads.Load())
+			}
+			Invalidate(ctx, impl.cache, k)
+			if _, err := Remember(ctx, impl.cache, k, time.Minute, load); err != nil || loads.Load() != 2 {
+				t.Fatalf("after invalidation loads=%d err=%v", loads.Load(), err)
+			}
+		})
+	}
+}
+
+func TestRememberBypassesABrokenCache(t *testing.T) {
+	client, err := NewRedisClient("redis://127.0.0.1:1/0") // nothing listens on port 1
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	v, err := Remember(context.Background(), NewRedis(client), "k", time.Minute,
+		func(context.Context) (int, error) { return 42, nil })
+	if err != nil || v != 42 {
+		t.Fatalf("v=%d err=%v: a dead cache must fall back to the loader", v, err)
+	}
+}
+
+func TestPubSubContract(t *testing.T) {
+	for name, impl := range implementations(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			ch := key("chan")
+			a, stopA, err := impl.bus.Subscribe(ctx, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, stopB, err := impl.bus.Subscribe(ctx, ch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other, stopOther, _ := impl.bus.Subscribe(ctx, key("other"))
+			defer stopOther()
+			for i := range 3 {
+				if err := impl.bus.Publish(ctx, ch, []byte(fmt.Sprint(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, sub := range []<-chan []byte{a, b} {
+				for i := range 3 {
+					select {
+					case m := <-sub:
+						if string(m) != fmt.Sprint(i) {
+							t.Fatalf("got %q want %d", m, i)
+						}
+					case <-ctx.Done():
+						t.Fatal("message not delivered")
+					}
+				}
+			}
+			select {
+			case m := <-other:
+				t.Fatalf("other channel received %q", m)
+			case <-time.After(50 * time.Millisecond):
+			}
+			stopA()
+			if _, open := <-a; open {
+				t.Fatal("stopped subscription must close its channel")
+			}
+			stopB()
+			stopB() // idempotent
+		})
+	}
+}
+
+func TestSlowSubscriberDoesNotBlockPublisher(t *testing.T) {
+	bus := NewMemoryBus(2)
+	ctx := context.Background()
+	sub, stop, _ := bus.Subscribe(ctx, "c")
+	defer stop()
+	done := make(chan struct{})
+	go func() {
+		for i := range 100 {
+			_ = bus.Publish(ctx, "c", []byte{byte(i)})
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("publisher blocked by a subscriber that never reads")
+	}
+	if len(sub) != 2 {
+		t.Fatalf("buffer holds %d, want 2", len(sub))
+	}
+}
+
+func TestMemoryIsBounded(t *testing.T) {
+	m := NewMemory(10)
+	ctx := context.Background()
+	for i := range 100 {
+		_ = m.Set(ctx, fmt.Sprint(i), []byte("x"), time.Minute)
+	}
+	if len(m.entries) > 10 {
+		t.Fatalf("%d entries, bound is 10", len(m.entries))
+	}
+}

@@ -1,0 +1,136 @@
+package cache
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Memory is an in-process cache for a single instance. It is bounded: when
+// full, expired entries are swept and, if that is not enough, arbitrary
+// entries are evicted.
+type Memory struct {
+	mu      sync.Mutex
+	entries map[string]memEntry
+	max     int
+	now     func() time.Time
+}
+
+type memEntry struct {
+	value   []byte
+	expires time.Time
+}
+
+// NewMemory returns a cache holding at most maxEntries values.
+func NewMemory(maxEntries int) *Memory {
+	return &Memory{entries: map[string]memEntry{}, max: maxEntries, now: time.Now}
+}
+
+func (m *Memory) Kind() string               { return "memory" }
+func (m *Memory) Ping(context.Context) error { return nil }
+
+func (m *Memory) Get(_ context.Context, key string) ([]byte, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	e, ok := m.entries[key]
+	if !ok {
+		return nil, false, nil
+	}
+	if !m.now().Before(e.expires) {
+		delete(m.entries, key)
+		return nil, false, nil
+	}
+	return e.value, true, nil
+}
+
+func (m *Memory) Set(_ context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return ErrNoTTL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, exists := m.entries[key]; !exists && len(m.entries) >= m.max {
+		m.evictLocked()
+	}
+	// Copy: the caller may reuse its buffer.
+	m.entries[key] = memEntry{value: append([]byte(nil), value...), expires: m.now().Add(ttl)}
+	return nil
+}
+
+func (m *Memory) evictLocked() {
+	now := m.now()
+	for k, e := range m.entries {
+		if !now.Before(e.expires) {
+			delete(m.entries, k)
+		}
+	}
+	for k := range m.entries {
+		if len(m.entries) < m.max {
+			return
+		}
+		delete(m.entries, k)
+	}
+}
+
+func (m *Memory) Delete(_ context.Context, keys ...string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, k := range keys {
+		delete(m.entries, k)
+	}
+	return nil
+}
+
+// MemoryBus is in-process pub/sub. A subscriber whose buffer is full misses
+// the message instead of blocking the publisher.
+type MemoryBus struct {
+	mu     sync.Mutex
+	subs   map[string]map[*memSub]struct{}
+	buffer int
+}
+
+type memSub struct {
+	ch   chan []byte
+	once sync.Once
+}
+
+// NewMemoryBus returns a bus whose subscribers buffer up to buffer messages.
+func NewMemoryBus(buffer int) *MemoryBus {
+	return &MemoryBus{subs: map[string]map[*memSub]struct{}{}, buffer: buffer}
+}
+
+func (b *MemoryBus) Publish(_ context.Context, channel string, msg []byte) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for s := range b.subs[channel] {
+		select {
+		case s.ch <- append([]byte(nil), msg...):
+		default:
+		}
+	}
+	return nil
+}
+
+func (b *MemoryBus) Subscribe(ctx context.Context, channel string) (<-chan []byte, func(), error) {
+	s := &memSub{ch: make(chan []byte, b.buffer)}
+	b.mu.Lock()
+	if b.subs[channel] == nil {
+		b.subs[channel] = map[*memSub]struct{}{}
+	}
+	b.subs[channel][s] = struct{}{}
+	b.mu.Unlock()
+
+	stop := func() {
+		s.once.Do(func() {
+			b.mu.Lock()
+			delete(b.subs[channel], s)
+			if len(b.subs[channel]) == 0 {
+				delete(b.subs, channel)
+			}
+			close(s.ch)
+			b.mu.Unlock()
+		})
+	}
+	context.AfterFunc(ctx, stop)
+	return s.ch, stop, nil
+}

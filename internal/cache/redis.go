@@ -1,0 +1,113 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// NewRedisClient connects with timeouts short enough that a hung Redis costs
+// a request milliseconds, not the library's default seconds.
+func NewRedisClient(url string) (*redis.Client, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
+	}
+	opts.ContextTimeoutEnabled = true
+	opts.DialTimeout = time.Second
+	opts.ReadTimeout = 100 * time.Millisecond
+	opts.WriteTimeout = 100 * time.Millisecond
+	opts.PoolTimeout = 200 * time.Millisecond
+	opts.MaxRetries = 1
+	return redis.NewClient(opts), nil
+}
+
+// Redis is the shared cache of all instances.
+type Redis struct {
+	client *redis.Client
+}
+
+// NewRedis wraps a client.
+func NewRedis(client *redis.Client) *Redis { return &Redis{client: client} }
+
+func (r *Redis) Kind() string { return "redis" }
+
+func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
+
+func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
+	b, err := r.client.Get(ctx, key).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return b, true, nil
+}
+
+func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return ErrNoTTL
+	}
+	return r.client.Set(ctx, key, value, ttl).Err()
+}
+
+func (r *Redis) Delete(ctx context.Context, keys ...string) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	return r.client.Del(ctx, keys...).Err()
+}
+
+// RedisBus is pub/sub across instances.
+type RedisBus struct {
+	client *redis.Client
+	buffer int
+}
+
+// NewRedisBus wraps a client; each subscriber buffers up to buffer messages
+// and misses what does not fit.
+func NewRedisBus(client *redis.Client, buffer int) *RedisBus {
+	return &RedisBus{client: client, buffer: buffer}
+}
+
+func (b *RedisBus) Publish(ctx context.Context, channel string, msg []byte) error {
+	return b.client.Publish(ctx, channel, msg).Err()
+}
+
+func (b *RedisBus) Subscribe(ctx context.Context, channel string) (<-chan []byte, func(), error) {
+	ps := b.client.Subscribe(ctx, channel)
+	// Wait for the confirmation so a Publish right after Subscribe returns
+	// is not lost.
+	if _, err := ps.Receive(ctx); err != nil {
+		_ = ps.Close()
+		return nil, nil, fmt.Errorf("subscribe %s: %w", channel, err)
+	}
+	out := make(chan []byte, b.buffer)
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer close(out)
+		defer ps.Close()
+		in := ps.Channel()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case m, ok := <-in:
+				if !ok {
+					return
+				}
+				select {
+				case out <- []byte(m.Payload):
+				default:
+					slog.Warn("pubsub subscriber too slow; message dropped", "channel", channel)
+				}
+			}
+		}
+	}()
+	return out, cancel, nil
+}

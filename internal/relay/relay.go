@@ -1,0 +1,251 @@
+// Package relay implements the Relay conventions every GraphQL connection
+// shares: opaque global object IDs, keyset cursors and page-size bounds.
+package relay
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// Errors reporting a client-supplied argument the API must reject.
+var (
+	ErrInvalidID       = errors.New("invalid id")
+	ErrInvalidCursor   = errors.New("invalid cursor")
+	ErrInvalidPageSize = errors.New("invalid page size")
+)
+
+// Page-size bounds for the `first` argument. MaxFirst caps the cost of a
+// single request.
+const (
+	DefaultFirst = 20
+	MaxFirst     = 100
+)
+
+// enc is strict so each byte string has exactly one encoding; decode also
+// re-encodes to compare, because the decoder silently skips '\r' and '\n'.
+var enc = base64.RawURLEncoding.Strict()
+
+// decode accepts only the canonical encoding of s, so that an object or a
+// position has a single ID or cursor that clients may cache by.
+func decode(s string) ([]byte, bool) {
+	b, err := enc.DecodeString(s)
+	if err != nil || enc.EncodeToString(b) != s {
+		return nil, false
+	}
+	return b, true
+}
+
+// ID returns the global ID of the object with the given GraphQL type and
+// local id. Type names must not contain ':'; local ids may.
+func ID(typeName, id string) string {
+	return enc.EncodeToString([]byte(typeName + ":" + id))
+}
+
+// ParseID splits a global ID into its type name and local id.
+func ParseID(global string) (typeName, id string, err error) {
+	b, ok := decode(global)
+	if !ok {
+		return "", "", fmt.Errorf("relay: parse id: %w: not base64url", ErrInvalidID)
+	}
+	if !utf8.Valid(b) {
+		return "", "", fmt.Errorf("relay: parse id: %w: not utf-8", ErrInvalidID)
+	}
+	typeName, id, ok = strings.Cut(string(b), ":")
+	if !ok || typeName == "" || id == "" {
+		return "", "", fmt.Errorf("relay: parse id: %w: want type:id", ErrInvalidID)
+	}
+	return typeName, id, nil
+}
+
+// ParseIDOf is ParseID for arguments that must name a wantType object, so
+// that an ID of another type can't be used to address a row by accident.
+func ParseIDOf(global, wantType string) (string, error) {
+	typeName, id, err := ParseID(global)
+	if err != nil {
+		return "", err
+	}
+	if typeName != wantType {
+		return "", fmt.Errorf("relay: parse id: %w: %s id where %s expected", ErrInvalidID, typeName, wantType)
+	}
+	return id, nil
+}
+
+// ParseUUIDOf is ParseIDOf for UUID-keyed types. It accepts only the
+// canonical lower-case form ID would have produced, keeping IDs unique.
+func ParseUUIDOf(global, wantType string) (uuid.UUID, error) {
+	id, err := ParseIDOf(global, wantType)
+	if err != nil {
+		return uuid.Nil, err
+	}
+	u, err := uuid.Parse(id)
+	if err != nil || u.String() != id {
+		return uuid.Nil, fmt.Errorf("relay: parse id: %w: local id is not a uuid", ErrInvalidID)
+	}
+	return u, nil
+}
+
+// EncodeCursor returns an opaque cursor holding the sort-key values of a
+// row. Supported keys are string, int, int64, bool, time.Time and
+// uuid.UUID, the types DecodeCursor reads back. Times are stored in UTC so
+// one position has one cursor. Any other type panics: it is a programming
+// error that tests catch, not a runtime condition.
+func EncodeCursor(keys ...any) string {
+	vals := make([]any, len(keys))
+	for i, k := range keys {
+		switch k := k.(type) {
+		case string, int, int64, bool:
+			vals[i] = k
+		case time.Time:
+			vals[i] = k.UTC().Format(time.RFC3339Nano)
+		case uuid.UUID:
+			vals[i] = k.String()
+		default:
+			panic(fmt.Sprintf("relay: unsupported cursor key type %T", k))
+		}
+	}
+	b, err := json.Marshal(vals)
+	if err != nil {
+		panic(fmt.Sprintf("relay: encode cursor: %v", err)) // unreachable for the types above
+	}
+	return enc.EncodeToString(b)
+}
+
+// DecodeCursor reads a cursor made by EncodeCursor into dst, which must be
+// pointers to string, int, int64, bool, time.Time or uuid.UUID in key order.
+// A cursor that doesn't match (wrong encoding, key count or key types)
+// wraps ErrInvalidCursor; dst is left untouched then. An unsupported dst
+// type is the caller's bug and returns an error that doesn't wrap it.
+func DecodeCursor(cursor string, dst ...any) error {
+	b, ok := decode(cursor)
+	if !ok {
+		return fmt.Errorf("relay: decode cursor: %w: not base64url", ErrInvalidCursor)
+	}
+	// UseNumber keeps int64 keys exact past 2^53, where float64 would round.
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var raw []any
+	if err := dec.Decode(&raw); err != nil || raw == nil {
+		return fmt.Errorf("relay: decode cursor: %w: not a json array", ErrInvalidCursor)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("relay: decode cursor: %w: trailing data", ErrInvalidCursor)
+	}
+	if len(raw) != len(dst) {
+		return fmt.Errorf("relay: decode cursor: %w: %d keys, want %d", ErrInvalidCursor, len(raw), len(dst))
+	}
+
+	// Convert everything before assigning anything, so a bad key doesn't
+	// leave dst half-written.
+	vals := make([]any, len(dst))
+	for i, d := range dst {
+		v, err := convert(raw[i], d)
+		if err != nil {
+			return fmt.Errorf("relay: decode cursor key %d: %w", i, err)
+		}
+		vals[i] = v
+	}
+	for i, d := range dst {
+		switch d := d.(type) {
+		case *string:
+			*d = vals[i].(string)
+		case *int:
+			*d = vals[i].(int)
+		case *int64:
+			*d = vals[i].(int64)
+		case *bool:
+			*d = vals[i].(bool)
+		case *time.Time:
+			*d = vals[i].(time.Time)
+		case *uuid.UUID:
+			*d = vals[i].(uuid.UUID)
+		}
+	}
+	return nil
+}
+
+// convert turns one JSON value into the type dst points to.
+func convert(v, dst any) (any, error) {
+	bad := fmt.Errorf("%w: unexpected %T for %T", ErrInvalidCursor, v, dst)
+	switch dst.(type) {
+	case *string:
+		if s, ok := v.(string); ok {
+			return s, nil
+		}
+	case *int64, *int:
+		n, ok := v.(json.Number)
+		if !ok {
+			return nil, bad
+		}
+		i, err := n.Int64()
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s is not an int64", ErrInvalidCursor, n)
+		}
+		if _, ok := dst.(*int); ok {
+			if int64(int(i)) != i {
+				return nil, fmt.Errorf("%w: %s overflows int", ErrInvalidCursor, n)
+			}
+			return int(i), nil
+		}
+		return i, nil
+	case *bool:
+		if b, ok := v.(bool); ok {
+			return b, nil
+		}
+	case *time.Time:
+		s, ok := v.(string)
+		if !ok {
+			return nil, bad
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return nil, fmt.Errorf("%w: malformed time", ErrInvalidCursor)
+		}
+		return t, nil
+	case *uuid.UUID:
+		s, ok := v.(string)
+		if !ok {
+			return nil, bad
+		}
+		u, err := uuid.Parse(s)
+		if err != nil || u.String() != s {
+			return nil, fmt.Errorf("%w: malformed uuid", ErrInvalidCursor)
+		}
+		return u, nil
+	default:
+		return nil, fmt.Errorf("relay: unsupported cursor destination %T", dst)
+	}
+	return nil, bad
+}
+
+// PageSize validates the `first` argument: absent means DefaultFirst, and
+// anything outside 1..MaxFirst is refused rather than clamped so clients
+// learn the limit instead of silently getting fewer rows.
+func PageSize(first *int) (int, error) {
+	if first == nil {
+		return DefaultFirst, nil
+	}
+	if n := *first; n < 1 || n > MaxFirst {
+		return 0, fmt.Errorf("relay: first must be between 1 and %d, got %d: %w", MaxFirst, n, ErrInvalidPageSize)
+	}
+	return *first, nil
+}
+
+// Page trims rows fetched with LIMIT limit+1 to limit and reports whether
+// the extra row proved there is a next page. The result's capacity is
+// capped so appending to it can't overwrite the extra row's slot.
+func Page[T any](rows []T, limit int) (page []T, hasNext bool) {
+	limit = max(limit, 0)
+	if len(rows) > limit {
+		return rows[:limit:limit], true
+	}
+	return rows, false
+}

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"context"
+	"net/netip"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// User is a human who logs in.
+type User struct {
+	ID           uuid.UUID
+	Email        string
+	PasswordHash string
+	Name         string
+	Phone        *string
+	CreatedAt    time.Time
+}
+
+// RoleGrant is one role a user holds and the organisation it acts for.
+type RoleGrant struct {
+	UserID    uuid.UUID
+	Role      string
+	ActingFor *uuid.UUID
+	// OrgName is the customer's, developer's or partner's name; empty for admin.
+	OrgName string
+}
+
+// Session is one login in one role.
+type Session struct {
+	ID        uuid.UUID
+	UserID    uuid.UUID
+	Role      string
+	ActingFor *uuid.UUID
+	ExpiresAt time.Time
+	RevokedAt *time.Time
+}
+
+const userColumns = `id, email, password_hash, name, phone, created_at`
+
+func scanUser(row pgx.Row) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Email, &u.PasswordHash, &u.Name, &u.Phone, &u.CreatedAt)
+	return u, err
+}
+
+// CreateUser inserts a user; email must already be normalised.
+func (q *Queries) CreateUser(ctx context.Context, email, passwordHash, name string, phone *string) (User, error) {
+	const sql = `insert into users (email, password_hash, name, phone) values ($1, $2, $3, $4)
+		returning ` + userColumns
+	u, err := scanUser(q.db.QueryRow(ctx, sql, email, passwordHash, name, phone))
+	return u, mapErr(err, "insert user")
+}
+
+// UserByEmail finds a user by normalised email.
+func (q *Queries) UserByEmail(ctx context.Context, email string) (User, error) {
+	const sql = `select ` + userColumns + ` from users where email = $1`
+	u, err := scanUser(q.db.QueryRow(ctx, sql, email))
+	return u, mapErr(err, "select user by email")
+}
+
+// UsersByIDs returns the users among ids, in no particular order.
+func (q *Queries) UsersByIDs(ctx context.Context, ids []uuid.UUID) ([]User, error) {
+	const sql = `select ` + userColumns + ` from users where id = any($1)`
+	rows, err := q.db.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, mapErr(err, "select users")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
+	return out, mapErr(err, "select users")
+}
+
+// UpdatePasswordHash replaces a user's hash (rehash on login).
+func (q *Queries) UpdatePasswordHash(ctx context.Context, userID uuid.UUID, hash string) error {
+	const sql = `update users set password_hash = $2, updated_at = now() where id = $1`
+	_, err := q.db.Exec(ctx, sql, userID, hash)
+	return mapErr(err, "update password hash")
+}
+
+// GrantRole gives a user a role acting for org (nil for admin).
+func (q *Queries) GrantRole(ctx context.Context, userID uuid.UUID, role string, org *uuid.UUID) error {
+	const sql = `insert into role_grants (user_id, role, customer_id, developer_id, partner_id)
+		values ($1, $2::text,
+			case when $2 = 'customer' then $3::uuid end,
+			case when $2 = 'developer' then $3::uuid end,
+			case when $2 = 'partner' then $3::uuid end)`
+	_, err := q.db.Exec(ctx, sql, userID, role, org)
+	return mapErr(err, "insert role grant")
+}
+
+// RoleGrants lists the roles a user holds, admin first, then by role and
+// organisation name.
+func (q *Queries) RoleGrants(ctx context.Context, userID uuid.UUID) ([]RoleGrant, error) {
+	const sql = `select g.user_id, g.role, g.acting_for, coalesce(c.name, d.name, p.name, '')
+		from role_grants g
+		left join customers c on c.id = g.customer_id
+		left join developers d on d.id = g.developer_id
+		left join partners p on p.id = g.partner_id
+		where g.user_id = $1
+		order by g.role <> 'admin', g.role, coalesce(c.name, d.name, p.name, ''), g.id`
+	rows, err := q.db.Query(ctx, sql, userID)
+	if err != nil {
+		return nil, mapErr(err, "select role grants")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RoleGrant, error) {
+		var g RoleGrant
+		err := r.Scan(&g.UserID, &g.Role, &g.ActingFor, &g.OrgName)
+		return g, err
+	})
+	return out, mapErr(err, "select role grants")
+}
+
+// CreateSession opens a session in one role.
+func (q *Queries) CreateSession(ctx context.Context, userID uuid.UUID, role string, actingFor *uuid.UUID, expiresAt time.Time, ip *netip.Addr, userAgent string) (Session, error) {
+	const sql = `insert into auth_sessions (user_id, role, acting_for, expires_at, ip, user_agent)
+		values ($1, $2, $3, $4, $5, nullif($6, ''))
+		returning id, user_id, role, acting_for, expires_at, revoked_at`
+	var s Session
+	err := q.db.QueryRow(ctx, sql, userID, role, actingFor, expiresAt, ip, userAgent).
+		Scan(&s.ID, &s.UserID, &s.Role, &s.ActingFor, &s.ExpiresAt, &s.RevokedAt)
+	return s, mapErr(err, "insert session")
+}
+
+// ActiveGrant reports whether the session is live and its user still holds
+// the role for the organisation — the check behind every authenticated
+// request. One indexed lookup.
+func (q *Queries) ActiveGrant(ctx context.Context, sessionID, userID uuid.UUID, role string, actingFor *uuid.UUID) (sessionLive, roleHeld bool, err error) {
+	const sql = `select
+			exists (select 1 from auth_sessions s
+				where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > now()),
+			exists (select 1 from role_grants g
+				where g.user_id = $2 and g.role = $3 and g.acting_for is not distinct from $4)`
+	err = q.db.QueryRow(ctx, sql, sessionID, userID, role, actingFor).Scan(&sessionLive, &roleHeld)
+	return sessionLive, roleHeld, mapErr(err, "select active grant")
+}
+
+// RevokeSession revokes a live session; it reports whether one was revoked.
+func (q *Queries) RevokeSession(ctx context.Context, sessionID uuid.UUID, reason string) (bool, error) {
+	const sql = `update auth_sessions set revoked_at = now(), revoke_reason = $2
+		where id = $1 and revoked_at is null`
+	tag, err := q.db.Exec(ctx, sql, sessionID, reason)
+	return tag.RowsAffected() == 1, mapErr(err, "revoke session")
+}
+
+// InsertRefreshToken stores the hash of a new refresh token.
+func (q *Queries) InsertRefreshToken(ctx context.Context, hash []byte, sessionID uuid.UUID, expiresAt time.Time) error {
+	const sql = `insert into refresh_tokens (token_hash, session_id, expires_at) values ($1, $2, $3)`
+	_, err := q.db.Exec(ctx, sql, hash, sessionID, expiresAt)
+	return mapErr(err, "insert refresh token")
+}
+
+// RefreshToken is a stored refresh token with its session.
+type RefreshToken struct {
+	Session   Session
+	ExpiresAt time.Time
+	UsedAt    *time.Time
+}
+
+// UseRefreshToken locks the token row, marks it used and returns it as it
+// was before. The row lock makes two concurrent uses of one token see each
+// other: the second one sees UsedAt set.
+func (q *Queries) UseRefreshToken(ctx context.Context, hash []byte) (RefreshToken, error) {
+	const sql = `with old as (
+			select t.token_hash, t.session_id, t.expires_at, t.used_at from refresh_tokens t
+			where t.token_hash = $1 for update
+		), mark as (
+			update refresh_tokens t set used_at = coalesce(t.used_at, now())
+			from old where t.token_hash = old.token_hash
+		)
+		select s.id, s.user_id, s.role, s.acting_for, s.expires_at, s.revoked_at, old.expires_at, old.used_at
+		from old join auth_sessions s on s.id = old.session_id`
+	var rt RefreshToken
+	s := &rt.Session
+	err := q.db.QueryRow(ctx, sql, hash).
+		Scan(&s.ID, &s.UserID, &s.Role, &s.ActingFor, &s.ExpiresAt, &s.RevokedAt, &rt.ExpiresAt, &rt.UsedAt)
+	return rt, mapErr(err, "use refresh token")
+}
+
+// SessionByRefreshToken finds the session a refresh token belongs to.
+func (q *Queries) SessionByRefreshToken(ctx context.Context, hash []byte) (Session, error) {
+	const sql = `select s.id, s.user_id, s.role, s.acting_for, s.expires_at, s.revoked_at
+		from refresh_tokens t join auth_sessions s on s.id = t.session_id
+		where t.token_hash = $1`
+	var s Session
+	err := q.db.QueryRow(ctx, sql, hash).Scan(&s.ID, &s.UserID, &s.Role, &s.ActingFor, &s.ExpiresAt, &s.RevokedAt)
+	return s, mapErr(err, "select session by refresh token")
+}

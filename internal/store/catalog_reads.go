@@ -1,0 +1,226 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"configmarket/internal/money"
+)
+
+// TariffPlan is a platform plan by number of CRM users (SPEC §3).
+type TariffPlan struct {
+	ID           uuid.UUID
+	Code         string
+	Name         string
+	MaxUsers     int
+	MonthlyPrice money.Money
+	IsDefault    bool
+}
+
+const tariffPlanColumns = `id, code, name, max_users, monthly_price_minor, currency, is_default`
+
+func scanTariffPlan(r pgx.CollectableRow) (TariffPlan, error) {
+	var p TariffPlan
+	err := r.Scan(&p.ID, &p.Code, &p.Name, &p.MaxUsers, &p.MonthlyPrice.Minor, &p.MonthlyPrice.Currency, &p.IsDefault)
+	return p, err
+}
+
+// TariffPlans lists every plan, smallest first.
+func (q *Queries) TariffPlans(ctx context.Context) ([]TariffPlan, error) {
+	const sql = `select ` + tariffPlanColumns + ` from tariff_plans order by max_users, code`
+	rows, err := q.db.Query(ctx, sql)
+	if err != nil {
+		return nil, mapErr(err, "select tariff plans")
+	}
+	out, err := pgx.CollectRows(rows, scanTariffPlan)
+	return out, mapErr(err, "select tariff plans")
+}
+
+// TariffPlanByCode finds a plan by its letter.
+func (q *Queries) TariffPlanByCode(ctx context.Context, code string) (TariffPlan, error) {
+	const sql = `select ` + tariffPlanColumns + ` from tariff_plans where code = $1`
+	rows, err := q.db.Query(ctx, sql, code)
+	if err != nil {
+		return TariffPlan{}, mapErr(err, "select tariff plan")
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, scanTariffPlan)
+	return p, mapErr(err, "select tariff plan")
+}
+
+// DefaultTariffPlan is the plan new customers start on.
+func (q *Queries) DefaultTariffPlan(ctx context.Context) (TariffPlan, error) {
+	const sql = `select ` + tariffPlanColumns + ` from tariff_plans where is_default`
+	rows, err := q.db.Query(ctx, sql)
+	if err != nil {
+		return TariffPlan{}, mapErr(err, "select default tariff plan")
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, scanTariffPlan)
+	return p, mapErr(err, "select default tariff plan")
+}
+
+// TariffPlansByIDs returns the plans among ids.
+func (q *Queries) TariffPlansByIDs(ctx context.Context, ids []uuid.UUID) ([]TariffPlan, error) {
+	const sql = `select ` + tariffPlanColumns + ` from tariff_plans where id = any($1)`
+	rows, err := q.db.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, mapErr(err, "select tariff plans by id")
+	}
+	out, err := pgx.CollectRows(rows, scanTariffPlan)
+	return out, mapErr(err, "select tariff plans by id")
+}
+
+// Developer is a developer's row; which fields a viewer sees is the domain's
+// decision.
+type Developer struct {
+	ID                  uuid.UUID
+	Slug                string
+	Name                string
+	Bio                 string
+	Website             *string
+	Status              string
+	KnowledgeTestPassed bool
+	WebsiteInfo         bool
+	ContractSigned      bool
+	CreatedAt           time.Time
+}
+
+const developerColumns = `id, slug, name, bio, website, status, knowledge_test_passed, website_info, contract_signed, created_at`
+
+func scanDeveloper(r pgx.CollectableRow) (Developer, error) {
+	var d Developer
+	err := r.Scan(&d.ID, &d.Slug, &d.Name, &d.Bio, &d.Website, &d.Status,
+		&d.KnowledgeTestPassed, &d.WebsiteInfo, &d.ContractSigned, &d.CreatedAt)
+	return d, err
+}
+
+// CreateDeveloper inserts a developer organisation.
+func (q *Queries) CreateDeveloper(ctx context.Context, slug, name string) (Developer, error) {
+	const sql = `insert into developers (slug, name) values ($1, $2) returning ` + developerColumns
+	rows, err := q.db.Query(ctx, sql, slug, name)
+	if err != nil {
+		return Developer{}, mapErr(err, "insert developer")
+	}
+	d, err := pgx.CollectExactlyOneRow(rows, scanDeveloper)
+	return d, mapErr(err, "insert developer")
+}
+
+// DevelopersByIDs returns the developers among ids.
+func (q *Queries) DevelopersByIDs(ctx context.Context, ids []uuid.UUID) ([]Developer, error) {
+	const sql = `select ` + developerColumns + ` from developers where id = any($1)`
+	rows, err := q.db.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, mapErr(err, "select developers")
+	}
+	out, err := pgx.CollectRows(rows, scanDeveloper)
+	return out, mapErr(err, "select developers")
+}
+
+// DeveloperKey is the keyset position of a developer in the by-name order.
+type DeveloperKey struct {
+	Name string
+	ID   uuid.UUID
+}
+
+// DevelopersPage lists up to limit developers ordered by name then id,
+// strictly after the key if given.
+func (q *Queries) DevelopersPage(ctx context.Context, after *DeveloperKey, limit int) ([]Developer, error) {
+	const sql = `select ` + developerColumns + ` from developers
+		where $1::boolean is not true or (name, id) > ($2, $3)
+		order by name, id
+		limit $4`
+	var name string
+	var id uuid.UUID
+	if after != nil {
+		name, id = after.Name, after.ID
+	}
+	rows, err := q.db.Query(ctx, sql, after != nil, name, id, limit)
+	if err != nil {
+		return nil, mapErr(err, "select developers page")
+	}
+	out, err := pgx.CollectRows(rows, scanDeveloper)
+	return out, mapErr(err, "select developers page")
+}
+
+// Customer is a CRM account.
+type Customer struct {
+	ID           uuid.UUID
+	Name         string
+	INN          *string
+	CRMAccountID *string
+	TariffPlanID uuid.UUID
+	CreatedAt    time.Time
+}
+
+const customerColumns = `id, name, inn, crm_account_id, tariff_plan_id, created_at`
+
+func scanCustomer(r pgx.CollectableRow) (Customer, error) {
+	var c Customer
+	err := r.Scan(&c.ID, &c.Name, &c.INN, &c.CRMAccountID, &c.TariffPlanID, &c.CreatedAt)
+	return c, err
+}
+
+// CreateCustomer inserts a CRM account on a plan.
+func (q *Queries) CreateCustomer(ctx context.Context, name string, inn, crmAccountID *string, planID uuid.UUID) (Customer, error) {
+	const sql = `insert into customers (name, inn, crm_account_id, tariff_plan_id) values ($1, $2, $3, $4)
+		returning ` + customerColumns
+	rows, err := q.db.Query(ctx, sql, name, inn, crmAccountID, planID)
+	if err != nil {
+		return Customer{}, mapErr(err, "insert customer")
+	}
+	c, err := pgx.CollectExactlyOneRow(rows, scanCustomer)
+	return c, mapErr(err, "insert customer")
+}
+
+// CustomersByIDs returns the customers among ids.
+func (q *Queries) CustomersByIDs(ctx context.Context, ids []uuid.UUID) ([]Customer, error) {
+	const sql = `select ` + customerColumns + ` from customers where id = any($1)`
+	rows, err := q.db.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, mapErr(err, "select customers")
+	}
+	out, err := pgx.CollectRows(rows, scanCustomer)
+	return out, mapErr(err, "select customers")
+}
+
+// Partner is a reseller or integrator.
+type Partner struct {
+	ID        uuid.UUID
+	Name      string
+	INN       *string
+	Website   *string
+	Status    string
+	CreatedAt time.Time
+}
+
+const partnerColumns = `id, name, inn, website, status, created_at`
+
+func scanPartner(r pgx.CollectableRow) (Partner, error) {
+	var p Partner
+	err := r.Scan(&p.ID, &p.Name, &p.INN, &p.Website, &p.Status, &p.CreatedAt)
+	return p, err
+}
+
+// CreatePartner inserts a partner organisation.
+func (q *Queries) CreatePartner(ctx context.Context, name string, inn *string) (Partner, error) {
+	const sql = `insert into partners (name, inn) values ($1, $2) returning ` + partnerColumns
+	rows, err := q.db.Query(ctx, sql, name, inn)
+	if err != nil {
+		return Partner{}, mapErr(err, "insert partner")
+	}
+	p, err := pgx.CollectExactlyOneRow(rows, scanPartner)
+	return p, mapErr(err, "insert partner")
+}
+
+// PartnersByIDs returns the partners among ids.
+func (q *Queries) PartnersByIDs(ctx context.Context, ids []uuid.UUID) ([]Partner, error) {
+	const sql = `select ` + partnerColumns + ` from partners where id = any($1)`
+	rows, err := q.db.Query(ctx, sql, ids)
+	if err != nil {
+		return nil, mapErr(err, "select partners")
+	}
+	out, err := pgx.CollectRows(rows, scanPartner)
+	return out, mapErr(err, "select partners")
+}

@@ -1,0 +1,139 @@
+// Package store is the only code that speaks SQL. Each method runs one
+// statement (or one small fixed set) written next to it; domain packages
+// compose them inside InTx.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"configmarket/internal/apperr"
+)
+
+// dbtx is what both the pool and a transaction offer.
+type dbtx interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Queries runs statements on the pool or, inside InTx, on one transaction.
+type Queries struct {
+	db dbtx
+}
+
+// Store owns the pool.
+type Store struct {
+	*Queries
+	pool *pgxpool.Pool
+}
+
+// New wraps a pool.
+func New(pool *pgxpool.Pool) *Store {
+	return &Store{Queries: &Queries{db: pool}, pool: pool}
+}
+
+// Ping reports whether PostgreSQL answers.
+func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
+
+// TxOption adjusts a transaction.
+type TxOption func(*pgx.TxOptions)
+
+// Serializable runs the transaction at SERIALIZABLE isolation; InTx retries
+// it on serialization failures.
+func Serializable(o *pgx.TxOptions) { o.IsoLevel = pgx.Serializable }
+
+const maxTxAttempts = 4
+
+// InTx runs fn in one transaction, committing if fn returns nil. A
+// serialization failure or deadlock reruns fn from the start, so fn must not
+// have effects outside the transaction.
+func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error, opts ...TxOption) error {
+	var txOpts pgx.TxOptions
+	for _, o := range opts {
+		o(&txOpts)
+	}
+	var err error
+	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
+		err = pgx.BeginTxFunc(ctx, s.pool, txOpts, func(tx pgx.Tx) error {
+			return fn(&Queries{db: tx})
+		})
+		if !retryable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(attempt*attempt) * 5 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("transaction gave up after %d attempts: %w", maxTxAttempts, err)
+}
+
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == "40001" || pgErr.Code == "40P01"
+	}
+	return false
+}
+
+// constraintErrors turns the violations clients can cause into their
+// classified errors. Constraint names never reach the client.
+var constraintErrors = map[string]*apperr.Error{
+	"users_email_key":                 apperr.Conflict("an account with this email already exists").WithCode("EMAIL_TAKEN"),
+	"users_email_check":               apperr.Invalid("", "email is not valid").WithCode("EMAIL_INVALID"),
+	"customers_inn_key":               apperr.Conflict("a customer with this tax number already exists").WithCode("INN_TAKEN"),
+	"customers_inn_check":             apperr.Invalid("", "tax number must have 10 or 12 digits").WithCode("INN_INVALID"),
+	"customers_crm_account_id_key":    apperr.Conflict("a customer with this CRM account id already exists").WithCode("CRM_ACCOUNT_TAKEN"),
+	"partners_inn_key":                apperr.Conflict("a partner with this tax number already exists").WithCode("INN_TAKEN"),
+	"developers_slug_key":             apperr.Conflict("this developer slug is taken").WithCode("SLUG_TAKEN"),
+	"developers_slug_check":           apperr.Invalid("", "slug may hold lower-case letters, digits and inner dashes").WithCode("SLUG_INVALID"),
+	"configurations_slug_key":         apperr.Conflict("this configuration slug is taken").WithCode("SLUG_TAKEN"),
+	"configurations_slug_check":       apperr.Invalid("", "slug may hold lower-case letters, digits and inner dashes").WithCode("SLUG_INVALID"),
+	"configurations_trial_days_check": apperr.Invalid("", "trial days must be between 0 and 30").WithCode("TRIAL_DAYS_INVALID"),
+	"versions_number_key":             apperr.Conflict("this version number already exists").WithCode("VERSION_EXISTS"),
+	"trials_once_per_customer":        apperr.Conflict("a trial of this configuration was already used").WithCode("TRIAL_ALREADY_USED"),
+	"installations_one_per_customer":  apperr.Conflict("this configuration is already installed").WithCode("ALREADY_INSTALLED"),
+	"reviews_one_per_customer":        apperr.Conflict("this customer already reviewed the configuration").WithCode("ALREADY_REVIEWED"),
+	"pins_one_live_per_customer":      apperr.Conflict("the customer is already pinned").WithCode("ALREADY_PINNED"),
+	"payments_provider_key":           apperr.Conflict("this payment was already recorded").WithCode("DUPLICATE_PAYMENT"),
+	"role_grants_unique":              apperr.Conflict("the user already holds this role").WithCode("ROLE_EXISTS"),
+}
+
+// mapErr classifies err. Known constraint violations become their client
+// error; every other database error becomes internal, keeping its text for
+// the log only.
+func mapErr(err error, op string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return &apperr.Error{Kind: apperr.KindNotFound, Message: "not found", Err: err}
+	}
+	if _, ok := apperr.As(err); ok {
+		return err
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		if known, ok := constraintErrors[pgErr.ConstraintName]; ok {
+			e := *known
+			e.Err = err
+			return &e
+		}
+		if retryable(err) {
+			// InTx must see the original error to retry.
+			return err
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return apperr.Internal(fmt.Errorf("%s: %w", op, err))
+}

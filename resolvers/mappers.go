@@ -1,0 +1,101 @@
+package resolvers
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+
+	"configmarket/graph/model"
+	"configmarket/internal/account"
+	"configmarket/internal/identity"
+	"configmarket/internal/money"
+	"configmarket/internal/relay"
+	"configmarket/internal/store"
+)
+
+// Global id type names; they are part of the API contract.
+const (
+	typeTariffPlan = "TariffPlan"
+	typeDeveloper  = "Developer"
+	typeCustomer   = "Customer"
+	typePartner    = "Partner"
+	typeUser       = "User"
+)
+
+func globalID(typeName string, id uuid.UUID) string { return relay.ID(typeName, id.String()) }
+
+func toMoney(m money.Money) *model.Money {
+	return &model.Money{Amount: model.Decimal(m.Amount()), CurrencyCode: m.Currency}
+}
+
+func toTariffPlan(p *store.TariffPlan) *model.TariffPlan {
+	if p == nil {
+		return nil
+	}
+	return &model.TariffPlan{
+		ID: globalID(typeTariffPlan, p.ID), Code: p.Code, Name: p.Name, MaxUsers: p.MaxUsers,
+		MonthlyPrice: toMoney(p.MonthlyPrice), IsDefault: p.IsDefault,
+	}
+}
+
+func toDeveloper(d *store.Developer) *model.Developer {
+	if d == nil {
+		return nil
+	}
+	return &model.Developer{
+		ID: globalID(typeDeveloper, d.ID), Slug: d.Slug, Name: d.Name, Bio: d.Bio, Website: d.Website,
+		Status: model.DeveloperStatus(strings.ToUpper(d.Status)), CreatedAt: d.CreatedAt,
+	}
+}
+
+func toCustomer(c *store.Customer) *model.Customer {
+	if c == nil {
+		return nil
+	}
+	return &model.Customer{
+		ID: globalID(typeCustomer, c.ID), Name: c.Name, Inn: c.INN, CrmAccountID: c.CRMAccountID,
+		CreatedAt: c.CreatedAt, TariffPlanID: c.TariffPlanID,
+	}
+}
+
+func toPartner(p *store.Partner) *model.Partner {
+	if p == nil {
+		return nil
+	}
+	return &model.Partner{
+		ID: globalID(typePartner, p.ID), Name: p.Name, Inn: p.INN, Website: p.Website,
+		Status: model.PartnerStatus(strings.ToUpper(p.Status)), CreatedAt: p.CreatedAt,
+	}
+}
+
+func toUser(u *store.User) *model.User {
+	if u == nil {
+		return nil
+	}
+	return &model.User{ID: globalID(typeUser, u.ID), Email: u.Email, Name: u.Name, Phone: u.Phone, CreatedAt: u.CreatedAt}
+}
+
+func toRole(r identity.Role) model.Role { return model.Role(strings.ToUpper(string(r))) }
+
+func fromRole(r model.Role) identity.Role { return identity.Role(strings.ToLower(string(r))) }
+
+func toAuthSession(s account.Session) *model.AuthSession {
+	return &model.AuthSession{
+		AccessToken: s.AccessToken, AccessTokenExpiresAt: s.AccessExpiresAt,
+		RefreshToken: s.RefreshToken, RefreshTokenExpiresAt: s.RefreshExpiresAt,
+		Role: toRole(s.Viewer.Role),
+	}
+}
+
+// orgTypeOf is the GraphQL type of the organisation a role acts for.
+func orgTypeOf(r identity.Role) string {
+	switch r {
+	case identity.RoleCustomer:
+		return typeCustomer
+	case identity.RoleDeveloper:
+		return typeDeveloper
+	case identity.RolePartner:
+		return typePartner
+	}
+	return ""
+}

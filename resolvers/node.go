@@ -1,0 +1,57 @@
+package resolvers
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+
+	"configmarket/dataloaders"
+	"configmarket/graph/model"
+	"configmarket/internal/apperr"
+	"configmarket/internal/relay"
+)
+
+// maxNodes bounds nodes(ids:) like every other list.
+const maxNodes = relay.MaxFirst
+
+// loadNode fetches any Node by global id through the operation's loaders,
+// which apply the same visibility rules as every other path. An id of an
+// unknown type, or of an object the viewer may not see, yields null.
+func loadNode(ctx context.Context, id string) (model.Node, error) {
+	typeName, local, err := relay.ParseID(id)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.KindInvalid, "id", err)
+	}
+	key, err := uuid.Parse(local)
+	if err != nil {
+		return nil, nil
+	}
+	l := dataloaders.From(ctx)
+	switch typeName {
+	case typeTariffPlan:
+		row, err := l.TariffPlan(ctx, key)
+		return asNode(row, err, toTariffPlan)
+	case typeDeveloper:
+		row, err := l.Developer(ctx, key)
+		return asNode(row, err, toDeveloper)
+	case typeCustomer:
+		row, err := l.Customer(ctx, key)
+		return asNode(row, err, toCustomer)
+	case typePartner:
+		row, err := l.Partner(ctx, key)
+		return asNode(row, err, toPartner)
+	case typeUser:
+		row, err := l.User(ctx, key)
+		return asNode(row, err, toUser)
+	}
+	return nil, nil
+}
+
+// asNode maps a loaded row to its model, keeping nil (absent or hidden) as a
+// nil interface rather than a typed nil.
+func asNode[S any, M model.Node](row *S, err error, toModel func(*S) M) (model.Node, error) {
+	if err != nil || row == nil {
+		return nil, err
+	}
+	return toModel(row), nil
+}

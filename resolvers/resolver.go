@@ -1,0 +1,15 @@
+// Package resolvers holds the thin GraphQL resolvers: each reads the viewer,
+// calls one domain method or loader, and maps the result to the model. It
+// also holds the one error presenter.
+package resolvers
+
+import (
+	"configmarket/internal/account"
+	"configmarket/internal/catalog"
+)
+
+// Resolver is the root resolver; it holds the domain services.
+type Resolver struct {
+	Accounts *account.Service
+	Catalog  *catalog.Service
+}

@@ -1,0 +1,271 @@
+// Command configmarket serves the Config Market GraphQL API. This file is the
+// composition root: configuration from the environment, pools, services, the
+// gqlgen server and HTTP. No other file reads the environment.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/extension"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/caarlos0/env/v11"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/rs/cors"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"configmarket/dataloaders"
+	"configmarket/graph"
+	"configmarket/internal/account"
+	"configmarket/internal/auth"
+	"configmarket/internal/cache"
+	"configmarket/internal/catalog"
+	"configmarket/internal/demo"
+	"configmarket/internal/identity"
+	"configmarket/internal/password"
+	"configmarket/internal/store"
+	"configmarket/internal/web"
+	"configmarket/migrations"
+	"configmarket/resolvers"
+)
+
+// config is read from the environment only; README.md documents each variable.
+type config struct {
+	Env             string        `env:"APP_ENV" envDefault:"development"`
+	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8080"`
+	DatabaseURL     string        `env:"DATABASE_URL,required,notEmpty"`
+	DatabaseMaxConn int32         `env:"DATABASE_MAX_CONNS" envDefault:"10"`
+	RedisURL        string        `env:"REDIS_URL"`
+	JWTKeys         string        `env:"JWT_KEYS"`
+	JWTIssuer       string        `env:"JWT_ISSUER" envDefault:"config-market"`
+	JWTAudience     string        `env:"JWT_AUDIENCE" envDefault:"config-market-api"`
+	AccessTokenTTL  time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTokenTTL time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+	CORSOrigins     []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:3000,http://localhost:5173"`
+	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	DemoData        bool          `env:"DEMO_DATA" envDefault:"false"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	LogLevel        slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
+}
+
+func (c config) production() bool { return c.Env == "production" }
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	if err := run(ctx); err != nil {
+		slog.Error("server stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context) error {
+	cfg, err := env.ParseAs[config]()
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+
+	pool, err := openPostgres(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if cfg.DemoData {
+		if err := demo.Load(ctx, pool); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		slog.Info("demo data loaded", "password", demo.Password)
+	}
+
+	c, closeCache, err := openCache(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeCache()
+
+	keys, err := jwtKeys(cfg)
+	if err != nil {
+		return err
+	}
+	hasher, err := password.NewHasher(password.Default)
+	if err != nil {
+		return err
+	}
+	st := store.New(pool)
+	d := deps{
+		store:  st,
+		cache:  c,
+		hasher: hasher,
+		tokens: auth.NewTokens(keys, auth.Config{
+			Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
+			AccessTTL: cfg.AccessTokenTTL, Leeway: 30 * time.Second,
+		}),
+		refreshTTL:   cfg.RefreshTokenTTL,
+		corsOrigins:  cfg.CORSOrigins,
+		maxBodyBytes: cfg.MaxBodyBytes,
+		production:   cfg.production(),
+	}
+	h, health := newHandler(d)
+	srv := &http.Server{
+		Addr:              cfg.HTTPAddr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       15 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	return serve(ctx, srv, health, cfg.ShutdownTimeout)
+}
+
+func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	}
+	pc.MaxConns = cfg.DatabaseMaxConn
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	defer conn.Release()
+	if err := migrations.Migrate(ctx, conn.Conn()); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return pool, nil
+}
+
+// openCache uses Redis when configured and otherwise runs as a single
+// instance with an in-process cache.
+func openCache(cfg config) (cache.Cache, func(), error) {
+	if cfg.RedisURL == "" {
+		slog.Info("REDIS_URL not set: single instance, in-process cache and pub/sub")
+		return cache.NewMemory(10_000), func() {}, nil
+	}
+	client, err := cache.NewRedisClient(cfg.RedisURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	return cache.NewRedis(client), func() { _ = client.Close() }, nil
+}
+
+// jwtKeys reads the signing keys. Development without keys gets a key that
+// lives as long as the process; production refuses to start without them.
+func jwtKeys(cfg config) (*auth.Keyset, error) {
+	if cfg.JWTKeys != "" {
+		return auth.ParseKeyset(cfg.JWTKeys)
+	}
+	if cfg.production() {
+		return nil, errors.New("JWT_KEYS is required in production")
+	}
+	spec, err := auth.NewSeed(fmt.Sprintf("dev-%d", time.Now().Unix()))
+	if err != nil {
+		return nil, err
+	}
+	slog.Warn("JWT_KEYS not set: using a throwaway signing key; tokens end with the process")
+	return auth.ParseKeyset(spec)
+}
+
+// deps are what the HTTP handler is built from; tests build it with their
+// own database, cache and keys.
+type deps struct {
+	store        *store.Store
+	cache        cache.Cache
+	hasher       *password.Hasher
+	tokens       *auth.Tokens
+	refreshTTL   time.Duration
+	corsOrigins  []string
+	maxBodyBytes int64
+	production   bool
+}
+
+func newHandler(d deps) (http.Handler, *web.Health) {
+	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL)
+	cat := catalog.New(d.store, d.cache)
+	gql := newGraphQL(d, accounts, cat)
+
+	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", health.Live)
+	mux.HandleFunc("GET /readyz", health.Ready)
+	c := cors.New(cors.Options{
+		AllowedOrigins: d.corsOrigins,
+		AllowedMethods: []string{http.MethodPost, http.MethodOptions},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-Id"},
+		ExposedHeaders: []string{"X-Request-Id"},
+		MaxAge:         600,
+	})
+	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Authenticate(accounts, gql))))
+	return web.Recover(web.Origin(mux)), health
+}
+
+func newGraphQL(d deps, accounts *account.Service, cat *catalog.Service) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{
+		Resolvers: &resolvers.Resolver{Accounts: accounts, Catalog: cat},
+	}))
+	// Only OPTIONS and POST with a JSON body: GET, form, multipart and
+	// text/plain requests are "simple" requests a foreign page can make
+	// without a CORS preflight, so they stay out (CSRF).
+	srv.AddTransport(transport.Options{})
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// gqlgen's default is no limit; a flood of tokens is a cheap DoS.
+	srv.SetParserTokenLimit(15_000)
+	if d.production {
+		srv.SetDisableSuggestion(true)
+	} else {
+		srv.Use(extension.Introspection{})
+	}
+	srv.SetErrorPresenter(resolvers.PresentError)
+	srv.SetRecoverFunc(resolvers.Recover)
+
+	sources := dataloaders.Sources{Accounts: accounts, Catalog: cat}
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if err := web.AuthError(ctx); err != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{resolvers.PresentError(ctx, err)}})
+		}
+		return next(dataloaders.With(ctx, dataloaders.New(sources, identity.FromContext(ctx))))
+	})
+	return srv
+}
+
+// serve runs srv until ctx ends, then drains: /readyz turns 503 first so a
+// load balancer stops routing here, then in-flight requests finish.
+func serve(ctx context.Context, srv *http.Server, health *web.Health, grace time.Duration) error {
+	errc := make(chan error, 1)
+	go func() {
+		slog.Info("serving", "addr", srv.Addr)
+		errc <- srv.ListenAndServe()
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	slog.Info("shutting down")
+	health.Drain()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
