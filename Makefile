@@ -1,0 +1,20 @@
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+# Local services (PostgreSQL + Redis) come from scripts/services.sh:
+# it honours a preset DATABASE_URL / REDIS_URL, otherwise it starts private
+# instances (state in .data/) and exports the URLs.
+
+.PHONY: run test generate stop
+
+run:
+	source scripts/services.sh && DEMO_DATA=true go run .
+
+test:
+	export CM_TEST_CLUSTER=1 && source scripts/services.sh && go test -race -count=1 ./...
+
+generate:
+	go tool gqlgen generate
+
+stop:
+	bash scripts/services.sh stop

@@ -1,0 +1,293 @@
+package main
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"configmarket/internal/factory"
+)
+
+const viewerQuery = `{ viewer { role user { email } } }`
+
+func TestSignUpThenQueryAsTheNewCustomer(t *testing.T) {
+	s := newTestServer(t)
+	res := s.do(t, "", `mutation($input: SignUpInput!) {
+		signUp(input: $input) { session { accessToken role } userErrors { code } }
+	}`, map[string]any{"input": map[string]any{
+		"email": "  New.Customer@Example.TEST ", "password": "long enough pw", "name": "Nina",
+		"role": "CUSTOMER", "organizationName": "Nina LLC", "inn": "7707083893", "tariffPlan": "C",
+	}})
+	if res.code() != "" || len(get(res.Data, "signUp", "userErrors").([]any)) != 0 {
+		t.Fatalf("sign up failed: %s", res.Raw)
+	}
+	if got := str(res.Data, "signUp", "session", "role"); got != "CUSTOMER" {
+		t.Fatalf("role = %q", got)
+	}
+	token := str(res.Data, "signUp", "session", "accessToken")
+	me := s.do(t, token, `{ viewer { user { email } customer { name inn tariffPlan { code maxUsers monthlyPrice { amount currencyCode } } } } }`, nil)
+	if str(me.Data, "viewer", "user", "email") != "new.customer@example.test" {
+		t.Fatalf("email not normalised: %s", me.Raw)
+	}
+	if str(me.Data, "viewer", "customer", "tariffPlan", "code") != "C" ||
+		str(me.Data, "viewer", "customer", "tariffPlan", "monthlyPrice", "amount") != "12000.00" {
+		t.Fatalf("customer: %s", me.Raw)
+	}
+}
+
+func TestLogInThenAuthenticatedQuery(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	access, _ := s.logIn(t, c, nil)
+	res := s.do(t, access, viewerQuery, nil)
+	if str(res.Data, "viewer", "role") != "CUSTOMER" || str(res.Data, "viewer", "user", "email") != c.Email {
+		t.Fatalf("viewer: %s", res.Raw)
+	}
+	if anon := s.do(t, "", viewerQuery, nil); get(anon.Data, "viewer") != nil || anon.code() != "" {
+		t.Fatalf("anonymous viewer must be null without error: %s", anon.Raw)
+	}
+}
+
+func TestWrongPasswordAndUnknownEmailLookTheSame(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	answer := func(email, pw string) string {
+		res := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": email, "password": pw}})
+		if get(res.Data, "logIn", "session") != nil {
+			t.Fatalf("logged in with a wrong password: %s", res.Raw)
+		}
+		return strings.Join([]string{str(res.Data, "logIn", "userErrors", 0, "code"), str(res.Data, "logIn", "userErrors", 0, "message")}, "|")
+	}
+	wrongPw := answer(c.Email, "wrong password")
+	unknown := answer("nobody@example.test", "wrong password")
+	if wrongPw != unknown || !strings.HasPrefix(wrongPw, "INVALID_CREDENTIALS|") {
+		t.Fatalf("answers differ or wrong code: %q vs %q", wrongPw, unknown)
+	}
+}
+
+// validClaims reads the claims of a token the server issued, so a test can
+// re-sign them with exactly one rule broken.
+func validClaims(t *testing.T, access string) jwt.MapClaims {
+	t.Helper()
+	parts := strings.Split(access, ".")
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	claims := jwt.MapClaims{}
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	return claims
+}
+
+func (s *testServer) privateKey(t *testing.T) ed25519.PrivateKey {
+	t.Helper()
+	_, enc, _ := strings.Cut(s.keySpec, "=")
+	seed, err := base64.RawStdEncoding.DecodeString(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ed25519.NewKeyFromSeed(seed)
+}
+
+func signWith(t *testing.T, method jwt.SigningMethod, key any, kid string, claims jwt.MapClaims) string {
+	t.Helper()
+	tok := jwt.NewWithClaims(method, claims)
+	if kid != "" {
+		tok.Header["kid"] = kid
+	}
+	raw, err := tok.SignedString(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+func TestRejectedTokensAreUnauthenticated(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	access, _ := s.logIn(t, c, nil)
+	priv := s.privateKey(t)
+	pub := priv.Public().(ed25519.PublicKey)
+	base := validClaims(t, access)
+	with := func(k string, v any) jwt.MapClaims {
+		out := jwt.MapClaims{}
+		for key, val := range base {
+			out[key] = val
+		}
+		if v == nil {
+			delete(out, k)
+		} else {
+			out[k] = v
+		}
+		return out
+	}
+	_, foreign, _ := ed25519.GenerateKey(nil)
+
+	cases := []struct {
+		name  string
+		token string
+	}{
+		{"wrong algorithm (HS256 keyed with the public key)", signWith(t, jwt.SigningMethodHS256, []byte(pub), "test-key", base)},
+		{"alg none", signWith(t, jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, "test-key", base)},
+		{"missing exp", signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", with("exp", nil))},
+		{"missing aud", signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", with("aud", nil))},
+		{"wrong aud", signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", with("aud", "another-api"))},
+		{"wrong iss", signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", with("iss", "evil"))},
+		{"expired", signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", with("exp", time.Now().Add(-time.Hour).Unix()))},
+		{"kid not in the server's keyset", signWith(t, jwt.SigningMethodEdDSA, priv, "other-key", base)},
+		{"signed by a foreign key", signWith(t, jwt.SigningMethodEdDSA, foreign, "test-key", base)},
+		{"unknown session", signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", with("sid", uuid.NewString()))},
+		{"garbage", "not-a-token"},
+	}
+	// Control: the untouched claims re-signed are accepted, so each failure
+	// below is caused by its one change.
+	if res := s.do(t, signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", base), viewerQuery, nil); res.code() != "" {
+		t.Fatalf("control token rejected: %s", res.Raw)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.do(t, tc.token, viewerQuery, nil)
+			if res.code() != "UNAUTHENTICATED" || res.Data != nil {
+				t.Fatalf("want UNAUTHENTICATED and no data, got %s", res.Raw)
+			}
+		})
+	}
+}
+
+func TestMalformedAuthorizationHeader(t *testing.T) {
+	s := newTestServer(t)
+	req := `{"query":"{ tariffPlans { code } }"}`
+	for _, header := range []string{"Basic dXNlcjpwdw==", "Bearer", "Bearer    ", "token"} {
+		res := s.raw(t, "POST", "/graphql", "application/json", req, map[string]string{"Authorization": header})
+		if !strings.Contains(res.body, `"UNAUTHENTICATED"`) || strings.Contains(res.body, `"tariffPlans"`) {
+			t.Errorf("%q: %s", header, res.body)
+		}
+	}
+}
+
+func TestRevokedTokenAfterLogOut(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	access, refresh := s.logIn(t, c, nil)
+	out := s.do(t, access, `mutation { logOut { loggedOut userErrors { code } } }`, nil)
+	if get(out.Data, "logOut", "loggedOut") != true {
+		t.Fatalf("log out: %s", out.Raw)
+	}
+	if res := s.do(t, access, viewerQuery, nil); res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("revoked access token accepted: %s", res.Raw)
+	}
+	res := s.do(t, "", `mutation($r: String!) { refreshToken(input: {refreshToken: $r}) { session { accessToken } userErrors { code } } }`,
+		map[string]any{"r": refresh})
+	if str(res.Data, "refreshToken", "userErrors", 0, "code") != "INVALID_REFRESH_TOKEN" {
+		t.Fatalf("refresh after logout: %s", res.Raw)
+	}
+}
+
+func TestLogOutWithRefreshTokenOnly(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	access, refresh := s.logIn(t, c, nil)
+	out := s.do(t, "", `mutation($r: String) { logOut(input: {refreshToken: $r}) { loggedOut } }`, map[string]any{"r": refresh})
+	if get(out.Data, "logOut", "loggedOut") != true {
+		t.Fatalf("log out: %s", out.Raw)
+	}
+	if res := s.do(t, access, viewerQuery, nil); res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("session still live: %s", res.Raw)
+	}
+}
+
+const refreshMutation = `mutation($r: String!) {
+	refreshToken(input: {refreshToken: $r}) { session { accessToken refreshToken } userErrors { code } }
+}`
+
+func TestRefreshRotatesAndReuseRevokesTheSession(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	_, first := s.logIn(t, c, nil)
+
+	rotated := s.do(t, "", refreshMutation, map[string]any{"r": first})
+	access2, second := str(rotated.Data, "refreshToken", "session", "accessToken"), str(rotated.Data, "refreshToken", "session", "refreshToken")
+	if access2 == "" || second == "" || second == first {
+		t.Fatalf("rotation: %s", rotated.Raw)
+	}
+	if res := s.do(t, access2, viewerQuery, nil); res.code() != "" {
+		t.Fatalf("rotated access token: %s", res.Raw)
+	}
+	// The first token again: it leaked. The whole session ends.
+	reuse := s.do(t, "", refreshMutation, map[string]any{"r": first})
+	if str(reuse.Data, "refreshToken", "userErrors", 0, "code") != "INVALID_REFRESH_TOKEN" {
+		t.Fatalf("reuse accepted: %s", reuse.Raw)
+	}
+	if res := s.do(t, access2, viewerQuery, nil); res.code() != "UNAUTHENTICATED" {
+		t.Fatalf("session survived refresh-token reuse: %s", res.Raw)
+	}
+	if res := s.do(t, "", refreshMutation, map[string]any{"r": second}); str(res.Data, "refreshToken", "userErrors", 0, "code") != "INVALID_REFRESH_TOKEN" {
+		t.Fatalf("second token survived reuse: %s", res.Raw)
+	}
+}
+
+func TestTokenClaimingARoleNotHeldIsForbidden(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	p := factory.Partner(t, s.store)
+	access, _ := s.logIn(t, c, nil)
+	priv := s.privateKey(t)
+	base := validClaims(t, access)
+	claim := func(role, act string) string {
+		cl := jwt.MapClaims{}
+		for k, v := range base {
+			cl[k] = v
+		}
+		cl["role"] = role
+		if act == "" {
+			delete(cl, "act")
+		} else {
+			cl["act"] = act
+		}
+		return signWith(t, jwt.SigningMethodEdDSA, priv, "test-key", cl)
+	}
+	for name, token := range map[string]string{
+		"admin":                      claim("admin", ""),
+		"partner of another subject": claim("partner", p.OrgID.String()),
+		"customer of another org":    claim("customer", factory.Customer(t, s.store).OrgID.String()),
+	} {
+		t.Run(name, func(t *testing.T) {
+			res := s.do(t, token, viewerQuery, nil)
+			if res.code() != "FORBIDDEN" || res.Data != nil {
+				t.Fatalf("want FORBIDDEN, got %s", res.Raw)
+			}
+		})
+	}
+}
+
+func TestOneHumanWithTwoRolesChoosesAtLogIn(t *testing.T) {
+	s := newTestServer(t)
+	dev := factory.Developer(t, s.store)
+	partner := factory.AlsoPartner(t, s.store, dev)
+
+	ambiguous := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": dev.Email, "password": factory.Password}})
+	if str(ambiguous.Data, "logIn", "userErrors", 0, "code") != "ROLE_REQUIRED" {
+		t.Fatalf("ambiguous login: %s", ambiguous.Raw)
+	}
+	notHeld := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": dev.Email, "password": factory.Password, "role": "ADMIN"}})
+	if str(notHeld.Data, "logIn", "userErrors", 0, "code") != "ROLE_NOT_HELD" {
+		t.Fatalf("admin login: %s", notHeld.Raw)
+	}
+	access, _ := s.logIn(t, dev, map[string]any{"role": "PARTNER"})
+	res := s.do(t, access, `{ viewer { role partner { id } developer { id } roles { role } } }`, nil)
+	if str(res.Data, "viewer", "role") != "PARTNER" || get(res.Data, "viewer", "developer") != nil ||
+		str(res.Data, "viewer", "partner", "id") != globalIDOf("Partner", partner.OrgID) {
+		t.Fatalf("partner session: %s", res.Raw)
+	}
+	if roles := get(res.Data, "viewer", "roles").([]any); len(roles) != 2 {
+		t.Fatalf("roles: %s", res.Raw)
+	}
+}

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"configmarket/internal/auth"
+	"configmarket/internal/cache"
+	"configmarket/internal/dbtest"
+	"configmarket/internal/factory"
+	"configmarket/internal/password"
+	"configmarket/internal/store"
+)
+
+// testServer is the real HTTP handler on a fresh database.
+type testServer struct {
+	*httptest.Server
+	pool    *pgxpool.Pool
+	store   *store.Store
+	counter *dbtest.Counter
+	// keySpec is the server's signing key, so tests can forge tokens that
+	// are correctly signed but break one rule.
+	keySpec string
+	health  interface{ Drain() }
+}
+
+const (
+	testIssuer   = "config-market"
+	testAudience = "config-market-api"
+	testOrigin   = "https://shop.example"
+)
+
+func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	pool, counter := dbtest.CountingPool(t)
+	spec, err := auth.NewSeed("test-key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := auth.ParseKeyset(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasher, err := password.NewHasher(factory.CheapHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(pool)
+	h, health := newHandler(deps{
+		store:  st,
+		cache:  testCache(t),
+		hasher: hasher,
+		tokens: auth.NewTokens(keys, auth.Config{
+			Issuer: testIssuer, Audience: testAudience, AccessTTL: 15 * time.Minute, Leeway: 30 * time.Second,
+		}),
+		refreshTTL:   24 * time.Hour,
+		corsOrigins:  []string{testOrigin},
+		maxBodyBytes: 64 << 10,
+	})
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, pool: pool, store: st, counter: counter, keySpec: spec, health: health}
+}
+
+// testCache is Redis when the suite runs under `make test`, so the handler
+// is exercised with the shared cache as in production.
+func testCache(t *testing.T) cache.Cache {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		return cache.NewMemory(1000)
+	}
+	client, err := cache.NewRedisClient(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	return cache.NewRedis(client)
+}
+
+// gqlResponse is a GraphQL response with errors decoded for assertions.
+type gqlResponse struct {
+	Status int
+	Data   map[string]any `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+	Raw string
+}
+
+// code is the extensions.code of the first error, or "" when none.
+func (r gqlResponse) code() string {
+	if len(r.Errors) == 0 {
+		return ""
+	}
+	c, _ := r.Errors[0].Extensions["code"].(string)
+	return c
+}
+
+func (s *testServer) do(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(res.Body)
+	out := gqlResponse{Status: res.StatusCode, Raw: buf.String()}
+	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", res.StatusCode, buf.String())
+	}
+	return out
+}
+
+// get walks a decoded JSON value by keys and indexes.
+func get(v any, path ...any) any {
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			m, _ := v.(map[string]any)
+			v = m[k]
+		case int:
+			l, _ := v.([]any)
+			if k >= len(l) {
+				return nil
+			}
+			v = l[k]
+		}
+	}
+	return v
+}
+
+func str(v any, path ...any) string {
+	s, _ := get(v, path...).(string)
+	return s
+}
+
+const logInMutation = `mutation($input: LogInInput!) {
+	logIn(input: $input) {
+		session { accessToken refreshToken role accessTokenExpiresAt refreshTokenExpiresAt }
+		userErrors { field message code }
+	}
+}`
+
+// logIn logs a factory account in and returns its access and refresh tokens.
+func (s *testServer) logIn(t *testing.T, a factory.Account, extra map[string]any) (access, refresh string) {
+	t.Helper()
+	input := map[string]any{"email": a.Email, "password": factory.Password}
+	for k, v := range extra {
+		input[k] = v
+	}
+	res := s.do(t, "", logInMutation, map[string]any{"input": input})
+	access, refresh = str(res.Data, "logIn", "session", "accessToken"), str(res.Data, "logIn", "session", "refreshToken")
+	if access == "" || refresh == "" {
+		t.Fatalf("log in failed: %s", res.Raw)
+	}
+	return access, refresh
+}
+
+func (s *testServer) count(t *testing.T, table string) int {
+	t.Helper()
+	var n int
+	if err := s.pool.QueryRow(context.Background(), "select count(*) from "+table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
