@@ -74,21 +74,31 @@ func TestConflictMidTransactionLeavesNoPartialWrite(t *testing.T) {
 
 func TestTopLevelBadUserInput(t *testing.T) {
 	s := newTestServer(t)
-	for name, query := range map[string]string{
-		"page too large":   `{ developers(first: 101) { nodes { id } } }`,
-		"page empty":       `{ developers(first: 0) { nodes { id } } }`,
-		"cursor garbage":   `{ developers(after: "%%%") { nodes { id } } }`,
-		"id garbage":       `{ node(id: "not base64!") { id } }`,
-		"too many ids":     `{ nodes(ids: [` + strings.Repeat(`"x",`, 101) + `]) { id } }`,
-		"unknown argument": `{ developers(last: 1) { nodes { id } } }`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			res := s.do(t, "", query, nil)
-			if res.code() != "BAD_USER_INPUT" && res.code() != "GRAPHQL_VALIDATION_FAILED" {
-				t.Fatalf("code %q: %s", res.code(), res.Raw)
+	cases := []struct {
+		name, query string
+		vars        map[string]any
+		code        string
+	}{
+		{"page too large", `{ developers(first: 101) { nodes { id } } }`, nil, "BAD_USER_INPUT"},
+		{"page empty", `{ developers(first: 0) { nodes { id } } }`, nil, "BAD_USER_INPUT"},
+		{"cursor garbage", `{ developers(after: "%%%") { nodes { id } } }`, nil, "BAD_USER_INPUT"},
+		{"cursor of the wrong shape", `query($c: String) { developers(after: $c) { nodes { id } } }`,
+			map[string]any{"c": "WzEsMiwzXQ"}, "BAD_USER_INPUT"},
+		{"id garbage", `{ node(id: "not base64!") { id } }`, nil, "BAD_USER_INPUT"},
+		{"too many ids", `{ nodes(ids: [` + strings.Repeat(`"x",`, 101) + `]) { id } }`, nil, "BAD_USER_INPUT"},
+		{"variable of the wrong type", `query($f: Int) { developers(first: $f) { nodes { id } } }`,
+			map[string]any{"f": "abc"}, "BAD_USER_INPUT"},
+		{"unknown argument", `{ developers(last: 1) { nodes { id } } }`, nil, "GRAPHQL_VALIDATION_FAILED"},
+		{"unparseable document", `{ developers(`, nil, "GRAPHQL_PARSE_FAILED"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.do(t, "", tc.query, tc.vars)
+			if res.code() != tc.code {
+				t.Fatalf("code %q, want %q: %s", res.code(), tc.code, res.Raw)
 			}
-			if name != "unknown argument" && res.code() != "BAD_USER_INPUT" {
-				t.Fatalf("want BAD_USER_INPUT: %s", res.Raw)
+			if strings.Contains(res.Raw, "relay") || strings.Contains(res.Raw, "float64") {
+				t.Fatalf("message shows internals: %s", res.Raw)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"configmarket/graph/model"
@@ -38,6 +39,11 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	// themselves and carry no internals; they keep their message.
 	var own *gqlerror.Error
 	if errors.As(err, &own) && own.Unwrap() == nil {
+		// A variable of the wrong type is bad input like any other, as in
+		// Apollo; errors in the document itself keep gqlgen's codes.
+		if len(gqlErr.Path) > 0 && gqlErr.Path[0] == ast.PathName("variable") {
+			gqlErr.Extensions = map[string]any{"code": apperr.KindInvalid.Code()}
+		}
 		if gqlErr.Extensions == nil || gqlErr.Extensions["code"] == nil {
 			gqlErr.Extensions = map[string]any{"code": apperr.KindInvalid.Code()}
 		}

@@ -23,6 +23,21 @@ var (
 	ErrInvalidPageSize = errors.New("invalid page size")
 )
 
+// inputError is a client's mistake: its message is written for the client
+// (no internals), and it matches its sentinel with errors.Is.
+type inputError struct {
+	msg      string
+	sentinel error
+}
+
+func (e inputError) Error() string { return e.msg }
+func (e inputError) Unwrap() error { return e.sentinel }
+
+func badID(msg string) error { return inputError{msg, ErrInvalidID} }
+
+// errBadCursor does not say what is wrong with a cursor: cursors are opaque.
+var errBadCursor = inputError{"cursor is not valid for this connection", ErrInvalidCursor}
+
 // Page-size bounds for the `first` argument. MaxFirst caps the cost of a
 // single request.
 const (
@@ -54,14 +69,14 @@ func ID(typeName, id string) string {
 func ParseID(global string) (typeName, id string, err error) {
 	b, ok := decode(global)
 	if !ok {
-		return "", "", fmt.Errorf("relay: parse id: %w: not base64url", ErrInvalidID)
+		return "", "", badID("id is not a valid global id")
 	}
 	if !utf8.Valid(b) {
-		return "", "", fmt.Errorf("relay: parse id: %w: not utf-8", ErrInvalidID)
+		return "", "", badID("id is not a valid global id")
 	}
 	typeName, id, ok = strings.Cut(string(b), ":")
 	if !ok || typeName == "" || id == "" {
-		return "", "", fmt.Errorf("relay: parse id: %w: want type:id", ErrInvalidID)
+		return "", "", badID("id is not a valid global id")
 	}
 	return typeName, id, nil
 }
@@ -74,7 +89,7 @@ func ParseIDOf(global, wantType string) (string, error) {
 		return "", err
 	}
 	if typeName != wantType {
-		return "", fmt.Errorf("relay: parse id: %w: %s id where %s expected", ErrInvalidID, typeName, wantType)
+		return "", badID(fmt.Sprintf("id names a %s where a %s is expected", typeName, wantType))
 	}
 	return id, nil
 }
@@ -88,7 +103,7 @@ func ParseUUIDOf(global, wantType string) (uuid.UUID, error) {
 	}
 	u, err := uuid.Parse(id)
 	if err != nil || u.String() != id {
-		return uuid.Nil, fmt.Errorf("relay: parse id: %w: local id is not a uuid", ErrInvalidID)
+		return uuid.Nil, badID("id is not a valid global id")
 	}
 	return u, nil
 }
@@ -127,20 +142,20 @@ func EncodeCursor(keys ...any) string {
 func DecodeCursor(cursor string, dst ...any) error {
 	b, ok := decode(cursor)
 	if !ok {
-		return fmt.Errorf("relay: decode cursor: %w: not base64url", ErrInvalidCursor)
+		return errBadCursor
 	}
 	// UseNumber keeps int64 keys exact past 2^53, where float64 would round.
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var raw []any
 	if err := dec.Decode(&raw); err != nil || raw == nil {
-		return fmt.Errorf("relay: decode cursor: %w: not a json array", ErrInvalidCursor)
+		return errBadCursor
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("relay: decode cursor: %w: trailing data", ErrInvalidCursor)
+		return errBadCursor
 	}
 	if len(raw) != len(dst) {
-		return fmt.Errorf("relay: decode cursor: %w: %d keys, want %d", ErrInvalidCursor, len(raw), len(dst))
+		return errBadCursor
 	}
 
 	// Convert everything before assigning anything, so a bad key doesn't
@@ -148,6 +163,9 @@ func DecodeCursor(cursor string, dst ...any) error {
 	vals := make([]any, len(dst))
 	for i, d := range dst {
 		v, err := convert(raw[i], d)
+		if errors.Is(err, ErrInvalidCursor) {
+			return errBadCursor
+		}
 		if err != nil {
 			return fmt.Errorf("relay: decode cursor key %d: %w", i, err)
 		}
@@ -234,7 +252,7 @@ func PageSize(first *int) (int, error) {
 		return DefaultFirst, nil
 	}
 	if n := *first; n < 1 || n > MaxFirst {
-		return 0, fmt.Errorf("relay: first must be between 1 and %d, got %d: %w", MaxFirst, n, ErrInvalidPageSize)
+		return 0, inputError{fmt.Sprintf("first must be between 1 and %d, got %d", MaxFirst, n), ErrInvalidPageSize}
 	}
 	return *first, nil
 }

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"strconv"
+	"testing"
+	"time"
+
+	"configmarket/internal/dbtest"
+)
+
+// TestRunServesAndShutsDownOnSignal runs the real composition root from its
+// environment: migrations (already applied: a no-op), demo data, serving,
+// then a graceful stop when the signal context ends.
+func TestRunServesAndShutsDownOnSignal(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	t.Setenv("DATABASE_URL", dbtest.URL(t))
+	t.Setenv("HTTP_ADDR", addr)
+	t.Setenv("DEMO_DATA", "true")
+	t.Setenv("LOG_LEVEL", "error")
+	t.Setenv("REDIS_URL", "") // single-instance mode
+
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx) }()
+
+	ready := false
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		res, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				ready = true
+				break
+			}
+		}
+	}
+	if !ready {
+		stop()
+		t.Fatalf("server never became ready: %v", <-done)
+	}
+	stop()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v on shutdown", err)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("server did not stop within its grace period")
+	}
+	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+}
+
+func TestProductionRequiresJWTKeys(t *testing.T) {
+	_, err := jwtKeys(config{Env: "production"})
+	if err == nil {
+		t.Fatal("production started without JWT_KEYS")
+	}
+	if _, err := jwtKeys(config{Env: "development"}); err != nil {
+		t.Fatalf("development key: %v", err)
+	}
+	spec := "k1=" + strconv.Quote("x")
+	if _, err := jwtKeys(config{Env: "production", JWTKeys: spec}); err == nil {
+		t.Fatal("malformed JWT_KEYS accepted")
+	}
+}
