@@ -64,12 +64,7 @@ func (q *Queries) UserByEmail(ctx context.Context, email string) (User, error) {
 // UsersByIDs returns the users among ids, in no particular order.
 func (q *Queries) UsersByIDs(ctx context.Context, ids []uuid.UUID) ([]User, error) {
 	const sql = `select ` + userColumns + ` from users where id = any($1)`
-	rows, err := q.db.Query(ctx, sql, ids)
-	if err != nil {
-		return nil, mapErr(err, "select users")
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) { return scanUser(r) })
-	return out, mapErr(err, "select users")
+	return list(ctx, q.db, "select users", func(r pgx.CollectableRow) (User, error) { return scanUser(r) }, sql, ids)
 }
 
 // UpdatePasswordHash replaces a user's hash (rehash on login).
@@ -100,16 +95,11 @@ func (q *Queries) RoleGrants(ctx context.Context, userID uuid.UUID) ([]RoleGrant
 		left join partners p on p.id = g.partner_id
 		where g.user_id = $1
 		order by g.role <> 'admin', g.role, coalesce(c.name, d.name, p.name, ''), g.id`
-	rows, err := q.db.Query(ctx, sql, userID)
-	if err != nil {
-		return nil, mapErr(err, "select role grants")
-	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RoleGrant, error) {
+	return list(ctx, q.db, "select role grants", func(r pgx.CollectableRow) (RoleGrant, error) {
 		var g RoleGrant
 		err := r.Scan(&g.UserID, &g.Role, &g.ActingFor, &g.OrgName)
 		return g, err
-	})
-	return out, mapErr(err, "select role grants")
+	}, sql, userID)
 }
 
 // CreateSession opens a session in one role.

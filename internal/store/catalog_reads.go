@@ -31,45 +31,25 @@ func scanTariffPlan(r pgx.CollectableRow) (TariffPlan, error) {
 // TariffPlans lists every plan, smallest first.
 func (q *Queries) TariffPlans(ctx context.Context) ([]TariffPlan, error) {
 	const sql = `select ` + tariffPlanColumns + ` from tariff_plans order by max_users, code`
-	rows, err := q.db.Query(ctx, sql)
-	if err != nil {
-		return nil, mapErr(err, "select tariff plans")
-	}
-	out, err := pgx.CollectRows(rows, scanTariffPlan)
-	return out, mapErr(err, "select tariff plans")
+	return list(ctx, q.db, "select tariff plans", scanTariffPlan, sql)
 }
 
 // TariffPlanByCode finds a plan by its letter.
 func (q *Queries) TariffPlanByCode(ctx context.Context, code string) (TariffPlan, error) {
 	const sql = `select ` + tariffPlanColumns + ` from tariff_plans where code = $1`
-	rows, err := q.db.Query(ctx, sql, code)
-	if err != nil {
-		return TariffPlan{}, mapErr(err, "select tariff plan")
-	}
-	p, err := pgx.CollectExactlyOneRow(rows, scanTariffPlan)
-	return p, mapErr(err, "select tariff plan")
+	return one(ctx, q.db, "select tariff plan", scanTariffPlan, sql, code)
 }
 
 // DefaultTariffPlan is the plan new customers start on.
 func (q *Queries) DefaultTariffPlan(ctx context.Context) (TariffPlan, error) {
 	const sql = `select ` + tariffPlanColumns + ` from tariff_plans where is_default`
-	rows, err := q.db.Query(ctx, sql)
-	if err != nil {
-		return TariffPlan{}, mapErr(err, "select default tariff plan")
-	}
-	p, err := pgx.CollectExactlyOneRow(rows, scanTariffPlan)
-	return p, mapErr(err, "select default tariff plan")
+	return one(ctx, q.db, "select default tariff plan", scanTariffPlan, sql)
 }
 
 // TariffPlansByIDs returns the plans among ids.
 func (q *Queries) TariffPlansByIDs(ctx context.Context, ids []uuid.UUID) ([]TariffPlan, error) {
 	const sql = `select ` + tariffPlanColumns + ` from tariff_plans where id = any($1)`
-	rows, err := q.db.Query(ctx, sql, ids)
-	if err != nil {
-		return nil, mapErr(err, "select tariff plans by id")
-	}
-	out, err := pgx.CollectRows(rows, scanTariffPlan)
-	return out, mapErr(err, "select tariff plans by id")
+	return list(ctx, q.db, "select tariff plans by id", scanTariffPlan, sql, ids)
 }
 
 // Developer is a developer's row; which fields a viewer sees is the domain's
@@ -99,23 +79,13 @@ func scanDeveloper(r pgx.CollectableRow) (Developer, error) {
 // CreateDeveloper inserts a developer organisation.
 func (q *Queries) CreateDeveloper(ctx context.Context, slug, name string) (Developer, error) {
 	const sql = `insert into developers (slug, name) values ($1, $2) returning ` + developerColumns
-	rows, err := q.db.Query(ctx, sql, slug, name)
-	if err != nil {
-		return Developer{}, mapErr(err, "insert developer")
-	}
-	d, err := pgx.CollectExactlyOneRow(rows, scanDeveloper)
-	return d, mapErr(err, "insert developer")
+	return one(ctx, q.db, "insert developer", scanDeveloper, sql, slug, name)
 }
 
 // DevelopersByIDs returns the developers among ids.
 func (q *Queries) DevelopersByIDs(ctx context.Context, ids []uuid.UUID) ([]Developer, error) {
 	const sql = `select ` + developerColumns + ` from developers where id = any($1)`
-	rows, err := q.db.Query(ctx, sql, ids)
-	if err != nil {
-		return nil, mapErr(err, "select developers")
-	}
-	out, err := pgx.CollectRows(rows, scanDeveloper)
-	return out, mapErr(err, "select developers")
+	return list(ctx, q.db, "select developers", scanDeveloper, sql, ids)
 }
 
 // DeveloperKey is the keyset position of a developer in the by-name order.
@@ -136,12 +106,7 @@ func (q *Queries) DevelopersPage(ctx context.Context, after *DeveloperKey, limit
 	if after != nil {
 		name, id = after.Name, after.ID
 	}
-	rows, err := q.db.Query(ctx, sql, after != nil, name, id, limit)
-	if err != nil {
-		return nil, mapErr(err, "select developers page")
-	}
-	out, err := pgx.CollectRows(rows, scanDeveloper)
-	return out, mapErr(err, "select developers page")
+	return list(ctx, q.db, "select developers page", scanDeveloper, sql, after != nil, name, id, limit)
 }
 
 // Customer is a CRM account.
@@ -166,23 +131,13 @@ func scanCustomer(r pgx.CollectableRow) (Customer, error) {
 func (q *Queries) CreateCustomer(ctx context.Context, name string, inn, crmAccountID *string, planID uuid.UUID) (Customer, error) {
 	const sql = `insert into customers (name, inn, crm_account_id, tariff_plan_id) values ($1, $2, $3, $4)
 		returning ` + customerColumns
-	rows, err := q.db.Query(ctx, sql, name, inn, crmAccountID, planID)
-	if err != nil {
-		return Customer{}, mapErr(err, "insert customer")
-	}
-	c, err := pgx.CollectExactlyOneRow(rows, scanCustomer)
-	return c, mapErr(err, "insert customer")
+	return one(ctx, q.db, "insert customer", scanCustomer, sql, name, inn, crmAccountID, planID)
 }
 
 // CustomersByIDs returns the customers among ids.
 func (q *Queries) CustomersByIDs(ctx context.Context, ids []uuid.UUID) ([]Customer, error) {
 	const sql = `select ` + customerColumns + ` from customers where id = any($1)`
-	rows, err := q.db.Query(ctx, sql, ids)
-	if err != nil {
-		return nil, mapErr(err, "select customers")
-	}
-	out, err := pgx.CollectRows(rows, scanCustomer)
-	return out, mapErr(err, "select customers")
+	return list(ctx, q.db, "select customers", scanCustomer, sql, ids)
 }
 
 // Partner is a reseller or integrator.
@@ -206,21 +161,11 @@ func scanPartner(r pgx.CollectableRow) (Partner, error) {
 // CreatePartner inserts a partner organisation.
 func (q *Queries) CreatePartner(ctx context.Context, name string, inn *string) (Partner, error) {
 	const sql = `insert into partners (name, inn) values ($1, $2) returning ` + partnerColumns
-	rows, err := q.db.Query(ctx, sql, name, inn)
-	if err != nil {
-		return Partner{}, mapErr(err, "insert partner")
-	}
-	p, err := pgx.CollectExactlyOneRow(rows, scanPartner)
-	return p, mapErr(err, "insert partner")
+	return one(ctx, q.db, "insert partner", scanPartner, sql, name, inn)
 }
 
 // PartnersByIDs returns the partners among ids.
 func (q *Queries) PartnersByIDs(ctx context.Context, ids []uuid.UUID) ([]Partner, error) {
 	const sql = `select ` + partnerColumns + ` from partners where id = any($1)`
-	rows, err := q.db.Query(ctx, sql, ids)
-	if err != nil {
-		return nil, mapErr(err, "select partners")
-	}
-	out, err := pgx.CollectRows(rows, scanPartner)
-	return out, mapErr(err, "select partners")
+	return list(ctx, q.db, "select partners", scanPartner, sql, ids)
 }

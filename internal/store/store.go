@@ -137,3 +137,24 @@ func mapErr(err error, op string) error {
 	}
 	return apperr.Internal(fmt.Errorf("%s: %w", op, err))
 }
+
+// list runs a query and scans every row with scan.
+func list[T any](ctx context.Context, db dbtx, op string, scan pgx.RowToFunc[T], sql string, args ...any) ([]T, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, mapErr(err, op)
+	}
+	out, err := pgx.CollectRows(rows, scan)
+	return out, mapErr(err, op)
+}
+
+// one runs a query that must return exactly one row; none is NotFound.
+func one[T any](ctx context.Context, db dbtx, op string, scan pgx.RowToFunc[T], sql string, args ...any) (T, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		var zero T
+		return zero, mapErr(err, op)
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, scan)
+	return out, mapErr(err, op)
+}
