@@ -34,6 +34,7 @@ import (
 	"configmarket/internal/demo"
 	"configmarket/internal/identity"
 	"configmarket/internal/password"
+	"configmarket/internal/respcache"
 	"configmarket/internal/store"
 	"configmarket/internal/web"
 	"configmarket/migrations"
@@ -198,9 +199,10 @@ type deps struct {
 }
 
 func newHandler(d deps) (http.Handler, *web.Health) {
-	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL)
-	cat := catalog.New(d.store, d.cache)
-	gql := newGraphQL(d, accounts, cat)
+	public := cache.NewGeneration(d.cache, "public")
+	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
+	cat := catalog.New(d.store, public)
+	gql := newGraphQL(d, accounts, cat, respcache.New(public))
 
 	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
 	mux := http.NewServeMux()
@@ -217,7 +219,7 @@ func newHandler(d deps) (http.Handler, *web.Health) {
 	return web.Recover(web.Origin(mux)), health
 }
 
-func newGraphQL(d deps, accounts *account.Service, cat *catalog.Service) http.Handler {
+func newGraphQL(d deps, accounts *account.Service, cat *catalog.Service, responses *respcache.Cache) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{
 		Resolvers: &resolvers.Resolver{Accounts: accounts, Catalog: cat},
 	}))
@@ -244,6 +246,7 @@ func newGraphQL(d deps, accounts *account.Service, cat *catalog.Service) http.Ha
 		}
 		return next(dataloaders.With(ctx, dataloaders.New(sources, identity.FromContext(ctx))))
 	})
+	srv.AroundOperations(responses.Middleware)
 	return srv
 }
 

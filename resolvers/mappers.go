@@ -44,7 +44,7 @@ func toDeveloper(d *store.Developer) *model.Developer {
 	}
 	return &model.Developer{
 		ID: globalID(typeDeveloper, d.ID), Slug: d.Slug, Name: d.Name, Bio: d.Bio, Website: d.Website,
-		Status: model.DeveloperStatus(strings.ToUpper(d.Status)), CreatedAt: d.CreatedAt,
+		Status: model.DeveloperStatus(strings.ToUpper(d.Status)), CreatedAt: d.CreatedAt, RowID: d.ID,
 	}
 }
 

@@ -40,6 +40,18 @@ func loadNode(ctx context.Context, id string) (model.Node, error) {
 	case typePartner:
 		row, err := l.Partner(ctx, key)
 		return asNode(row, err, toPartner)
+	case typeConfiguration:
+		row, err := l.Configuration(ctx, key)
+		return asNode(row, err, toConfiguration)
+	case typeVersion:
+		row, err := l.Version(ctx, key)
+		return asNode(row, err, toVersion)
+	case typeReview:
+		row, err := l.Review(ctx, key)
+		return asNode(row, err, toReview)
+	case typeCategory:
+		row, err := l.Category(ctx, key)
+		return asNode(row, err, toCategory)
 	case typeUser:
 		row, err := l.User(ctx, key)
 		return asNode(row, err, toUser)

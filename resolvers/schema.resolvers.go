@@ -11,19 +11,337 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/account"
 	"configmarket/internal/apperr"
+	"configmarket/internal/catalog"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
+	"configmarket/internal/store"
 	"context"
-	"github.com/99designs/gqlgen/graphql"
+	"strings"
 	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 )
+
+// Category is the resolver for the category field.
+func (r *configurationResolver) Category(ctx context.Context, obj *model.Configuration) (*model.Category, error) {
+	if obj.Row.CategoryID == nil {
+		return nil, nil
+	}
+	c, err := dataloaders.From(ctx).Category(ctx, *obj.Row.CategoryID)
+	return toCategory(c), err
+}
+
+// Developer is the resolver for the developer field.
+func (r *configurationResolver) Developer(ctx context.Context, obj *model.Configuration) (*model.Developer, error) {
+	d, err := dataloaders.From(ctx).Developer(ctx, obj.Row.DeveloperID)
+	return toDeveloper(d), err
+}
+
+// CurrentVersion is the resolver for the currentVersion field.
+func (r *configurationResolver) CurrentVersion(ctx context.Context, obj *model.Configuration) (*model.Version, error) {
+	vs, err := dataloaders.From(ctx).NewestVersions(ctx, catalog.VersionsKey{ConfigurationID: obj.Row.ID, First: 1})
+	if err != nil || len(vs) == 0 {
+		return nil, err
+	}
+	return toVersion(&vs[0]), nil
+}
+
+// Versions is the resolver for the versions field.
+func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configuration, first *int, after *string) (*model.VersionConnection, error) {
+	limit, err := relay.PageSize(first)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.KindInvalid, "first", err)
+	}
+	v := identity.FromContext(ctx)
+	if after != nil {
+		page, err := r.Catalog.Versions(ctx, v, obj.Row, limit, *after)
+		return toVersionConnection(page.Versions, page.Cursors, page.HasNext), err
+	}
+	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + 1}
+	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	page, hasNext := relay.Page(rows, limit)
+	return toVersionConnection(page, catalog.VersionCursors(page), hasNext), nil
+}
+
+// RentPrices is the resolver for the rentPrices field.
+func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Configuration) ([]*model.PlanPrice, error) {
+	prices, err := dataloaders.From(ctx).Prices(ctx, obj.Row.ID)
+	out := []*model.PlanPrice{}
+	for _, p := range prices {
+		if p.Kind == "rent" && obj.Row.SellsRent {
+			out = append(out, &model.PlanPrice{Price: toMoney(p.Amount), TariffPlanID: *p.TariffPlanID})
+		}
+	}
+	return out, err
+}
+
+// RentPrice is the resolver for the rentPrice field.
+func (r *configurationResolver) RentPrice(ctx context.Context, obj *model.Configuration, plan string) (*model.Money, error) {
+	l := dataloaders.From(ctx)
+	prices, err := l.Prices(ctx, obj.Row.ID)
+	if err != nil || !obj.Row.SellsRent {
+		return nil, err
+	}
+	p, err := r.Catalog.TariffPlanByCode(ctx, plan)
+	if err != nil || p == nil {
+		return nil, err
+	}
+	for _, price := range prices {
+		if price.Kind == "rent" && *price.TariffPlanID == p.ID {
+			return toMoney(price.Amount), nil
+		}
+	}
+	return nil, nil
+}
+
+// SalePrice is the resolver for the salePrice field.
+func (r *configurationResolver) SalePrice(ctx context.Context, obj *model.Configuration) (*model.Money, error) {
+	prices, err := dataloaders.From(ctx).Prices(ctx, obj.Row.ID)
+	if err != nil || !obj.Row.SellsPurchase {
+		return nil, err
+	}
+	for _, p := range prices {
+		if p.Kind == "sale" {
+			return toMoney(p.Amount), nil
+		}
+	}
+	return nil, nil
+}
+
+// Reviews is the resolver for the reviews field.
+func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configuration, first *int, after *string) (*model.ReviewConnection, error) {
+	limit, err := relay.PageSize(first)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.KindInvalid, "first", err)
+	}
+	if after != nil {
+		page, err := r.Catalog.Reviews(ctx, obj.Row, limit, *after)
+		return toReviewConnection(page.Reviews, page.Cursors, page.HasNext), err
+	}
+	rows, err := dataloaders.From(ctx).NewestReviews(ctx, catalog.ReviewsKey{ConfigurationID: obj.Row.ID, First: limit + 1})
+	if err != nil {
+		return nil, err
+	}
+	page, hasNext := relay.Page(rows, limit)
+	return toReviewConnection(page, catalog.ReviewCursors(page), hasNext), nil
+}
+
+// ActiveInstallations is the resolver for the activeInstallations field.
+func (r *configurationResolver) ActiveInstallations(ctx context.Context, obj *model.Configuration) (*int, error) {
+	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
+		return nil, nil
+	}
+	return &obj.Row.ActiveInstallations, nil
+}
+
+// PriceHistory is the resolver for the priceHistory field.
+func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Configuration) ([]*model.PriceChange, error) {
+	history, err := r.Catalog.PriceHistory(ctx, identity.FromContext(ctx), obj.Row)
+	if err != nil || history == nil {
+		return nil, err
+	}
+	out := make([]*model.PriceChange, len(history))
+	for i, p := range history {
+		mode := model.SaleModeSale
+		if p.Kind == "rent" {
+			mode = model.SaleModeRent
+		}
+		out[i] = &model.PriceChange{SaleMode: mode, Price: toMoney(p.Amount), ValidFrom: p.ValidFrom, TariffPlanID: p.TariffPlanID}
+	}
+	return out, nil
+}
+
+// ModerationHistory is the resolver for the moderationHistory field.
+func (r *configurationResolver) ModerationHistory(ctx context.Context, obj *model.Configuration) ([]*model.ModerationEvent, error) {
+	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
+		return nil, nil
+	}
+	events, err := dataloaders.From(ctx).ModerationEvents(ctx, obj.Row.ID)
+	out := []*model.ModerationEvent{}
+	for _, e := range events {
+		out = append(out, &model.ModerationEvent{Action: strings.ToUpper(e.Action), Reason: e.Reason, At: e.CreatedAt, VersionID: e.VersionID})
+	}
+	return out, err
+}
+
+// SuspendedReason is the resolver for the suspendedReason field.
+func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.Configuration) (*string, error) {
+	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
+		return nil, nil
+	}
+	return obj.Row.SuspendedReason, nil
+}
 
 // TariffPlan is the resolver for the tariffPlan field.
 func (r *customerResolver) TariffPlan(ctx context.Context, obj *model.Customer) (*model.TariffPlan, error) {
 	p, err := dataloaders.From(ctx).TariffPlan(ctx, obj.TariffPlanID)
 	return toTariffPlan(p), err
+}
+
+// Configurations is the resolver for the configurations field.
+func (r *developerResolver) Configurations(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.ConfigurationConnection, error) {
+	page, err := r.Catalog.DeveloperConfigurations(ctx, identity.FromContext(ctx), obj.RowID, first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toConfigurationConnection(page), nil
+}
+
+// Version is the resolver for the version field.
+func (r *moderationEventResolver) Version(ctx context.Context, obj *model.ModerationEvent) (*model.Version, error) {
+	if obj.VersionID == nil {
+		return nil, nil
+	}
+	v, err := dataloaders.From(ctx).Version(ctx, *obj.VersionID)
+	return toVersion(v), err
+}
+
+// CreateConfiguration is the resolver for the createConfiguration field.
+func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error) {
+	return configurationPayload(r.Catalog.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
+		Slug: &input.Slug, Title: &input.Title, Summary: input.Summary, Description: input.Description,
+		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
+		Visibility: lowerEnum(input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: lowerEnum(input.SupportMode), TrialDays: input.TrialDays,
+	}))
+}
+
+// UpdateConfiguration is the resolver for the updateConfiguration field.
+func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.UpdateConfigurationInput) (*model.ConfigurationPayload, error) {
+	id, err := idArg("input.id", input.ID, typeConfiguration)
+	if err != nil {
+		return configurationPayload(store.Configuration{}, err)
+	}
+	return configurationPayload(r.Catalog.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
+		Slug: input.Slug, Title: input.Title, Summary: input.Summary, Description: input.Description,
+		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
+		Visibility: lowerEnum(input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: lowerEnum(input.SupportMode), TrialDays: input.TrialDays,
+	}))
+}
+
+// SetConfigurationPrices is the resolver for the setConfigurationPrices field.
+func (r *mutationResolver) SetConfigurationPrices(ctx context.Context, input model.SetConfigurationPricesInput) (*model.ConfigurationPayload, error) {
+	id, err := idArg("input.id", input.ID, typeConfiguration)
+	if err != nil {
+		return configurationPayload(store.Configuration{}, err)
+	}
+	rent := make([]catalog.PlanPrice, len(input.Rent))
+	for i, p := range input.Rent {
+		rent[i] = catalog.PlanPrice{Plan: p.Plan, Amount: string(p.Amount)}
+	}
+	var sale *string
+	if input.Sale != nil {
+		sale = (*string)(input.Sale)
+	}
+	return configurationPayload(r.Catalog.SetPrices(ctx, identity.FromContext(ctx), id, rent, sale))
+}
+
+// ArchiveConfiguration is the resolver for the archiveConfiguration field.
+func (r *mutationResolver) ArchiveConfiguration(ctx context.Context, input model.ConfigurationIDInput) (*model.ConfigurationPayload, error) {
+	id, err := idArg("input.id", input.ID, typeConfiguration)
+	if err != nil {
+		return configurationPayload(store.Configuration{}, err)
+	}
+	return configurationPayload(r.Catalog.ArchiveConfiguration(ctx, identity.FromContext(ctx), id))
+}
+
+// InviteCustomer is the resolver for the inviteCustomer field.
+func (r *mutationResolver) InviteCustomer(ctx context.Context, input model.InviteCustomerInput) (*model.ConfigurationPayload, error) {
+	id, err := idArg("input.id", input.ID, typeConfiguration)
+	if err != nil {
+		return configurationPayload(store.Configuration{}, err)
+	}
+	customer, err := idArg("input.customerId", input.CustomerID, typeCustomer)
+	if err != nil {
+		return configurationPayload(store.Configuration{}, err)
+	}
+	return configurationPayload(r.Catalog.InviteCustomer(ctx, identity.FromContext(ctx), id, customer))
+}
+
+// CreateVersion is the resolver for the createVersion field.
+func (r *mutationResolver) CreateVersion(ctx context.Context, input model.CreateVersionInput) (*model.VersionPayload, error) {
+	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
+	if err != nil {
+		return versionPayload(store.Version{}, err)
+	}
+	return versionPayload(r.Catalog.CreateVersion(ctx, identity.FromContext(ctx), id, input.Number, deref(input.Changelog)))
+}
+
+// UpdateVersion is the resolver for the updateVersion field.
+func (r *mutationResolver) UpdateVersion(ctx context.Context, input model.UpdateVersionInput) (*model.VersionPayload, error) {
+	id, err := idArg("input.id", input.ID, typeVersion)
+	if err != nil {
+		return versionPayload(store.Version{}, err)
+	}
+	return versionPayload(r.Catalog.UpdateVersion(ctx, identity.FromContext(ctx), id, input.Number, input.Changelog))
+}
+
+// SubmitVersion is the resolver for the submitVersion field.
+func (r *mutationResolver) SubmitVersion(ctx context.Context, input model.VersionIDInput) (*model.VersionPayload, error) {
+	id, err := idArg("input.id", input.ID, typeVersion)
+	if err != nil {
+		return versionPayload(store.Version{}, err)
+	}
+	return versionPayload(r.Catalog.SubmitVersion(ctx, identity.FromContext(ctx), id))
+}
+
+// ApproveVersion is the resolver for the approveVersion field.
+func (r *mutationResolver) ApproveVersion(ctx context.Context, input model.VersionIDInput) (*model.VersionPayload, error) {
+	id, err := idArg("input.id", input.ID, typeVersion)
+	if err != nil {
+		return versionPayload(store.Version{}, err)
+	}
+	return versionPayload(r.Catalog.ApproveVersion(ctx, identity.FromContext(ctx), id))
+}
+
+// RejectVersion is the resolver for the rejectVersion field.
+func (r *mutationResolver) RejectVersion(ctx context.Context, input model.RejectVersionInput) (*model.VersionPayload, error) {
+	id, err := idArg("input.id", input.ID, typeVersion)
+	if err != nil {
+		return versionPayload(store.Version{}, err)
+	}
+	return versionPayload(r.Catalog.RejectVersion(ctx, identity.FromContext(ctx), id, input.Reason))
+}
+
+// SuspendConfiguration is the resolver for the suspendConfiguration field.
+func (r *mutationResolver) SuspendConfiguration(ctx context.Context, input model.SuspendConfigurationInput) (*model.ConfigurationPayload, error) {
+	id, err := idArg("input.id", input.ID, typeConfiguration)
+	if err != nil {
+		return configurationPayload(store.Configuration{}, err)
+	}
+	return configurationPayload(r.Catalog.SuspendConfiguration(ctx, identity.FromContext(ctx), id, input.Reason))
+}
+
+// RestoreConfiguration is the resolver for the restoreConfiguration field.
+func (r *mutationResolver) RestoreConfiguration(ctx context.Context, input model.ConfigurationIDInput) (*model.ConfigurationPayload, error) {
+	id, err := idArg("input.id", input.ID, typeConfiguration)
+	if err != nil {
+		return configurationPayload(store.Configuration{}, err)
+	}
+	return configurationPayload(r.Catalog.RestoreConfiguration(ctx, identity.FromContext(ctx), id))
+}
+
+// CreateReview is the resolver for the createReview field.
+func (r *mutationResolver) CreateReview(ctx context.Context, input model.CreateReviewInput) (*model.ReviewPayload, error) {
+	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
+	if err != nil {
+		return reviewPayload(store.Review{}, err)
+	}
+	return reviewPayload(r.Catalog.CreateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
+}
+
+// UpdateReview is the resolver for the updateReview field.
+func (r *mutationResolver) UpdateReview(ctx context.Context, input model.UpdateReviewInput) (*model.ReviewPayload, error) {
+	id, err := idArg("input.id", input.ID, typeReview)
+	if err != nil {
+		return reviewPayload(store.Review{}, err)
+	}
+	return reviewPayload(r.Catalog.UpdateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
 }
 
 // SignUp is the resolver for the signUp field.
@@ -82,6 +400,21 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 	return &model.LogOutPayload{LoggedOut: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
+// TariffPlan is the resolver for the tariffPlan field.
+func (r *planPriceResolver) TariffPlan(ctx context.Context, obj *model.PlanPrice) (*model.TariffPlan, error) {
+	p, err := dataloaders.From(ctx).TariffPlan(ctx, obj.TariffPlanID)
+	return toTariffPlan(p), err
+}
+
+// TariffPlan is the resolver for the tariffPlan field.
+func (r *priceChangeResolver) TariffPlan(ctx context.Context, obj *model.PriceChange) (*model.TariffPlan, error) {
+	if obj.TariffPlanID == nil {
+		return nil, nil
+	}
+	p, err := dataloaders.From(ctx).TariffPlan(ctx, *obj.TariffPlanID)
+	return toTariffPlan(p), err
+}
+
 // Node is the resolver for the node field.
 func (r *queryResolver) Node(ctx context.Context, id string) (model.Node, error) {
 	return loadNode(ctx, id)
@@ -137,19 +470,64 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.DeveloperConnection{PageInfo: &model.PageInfo{HasNextPage: page.HasNext}}
+	conn := &model.DeveloperConnection{
+		Edges: []*model.DeveloperEdge{}, Nodes: []*model.Developer{}, PageInfo: pageInfo(page.Cursors, page.HasNext),
+	}
 	for i := range page.Developers {
 		d := toDeveloper(&page.Developers[i])
 		conn.Edges = append(conn.Edges, &model.DeveloperEdge{Cursor: page.Cursors[i], Node: d})
 		conn.Nodes = append(conn.Nodes, d)
 	}
-	if n := len(page.Cursors); n > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
-	}
-	if conn.Edges == nil {
-		conn.Edges, conn.Nodes = []*model.DeveloperEdge{}, []*model.Developer{}
-	}
 	return conn, nil
+}
+
+// Configurations is the resolver for the configurations field.
+func (r *queryResolver) Configurations(ctx context.Context, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (*model.ConfigurationConnection, error) {
+	args, err := storefrontArgs(first, after, filter, orderBy)
+	if err != nil {
+		return nil, err
+	}
+	page, err := r.Catalog.Storefront(ctx, identity.FromContext(ctx), args)
+	if err != nil {
+		return nil, err
+	}
+	return toConfigurationConnection(page), nil
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *queryResolver) Configuration(ctx context.Context, slug string) (*model.Configuration, error) {
+	c, err := r.Catalog.ConfigurationBySlug(ctx, identity.FromContext(ctx), slug)
+	return toConfiguration(c), err
+}
+
+// Categories is the resolver for the categories field.
+func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
+	cats, err := r.Catalog.Categories(ctx)
+	out := make([]*model.Category, len(cats))
+	for i := range cats {
+		out[i] = toCategory(&cats[i])
+	}
+	return out, err
+}
+
+// ModerationQueue is the resolver for the moderationQueue field.
+func (r *queryResolver) ModerationQueue(ctx context.Context, first *int, after *string) (*model.VersionConnection, error) {
+	page, err := r.Catalog.ReviewQueue(ctx, identity.FromContext(ctx), first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toVersionConnection(page.Versions, page.Cursors, page.HasNext), nil
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *reviewResolver) Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error) {
+	c, err := dataloaders.From(ctx).Configuration(ctx, obj.ConfigurationID)
+	if err == nil && c == nil {
+		// The review was loaded through its configuration; it vanishing in
+		// between is a race, not a hidden row.
+		return nil, apperr.NotFound("configuration not found")
+	}
+	return toConfiguration(c), err
 }
 
 // ActingFor is the resolver for the actingFor field.
@@ -158,6 +536,23 @@ func (r *roleGrantResolver) ActingFor(ctx context.Context, obj *model.RoleGrant)
 		return nil, nil
 	}
 	return loadNode(ctx, globalID(orgTypeOf(fromRole(obj.Role)), obj.ActingForID))
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *versionResolver) Configuration(ctx context.Context, obj *model.Version) (*model.Configuration, error) {
+	c, err := dataloaders.From(ctx).Configuration(ctx, obj.Row.ConfigurationID)
+	if err == nil && c == nil {
+		return nil, apperr.NotFound("configuration not found")
+	}
+	return toConfiguration(c), err
+}
+
+// RejectionReason is the resolver for the rejectionReason field.
+func (r *versionResolver) RejectionReason(ctx context.Context, obj *model.Version) (*string, error) {
+	// Versions other than approved ones reach only their developer and
+	// admins (catalog.VersionsByIDs, VersionStates), and only rejected
+	// ones carry a reason.
+	return obj.Row.RejectionReason, nil
 }
 
 // User is the resolver for the user field.
@@ -209,25 +604,55 @@ func (r *viewerResolver) Partner(ctx context.Context, obj *model.Viewer) (*model
 	return toPartner(p), err
 }
 
+// Configuration returns graph.ConfigurationResolver implementation.
+func (r *Resolver) Configuration() graph.ConfigurationResolver { return &configurationResolver{r} }
+
 // Customer returns graph.CustomerResolver implementation.
 func (r *Resolver) Customer() graph.CustomerResolver { return &customerResolver{r} }
+
+// Developer returns graph.DeveloperResolver implementation.
+func (r *Resolver) Developer() graph.DeveloperResolver { return &developerResolver{r} }
+
+// ModerationEvent returns graph.ModerationEventResolver implementation.
+func (r *Resolver) ModerationEvent() graph.ModerationEventResolver {
+	return &moderationEventResolver{r}
+}
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
+// PlanPrice returns graph.PlanPriceResolver implementation.
+func (r *Resolver) PlanPrice() graph.PlanPriceResolver { return &planPriceResolver{r} }
+
+// PriceChange returns graph.PriceChangeResolver implementation.
+func (r *Resolver) PriceChange() graph.PriceChangeResolver { return &priceChangeResolver{r} }
+
 // Query returns graph.QueryResolver implementation.
 func (r *Resolver) Query() graph.QueryResolver { return &queryResolver{r} }
 
+// Review returns graph.ReviewResolver implementation.
+func (r *Resolver) Review() graph.ReviewResolver { return &reviewResolver{r} }
+
 // RoleGrant returns graph.RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() graph.RoleGrantResolver { return &roleGrantResolver{r} }
+
+// Version returns graph.VersionResolver implementation.
+func (r *Resolver) Version() graph.VersionResolver { return &versionResolver{r} }
 
 // Viewer returns graph.ViewerResolver implementation.
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
 type (
-	customerResolver  struct{ *Resolver }
-	mutationResolver  struct{ *Resolver }
-	queryResolver     struct{ *Resolver }
-	roleGrantResolver struct{ *Resolver }
-	viewerResolver    struct{ *Resolver }
+	configurationResolver   struct{ *Resolver }
+	customerResolver        struct{ *Resolver }
+	developerResolver       struct{ *Resolver }
+	moderationEventResolver struct{ *Resolver }
+	mutationResolver        struct{ *Resolver }
+	planPriceResolver       struct{ *Resolver }
+	priceChangeResolver     struct{ *Resolver }
+	queryResolver           struct{ *Resolver }
+	reviewResolver          struct{ *Resolver }
+	roleGrantResolver       struct{ *Resolver }
+	versionResolver         struct{ *Resolver }
+	viewerResolver          struct{ *Resolver }
 )

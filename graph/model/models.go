@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/identity"
+	"configmarket/internal/store"
 )
 
 // Customer carries its plan's id; tariffPlan resolves through a loader.
@@ -36,3 +37,94 @@ type RoleGrant struct {
 	OrganizationName string    `json:"organizationName"`
 	ActingForID      uuid.UUID `json:"-"`
 }
+
+// Configuration carries its row; nested and private fields resolve from it
+// through loaders and the catalog's visibility rules.
+type Configuration struct {
+	ID          string              `json:"id"`
+	Slug        string              `json:"slug"`
+	Title       string              `json:"title"`
+	Summary     string              `json:"summary"`
+	Description string              `json:"description"`
+	Tags        []string            `json:"tags"`
+	Screenshots []string            `json:"screenshots"`
+	Visibility  Visibility          `json:"visibility"`
+	SaleModes   []SaleMode          `json:"saleModes"`
+	SupportMode SupportMode         `json:"supportMode"`
+	TrialDays   int                 `json:"trialDays"`
+	State       ConfigurationState  `json:"state"`
+	Rating      *Rating             `json:"rating"`
+	CreatedAt   time.Time           `json:"createdAt"`
+	PublishedAt *time.Time          `json:"publishedAt,omitempty"`
+	Row         store.Configuration `json:"-"`
+}
+
+func (Configuration) IsNode()         {}
+func (c Configuration) GetID() string { return c.ID }
+
+// Version carries its row for the configuration and private fields.
+type Version struct {
+	ID          string        `json:"id"`
+	Number      string        `json:"number"`
+	Changelog   string        `json:"changelog"`
+	State       VersionState  `json:"state"`
+	CreatedAt   time.Time     `json:"createdAt"`
+	SubmittedAt *time.Time    `json:"submittedAt,omitempty"`
+	DecidedAt   *time.Time    `json:"decidedAt,omitempty"`
+	Row         store.Version `json:"-"`
+}
+
+func (Version) IsNode()         {}
+func (v Version) GetID() string { return v.ID }
+
+// Review carries its configuration's id.
+type Review struct {
+	ID              string    `json:"id"`
+	Rating          int       `json:"rating"`
+	Body            string    `json:"body"`
+	AuthorName      string    `json:"authorName"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
+	ConfigurationID uuid.UUID `json:"-"`
+}
+
+func (Review) IsNode()         {}
+func (r Review) GetID() string { return r.ID }
+
+// PlanPrice carries its plan's id.
+type PlanPrice struct {
+	Price        *Money    `json:"price"`
+	TariffPlanID uuid.UUID `json:"-"`
+}
+
+// PriceChange carries its plan's id (none for the sale price).
+type PriceChange struct {
+	SaleMode     SaleMode   `json:"saleMode"`
+	Price        *Money     `json:"price"`
+	ValidFrom    time.Time  `json:"validFrom"`
+	TariffPlanID *uuid.UUID `json:"-"`
+}
+
+// ModerationEvent carries its version's id.
+type ModerationEvent struct {
+	Action    string     `json:"action"`
+	Reason    *string    `json:"reason,omitempty"`
+	At        time.Time  `json:"at"`
+	VersionID *uuid.UUID `json:"-"`
+}
+
+// Developer is a developer's public profile; it carries its row id for its
+// configurations connection.
+type Developer struct {
+	ID        string          `json:"id"`
+	Slug      string          `json:"slug"`
+	Name      string          `json:"name"`
+	Bio       string          `json:"bio"`
+	Website   *string         `json:"website,omitempty"`
+	Status    DeveloperStatus `json:"status"`
+	CreatedAt time.Time       `json:"createdAt"`
+	RowID     uuid.UUID       `json:"-"`
+}
+
+func (Developer) IsNode()         {}
+func (d Developer) GetID() string { return d.ID }

@@ -29,24 +29,95 @@ type AuthSession struct {
 	Role Role `json:"role"`
 }
 
-// A developer's public profile.
-type Developer struct {
-	ID string `json:"id"`
-	// Public handle used in storefront URLs.
+// A storefront category.
+type Category struct {
+	ID   string `json:"id"`
 	Slug string `json:"slug"`
 	Name string `json:"name"`
-	// About the developer (markdown).
-	Bio     string  `json:"bio"`
-	Website *string `json:"website,omitempty"`
-	// The developer's current status.
-	Status    DeveloperStatus `json:"status"`
-	CreatedAt time.Time       `json:"createdAt"`
 }
 
-func (Developer) IsNode() {}
+func (Category) IsNode() {}
 
 // Opaque id; pass it to `node(id:)` to fetch the object again.
-func (this Developer) GetID() string { return this.ID }
+func (this Category) GetID() string { return this.ID }
+
+type ConfigurationConnection struct {
+	Edges    []*ConfigurationEdge `json:"edges"`
+	Nodes    []*Configuration     `json:"nodes"`
+	PageInfo *PageInfo            `json:"pageInfo"`
+}
+
+type ConfigurationEdge struct {
+	Cursor string         `json:"cursor"`
+	Node   *Configuration `json:"node"`
+}
+
+// Storefront filters; all given ones must hold.
+type ConfigurationFilter struct {
+	// Full-text search over title, summary and tags, Russian and English, tolerant of typos and prefixes.
+	Search *string `json:"search,omitempty"`
+	// Category slug.
+	Category *string `json:"category,omitempty"`
+	// Configurations carrying all these tags.
+	Tags     []string          `json:"tags,omitempty"`
+	SaleMode *SaleMode         `json:"saleMode,omitempty"`
+	HasTrial *bool             `json:"hasTrial,omitempty"`
+	Price    *PriceRangeFilter `json:"price,omitempty"`
+	// Only this developer's configurations.
+	Developer *string `json:"developer,omitempty"`
+}
+
+type ConfigurationIDInput struct {
+	ID string `json:"id"`
+}
+
+type ConfigurationOrder struct {
+	Field ConfigurationOrderField `json:"field"`
+	// Defaults to the field's natural direction (PRICE ascending, the rest descending).
+	Direction *OrderDirection `json:"direction,omitempty"`
+	// Tariff plan code the PRICE order uses.
+	Plan *string `json:"plan,omitempty"`
+}
+
+type ConfigurationPayload struct {
+	Configuration *Configuration `json:"configuration,omitempty"`
+	UserErrors    []*UserError   `json:"userErrors"`
+}
+
+// A new configuration; it starts as a draft.
+type CreateConfigurationInput struct {
+	// Unique, lower-case letters, digits and inner dashes; fixed once published.
+	Slug        string  `json:"slug"`
+	Title       string  `json:"title"`
+	Summary     *string `json:"summary,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// Category slug.
+	Category    *string  `json:"category,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	Screenshots []string `json:"screenshots,omitempty"`
+	// PUBLIC when omitted.
+	Visibility *Visibility `json:"visibility,omitempty"`
+	// [RENT] when omitted.
+	SaleModes []SaleMode `json:"saleModes,omitempty"`
+	// DEVELOPER when omitted.
+	SupportMode *SupportMode `json:"supportMode,omitempty"`
+	// 0 to 30; 14 when omitted.
+	TrialDays *int `json:"trialDays,omitempty"`
+}
+
+type CreateReviewInput struct {
+	ConfigurationID string `json:"configurationId"`
+	// 1 to 5.
+	Rating int     `json:"rating"`
+	Body   *string `json:"body,omitempty"`
+}
+
+type CreateVersionInput struct {
+	ConfigurationID string `json:"configurationId"`
+	// MAJOR.MINOR.PATCH, greater than every earlier version.
+	Number    string  `json:"number"`
+	Changelog *string `json:"changelog,omitempty"`
+}
 
 // A page of developers.
 type DeveloperConnection struct {
@@ -59,6 +130,12 @@ type DeveloperConnection struct {
 type DeveloperEdge struct {
 	Cursor string     `json:"cursor"`
 	Node   *Developer `json:"node"`
+}
+
+type InviteCustomerInput struct {
+	// A private configuration of the developer.
+	ID         string `json:"id"`
+	CustomerID string `json:"customerId"`
 }
 
 type LogInInput struct {
@@ -124,7 +201,28 @@ func (Partner) IsNode() {}
 // Opaque id; pass it to `node(id:)` to fetch the object again.
 func (this Partner) GetID() string { return this.ID }
 
+// A monthly rent on one plan.
+type PlanPriceInput struct {
+	Plan   string  `json:"plan"`
+	Amount Decimal `json:"amount"`
+}
+
+// A price bound on one tariff plan's monthly rent.
+type PriceRangeFilter struct {
+	// Tariff plan code; the default plan when omitted.
+	Plan *string  `json:"plan,omitempty"`
+	Min  *Decimal `json:"min,omitempty"`
+	Max  *Decimal `json:"max,omitempty"`
+}
+
 type Query struct {
+}
+
+// An average rating and how many ratings make it.
+type Rating struct {
+	// The mean of all ratings, 1 to 5, rounded to two decimals; null with no ratings.
+	Average *float64 `json:"average,omitempty"`
+	Count   int      `json:"count"`
 }
 
 type RefreshTokenInput struct {
@@ -134,6 +232,36 @@ type RefreshTokenInput struct {
 type RefreshTokenPayload struct {
 	Session    *AuthSession `json:"session,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RejectVersionInput struct {
+	ID string `json:"id"`
+	// Shown to the developer.
+	Reason string `json:"reason"`
+}
+
+type ReviewConnection struct {
+	Edges    []*ReviewEdge `json:"edges"`
+	Nodes    []*Review     `json:"nodes"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+}
+
+type ReviewEdge struct {
+	Cursor string  `json:"cursor"`
+	Node   *Review `json:"node"`
+}
+
+type ReviewPayload struct {
+	Review     *Review      `json:"review,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// New prices, each in force from now on for new subscriptions and from the
+// next period for running ones; unchanged prices add no history.
+type SetConfigurationPricesInput struct {
+	ID   string            `json:"id"`
+	Rent []*PlanPriceInput `json:"rent,omitempty"`
+	Sale *Decimal          `json:"sale,omitempty"`
 }
 
 // A new user and the organisation it acts for.
@@ -164,6 +292,11 @@ type SignUpPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+type SuspendConfigurationInput struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
 // A platform tariff plan by number of CRM users (SPEC §3).
 type TariffPlan struct {
 	ID string `json:"id"`
@@ -182,6 +315,35 @@ func (TariffPlan) IsNode() {}
 
 // Opaque id; pass it to `node(id:)` to fetch the object again.
 func (this TariffPlan) GetID() string { return this.ID }
+
+// Edits of a configuration; omitted fields keep their value.
+type UpdateConfigurationInput struct {
+	ID          string  `json:"id"`
+	Slug        *string `json:"slug,omitempty"`
+	Title       *string `json:"title,omitempty"`
+	Summary     *string `json:"summary,omitempty"`
+	Description *string `json:"description,omitempty"`
+	// Category slug; empty string clears it.
+	Category    *string      `json:"category,omitempty"`
+	Tags        []string     `json:"tags,omitempty"`
+	Screenshots []string     `json:"screenshots,omitempty"`
+	Visibility  *Visibility  `json:"visibility,omitempty"`
+	SaleModes   []SaleMode   `json:"saleModes,omitempty"`
+	SupportMode *SupportMode `json:"supportMode,omitempty"`
+	TrialDays   *int         `json:"trialDays,omitempty"`
+}
+
+type UpdateReviewInput struct {
+	ID     string  `json:"id"`
+	Rating int     `json:"rating"`
+	Body   *string `json:"body,omitempty"`
+}
+
+type UpdateVersionInput struct {
+	ID        string  `json:"id"`
+	Number    *string `json:"number,omitempty"`
+	Changelog *string `json:"changelog,omitempty"`
+}
 
 // A person who logs in. Visible to itself and to admins.
 type User struct {
@@ -205,6 +367,156 @@ type UserError struct {
 	Message string `json:"message"`
 	// A stable code to branch on.
 	Code UserErrorCode `json:"code"`
+}
+
+type VersionConnection struct {
+	Edges    []*VersionEdge `json:"edges"`
+	Nodes    []*Version     `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type VersionEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Version `json:"node"`
+}
+
+type VersionIDInput struct {
+	ID string `json:"id"`
+}
+
+type VersionPayload struct {
+	Version    *Version     `json:"version,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type ConfigurationOrderField string
+
+const (
+	// Most active installations first.
+	ConfigurationOrderFieldPopularity ConfigurationOrderField = "POPULARITY"
+	// Most recently published first.
+	ConfigurationOrderFieldNewest ConfigurationOrderField = "NEWEST"
+	// Best average rating first.
+	ConfigurationOrderFieldRating ConfigurationOrderField = "RATING"
+	// Cheapest rent on the plan first (`plan`, or the default plan).
+	ConfigurationOrderFieldPrice ConfigurationOrderField = "PRICE"
+	// Best match of `filter.search` first; the default when searching.
+	ConfigurationOrderFieldRelevance ConfigurationOrderField = "RELEVANCE"
+)
+
+var AllConfigurationOrderField = []ConfigurationOrderField{
+	ConfigurationOrderFieldPopularity,
+	ConfigurationOrderFieldNewest,
+	ConfigurationOrderFieldRating,
+	ConfigurationOrderFieldPrice,
+	ConfigurationOrderFieldRelevance,
+}
+
+func (e ConfigurationOrderField) IsValid() bool {
+	switch e {
+	case ConfigurationOrderFieldPopularity, ConfigurationOrderFieldNewest, ConfigurationOrderFieldRating, ConfigurationOrderFieldPrice, ConfigurationOrderFieldRelevance:
+		return true
+	}
+	return false
+}
+
+func (e ConfigurationOrderField) String() string {
+	return string(e)
+}
+
+func (e *ConfigurationOrderField) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConfigurationOrderField(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConfigurationOrderField", str)
+	}
+	return nil
+}
+
+func (e ConfigurationOrderField) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConfigurationOrderField) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConfigurationOrderField) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A configuration's life cycle.
+type ConfigurationState string
+
+const (
+	// Not yet approved; seen only by its developer and admins.
+	ConfigurationStateDraft ConfigurationState = "DRAFT"
+	// On the storefront.
+	ConfigurationStatePublished ConfigurationState = "PUBLISHED"
+	// Taken off the storefront by an admin.
+	ConfigurationStateSuspended ConfigurationState = "SUSPENDED"
+	// Withdrawn by its developer; existing customers keep it.
+	ConfigurationStateArchived ConfigurationState = "ARCHIVED"
+)
+
+var AllConfigurationState = []ConfigurationState{
+	ConfigurationStateDraft,
+	ConfigurationStatePublished,
+	ConfigurationStateSuspended,
+	ConfigurationStateArchived,
+}
+
+func (e ConfigurationState) IsValid() bool {
+	switch e {
+	case ConfigurationStateDraft, ConfigurationStatePublished, ConfigurationStateSuspended, ConfigurationStateArchived:
+		return true
+	}
+	return false
+}
+
+func (e ConfigurationState) String() string {
+	return string(e)
+}
+
+func (e *ConfigurationState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ConfigurationState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ConfigurationState", str)
+	}
+	return nil
+}
+
+func (e ConfigurationState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ConfigurationState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ConfigurationState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
 }
 
 // A developer's status, which sets its share of each sale (SPEC §5, §6).
@@ -260,6 +572,61 @@ func (e *DeveloperStatus) UnmarshalJSON(b []byte) error {
 }
 
 func (e DeveloperStatus) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type OrderDirection string
+
+const (
+	OrderDirectionAsc  OrderDirection = "ASC"
+	OrderDirectionDesc OrderDirection = "DESC"
+)
+
+var AllOrderDirection = []OrderDirection{
+	OrderDirectionAsc,
+	OrderDirectionDesc,
+}
+
+func (e OrderDirection) IsValid() bool {
+	switch e {
+	case OrderDirectionAsc, OrderDirectionDesc:
+		return true
+	}
+	return false
+}
+
+func (e OrderDirection) String() string {
+	return string(e)
+}
+
+func (e *OrderDirection) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = OrderDirection(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid OrderDirection", str)
+	}
+	return nil
+}
+
+func (e OrderDirection) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *OrderDirection) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e OrderDirection) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -387,6 +754,120 @@ func (e Role) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How a configuration can be acquired.
+type SaleMode string
+
+const (
+	// Monthly rent per tariff plan, updated automatically.
+	SaleModeRent SaleMode = "RENT"
+	// One-off purchase of a perpetual copy.
+	SaleModeSale SaleMode = "SALE"
+)
+
+var AllSaleMode = []SaleMode{
+	SaleModeRent,
+	SaleModeSale,
+}
+
+func (e SaleMode) IsValid() bool {
+	switch e {
+	case SaleModeRent, SaleModeSale:
+		return true
+	}
+	return false
+}
+
+func (e SaleMode) String() string {
+	return string(e)
+}
+
+func (e *SaleMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SaleMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SaleMode", str)
+	}
+	return nil
+}
+
+func (e SaleMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SaleMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SaleMode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who supports the configuration's customers; it sets the developer's share (SPEC §5).
+type SupportMode string
+
+const (
+	SupportModeDeveloper SupportMode = "DEVELOPER"
+	SupportModePlatform  SupportMode = "PLATFORM"
+)
+
+var AllSupportMode = []SupportMode{
+	SupportModeDeveloper,
+	SupportModePlatform,
+}
+
+func (e SupportMode) IsValid() bool {
+	switch e {
+	case SupportModeDeveloper, SupportModePlatform:
+		return true
+	}
+	return false
+}
+
+func (e SupportMode) String() string {
+	return string(e)
+}
+
+func (e *SupportMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SupportMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SupportMode", str)
+	}
+	return nil
+}
+
+func (e SupportMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SupportMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SupportMode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Stable codes of expected mutation failures. The generic codes mirror
 // `extensions.code`; the specific ones say exactly what to fix.
 type UserErrorCode string
@@ -424,6 +905,46 @@ const (
 	UserErrorCodeRoleRequired UserErrorCode = "ROLE_REQUIRED"
 	// The refresh token is unknown, used, revoked or expired: log in again.
 	UserErrorCodeInvalidRefreshToken UserErrorCode = "INVALID_REFRESH_TOKEN"
+	// The slug of a published configuration cannot change.
+	UserErrorCodeSlugFixed UserErrorCode = "SLUG_FIXED"
+	// A screenshot is not an https URL.
+	UserErrorCodeScreenshotInvalid UserErrorCode = "SCREENSHOT_INVALID"
+	// Choose rent, sale or both.
+	UserErrorCodeSaleModeRequired UserErrorCode = "SALE_MODE_REQUIRED"
+	// Trial days must be between 0 and 30.
+	UserErrorCodeTrialDaysInvalid UserErrorCode = "TRIAL_DAYS_INVALID"
+	// A price is not a non-negative amount.
+	UserErrorCodePriceInvalid UserErrorCode = "PRICE_INVALID"
+	// A sale mode has no price (rent needs one on every plan).
+	UserErrorCodePriceMissing UserErrorCode = "PRICE_MISSING"
+	// The version number is not MAJOR.MINOR.PATCH.
+	UserErrorCodeVersionInvalid UserErrorCode = "VERSION_INVALID"
+	// The version number is not greater than every earlier version.
+	UserErrorCodeVersionNotGreater UserErrorCode = "VERSION_NOT_GREATER"
+	// This version number already exists.
+	UserErrorCodeVersionExists UserErrorCode = "VERSION_EXISTS"
+	// Only a draft version can be edited or submitted.
+	UserErrorCodeVersionNotDraft UserErrorCode = "VERSION_NOT_DRAFT"
+	// Only a version in review can be approved or rejected.
+	UserErrorCodeVersionNotInReview UserErrorCode = "VERSION_NOT_IN_REVIEW"
+	// A field the storefront needs is empty.
+	UserErrorCodeRequiredFieldMissing UserErrorCode = "REQUIRED_FIELD_MISSING"
+	// Another configuration already has this title.
+	UserErrorCodeDuplicateTitle UserErrorCode = "DUPLICATE_TITLE"
+	// The configuration is archived.
+	UserErrorCodeConfigurationArchived UserErrorCode = "CONFIGURATION_ARCHIVED"
+	// The configuration is suspended.
+	UserErrorCodeConfigurationSuspended UserErrorCode = "CONFIGURATION_SUSPENDED"
+	// The configuration is not in the state this needs.
+	UserErrorCodeConfigurationState UserErrorCode = "CONFIGURATION_STATE"
+	// A reason is required.
+	UserErrorCodeReasonRequired UserErrorCode = "REASON_REQUIRED"
+	// A rating is 1 to 5.
+	UserErrorCodeRatingInvalid UserErrorCode = "RATING_INVALID"
+	// Install the configuration (a trial counts) before reviewing it.
+	UserErrorCodeNotInstalled UserErrorCode = "NOT_INSTALLED"
+	// The customer already reviewed this configuration: edit that review.
+	UserErrorCodeAlreadyReviewed UserErrorCode = "ALREADY_REVIEWED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -446,11 +967,31 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeRoleNotHeld,
 	UserErrorCodeRoleRequired,
 	UserErrorCodeInvalidRefreshToken,
+	UserErrorCodeSlugFixed,
+	UserErrorCodeScreenshotInvalid,
+	UserErrorCodeSaleModeRequired,
+	UserErrorCodeTrialDaysInvalid,
+	UserErrorCodePriceInvalid,
+	UserErrorCodePriceMissing,
+	UserErrorCodeVersionInvalid,
+	UserErrorCodeVersionNotGreater,
+	UserErrorCodeVersionExists,
+	UserErrorCodeVersionNotDraft,
+	UserErrorCodeVersionNotInReview,
+	UserErrorCodeRequiredFieldMissing,
+	UserErrorCodeDuplicateTitle,
+	UserErrorCodeConfigurationArchived,
+	UserErrorCodeConfigurationSuspended,
+	UserErrorCodeConfigurationState,
+	UserErrorCodeReasonRequired,
+	UserErrorCodeRatingInvalid,
+	UserErrorCodeNotInstalled,
+	UserErrorCodeAlreadyReviewed,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeAlreadyReviewed:
 		return true
 	}
 	return false
@@ -486,6 +1027,127 @@ func (e *UserErrorCode) UnmarshalJSON(b []byte) error {
 }
 
 func (e UserErrorCode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// A version's moderation state.
+type VersionState string
+
+const (
+	VersionStateDraft    VersionState = "DRAFT"
+	VersionStateInReview VersionState = "IN_REVIEW"
+	VersionStateApproved VersionState = "APPROVED"
+	VersionStateRejected VersionState = "REJECTED"
+)
+
+var AllVersionState = []VersionState{
+	VersionStateDraft,
+	VersionStateInReview,
+	VersionStateApproved,
+	VersionStateRejected,
+}
+
+func (e VersionState) IsValid() bool {
+	switch e {
+	case VersionStateDraft, VersionStateInReview, VersionStateApproved, VersionStateRejected:
+		return true
+	}
+	return false
+}
+
+func (e VersionState) String() string {
+	return string(e)
+}
+
+func (e *VersionState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = VersionState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid VersionState", str)
+	}
+	return nil
+}
+
+func (e VersionState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *VersionState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e VersionState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// How a configuration is shown in the storefront (SPEC §2).
+type Visibility string
+
+const (
+	// Listed and searchable.
+	VisibilityPublic Visibility = "PUBLIC"
+	// Reachable by its slug, never listed.
+	VisibilityUnlisted Visibility = "UNLISTED"
+	// Seen and installed only by customers the developer invited.
+	VisibilityPrivate Visibility = "PRIVATE"
+)
+
+var AllVisibility = []Visibility{
+	VisibilityPublic,
+	VisibilityUnlisted,
+	VisibilityPrivate,
+}
+
+func (e Visibility) IsValid() bool {
+	switch e {
+	case VisibilityPublic, VisibilityUnlisted, VisibilityPrivate:
+		return true
+	}
+	return false
+}
+
+func (e Visibility) String() string {
+	return string(e)
+}
+
+func (e *Visibility) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = Visibility(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid Visibility", str)
+	}
+	return nil
+}
+
+func (e Visibility) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *Visibility) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e Visibility) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil

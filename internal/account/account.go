@@ -20,6 +20,7 @@ import (
 
 	"configmarket/internal/apperr"
 	"configmarket/internal/auth"
+	"configmarket/internal/cache"
 	"configmarket/internal/identity"
 	"configmarket/internal/inn"
 	"configmarket/internal/password"
@@ -33,11 +34,14 @@ type Service struct {
 	tokens     *auth.Tokens
 	refreshTTL time.Duration
 	now        func() time.Time
+	// public is bumped when a sign-up changes public data (the developer
+	// directory), so cached public answers are not stale.
+	public *cache.Generation
 }
 
 // New builds the service; refreshTTL is how long a login lasts without use.
-func New(st *store.Store, hasher *password.Hasher, tokens *auth.Tokens, refreshTTL time.Duration) *Service {
-	return &Service{store: st, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now}
+func New(st *store.Store, hasher *password.Hasher, tokens *auth.Tokens, refreshTTL time.Duration, public *cache.Generation) *Service {
+	return &Service{store: st, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now, public: public}
 }
 
 // Session is what a successful login, sign-up or refresh hands the client.
@@ -100,6 +104,9 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Session, error) {
 		sess, err = s.openSession(ctx, q, user.ID, in.Role, org)
 		return err
 	})
+	if err == nil && in.Role == identity.RoleDeveloper {
+		s.public.Bump(ctx)
+	}
 	return sess, err
 }
 

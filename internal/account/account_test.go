@@ -9,6 +9,7 @@ import (
 	"configmarket/internal/account"
 	"configmarket/internal/apperr"
 	"configmarket/internal/auth"
+	"configmarket/internal/cache"
 	"configmarket/internal/dbtest"
 	"configmarket/internal/factory"
 	"configmarket/internal/identity"
@@ -26,7 +27,7 @@ func newService(t *testing.T) (*account.Service, *store.Store) {
 	}
 	hasher, _ := password.NewHasher(factory.CheapHash)
 	tokens := auth.NewTokens(keys, auth.Config{Issuer: "i", Audience: "a", AccessTTL: 15 * time.Minute, Leeway: time.Second})
-	return account.New(st, hasher, tokens, time.Hour), st
+	return account.New(st, hasher, tokens, time.Hour, cache.NewGeneration(cache.NewMemory(100), "public")), st
 }
 
 // Two clients racing with the same refresh token: exactly one gets new

@@ -19,6 +19,9 @@ type Cache interface {
 	Get(ctx context.Context, key string) ([]byte, bool, error)
 	Set(ctx context.Context, key string, value []byte, ttl time.Duration) error
 	Delete(ctx context.Context, keys ...string) error
+	// Incr adds one to the integer at key (missing counts as 0), renews its
+	// TTL and returns the new value.
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
 	// Ping reports whether the backing store answers.
 	Ping(ctx context.Context) error
 	// Kind names the implementation for /readyz: "redis" or "memory".

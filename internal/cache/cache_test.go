@@ -67,6 +67,15 @@ func TestCacheContract(t *testing.T) {
 			if _, ok, _ := c.Get(ctx, k); ok {
 				t.Fatal("deleted key still there")
 			}
+			counter := key("counter")
+			for want := int64(1); want <= 3; want++ {
+				if n, err := c.Incr(ctx, counter, time.Minute); err != nil || n != want {
+					t.Fatalf("incr = %d %v, want %d", n, err, want)
+				}
+			}
+			if v, ok, _ := c.Get(ctx, counter); !ok || string(v) != "3" {
+				t.Fatalf("counter reads back %q", v)
+			}
 			short := key("short")
 			if err := c.Set(ctx, short, []byte("x"), 50*time.Millisecond); err != nil {
 				t.Fatal(err)

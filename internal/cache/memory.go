@@ -2,6 +2,7 @@ package cache
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -70,6 +71,21 @@ func (m *Memory) evictLocked() {
 		}
 		delete(m.entries, k)
 	}
+}
+
+func (m *Memory) Incr(_ context.Context, key string, ttl time.Duration) (int64, error) {
+	if ttl <= 0 {
+		return 0, ErrNoTTL
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var n int64
+	if e, ok := m.entries[key]; ok && m.now().Before(e.expires) {
+		n, _ = strconv.ParseInt(string(e.value), 10, 64)
+	}
+	n++
+	m.entries[key] = memEntry{value: []byte(strconv.FormatInt(n, 10)), expires: m.now().Add(ttl)}
+	return n, nil
 }
 
 func (m *Memory) Delete(_ context.Context, keys ...string) error {

@@ -18,11 +18,14 @@ import (
 type Service struct {
 	store *store.Store
 	cache cache.Cache
+	// public is bumped by every write that can change what anonymous
+	// visitors see; cached storefront answers are keyed by it.
+	public *cache.Generation
 }
 
 // New builds the service.
-func New(st *store.Store, c cache.Cache) *Service {
-	return &Service{store: st, cache: c}
+func New(st *store.Store, public *cache.Generation) *Service {
+	return &Service{store: st, cache: public.Cache(), public: public}
 }
 
 // Versioned keys: a change of the cached shape bumps the version instead of
@@ -30,6 +33,7 @@ func New(st *store.Store, c cache.Cache) *Service {
 const (
 	tariffPlansKey = "v1:catalog:tariff_plans"
 	tariffPlansTTL = 5 * time.Minute
+	categoriesKey  = "v1:catalog:categories"
 )
 
 // TariffPlans lists the plans, smallest first. Plans are public and change
@@ -38,9 +42,57 @@ func (s *Service) TariffPlans(ctx context.Context) ([]store.TariffPlan, error) {
 	return cache.Remember(ctx, s.cache, tariffPlansKey, tariffPlansTTL, s.store.TariffPlans)
 }
 
-// TariffPlansByIDs returns the plans among ids; plans are public.
+// TariffPlanByCode finds a plan by its letter among the cached plans.
+func (s *Service) TariffPlanByCode(ctx context.Context, code string) (*store.TariffPlan, error) {
+	plans, err := s.TariffPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i := range plans {
+		if plans[i].Code == code {
+			return &plans[i], nil
+		}
+	}
+	return nil, nil
+}
+
+// Categories lists the storefront's categories; they are public.
+func (s *Service) Categories(ctx context.Context) ([]store.Category, error) {
+	return cache.Remember(ctx, s.cache, categoriesKey, tariffPlansTTL, s.store.Categories)
+}
+
+// CategoriesByIDs returns categories from the cached list.
+func (s *Service) CategoriesByIDs(ctx context.Context, ids []uuid.UUID) ([]store.Category, error) {
+	all, err := s.Categories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pick(all, ids, func(c store.Category) uuid.UUID { return c.ID }), nil
+}
+
+// TariffPlansByIDs returns the plans among ids; plans are public, and the
+// few of them are served from the cached list without a query.
 func (s *Service) TariffPlansByIDs(ctx context.Context, ids []uuid.UUID) ([]store.TariffPlan, error) {
-	return s.store.TariffPlansByIDs(ctx, ids)
+	plans, err := s.TariffPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return pick(plans, ids, func(p store.TariffPlan) uuid.UUID { return p.ID }), nil
+}
+
+// pick keeps the rows whose id is among ids.
+func pick[T any](rows []T, ids []uuid.UUID, id func(T) uuid.UUID) []T {
+	want := make(map[uuid.UUID]bool, len(ids))
+	for _, i := range ids {
+		want[i] = true
+	}
+	var out []T
+	for _, r := range rows {
+		if want[id(r)] {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // DevelopersByIDs returns developers' public profiles.

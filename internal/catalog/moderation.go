@@ -1,0 +1,143 @@
+package catalog
+
+import (
+	"context"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/identity"
+	"configmarket/internal/relay"
+	"configmarket/internal/store"
+)
+
+const maxReasonLen = 2000
+
+func requireAdmin(v identity.Viewer) error {
+	if v.Anonymous() {
+		return apperr.Unauthenticated("log in first")
+	}
+	// SECURITY: moderation is the platform staff's job (SPEC §1).
+	if !v.IsAdmin() {
+		return apperr.Forbidden("only admins moderate")
+	}
+	return nil
+}
+
+// ReviewQueue lists versions waiting for moderation, oldest first.
+func (s *Service) ReviewQueue(ctx context.Context, v identity.Viewer, first *int, after *string) (VersionPage, error) {
+	if err := requireAdmin(v); err != nil {
+		return VersionPage{}, err
+	}
+	limit, key, err := timePage(first, after)
+	if err != nil {
+		return VersionPage{}, err
+	}
+	rows, err := s.store.ReviewQueuePage(ctx, key, limit+1)
+	if err != nil {
+		return VersionPage{}, err
+	}
+	page, hasNext := relay.Page(rows, limit)
+	out := VersionPage{Versions: page, HasNext: hasNext}
+	for _, ver := range page {
+		out.Cursors = append(out.Cursors, relay.EncodeCursor(*ver.SubmittedAt, ver.ID))
+	}
+	return out, nil
+}
+
+// ApproveVersion approves a version in review; the first approved version
+// publishes its configuration (SPEC §2).
+func (s *Service) ApproveVersion(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Version, error) {
+	return s.decide(ctx, v, id, "approved", nil)
+}
+
+// RejectVersion rejects a version in review with a reason the developer sees.
+func (s *Service) RejectVersion(ctx context.Context, v identity.Viewer, id uuid.UUID, reason string) (store.Version, error) {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n < 1 || n > maxReasonLen {
+		return store.Version{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxReasonLen).WithCode("REASON_REQUIRED")
+	}
+	return s.decide(ctx, v, id, "rejected", &reason)
+}
+
+func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, state string, reason *string) (store.Version, error) {
+	if err := requireAdmin(v); err != nil {
+		return store.Version{}, err
+	}
+	var ver store.Version
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		cur, err := q.LockVersion(ctx, id)
+		if apperr.Is(err, apperr.KindNotFound) {
+			return apperr.NotFound("no such version").WithField("input", "id")
+		}
+		if err != nil {
+			return err
+		}
+		if cur.State != "in_review" {
+			return apperr.FailedPrecondition("the version is %s, not in review", cur.State).WithCode("VERSION_NOT_IN_REVIEW")
+		}
+		if ver, err = q.DecideVersion(ctx, id, state, reason, v.UserID); err != nil {
+			return err
+		}
+		if state == "approved" {
+			c, err := q.LockConfiguration(ctx, ver.ConfigurationID)
+			if err != nil {
+				return err
+			}
+			if c.State == "draft" {
+				if _, err := q.SetConfigurationState(ctx, c.ID, "published", nil); err != nil {
+					return err
+				}
+			}
+		}
+		return q.InsertModerationEvent(ctx, ver.ConfigurationID, &ver.ID, state, reason, v.UserID)
+	})
+	if err == nil {
+		s.invalidate(ctx)
+	}
+	return ver, err
+}
+
+// SuspendConfiguration takes a published configuration off the storefront.
+func (s *Service) SuspendConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID, reason string) (store.Configuration, error) {
+	reason = strings.TrimSpace(reason)
+	if n := utf8.RuneCountInString(reason); n < 1 || n > maxReasonLen {
+		return store.Configuration{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxReasonLen).WithCode("REASON_REQUIRED")
+	}
+	return s.setState(ctx, v, id, "published", "suspended", &reason)
+}
+
+// RestoreConfiguration puts a suspended configuration back on the storefront.
+func (s *Service) RestoreConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Configuration, error) {
+	return s.setState(ctx, v, id, "suspended", "published", nil)
+}
+
+func (s *Service) setState(ctx context.Context, v identity.Viewer, id uuid.UUID, from, to string, reason *string) (store.Configuration, error) {
+	if err := requireAdmin(v); err != nil {
+		return store.Configuration{}, err
+	}
+	var c store.Configuration
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		cur, err := q.LockConfiguration(ctx, id)
+		if apperr.Is(err, apperr.KindNotFound) {
+			return apperr.NotFound("no such configuration").WithField("input", "id")
+		}
+		if err != nil {
+			return err
+		}
+		if cur.State != from {
+			return apperr.FailedPrecondition("the configuration is %s, not %s", cur.State, from).WithCode("CONFIGURATION_STATE")
+		}
+		if c, err = q.SetConfigurationState(ctx, id, to, reason); err != nil {
+			return err
+		}
+		action := map[string]string{"suspended": "suspended", "published": "restored"}[to]
+		return q.InsertModerationEvent(ctx, id, nil, action, reason, v.UserID)
+	})
+	if err == nil {
+		s.invalidate(ctx)
+	}
+	return c, err
+}

@@ -1,0 +1,41 @@
+package catalog
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+
+	"configmarket/internal/store"
+)
+
+// Version numbers are MAJOR.MINOR.PATCH without pre-release or build parts:
+// every submitted version is a release the storefront may install.
+var semverPattern = regexp.MustCompile(`^(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})\.(0|[1-9][0-9]{0,5})$`)
+
+func parseSemver(s string) (store.VersionKey, bool) {
+	m := semverPattern.FindStringSubmatch(s)
+	if m == nil {
+		return store.VersionKey{}, false
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	patch, _ := strconv.Atoi(m[3])
+	return store.VersionKey{Major: major, Minor: minor, Patch: patch}, true
+}
+
+func formatSemver(k store.VersionKey) string { return fmt.Sprintf("%d.%d.%d", k.Major, k.Minor, k.Patch) }
+
+// VersionNumber formats a version's number.
+func VersionNumber(v store.Version) string {
+	return formatSemver(store.VersionKey{Major: v.Major, Minor: v.Minor, Patch: v.Patch})
+}
+
+func semverLess(a, b store.VersionKey) bool {
+	if a.Major != b.Major {
+		return a.Major < b.Major
+	}
+	if a.Minor != b.Minor {
+		return a.Minor < b.Minor
+	}
+	return a.Patch < b.Patch
+}

@@ -1,0 +1,57 @@
+package catalog
+
+import (
+	"github.com/google/uuid"
+
+	"configmarket/internal/identity"
+	"configmarket/internal/store"
+)
+
+// scopeFor is what v may see of the catalog; store.visibleTo applies it in
+// every query that reads configurations for a viewer.
+func scopeFor(v identity.Viewer) store.Scope {
+	// SECURITY: admins moderate, so they see every configuration in every
+	// state (SPEC §1).
+	if v.IsAdmin() {
+		return store.Scope{All: true}
+	}
+	switch v.Role {
+	case identity.RoleDeveloper:
+		// SECURITY: a developer sees its own configurations in every state
+		// (drafts, suspended, archived) besides what everyone sees.
+		return store.Scope{DeveloperID: ptr(v.ActingFor)}
+	case identity.RoleCustomer:
+		// SECURITY: a customer also sees private configurations its
+		// developer invited it to, and any configuration it has installed
+		// (archived ones stay visible to existing customers, SPEC §2).
+		return store.Scope{CustomerID: ptr(v.ActingFor)}
+	}
+	// SECURITY: everyone else sees published configurations that are not
+	// private.
+	return store.Scope{}
+}
+
+// CanSeePrivate reports whether v may see the private side of a
+// configuration: drafts and versions in review, rejection reasons,
+// moderation history, install counts and price history.
+func CanSeePrivate(v identity.Viewer, c store.Configuration) bool {
+	// SECURITY: only the owning developer and admins (SPEC §1, §2).
+	return v.IsAdmin() || v.IsDeveloper(c.DeveloperID)
+}
+
+// publicStates are the version states everyone who sees the configuration
+// may see; privateStates add the owner's and moderators' view.
+var (
+	publicStates  = []string{"approved"}
+	privateStates = []string{"draft", "in_review", "approved", "rejected"}
+)
+
+// VersionStates are the version states v may see of configuration c.
+func VersionStates(v identity.Viewer, c store.Configuration) []string {
+	if CanSeePrivate(v, c) {
+		return privateStates
+	}
+	return publicStates
+}
+
+func ptr(id uuid.UUID) *uuid.UUID { return &id }

@@ -1,0 +1,326 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Configuration is a configuration's row, counters included.
+type Configuration struct {
+	ID                  uuid.UUID
+	DeveloperID         uuid.UUID
+	Slug                string
+	Title               string
+	Summary             string
+	Description         string
+	CategoryID          *uuid.UUID
+	Tags                []string
+	Screenshots         []string
+	Visibility          string
+	SellsRent           bool
+	SellsPurchase       bool
+	SupportMode         string
+	TrialDays           int
+	State               string
+	RatingCount         int
+	RatingSum           int
+	ActiveInstallations int
+	SuspendedReason     *string
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
+	PublishedAt         *time.Time
+}
+
+const configurationColumns = `c.id, c.developer_id, c.slug, c.title, c.summary, c.description, c.category_id,
+	c.tags, c.screenshots, c.visibility, c.sells_rent, c.sells_purchase, c.support_mode, c.trial_days, c.state,
+	c.rating_count, c.rating_sum, c.active_installations, c.suspended_reason, c.created_at, c.updated_at, c.published_at`
+
+func scanConfiguration(r pgx.CollectableRow) (Configuration, error) {
+	var c Configuration
+	err := r.Scan(&c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Summary, &c.Description, &c.CategoryID,
+		&c.Tags, &c.Screenshots, &c.Visibility, &c.SellsRent, &c.SellsPurchase, &c.SupportMode, &c.TrialDays, &c.State,
+		&c.RatingCount, &c.RatingSum, &c.ActiveInstallations, &c.SuspendedReason, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt)
+	return c, err
+}
+
+// Scope is what a viewer may see of the catalog; the domain decides it, the
+// SQL below applies it.
+type Scope struct {
+	// All sees every configuration in every state (admins).
+	All bool
+	// DeveloperID sees its own configurations in every state.
+	DeveloperID *uuid.UUID
+	// CustomerID additionally sees private configurations it was invited
+	// to and any configuration it has an installation of.
+	CustomerID *uuid.UUID
+}
+
+// visibleTo is the one visibility predicate over configurations c; its
+// parameters are $1 (all), $2 (developer) and $3 (customer).
+const visibleTo = `($1::boolean
+	or c.developer_id = $2::uuid
+	or (c.state = 'published' and (c.visibility <> 'private'
+		or exists (select 1 from configuration_invites i where i.configuration_id = c.id and i.customer_id = $3::uuid)))
+	or exists (select 1 from installations ins where ins.configuration_id = c.id and ins.customer_id = $3::uuid))`
+
+func (s Scope) args() []any { return []any{s.All, s.DeveloperID, s.CustomerID} }
+
+// ConfigurationsByIDs returns the configurations among ids visible in scope.
+func (q *Queries) ConfigurationsByIDs(ctx context.Context, ids []uuid.UUID, scope Scope) ([]Configuration, error) {
+	const sql = `select ` + configurationColumns + ` from configurations c where c.id = any($4) and ` + visibleTo
+	return list(ctx, q.db, "select configurations", scanConfiguration, sql, append(scope.args(), ids)...)
+}
+
+// ConfigurationBySlug finds a configuration visible in scope.
+func (q *Queries) ConfigurationBySlug(ctx context.Context, slug string, scope Scope) (Configuration, error) {
+	const sql = `select ` + configurationColumns + ` from configurations c where c.slug = $4 and ` + visibleTo
+	return one(ctx, q.db, "select configuration by slug", scanConfiguration, sql, append(scope.args(), slug)...)
+}
+
+// LockConfiguration reads a configuration for a change, holding its row
+// lock to the end of the transaction so concurrent changes serialise.
+func (q *Queries) LockConfiguration(ctx context.Context, id uuid.UUID) (Configuration, error) {
+	const sql = `select ` + configurationColumns + ` from configurations c where c.id = $1 for update`
+	return one(ctx, q.db, "lock configuration", scanConfiguration, sql, id)
+}
+
+// ConfigurationFields are the fields a developer edits.
+type ConfigurationFields struct {
+	Slug          string
+	Title         string
+	Summary       string
+	Description   string
+	CategoryID    *uuid.UUID
+	Tags          []string
+	Screenshots   []string
+	Visibility    string
+	SellsRent     bool
+	SellsPurchase bool
+	SupportMode   string
+	TrialDays     int
+}
+
+// CreateConfiguration inserts a draft configuration.
+func (q *Queries) CreateConfiguration(ctx context.Context, developerID uuid.UUID, f ConfigurationFields) (Configuration, error) {
+	const sql = `insert into configurations as c (developer_id, slug, title, summary, description, category_id, tags,
+			screenshots, visibility, sells_rent, sells_purchase, support_mode, trial_days)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		returning ` + configurationColumns
+	return one(ctx, q.db, "insert configuration", scanConfiguration, sql, developerID, f.Slug, f.Title, f.Summary,
+		f.Description, f.CategoryID, f.Tags, f.Screenshots, f.Visibility, f.SellsRent, f.SellsPurchase, f.SupportMode, f.TrialDays)
+}
+
+// UpdateConfiguration replaces the editable fields.
+func (q *Queries) UpdateConfiguration(ctx context.Context, id uuid.UUID, f ConfigurationFields) (Configuration, error) {
+	const sql = `update configurations as c set slug = $2, title = $3, summary = $4, description = $5, category_id = $6,
+			tags = $7, screenshots = $8, visibility = $9, sells_rent = $10, sells_purchase = $11, support_mode = $12,
+			trial_days = $13, updated_at = now()
+		where c.id = $1
+		returning ` + configurationColumns
+	return one(ctx, q.db, "update configuration", scanConfiguration, sql, id, f.Slug, f.Title, f.Summary,
+		f.Description, f.CategoryID, f.Tags, f.Screenshots, f.Visibility, f.SellsRent, f.SellsPurchase, f.SupportMode, f.TrialDays)
+}
+
+// SetConfigurationState moves a configuration to state; publishing stamps
+// published_at once.
+func (q *Queries) SetConfigurationState(ctx context.Context, id uuid.UUID, state string, suspendedReason *string) (Configuration, error) {
+	const sql = `update configurations as c set state = $2, suspended_reason = $3, updated_at = now(),
+			published_at = case when $2 = 'published' then coalesce(c.published_at, now()) else c.published_at end
+		where c.id = $1
+		returning ` + configurationColumns
+	return one(ctx, q.db, "set configuration state", scanConfiguration, sql, id, state, suspendedReason)
+}
+
+// TitleTakenByAnother reports whether another live configuration has the
+// same title, case and surrounding spaces ignored.
+func (q *Queries) TitleTakenByAnother(ctx context.Context, id uuid.UUID, title string) (bool, error) {
+	const sql = `select exists (select 1 from configurations
+		where lower(title) = lower(trim($2)) and id <> $1 and state <> 'archived')`
+	var taken bool
+	err := q.db.QueryRow(ctx, sql, id, title).Scan(&taken)
+	return taken, mapErr(err, "select title taken")
+}
+
+// InviteCustomer lets a customer see and install a private configuration.
+func (q *Queries) InviteCustomer(ctx context.Context, configurationID, customerID uuid.UUID) error {
+	const sql = `insert into configuration_invites (configuration_id, customer_id) values ($1, $2) on conflict do nothing`
+	_, err := q.db.Exec(ctx, sql, configurationID, customerID)
+	return mapErr(err, "insert invite")
+}
+
+// DeveloperConfigurationsPage lists a developer's configurations visible in
+// scope, newest first, after the (created_at, id) key if given.
+func (q *Queries) DeveloperConfigurationsPage(ctx context.Context, developerID uuid.UUID, scope Scope, after *TimeKey, limit int) ([]Configuration, error) {
+	const sql = `select ` + configurationColumns + ` from configurations c
+		where c.developer_id = $4 and ` + visibleTo + `
+			and ($5::boolean is not true or (c.created_at, c.id) < ($6, $7))
+		order by c.created_at desc, c.id desc
+		limit $8`
+	k := after.orZero()
+	args := append(scope.args(), developerID, after != nil, k.At, k.ID, limit)
+	return list(ctx, q.db, "select developer configurations", scanConfiguration, sql, args...)
+}
+
+// TimeKey is a keyset position in a newest-first order.
+type TimeKey struct {
+	At time.Time
+	ID uuid.UUID
+}
+
+func (k *TimeKey) orZero() TimeKey {
+	if k == nil {
+		return TimeKey{}
+	}
+	return *k
+}
+
+// Category groups configurations in the storefront.
+type Category struct {
+	ID       uuid.UUID
+	Slug     string
+	Name     string
+	Position int
+}
+
+func scanCategory(r pgx.CollectableRow) (Category, error) {
+	var c Category
+	err := r.Scan(&c.ID, &c.Slug, &c.Name, &c.Position)
+	return c, err
+}
+
+// Categories lists the categories in display order.
+func (q *Queries) Categories(ctx context.Context) ([]Category, error) {
+	const sql = `select id, slug, name, position from categories order by position, slug`
+	return list(ctx, q.db, "select categories", scanCategory, sql)
+}
+
+// CategoryBySlug finds a category.
+func (q *Queries) CategoryBySlug(ctx context.Context, slug string) (Category, error) {
+	const sql = `select id, slug, name, position from categories where slug = $1`
+	return one(ctx, q.db, "select category", scanCategory, sql, slug)
+}
+
+// StorefrontOrder is a sort of the storefront listing.
+type StorefrontOrder int
+
+const (
+	OrderPopularity StorefrontOrder = iota
+	OrderNewest
+	OrderRating
+	OrderPrice
+	OrderRelevance
+)
+
+// sortKeys are the fixed SQL expressions each order sorts by, and the type
+// their cursor value is cast back to. Values never enter this SQL.
+var sortKeys = map[StorefrontOrder]struct{ expr, cast string }{
+	OrderPopularity: {"c.active_installations::bigint", "bigint"},
+	OrderNewest:     {"c.published_at", "timestamptz"},
+	OrderRating:     {"(case when c.rating_count = 0 then 0 else round(c.rating_sum::numeric / c.rating_count, 4) end)", "numeric"},
+	// Configurations without a rent price on the plan sort last.
+	OrderPrice:     {"coalesce(rp.amount_minor, 9223372036854775807)", "bigint"},
+	OrderRelevance: {"round((ts_rank(c.search, sq.q) + word_similarity(sq.raw, c.title))::numeric, 6)", "numeric"},
+}
+
+// StorefrontQuery is a page of the public storefront.
+type StorefrontQuery struct {
+	// Search is the raw text; Prefix a sanitized "w1:* & w2:*" tsquery.
+	Search      string
+	Prefix      string
+	CategoryID  *uuid.UUID
+	Tags        []string
+	SellsRent   *bool
+	SellsSale   *bool
+	HasTrial    *bool
+	DeveloperID *uuid.UUID
+	// PlanID is the plan whose rent price is filtered on and sorted by.
+	PlanID   *uuid.UUID
+	MinPrice *int64
+	MaxPrice *int64
+	Order    StorefrontOrder
+	Desc     bool
+	// After is the cursor position: the sort key as text and the id.
+	After *SortKey
+	Limit int
+}
+
+// SortKey is a keyset position: the sort expression's value and the id.
+type SortKey struct {
+	Value string
+	ID    uuid.UUID
+}
+
+// ListedConfiguration is a storefront row and its keyset position.
+type ListedConfiguration struct {
+	Configuration
+	Key SortKey
+}
+
+// StorefrontPage lists public, published configurations. The statement is
+// put together from fixed fragments chosen by the order; every value is a
+// parameter.
+func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]ListedConfiguration, error) {
+	key, ok := sortKeys[sq.Order]
+	if !ok {
+		return nil, fmt.Errorf("store: unknown storefront order %d", sq.Order)
+	}
+	cmp, dir := ">", "asc"
+	if sq.Desc {
+		cmp, dir = "<", "desc"
+	}
+	sql := `with sq as (
+			select $1::text as raw,
+				websearch_to_tsquery('russian', $1) || websearch_to_tsquery('english', $1)
+					|| case when $2 = '' then ''::tsquery else to_tsquery('simple', $2) end as q
+		)
+		select ` + configurationColumns + `, (` + key.expr + `)::text
+		from configurations c
+		cross join sq
+		left join lateral (
+			select p.amount_minor from prices p
+			where p.configuration_id = c.id and p.kind = 'rent' and p.tariff_plan_id = $3 and p.valid_from <= now()
+			order by p.valid_from desc limit 1
+		) rp on true
+		where c.state = 'published' and c.visibility = 'public'
+			and ($1 = '' or c.search @@ sq.q or sq.raw <% c.title)
+			and ($4::uuid is null or c.category_id = $4)
+			and ($5::text[] is null or c.tags @> $5)
+			and ($6::boolean is null or c.sells_rent = $6)
+			and ($7::boolean is null or c.sells_purchase = $7)
+			and ($8::boolean is null or (c.trial_days > 0) = $8)
+			and ($9::uuid is null or c.developer_id = $9)
+			and ($10::bigint is null or rp.amount_minor >= $10)
+			and ($11::bigint is null or rp.amount_minor <= $11)
+			and ($12::boolean is not true or ((` + key.expr + `), c.id) ` + cmp + ` ($13::` + key.cast + `, $14::uuid))
+		order by ` + key.expr + ` ` + dir + `, c.id ` + dir + `
+		limit $15`
+	var tags []string
+	if len(sq.Tags) > 0 {
+		tags = sq.Tags
+	}
+	var afterValue *string
+	var afterID uuid.UUID
+	if sq.After != nil {
+		afterValue, afterID = &sq.After.Value, sq.After.ID
+	}
+	rows, err := q.db.Query(ctx, sql, sq.Search, sq.Prefix, sq.PlanID, sq.CategoryID, tags, sq.SellsRent, sq.SellsSale,
+		sq.HasTrial, sq.DeveloperID, sq.MinPrice, sq.MaxPrice, sq.After != nil, afterValue, afterID, sq.Limit)
+	if err != nil {
+		return nil, mapErr(err, "select storefront")
+	}
+	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
+		var lc ListedConfiguration
+		c := &lc.Configuration
+		err := r.Scan(&c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Summary, &c.Description, &c.CategoryID,
+			&c.Tags, &c.Screenshots, &c.Visibility, &c.SellsRent, &c.SellsPurchase, &c.SupportMode, &c.TrialDays, &c.State,
+			&c.RatingCount, &c.RatingSum, &c.ActiveInstallations, &c.SuspendedReason, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt,
+			&lc.Key.Value)
+		lc.Key.ID = c.ID
+		return lc, err
+	})
+	return out, mapErr(err, "select storefront")
+}

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"configmarket/internal/money"
+)
+
+// Price is one row of price history: it applies from ValidFrom until the
+// next row of the same configuration, kind and plan.
+type Price struct {
+	ConfigurationID uuid.UUID
+	// Kind is "rent" (monthly, per plan) or "sale" (one-off).
+	Kind         string
+	TariffPlanID *uuid.UUID
+	Amount       money.Money
+	ValidFrom    time.Time
+	CreatedBy    *uuid.UUID
+}
+
+func scanPrice(r pgx.CollectableRow) (Price, error) {
+	var p Price
+	err := r.Scan(&p.ConfigurationID, &p.Kind, &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency, &p.ValidFrom, &p.CreatedBy)
+	return p, err
+}
+
+// CurrentPrices returns the prices in force now for each configuration:
+// one rent price per plan and the sale price, where set.
+func (q *Queries) CurrentPrices(ctx context.Context, configurationIDs []uuid.UUID) ([]Price, error) {
+	const sql = `select distinct on (configuration_id, kind, tariff_plan_id)
+			configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by
+		from prices
+		where configuration_id = any($1) and valid_from <= now()
+		order by configuration_id, kind, tariff_plan_id, valid_from desc`
+	return list(ctx, q.db, "select current prices", scanPrice, sql, configurationIDs)
+}
+
+// PriceHistory lists every price of a configuration, newest first.
+func (q *Queries) PriceHistory(ctx context.Context, configurationID uuid.UUID) ([]Price, error) {
+	const sql = `select configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by
+		from prices where configuration_id = $1
+		order by valid_from desc, kind, tariff_plan_id`
+	return list(ctx, q.db, "select price history", scanPrice, sql, configurationID)
+}
+
+// InsertPrice appends a price to the history; rows are never updated. A
+// zero ValidFrom means from the transaction's start, by the database clock
+// that CurrentPrices compares with.
+func (q *Queries) InsertPrice(ctx context.Context, p Price) error {
+	const sql = `insert into prices (configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by)
+		values ($1, $2, $3, $4, $5, coalesce($6, now()), $7)`
+	var validFrom *time.Time
+	if !p.ValidFrom.IsZero() {
+		validFrom = &p.ValidFrom
+	}
+	_, err := q.db.Exec(ctx, sql, p.ConfigurationID, p.Kind, p.TariffPlanID, p.Amount.Minor, p.Amount.Currency, validFrom, p.CreatedBy)
+	return mapErr(err, "insert price")
+}

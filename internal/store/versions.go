@@ -1,0 +1,170 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// Version is one semantic version of a configuration.
+type Version struct {
+	ID              uuid.UUID
+	ConfigurationID uuid.UUID
+	Major           int
+	Minor           int
+	Patch           int
+	Changelog       string
+	State           string
+	RejectionReason *string
+	SubmittedAt     *time.Time
+	DecidedAt       *time.Time
+	DecidedBy       *uuid.UUID
+	CreatedAt       time.Time
+}
+
+const versionColumns = `v.id, v.configuration_id, v.major, v.minor, v.patch, v.changelog, v.state,
+	v.rejection_reason, v.submitted_at, v.decided_at, v.decided_by, v.created_at`
+
+func scanVersion(r pgx.CollectableRow) (Version, error) {
+	var v Version
+	err := r.Scan(&v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.Changelog, &v.State,
+		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt)
+	return v, err
+}
+
+// VersionsByIDs returns versions by id; the caller checks visibility.
+func (q *Queries) VersionsByIDs(ctx context.Context, ids []uuid.UUID) ([]Version, error) {
+	const sql = `select ` + versionColumns + ` from versions v where v.id = any($1)`
+	return list(ctx, q.db, "select versions", scanVersion, sql, ids)
+}
+
+// LockVersion reads a version for a change, holding its configuration's
+// row lock: every version change of one configuration is serialised there.
+func (q *Queries) LockVersion(ctx context.Context, id uuid.UUID) (Version, error) {
+	const sql = `select ` + versionColumns + ` from versions v
+		join configurations c on c.id = v.configuration_id
+		where v.id = $1 for update of c`
+	return one(ctx, q.db, "lock version", scanVersion, sql, id)
+}
+
+// NewestVersions returns, for each configuration, its newest versions in
+// the given states, at most perParent each, newest first — one statement
+// for a whole page of configurations.
+func (q *Queries) NewestVersions(ctx context.Context, configurationIDs []uuid.UUID, states []string, perParent int) ([]Version, error) {
+	const sql = `select ` + versionColumns + ` from (
+			select v.*, row_number() over (partition by v.configuration_id
+				order by v.major desc, v.minor desc, v.patch desc) as n
+			from versions v
+			where v.configuration_id = any($1) and v.state = any($2)
+		) v
+		where v.n <= $3
+		order by v.configuration_id, v.major desc, v.minor desc, v.patch desc`
+	return list(ctx, q.db, "select newest versions", scanVersion, sql, configurationIDs, states, perParent)
+}
+
+// VersionKey is a keyset position in newest-first version order.
+type VersionKey struct{ Major, Minor, Patch int }
+
+// VersionsPage lists one configuration's versions in states, newest first,
+// after key if given.
+func (q *Queries) VersionsPage(ctx context.Context, configurationID uuid.UUID, states []string, after *VersionKey, limit int) ([]Version, error) {
+	const sql = `select ` + versionColumns + ` from versions v
+		where v.configuration_id = $1 and v.state = any($2)
+			and ($3::boolean is not true or (v.major, v.minor, v.patch) < ($4, $5, $6))
+		order by v.major desc, v.minor desc, v.patch desc
+		limit $7`
+	var k VersionKey
+	if after != nil {
+		k = *after
+	}
+	return list(ctx, q.db, "select versions page", scanVersion, sql, configurationID, states, after != nil, k.Major, k.Minor, k.Patch, limit)
+}
+
+// HighestVersion is the greatest version number of a configuration in any
+// state, or nil when it has none.
+func (q *Queries) HighestVersion(ctx context.Context, configurationID uuid.UUID, except uuid.UUID) (*VersionKey, error) {
+	const sql = `select major, minor, patch from versions
+		where configuration_id = $1 and id <> $2
+		order by major desc, minor desc, patch desc limit 1`
+	var k VersionKey
+	err := q.db.QueryRow(ctx, sql, configurationID, except).Scan(&k.Major, &k.Minor, &k.Patch)
+	if err == pgx.ErrNoRows {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, mapErr(err, "select highest version")
+	}
+	return &k, nil
+}
+
+// CreateVersion inserts a draft version.
+func (q *Queries) CreateVersion(ctx context.Context, configurationID uuid.UUID, k VersionKey, changelog string) (Version, error) {
+	const sql = `insert into versions as v (configuration_id, major, minor, patch, changelog)
+		values ($1, $2, $3, $4, $5) returning ` + versionColumns
+	return one(ctx, q.db, "insert version", scanVersion, sql, configurationID, k.Major, k.Minor, k.Patch, changelog)
+}
+
+// UpdateVersion replaces a version's number and changelog.
+func (q *Queries) UpdateVersion(ctx context.Context, id uuid.UUID, k VersionKey, changelog string) (Version, error) {
+	const sql = `update versions as v set major = $2, minor = $3, patch = $4, changelog = $5
+		where v.id = $1 returning ` + versionColumns
+	return one(ctx, q.db, "update version", scanVersion, sql, id, k.Major, k.Minor, k.Patch, changelog)
+}
+
+// SubmitVersion moves a version into review.
+func (q *Queries) SubmitVersion(ctx context.Context, id uuid.UUID) (Version, error) {
+	const sql = `update versions as v set state = 'in_review', submitted_at = now()
+		where v.id = $1 returning ` + versionColumns
+	return one(ctx, q.db, "submit version", scanVersion, sql, id)
+}
+
+// DecideVersion records a moderator's decision on a version.
+func (q *Queries) DecideVersion(ctx context.Context, id uuid.UUID, state string, reason *string, by uuid.UUID) (Version, error) {
+	const sql = `update versions as v set state = $2, rejection_reason = $3, decided_at = now(), decided_by = $4
+		where v.id = $1 returning ` + versionColumns
+	return one(ctx, q.db, "decide version", scanVersion, sql, id, state, reason, by)
+}
+
+// ReviewQueuePage lists versions in review, oldest submission first.
+func (q *Queries) ReviewQueuePage(ctx context.Context, after *TimeKey, limit int) ([]Version, error) {
+	const sql = `select ` + versionColumns + ` from versions v
+		where v.state = 'in_review'
+			and ($1::boolean is not true or (v.submitted_at, v.id) > ($2, $3))
+		order by v.submitted_at, v.id
+		limit $4`
+	k := after.orZero()
+	return list(ctx, q.db, "select review queue", scanVersion, sql, after != nil, k.At, k.ID, limit)
+}
+
+// ModerationEvent is one recorded moderation step.
+type ModerationEvent struct {
+	ID              uuid.UUID
+	ConfigurationID uuid.UUID
+	VersionID       *uuid.UUID
+	Action          string
+	Reason          *string
+	ActorUserID     *uuid.UUID
+	CreatedAt       time.Time
+}
+
+// InsertModerationEvent records who did what, when and why.
+func (q *Queries) InsertModerationEvent(ctx context.Context, configurationID uuid.UUID, versionID *uuid.UUID, action string, reason *string, actor uuid.UUID) error {
+	const sql = `insert into moderation_events (configuration_id, version_id, action, reason, actor_user_id)
+		values ($1, $2, $3, $4, $5)`
+	_, err := q.db.Exec(ctx, sql, configurationID, versionID, action, reason, actor)
+	return mapErr(err, "insert moderation event")
+}
+
+// ModerationEvents lists the moderation history of configurations, oldest first.
+func (q *Queries) ModerationEvents(ctx context.Context, configurationIDs []uuid.UUID) ([]ModerationEvent, error) {
+	const sql = `select id, configuration_id, version_id, action, reason, actor_user_id, created_at
+		from moderation_events where configuration_id = any($1)
+		order by configuration_id, created_at, id`
+	return list(ctx, q.db, "select moderation events", func(r pgx.CollectableRow) (ModerationEvent, error) {
+		var e ModerationEvent
+		err := r.Scan(&e.ID, &e.ConfigurationID, &e.VersionID, &e.Action, &e.Reason, &e.ActorUserID, &e.CreatedAt)
+		return e, err
+	}, sql, configurationIDs)
+}

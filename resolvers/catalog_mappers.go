@@ -1,0 +1,178 @@
+package resolvers
+
+import (
+	"math"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"configmarket/graph/model"
+	"configmarket/internal/apperr"
+	"configmarket/internal/catalog"
+	"configmarket/internal/relay"
+	"configmarket/internal/store"
+)
+
+const (
+	typeConfiguration = "Configuration"
+	typeVersion       = "Version"
+	typeReview        = "Review"
+	typeCategory      = "Category"
+)
+
+func toConfiguration(c *store.Configuration) *model.Configuration {
+	if c == nil {
+		return nil
+	}
+	m := &model.Configuration{
+		ID: globalID(typeConfiguration, c.ID), Slug: c.Slug, Title: c.Title, Summary: c.Summary,
+		Description: c.Description, Tags: c.Tags, Screenshots: c.Screenshots,
+		Visibility: model.Visibility(strings.ToUpper(c.Visibility)), SupportMode: model.SupportMode(strings.ToUpper(c.SupportMode)),
+		TrialDays: c.TrialDays, State: model.ConfigurationState(strings.ToUpper(c.State)),
+		Rating:    &model.Rating{Count: c.RatingCount},
+		CreatedAt: c.CreatedAt, PublishedAt: c.PublishedAt, Row: *c,
+	}
+	if c.RatingCount > 0 {
+		avg := math.Round(float64(c.RatingSum)/float64(c.RatingCount)*100) / 100
+		m.Rating.Average = &avg
+	}
+	if c.SellsRent {
+		m.SaleModes = append(m.SaleModes, model.SaleModeRent)
+	}
+	if c.SellsPurchase {
+		m.SaleModes = append(m.SaleModes, model.SaleModeSale)
+	}
+	return m
+}
+
+func toVersion(v *store.Version) *model.Version {
+	if v == nil {
+		return nil
+	}
+	return &model.Version{
+		ID: globalID(typeVersion, v.ID), Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
+		State: model.VersionState(strings.ToUpper(v.State)), CreatedAt: v.CreatedAt,
+		SubmittedAt: v.SubmittedAt, DecidedAt: v.DecidedAt, Row: *v,
+	}
+}
+
+func toReview(r *store.Review) *model.Review {
+	if r == nil {
+		return nil
+	}
+	return &model.Review{
+		ID: globalID(typeReview, r.ID), Rating: r.Rating, Body: r.Body, AuthorName: r.AuthorName,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, ConfigurationID: r.ConfigurationID,
+	}
+}
+
+func toCategory(c *store.Category) *model.Category {
+	if c == nil {
+		return nil
+	}
+	return &model.Category{ID: globalID(typeCategory, c.ID), Slug: c.Slug, Name: c.Name}
+}
+
+func toConfigurationConnection(p catalog.ConfigurationPage) *model.ConfigurationConnection {
+	conn := &model.ConfigurationConnection{
+		Edges: []*model.ConfigurationEdge{}, Nodes: []*model.Configuration{}, PageInfo: pageInfo(p.Cursors, p.HasNext),
+	}
+	for i := range p.Configurations {
+		n := toConfiguration(&p.Configurations[i])
+		conn.Edges = append(conn.Edges, &model.ConfigurationEdge{Cursor: p.Cursors[i], Node: n})
+		conn.Nodes = append(conn.Nodes, n)
+	}
+	return conn
+}
+
+func toVersionConnection(vs []store.Version, cursors []string, hasNext bool) *model.VersionConnection {
+	conn := &model.VersionConnection{Edges: []*model.VersionEdge{}, Nodes: []*model.Version{}, PageInfo: pageInfo(cursors, hasNext)}
+	for i := range vs {
+		n := toVersion(&vs[i])
+		conn.Edges = append(conn.Edges, &model.VersionEdge{Cursor: cursors[i], Node: n})
+		conn.Nodes = append(conn.Nodes, n)
+	}
+	return conn
+}
+
+func toReviewConnection(rs []store.Review, cursors []string, hasNext bool) *model.ReviewConnection {
+	conn := &model.ReviewConnection{Edges: []*model.ReviewEdge{}, Nodes: []*model.Review{}, PageInfo: pageInfo(cursors, hasNext)}
+	for i := range rs {
+		n := toReview(&rs[i])
+		conn.Edges = append(conn.Edges, &model.ReviewEdge{Cursor: cursors[i], Node: n})
+		conn.Nodes = append(conn.Nodes, n)
+	}
+	return conn
+}
+
+func pageInfo(cursors []string, hasNext bool) *model.PageInfo {
+	pi := &model.PageInfo{HasNextPage: hasNext}
+	if n := len(cursors); n > 0 {
+		pi.StartCursor, pi.EndCursor = &cursors[0], &cursors[n-1]
+	}
+	return pi
+}
+
+// idArg decodes a global id argument of the wanted type.
+func idArg(field, global, typeName string) (uuid.UUID, error) {
+	id, err := relay.ParseUUIDOf(global, typeName)
+	if err != nil {
+		return uuid.Nil, apperr.Wrap(apperr.KindInvalid, field, err)
+	}
+	return id, nil
+}
+
+func saleModeNames(modes []model.SaleMode) []string {
+	if modes == nil {
+		return nil
+	}
+	out := []string{}
+	for _, m := range modes {
+		out = append(out, strings.ToLower(string(m)))
+	}
+	return out
+}
+
+func lowerEnum[T ~string](v *T) *string {
+	if v == nil {
+		return nil
+	}
+	s := strings.ToLower(string(*v))
+	return &s
+}
+
+// storefrontArgs translates the storefront's GraphQL arguments.
+func storefrontArgs(first *int, after *string, f *model.ConfigurationFilter, o *model.ConfigurationOrder) (catalog.StorefrontArgs, error) {
+	a := catalog.StorefrontArgs{First: first, After: after}
+	if f != nil {
+		a.Search, a.Category, a.Tags, a.HasTrial = deref(f.Search), deref(f.Category), f.Tags, f.HasTrial
+		if f.SaleMode != nil {
+			a.SaleMode = strings.ToLower(string(*f.SaleMode))
+		}
+		if f.Price != nil {
+			a.PricePlan = deref(f.Price.Plan)
+			a.MinPrice, a.MaxPrice = (*string)(f.Price.Min), (*string)(f.Price.Max)
+		}
+		if f.Developer != nil {
+			id, err := idArg("filter.developer", *f.Developer, typeDeveloper)
+			if err != nil {
+				return a, err
+			}
+			a.Developer = &id
+		}
+	}
+	if o != nil {
+		a.Order = strings.ToLower(string(o.Field))
+		if o.Direction != nil {
+			desc := *o.Direction == model.OrderDirectionDesc
+			a.Desc = &desc
+		}
+		if o.Plan != nil {
+			if a.PricePlan != "" && a.PricePlan != *o.Plan {
+				return a, apperr.Invalid("orderBy.plan", "orderBy.plan and filter.price.plan name different plans")
+			}
+			a.PricePlan = *o.Plan
+		}
+	}
+	return a, nil
+}
