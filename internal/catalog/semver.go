@@ -23,7 +23,9 @@ func parseSemver(s string) (store.VersionKey, bool) {
 	return store.VersionKey{Major: major, Minor: minor, Patch: patch}, true
 }
 
-func formatSemver(k store.VersionKey) string { return fmt.Sprintf("%d.%d.%d", k.Major, k.Minor, k.Patch) }
+func formatSemver(k store.VersionKey) string {
+	return fmt.Sprintf("%d.%d.%d", k.Major, k.Minor, k.Patch)
+}
 
 // VersionNumber formats a version's number.
 func VersionNumber(v store.Version) string {

@@ -115,7 +115,7 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 			WithCode("REQUIRED_FIELD_MISSING").WithField("configuration", field))
 	}
 	if c.State == "archived" || c.State == "suspended" {
-		errs = append(errs, apperr.FailedPrecondition("a %s configuration cannot be submitted", c.State).WithCode("CONFIGURATION_" + strings.ToUpper(c.State)))
+		errs = append(errs, apperr.FailedPrecondition("a %s configuration cannot be submitted", c.State).WithCode("CONFIGURATION_"+strings.ToUpper(c.State)))
 	}
 	if strings.TrimSpace(c.Summary) == "" {
 		missing("summary", "a summary")
