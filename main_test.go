@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"configmarket/internal/auth"
@@ -82,7 +83,8 @@ func testCache(t *testing.T) cache.Cache {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	return cache.NewRedis(client)
+	// Each test server has its own database, so its own key space too.
+	return cache.NewRedis(client, "test:"+uuid.NewString()+":")
 }
 
 // gqlResponse is a GraphQL response with errors decoded for assertions.

@@ -48,6 +48,7 @@ type config struct {
 	DatabaseURL     string        `env:"DATABASE_URL,required,notEmpty"`
 	DatabaseMaxConn int32         `env:"DATABASE_MAX_CONNS" envDefault:"10"`
 	RedisURL        string        `env:"REDIS_URL"`
+	CachePrefix     string        `env:"CACHE_KEY_PREFIX" envDefault:"cm:"`
 	JWTKeys         string        `env:"JWT_KEYS"`
 	JWTIssuer       string        `env:"JWT_ISSUER" envDefault:"config-market"`
 	JWTAudience     string        `env:"JWT_AUDIENCE" envDefault:"config-market-api"`
@@ -165,7 +166,7 @@ func openCache(cfg config) (cache.Cache, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return cache.NewRedis(client), func() { _ = client.Close() }, nil
+	return cache.NewRedis(client, cfg.CachePrefix), func() { _ = client.Close() }, nil
 }
 
 // jwtKeys reads the signing keys. Development without keys gets a key that

@@ -33,7 +33,7 @@ func implementations(t *testing.T) map[string]struct {
 		bus   PubSub
 	}{
 		"memory": {NewMemory(1000), NewMemoryBus(16)},
-		"redis":  {NewRedis(client), NewRedisBus(client, 16)},
+		"redis":  {NewRedis(client, "test:"), NewRedisBus(client, "test:", 16)},
 	}
 }
 
@@ -121,7 +121,7 @@ func TestRememberBypassesABrokenCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	v, err := Remember(context.Background(), NewRedis(client), "k", time.Minute,
+	v, err := Remember(context.Background(), NewRedis(client, "test:"), "k", time.Minute,
 		func(context.Context) (int, error) { return 42, nil })
 	if err != nil || v != 42 {
 		t.Fatalf("v=%d err=%v: a dead cache must fall back to the loader", v, err)
@@ -206,5 +206,18 @@ func TestMemoryIsBounded(t *testing.T) {
 	}
 	if len(m.entries) > 10 {
 		t.Fatalf("%d entries, bound is 10", len(m.entries))
+	}
+}
+
+func TestRedisPrefixesKeepDeploymentsApart(t *testing.T) {
+	impl := implementations(t)["redis"].cache.(*Redis)
+	a, b := NewRedis(impl.client, "a:"), NewRedis(impl.client, "b:")
+	ctx := context.Background()
+	k := key("shared")
+	if err := a.Set(ctx, k, []byte("from a"), time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok, _ := b.Get(ctx, k); ok {
+		t.Fatal("prefix b read prefix a's key")
 	}
 }

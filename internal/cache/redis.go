@@ -29,17 +29,22 @@ func NewRedisClient(url string) (*redis.Client, error) {
 // Redis is the shared cache of all instances.
 type Redis struct {
 	client *redis.Client
+	// prefix namespaces every key, so deployments (or test databases)
+	// sharing one Redis never read each other's entries.
+	prefix string
 }
 
-// NewRedis wraps a client.
-func NewRedis(client *redis.Client) *Redis { return &Redis{client: client} }
+// NewRedis wraps a client; every key is put under prefix.
+func NewRedis(client *redis.Client, prefix string) *Redis {
+	return &Redis{client: client, prefix: prefix}
+}
 
 func (r *Redis) Kind() string { return "redis" }
 
 func (r *Redis) Ping(ctx context.Context) error { return r.client.Ping(ctx).Err() }
 
 func (r *Redis) Get(ctx context.Context, key string) ([]byte, bool, error) {
-	b, err := r.client.Get(ctx, key).Bytes()
+	b, err := r.client.Get(ctx, r.prefix+key).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}
@@ -53,7 +58,7 @@ func (r *Redis) Set(ctx context.Context, key string, value []byte, ttl time.Dura
 	if ttl <= 0 {
 		return ErrNoTTL
 	}
-	return r.client.Set(ctx, key, value, ttl).Err()
+	return r.client.Set(ctx, r.prefix+key, value, ttl).Err()
 }
 
 func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64, error) {
@@ -61,8 +66,8 @@ func (r *Redis) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		return 0, ErrNoTTL
 	}
 	pipe := r.client.TxPipeline()
-	incr := pipe.Incr(ctx, key)
-	pipe.Expire(ctx, key, ttl)
+	incr := pipe.Incr(ctx, r.prefix+key)
+	pipe.Expire(ctx, r.prefix+key, ttl)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return 0, err
 	}
@@ -73,27 +78,32 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 	if len(keys) == 0 {
 		return nil
 	}
-	return r.client.Del(ctx, keys...).Err()
+	prefixed := make([]string, len(keys))
+	for i, k := range keys {
+		prefixed[i] = r.prefix + k
+	}
+	return r.client.Del(ctx, prefixed...).Err()
 }
 
 // RedisBus is pub/sub across instances.
 type RedisBus struct {
 	client *redis.Client
+	prefix string
 	buffer int
 }
 
-// NewRedisBus wraps a client; each subscriber buffers up to buffer messages
-// and misses what does not fit.
-func NewRedisBus(client *redis.Client, buffer int) *RedisBus {
-	return &RedisBus{client: client, buffer: buffer}
+// NewRedisBus wraps a client; channels are put under prefix, and each
+// subscriber buffers up to buffer messages and misses what does not fit.
+func NewRedisBus(client *redis.Client, prefix string, buffer int) *RedisBus {
+	return &RedisBus{client: client, prefix: prefix, buffer: buffer}
 }
 
 func (b *RedisBus) Publish(ctx context.Context, channel string, msg []byte) error {
-	return b.client.Publish(ctx, channel, msg).Err()
+	return b.client.Publish(ctx, b.prefix+channel, msg).Err()
 }
 
 func (b *RedisBus) Subscribe(ctx context.Context, channel string) (<-chan []byte, func(), error) {
-	ps := b.client.Subscribe(ctx, channel)
+	ps := b.client.Subscribe(ctx, b.prefix+channel)
 	// Wait for the confirmation so a Publish right after Subscribe returns
 	// is not lost.
 	if _, err := ps.Receive(ctx); err != nil {
