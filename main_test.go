@@ -26,6 +26,7 @@ type testServer struct {
 	*httptest.Server
 	pool    *pgxpool.Pool
 	store   *store.Store
+	cache   cache.Cache
 	counter *dbtest.Counter
 	// keySpec is the server's signing key, so tests can forge tokens that
 	// are correctly signed but break one rule.
@@ -40,6 +41,13 @@ const (
 )
 
 func newTestServer(t *testing.T) *testServer {
+	t.Helper()
+	return newTestServerWithCache(t, testCache(t))
+}
+
+// newTestServerWithCache builds the server on a given cache (a dead Redis,
+// say).
+func newTestServerWithCache(t *testing.T, c cache.Cache) *testServer {
 	t.Helper()
 	pool, counter := dbtest.CountingPool(t)
 	spec, err := auth.NewSeed("test-key")
@@ -57,7 +65,7 @@ func newTestServer(t *testing.T) *testServer {
 	st := store.New(pool)
 	h, health := newHandler(deps{
 		store:  st,
-		cache:  testCache(t),
+		cache:  c,
 		hasher: hasher,
 		tokens: auth.NewTokens(keys, auth.Config{
 			Issuer: testIssuer, Audience: testAudience, AccessTTL: 15 * time.Minute, Leeway: 30 * time.Second,
@@ -68,7 +76,7 @@ func newTestServer(t *testing.T) *testServer {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, pool: pool, store: st, counter: counter, keySpec: spec, health: health}
+	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: health}
 }
 
 // testCache is Redis when the suite runs under `make test`, so the handler

@@ -7,6 +7,7 @@ package dataloaders
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,7 +20,8 @@ import (
 )
 
 // wait is how long a loader collects keys before it queries. Every nesting
-// level pays it once, so it stays at a millisecond.
+// level pays it once, so it stays at a millisecond; pages prefetch their
+// nested level instead of relying on the window (see Prefetch).
 const wait = time.Millisecond
 
 // Sources are the domain services the loaders read through.
@@ -28,91 +30,20 @@ type Sources struct {
 	Catalog  *catalog.Service
 }
 
-// Loaders are one operation's loaders.
-type Loaders struct {
-	tariffPlans *dataloadgen.Loader[uuid.UUID, store.TariffPlan]
-	developers  *dataloadgen.Loader[uuid.UUID, store.Developer]
-	customers   *dataloadgen.Loader[uuid.UUID, store.Customer]
-	partners    *dataloadgen.Loader[uuid.UUID, store.Partner]
-	users       *dataloadgen.Loader[uuid.UUID, store.User]
-
-	configurations *dataloadgen.Loader[uuid.UUID, store.Configuration]
-	versions       *dataloadgen.Loader[uuid.UUID, store.Version]
-	reviews        *dataloadgen.Loader[uuid.UUID, store.Review]
-	categories     *dataloadgen.Loader[uuid.UUID, store.Category]
-	prices         *dataloadgen.Loader[uuid.UUID, []store.Price]
-	newestVersions *dataloadgen.Loader[catalog.VersionsKey, []store.Version]
-	newestReviews  *dataloadgen.Loader[catalog.ReviewsKey, []store.Review]
-	moderation     *dataloadgen.Loader[uuid.UUID, []store.ModerationEvent]
+// batched is a loader with its fetch function, so a page can also run the
+// fetch itself and prime the loader.
+type batched[K comparable, V any] struct {
+	loader *dataloadgen.Loader[K, V]
+	fetch  func(context.Context, []K) (map[K]V, error)
 }
 
-// New builds fresh loaders for one operation of viewer v.
-func New(src Sources, v identity.Viewer) *Loaders {
-	return &Loaders{
-		tariffPlans: newLoader(src.Catalog.TariffPlansByIDs, func(p store.TariffPlan) uuid.UUID { return p.ID }),
-		developers:  newLoader(src.Catalog.DevelopersByIDs, func(d store.Developer) uuid.UUID { return d.ID }),
-		customers: newLoader(func(ctx context.Context, ids []uuid.UUID) ([]store.Customer, error) {
-			return src.Accounts.CustomersByIDs(ctx, v, ids)
-		}, func(c store.Customer) uuid.UUID { return c.ID }),
-		partners: newLoader(func(ctx context.Context, ids []uuid.UUID) ([]store.Partner, error) {
-			return src.Accounts.PartnersByIDs(ctx, v, ids)
-		}, func(p store.Partner) uuid.UUID { return p.ID }),
-		users: newLoader(func(ctx context.Context, ids []uuid.UUID) ([]store.User, error) {
-			return src.Accounts.UsersByIDs(ctx, v, ids)
-		}, func(u store.User) uuid.UUID { return u.ID }),
-
-		configurations: newLoader(func(ctx context.Context, ids []uuid.UUID) ([]store.Configuration, error) {
-			return src.Catalog.ConfigurationsByIDs(ctx, v, ids)
-		}, func(c store.Configuration) uuid.UUID { return c.ID }),
-		versions: newLoader(func(ctx context.Context, ids []uuid.UUID) ([]store.Version, error) {
-			return src.Catalog.VersionsByIDs(ctx, v, ids)
-		}, func(x store.Version) uuid.UUID { return x.ID }),
-		reviews: newLoader(func(ctx context.Context, ids []uuid.UUID) ([]store.Review, error) {
-			return src.Catalog.ReviewsByIDs(ctx, v, ids)
-		}, func(r store.Review) uuid.UUID { return r.ID }),
-		categories: newLoader(src.Catalog.CategoriesByIDs, func(c store.Category) uuid.UUID { return c.ID }),
-		prices: newGroupLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]store.Price, error) {
-			return groupBy(src.Catalog.CurrentPrices(ctx, ids))(func(p store.Price) uuid.UUID { return p.ConfigurationID })
-		}),
-		newestVersions: newGroupLoader(src.Catalog.NewestVersions),
-		newestReviews:  newGroupLoader(src.Catalog.NewestReviews),
-		moderation: newGroupLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]store.ModerationEvent, error) {
-			return groupBy(src.Catalog.ModerationEvents(ctx, ids))(func(e store.ModerationEvent) uuid.UUID { return e.ConfigurationID })
-		}),
-	}
+func newBatched[K comparable, V any](fetch func(context.Context, []K) (map[K]V, error)) *batched[K, V] {
+	return &batched[K, V]{loader: dataloadgen.NewMappedLoader(fetch, dataloadgen.WithWait(wait)), fetch: fetch}
 }
 
-// newGroupLoader batches one-to-many reads: each key maps to a list, and a
-// key with no rows maps to an empty list.
-func newGroupLoader[K comparable, V any](fetch func(context.Context, []K) (map[K][]V, error)) *dataloadgen.Loader[K, []V] {
-	return dataloadgen.NewMappedLoader(fetch, dataloadgen.WithWait(wait))
-}
-
-// groupBy groups rows by their parent key.
-func groupBy[V any](rows []V, err error) func(key func(V) uuid.UUID) (map[uuid.UUID][]V, error) {
-	return func(key func(V) uuid.UUID) (map[uuid.UUID][]V, error) {
-		if err != nil {
-			return nil, err
-		}
-		out := map[uuid.UUID][]V{}
-		for _, r := range rows {
-			out[key(r)] = append(out[key(r)], r)
-		}
-		return out, nil
-	}
-}
-
-// loadGroup returns the list of key, empty when it has no rows.
-func loadGroup[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, []V], key K) ([]V, error) {
-	rows, err := l.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil
-	}
-	return rows, err
-}
-
-func newLoader[V any](fetch func(context.Context, []uuid.UUID) ([]V, error), key func(V) uuid.UUID) *dataloadgen.Loader[uuid.UUID, V] {
-	return dataloadgen.NewMappedLoader(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]V, error) {
+// byID adapts a "rows among ids" read to a mapped fetch.
+func byID[V any](fetch func(context.Context, []uuid.UUID) ([]V, error), key func(V) uuid.UUID) func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error) {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]V, error) {
 		rows, err := fetch(ctx, ids)
 		if err != nil {
 			return nil, err
@@ -122,13 +53,32 @@ func newLoader[V any](fetch func(context.Context, []uuid.UUID) ([]V, error), key
 			out[key(r)] = r
 		}
 		return out, nil
-	}, dataloadgen.WithWait(wait))
+	}
+}
+
+// groupedByParent adapts a "children of parents" read to a mapped fetch in
+// which every parent has a list, empty when it has no children.
+func groupedByParent[V any](fetch func(context.Context, []uuid.UUID) ([]V, error), parent func(V) uuid.UUID) func(context.Context, []uuid.UUID) (map[uuid.UUID][]V, error) {
+	return func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID][]V, error) {
+		rows, err := fetch(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[uuid.UUID][]V, len(ids))
+		for _, id := range ids {
+			out[id] = []V{}
+		}
+		for _, r := range rows {
+			out[parent(r)] = append(out[parent(r)], r)
+		}
+		return out, nil
+	}
 }
 
 // load returns nil for rows that do not exist or the viewer may not see:
 // the two cases look the same to the client.
-func load[V any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, V], id uuid.UUID) (*V, error) {
-	v, err := l.Load(ctx, id)
+func (b *batched[K, V]) load(ctx context.Context, key K) (*V, error) {
+	v, err := b.loader.Load(ctx, key)
 	if errors.Is(err, dataloadgen.ErrNotFound) {
 		return nil, nil
 	}
@@ -138,60 +88,161 @@ func load[V any](ctx context.Context, l *dataloadgen.Loader[uuid.UUID, V], id uu
 	return &v, nil
 }
 
+// prefetch fetches keys now, in one statement, and primes the loader.
+func (b *batched[K, V]) prefetch(ctx context.Context, keys []K) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	rows, err := b.fetch(ctx, keys)
+	if err != nil {
+		return err
+	}
+	for k, v := range rows {
+		b.loader.Prime(k, v)
+	}
+	return nil
+}
+
+// Loaders are one operation's loaders.
+type Loaders struct {
+	tariffPlans    *batched[uuid.UUID, store.TariffPlan]
+	developers     *batched[uuid.UUID, store.Developer]
+	customers      *batched[uuid.UUID, store.Customer]
+	partners       *batched[uuid.UUID, store.Partner]
+	users          *batched[uuid.UUID, store.User]
+	configurations *batched[uuid.UUID, store.Configuration]
+	versions       *batched[uuid.UUID, store.Version]
+	reviews        *batched[uuid.UUID, store.Review]
+	categories     *batched[uuid.UUID, store.Category]
+	prices         *batched[uuid.UUID, []store.Price]
+	newestVersions *batched[catalog.VersionsKey, []store.Version]
+	newestReviews  *batched[catalog.ReviewsKey, []store.Review]
+	moderation     *batched[uuid.UUID, []store.ModerationEvent]
+}
+
+// New builds fresh loaders for one operation of viewer v.
+func New(src Sources, v identity.Viewer) *Loaders {
+	acc, cat := src.Accounts, src.Catalog
+	return &Loaders{
+		tariffPlans: newBatched(byID(cat.TariffPlansByIDs, func(p store.TariffPlan) uuid.UUID { return p.ID })),
+		developers:  newBatched(byID(cat.DevelopersByIDs, func(d store.Developer) uuid.UUID { return d.ID })),
+		customers: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Customer, error) {
+			return acc.CustomersByIDs(ctx, v, ids)
+		}, func(c store.Customer) uuid.UUID { return c.ID })),
+		partners: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Partner, error) {
+			return acc.PartnersByIDs(ctx, v, ids)
+		}, func(p store.Partner) uuid.UUID { return p.ID })),
+		users: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.User, error) {
+			return acc.UsersByIDs(ctx, v, ids)
+		}, func(u store.User) uuid.UUID { return u.ID })),
+		configurations: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Configuration, error) {
+			return cat.ConfigurationsByIDs(ctx, v, ids)
+		}, func(c store.Configuration) uuid.UUID { return c.ID })),
+		versions: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Version, error) {
+			return cat.VersionsByIDs(ctx, v, ids)
+		}, func(x store.Version) uuid.UUID { return x.ID })),
+		reviews: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Review, error) {
+			return cat.ReviewsByIDs(ctx, v, ids)
+		}, func(r store.Review) uuid.UUID { return r.ID })),
+		categories:     newBatched(byID(cat.CategoriesByIDs, func(c store.Category) uuid.UUID { return c.ID })),
+		prices:         newBatched(groupedByParent(cat.CurrentPrices, func(p store.Price) uuid.UUID { return p.ConfigurationID })),
+		newestVersions: newBatched(cat.NewestVersions),
+		newestReviews:  newBatched(cat.NewestReviews),
+		moderation:     newBatched(groupedByParent(cat.ModerationEvents, func(e store.ModerationEvent) uuid.UUID { return e.ConfigurationID })),
+	}
+}
+
 func (l *Loaders) TariffPlan(ctx context.Context, id uuid.UUID) (*store.TariffPlan, error) {
-	return load(ctx, l.tariffPlans, id)
+	return l.tariffPlans.load(ctx, id)
 }
 
 func (l *Loaders) Developer(ctx context.Context, id uuid.UUID) (*store.Developer, error) {
-	return load(ctx, l.developers, id)
+	return l.developers.load(ctx, id)
 }
 
 func (l *Loaders) Customer(ctx context.Context, id uuid.UUID) (*store.Customer, error) {
-	return load(ctx, l.customers, id)
+	return l.customers.load(ctx, id)
 }
 
 func (l *Loaders) Partner(ctx context.Context, id uuid.UUID) (*store.Partner, error) {
-	return load(ctx, l.partners, id)
+	return l.partners.load(ctx, id)
 }
 
 func (l *Loaders) User(ctx context.Context, id uuid.UUID) (*store.User, error) {
-	return load(ctx, l.users, id)
+	return l.users.load(ctx, id)
 }
 
 func (l *Loaders) Configuration(ctx context.Context, id uuid.UUID) (*store.Configuration, error) {
-	return load(ctx, l.configurations, id)
+	return l.configurations.load(ctx, id)
 }
 
 func (l *Loaders) Version(ctx context.Context, id uuid.UUID) (*store.Version, error) {
-	return load(ctx, l.versions, id)
+	return l.versions.load(ctx, id)
 }
 
 func (l *Loaders) Review(ctx context.Context, id uuid.UUID) (*store.Review, error) {
-	return load(ctx, l.reviews, id)
+	return l.reviews.load(ctx, id)
 }
 
 func (l *Loaders) Category(ctx context.Context, id uuid.UUID) (*store.Category, error) {
-	return load(ctx, l.categories, id)
+	return l.categories.load(ctx, id)
 }
 
 // Prices are the prices in force of a configuration.
 func (l *Loaders) Prices(ctx context.Context, configurationID uuid.UUID) ([]store.Price, error) {
-	return loadGroup(ctx, l.prices, configurationID)
+	return group(l.prices.load(ctx, configurationID))
 }
 
 // NewestVersions are the first versions of a configuration's connection.
 func (l *Loaders) NewestVersions(ctx context.Context, k catalog.VersionsKey) ([]store.Version, error) {
-	return loadGroup(ctx, l.newestVersions, k)
+	return group(l.newestVersions.load(ctx, k))
 }
 
 // NewestReviews are the first reviews of a configuration's connection.
 func (l *Loaders) NewestReviews(ctx context.Context, k catalog.ReviewsKey) ([]store.Review, error) {
-	return loadGroup(ctx, l.newestReviews, k)
+	return group(l.newestReviews.load(ctx, k))
 }
 
 // ModerationEvents are a configuration's moderation history.
 func (l *Loaders) ModerationEvents(ctx context.Context, configurationID uuid.UUID) ([]store.ModerationEvent, error) {
-	return loadGroup(ctx, l.moderation, configurationID)
+	return group(l.moderation.load(ctx, configurationID))
+}
+
+func group[V any](rows *[]V, err error) ([]V, error) {
+	if rows == nil {
+		return nil, err
+	}
+	return *rows, err
+}
+
+// Prefetch names what a page of configurations will ask of its loaders.
+type Prefetch struct {
+	Developers []uuid.UUID
+	Prices     []uuid.UUID
+	Versions   []catalog.VersionsKey
+	Reviews    []catalog.ReviewsKey
+	Moderation []uuid.UUID
+}
+
+// Prefetch loads a page's nested level now, one statement per kind, all
+// in parallel, and primes the loaders. Batching by time window alone splits
+// a large page into several batches when its resolvers start slower than
+// the window; prefetching makes the statement count independent of timing.
+func (l *Loaders) Prefetch(ctx context.Context, p Prefetch) error {
+	jobs := []func() error{
+		func() error { return l.developers.prefetch(ctx, p.Developers) },
+		func() error { return l.prices.prefetch(ctx, p.Prices) },
+		func() error { return l.newestVersions.prefetch(ctx, p.Versions) },
+		func() error { return l.newestReviews.prefetch(ctx, p.Reviews) },
+		func() error { return l.moderation.prefetch(ctx, p.Moderation) },
+	}
+	errs := make([]error, len(jobs))
+	var wg sync.WaitGroup
+	for i, job := range jobs {
+		wg.Go(func() { errs[i] = job() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 type ctxKey struct{}

@@ -1,6 +1,7 @@
 package resolvers
 
 import (
+	"context"
 	"math"
 	"strings"
 
@@ -73,7 +74,10 @@ func toCategory(c *store.Category) *model.Category {
 	return &model.Category{ID: globalID(typeCategory, c.ID), Slug: c.Slug, Name: c.Name}
 }
 
-func toConfigurationConnection(p catalog.ConfigurationPage) *model.ConfigurationConnection {
+func toConfigurationConnection(ctx context.Context, p catalog.ConfigurationPage) (*model.ConfigurationConnection, error) {
+	if err := prefetchConfigurations(ctx, p.Configurations); err != nil {
+		return nil, err
+	}
 	conn := &model.ConfigurationConnection{
 		Edges: []*model.ConfigurationEdge{}, Nodes: []*model.Configuration{}, PageInfo: pageInfo(p.Cursors, p.HasNext),
 	}
@@ -82,7 +86,7 @@ func toConfigurationConnection(p catalog.ConfigurationPage) *model.Configuration
 		conn.Edges = append(conn.Edges, &model.ConfigurationEdge{Cursor: p.Cursors[i], Node: n})
 		conn.Nodes = append(conn.Nodes, n)
 	}
-	return conn
+	return conn, nil
 }
 
 func toVersionConnection(vs []store.Version, cursors []string, hasNext bool) *model.VersionConnection {

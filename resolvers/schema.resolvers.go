@@ -188,7 +188,7 @@ func (r *developerResolver) Configurations(ctx context.Context, obj *model.Devel
 	if err != nil {
 		return nil, err
 	}
-	return toConfigurationConnection(page), nil
+	return toConfigurationConnection(ctx, page)
 }
 
 // Version is the resolver for the version field.
@@ -491,7 +491,7 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 	if err != nil {
 		return nil, err
 	}
-	return toConfigurationConnection(page), nil
+	return toConfigurationConnection(ctx, page)
 }
 
 // Configuration is the resolver for the configuration field.

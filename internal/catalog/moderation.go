@@ -78,7 +78,7 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 		if cur.State != "in_review" {
 			return apperr.FailedPrecondition("the version is %s, not in review", cur.State).WithCode("VERSION_NOT_IN_REVIEW")
 		}
-		if ver, err = q.DecideVersion(ctx, id, state, reason, v.UserID); err != nil {
+		if ver, err = q.DecideVersion(ctx, id, state, reason, &v.UserID); err != nil {
 			return err
 		}
 		if state == "approved" {

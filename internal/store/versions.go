@@ -121,7 +121,8 @@ func (q *Queries) SubmitVersion(ctx context.Context, id uuid.UUID) (Version, err
 }
 
 // DecideVersion records a moderator's decision on a version.
-func (q *Queries) DecideVersion(ctx context.Context, id uuid.UUID, state string, reason *string, by uuid.UUID) (Version, error) {
+// by is nil for decisions made without a moderator (seed data).
+func (q *Queries) DecideVersion(ctx context.Context, id uuid.UUID, state string, reason *string, by *uuid.UUID) (Version, error) {
 	const sql = `update versions as v set state = $2, rejection_reason = $3, decided_at = now(), decided_by = $4
 		where v.id = $1 returning ` + versionColumns
 	return one(ctx, q.db, "decide version", scanVersion, sql, id, state, reason, by)

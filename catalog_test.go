@@ -1,0 +1,298 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"configmarket/internal/cache"
+	"configmarket/internal/factory"
+	"configmarket/internal/store"
+)
+
+// catalogWorld is one developer's configurations in every visibility and
+// state, and a viewer of every role.
+type catalogWorld struct {
+	s      *testServer
+	owner  factory.Account
+	tokens map[string]string
+	confs  map[string]store.Configuration
+}
+
+func newCatalogWorld(t *testing.T) *catalogWorld {
+	t.Helper()
+	s := newTestServer(t)
+	w := &catalogWorld{s: s, owner: factory.Developer(t, s.store), tokens: map[string]string{"anonymous": ""}, confs: map[string]store.Configuration{}}
+	invited := factory.Customer(t, s.store)
+	accounts := map[string]factory.Account{
+		"owner":            w.owner,
+		"other developer":  factory.Developer(t, s.store),
+		"customer":         factory.Customer(t, s.store),
+		"invited customer": invited,
+		"partner":          factory.Partner(t, s.store),
+		"admin":            factory.Admin(t, s.store),
+	}
+	for name, a := range accounts {
+		w.tokens[name], _ = s.logIn(t, a, nil)
+	}
+	w.confs["public"] = factory.Configuration(t, s.store, w.owner.OrgID, factory.ConfigurationOptions{})
+	w.confs["unlisted"] = factory.Configuration(t, s.store, w.owner.OrgID, factory.ConfigurationOptions{Visibility: "unlisted"})
+	w.confs["private"] = factory.Configuration(t, s.store, w.owner.OrgID, factory.ConfigurationOptions{Visibility: "private"})
+	w.confs["draft"] = factory.Configuration(t, s.store, w.owner.OrgID, factory.ConfigurationOptions{State: "draft"})
+	w.confs["suspended"] = factory.Configuration(t, s.store, w.owner.OrgID, factory.ConfigurationOptions{State: "suspended"})
+	if err := s.store.InviteCustomer(context.Background(), w.confs["private"].ID, invited.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+var everyone = []string{"anonymous", "owner", "other developer", "customer", "invited customer", "partner", "admin"}
+
+func only(names ...string) map[string]bool {
+	out := map[string]bool{}
+	for _, n := range names {
+		out[n] = true
+	}
+	return out
+}
+
+// TestConfigurationVisibilityMatrix checks every configuration kind against
+// every role through each path: node(id:), configuration(slug:) and the
+// storefront listing. Each allowed cell has its refused twin in the row.
+func TestConfigurationVisibilityMatrix(t *testing.T) {
+	w := newCatalogWorld(t)
+	all := only(everyone...)
+	matrix := []struct {
+		conf   string
+		byID   map[string]bool
+		listed bool
+	}{
+		{"public", all, true},
+		{"unlisted", all, false},
+		{"private", only("owner", "invited customer", "admin"), false},
+		{"draft", only("owner", "admin"), false},
+		{"suspended", only("owner", "admin"), false},
+	}
+	for _, row := range matrix {
+		c := w.confs[row.conf]
+		id := globalIDOf("Configuration", c.ID)
+		for _, viewer := range everyone {
+			t.Run(row.conf+"/"+viewer, func(t *testing.T) {
+				tok := w.tokens[viewer]
+				byID := w.s.do(t, tok, `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": id})
+				bySlug := w.s.do(t, tok, `query($s: String!) { configuration(slug: $s) { id } }`, map[string]any{"s": c.Slug})
+				if byID.code() != "" || bySlug.code() != "" {
+					t.Fatalf("errors: %s %s", byID.Raw, bySlug.Raw)
+				}
+				want := row.byID[viewer]
+				if got := str(byID.Data, "node", "id") == id; got != want {
+					t.Errorf("node(id:) visible=%v want %v", got, want)
+				}
+				if got := str(bySlug.Data, "configuration", "id") == id; got != want {
+					t.Errorf("configuration(slug:) visible=%v want %v", got, want)
+				}
+				list := w.s.do(t, tok, `{ configurations(first: 100) { nodes { id } } }`, nil)
+				listed := false
+				for _, n := range get(list.Data, "configurations", "nodes").([]any) {
+					listed = listed || str(n, "id") == id
+				}
+				if listed != row.listed {
+					t.Errorf("listed=%v want %v", listed, row.listed)
+				}
+			})
+		}
+	}
+}
+
+// Private fields resolve only for the owner and admins, also when the
+// configuration is reached through a nested path.
+func TestPrivateFieldsOnlyForOwnerAndAdmin(t *testing.T) {
+	w := newCatalogWorld(t)
+	c := w.confs["public"]
+	query := `query($s: String!) { configuration(slug: $s) {
+		activeInstallations priceHistory { price { amount } } moderationHistory { action }
+		developer { configurations(first: 10) { nodes { slug state } } }
+		versions(first: 10) { nodes { number state } } } }`
+	for _, viewer := range everyone {
+		t.Run(viewer, func(t *testing.T) {
+			res := w.s.do(t, w.tokens[viewer], query, map[string]any{"s": c.Slug})
+			if res.code() != "" {
+				t.Fatal(res.Raw)
+			}
+			private := viewer == "owner" || viewer == "admin"
+			if got := get(res.Data, "configuration", "activeInstallations") != nil; got != private {
+				t.Errorf("activeInstallations visible=%v", got)
+			}
+			if got := get(res.Data, "configuration", "priceHistory") != nil; got != private {
+				t.Errorf("priceHistory visible=%v", got)
+			}
+			if got := get(res.Data, "configuration", "moderationHistory") != nil; got != private {
+				t.Errorf("moderationHistory visible=%v", got)
+			}
+			// The developer's portfolio: drafts and suspended ones only for
+			// the owner and admins.
+			states := map[string]bool{}
+			for _, n := range get(res.Data, "configuration", "developer", "configurations", "nodes").([]any) {
+				states[str(n, "state")] = true
+			}
+			if got := states["DRAFT"] || states["SUSPENDED"]; got != private {
+				t.Errorf("draft/suspended in portfolio=%v (%v)", got, states)
+			}
+		})
+	}
+}
+
+func TestDraftVersionsOnlyForOwnerAndAdmin(t *testing.T) {
+	w := newCatalogWorld(t)
+	c := w.confs["public"]
+	draft, err := w.s.store.CreateVersion(context.Background(), c.ID, store.VersionKey{Major: 2}, "next")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, viewer := range everyone {
+		t.Run(viewer, func(t *testing.T) {
+			res := w.s.do(t, w.tokens[viewer], `query($s: String!, $v: ID!) {
+				configuration(slug: $s) { currentVersion { number } versions { nodes { number } } }
+				node(id: $v) { id } }`, map[string]any{"s": c.Slug, "v": globalIDOf("Version", draft.ID)})
+			private := viewer == "owner" || viewer == "admin"
+			if got := str(res.Data, "configuration", "currentVersion", "number"); got != "1.0.0" {
+				t.Errorf("current version %q: a draft is never current", got)
+			}
+			if got := len(get(res.Data, "configuration", "versions", "nodes").([]any)) == 2; got != private {
+				t.Errorf("draft in versions=%v: %s", got, res.Raw)
+			}
+			if got := get(res.Data, "node") != nil; got != private {
+				t.Errorf("draft by node(id:)=%v", got)
+			}
+		})
+	}
+}
+
+// The storefront listing with every nested field costs the same small
+// number of statements for 10, 50 and 100 configurations.
+func TestStorefrontListingIsNPlusOneFree(t *testing.T) {
+	s := newTestServer(t)
+	dev := factory.Developer(t, s.store)
+	for i := range 100 {
+		factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{
+			Versions:  []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}, {Major: 1, Minor: 2}, {Major: 2}},
+			SaleMinor: int64(3_500_000 + i),
+		})
+	}
+	query := `query($n: Int) { configurations(first: $n) { nodes {
+		slug developer { name } currentVersion { number } versions(first: 3) { nodes { number changelog } }
+		rentPrices { tariffPlan { code } price { amount } } salePrice { amount } rating { average count } } } }`
+	s.do(t, "", `{ tariffPlans { code } }`, nil) // plans are cached apart from the catalog
+	var counts []int64
+	for _, n := range []int{10, 50, 100} {
+		// Every round is a new generation: nothing is answered from cache.
+		cache.NewGeneration(s.cache, "public").Bump(context.Background())
+		before := s.counter.Count()
+		res := s.do(t, "", query, map[string]any{"n": n})
+		if res.code() != "" || len(get(res.Data, "configurations", "nodes").([]any)) != n {
+			t.Fatalf("listing %d: %s", n, res.Raw[:min(300, len(res.Raw))])
+		}
+		if got := len(get(res.Data, "configurations", "nodes", 0, "versions", "nodes").([]any)); got != 3 {
+			t.Fatalf("versions(first: 3) gave %d", got)
+		}
+		counts = append(counts, s.counter.Count()-before)
+	}
+	t.Logf("statements for 10/50/100 configurations: %v", counts)
+	for _, c := range counts {
+		if c != counts[0] || c > 6 {
+			t.Fatalf("statements %v: want the same count, at most 6", counts)
+		}
+	}
+}
+
+func TestStorefrontSearchFiltersAndOrders(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	dev := factory.Developer(t, s.store)
+	zero := 0
+	mk := func(title string, rent int64, tags []string, trial *int) store.Configuration {
+		return factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{Title: title, RentMinor: rent, Tags: tags, TrialDays: trial})
+	}
+	funnel := mk("Воронка продаж", 50000, []string{"продажи"}, nil)
+	sales := mk("Sales Funnel Pro", 70000, []string{"sales", "pipeline"}, nil)
+	hr := mk("HR Onboarding", 30000, []string{"hr"}, &zero)
+	_ = ctx
+
+	slugs := func(res gqlResponse) []string {
+		var out []string
+		for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+			out = append(out, str(n, "slug"))
+		}
+		return out
+	}
+	cases := []struct {
+		name   string
+		filter map[string]any
+		order  map[string]any
+		want   []string
+	}{
+		{"russian stem", map[string]any{"search": "воронки"}, nil, []string{funnel.Slug}},
+		{"english stem", map[string]any{"search": "funnels"}, nil, []string{sales.Slug}},
+		{"prefix", map[string]any{"search": "onboard"}, nil, []string{hr.Slug}},
+		{"typo", map[string]any{"search": "Onbording"}, nil, []string{hr.Slug}},
+		{"tag", map[string]any{"tags": []string{"pipeline"}}, nil, []string{sales.Slug}},
+		{"no trial", map[string]any{"hasTrial": false}, nil, []string{hr.Slug}},
+		{"price range on plan B", map[string]any{"price": map[string]any{"plan": "B", "min": "400.00", "max": "600.00"}}, nil, []string{funnel.Slug}},
+		{"price ascending", nil, map[string]any{"field": "PRICE", "plan": "B"}, []string{hr.Slug, funnel.Slug, sales.Slug}},
+		{"price descending", nil, map[string]any{"field": "PRICE", "direction": "DESC"}, []string{sales.Slug, funnel.Slug, hr.Slug}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.do(t, "", `query($f: ConfigurationFilter, $o: ConfigurationOrder) {
+				configurations(filter: $f, orderBy: $o) { nodes { slug } } }`, map[string]any{"f": tc.filter, "o": tc.order})
+			if res.code() != "" {
+				t.Fatal(res.Raw)
+			}
+			if got := slugs(res); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Fatalf("got %v want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStorefrontPagesByEveryOrderWithoutGaps(t *testing.T) {
+	s := newTestServer(t)
+	dev := factory.Developer(t, s.store)
+	for i := range 7 {
+		// Equal prices and ratings force the id tie-breaker.
+		factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{RentMinor: int64(50000 + (i%2)*100)})
+	}
+	for _, order := range []string{"POPULARITY", "NEWEST", "RATING", "PRICE"} {
+		t.Run(order, func(t *testing.T) {
+			seen := map[string]bool{}
+			var after any
+			for page := 0; page < 10; page++ {
+				res := s.do(t, "", `query($a: String, $o: ConfigurationOrderField!) { configurations(first: 3, after: $a, orderBy: {field: $o}) {
+					nodes { slug } pageInfo { hasNextPage endCursor } } }`, map[string]any{"a": after, "o": order})
+				if res.code() != "" {
+					t.Fatal(res.Raw)
+				}
+				for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+					if seen[str(n, "slug")] {
+						t.Fatalf("%s repeated", str(n, "slug"))
+					}
+					seen[str(n, "slug")] = true
+				}
+				if get(res.Data, "configurations", "pageInfo", "hasNextPage") != true {
+					break
+				}
+				after = str(res.Data, "configurations", "pageInfo", "endCursor")
+			}
+			if len(seen) != 7 {
+				t.Fatalf("saw %d of 7", len(seen))
+			}
+		})
+	}
+	// A cursor made in one order is refused by another.
+	first := s.do(t, "", `{ configurations(first: 1, orderBy: {field: PRICE}) { pageInfo { endCursor } } }`, nil)
+	res := s.do(t, "", `query($a: String) { configurations(after: $a, orderBy: {field: NEWEST}) { nodes { slug } } }`,
+		map[string]any{"a": str(first.Data, "configurations", "pageInfo", "endCursor")})
+	if res.code() != "BAD_USER_INPUT" {
+		t.Fatalf("foreign cursor: %s", res.Raw)
+	}
+}
