@@ -221,3 +221,22 @@ func TestRedisPrefixesKeepDeploymentsApart(t *testing.T) {
 		t.Fatal("prefix b read prefix a's key")
 	}
 }
+
+func TestDeadRedisIsSkippedAfterAFailure(t *testing.T) {
+	client, err := NewRedisClient("redis://127.0.0.1:1/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	r := NewRedis(client, "test:")
+	ctx := context.Background()
+	if _, _, err := r.Get(ctx, "k"); err == nil || errors.Is(err, ErrUnavailable) {
+		t.Fatalf("first call must try Redis and fail: %v", err)
+	}
+	if _, _, err := r.Get(ctx, "k"); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("second call must skip the dead Redis: %v", err)
+	}
+	if err := r.Set(ctx, "k", []byte("v"), time.Minute); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("set must skip too: %v", err)
+	}
+}

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"testing"
+
+	"configmarket/internal/cache"
+	"configmarket/internal/factory"
+	"configmarket/internal/store"
+)
+
+const storefrontQuery = `{ configurations(first: 20) { nodes { slug rentPrice(plan: "B") { amount } } } }`
+
+func priceOf(res gqlResponse, slug string) string {
+	for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+		if str(n, "slug") == slug {
+			return str(n, "rentPrice", "amount")
+		}
+	}
+	return ""
+}
+
+func TestAnonymousAnswersAreCachedAndAWriteIsVisibleOnTheNextRead(t *testing.T) {
+	s := newTestServer(t)
+	dev := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{})
+	devToken, _ := s.logIn(t, dev, nil)
+
+	first := s.do(t, "", storefrontQuery, nil)
+	if priceOf(first, c.Slug) != "500.00" {
+		t.Fatalf("first read: %s", first.Raw)
+	}
+	before := s.counter.Count()
+	again := s.do(t, "", storefrontQuery, nil)
+	if again.Raw != first.Raw || s.counter.Count() != before {
+		t.Fatalf("identical anonymous query not served from cache (%d statements)", s.counter.Count()-before)
+	}
+
+	res := s.do(t, devToken, `mutation($id: ID!) { setConfigurationPrices(input: {id: $id, rent: [{plan: "B", amount: "550.00"}]}) {
+		userErrors { code } } }`, map[string]any{"id": globalIDOf("Configuration", c.ID)})
+	if res.code() != "" || len(get(res.Data, "setConfigurationPrices", "userErrors").([]any)) != 0 {
+		t.Fatalf("price change: %s", res.Raw)
+	}
+	if got := priceOf(s.do(t, "", storefrontQuery, nil), c.Slug); got != "550.00" {
+		t.Fatalf("after the price change the next read shows %q", got)
+	}
+	slug := s.do(t, "", `query($s: String!) { configuration(slug: $s) { rentPrice(plan: "B") { amount } } }`, map[string]any{"s": c.Slug})
+	if str(slug.Data, "configuration", "rentPrice", "amount") != "550.00" {
+		t.Fatalf("slug read: %s", slug.Raw)
+	}
+}
+
+// What one viewer sees is never served to another: the developer's own view
+// of its draft must not reach anonymous visitors, and anonymous cached
+// answers must not stand in for a logged-in viewer's.
+func TestCachedAnswersAreNeverSharedAcrossViewers(t *testing.T) {
+	s := newTestServer(t)
+	dev := factory.Developer(t, s.store)
+	draft := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{State: "draft"})
+	public := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{})
+	devToken, _ := s.logIn(t, dev, nil)
+	query := `query($s: String!) { configuration(slug: $s) { slug state activeInstallations } }`
+
+	for range 2 { // the second round would hit any cache the first filled
+		own := s.do(t, devToken, query, map[string]any{"s": draft.Slug})
+		if str(own.Data, "configuration", "state") != "DRAFT" {
+			t.Fatalf("owner cannot see its draft: %s", own.Raw)
+		}
+		anon := s.do(t, "", query, map[string]any{"s": draft.Slug})
+		if get(anon.Data, "configuration") != nil {
+			t.Fatalf("draft leaked to anonymous: %s", anon.Raw)
+		}
+	}
+	// Anonymous first fills the cache; the owner then must still get its
+	// private fields.
+	s.do(t, "", query, map[string]any{"s": public.Slug})
+	own := s.do(t, devToken, query, map[string]any{"s": public.Slug})
+	if get(own.Data, "configuration", "activeInstallations") == nil {
+		t.Fatalf("owner served the anonymous answer: %s", own.Raw)
+	}
+	anon := s.do(t, "", query, map[string]any{"s": public.Slug})
+	if get(anon.Data, "configuration", "activeInstallations") != nil {
+		t.Fatalf("private field reached anonymous: %s", anon.Raw)
+	}
+}
+
+// Redis is an optimisation: with it down, every read and write still works
+// from PostgreSQL, without an error.
+func TestRedisDownFallsBackToPostgres(t *testing.T) {
+	client, err := cache.NewRedisClient("redis://127.0.0.1:1/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	s := newTestServerWithCache(t, cache.NewRedis(client, "dead:"))
+	dev := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{Versions: []store.VersionKey{{Major: 1}}})
+	devToken, _ := s.logIn(t, dev, nil)
+
+	for _, q := range []string{storefrontQuery, `{ tariffPlans { code } categories { slug } }`} {
+		for range 2 {
+			if res := s.do(t, "", q, nil); res.code() != "" {
+				t.Fatalf("read with Redis down: %s", res.Raw)
+			}
+		}
+	}
+	res := s.do(t, devToken, `mutation($id: ID!) { setConfigurationPrices(input: {id: $id, rent: [{plan: "B", amount: "600.00"}]}) {
+		userErrors { code } } }`, map[string]any{"id": globalIDOf("Configuration", c.ID)})
+	if res.code() != "" {
+		t.Fatalf("write with Redis down: %s", res.Raw)
+	}
+	if got := priceOf(s.do(t, "", storefrontQuery, nil), c.Slug); got != "600.00" {
+		t.Fatalf("read after write with Redis down: %q", got)
+	}
+	if ready := s.raw(t, "GET", "/readyz", "", "", nil); ready.status != 200 {
+		t.Fatalf("readyz with Redis down: %d %s", ready.status, ready.body)
+	}
+}
