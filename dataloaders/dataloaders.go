@@ -105,7 +105,8 @@ func (b *batched[K, V]) prefetch(ctx context.Context, keys []K) error {
 
 // Loaders are one operation's loaders.
 type Loaders struct {
-	tariffPlans    *batched[uuid.UUID, store.TariffPlan]
+	// plans are the few tariff plans, read once per operation.
+	plans *memo[[]store.TariffPlan]
 	developers     *batched[uuid.UUID, store.Developer]
 	customers      *batched[uuid.UUID, store.Customer]
 	partners       *batched[uuid.UUID, store.Partner]
@@ -124,7 +125,7 @@ type Loaders struct {
 func New(src Sources, v identity.Viewer) *Loaders {
 	acc, cat := src.Accounts, src.Catalog
 	return &Loaders{
-		tariffPlans: newBatched(byID(cat.TariffPlansByIDs, func(p store.TariffPlan) uuid.UUID { return p.ID })),
+		plans: &memo[[]store.TariffPlan]{load: cat.TariffPlans},
 		developers:  newBatched(byID(cat.DevelopersByIDs, func(d store.Developer) uuid.UUID { return d.ID })),
 		customers: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Customer, error) {
 			return acc.CustomersByIDs(ctx, v, ids)
@@ -152,8 +153,34 @@ func New(src Sources, v identity.Viewer) *Loaders {
 	}
 }
 
+// memo reads a small, viewer-independent list once per operation.
+type memo[T any] struct {
+	once  sync.Once
+	load  func(context.Context) (T, error)
+	value T
+	err   error
+}
+
+func (m *memo[T]) get(ctx context.Context) (T, error) {
+	m.once.Do(func() {
+		// Shared by every resolver of the operation: not cancelled with
+		// the first caller alone.
+		m.value, m.err = m.load(context.WithoutCancel(ctx))
+	})
+	return m.value, m.err
+}
+
+// TariffPlans are all plans, smallest first.
+func (l *Loaders) TariffPlans(ctx context.Context) ([]store.TariffPlan, error) { return l.plans.get(ctx) }
+
 func (l *Loaders) TariffPlan(ctx context.Context, id uuid.UUID) (*store.TariffPlan, error) {
-	return l.tariffPlans.load(ctx, id)
+	plans, err := l.plans.get(ctx)
+	for i := range plans {
+		if plans[i].ID == id {
+			return &plans[i], nil
+		}
+	}
+	return nil, err
 }
 
 func (l *Loaders) Developer(ctx context.Context, id uuid.UUID) (*store.Developer, error) {

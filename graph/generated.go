@@ -34,7 +34,6 @@ type ResolverRoot interface {
 	Developer() DeveloperResolver
 	ModerationEvent() ModerationEventResolver
 	Mutation() MutationResolver
-	PlanPrice() PlanPriceResolver
 	PriceChange() PriceChangeResolver
 	Query() QueryResolver
 	Review() ReviewResolver
@@ -378,9 +377,6 @@ type MutationResolver interface {
 	LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error)
 	RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.RefreshTokenPayload, error)
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
-}
-type PlanPriceResolver interface {
-	TariffPlan(ctx context.Context, obj *model.PlanPrice) (*model.TariffPlan, error)
 }
 type PriceChangeResolver interface {
 	TariffPlan(ctx context.Context, obj *model.PriceChange) (*model.TariffPlan, error)
@@ -6625,7 +6621,7 @@ func (ec *executionContext) _PlanPrice_tariffPlan(ctx context.Context, field gra
 			return ec.fieldContext_PlanPrice_tariffPlan(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return ec.Resolvers.PlanPrice().TariffPlan(ctx, obj)
+			return obj.TariffPlan, nil
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *model.TariffPlan) graphql.Marshaler {
@@ -6639,8 +6635,8 @@ func (ec *executionContext) fieldContext_PlanPrice_tariffPlan(_ context.Context,
 	fc = &graphql.FieldContext{
 		Object:     "PlanPrice",
 		Field:      field,
-		IsMethod:   true,
-		IsResolver: true,
+		IsMethod:   false,
+		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_TariffPlan(ctx, field)
 		},
@@ -12558,47 +12554,14 @@ func (ec *executionContext) _PlanPrice(ctx context.Context, sel ast.SelectionSet
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("PlanPrice")
 		case "tariffPlan":
-			field := field
-
-			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
-				defer func() {
-					if r := recover(); r != nil {
-						ec.Error(ctx, ec.Recover(ctx, r))
-					}
-				}()
-				res = ec._PlanPrice_tariffPlan(ctx, field, obj)
-				if res == graphql.Null {
-					atomic.AddUint32(&fs.Invalids, 1)
-				}
-				return res
+			out.Values[i] = ec._PlanPrice_tariffPlan(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
-
-			if field.IsDeferred() {
-				deferredFieldSet.AddField(field)
-				fieldIndex := len(deferredFieldSet.Values) - 1
-				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
-					return innerFunc(ctx, deferredFieldSet)
-				})
-
-				for _, deferrable := range field.Deferrables {
-					view, ok := deferLabelToView[deferrable.Label]
-					if !ok {
-						view = deferredFieldSet.NewView()
-						deferLabelToView[deferrable.Label] = view
-					}
-					view.AddIndices(fieldIndex)
-				}
-
-				// don't run the out.Concurrently() call below
-				out.Values[i] = graphql.Null
-				continue
-			}
-
-			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "price":
 			out.Values[i] = ec._PlanPrice_price(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))

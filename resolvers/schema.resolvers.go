@@ -69,14 +69,23 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 
 // RentPrices is the resolver for the rentPrices field.
 func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Configuration) ([]*model.PlanPrice, error) {
-	prices, err := dataloaders.From(ctx).Prices(ctx, obj.Row.ID)
+	l := dataloaders.From(ctx)
+	prices, err := l.Prices(ctx, obj.Row.ID)
+	if err != nil {
+		return nil, err
+	}
 	out := []*model.PlanPrice{}
 	for _, p := range prices {
-		if p.Kind == "rent" && obj.Row.SellsRent {
-			out = append(out, &model.PlanPrice{Price: toMoney(p.Amount), TariffPlanID: *p.TariffPlanID})
+		if p.Kind != "rent" || !obj.Row.SellsRent {
+			continue
 		}
+		plan, err := l.TariffPlan(ctx, *p.TariffPlanID)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &model.PlanPrice{Price: toMoney(p.Amount), TariffPlan: toTariffPlan(plan)})
 	}
-	return out, err
+	return out, nil
 }
 
 // RentPrice is the resolver for the rentPrice field.
@@ -401,12 +410,6 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 }
 
 // TariffPlan is the resolver for the tariffPlan field.
-func (r *planPriceResolver) TariffPlan(ctx context.Context, obj *model.PlanPrice) (*model.TariffPlan, error) {
-	p, err := dataloaders.From(ctx).TariffPlan(ctx, obj.TariffPlanID)
-	return toTariffPlan(p), err
-}
-
-// TariffPlan is the resolver for the tariffPlan field.
 func (r *priceChangeResolver) TariffPlan(ctx context.Context, obj *model.PriceChange) (*model.TariffPlan, error) {
 	if obj.TariffPlanID == nil {
 		return nil, nil
@@ -621,9 +624,6 @@ func (r *Resolver) ModerationEvent() graph.ModerationEventResolver {
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
 
-// PlanPrice returns graph.PlanPriceResolver implementation.
-func (r *Resolver) PlanPrice() graph.PlanPriceResolver { return &planPriceResolver{r} }
-
 // PriceChange returns graph.PriceChangeResolver implementation.
 func (r *Resolver) PriceChange() graph.PriceChangeResolver { return &priceChangeResolver{r} }
 
@@ -648,7 +648,6 @@ type (
 	developerResolver       struct{ *Resolver }
 	moderationEventResolver struct{ *Resolver }
 	mutationResolver        struct{ *Resolver }
-	planPriceResolver       struct{ *Resolver }
 	priceChangeResolver     struct{ *Resolver }
 	queryResolver           struct{ *Resolver }
 	reviewResolver          struct{ *Resolver }

@@ -91,10 +91,11 @@ type Review struct {
 func (Review) IsNode()         {}
 func (r Review) GetID() string { return r.ID }
 
-// PlanPrice carries its plan's id.
+// PlanPrice holds its plan: a page lists hundreds of them, and the few
+// plans are at hand, so no resolver runs per price.
 type PlanPrice struct {
-	Price        *Money    `json:"price"`
-	TariffPlanID uuid.UUID `json:"-"`
+	Price      *Money      `json:"price"`
+	TariffPlan *TariffPlan `json:"tariffPlan"`
 }
 
 // PriceChange carries its plan's id (none for the sale price).

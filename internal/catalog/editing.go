@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -269,8 +270,14 @@ func (s *Service) SetPrices(ctx context.Context, v identity.Viewer, id uuid.UUID
 	}
 	var errs apperr.List
 	var next []store.Price
+	seen := map[string]bool{}
 	for i, p := range rent {
-		field := "input.rent." + string(rune('0'+i%10))
+		field := "input.rent." + strconv.Itoa(i)
+		if seen[p.Plan] {
+			errs = append(errs, apperr.Invalid(field, "plan %q is priced twice", p.Plan).WithCode("PRICE_INVALID"))
+			continue
+		}
+		seen[p.Plan] = true
 		var plan *store.TariffPlan
 		for j := range plans {
 			if plans[j].Code == p.Plan {

@@ -55,6 +55,9 @@ func (s *Service) ApproveVersion(ctx context.Context, v identity.Viewer, id uuid
 
 // RejectVersion rejects a version in review with a reason the developer sees.
 func (s *Service) RejectVersion(ctx context.Context, v identity.Viewer, id uuid.UUID, reason string) (store.Version, error) {
+	if err := requireAdmin(v); err != nil {
+		return store.Version{}, err
+	}
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); n < 1 || n > maxReasonLen {
 		return store.Version{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxReasonLen).WithCode("REASON_REQUIRED")
@@ -102,6 +105,9 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 
 // SuspendConfiguration takes a published configuration off the storefront.
 func (s *Service) SuspendConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID, reason string) (store.Configuration, error) {
+	if err := requireAdmin(v); err != nil {
+		return store.Configuration{}, err
+	}
 	reason = strings.TrimSpace(reason)
 	if n := utf8.RuneCountInString(reason); n < 1 || n > maxReasonLen {
 		return store.Configuration{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxReasonLen).WithCode("REASON_REQUIRED")

@@ -30,7 +30,7 @@ func (s *Service) CreateVersion(ctx context.Context, v identity.Viewer, configur
 		if c.State == "archived" {
 			return apperr.FailedPrecondition("an archived configuration gets no new versions").WithCode("CONFIGURATION_ARCHIVED")
 		}
-		if err := checkOrder(ctx, q, c.ID, uuid.Nil, key); err != nil {
+		if err := checkOrder(ctx, q, c.ID, privateStates, uuid.Nil, key); err != nil {
 			return err
 		}
 		ver, err = q.CreateVersion(ctx, c.ID, key, changelog)
@@ -64,8 +64,12 @@ func (s *Service) UpdateVersion(ctx context.Context, v identity.Viewer, id uuid.
 		if err != nil {
 			return err
 		}
-		if err := checkOrder(ctx, q, cur.ConfigurationID, cur.ID, key); err != nil {
-			return err
+		// A new number must again be greater than every other version; an
+		// older draft whose changelog alone changes keeps its place.
+		if key != (store.VersionKey{Major: cur.Major, Minor: cur.Minor, Patch: cur.Patch}) {
+			if err := checkOrder(ctx, q, cur.ConfigurationID, privateStates, cur.ID, key); err != nil {
+				return err
+			}
 		}
 		ver, err = q.UpdateVersion(ctx, id, key, log)
 		return err
@@ -129,7 +133,9 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 	if strings.TrimSpace(ver.Changelog) == "" {
 		errs = append(errs, apperr.FailedPrecondition("the version needs a changelog").WithCode("REQUIRED_FIELD_MISSING").WithField("version", "changelog"))
 	}
-	if err := checkOrder(ctx, q, c.ID, ver.ID, store.VersionKey{Major: ver.Major, Minor: ver.Minor, Patch: ver.Patch}); err != nil {
+	// What reaches customers must climb: a submitted number is greater than
+	// every version in review or approved.
+	if err := checkOrder(ctx, q, c.ID, []string{"in_review", "approved"}, ver.ID, store.VersionKey{Major: ver.Major, Minor: ver.Minor, Patch: ver.Patch}); err != nil {
 		if e, ok := apperr.As(err); ok {
 			errs = append(errs, e)
 		} else {
@@ -169,9 +175,9 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 }
 
 // checkOrder refuses a number not greater than every other version of the
-// configuration (except the one being edited).
-func checkOrder(ctx context.Context, q *store.Queries, configurationID, except uuid.UUID, key store.VersionKey) error {
-	highest, err := q.HighestVersion(ctx, configurationID, except)
+// configuration in states (except the one being edited).
+func checkOrder(ctx context.Context, q *store.Queries, configurationID uuid.UUID, states []string, except uuid.UUID, key store.VersionKey) error {
+	highest, err := q.HighestVersion(ctx, configurationID, states, except)
 	if err != nil {
 		return err
 	}

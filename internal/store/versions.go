@@ -82,14 +82,14 @@ func (q *Queries) VersionsPage(ctx context.Context, configurationID uuid.UUID, s
 	return list(ctx, q.db, "select versions page", scanVersion, sql, configurationID, states, after != nil, k.Major, k.Minor, k.Patch, limit)
 }
 
-// HighestVersion is the greatest version number of a configuration in any
-// state, or nil when it has none.
-func (q *Queries) HighestVersion(ctx context.Context, configurationID uuid.UUID, except uuid.UUID) (*VersionKey, error) {
+// HighestVersion is the greatest version number of a configuration among
+// versions in states (other than except), or nil when there is none.
+func (q *Queries) HighestVersion(ctx context.Context, configurationID uuid.UUID, states []string, except uuid.UUID) (*VersionKey, error) {
 	const sql = `select major, minor, patch from versions
-		where configuration_id = $1 and id <> $2
+		where configuration_id = $1 and state = any($2) and id <> $3
 		order by major desc, minor desc, patch desc limit 1`
 	var k VersionKey
-	err := q.db.QueryRow(ctx, sql, configurationID, except).Scan(&k.Major, &k.Minor, &k.Patch)
+	err := q.db.QueryRow(ctx, sql, configurationID, states, except).Scan(&k.Major, &k.Minor, &k.Patch)
 	if err == pgx.ErrNoRows {
 		return nil, nil
 	}

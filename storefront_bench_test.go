@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/auth"
+	"configmarket/internal/cache"
+	"configmarket/internal/dbtest"
+	"configmarket/internal/factory"
+	"configmarket/internal/password"
+	"configmarket/internal/store"
+)
+
+// The storefront's first page through the real handler, with every cache
+// missing (cold) and with the shared cache answering (cached).
+//
+//	go test -run '^$' -bench Storefront -benchtime 200x .
+
+const storefrontBenchQuery = `{ configurations(first: 50) { nodes {
+	slug title developer { name } currentVersion { number } versions(first: 3) { nodes { number } }
+	rentPrices { tariffPlan { code } price { amount } } salePrice { amount } rating { average count }
+} } }`
+
+// nopCache never stores anything: every Get misses, so every layer (the
+// response cache, the generation-keyed catalog cache, the tariff plans)
+// reads through to PostgreSQL on every request.
+type nopCache struct{ n atomic.Int64 }
+
+var _ cache.Cache = (*nopCache)(nil)
+
+func (*nopCache) Get(context.Context, string) ([]byte, bool, error)        { return nil, false, nil }
+func (*nopCache) Set(context.Context, string, []byte, time.Duration) error { return nil }
+func (*nopCache) Delete(context.Context, ...string) error                  { return nil }
+func (c *nopCache) Incr(context.Context, string, time.Duration) (int64, error) {
+	return c.n.Add(1), nil
+}
+func (*nopCache) Ping(context.Context) error { return nil }
+func (*nopCache) Kind() string               { return "none" }
+
+// benchServer is a seeded database; handler builds the real HTTP handler
+// on it with a given cache.
+type benchServer struct {
+	store   *store.Store
+	counter *dbtest.Counter
+}
+
+// newBenchServer migrates a fresh database and seeds 100 published public
+// configurations of 10 developers, each with approved versions
+// 1.0.0..1.3.0, rent on every plan, a sale price, installs and ratings.
+func newBenchServer(b *testing.B) *benchServer {
+	b.Helper()
+	pool, counter := dbtest.CountingPool(b)
+	st := store.New(pool)
+	ctx := context.Background()
+	for i := range 10 {
+		if _, err := st.CreateDeveloper(ctx, fmt.Sprintf("bench-dev-%d", i), fmt.Sprintf("Bench Developer %d", i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, sql := range []string{
+		`with devs as (select id, row_number() over (order by id) - 1 as n from developers)
+		insert into configurations (developer_id, slug, title, summary, description, tags, state, published_at,
+			sells_rent, sells_purchase, active_installations, rating_count, rating_sum)
+		select d.id, format('bench-%s', g), format('Bench configuration %s', g), 'A ready-made sales pipeline',
+			'Long description', array['crm', 'sales'], 'published', now() - make_interval(mins => g),
+			true, true, g % 37, g % 11, (g % 11) * 4
+		from generate_series(1, 100) g join devs d on d.n = g % 10`,
+		`insert into versions (configuration_id, major, minor, patch, changelog, state, submitted_at, decided_at)
+		select c.id, 1, m, 0, format('Release 1.%s.0', m), 'approved', now(), now()
+		from configurations c cross join generate_series(0, 3) m`,
+		`insert into prices (configuration_id, kind, tariff_plan_id, amount_minor)
+		select c.id, 'rent', t.id, 50000 * t.max_users / 10 from configurations c cross join tariff_plans t`,
+		`insert into prices (configuration_id, kind, amount_minor) select c.id, 'sale', 3500000 from configurations c`,
+		`analyze`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return &benchServer{store: st, counter: counter}
+}
+
+func (bs *benchServer) handler(b *testing.B, c cache.Cache) *httptest.Server {
+	b.Helper()
+	spec, err := auth.NewSeed("bench-key")
+	if err != nil {
+		b.Fatal(err)
+	}
+	keys, err := auth.ParseKeyset(spec)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hasher, err := password.NewHasher(factory.CheapHash)
+	if err != nil {
+		b.Fatal(err)
+	}
+	h, _ := newHandler(deps{
+		store: bs.store, cache: c, hasher: hasher,
+		tokens: auth.NewTokens(keys, auth.Config{
+			Issuer: testIssuer, Audience: testAudience, AccessTTL: 15 * time.Minute, Leeway: 30 * time.Second,
+		}),
+		refreshTTL: time.Hour, corsOrigins: []string{testOrigin}, maxBodyBytes: 64 << 10,
+	})
+	srv := httptest.NewServer(h)
+	b.Cleanup(srv.Close)
+	return srv
+}
+
+// benchSharedCache is the cache the test suite uses: Redis when REDIS_URL
+// is set (as under scripts/services.sh), else the in-process cache.
+func benchSharedCache(b *testing.B) cache.Cache {
+	url := os.Getenv("REDIS_URL")
+	if url == "" {
+		return cache.NewMemory(10_000)
+	}
+	client, err := cache.NewRedisClient(url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { client.Close() })
+	return cache.NewRedis(client, "bench:"+uuid.NewString()+":")
+}
+
+func BenchmarkStorefrontListing(b *testing.B) {
+	bs := newBenchServer(b)
+	body, _ := json.Marshal(map[string]any{"query": storefrontBenchQuery})
+	caches := []struct {
+		name string
+		make func(b *testing.B) cache.Cache
+	}{
+		{"cold", func(*testing.B) cache.Cache { return &nopCache{} }},
+		{"cached", benchSharedCache},
+		{"cached-memory", func(*testing.B) cache.Cache { return cache.NewMemory(10_000) }},
+	}
+	for _, c := range caches {
+		b.Run(c.name, func(b *testing.B) {
+			srv := bs.handler(b, c.make(b))
+			client := srv.Client()
+			post := func() []byte {
+				res, err := client.Post(srv.URL+"/graphql", "application/json", bytes.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				out, err := io.ReadAll(res.Body)
+				res.Body.Close()
+				if err != nil || res.StatusCode != http.StatusOK {
+					b.Fatalf("status %d: %v %s", res.StatusCode, err, out)
+				}
+				return out
+			}
+			checkStorefrontPage(b, post())
+			before := bs.counter.Count()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for range b.N {
+				post()
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(bs.counter.Count()-before)/float64(b.N), "stmts/op")
+		})
+	}
+}
+
+// checkStorefrontPage makes sure the benchmark measures a full, correct page.
+func checkStorefrontPage(b *testing.B, raw []byte) {
+	b.Helper()
+	var res gqlResponse
+	if err := json.Unmarshal(raw, &res); err != nil || len(res.Errors) > 0 {
+		b.Fatalf("bad response: %v %s", err, raw)
+	}
+	nodes, _ := get(res.Data, "configurations", "nodes").([]any)
+	if len(nodes) != 50 {
+		b.Fatalf("%d nodes, want 50", len(nodes))
+	}
+	for _, n := range nodes {
+		if str(n, "currentVersion", "number") != "1.3.0" || len(get(n, "versions", "nodes").([]any)) != 3 ||
+			len(get(n, "rentPrices").([]any)) != 4 || str(n, "salePrice", "amount") != "35000.00" || str(n, "developer", "name") == "" {
+			b.Fatalf("incomplete node: %v", n)
+		}
+	}
+}
