@@ -99,7 +99,7 @@ func TestNodesBatchesOneQueryPerType(t *testing.T) {
 		}
 		return s.counter.Count() - before
 	}
-	measure() // warms the cached plan list
+	measure()                                        // warms the cached plan list
 	cache.NewGeneration(s.cache, "public").Bump(ctx) // and skips the response cache
 	if n := measure(); n != 1 {
 		t.Fatalf("%d statements for %d nodes of 2 types, want 1", n, len(ids))

@@ -106,7 +106,7 @@ func (b *batched[K, V]) prefetch(ctx context.Context, keys []K) error {
 // Loaders are one operation's loaders.
 type Loaders struct {
 	// plans are the few tariff plans, read once per operation.
-	plans *memo[[]store.TariffPlan]
+	plans          *memo[[]store.TariffPlan]
 	developers     *batched[uuid.UUID, store.Developer]
 	customers      *batched[uuid.UUID, store.Customer]
 	partners       *batched[uuid.UUID, store.Partner]
@@ -125,8 +125,8 @@ type Loaders struct {
 func New(src Sources, v identity.Viewer) *Loaders {
 	acc, cat := src.Accounts, src.Catalog
 	return &Loaders{
-		plans: &memo[[]store.TariffPlan]{load: cat.TariffPlans},
-		developers:  newBatched(byID(cat.DevelopersByIDs, func(d store.Developer) uuid.UUID { return d.ID })),
+		plans:      &memo[[]store.TariffPlan]{load: cat.TariffPlans},
+		developers: newBatched(byID(cat.DevelopersByIDs, func(d store.Developer) uuid.UUID { return d.ID })),
 		customers: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Customer, error) {
 			return acc.CustomersByIDs(ctx, v, ids)
 		}, func(c store.Customer) uuid.UUID { return c.ID })),
@@ -171,7 +171,9 @@ func (m *memo[T]) get(ctx context.Context) (T, error) {
 }
 
 // TariffPlans are all plans, smallest first.
-func (l *Loaders) TariffPlans(ctx context.Context) ([]store.TariffPlan, error) { return l.plans.get(ctx) }
+func (l *Loaders) TariffPlans(ctx context.Context) ([]store.TariffPlan, error) {
+	return l.plans.get(ctx)
+}
 
 func (l *Loaders) TariffPlan(ctx context.Context, id uuid.UUID) (*store.TariffPlan, error) {
 	plans, err := l.plans.get(ctx)
