@@ -50,20 +50,31 @@ func newTestServer(t *testing.T) *testServer {
 func newTestServerWithCache(t *testing.T, c cache.Cache) *testServer {
 	t.Helper()
 	pool, counter := dbtest.CountingPool(t)
+	st := store.New(pool)
+	d, spec := testDeps(t, st, c)
+	h, health := newHandler(d)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: health}
+}
+
+// testDeps are the handler's dependencies for tests and benchmarks: a fresh
+// signing key (returned as its spec), cheap password hashing and c.
+func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
+	tb.Helper()
 	spec, err := auth.NewSeed("test-key")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	keys, err := auth.ParseKeyset(spec)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	hasher, err := password.NewHasher(factory.CheapHash)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	st := store.New(pool)
-	h, health := newHandler(deps{
+	return deps{
 		store:  st,
 		cache:  c,
 		hasher: hasher,
@@ -73,15 +84,12 @@ func newTestServerWithCache(t *testing.T, c cache.Cache) *testServer {
 		refreshTTL:   24 * time.Hour,
 		corsOrigins:  []string{testOrigin},
 		maxBodyBytes: 64 << 10,
-	})
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: health}
+	}, spec
 }
 
 // testCache is Redis when the suite runs under `make test`, so the handler
 // is exercised with the shared cache as in production.
-func testCache(t *testing.T) cache.Cache {
+func testCache(t testing.TB) cache.Cache {
 	url := os.Getenv("REDIS_URL")
 	if url == "" {
 		return cache.NewMemory(1000)

@@ -8,18 +8,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/google/uuid"
-
-	"configmarket/internal/auth"
 	"configmarket/internal/cache"
 	"configmarket/internal/dbtest"
-	"configmarket/internal/factory"
-	"configmarket/internal/password"
 	"configmarket/internal/store"
 )
 
@@ -94,43 +88,11 @@ func newBenchServer(b *testing.B) *benchServer {
 
 func (bs *benchServer) handler(b *testing.B, c cache.Cache) *httptest.Server {
 	b.Helper()
-	spec, err := auth.NewSeed("bench-key")
-	if err != nil {
-		b.Fatal(err)
-	}
-	keys, err := auth.ParseKeyset(spec)
-	if err != nil {
-		b.Fatal(err)
-	}
-	hasher, err := password.NewHasher(factory.CheapHash)
-	if err != nil {
-		b.Fatal(err)
-	}
-	h, _ := newHandler(deps{
-		store: bs.store, cache: c, hasher: hasher,
-		tokens: auth.NewTokens(keys, auth.Config{
-			Issuer: testIssuer, Audience: testAudience, AccessTTL: 15 * time.Minute, Leeway: 30 * time.Second,
-		}),
-		refreshTTL: time.Hour, corsOrigins: []string{testOrigin}, maxBodyBytes: 64 << 10,
-	})
+	d, _ := testDeps(b, bs.store, c)
+	h, _ := newHandler(d)
 	srv := httptest.NewServer(h)
 	b.Cleanup(srv.Close)
 	return srv
-}
-
-// benchSharedCache is the cache the test suite uses: Redis when REDIS_URL
-// is set (as under scripts/services.sh), else the in-process cache.
-func benchSharedCache(b *testing.B) cache.Cache {
-	url := os.Getenv("REDIS_URL")
-	if url == "" {
-		return cache.NewMemory(10_000)
-	}
-	client, err := cache.NewRedisClient(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { client.Close() })
-	return cache.NewRedis(client, "bench:"+uuid.NewString()+":")
 }
 
 func BenchmarkStorefrontListing(b *testing.B) {
@@ -141,7 +103,7 @@ func BenchmarkStorefrontListing(b *testing.B) {
 		make func(b *testing.B) cache.Cache
 	}{
 		{"cold", func(*testing.B) cache.Cache { return &nopCache{} }},
-		{"cached", benchSharedCache},
+		{"cached", func(b *testing.B) cache.Cache { return testCache(b) }},
 		{"cached-memory", func(*testing.B) cache.Cache { return cache.NewMemory(10_000) }},
 	}
 	for _, c := range caches {

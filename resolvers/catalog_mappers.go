@@ -78,35 +78,33 @@ func toConfigurationConnection(ctx context.Context, p catalog.ConfigurationPage)
 	if err := prefetchConfigurations(ctx, p.Configurations); err != nil {
 		return nil, err
 	}
-	conn := &model.ConfigurationConnection{
-		Edges: []*model.ConfigurationEdge{}, Nodes: []*model.Configuration{}, PageInfo: pageInfo(p.Cursors, p.HasNext),
-	}
-	for i := range p.Configurations {
-		n := toConfiguration(&p.Configurations[i])
-		conn.Edges = append(conn.Edges, &model.ConfigurationEdge{Cursor: p.Cursors[i], Node: n})
-		conn.Nodes = append(conn.Nodes, n)
-	}
-	return conn, nil
+	edges, nodes := connection(p.Configurations, p.Cursors, toConfiguration,
+		func(c string, n *model.Configuration) *model.ConfigurationEdge { return &model.ConfigurationEdge{Cursor: c, Node: n} })
+	return &model.ConfigurationConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
 }
 
 func toVersionConnection(vs []store.Version, cursors []string, hasNext bool) *model.VersionConnection {
-	conn := &model.VersionConnection{Edges: []*model.VersionEdge{}, Nodes: []*model.Version{}, PageInfo: pageInfo(cursors, hasNext)}
-	for i := range vs {
-		n := toVersion(&vs[i])
-		conn.Edges = append(conn.Edges, &model.VersionEdge{Cursor: cursors[i], Node: n})
-		conn.Nodes = append(conn.Nodes, n)
-	}
-	return conn
+	edges, nodes := connection(vs, cursors, toVersion,
+		func(c string, n *model.Version) *model.VersionEdge { return &model.VersionEdge{Cursor: c, Node: n} })
+	return &model.VersionConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(cursors, hasNext)}
 }
 
 func toReviewConnection(rs []store.Review, cursors []string, hasNext bool) *model.ReviewConnection {
-	conn := &model.ReviewConnection{Edges: []*model.ReviewEdge{}, Nodes: []*model.Review{}, PageInfo: pageInfo(cursors, hasNext)}
-	for i := range rs {
-		n := toReview(&rs[i])
-		conn.Edges = append(conn.Edges, &model.ReviewEdge{Cursor: cursors[i], Node: n})
-		conn.Nodes = append(conn.Nodes, n)
+	edges, nodes := connection(rs, cursors, toReview,
+		func(c string, n *model.Review) *model.ReviewEdge { return &model.ReviewEdge{Cursor: c, Node: n} })
+	return &model.ReviewConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(cursors, hasNext)}
+}
+
+// connection maps a page of rows to a Relay connection's edges and nodes
+// (never nil: clients get empty lists).
+func connection[R, N, E any](rows []R, cursors []string, node func(*R) N, edge func(string, N) E) ([]E, []N) {
+	edges, nodes := make([]E, 0, len(rows)), make([]N, 0, len(rows))
+	for i := range rows {
+		n := node(&rows[i])
+		edges = append(edges, edge(cursors[i], n))
+		nodes = append(nodes, n)
 	}
-	return conn
+	return edges, nodes
 }
 
 func pageInfo(cursors []string, hasNext bool) *model.PageInfo {

@@ -473,15 +473,9 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 	if err != nil {
 		return nil, err
 	}
-	conn := &model.DeveloperConnection{
-		Edges: []*model.DeveloperEdge{}, Nodes: []*model.Developer{}, PageInfo: pageInfo(page.Cursors, page.HasNext),
-	}
-	for i := range page.Developers {
-		d := toDeveloper(&page.Developers[i])
-		conn.Edges = append(conn.Edges, &model.DeveloperEdge{Cursor: page.Cursors[i], Node: d})
-		conn.Nodes = append(conn.Nodes, d)
-	}
-	return conn, nil
+	edges, nodes := connection(page.Developers, page.Cursors, toDeveloper,
+		func(c string, n *model.Developer) *model.DeveloperEdge { return &model.DeveloperEdge{Cursor: c, Node: n} })
+	return &model.DeveloperConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(page.Cursors, page.HasNext)}, nil
 }
 
 // Configurations is the resolver for the configurations field.
