@@ -79,7 +79,9 @@ func toConfigurationConnection(ctx context.Context, p catalog.ConfigurationPage)
 		return nil, err
 	}
 	edges, nodes := connection(p.Configurations, p.Cursors, toConfiguration,
-		func(c string, n *model.Configuration) *model.ConfigurationEdge { return &model.ConfigurationEdge{Cursor: c, Node: n} })
+		func(c string, n *model.Configuration) *model.ConfigurationEdge {
+			return &model.ConfigurationEdge{Cursor: c, Node: n}
+		})
 	return &model.ConfigurationConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
 }
 

@@ -474,7 +474,9 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 		return nil, err
 	}
 	edges, nodes := connection(page.Developers, page.Cursors, toDeveloper,
-		func(c string, n *model.Developer) *model.DeveloperEdge { return &model.DeveloperEdge{Cursor: c, Node: n} })
+		func(c string, n *model.Developer) *model.DeveloperEdge {
+			return &model.DeveloperEdge{Cursor: c, Node: n}
+		})
 	return &model.DeveloperConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(page.Cursors, page.HasNext)}, nil
 }
 
