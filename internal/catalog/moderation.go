@@ -94,6 +94,11 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 					return err
 				}
 			}
+			// Trials and rentals follow every approved version (SPEC §4);
+			// the move itself runs in batches outside this transaction.
+			if err := q.QueueUpdate(ctx, ver.ID, ver.ConfigurationID); err != nil {
+				return err
+			}
 		}
 		return q.InsertModerationEvent(ctx, ver.ConfigurationID, &ver.ID, state, reason, v.UserID)
 	})

@@ -61,6 +61,18 @@ func (q *Queries) MoveInstallations(ctx context.Context, j UpdateJob, limit int,
 	return int(tag.RowsAffected()), mapErr(err, "move installations")
 }
 
+// UpdatesLeft counts installations the job still has to move, locked or not.
+func (q *Queries) UpdatesLeft(ctx context.Context, j UpdateJob) (int, error) {
+	const sql = `select count(*) from installations i
+		join versions cur on cur.id = i.version_id
+		join versions t on t.id = $2
+		where i.configuration_id = $1 and i.auto_update and i.state in ('trialing', 'active', 'past_due')
+			and (cur.major, cur.minor, cur.patch) < (t.major, t.minor, t.patch)`
+	var n int
+	err := q.db.QueryRow(ctx, sql, j.ConfigurationID, j.VersionID).Scan(&n)
+	return n, mapErr(err, "count updates left")
+}
+
 // FinishUpdateJob marks a job done after its last batch.
 func (q *Queries) FinishUpdateJob(ctx context.Context, versionID uuid.UUID, moved int, now time.Time) error {
 	const sql = `update update_jobs set moved = moved + $2, finished_at = $3 where version_id = $1`

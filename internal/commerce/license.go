@@ -1,0 +1,61 @@
+package commerce
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/store"
+)
+
+// LicenseStatus answers the CRM's license check. For a key that does not
+// match the account, only Valid=false is set: nothing tells a guessed key
+// from a real one of another account.
+type LicenseStatus struct {
+	Valid           bool
+	ConfigurationID uuid.UUID
+	Mode            string
+	// ValidUntil is the end of the trial or the paid rental period; nil for
+	// a purchase, which never expires.
+	ValidUntil *time.Time
+}
+
+// CheckLicense tells whether key is valid for the CRM account now.
+func (s *Service) CheckLicense(ctx context.Context, key, accountID string) (LicenseStatus, error) {
+	if len(key) == 0 || len(key) > 100 || len(accountID) == 0 || len(accountID) > 200 {
+		return LicenseStatus{}, nil
+	}
+	inst, account, err := s.store.InstallationByLicenseKey(ctx, key)
+	if apperr.Is(err, apperr.KindNotFound) {
+		return LicenseStatus{}, nil
+	}
+	if err != nil {
+		return LicenseStatus{}, err
+	}
+	if account == nil || *account != accountID || !licensed(inst, s.clock.Now()) {
+		return LicenseStatus{}, nil
+	}
+	st := LicenseStatus{Valid: true, ConfigurationID: inst.ConfigurationID, Mode: inst.Mode}
+	switch {
+	case inst.State == "trialing":
+		st.ValidUntil = inst.TrialEndsAt
+	case inst.Mode == "rent":
+		st.ValidUntil = inst.CurrentPeriodEnd
+	}
+	return st, nil
+}
+
+// licensed: trials until they end, rentals while active or past due (the
+// 14-day grace), purchases forever once not canceled.
+func licensed(i store.Installation, now time.Time) bool {
+	switch i.State {
+	case "trialing":
+		// A trial converted to a rental runs on into its first period.
+		return i.Mode == "rent" || (i.TrialEndsAt != nil && now.Before(*i.TrialEndsAt))
+	case "active", "past_due":
+		return true
+	}
+	return false
+}
