@@ -15,6 +15,8 @@ import (
 
 	"configmarket/internal/auth"
 	"configmarket/internal/cache"
+	"configmarket/internal/clock"
+	"configmarket/internal/commerce"
 	"configmarket/internal/dbtest"
 	"configmarket/internal/factory"
 	"configmarket/internal/password"
@@ -32,12 +34,17 @@ type testServer struct {
 	// are correctly signed but break one rule.
 	keySpec string
 	health  interface{ Drain() }
+	// commerce and clock let tests run the billing jobs at a moved time.
+	commerce *commerce.Service
+	clock    *clock.Manual
 }
 
 const (
 	testIssuer   = "config-market"
 	testAudience = "config-market-api"
 	testOrigin   = "https://shop.example"
+	// testWebhookSecret signs the payment provider's test events.
+	testWebhookSecret = "test-webhook-secret"
 )
 
 func newTestServer(t *testing.T) *testServer {
@@ -52,10 +59,11 @@ func newTestServerWithCache(t *testing.T, c cache.Cache) *testServer {
 	pool, counter := dbtest.CountingPool(t)
 	st := store.New(pool)
 	d, spec := testDeps(t, st, c)
-	h, health := newHandler(d)
-	srv := httptest.NewServer(h)
+	clk := d.clock.(*clock.Manual)
+	a := newApp(d)
+	srv := httptest.NewServer(a.handler)
 	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: health}
+	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.health, commerce: a.commerce, clock: clk}
 }
 
 // testDeps are the handler's dependencies for tests and benchmarks: a fresh
@@ -84,6 +92,11 @@ func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
 		refreshTTL:   24 * time.Hour,
 		corsOrigins:  []string{testOrigin},
 		maxBodyBytes: 64 << 10,
+		// Business time starts now (prices are stamped by the database
+		// clock) and moves only when a test moves it.
+		clock:          clock.NewManual(time.Now().UTC()),
+		webhookSecrets: []string{testWebhookSecret},
+		webhookSkew:    5 * time.Minute,
 	}, spec
 }
 

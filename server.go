@@ -31,12 +31,16 @@ import (
 	"configmarket/internal/auth"
 	"configmarket/internal/cache"
 	"configmarket/internal/catalog"
+	"configmarket/internal/clock"
+	"configmarket/internal/commerce"
 	"configmarket/internal/demo"
 	"configmarket/internal/identity"
+	"configmarket/internal/jobs"
 	"configmarket/internal/password"
 	"configmarket/internal/respcache"
 	"configmarket/internal/store"
 	"configmarket/internal/web"
+	"configmarket/internal/webhook"
 	"configmarket/migrations"
 	"configmarket/resolvers"
 )
@@ -58,6 +62,10 @@ type config struct {
 	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
 	DemoData        bool          `env:"DEMO_DATA" envDefault:"false"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	WebhookSecrets  []string      `env:"PAYMENT_WEBHOOK_SECRETS" envSeparator:","`
+	WebhookSkew     time.Duration `env:"PAYMENT_WEBHOOK_TOLERANCE" envDefault:"5m"`
+	JobsInterval    time.Duration `env:"JOBS_INTERVAL" envDefault:"30s"`
+	JobsEnabled     bool          `env:"JOBS_ENABLED" envDefault:"true"`
 	LogLevel        slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 }
 
@@ -101,6 +109,9 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if len(cfg.WebhookSecrets) == 0 && cfg.production() {
+		return errors.New("PAYMENT_WEBHOOK_SECRETS is required in production")
+	}
 	hasher, err := password.NewHasher(password.Default)
 	if err != nil {
 		return err
@@ -114,22 +125,31 @@ func run(ctx context.Context) error {
 			Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 			AccessTTL: cfg.AccessTokenTTL, Leeway: 30 * time.Second,
 		}),
-		refreshTTL:   cfg.RefreshTokenTTL,
-		corsOrigins:  cfg.CORSOrigins,
-		maxBodyBytes: cfg.MaxBodyBytes,
-		production:   cfg.production(),
+		refreshTTL:     cfg.RefreshTokenTTL,
+		corsOrigins:    cfg.CORSOrigins,
+		maxBodyBytes:   cfg.MaxBodyBytes,
+		production:     cfg.production(),
+		clock:          clock.System{},
+		webhookSecrets: cfg.WebhookSecrets,
+		webhookSkew:    cfg.WebhookSkew,
 	}
-	h, health := newHandler(d)
+	a := newApp(d)
+	if cfg.JobsEnabled {
+		go jobs.Run(ctx, cfg.JobsInterval,
+			jobs.Task{Name: "billing", Run: func(ctx context.Context) error { _, err := a.commerce.RunBilling(ctx); return err }},
+			jobs.Task{Name: "updates", Run: func(ctx context.Context) error { _, err := a.commerce.ProcessUpdates(ctx); return err }},
+		)
+	}
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
-		Handler:           h,
+		Handler:           a.handler,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	return serve(ctx, srv, health, cfg.ShutdownTimeout)
+	return serve(ctx, srv, a.health, cfg.ShutdownTimeout)
 }
 
 func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
@@ -197,13 +217,26 @@ type deps struct {
 	corsOrigins  []string
 	maxBodyBytes int64
 	production   bool
+	clock        clock.Clock
+	// webhookSecrets are the payment provider's live signing secrets.
+	webhookSecrets []string
+	webhookSkew    time.Duration
 }
 
-func newHandler(d deps) (http.Handler, *web.Health) {
+// app is the assembled service: its HTTP handler, readiness, and the
+// domain whose periodic jobs the server runs.
+type app struct {
+	handler  http.Handler
+	health   *web.Health
+	commerce *commerce.Service
+}
+
+func newApp(d deps) *app {
 	public := cache.NewGeneration(d.cache, "public")
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
 	cat := catalog.New(d.store, public)
-	gql := newGraphQL(d, accounts, cat, respcache.New(public))
+	com := commerce.New(d.store, cat, d.clock, commerce.DefaultRules, public)
+	gql := newGraphQL(d, &resolvers.Resolver{Accounts: accounts, Catalog: cat, Commerce: com}, respcache.New(public))
 
 	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
 	mux := http.NewServeMux()
@@ -217,13 +250,17 @@ func newHandler(d deps) (http.Handler, *web.Health) {
 		MaxAge:         600,
 	})
 	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Authenticate(accounts, gql))))
-	return web.Recover(web.Origin(mux)), health
+	secrets := make([][]byte, len(d.webhookSecrets))
+	for i, s := range d.webhookSecrets {
+		secrets[i] = []byte(s)
+	}
+	verifier := webhook.NewVerifier(secrets, d.webhookSkew, d.clock.Now)
+	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
+	return &app{handler: web.Recover(web.Origin(mux)), health: health, commerce: com}
 }
 
-func newGraphQL(d deps, accounts *account.Service, cat *catalog.Service, responses *respcache.Cache) http.Handler {
-	srv := handler.New(graph.NewExecutableSchema(graph.Config{
-		Resolvers: &resolvers.Resolver{Accounts: accounts, Catalog: cat},
-	}))
+func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache) http.Handler {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	// Only OPTIONS and POST with a JSON body: GET, form, multipart and
 	// text/plain requests are "simple" requests a foreign page can make
 	// without a CORS preflight, so they stay out (CSRF).
@@ -240,7 +277,7 @@ func newGraphQL(d deps, accounts *account.Service, cat *catalog.Service, respons
 	srv.SetErrorPresenter(resolvers.PresentError)
 	srv.SetRecoverFunc(resolvers.Recover)
 
-	sources := dataloaders.Sources{Accounts: accounts, Catalog: cat}
+	sources := dataloaders.Sources{Accounts: root.Accounts, Catalog: root.Catalog, Commerce: root.Commerce}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if err := web.AuthError(ctx); err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{resolvers.PresentError(ctx, err)}})

@@ -89,8 +89,7 @@ func newBenchServer(b *testing.B) *benchServer {
 func (bs *benchServer) handler(b *testing.B, c cache.Cache) *httptest.Server {
 	b.Helper()
 	d, _ := testDeps(b, bs.store, c)
-	h, _ := newHandler(d)
-	srv := httptest.NewServer(h)
+	srv := httptest.NewServer(newApp(d).handler)
 	b.Cleanup(srv.Close)
 	return srv
 }

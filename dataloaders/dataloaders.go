@@ -15,6 +15,7 @@ import (
 
 	"configmarket/internal/account"
 	"configmarket/internal/catalog"
+	"configmarket/internal/commerce"
 	"configmarket/internal/identity"
 	"configmarket/internal/store"
 )
@@ -28,6 +29,7 @@ const wait = time.Millisecond
 type Sources struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Commerce *commerce.Service
 }
 
 // batched is a loader with its fetch function, so a page can also run the
@@ -119,11 +121,15 @@ type Loaders struct {
 	newestVersions *batched[catalog.VersionsKey, []store.Version]
 	newestReviews  *batched[catalog.ReviewsKey, []store.Review]
 	moderation     *batched[uuid.UUID, []store.ModerationEvent]
+	installations  *batched[uuid.UUID, store.Installation]
+	invoices       *batched[uuid.UUID, store.Invoice]
+	payments       *batched[uuid.UUID, store.Payment]
+	updates        *batched[uuid.UUID, []store.InstallationUpdate]
 }
 
 // New builds fresh loaders for one operation of viewer v.
 func New(src Sources, v identity.Viewer) *Loaders {
-	acc, cat := src.Accounts, src.Catalog
+	acc, cat, com := src.Accounts, src.Catalog, src.Commerce
 	return &Loaders{
 		plans:      &memo[[]store.TariffPlan]{load: cat.TariffPlans},
 		developers: newBatched(byID(cat.DevelopersByIDs, func(d store.Developer) uuid.UUID { return d.ID })),
@@ -150,6 +156,16 @@ func New(src Sources, v identity.Viewer) *Loaders {
 		newestVersions: newBatched(cat.NewestVersions),
 		newestReviews:  newBatched(cat.NewestReviews),
 		moderation:     newBatched(groupedByParent(cat.ModerationEvents, func(e store.ModerationEvent) uuid.UUID { return e.ConfigurationID })),
+		installations: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Installation, error) {
+			return com.InstallationsByIDs(ctx, v, ids)
+		}, func(i store.Installation) uuid.UUID { return i.ID })),
+		invoices: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Invoice, error) {
+			return com.InvoicesByIDs(ctx, v, ids)
+		}, func(i store.Invoice) uuid.UUID { return i.ID })),
+		payments: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Payment, error) {
+			return com.PaymentsByIDs(ctx, v, ids)
+		}, func(p store.Payment) uuid.UUID { return p.ID })),
+		updates: newBatched(groupedByParent(com.Updates, func(u store.InstallationUpdate) uuid.UUID { return u.InstallationID })),
 	}
 }
 
@@ -242,6 +258,23 @@ func group[V any](rows *[]V, err error) ([]V, error) {
 		return nil, err
 	}
 	return *rows, err
+}
+
+func (l *Loaders) Installation(ctx context.Context, id uuid.UUID) (*store.Installation, error) {
+	return l.installations.load(ctx, id)
+}
+
+func (l *Loaders) Invoice(ctx context.Context, id uuid.UUID) (*store.Invoice, error) {
+	return l.invoices.load(ctx, id)
+}
+
+func (l *Loaders) Payment(ctx context.Context, id uuid.UUID) (*store.Payment, error) {
+	return l.payments.load(ctx, id)
+}
+
+// Updates are an installation's automatic updates, oldest first.
+func (l *Loaders) Updates(ctx context.Context, installationID uuid.UUID) ([]store.InstallationUpdate, error) {
+	return group(l.updates.load(ctx, installationID))
 }
 
 // Prefetch names what a page of configurations will ask of its loaders.

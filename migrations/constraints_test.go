@@ -24,8 +24,10 @@ func TestSchemaConstraints(t *testing.T) {
 		insert into configurations (id, developer_id, slug, title) values ('00000000-0000-0000-0000-0000000cf001', '00000000-0000-0000-0000-00000000d001', 'conf-one', 'Conf One');
 		insert into versions (id, configuration_id, major, minor, patch, state) values ('00000000-0000-0000-0000-0000000ee001', '00000000-0000-0000-0000-0000000cf001', 1, 0, 0, 'approved');
 		insert into trials (customer_id, configuration_id, ends_at) values ('00000000-0000-0000-0000-00000000c001', '00000000-0000-0000-0000-0000000cf001', now() + interval '14 days');
-		insert into installations (customer_id, configuration_id, mode, state, version_id, license_key)
-			values ('00000000-0000-0000-0000-00000000c001', '00000000-0000-0000-0000-0000000cf001', 'trial', 'trialing', '00000000-0000-0000-0000-0000000ee001', 'key-1');
+		insert into installations (id, customer_id, configuration_id, mode, state, version_id, license_key, trial_ends_at)
+			values ('00000000-0000-0000-0000-0000000a1001', '00000000-0000-0000-0000-00000000c001', '00000000-0000-0000-0000-0000000cf001', 'trial', 'trialing', '00000000-0000-0000-0000-0000000ee001', 'key-1', now() + interval '14 days');
+		insert into invoices (customer_id, installation_id, paid_for, amount_minor, period_start, period_end)
+			values ('00000000-0000-0000-0000-00000000c001', '00000000-0000-0000-0000-0000000a1001', 'rent', 50000, '2026-01-01', '2026-02-01');
 	`)
 	const (
 		dev  = `'00000000-0000-0000-0000-00000000d001'`
@@ -43,8 +45,12 @@ func TestSchemaConstraints(t *testing.T) {
 		{"visibility values", `insert into configurations (developer_id, slug, title, visibility) values (` + dev + `, 'c-vis', 'C', 'secret')`, "configurations_visibility_check"},
 		{"state values", `update configurations set state = 'deleted'`, "configurations_state_check"},
 		{"one trial per customer and configuration, ever", `insert into trials (customer_id, configuration_id, ends_at) values (` + cust + `, ` + conf + `, now() + interval '1 day')`, "trials_once_per_customer"},
-		{"one installation per customer and configuration", `insert into installations (customer_id, configuration_id, mode, state, version_id, license_key) select ` + cust + `, ` + conf + `, 'rent', 'active', id, 'key-2' from versions`, "installations_one_per_customer"},
-		{"installation state values", `update installations set state = 'paused'`, "installations_state_check"},
+		{"one installation per customer and configuration", `insert into installations (customer_id, configuration_id, mode, state, version_id, license_key, current_period_start) select ` + cust + `, ` + conf + `, 'rent', 'active', id, 'key-2', now() from versions`, "installations_one_per_customer"},
+		{"installation state values", `update installations set state = 'paused'`, "installations_mode_state_check"},
+		{"a trial is never past due", `update installations set state = 'past_due'`, "installations_mode_state_check"},
+		{"a rental has a period", `update installations set mode = 'rent', state = 'active'`, "installations_rent_period_check"},
+		{"a period is invoiced once", `insert into invoices (customer_id, installation_id, paid_for, amount_minor, period_start, period_end) select customer_id, installation_id, 'rent', 50000, period_start, period_end from invoices`, "invoices_one_per_period"},
+		{"an invoice is not negative", `update invoices set amount_minor = -1`, "invoices_amount_check"},
 		{"semver unique per configuration", `insert into versions (configuration_id, major, minor, patch) values (` + conf + `, 1, 0, 0)`, "versions_number_key"},
 		{"rejected version needs a reason", `update versions set state = 'rejected'`, "versions_rejection_reason_check"},
 		{"price not negative", `insert into prices (configuration_id, kind, amount_minor) values (` + conf + `, 'sale', -1)`, "prices_amount_check"},

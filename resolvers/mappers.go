@@ -54,7 +54,7 @@ func toCustomer(c *store.Customer) *model.Customer {
 	}
 	return &model.Customer{
 		ID: globalID(typeCustomer, c.ID), Name: c.Name, Inn: c.INN, CrmAccountID: c.CRMAccountID,
-		CreatedAt: c.CreatedAt, TariffPlanID: c.TariffPlanID,
+		CreatedAt: c.CreatedAt, TariffPlanID: c.TariffPlanID, RowID: c.ID,
 	}
 }
 

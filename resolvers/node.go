@@ -52,6 +52,15 @@ func loadNode(ctx context.Context, id string) (model.Node, error) {
 	case typeCategory:
 		row, err := l.Category(ctx, key)
 		return asNode(row, err, toCategory)
+	case typeInstallation:
+		row, err := l.Installation(ctx, key)
+		return asNode(row, err, toInstallation)
+	case typeInvoice:
+		row, err := l.Invoice(ctx, key)
+		return asNode(row, err, toInvoice)
+	case typePayment:
+		row, err := l.Payment(ctx, key)
+		return asNode(row, err, toPayment)
 	case typeUser:
 		row, err := l.User(ctx, key)
 		return asNode(row, err, toUser)

@@ -6,10 +6,12 @@ package resolvers
 import (
 	"configmarket/internal/account"
 	"configmarket/internal/catalog"
+	"configmarket/internal/commerce"
 )
 
 // Resolver is the root resolver; it holds the domain services.
 type Resolver struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
+	Commerce *commerce.Service
 }

@@ -12,10 +12,12 @@ import (
 	"configmarket/internal/account"
 	"configmarket/internal/apperr"
 	"configmarket/internal/catalog"
+	"configmarket/internal/commerce"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
 	"context"
+	"math"
 	"strings"
 	"sync"
 
@@ -185,6 +187,24 @@ func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.
 	return obj.Row.SuspendedReason, nil
 }
 
+// Installations is the resolver for the installations field.
+func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
+	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: lowerPtr(state)}, first, after)
+	return toInstallationConnection(p), err
+}
+
+// Invoices is the resolver for the invoices field.
+func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
+	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, lowerPtr(state), first, after)
+	return toInvoiceConnection(p), err
+}
+
+// Payments is the resolver for the payments field.
+func (r *customerResolver) Payments(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.PaymentConnection, error) {
+	p, err := r.Commerce.Payments(ctx, identity.FromContext(ctx), store.PaymentFilter{CustomerID: &obj.RowID}, first, after)
+	return toPaymentConnection(p), err
+}
+
 // TariffPlan is the resolver for the tariffPlan field.
 func (r *customerResolver) TariffPlan(ctx context.Context, obj *model.Customer) (*model.TariffPlan, error) {
 	p, err := dataloaders.From(ctx).TariffPlan(ctx, obj.TariffPlanID)
@@ -200,6 +220,139 @@ func (r *developerResolver) Configurations(ctx context.Context, obj *model.Devel
 	return toConfigurationConnection(ctx, page)
 }
 
+// Installations is the resolver for the installations field.
+func (r *developerResolver) Installations(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.InstallationFilter) (*model.InstallationConnection, error) {
+	v := identity.FromContext(ctx)
+	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
+		return nil, nil
+	}
+	f := store.InstallationFilter{DeveloperID: &obj.RowID}
+	if filter != nil {
+		f.State, f.Mode = lowerPtr(filter.State), lowerPtr(filter.Mode)
+		if filter.Configuration != nil {
+			id, err := idArg("filter.configuration", *filter.Configuration, typeConfiguration)
+			if err != nil {
+				return nil, err
+			}
+			f.ConfigurationID = &id
+		}
+	}
+	p, err := r.Commerce.Installations(ctx, v, f, first, after)
+	return toInstallationConnection(p), err
+}
+
+// Payments is the resolver for the payments field.
+func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, first *int, after *string, configuration *string) (*model.PaymentConnection, error) {
+	v := identity.FromContext(ctx)
+	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
+		return nil, nil
+	}
+	f := store.PaymentFilter{DeveloperID: &obj.RowID}
+	if configuration != nil {
+		id, err := idArg("configuration", *configuration, typeConfiguration)
+		if err != nil {
+			return nil, err
+		}
+		f.ConfigurationID = &id
+	}
+	p, err := r.Commerce.Payments(ctx, v, f, first, after)
+	return toPaymentConnection(p), err
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *installationResolver) Configuration(ctx context.Context, obj *model.Installation) (*model.Configuration, error) {
+	// The installation was visible, so its configuration is too (an
+	// archived one stays visible to its customers).
+	c, err := dataloaders.From(ctx).Configuration(ctx, obj.Row.ConfigurationID)
+	if err == nil && c == nil {
+		return nil, apperr.NotFound("configuration not found")
+	}
+	return toConfiguration(c), err
+}
+
+// Version is the resolver for the version field.
+func (r *installationResolver) Version(ctx context.Context, obj *model.Installation) (*model.Version, error) {
+	v, err := dataloaders.From(ctx).Version(ctx, obj.Row.VersionID)
+	if err == nil && v == nil {
+		return nil, apperr.NotFound("version not found")
+	}
+	return toVersion(v), err
+}
+
+// LicenseKey is the resolver for the licenseKey field.
+func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Installation) (*string, error) {
+	if !commerce.CanSeeLicenseKey(identity.FromContext(ctx), obj.Row) {
+		return nil, nil
+	}
+	return &obj.Row.LicenseKey, nil
+}
+
+// TrialDaysLeft is the resolver for the trialDaysLeft field.
+func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Installation) (*int, error) {
+	if obj.Row.State != "trialing" || obj.Row.TrialEndsAt == nil {
+		return nil, nil
+	}
+	days := int(math.Ceil(obj.Row.TrialEndsAt.Sub(r.Commerce.Now()).Hours() / 24))
+	return &days, nil
+}
+
+// BackupRef is the resolver for the backupRef field.
+func (r *installationResolver) BackupRef(ctx context.Context, obj *model.Installation) (*string, error) {
+	if !commerce.CanSeeLicenseKey(identity.FromContext(ctx), obj.Row) {
+		return nil, nil
+	}
+	return obj.Row.BackupRef, nil
+}
+
+// Updates is the resolver for the updates field.
+func (r *installationResolver) Updates(ctx context.Context, obj *model.Installation) ([]*model.InstallationUpdate, error) {
+	ups, err := dataloaders.From(ctx).Updates(ctx, obj.Row.ID)
+	out := make([]*model.InstallationUpdate, len(ups))
+	for i, u := range ups {
+		out[i] = &model.InstallationUpdate{At: u.At, FromVersionID: u.FromVersionID, ToVersionID: u.ToVersionID}
+	}
+	return out, err
+}
+
+// FromVersion is the resolver for the fromVersion field.
+func (r *installationUpdateResolver) FromVersion(ctx context.Context, obj *model.InstallationUpdate) (*model.Version, error) {
+	v, err := dataloaders.From(ctx).Version(ctx, obj.FromVersionID)
+	return toVersion(v), err
+}
+
+// ToVersion is the resolver for the toVersion field.
+func (r *installationUpdateResolver) ToVersion(ctx context.Context, obj *model.InstallationUpdate) (*model.Version, error) {
+	v, err := dataloaders.From(ctx).Version(ctx, obj.ToVersionID)
+	return toVersion(v), err
+}
+
+// Installation is the resolver for the installation field.
+func (r *invoiceResolver) Installation(ctx context.Context, obj *model.Invoice) (*model.Installation, error) {
+	if obj.InstallationID == nil {
+		return nil, nil
+	}
+	i, err := dataloaders.From(ctx).Installation(ctx, *obj.InstallationID)
+	return toInstallation(i), err
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *invoiceResolver) Configuration(ctx context.Context, obj *model.Invoice) (*model.Configuration, error) {
+	if obj.ConfigurationID == nil {
+		return nil, nil
+	}
+	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
+	return toConfiguration(c), err
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *licenseCheckResolver) Configuration(ctx context.Context, obj *model.LicenseCheck) (*model.Configuration, error) {
+	if obj.ConfigurationID == nil {
+		return nil, nil
+	}
+	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
+	return toConfiguration(c), err
+}
+
 // Version is the resolver for the version field.
 func (r *moderationEventResolver) Version(ctx context.Context, obj *model.ModerationEvent) (*model.Version, error) {
 	if obj.VersionID == nil {
@@ -207,6 +360,92 @@ func (r *moderationEventResolver) Version(ctx context.Context, obj *model.Modera
 	}
 	v, err := dataloaders.From(ctx).Version(ctx, *obj.VersionID)
 	return toVersion(v), err
+}
+
+// StartTrial is the resolver for the startTrial field.
+func (r *mutationResolver) StartTrial(ctx context.Context, input model.ConfigurationRefInput) (*model.InstallationPayload, error) {
+	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
+	if err != nil {
+		return installationPayload(store.Installation{}, err)
+	}
+	return installationPayload(r.Commerce.StartTrial(ctx, identity.FromContext(ctx), id))
+}
+
+// RentConfiguration is the resolver for the rentConfiguration field.
+func (r *mutationResolver) RentConfiguration(ctx context.Context, input model.ChargeInput) (*model.ChargePayload, error) {
+	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
+	if err != nil {
+		return chargePayload(ctx, commerce.Charge{}, err)
+	}
+	c, err := r.Commerce.Rent(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	return chargePayload(ctx, c, err)
+}
+
+// ConvertTrial is the resolver for the convertTrial field.
+func (r *mutationResolver) ConvertTrial(ctx context.Context, input model.ChargeInput) (*model.ChargePayload, error) {
+	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
+	if err != nil {
+		return chargePayload(ctx, commerce.Charge{}, err)
+	}
+	c, err := r.Commerce.ConvertTrial(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	return chargePayload(ctx, c, err)
+}
+
+// BuyConfiguration is the resolver for the buyConfiguration field.
+func (r *mutationResolver) BuyConfiguration(ctx context.Context, input model.ChargeInput) (*model.ChargePayload, error) {
+	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
+	if err != nil {
+		return chargePayload(ctx, commerce.Charge{}, err)
+	}
+	c, err := r.Commerce.Buy(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	return chargePayload(ctx, c, err)
+}
+
+// CancelRental is the resolver for the cancelRental field.
+func (r *mutationResolver) CancelRental(ctx context.Context, input model.ConfigurationRefInput) (*model.InstallationPayload, error) {
+	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
+	if err != nil {
+		return installationPayload(store.Installation{}, err)
+	}
+	return installationPayload(r.Commerce.CancelRental(ctx, identity.FromContext(ctx), id))
+}
+
+// ChangeTariffPlan is the resolver for the changeTariffPlan field.
+func (r *mutationResolver) ChangeTariffPlan(ctx context.Context, input model.ChangeTariffPlanInput) (*model.ChangeTariffPlanPayload, error) {
+	c, err := r.Commerce.ChangePlan(ctx, identity.FromContext(ctx), input.TariffPlan)
+	ues, err := userErrors(err, catalogExpected...)
+	if err != nil || len(ues) > 0 {
+		return &model.ChangeTariffPlanPayload{UserErrors: ues}, err
+	}
+	return &model.ChangeTariffPlanPayload{Customer: toCustomer(&c), UserErrors: ues}, nil
+}
+
+// RecordPayment is the resolver for the recordPayment field.
+func (r *mutationResolver) RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*model.PaymentPayload, error) {
+	id, err := idArg("input.invoiceId", input.InvoiceID, typeInvoice)
+	if err != nil {
+		return paymentPayload(ctx, commerce.Charge{}, err)
+	}
+	amount, err := parseMoney("input.amount", input.Amount)
+	if err != nil {
+		return paymentPayload(ctx, commerce.Charge{}, err)
+	}
+	c, err := r.Commerce.RecordPayment(ctx, identity.FromContext(ctx), id, amount, input.Reference, input.IdempotencyKey)
+	return paymentPayload(ctx, c, err)
+}
+
+// RefundPayment is the resolver for the refundPayment field.
+func (r *mutationResolver) RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.PaymentPayload, error) {
+	id, err := idArg("input.paymentId", input.PaymentID, typePayment)
+	if err != nil {
+		return paymentPayload(ctx, commerce.Charge{}, err)
+	}
+	amount, err := parseMoney("input.amount", input.Amount)
+	if err != nil {
+		return paymentPayload(ctx, commerce.Charge{}, err)
+	}
+	c, err := r.Commerce.Refund(ctx, identity.FromContext(ctx), id, amount, deref(input.Reason), input.IdempotencyKey)
+	return paymentPayload(ctx, c, err)
 }
 
 // CreateConfiguration is the resolver for the createConfiguration field.
@@ -409,6 +648,15 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 	return &model.LogOutPayload{LoggedOut: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
+// Configuration is the resolver for the configuration field.
+func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment) (*model.Configuration, error) {
+	if obj.ConfigurationID == nil {
+		return nil, nil
+	}
+	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
+	return toConfiguration(c), err
+}
+
 // TariffPlan is the resolver for the tariffPlan field.
 func (r *priceChangeResolver) TariffPlan(ctx context.Context, obj *model.PriceChange) (*model.TariffPlan, error) {
 	if obj.TariffPlanID == nil {
@@ -518,6 +766,20 @@ func (r *queryResolver) ModerationQueue(ctx context.Context, first *int, after *
 	return toVersionConnection(page.Versions, page.Cursors, page.HasNext), nil
 }
 
+// LicenseCheck is the resolver for the licenseCheck field.
+func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID string) (*model.LicenseCheck, error) {
+	st, err := r.Commerce.CheckLicense(ctx, key, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.LicenseCheck{Valid: st.Valid}
+	if st.Valid {
+		mode := model.InstallationMode(strings.ToUpper(st.Mode))
+		out.Mode, out.ValidUntil, out.ConfigurationID = &mode, st.ValidUntil, uuidPtr(st.ConfigurationID)
+	}
+	return out, nil
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *reviewResolver) Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error) {
 	c, err := dataloaders.From(ctx).Configuration(ctx, obj.ConfigurationID)
@@ -612,6 +874,20 @@ func (r *Resolver) Customer() graph.CustomerResolver { return &customerResolver{
 // Developer returns graph.DeveloperResolver implementation.
 func (r *Resolver) Developer() graph.DeveloperResolver { return &developerResolver{r} }
 
+// Installation returns graph.InstallationResolver implementation.
+func (r *Resolver) Installation() graph.InstallationResolver { return &installationResolver{r} }
+
+// InstallationUpdate returns graph.InstallationUpdateResolver implementation.
+func (r *Resolver) InstallationUpdate() graph.InstallationUpdateResolver {
+	return &installationUpdateResolver{r}
+}
+
+// Invoice returns graph.InvoiceResolver implementation.
+func (r *Resolver) Invoice() graph.InvoiceResolver { return &invoiceResolver{r} }
+
+// LicenseCheck returns graph.LicenseCheckResolver implementation.
+func (r *Resolver) LicenseCheck() graph.LicenseCheckResolver { return &licenseCheckResolver{r} }
+
 // ModerationEvent returns graph.ModerationEventResolver implementation.
 func (r *Resolver) ModerationEvent() graph.ModerationEventResolver {
 	return &moderationEventResolver{r}
@@ -619,6 +895,9 @@ func (r *Resolver) ModerationEvent() graph.ModerationEventResolver {
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
+// Payment returns graph.PaymentResolver implementation.
+func (r *Resolver) Payment() graph.PaymentResolver { return &paymentResolver{r} }
 
 // PriceChange returns graph.PriceChangeResolver implementation.
 func (r *Resolver) PriceChange() graph.PriceChangeResolver { return &priceChangeResolver{r} }
@@ -639,15 +918,20 @@ func (r *Resolver) Version() graph.VersionResolver { return &versionResolver{r} 
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
 type (
-	configurationResolver   struct{ *Resolver }
-	customerResolver        struct{ *Resolver }
-	developerResolver       struct{ *Resolver }
-	moderationEventResolver struct{ *Resolver }
-	mutationResolver        struct{ *Resolver }
-	priceChangeResolver     struct{ *Resolver }
-	queryResolver           struct{ *Resolver }
-	reviewResolver          struct{ *Resolver }
-	roleGrantResolver       struct{ *Resolver }
-	versionResolver         struct{ *Resolver }
-	viewerResolver          struct{ *Resolver }
+	configurationResolver      struct{ *Resolver }
+	customerResolver           struct{ *Resolver }
+	developerResolver          struct{ *Resolver }
+	installationResolver       struct{ *Resolver }
+	installationUpdateResolver struct{ *Resolver }
+	invoiceResolver            struct{ *Resolver }
+	licenseCheckResolver       struct{ *Resolver }
+	moderationEventResolver    struct{ *Resolver }
+	mutationResolver           struct{ *Resolver }
+	paymentResolver            struct{ *Resolver }
+	priceChangeResolver        struct{ *Resolver }
+	queryResolver              struct{ *Resolver }
+	reviewResolver             struct{ *Resolver }
+	roleGrantResolver          struct{ *Resolver }
+	versionResolver            struct{ *Resolver }
+	viewerResolver             struct{ *Resolver }
 )

@@ -20,6 +20,7 @@ type Customer struct {
 	CrmAccountID *string   `json:"crmAccountId,omitempty"`
 	CreatedAt    time.Time `json:"createdAt"`
 	TariffPlanID uuid.UUID `json:"-"`
+	RowID        uuid.UUID `json:"-"`
 }
 
 func (Customer) IsNode()         {}
@@ -129,3 +130,67 @@ type Developer struct {
 
 func (Developer) IsNode()         {}
 func (d Developer) GetID() string { return d.ID }
+
+// Installation carries its row; the license key and backup resolve only
+// for those allowed to see them.
+type Installation struct {
+	ID                 string             `json:"id"`
+	Mode               InstallationMode   `json:"mode"`
+	State              InstallationState  `json:"state"`
+	AutoUpdate         bool               `json:"autoUpdate"`
+	TrialEndsAt        *time.Time         `json:"trialEndsAt,omitempty"`
+	CurrentPeriodStart *time.Time         `json:"currentPeriodStart,omitempty"`
+	CurrentPeriodEnd   *time.Time         `json:"currentPeriodEnd,omitempty"`
+	CancelAtPeriodEnd  bool               `json:"cancelAtPeriodEnd"`
+	DataRetainedUntil  *time.Time         `json:"dataRetainedUntil,omitempty"`
+	CreatedAt          time.Time          `json:"createdAt"`
+	Row                store.Installation `json:"-"`
+}
+
+func (Installation) IsNode()         {}
+func (i Installation) GetID() string { return i.ID }
+
+// InstallationUpdate carries its versions' ids.
+type InstallationUpdate struct {
+	At            time.Time `json:"at"`
+	FromVersionID uuid.UUID `json:"-"`
+	ToVersionID   uuid.UUID `json:"-"`
+}
+
+// Invoice carries its installation's and configuration's ids.
+type Invoice struct {
+	ID              string       `json:"id"`
+	PaidFor         PaidFor      `json:"paidFor"`
+	Amount          *Money       `json:"amount"`
+	PeriodStart     *time.Time   `json:"periodStart,omitempty"`
+	PeriodEnd       *time.Time   `json:"periodEnd,omitempty"`
+	State           InvoiceState `json:"state"`
+	IssuedAt        time.Time    `json:"issuedAt"`
+	PaidAt          *time.Time   `json:"paidAt,omitempty"`
+	InstallationID  *uuid.UUID   `json:"-"`
+	ConfigurationID *uuid.UUID   `json:"-"`
+}
+
+func (Invoice) IsNode()         {}
+func (i Invoice) GetID() string { return i.ID }
+
+// Payment carries its configuration's id.
+type Payment struct {
+	ID              string     `json:"id"`
+	PaidFor         PaidFor    `json:"paidFor"`
+	Amount          *Money     `json:"amount"`
+	Provider        string     `json:"provider"`
+	ReceivedAt      time.Time  `json:"receivedAt"`
+	ConfigurationID *uuid.UUID `json:"-"`
+}
+
+func (Payment) IsNode()         {}
+func (p Payment) GetID() string { return p.ID }
+
+// LicenseCheck carries the configuration's id of a valid key.
+type LicenseCheck struct {
+	Valid           bool              `json:"valid"`
+	Mode            *InstallationMode `json:"mode,omitempty"`
+	ValidUntil      *time.Time        `json:"validUntil,omitempty"`
+	ConfigurationID *uuid.UUID        `json:"-"`
+}

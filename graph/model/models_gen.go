@@ -41,6 +41,31 @@ func (Category) IsNode() {}
 // Opaque id; pass it to `node(id:)` to fetch the object again.
 func (this Category) GetID() string { return this.ID }
 
+type ChangeTariffPlanInput struct {
+	// A, B, C or D; rentals are billed at the new plan's price from their next period.
+	TariffPlan string `json:"tariffPlan"`
+}
+
+type ChangeTariffPlanPayload struct {
+	Customer   *Customer    `json:"customer,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A request that creates a charge. Repeating it with the same idempotency key
+// returns the first result and charges nothing more; the same key with another
+// request is refused.
+type ChargeInput struct {
+	ConfigurationID string `json:"configurationId"`
+	IdempotencyKey  string `json:"idempotencyKey"`
+}
+
+type ChargePayload struct {
+	Installation *Installation `json:"installation,omitempty"`
+	// The invoice to pay now, if any (a converted trial is invoiced when the trial ends).
+	Invoice    *Invoice     `json:"invoice,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type ConfigurationConnection struct {
 	Edges    []*ConfigurationEdge `json:"edges"`
 	Nodes    []*Configuration     `json:"nodes"`
@@ -82,6 +107,10 @@ type ConfigurationOrder struct {
 type ConfigurationPayload struct {
 	Configuration *Configuration `json:"configuration,omitempty"`
 	UserErrors    []*UserError   `json:"userErrors"`
+}
+
+type ConfigurationRefInput struct {
+	ConfigurationID string `json:"configurationId"`
 }
 
 // A new configuration; it starts as a draft.
@@ -132,10 +161,43 @@ type DeveloperEdge struct {
 	Node   *Developer `json:"node"`
 }
 
+type InstallationConnection struct {
+	Edges    []*InstallationEdge `json:"edges"`
+	Nodes    []*Installation     `json:"nodes"`
+	PageInfo *PageInfo           `json:"pageInfo"`
+}
+
+type InstallationEdge struct {
+	Cursor string        `json:"cursor"`
+	Node   *Installation `json:"node"`
+}
+
+type InstallationFilter struct {
+	Configuration *string            `json:"configuration,omitempty"`
+	State         *InstallationState `json:"state,omitempty"`
+	Mode          *InstallationMode  `json:"mode,omitempty"`
+}
+
+type InstallationPayload struct {
+	Installation *Installation `json:"installation,omitempty"`
+	UserErrors   []*UserError  `json:"userErrors"`
+}
+
 type InviteCustomerInput struct {
 	// A private configuration of the developer.
 	ID         string `json:"id"`
 	CustomerID string `json:"customerId"`
+}
+
+type InvoiceConnection struct {
+	Edges    []*InvoiceEdge `json:"edges"`
+	Nodes    []*Invoice     `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type InvoiceEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Invoice `json:"node"`
 }
 
 type LogInInput struct {
@@ -201,6 +263,22 @@ func (Partner) IsNode() {}
 // Opaque id; pass it to `node(id:)` to fetch the object again.
 func (this Partner) GetID() string { return this.ID }
 
+type PaymentConnection struct {
+	Edges    []*PaymentEdge `json:"edges"`
+	Nodes    []*Payment     `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+}
+
+type PaymentEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Payment `json:"node"`
+}
+
+type PaymentPayload struct {
+	Payment    *Payment     `json:"payment,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A monthly rent on one plan.
 type PlanPriceInput struct {
 	Plan   string  `json:"plan"`
@@ -225,6 +303,15 @@ type Rating struct {
 	Count   int      `json:"count"`
 }
 
+type RecordPaymentInput struct {
+	InvoiceID string `json:"invoiceId"`
+	// Exactly the invoice's amount.
+	Amount Decimal `json:"amount"`
+	// The bank transfer's reference.
+	Reference      string `json:"reference"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
 type RefreshTokenInput struct {
 	RefreshToken string `json:"refreshToken"`
 }
@@ -232,6 +319,13 @@ type RefreshTokenInput struct {
 type RefreshTokenPayload struct {
 	Session    *AuthSession `json:"session,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RefundPaymentInput struct {
+	PaymentID      string  `json:"paymentId"`
+	Amount         Decimal `json:"amount"`
+	Reason         *string `json:"reason,omitempty"`
+	IdempotencyKey string  `json:"idempotencyKey"`
 }
 
 type RejectVersionInput struct {
@@ -577,6 +671,185 @@ func (e DeveloperStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// How an installation was acquired (SPEC §4).
+type InstallationMode string
+
+const (
+	InstallationModeTrial    InstallationMode = "TRIAL"
+	InstallationModeRent     InstallationMode = "RENT"
+	InstallationModePurchase InstallationMode = "PURCHASE"
+)
+
+var AllInstallationMode = []InstallationMode{
+	InstallationModeTrial,
+	InstallationModeRent,
+	InstallationModePurchase,
+}
+
+func (e InstallationMode) IsValid() bool {
+	switch e {
+	case InstallationModeTrial, InstallationModeRent, InstallationModePurchase:
+		return true
+	}
+	return false
+}
+
+func (e InstallationMode) String() string {
+	return string(e)
+}
+
+func (e *InstallationMode) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InstallationMode(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InstallationMode", str)
+	}
+	return nil
+}
+
+func (e InstallationMode) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InstallationMode) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InstallationMode) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type InstallationState string
+
+const (
+	InstallationStateTrialing InstallationState = "TRIALING"
+	InstallationStateActive   InstallationState = "ACTIVE"
+	// A rental or purchase unpaid 7 days after its period started.
+	InstallationStatePastDue  InstallationState = "PAST_DUE"
+	InstallationStateCanceled InstallationState = "CANCELED"
+	// A trial that ended without conversion; its data is kept for 30 days.
+	InstallationStateExpired InstallationState = "EXPIRED"
+)
+
+var AllInstallationState = []InstallationState{
+	InstallationStateTrialing,
+	InstallationStateActive,
+	InstallationStatePastDue,
+	InstallationStateCanceled,
+	InstallationStateExpired,
+}
+
+func (e InstallationState) IsValid() bool {
+	switch e {
+	case InstallationStateTrialing, InstallationStateActive, InstallationStatePastDue, InstallationStateCanceled, InstallationStateExpired:
+		return true
+	}
+	return false
+}
+
+func (e InstallationState) String() string {
+	return string(e)
+}
+
+func (e *InstallationState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InstallationState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InstallationState", str)
+	}
+	return nil
+}
+
+func (e InstallationState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InstallationState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InstallationState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type InvoiceState string
+
+const (
+	InvoiceStateOpen InvoiceState = "OPEN"
+	InvoiceStatePaid InvoiceState = "PAID"
+	// Canceled unpaid.
+	InvoiceStateVoid InvoiceState = "VOID"
+)
+
+var AllInvoiceState = []InvoiceState{
+	InvoiceStateOpen,
+	InvoiceStatePaid,
+	InvoiceStateVoid,
+}
+
+func (e InvoiceState) IsValid() bool {
+	switch e {
+	case InvoiceStateOpen, InvoiceStatePaid, InvoiceStateVoid:
+		return true
+	}
+	return false
+}
+
+func (e InvoiceState) String() string {
+	return string(e)
+}
+
+func (e *InvoiceState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = InvoiceState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid InvoiceState", str)
+	}
+	return nil
+}
+
+func (e InvoiceState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *InvoiceState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e InvoiceState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 type OrderDirection string
 
 const (
@@ -627,6 +900,66 @@ func (e *OrderDirection) UnmarshalJSON(b []byte) error {
 }
 
 func (e OrderDirection) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// What a payment was for; it sets the partner's commission rate (SPEC §5).
+type PaidFor string
+
+const (
+	PaidForRent     PaidFor = "RENT"
+	PaidForPurchase PaidFor = "PURCHASE"
+	PaidForPlan     PaidFor = "PLAN"
+	PaidForServices PaidFor = "SERVICES"
+)
+
+var AllPaidFor = []PaidFor{
+	PaidForRent,
+	PaidForPurchase,
+	PaidForPlan,
+	PaidForServices,
+}
+
+func (e PaidFor) IsValid() bool {
+	switch e {
+	case PaidForRent, PaidForPurchase, PaidForPlan, PaidForServices:
+		return true
+	}
+	return false
+}
+
+func (e PaidFor) String() string {
+	return string(e)
+}
+
+func (e *PaidFor) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PaidFor(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PaidFor", str)
+	}
+	return nil
+}
+
+func (e PaidFor) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PaidFor) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PaidFor) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -945,6 +1278,30 @@ const (
 	UserErrorCodeNotInstalled UserErrorCode = "NOT_INSTALLED"
 	// The customer already reviewed this configuration: edit that review.
 	UserErrorCodeAlreadyReviewed UserErrorCode = "ALREADY_REVIEWED"
+	// The customer already used its one trial of this configuration.
+	UserErrorCodeTrialAlreadyUsed UserErrorCode = "TRIAL_ALREADY_USED"
+	// This configuration has no trial.
+	UserErrorCodeNoTrial UserErrorCode = "NO_TRIAL"
+	// There is no running trial to convert.
+	UserErrorCodeNoRunningTrial UserErrorCode = "NO_RUNNING_TRIAL"
+	// There is no running rental to cancel.
+	UserErrorCodeNoRunningRental UserErrorCode = "NO_RUNNING_RENTAL"
+	// The configuration is already installed (convert or cancel the current installation).
+	UserErrorCodeAlreadyInstalled UserErrorCode = "ALREADY_INSTALLED"
+	// The configuration cannot be installed now (not published, or no approved version).
+	UserErrorCodeNotInstallable UserErrorCode = "NOT_INSTALLABLE"
+	// The configuration is not for rent.
+	UserErrorCodeNotForRent UserErrorCode = "NOT_FOR_RENT"
+	// The configuration is not for sale.
+	UserErrorCodeNotForSale UserErrorCode = "NOT_FOR_SALE"
+	// An idempotency key of 1 to 200 characters is required.
+	UserErrorCodeIdempotencyKeyInvalid UserErrorCode = "IDEMPOTENCY_KEY_INVALID"
+	// This idempotency key was used for another request.
+	UserErrorCodeIdempotencyKeyReused UserErrorCode = "IDEMPOTENCY_KEY_REUSED"
+	// The invoice is not open.
+	UserErrorCodeInvoiceNotOpen UserErrorCode = "INVOICE_NOT_OPEN"
+	// The amount does not match (the invoice, or what is left to refund).
+	UserErrorCodeAmountMismatch UserErrorCode = "AMOUNT_MISMATCH"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -987,11 +1344,23 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeRatingInvalid,
 	UserErrorCodeNotInstalled,
 	UserErrorCodeAlreadyReviewed,
+	UserErrorCodeTrialAlreadyUsed,
+	UserErrorCodeNoTrial,
+	UserErrorCodeNoRunningTrial,
+	UserErrorCodeNoRunningRental,
+	UserErrorCodeAlreadyInstalled,
+	UserErrorCodeNotInstallable,
+	UserErrorCodeNotForRent,
+	UserErrorCodeNotForSale,
+	UserErrorCodeIdempotencyKeyInvalid,
+	UserErrorCodeIdempotencyKeyReused,
+	UserErrorCodeInvoiceNotOpen,
+	UserErrorCodeAmountMismatch,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeAlreadyReviewed:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

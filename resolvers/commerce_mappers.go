@@ -1,0 +1,83 @@
+package resolvers
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+
+	"configmarket/graph/model"
+	"configmarket/internal/commerce"
+	"configmarket/internal/money"
+	"configmarket/internal/store"
+)
+
+const (
+	typeInstallation = "Installation"
+	typeInvoice      = "Invoice"
+	typePayment      = "Payment"
+)
+
+func toInstallation(i *store.Installation) *model.Installation {
+	if i == nil {
+		return nil
+	}
+	return &model.Installation{
+		ID: globalID(typeInstallation, i.ID), Mode: model.InstallationMode(strings.ToUpper(i.Mode)),
+		State: model.InstallationState(strings.ToUpper(i.State)), AutoUpdate: i.AutoUpdate, TrialEndsAt: i.TrialEndsAt,
+		CurrentPeriodStart: i.CurrentPeriodStart, CurrentPeriodEnd: i.CurrentPeriodEnd, CancelAtPeriodEnd: i.CancelAtPeriodEnd,
+		DataRetainedUntil: i.DataRetainedUntil, CreatedAt: i.CreatedAt, Row: *i,
+	}
+}
+
+func toInvoice(v *store.Invoice) *model.Invoice {
+	if v == nil {
+		return nil
+	}
+	return &model.Invoice{
+		ID: globalID(typeInvoice, v.ID), PaidFor: model.PaidFor(strings.ToUpper(v.PaidFor)), Amount: toMoney(v.Amount),
+		PeriodStart: v.PeriodStart, PeriodEnd: v.PeriodEnd, State: model.InvoiceState(strings.ToUpper(v.State)),
+		IssuedAt: v.IssuedAt, PaidAt: v.PaidAt, InstallationID: v.InstallationID, ConfigurationID: v.ConfigurationID,
+	}
+}
+
+func toPayment(p *store.Payment) *model.Payment {
+	if p == nil {
+		return nil
+	}
+	return &model.Payment{
+		ID: globalID(typePayment, p.ID), PaidFor: model.PaidFor(strings.ToUpper(p.PaidFor)), Amount: toMoney(p.Amount),
+		Provider: p.Provider, ReceivedAt: p.ReceivedAt, ConfigurationID: p.ConfigurationID,
+	}
+}
+
+func toInstallationConnection(p commerce.Page[store.Installation]) *model.InstallationConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toInstallation,
+		func(c string, n *model.Installation) *model.InstallationEdge {
+			return &model.InstallationEdge{Cursor: c, Node: n}
+		})
+	return &model.InstallationConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+func toInvoiceConnection(p commerce.Page[store.Invoice]) *model.InvoiceConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toInvoice,
+		func(c string, n *model.Invoice) *model.InvoiceEdge { return &model.InvoiceEdge{Cursor: c, Node: n} })
+	return &model.InvoiceConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+func toPaymentConnection(p commerce.Page[store.Payment]) *model.PaymentConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toPayment,
+		func(c string, n *model.Payment) *model.PaymentEdge { return &model.PaymentEdge{Cursor: c, Node: n} })
+	return &model.PaymentConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+func parseMoney(field string, d model.Decimal) (money.Money, error) {
+	m, err := money.Parse(string(d), money.RUB)
+	if err != nil {
+		return money.Money{}, invalidAmount(field)
+	}
+	return m, nil
+}
+
+func lowerPtr[T ~string](v *T) *string { return lowerEnum(v) }
+
+func uuidPtr(id uuid.UUID) *uuid.UUID { return &id }
