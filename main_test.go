@@ -36,7 +36,7 @@ type testServer struct {
 	health  interface{ Drain() }
 	// commerce and clock let tests run the billing jobs at a moved time.
 	commerce *commerce.Service
-	clock    *clock.Manual
+	clock    *clock.Offset
 }
 
 const (
@@ -59,7 +59,7 @@ func newTestServerWithCache(t *testing.T, c cache.Cache) *testServer {
 	pool, counter := dbtest.CountingPool(t)
 	st := store.New(pool)
 	d, spec := testDeps(t, st, c)
-	clk := d.clock.(*clock.Manual)
+	clk := d.clock.(*clock.Offset)
 	a := newApp(d)
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(srv.Close)
@@ -92,9 +92,9 @@ func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
 		refreshTTL:   24 * time.Hour,
 		corsOrigins:  []string{testOrigin},
 		maxBodyBytes: 64 << 10,
-		// Business time starts now (prices are stamped by the database
-		// clock) and moves only when a test moves it.
-		clock:          clock.NewManual(time.Now().UTC()),
+		// Business time is real time (prices are stamped by the database
+		// clock) until a test moves it ahead.
+		clock:          &clock.Offset{},
 		webhookSecrets: []string{testWebhookSecret},
 		webhookSkew:    5 * time.Minute,
 	}, spec

@@ -55,3 +55,24 @@ func AddMonths(t time.Time, n int) time.Time {
 	last := first.AddDate(0, 1, -1).Day()
 	return first.AddDate(0, 0, min(d, last)-1)
 }
+
+// Offset is the real clock moved by a settable offset: time flows as usual
+// and a test can jump it ahead (past a trial's end, say) while rows the
+// database stamps with its own clock stay in the past.
+type Offset struct {
+	mu sync.Mutex
+	d  time.Duration
+}
+
+func (o *Offset) Now() time.Time {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return time.Now().UTC().Add(o.d)
+}
+
+// Advance moves the clock forward by d.
+func (o *Offset) Advance(d time.Duration) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.d += d
+}

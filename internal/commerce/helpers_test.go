@@ -239,3 +239,5 @@ func fmtTime(t *time.Time) string {
 }
 
 var anonymous = identity.Viewer{}
+
+var zeroTime time.Time

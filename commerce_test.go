@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"configmarket/internal/factory"
+	"configmarket/internal/store"
+	"configmarket/internal/webhook"
+)
+
+type commerceWorld struct {
+	s        *testServer
+	dev      factory.Account
+	conf     store.Configuration
+	buyer    factory.Account
+	other    factory.Account
+	tokens map[string]string
+}
+
+func newCommerceWorld(t *testing.T) *commerceWorld {
+	t.Helper()
+	s := newTestServer(t)
+	w := &commerceWorld{s: s, dev: factory.Developer(t, s.store), buyer: factory.Customer(t, s.store), other: factory.Customer(t, s.store)}
+	w.conf = factory.Configuration(t, s.store, w.dev.OrgID, factory.ConfigurationOptions{SaleMinor: 3_500_000})
+	w.tokens = map[string]string{"anonymous": ""}
+	for name, a := range map[string]factory.Account{
+		"buyer": w.buyer, "other customer": w.other, "developer": w.dev,
+		"other developer": factory.Developer(t, s.store), "partner": factory.Partner(t, s.store), "admin": factory.Admin(t, s.store),
+	} {
+		w.tokens[name], _ = s.logIn(t, a, nil)
+	}
+	return w
+}
+
+const rentMutation = `mutation($c: ID!, $k: String!) { rentConfiguration(input: {configurationId: $c, idempotencyKey: $k}) {
+	installation { id state mode licenseKey currentPeriodEnd } invoice { id amount { amount currencyCode } state periodStart periodEnd }
+	userErrors { field code message } } }`
+
+func (w *commerceWorld) rent(t *testing.T, token, key string) gqlResponse {
+	t.Helper()
+	return w.s.do(t, token, rentMutation, map[string]any{"c": globalIDOf("Configuration", w.conf.ID), "k": key})
+}
+
+func TestRentThroughGraphQLIsIdempotent(t *testing.T) {
+	w := newCommerceWorld(t)
+	first := w.rent(t, w.tokens["buyer"], "order-1")
+	if first.code() != "" || str(first.Data, "rentConfiguration", "invoice", "amount", "amount") != "500.00" {
+		t.Fatalf("rent: %s", first.Raw)
+	}
+	again := w.rent(t, w.tokens["buyer"], "order-1")
+	if str(again.Data, "rentConfiguration", "invoice", "id") != str(first.Data, "rentConfiguration", "invoice", "id") {
+		t.Fatalf("replay returned another invoice: %s", again.Raw)
+	}
+	if n := w.s.count(t, "invoices"); n != 1 {
+		t.Fatalf("%d invoices after a replayed rent, want 1", n)
+	}
+	otherConf := factory.Configuration(t, w.s.store, w.dev.OrgID, factory.ConfigurationOptions{})
+	reused := w.s.do(t, w.tokens["buyer"], rentMutation, map[string]any{"c": globalIDOf("Configuration", otherConf.ID), "k": "order-1"})
+	if str(reused.Data, "rentConfiguration", "userErrors", 0, "code") != "IDEMPOTENCY_KEY_REUSED" {
+		t.Fatalf("key reuse: %s", reused.Raw)
+	}
+	// The server prices from the catalog: there is no price in the input at all.
+	for _, role := range []string{"anonymous", "developer", "partner", "admin"} {
+		res := w.rent(t, w.tokens[role], "order-x")
+		if res.code() != "UNAUTHENTICATED" && res.code() != "FORBIDDEN" {
+			t.Errorf("%s may rent: %s", role, res.Raw)
+		}
+	}
+}
+
+// Every path to an invoice or a license key: node(id:), the customer's
+// connections, the installation's fields, the charge payload.
+func TestInvoicesAndLicenseKeysReachOnlyTheirCustomer(t *testing.T) {
+	w := newCommerceWorld(t)
+	res := w.rent(t, w.tokens["buyer"], "order-1")
+	invoiceID := str(res.Data, "rentConfiguration", "invoice", "id")
+	installationID := str(res.Data, "rentConfiguration", "installation", "id")
+	key := str(res.Data, "rentConfiguration", "installation", "licenseKey")
+	if invoiceID == "" || !strings.HasPrefix(key, "CM-") {
+		t.Fatalf("rent: %s", res.Raw)
+	}
+	customerID := globalIDOf("Customer", w.buyer.OrgID)
+	query := `query($inv: ID!, $inst: ID!, $cust: ID!) {
+		invoice: node(id: $inv) { id }
+		installation: node(id: $inst) { id ... on Installation { licenseKey backupRef } }
+		customer: node(id: $cust) { ... on Customer { invoices { nodes { id } } installations { nodes { licenseKey } } } }
+		viewer { customer { invoices { nodes { id } } installations { nodes { id licenseKey } } } } }`
+	vars := map[string]any{"inv": invoiceID, "inst": installationID, "cust": customerID}
+	for role, tok := range w.tokens {
+		t.Run(role, func(t *testing.T) {
+			r := w.s.do(t, tok, query, vars)
+			if r.code() != "" {
+				t.Fatal(r.Raw)
+			}
+			owner := role == "buyer" || role == "admin"
+			if got := str(r.Data, "invoice", "id") == invoiceID; got != owner {
+				t.Errorf("invoice by node visible=%v", got)
+			}
+			if got := strings.Contains(r.Raw, key); got != owner {
+				t.Errorf("license key visible=%v", got)
+			}
+			// The developer sees the installation itself, not its key.
+			if got := str(r.Data, "installation", "id") == installationID; got != (owner || role == "developer") {
+				t.Errorf("installation visible=%v", got)
+			}
+			if role != "buyer" && strings.Contains(r.Raw, invoiceID) && role != "admin" {
+				t.Errorf("invoice id leaked: %s", r.Raw)
+			}
+		})
+	}
+}
+
+func TestDeveloperSeesInstallationsAndPaymentsOfItsConfigurationsOnly(t *testing.T) {
+	w := newCommerceWorld(t)
+	res := w.rent(t, w.tokens["buyer"], "order-1")
+	invoiceID := str(res.Data, "rentConfiguration", "invoice", "id")
+	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 42", idempotencyKey: "p1"}) {
+		payment { id amount { amount } paidFor } userErrors { code } } }`, map[string]any{"i": invoiceID})
+	if str(pay.Data, "recordPayment", "payment", "paidFor") != "RENT" {
+		t.Fatalf("record payment: %s", pay.Raw)
+	}
+	query := `query($d: ID!) { node(id: $d) { ... on Developer { installations { nodes { id licenseKey } } payments { nodes { amount { amount } } } } } }`
+	for role, want := range map[string]bool{"developer": true, "admin": true, "other developer": false, "buyer": false, "anonymous": false} {
+		r := w.s.do(t, w.tokens[role], query, map[string]any{"d": globalIDOf("Developer", w.dev.OrgID)})
+		installs, _ := get(r.Data, "node", "installations", "nodes").([]any)
+		payments, _ := get(r.Data, "node", "payments", "nodes").([]any)
+		if (len(installs) == 1 && len(payments) == 1) != want {
+			t.Errorf("%s: %s", role, r.Raw)
+		}
+		if role == "developer" && str(r.Data, "node", "installations", "nodes", 0, "licenseKey") != "" {
+			t.Errorf("developer sees the license key: %s", r.Raw)
+		}
+	}
+}
+
+func TestLicenseCheckRevealsNothingAboutForeignKeys(t *testing.T) {
+	w := newCommerceWorld(t)
+	res := w.rent(t, w.tokens["buyer"], "order-1")
+	key := str(res.Data, "rentConfiguration", "installation", "licenseKey")
+	var account string
+	if err := w.s.pool.QueryRow(context.Background(), `update customers set crm_account_id = 'crm-buyer' where id = $1 returning crm_account_id`, w.buyer.OrgID).Scan(&account); err != nil {
+		t.Fatal(err)
+	}
+	q := `query($k: String!, $a: String!) { licenseCheck(key: $k, accountId: $a) { valid mode validUntil configuration { slug } } }`
+	ok := w.s.do(t, "", q, map[string]any{"k": key, "a": account})
+	if get(ok.Data, "licenseCheck", "valid") != true || str(ok.Data, "licenseCheck", "mode") != "RENT" || str(ok.Data, "licenseCheck", "configuration", "slug") != w.conf.Slug {
+		t.Fatalf("valid key: %s", ok.Raw)
+	}
+	wrongAccount := w.s.do(t, "", q, map[string]any{"k": key, "a": "crm-someone-else"})
+	unknownKey := w.s.do(t, "", q, map[string]any{"k": "CM-00000000000000000000", "a": account})
+	if wrongAccount.Raw != unknownKey.Raw || !strings.Contains(unknownKey.Raw, `"valid":false,"mode":null,"validUntil":null,"configuration":null`) {
+		t.Fatalf("a foreign key must look like an unknown one:\n%s\n%s", wrongAccount.Raw, unknownKey.Raw)
+	}
+}
+
+func (s *testServer) webhook(t *testing.T, body string, signedAt time.Time, secret string) rawResponse {
+	t.Helper()
+	return s.raw(t, "POST", "/webhooks/payments", "application/json", body, map[string]string{
+		webhook.HeaderName: webhook.Sign([]byte(secret), signedAt, []byte(body)),
+	})
+}
+
+func TestPaymentWebhookAppliesAReplayOnce(t *testing.T) {
+	w := newCommerceWorld(t)
+	res := w.rent(t, w.tokens["buyer"], "order-1")
+	invoiceID := str(res.Data, "rentConfiguration", "invoice", "id")
+	event := func(id, amount string) string {
+		b, _ := json.Marshal(map[string]any{"id": id, "type": "payment.succeeded", "data": map[string]any{
+			"paymentId": "pay_" + id, "invoiceId": invoiceID, "amount": amount, "currency": "RUB",
+			"paidAt": w.s.clock.Now().Format(time.RFC3339)}})
+		return string(b)
+	}
+	now := w.s.clock.Now()
+	if r := w.s.webhook(t, event("evt_1", "500.00"), now, "wrong secret"); r.status != 401 {
+		t.Fatalf("forged signature: %d %s", r.status, r.body)
+	}
+	if r := w.s.webhook(t, event("evt_1", "500.00"), now.Add(-6*time.Minute), testWebhookSecret); r.status != 401 {
+		t.Fatalf("stale signature: %d %s", r.status, r.body)
+	}
+	if r := w.s.webhook(t, event("evt_0", "499.99"), now, testWebhookSecret); r.status != 422 || !strings.Contains(r.body, "AMOUNT_MISMATCH") {
+		t.Fatalf("wrong amount: %d %s", r.status, r.body)
+	}
+	for i, want := range []string{`"applied":true`, `"applied":false`} {
+		r := w.s.webhook(t, event("evt_1", "500.00"), now, testWebhookSecret)
+		if r.status != 200 || !strings.Contains(r.body, want) {
+			t.Fatalf("delivery %d: %d %s", i+1, r.status, r.body)
+		}
+	}
+	if n := w.s.count(t, "payments"); n != 1 {
+		t.Fatalf("%d payments after a replay, want 1", n)
+	}
+	inv := w.s.do(t, w.tokens["buyer"], `query($i: ID!) { node(id: $i) { ... on Invoice { state paidAt } } }`, map[string]any{"i": invoiceID})
+	if str(inv.Data, "node", "state") != "PAID" {
+		t.Fatalf("invoice after payment: %s", inv.Raw)
+	}
+	if r := w.s.webhook(t, event("evt_2", "500.00"), now, testWebhookSecret); r.status != 422 || !strings.Contains(r.body, "INVOICE_NOT_OPEN") {
+		t.Fatalf("second payment of a paid invoice: %d %s", r.status, r.body)
+	}
+}
+
+func TestTrialThroughGraphQLAndBillingJobs(t *testing.T) {
+	w := newCommerceWorld(t)
+	trial := w.s.do(t, w.tokens["buyer"], `mutation($c: ID!) { startTrial(input: {configurationId: $c}) {
+		installation { state mode trialDaysLeft trialEndsAt autoUpdate } userErrors { code } } }`,
+		map[string]any{"c": globalIDOf("Configuration", w.conf.ID)})
+	if str(trial.Data, "startTrial", "installation", "state") != "TRIALING" || get(trial.Data, "startTrial", "installation", "trialDaysLeft") != float64(14) {
+		t.Fatalf("trial: %s", trial.Raw)
+	}
+	w.s.clock.Advance(15 * 24 * time.Hour)
+	if _, err := w.s.commerce.RunBilling(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	again := w.s.do(t, w.tokens["buyer"], `mutation($c: ID!) { startTrial(input: {configurationId: $c}) { userErrors { code } } }`,
+		map[string]any{"c": globalIDOf("Configuration", w.conf.ID)})
+	if str(again.Data, "startTrial", "userErrors", 0, "code") != "TRIAL_ALREADY_USED" {
+		t.Fatalf("second trial: %s", again.Raw)
+	}
+	me := w.s.do(t, w.tokens["buyer"], `{ viewer { customer { installations { nodes { state dataRetainedUntil } } } } }`, nil)
+	if str(me.Data, "viewer", "customer", "installations", "nodes", 0, "state") != "EXPIRED" {
+		t.Fatalf("after the trial: %s", me.Raw)
+	}
+}
