@@ -13,11 +13,11 @@ import (
 )
 
 type commerceWorld struct {
-	s        *testServer
-	dev      factory.Account
-	conf     store.Configuration
-	buyer    factory.Account
-	other    factory.Account
+	s      *testServer
+	dev    factory.Account
+	conf   store.Configuration
+	buyer  factory.Account
+	other  factory.Account
 	tokens map[string]string
 }
 
