@@ -158,6 +158,8 @@ func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
 	}
 	pc.MaxConns = cfg.DatabaseMaxConn
+	// Business time is UTC everywhere; the session agrees.
+	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect postgres: %w", err)

@@ -1,6 +1,8 @@
 package catalog
 
 import (
+	"context"
+
 	"github.com/google/uuid"
 
 	"configmarket/internal/identity"
@@ -55,3 +57,9 @@ func VersionStates(v identity.Viewer, c store.Configuration) []string {
 }
 
 func ptr(id uuid.UUID) *uuid.UUID { return &id }
+
+// VisibleIn returns the configurations among ids that v may see, read in
+// the caller's transaction (another domain deciding inside its own).
+func VisibleIn(ctx context.Context, q *store.Queries, v identity.Viewer, ids []uuid.UUID) ([]store.Configuration, error) {
+	return q.ConfigurationsByIDs(ctx, ids, scopeFor(v))
+}

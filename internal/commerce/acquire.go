@@ -158,7 +158,7 @@ func (s *Service) ConvertTrial(ctx context.Context, v identity.Viewer, configura
 		if err != nil {
 			return Charge{}, err
 		}
-		if !found || inst.Mode != "trial" || inst.State != "trialing" {
+		if !found || inst.Mode != "trial" || inst.State != "trialing" || !now.Before(*inst.TrialEndsAt) {
 			return Charge{}, apperr.FailedPrecondition("there is no running trial to convert").WithCode("NO_RUNNING_TRIAL")
 		}
 		start := *inst.TrialEndsAt
@@ -200,6 +200,13 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 		}
 		if found && prev.Mode == "purchase" && live(prev) {
 			return Charge{}, apperr.Conflict("this configuration is already bought").WithCode("ALREADY_INSTALLED")
+		}
+		if found {
+			// The purchase replaces a trial or rental: what the rental
+			// still owed is not owed any more.
+			if err := q.VoidOpenInvoices(ctx, prev.ID, now); err != nil {
+				return Charge{}, err
+			}
 		}
 		ver, err := currentVersion(ctx, q, c.ID)
 		if err != nil {
@@ -266,6 +273,21 @@ func (s *Service) ChangePlan(ctx context.Context, v identity.Viewer, planCode st
 	}
 	var c store.Customer
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		// Every running rental must have a rent on the new plan, or its
+		// next period could not be billed.
+		rentals, err := q.LiveRentals(ctx, v.ActingFor)
+		if err != nil {
+			return err
+		}
+		for _, r := range rentals {
+			_, ok, err := q.PriceAt(ctx, r.ConfigurationID, "rent", &plan.ID, s.clock.Now())
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return apperr.FailedPrecondition("a rented configuration has no price on plan %s", plan.Code).WithCode("PRICE_MISSING")
+			}
+		}
 		if err := q.SetCustomerPlan(ctx, v.ActingFor, plan.ID); err != nil {
 			return err
 		}

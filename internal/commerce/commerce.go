@@ -89,7 +89,9 @@ func requireAdmin(v identity.Viewer) error {
 // installable returns the configuration v may newly install: one it can see
 // (private ones only when invited) that is on the storefront.
 func (s *Service) installable(ctx context.Context, q *store.Queries, v identity.Viewer, configurationID uuid.UUID) (store.Configuration, error) {
-	cs, err := s.catalog.ConfigurationsByIDs(ctx, v, []uuid.UUID{configurationID})
+	// Read in this transaction: a second pool connection per request
+	// would deadlock a full pool.
+	cs, err := catalog.VisibleIn(ctx, q, v, []uuid.UUID{configurationID})
 	if err != nil {
 		return store.Configuration{}, err
 	}

@@ -1,6 +1,7 @@
 package commerce_test
 
 import (
+	"context"
 	"fmt"
 	"sync"
 	"testing"
@@ -301,6 +302,9 @@ func TestRentIdempotencyConcurrent(t *testing.T) {
 	c := e.config(factory.ConfigurationOptions{})
 
 	t.Run("same key", func(t *testing.T) {
+		// A deadlock must fail the test, not hang the suite.
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		defer cancel()
 		cust := e.customer()
 		const n = 10
 		var wg sync.WaitGroup
@@ -310,7 +314,7 @@ func TestRentIdempotencyConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				charges[i], errs[i] = e.svc.Rent(e.ctx, cust.Viewer(), c.ID, "concurrent")
+				charges[i], errs[i] = e.svc.Rent(ctx, cust.Viewer(), c.ID, "concurrent")
 			}()
 		}
 		wg.Wait()
@@ -318,6 +322,9 @@ func TestRentIdempotencyConcurrent(t *testing.T) {
 			if errs[i] != nil {
 				t.Errorf("call %d: %v", i, errs[i])
 				continue
+			}
+			if charges[0].InvoiceID == nil {
+				t.Fatalf("call 0 returned %+v", charges[0])
 			}
 			if *charges[i].InvoiceID != *charges[0].InvoiceID || *charges[i].InstallationID != *charges[0].InstallationID {
 				t.Errorf("call %d returned %+v, call 0 %+v", i, charges[i], charges[0])
@@ -329,6 +336,8 @@ func TestRentIdempotencyConcurrent(t *testing.T) {
 	})
 
 	t.Run("different keys", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		defer cancel()
 		cust := e.customer()
 		const n = 10
 		var wg sync.WaitGroup
@@ -337,7 +346,7 @@ func TestRentIdempotencyConcurrent(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = e.svc.Rent(e.ctx, cust.Viewer(), c.ID, fmt.Sprintf("k-%d", i))
+				_, errs[i] = e.svc.Rent(ctx, cust.Viewer(), c.ID, fmt.Sprintf("k-%d", i))
 			}()
 		}
 		wg.Wait()
@@ -429,6 +438,8 @@ func TestProviderEventReplayedConcurrently(t *testing.T) {
 	c := e.config(factory.ConfigurationOptions{})
 	cust := e.customer()
 	inv := e.invoice(*e.rent(cust, c.ID).InvoiceID)
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
 	const n = 10
 	var wg sync.WaitGroup
 	applied := make([]bool, n)
@@ -437,7 +448,7 @@ func TestProviderEventReplayedConcurrently(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			applied[i], errs[i] = e.svc.ApplyProviderPayment(e.ctx, commerce.ProviderPayment{
+			applied[i], errs[i] = e.svc.ApplyProviderPayment(ctx, commerce.ProviderPayment{
 				Provider: "testpay", EventID: "evt-same", PaymentID: "pay-same", InvoiceID: inv.ID,
 				Amount: inv.Amount, PaidAt: e.clk.Now(),
 			})
@@ -588,6 +599,8 @@ func TestRefundsConcurrentNeverExceedPayment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
 	const n = 10 // 10 × 100.00 against 500.00
 	var wg sync.WaitGroup
 	errs := make([]error, n)
@@ -595,7 +608,7 @@ func TestRefundsConcurrentNeverExceedPayment(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = e.svc.Refund(e.ctx, e.admin.Viewer(), *ch.PaymentID, rub(10000), "r", fmt.Sprintf("rf-%d", i))
+			_, errs[i] = e.svc.Refund(ctx, e.admin.Viewer(), *ch.PaymentID, rub(10000), "r", fmt.Sprintf("rf-%d", i))
 		}()
 	}
 	wg.Wait()

@@ -1,9 +1,11 @@
 package commerce_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -97,6 +99,7 @@ func TestApprovalMovesRentersAndTrialsNotBuyers(t *testing.T) {
 
 	// A later version moves them again, from 2.0.0; a new rental starts on
 	// the newest version.
+	e.at(5 * day) // history is ordered by time
 	v3 := e.newVersion(c.ID, store.VersionKey{Major: 2, Minor: 1})
 	late := *e.rent(e.customer(), c.ID).InstallationID
 	if got := e.inst(late); got.VersionID != v3.ID {
@@ -218,6 +221,8 @@ func TestProcessUpdatesBatchesAndResumes(t *testing.T) {
 
 	t.Run("several workers", func(t *testing.T) {
 		e, ids, v1, v2 := setup(t)
+		ctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+		defer cancel()
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		total := 0
@@ -225,7 +230,7 @@ func TestProcessUpdatesBatchesAndResumes(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				n, err := e.svc.ProcessUpdates(e.ctx)
+				n, err := e.svc.ProcessUpdates(ctx)
 				if err != nil {
 					t.Errorf("worker: %v", err)
 				}

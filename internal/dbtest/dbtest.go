@@ -92,6 +92,7 @@ func CountingPool(t testing.TB) (*pgxpool.Pool, *Counter) {
 	}
 	counter := &Counter{}
 	cfg.ConnConfig.Tracer = counter
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(fmt.Errorf("connect test database: %w", err))

@@ -49,7 +49,9 @@ func (q *Queries) EndCanceledRentals(ctx context.Context, now time.Time) (int64,
 func (q *Queries) AdvancePaidPeriods(ctx context.Context, now time.Time) (int64, error) {
 	const sql = `update installations i set period_number = i.period_number + 1,
 			current_period_start = i.current_period_end,
-			current_period_end = i.billing_anchor + (i.period_number + 2) * interval '1 month',
+			-- Month arithmetic in UTC, like the Go side, whatever the
+			-- session's time zone.
+			current_period_end = ((i.billing_anchor at time zone 'UTC') + (i.period_number + 2) * interval '1 month') at time zone 'UTC',
 			updated_at = $1
 		where i.mode = 'rent' and i.state in ('active', 'past_due') and not i.cancel_at_period_end
 			and i.current_period_end <= $1
@@ -116,4 +118,19 @@ func (q *Queries) ReactivatePaid(ctx context.Context, installationID uuid.UUID, 
 			and not exists (select 1 from invoices v where v.installation_id = i.id and v.state = 'open')`
 	_, err := q.db.Exec(ctx, sql, installationID, now)
 	return mapErr(err, "reactivate paid")
+}
+
+// VoidOpenInvoices voids an installation's unpaid invoices when what they
+// were for is replaced (a rental bought outright).
+func (q *Queries) VoidOpenInvoices(ctx context.Context, installationID uuid.UUID, at time.Time) error {
+	const sql = `update invoices set state = 'void', voided_at = $2 where installation_id = $1 and state = 'open'`
+	_, err := q.db.Exec(ctx, sql, installationID, at)
+	return mapErr(err, "void open invoices")
+}
+
+// LiveRentals lists a customer's rentals that are still billed.
+func (q *Queries) LiveRentals(ctx context.Context, customerID uuid.UUID) ([]Installation, error) {
+	const sql = `select ` + installationColumns + ` from installations i
+		where i.customer_id = $1 and i.mode = 'rent' and i.state in ('trialing', 'active', 'past_due')`
+	return list(ctx, q.db, "select live rentals", scanInstallation, sql, customerID)
 }
