@@ -24,6 +24,10 @@ func TestImportsPointOneWay(t *testing.T) {
 	forbidden := map[string][]string{
 		"configmarket/internal/account":  {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/catalog":  {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/commerce": {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/clock":    {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/webhook":  {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/jobs":     {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/identity": {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/apperr":   {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/money":    {gqlgen, pgx, redis, jwt},
