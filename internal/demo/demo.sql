@@ -640,3 +640,39 @@ cross join lateral (
 cross join lateral (select inst.created_at + (now() - inst.created_at) / 2 as at) t
 where not exists (select 1 from reviews x where x.configuration_id = cfg.id and x.customer_id = cu.id)
 on conflict on constraint reviews_one_per_customer do nothing;
+
+-- Rentals are billed from an anchor; demo rentals anchor at their period.
+update installations set billing_anchor = current_period_start
+where mode = 'rent' and billing_anchor is null and current_period_start is not null;
+
+-- Active rentals have paid for their current period, so the first billing
+-- run does not cancel them as unpaid.
+insert into invoices (customer_id, installation_id, configuration_id, tariff_plan_id, paid_for, amount_minor, currency,
+    period_start, period_end, state, issued_at, paid_at)
+select i.customer_id, i.id, i.configuration_id, c.tariff_plan_id, 'rent', p.amount_minor, p.currency,
+    i.current_period_start, i.current_period_end, 'paid', i.current_period_start, i.current_period_start + interval '1 day'
+from installations i
+join customers c on c.id = i.customer_id
+join lateral (
+    select amount_minor, currency from prices
+    where configuration_id = i.configuration_id and kind = 'rent' and tariff_plan_id = c.tariff_plan_id
+    order by valid_from desc limit 1
+) p on true
+where i.mode = 'rent' and i.state = 'active'
+on conflict (installation_id, period_start) do nothing;
+
+-- Purchases were paid for too.
+insert into invoices (customer_id, installation_id, configuration_id, paid_for, amount_minor, currency, state, issued_at, paid_at)
+select i.customer_id, i.id, i.configuration_id, 'purchase', p.amount_minor, p.currency, 'paid', i.created_at, i.created_at
+from installations i
+join lateral (
+    select amount_minor, currency from prices where configuration_id = i.configuration_id and kind = 'sale'
+    order by valid_from desc limit 1
+) p on true
+where i.mode = 'purchase' and not exists (select 1 from invoices v where v.installation_id = i.id);
+
+insert into payments (customer_id, invoice_id, configuration_id, paid_for, amount_minor, currency, provider,
+    provider_payment_id, received_at)
+select v.customer_id, v.id, v.configuration_id, v.paid_for, v.amount_minor, v.currency, 'demo', 'demo-' || v.id, v.paid_at
+from invoices v where v.state = 'paid'
+on conflict (provider, provider_payment_id) do nothing;

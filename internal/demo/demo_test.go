@@ -16,7 +16,7 @@ func TestLoadIsIdempotentAndCoversEveryRoleAndStatus(t *testing.T) {
 		out := map[string]string{}
 		for _, q := range []string{
 			"users", "role_grants", "developers", "partners", "customers", "configurations", "versions", "prices", "categories",
-			"installations", "trials", "reviews", "configuration_invites",
+			"installations", "trials", "reviews", "configuration_invites", "invoices", "payments",
 		} {
 			var n string
 			if err := pool.QueryRow(ctx, "select count(*)::text from "+q).Scan(&n); err != nil {
@@ -188,5 +188,26 @@ func TestLoadIsIdempotentAndCoversEveryRoleAndStatus(t *testing.T) {
 		if n < q.min || n > q.max {
 			t.Errorf("%s: %d, want %d..%d", q.what, n, q.min, q.max)
 		}
+	}
+}
+
+// The demo must survive its first billing run: active rentals and
+// purchases have paid for what they use.
+func TestDemoActiveInstallationsOweNothing(t *testing.T) {
+	pool := dbtest.Pool(t)
+	ctx := context.Background()
+	if err := Load(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	var unpaid int
+	err := pool.QueryRow(ctx, `select count(*) from installations i where i.state = 'active' and i.mode in ('rent', 'purchase')
+		and not exists (select 1 from invoices v where v.installation_id = i.id and v.state = 'paid'
+			and (i.mode = 'purchase' or v.period_start = i.current_period_start))`).Scan(&unpaid)
+	if err != nil || unpaid != 0 {
+		t.Fatalf("%d active installations without a paid invoice (err %v)", unpaid, err)
+	}
+	var unanchored int
+	if err := pool.QueryRow(ctx, `select count(*) from installations where mode = 'rent' and billing_anchor is null`).Scan(&unanchored); err != nil || unanchored != 0 {
+		t.Fatalf("%d rentals without a billing anchor (err %v)", unanchored, err)
 	}
 }
