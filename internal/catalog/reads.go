@@ -47,7 +47,7 @@ func (s *Service) ConfigurationsByIDs(ctx context.Context, v identity.Viewer, id
 // v may see, newest first: the developer's dashboard for its owner, its
 // public portfolio for everyone else.
 func (s *Service) DeveloperConfigurations(ctx context.Context, v identity.Viewer, developerID uuid.UUID, first *int, after *string) (ConfigurationPage, error) {
-	limit, key, err := timePage(first, after)
+	limit, key, err := TimePage(first, after)
 	if err != nil {
 		return ConfigurationPage{}, err
 	}
@@ -63,8 +63,8 @@ func (s *Service) DeveloperConfigurations(ctx context.Context, v identity.Viewer
 	return out, nil
 }
 
-// timePage reads first/after for a newest-first (time, id) connection.
-func timePage(first *int, after *string) (int, *store.TimeKey, error) {
+// TimePage reads first/after for a newest-first (time, id) connection.
+func TimePage(first *int, after *string) (int, *store.TimeKey, error) {
 	limit, err := relay.PageSize(first)
 	if err != nil {
 		return 0, nil, apperr.Wrap(apperr.KindInvalid, "first", err)

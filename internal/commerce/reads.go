@@ -5,7 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"configmarket/internal/apperr"
+	"configmarket/internal/catalog"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
@@ -131,21 +131,6 @@ func page[T any](rows []T, limit int, key func(T) store.TimeKey) Page[T] {
 	return out
 }
 
-func pageArgs(first *int, after *string) (int, *store.TimeKey, error) {
-	limit, err := relay.PageSize(first)
-	if err != nil {
-		return 0, nil, apperr.Wrap(apperr.KindInvalid, "first", err)
-	}
-	if after == nil {
-		return limit, nil, nil
-	}
-	var k store.TimeKey
-	if err := relay.DecodeCursor(*after, &k.At, &k.ID); err != nil {
-		return 0, nil, apperr.Wrap(apperr.KindInvalid, "after", err)
-	}
-	return limit, &k, nil
-}
-
 // Installations lists installations by filter, which must name a customer
 // or a developer that v may read for.
 func (s *Service) Installations(ctx context.Context, v identity.Viewer, f store.InstallationFilter, first *int, after *string) (Page[store.Installation], error) {
@@ -155,7 +140,7 @@ func (s *Service) Installations(ctx context.Context, v identity.Viewer, f store.
 	if !allowed {
 		return Page[store.Installation]{}, nil
 	}
-	limit, key, err := pageArgs(first, after)
+	limit, key, err := catalog.TimePage(first, after)
 	if err != nil {
 		return Page[store.Installation]{}, err
 	}
@@ -169,7 +154,7 @@ func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uu
 	if !v.IsAdmin() && !v.IsCustomer(customerID) {
 		return Page[store.Invoice]{}, nil
 	}
-	limit, key, err := pageArgs(first, after)
+	limit, key, err := catalog.TimePage(first, after)
 	if err != nil {
 		return Page[store.Invoice]{}, err
 	}
@@ -186,7 +171,7 @@ func (s *Service) Payments(ctx context.Context, v identity.Viewer, f store.Payme
 	if !allowed {
 		return Page[store.Payment]{}, nil
 	}
-	limit, key, err := pageArgs(first, after)
+	limit, key, err := catalog.TimePage(first, after)
 	if err != nil {
 		return Page[store.Payment]{}, err
 	}
