@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
 	"configmarket/internal/store"
@@ -86,6 +87,10 @@ func (s *Service) pay(ctx context.Context, q *store.Queries, invoiceID uuid.UUID
 	if err != nil {
 		return store.Payment{}, err
 	}
+	// The split is written with the payment, in the same transaction.
+	if err := earnings.RecordPayment(ctx, q, p); err != nil {
+		return store.Payment{}, err
+	}
 	if err := q.MarkInvoicePaid(ctx, inv.ID, at); err != nil {
 		return store.Payment{}, err
 	}
@@ -127,6 +132,9 @@ func (s *Service) Refund(ctx context.Context, v identity.Viewer, paymentID uuid.
 		}
 		id, err := q.InsertRefund(ctx, p.ID, amount, strings.TrimSpace(reason), &v.UserID, now)
 		if err != nil {
+			return Charge{}, err
+		}
+		if err := earnings.RecordRefund(ctx, q, p, id, amount, refunded, now); err != nil {
 			return Charge{}, err
 		}
 		return Charge{PaymentID: &p.ID, RefundID: &id}, nil
