@@ -1,0 +1,117 @@
+package earnings
+
+import (
+	"context"
+	"slices"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/clock"
+	"configmarket/internal/identity"
+	"configmarket/internal/money"
+	"configmarket/internal/store"
+)
+
+// Rates keeps the two rate tables of SPEC §5 as data with history: a
+// change applies to payments from then on; entries already written keep
+// the rate they were computed with.
+type Rates struct {
+	store *store.Store
+	clock clock.Clock
+}
+
+// NewRates builds the service.
+func NewRates(st *store.Store, clk clock.Clock) *Rates { return &Rates{store: st, clock: clk} }
+
+var (
+	developerStatuses = []string{"basic", "standard", "premium"}
+	supportModes      = []string{"developer", "platform"}
+	partnerStatuses   = []string{"agent", "dealer", "integrator"}
+	paidFors          = []string{"rent", "purchase", "plan", "services"}
+)
+
+// RateTables are the tables in force now.
+type RateTables struct {
+	Developer []store.RateRow
+	Partner   []store.RateRow
+}
+
+// Current returns the rate tables in force; every logged-in party may read
+// the terms it is paid by.
+func (r *Rates) Current(ctx context.Context, v identity.Viewer) (RateTables, error) {
+	// SECURITY: the rates are the platform's published terms (SPEC §5);
+	// anonymous visitors are not party to them.
+	if v.Anonymous() {
+		return RateTables{}, apperr.Unauthenticated("log in first")
+	}
+	now := r.clock.Now()
+	dev, err := r.store.CurrentDeveloperRates(ctx, now)
+	if err != nil {
+		return RateTables{}, err
+	}
+	par, err := r.store.CurrentPartnerRates(ctx, now)
+	return RateTables{Developer: dev, Partner: par}, err
+}
+
+// History returns every rate ever set, newest first (admins).
+func (r *Rates) History(ctx context.Context, v identity.Viewer) (RateTables, error) {
+	if err := ratesAdmin(v); err != nil {
+		return RateTables{}, err
+	}
+	dev, par, err := r.store.RateHistory(ctx)
+	return RateTables{Developer: dev, Partner: par}, err
+}
+
+// SetDeveloperRate sets the developer share for a status and support mode
+// from now on.
+func (r *Rates) SetDeveloperRate(ctx context.Context, v identity.Viewer, status, supportMode string, rate money.Rate) error {
+	if err := ratesAdmin(v); err != nil {
+		return err
+	}
+	var errs apperr.List
+	if !slices.Contains(developerStatuses, status) {
+		errs = append(errs, apperr.Invalid("input.status", "status must be basic, standard or premium"))
+	}
+	if !slices.Contains(supportModes, supportMode) {
+		errs = append(errs, apperr.Invalid("input.supportMode", "support mode must be developer or platform"))
+	}
+	if rate < 0 || rate > money.Percent(100) {
+		errs = append(errs, apperr.Invalid("input.rate", "a rate is 0 to 100 %%").WithCode("RATE_INVALID"))
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return r.store.InsertDeveloperRate(ctx, store.RateRow{Status: status, Kind: supportMode, Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
+}
+
+// SetPartnerRate sets the partner commission for a status and what is
+// paid for from now on.
+func (r *Rates) SetPartnerRate(ctx context.Context, v identity.Viewer, status, paidFor string, rate money.Rate) error {
+	if err := ratesAdmin(v); err != nil {
+		return err
+	}
+	var errs apperr.List
+	if !slices.Contains(partnerStatuses, status) {
+		errs = append(errs, apperr.Invalid("input.status", "status must be agent, dealer or integrator"))
+	}
+	if !slices.Contains(paidFors, paidFor) {
+		errs = append(errs, apperr.Invalid("input.paidFor", "paidFor must be rent, purchase, plan or services"))
+	}
+	if rate < 0 || rate > money.Percent(100) {
+		errs = append(errs, apperr.Invalid("input.rate", "a rate is 0 to 100 %%").WithCode("RATE_INVALID"))
+	}
+	if err := errs.Err(); err != nil {
+		return err
+	}
+	return r.store.InsertPartnerRate(ctx, store.RateRow{Status: status, Kind: paidFor, Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
+}
+
+func ratesAdmin(v identity.Viewer) error {
+	if v.Anonymous() {
+		return apperr.Unauthenticated("log in first")
+	}
+	// SECURITY: rates, statuses and payouts are decided by platform staff.
+	if !v.IsAdmin() {
+		return apperr.Forbidden("only admins do this")
+	}
+	return nil
+}
