@@ -1,0 +1,127 @@
+package earnings
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/identity"
+	"configmarket/internal/relay"
+	"configmarket/internal/store"
+)
+
+// Ledger reads a party's entries: a developer's earnings, a partner's
+// commissions.
+type Ledger struct {
+	store *store.Store
+}
+
+// NewLedger builds the reader.
+func NewLedger(st *store.Store) *Ledger { return &Ledger{store: st} }
+
+// mayReadParty: a developer's or partner's entries are its own business.
+func mayReadParty(v identity.Viewer, party string, id uuid.UUID) bool {
+	// SECURITY: the party itself and admins only (SPEC §1). A partner's
+	// entries exist only for payments made under its pins, so a partner
+	// never sees a payment or customer it had no pin for.
+	switch party {
+	case "developer":
+		return v.IsAdmin() || v.IsDeveloper(id)
+	case "partner":
+		return v.IsAdmin() || v.IsPartner(id)
+	}
+	return false
+}
+
+// EntryPage is a page of entries.
+type EntryPage struct {
+	Entries []store.LedgerEntry
+	Cursors []string
+	HasNext bool
+}
+
+// Entries pages through a party's entries, newest first. Someone else's
+// entries answer an empty page.
+func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f store.EntryFilter, first *int, after *string) (EntryPage, error) {
+	if !mayReadParty(v, f.Party, f.PartyID) {
+		return EntryPage{}, nil
+	}
+	limit, err := relay.PageSize(first)
+	if err != nil {
+		return EntryPage{}, apperr.Wrap(apperr.KindInvalid, "first", err)
+	}
+	var key *store.EntryKey
+	if after != nil {
+		var k store.EntryKey
+		if err := relay.DecodeCursor(*after, &k.At, &k.ID); err != nil {
+			return EntryPage{}, apperr.Wrap(apperr.KindInvalid, "after", err)
+		}
+		key = &k
+	}
+	rows, err := l.store.EntriesPage(ctx, f, key, limit+1)
+	if err != nil {
+		return EntryPage{}, err
+	}
+	page, hasNext := relay.Page(rows, limit)
+	out := EntryPage{Entries: page, HasNext: hasNext}
+	for _, e := range page {
+		out.Cursors = append(out.Cursors, relay.EncodeCursor(e.OccurredAt, e.ID))
+	}
+	return out, nil
+}
+
+// Totals sums a party's entries by month, by what was paid for, by
+// customer or by configuration; nil for someone else's.
+func (l *Ledger) Totals(ctx context.Context, v identity.Viewer, f store.EntryFilter, g store.Grouping) ([]store.EntryTotal, error) {
+	if !mayReadParty(v, f.Party, f.PartyID) {
+		return nil, nil
+	}
+	return l.store.EntryTotals(ctx, f, g)
+}
+
+// Statement is a party's month: its entries and totals, to the kopeck the
+// ledger's.
+type Statement struct {
+	Month   time.Time
+	Entries []store.LedgerEntry
+	// Totals by what was paid for within the month.
+	Totals []store.EntryTotal
+	Share  int64
+	Gross  int64
+}
+
+// MonthStatement is the statement of the UTC calendar month containing at.
+func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, at time.Time) (*Statement, error) {
+	if !mayReadParty(v, party, id) {
+		return nil, nil
+	}
+	from := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
+	to := from.AddDate(0, 1, 0)
+	f := store.EntryFilter{Party: party, PartyID: id, From: &from, To: &to}
+	st := &Statement{Month: from}
+	var after *store.EntryKey
+	for {
+		rows, err := l.store.EntriesPage(ctx, f, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		st.Entries = append(st.Entries, rows...)
+		if len(rows) < 1000 {
+			break
+		}
+		last := rows[len(rows)-1]
+		after = &store.EntryKey{At: last.OccurredAt, ID: last.ID}
+	}
+	totals, err := l.store.EntryTotals(ctx, f, store.ByPaidFor)
+	if err != nil {
+		return nil, err
+	}
+	st.Totals = totals
+	for _, t := range totals {
+		st.Share += t.Share
+		st.Gross += t.Gross
+	}
+	return st, nil
+}

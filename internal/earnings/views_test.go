@@ -1,0 +1,68 @@
+package earnings_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/earnings"
+	"configmarket/internal/factory"
+	"configmarket/internal/identity"
+	"configmarket/internal/store"
+)
+
+func TestPartyViewsAndStatements(t *testing.T) {
+	e := newLedgerEnv(t, true)
+	e.pay(50000, "p1")
+	e.pay(3500000, "p2")
+	ledger := earnings.NewLedger(e.st)
+
+	var partnerID, devID uuid.UUID
+	if err := e.pool.QueryRow(e.ctx, `select partner_id from pins limit 1`).Scan(&partnerID); err != nil {
+		t.Fatal(err)
+	}
+	devID = e.conf.DeveloperID
+	partner := identity.Viewer{UserID: uuid.New(), Role: identity.RolePartner, ActingFor: partnerID}
+	dev := identity.Viewer{UserID: uuid.New(), Role: identity.RoleDeveloper, ActingFor: devID}
+
+	page, err := ledger.Entries(e.ctx, partner, store.EntryFilter{Party: "partner", PartyID: partnerID}, nil, nil)
+	if err != nil || len(page.Entries) != 2 {
+		t.Fatalf("partner commissions: %d (err %v)", len(page.Entries), err)
+	}
+	// 500.00 → 31.25; 35,000.00 → (35,000 − 26,250) × 25% = 2,187.50.
+	totals, err := ledger.Totals(e.ctx, partner, store.EntryFilter{Party: "partner", PartyID: partnerID}, store.ByCustomer)
+	if err != nil || len(totals) != 1 || totals[0].Share != 3125+218750 || totals[0].Gross != 3550000 {
+		t.Fatalf("per-customer totals %+v (err %v)", totals, err)
+	}
+	byConf, err := ledger.Totals(e.ctx, dev, store.EntryFilter{Party: "developer", PartyID: devID}, store.ByConfiguration)
+	if err != nil || len(byConf) != 1 || byConf[0].Share != 37500+2625000 {
+		t.Fatalf("developer by configuration %+v (err %v)", byConf, err)
+	}
+	st, err := ledger.MonthStatement(e.ctx, dev, "developer", devID, time.Now().UTC())
+	if err != nil || st == nil || len(st.Entries) != 2 || st.Share != 37500+2625000 || st.Gross != 3550000 {
+		t.Fatalf("statement %+v (err %v)", st, err)
+	}
+	var sum int64
+	for _, en := range st.Entries {
+		sum += en.Amount.Minor
+	}
+	if sum != st.Share {
+		t.Fatalf("statement total %d differs from its entries %d", st.Share, sum)
+	}
+
+	// Nobody else reads them: another partner, another developer, the customer.
+	otherPartner := factory.Partner(t, e.st)
+	otherDev := factory.Developer(t, e.st)
+	for name, v := range map[string]identity.Viewer{
+		"other partner": otherPartner.Viewer(), "other developer": otherDev.Viewer(), "customer": e.buyer.Viewer(),
+		"developer as partner": {UserID: uuid.New(), Role: identity.RolePartner, ActingFor: devID},
+	} {
+		p, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: "partner", PartyID: partnerID}, nil, nil)
+		d, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: "developer", PartyID: devID}, nil, nil)
+		s, _ := ledger.MonthStatement(e.ctx, v, "developer", devID, time.Now().UTC())
+		if len(p.Entries) != 0 || len(d.Entries) != 0 || s != nil {
+			t.Errorf("%s read someone else's ledger", name)
+		}
+	}
+}

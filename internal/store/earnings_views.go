@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// EntryFilter narrows one party's ledger entries.
+type EntryFilter struct {
+	// Party is developer or partner; PartyID its id.
+	Party           string
+	PartyID         uuid.UUID
+	From, To        *time.Time
+	PaidFor         *string
+	CustomerID      *uuid.UUID
+	ConfigurationID *uuid.UUID
+}
+
+// partyEntries selects the entries of $1 party $2 within the filter's
+// parameters $3..$7.
+const partyEntries = `from ledger_entries e
+	where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
+		and ($3::timestamptz is null or e.occurred_at >= $3)
+		and ($4::timestamptz is null or e.occurred_at < $4)
+		and ($5::text is null or e.paid_for = $5)
+		and ($6::uuid is null or e.customer_id = $6)
+		and ($7::uuid is null or e.configuration_id = $7)`
+
+func (f EntryFilter) args() []any {
+	return []any{f.Party, f.PartyID, f.From, f.To, f.PaidFor, f.CustomerID, f.ConfigurationID}
+}
+
+// EntryKey is a keyset position in newest-first entry order.
+type EntryKey struct {
+	At time.Time
+	ID int64
+}
+
+// EntriesPage lists a party's entries newest first.
+func (q *Queries) EntriesPage(ctx context.Context, f EntryFilter, after *EntryKey, limit int) ([]LedgerEntry, error) {
+	const sql = `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
+			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at ` + partyEntries + `
+			and ($8::boolean is not true or (e.occurred_at, e.id) < ($9, $10))
+		order by e.occurred_at desc, e.id desc
+		limit $11`
+	var k EntryKey
+	if after != nil {
+		k = *after
+	}
+	args := append(f.args(), after != nil, k.At, k.ID, limit)
+	return list(ctx, q.db, "select entries page", func(r pgx.CollectableRow) (LedgerEntry, error) {
+		var e LedgerEntry
+		err := r.Scan(&e.ID, &e.PaymentID, &e.RefundID, &e.Party, &e.DeveloperID, &e.PartnerID, &e.Amount.Minor,
+			&e.Amount.Currency, &e.Rate, &e.PaidFor, &e.ConfigurationID, &e.CustomerID, &e.OccurredAt)
+		return e, err
+	}, sql, args...)
+}
+
+// EntryTotal is a sum of a party's entries for one group.
+type EntryTotal struct {
+	// Month is the first instant of the UTC month; zero when not grouped by month.
+	Month time.Time
+	// Key is what was paid for, the customer or the configuration, by grouping.
+	Key string
+	// Gross is the sum of the payments (and refunds) the entries came from.
+	Gross int64
+	// Share is the party's own sum.
+	Share    int64
+	Entries  int
+	Currency string
+}
+
+// Grouping says how EntryTotals groups.
+type Grouping string
+
+const (
+	ByMonth         Grouping = "month"
+	ByPaidFor       Grouping = "paid_for"
+	ByCustomer      Grouping = "customer"
+	ByConfiguration Grouping = "configuration"
+)
+
+// groupings are the fixed SQL expressions of each grouping.
+var groupings = map[Grouping]string{
+	ByMonth:         `date_trunc('month', e.occurred_at at time zone 'UTC')::text`,
+	ByPaidFor:       `coalesce(e.paid_for, '')`,
+	ByCustomer:      `coalesce(e.customer_id::text, '')`,
+	ByConfiguration: `coalesce(e.configuration_id::text, '')`,
+}
+
+// EntryTotals sums a party's entries by one grouping. Gross comes from the
+// payments and refunds behind the entries.
+func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([]EntryTotal, error) {
+	expr := groupings[g]
+	sql := `select key, gross, share, n, currency from (
+			select ` + expr + ` as key,
+				sum(case when e.refund_id is null then p.amount_minor else -r.amount_minor end) as gross,
+				sum(e.amount_minor) as share, count(*) as n, min(e.currency) as currency
+			from ledger_entries e
+			join payments p on p.id = e.payment_id
+			left join refunds r on r.id = e.refund_id
+			where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
+				and ($3::timestamptz is null or e.occurred_at >= $3)
+				and ($4::timestamptz is null or e.occurred_at < $4)
+				and ($5::text is null or e.paid_for = $5)
+				and ($6::uuid is null or e.customer_id = $6)
+				and ($7::uuid is null or e.configuration_id = $7)
+			group by 1
+		) t order by key`
+	return list(ctx, q.db, "select entry totals", func(r pgx.CollectableRow) (EntryTotal, error) {
+		var t EntryTotal
+		err := r.Scan(&t.Key, &t.Gross, &t.Share, &t.Entries, &t.Currency)
+		if err == nil && g == ByMonth {
+			t.Month, err = time.Parse("2006-01-02 15:04:05", t.Key)
+			t.Month = t.Month.UTC()
+		}
+		return t, err
+	}, sql, f.args()...)
+}
