@@ -34,6 +34,7 @@ import (
 	"configmarket/internal/clock"
 	"configmarket/internal/commerce"
 	"configmarket/internal/demo"
+	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/jobs"
 	"configmarket/internal/password"
@@ -238,7 +239,10 @@ func newApp(d deps) *app {
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
 	cat := catalog.New(d.store, public)
 	com := commerce.New(d.store, cat, d.clock, commerce.DefaultRules, public)
-	gql := newGraphQL(d, &resolvers.Resolver{Accounts: accounts, Catalog: cat, Commerce: com}, respcache.New(public))
+	gql := newGraphQL(d, &resolvers.Resolver{
+		Accounts: accounts, Catalog: cat, Commerce: com,
+		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
+	}, respcache.New(public))
 
 	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
 	mux := http.NewServeMux()

@@ -35,9 +35,11 @@ type ResolverRoot interface {
 	Installation() InstallationResolver
 	InstallationUpdate() InstallationUpdateResolver
 	Invoice() InvoiceResolver
+	LedgerEntry() LedgerEntryResolver
 	LicenseCheck() LicenseCheckResolver
 	ModerationEvent() ModerationEventResolver
 	Mutation() MutationResolver
+	Partner() PartnerResolver
 	Payment() PaymentResolver
 	PriceChange() PriceChangeResolver
 	Query() QueryResolver
@@ -138,11 +140,14 @@ type ComplexityRoot struct {
 		Bio            func(childComplexity int) int
 		Configurations func(childComplexity int, first *int, after *string) int
 		CreatedAt      func(childComplexity int) int
+		Earnings       func(childComplexity int, first *int, after *string, filter *model.LedgerFilter) int
+		EarningsTotals func(childComplexity int, groupBy model.EarningsGrouping, filter *model.LedgerFilter) int
 		ID             func(childComplexity int) int
 		Installations  func(childComplexity int, first *int, after *string, filter *model.InstallationFilter) int
 		Name           func(childComplexity int) int
 		Payments       func(childComplexity int, first *int, after *string, configuration *string) int
 		Slug           func(childComplexity int) int
+		Statement      func(childComplexity int, month time.Time) int
 		Status         func(childComplexity int) int
 		Website        func(childComplexity int) int
 	}
@@ -156,6 +161,21 @@ type ComplexityRoot struct {
 	DeveloperEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	DeveloperRate struct {
+		Rate        func(childComplexity int) int
+		Status      func(childComplexity int) int
+		SupportMode func(childComplexity int) int
+		ValidFrom   func(childComplexity int) int
+	}
+
+	EarningsTotal struct {
+		Entries func(childComplexity int) int
+		Gross   func(childComplexity int) int
+		Key     func(childComplexity int) int
+		Label   func(childComplexity int) int
+		Share   func(childComplexity int) int
 	}
 
 	Installation struct {
@@ -223,6 +243,27 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	LedgerEntry struct {
+		Amount        func(childComplexity int) int
+		Configuration func(childComplexity int) int
+		OccurredAt    func(childComplexity int) int
+		PaidFor       func(childComplexity int) int
+		Party         func(childComplexity int) int
+		Rate          func(childComplexity int) int
+		Reversal      func(childComplexity int) int
+	}
+
+	LedgerEntryConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	LedgerEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	LicenseCheck struct {
 		Configuration func(childComplexity int) int
 		Mode          func(childComplexity int) int
@@ -272,6 +313,8 @@ type ComplexityRoot struct {
 		RentConfiguration      func(childComplexity int, input model.ChargeInput) int
 		RestoreConfiguration   func(childComplexity int, input model.ConfigurationIDInput) int
 		SetConfigurationPrices func(childComplexity int, input model.SetConfigurationPricesInput) int
+		SetDeveloperRate       func(childComplexity int, input model.SetDeveloperRateInput) int
+		SetPartnerRate         func(childComplexity int, input model.SetPartnerRateInput) int
 		SignUp                 func(childComplexity int, input model.SignUpInput) int
 		StartTrial             func(childComplexity int, input model.ConfigurationRefInput) int
 		SubmitVersion          func(childComplexity int, input model.VersionIDInput) int
@@ -289,12 +332,22 @@ type ComplexityRoot struct {
 	}
 
 	Partner struct {
-		CreatedAt func(childComplexity int) int
-		ID        func(childComplexity int) int
-		Inn       func(childComplexity int) int
-		Name      func(childComplexity int) int
+		CommissionTotals func(childComplexity int, groupBy model.EarningsGrouping, filter *model.LedgerFilter) int
+		Commissions      func(childComplexity int, first *int, after *string, filter *model.LedgerFilter) int
+		CreatedAt        func(childComplexity int) int
+		ID               func(childComplexity int) int
+		Inn              func(childComplexity int) int
+		Name             func(childComplexity int) int
+		Statement        func(childComplexity int, month time.Time) int
+		Status           func(childComplexity int) int
+		Website          func(childComplexity int) int
+	}
+
+	PartnerRate struct {
+		PaidFor   func(childComplexity int) int
+		Rate      func(childComplexity int) int
 		Status    func(childComplexity int) int
-		Website   func(childComplexity int) int
+		ValidFrom func(childComplexity int) int
 	}
 
 	Payment struct {
@@ -343,8 +396,20 @@ type ComplexityRoot struct {
 		ModerationQueue func(childComplexity int, first *int, after *string) int
 		Node            func(childComplexity int, id string) int
 		Nodes           func(childComplexity int, ids []string) int
+		RateHistory     func(childComplexity int) int
+		Rates           func(childComplexity int) int
 		TariffPlans     func(childComplexity int) int
 		Viewer          func(childComplexity int) int
+	}
+
+	RateTables struct {
+		Developer func(childComplexity int) int
+		Partner   func(childComplexity int) int
+	}
+
+	RatesPayload struct {
+		Rates      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	Rating struct {
@@ -392,6 +457,14 @@ type ComplexityRoot struct {
 	SignUpPayload struct {
 		Session    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Statement struct {
+		Entries func(childComplexity int) int
+		Gross   func(childComplexity int) int
+		Month   func(childComplexity int) int
+		Share   func(childComplexity int) int
+		Totals  func(childComplexity int) int
 	}
 
 	TariffPlan struct {
@@ -487,6 +560,9 @@ type DeveloperResolver interface {
 	Configurations(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.ConfigurationConnection, error)
 	Installations(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.InstallationFilter) (*model.InstallationConnection, error)
 	Payments(ctx context.Context, obj *model.Developer, first *int, after *string, configuration *string) (*model.PaymentConnection, error)
+	Earnings(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
+	EarningsTotals(ctx context.Context, obj *model.Developer, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error)
+	Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error)
 }
 type InstallationResolver interface {
 	Configuration(ctx context.Context, obj *model.Installation) (*model.Configuration, error)
@@ -509,6 +585,9 @@ type InvoiceResolver interface {
 	Installation(ctx context.Context, obj *model.Invoice) (*model.Installation, error)
 	Configuration(ctx context.Context, obj *model.Invoice) (*model.Configuration, error)
 }
+type LedgerEntryResolver interface {
+	Configuration(ctx context.Context, obj *model.LedgerEntry) (*model.Configuration, error)
+}
 type LicenseCheckResolver interface {
 	Configuration(ctx context.Context, obj *model.LicenseCheck) (*model.Configuration, error)
 }
@@ -524,6 +603,8 @@ type MutationResolver interface {
 	ChangeTariffPlan(ctx context.Context, input model.ChangeTariffPlanInput) (*model.ChangeTariffPlanPayload, error)
 	RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*model.PaymentPayload, error)
 	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.PaymentPayload, error)
+	SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error)
+	SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error)
 	CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error)
 	UpdateConfiguration(ctx context.Context, input model.UpdateConfigurationInput) (*model.ConfigurationPayload, error)
 	SetConfigurationPrices(ctx context.Context, input model.SetConfigurationPricesInput) (*model.ConfigurationPayload, error)
@@ -543,6 +624,11 @@ type MutationResolver interface {
 	RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.RefreshTokenPayload, error)
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
 }
+type PartnerResolver interface {
+	Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
+	CommissionTotals(ctx context.Context, obj *model.Partner, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error)
+	Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error)
+}
 type PaymentResolver interface {
 	Configuration(ctx context.Context, obj *model.Payment) (*model.Configuration, error)
 }
@@ -560,6 +646,8 @@ type QueryResolver interface {
 	Categories(ctx context.Context) ([]*model.Category, error)
 	ModerationQueue(ctx context.Context, first *int, after *string) (*model.VersionConnection, error)
 	LicenseCheck(ctx context.Context, key string, accountID string) (*model.LicenseCheck, error)
+	Rates(ctx context.Context) (*model.RateTables, error)
+	RateHistory(ctx context.Context) (*model.RateTables, error)
 }
 type ReviewResolver interface {
 	Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error)
@@ -997,6 +1085,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.CreatedAt(childComplexity), true
+	case "Developer.earnings":
+		if e.ComplexityRoot.Developer.Earnings == nil {
+			break
+		}
+
+		args, err := ec.field_Developer_earnings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Developer.Earnings(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.LedgerFilter)), true
+	case "Developer.earningsTotals":
+		if e.ComplexityRoot.Developer.EarningsTotals == nil {
+			break
+		}
+
+		args, err := ec.field_Developer_earningsTotals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Developer.EarningsTotals(childComplexity, args["groupBy"].(model.EarningsGrouping), args["filter"].(*model.LedgerFilter)), true
 	case "Developer.id":
 		if e.ComplexityRoot.Developer.ID == nil {
 			break
@@ -1037,6 +1147,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.Slug(childComplexity), true
+	case "Developer.statement":
+		if e.ComplexityRoot.Developer.Statement == nil {
+			break
+		}
+
+		args, err := ec.field_Developer_statement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Developer.Statement(childComplexity, args["month"].(time.Time)), true
 	case "Developer.status":
 		if e.ComplexityRoot.Developer.Status == nil {
 			break
@@ -1081,6 +1202,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeveloperEdge.Node(childComplexity), true
+
+	case "DeveloperRate.rate":
+		if e.ComplexityRoot.DeveloperRate.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperRate.Rate(childComplexity), true
+	case "DeveloperRate.status":
+		if e.ComplexityRoot.DeveloperRate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperRate.Status(childComplexity), true
+	case "DeveloperRate.supportMode":
+		if e.ComplexityRoot.DeveloperRate.SupportMode == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperRate.SupportMode(childComplexity), true
+	case "DeveloperRate.validFrom":
+		if e.ComplexityRoot.DeveloperRate.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperRate.ValidFrom(childComplexity), true
+
+	case "EarningsTotal.entries":
+		if e.ComplexityRoot.EarningsTotal.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningsTotal.Entries(childComplexity), true
+	case "EarningsTotal.gross":
+		if e.ComplexityRoot.EarningsTotal.Gross == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningsTotal.Gross(childComplexity), true
+	case "EarningsTotal.key":
+		if e.ComplexityRoot.EarningsTotal.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningsTotal.Key(childComplexity), true
+	case "EarningsTotal.label":
+		if e.ComplexityRoot.EarningsTotal.Label == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningsTotal.Label(childComplexity), true
+	case "EarningsTotal.share":
+		if e.ComplexityRoot.EarningsTotal.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EarningsTotal.Share(childComplexity), true
 
 	case "Installation.autoUpdate":
 		if e.ComplexityRoot.Installation.AutoUpdate == nil {
@@ -1335,6 +1512,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.InvoiceEdge.Node(childComplexity), true
+
+	case "LedgerEntry.amount":
+		if e.ComplexityRoot.LedgerEntry.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Amount(childComplexity), true
+	case "LedgerEntry.configuration":
+		if e.ComplexityRoot.LedgerEntry.Configuration == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Configuration(childComplexity), true
+	case "LedgerEntry.occurredAt":
+		if e.ComplexityRoot.LedgerEntry.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.OccurredAt(childComplexity), true
+	case "LedgerEntry.paidFor":
+		if e.ComplexityRoot.LedgerEntry.PaidFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.PaidFor(childComplexity), true
+	case "LedgerEntry.party":
+		if e.ComplexityRoot.LedgerEntry.Party == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Party(childComplexity), true
+	case "LedgerEntry.rate":
+		if e.ComplexityRoot.LedgerEntry.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Rate(childComplexity), true
+	case "LedgerEntry.reversal":
+		if e.ComplexityRoot.LedgerEntry.Reversal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntry.Reversal(childComplexity), true
+
+	case "LedgerEntryConnection.edges":
+		if e.ComplexityRoot.LedgerEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.Edges(childComplexity), true
+	case "LedgerEntryConnection.nodes":
+		if e.ComplexityRoot.LedgerEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.Nodes(childComplexity), true
+	case "LedgerEntryConnection.pageInfo":
+		if e.ComplexityRoot.LedgerEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryConnection.PageInfo(childComplexity), true
+
+	case "LedgerEntryEdge.cursor":
+		if e.ComplexityRoot.LedgerEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryEdge.Cursor(childComplexity), true
+	case "LedgerEntryEdge.node":
+		if e.ComplexityRoot.LedgerEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEntryEdge.Node(childComplexity), true
 
 	case "LicenseCheck.configuration":
 		if e.ComplexityRoot.LicenseCheck.Configuration == nil {
@@ -1634,6 +1886,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetConfigurationPrices(childComplexity, args["input"].(model.SetConfigurationPricesInput)), true
+	case "Mutation.setDeveloperRate":
+		if e.ComplexityRoot.Mutation.SetDeveloperRate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDeveloperRate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDeveloperRate(childComplexity, args["input"].(model.SetDeveloperRateInput)), true
+	case "Mutation.setPartnerRate":
+		if e.ComplexityRoot.Mutation.SetPartnerRate == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPartnerRate_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPartnerRate(childComplexity, args["input"].(model.SetPartnerRateInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -1737,6 +2011,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Partner.commissionTotals":
+		if e.ComplexityRoot.Partner.CommissionTotals == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_commissionTotals_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.CommissionTotals(childComplexity, args["groupBy"].(model.EarningsGrouping), args["filter"].(*model.LedgerFilter)), true
+	case "Partner.commissions":
+		if e.ComplexityRoot.Partner.Commissions == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_commissions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.Commissions(childComplexity, args["first"].(*int), args["after"].(*string), args["filter"].(*model.LedgerFilter)), true
 	case "Partner.createdAt":
 		if e.ComplexityRoot.Partner.CreatedAt == nil {
 			break
@@ -1761,6 +2057,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.Name(childComplexity), true
+	case "Partner.statement":
+		if e.ComplexityRoot.Partner.Statement == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_statement_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.Statement(childComplexity, args["month"].(time.Time)), true
 	case "Partner.status":
 		if e.ComplexityRoot.Partner.Status == nil {
 			break
@@ -1773,6 +2080,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.Website(childComplexity), true
+
+	case "PartnerRate.paidFor":
+		if e.ComplexityRoot.PartnerRate.PaidFor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerRate.PaidFor(childComplexity), true
+	case "PartnerRate.rate":
+		if e.ComplexityRoot.PartnerRate.Rate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerRate.Rate(childComplexity), true
+	case "PartnerRate.status":
+		if e.ComplexityRoot.PartnerRate.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerRate.Status(childComplexity), true
+	case "PartnerRate.validFrom":
+		if e.ComplexityRoot.PartnerRate.ValidFrom == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerRate.ValidFrom(childComplexity), true
 
 	case "Payment.amount":
 		if e.ComplexityRoot.Payment.Amount == nil {
@@ -1978,6 +2310,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Nodes(childComplexity, args["ids"].([]string)), true
+	case "Query.rateHistory":
+		if e.ComplexityRoot.Query.RateHistory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.RateHistory(childComplexity), true
+	case "Query.rates":
+		if e.ComplexityRoot.Query.Rates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Rates(childComplexity), true
 	case "Query.tariffPlans":
 		if e.ComplexityRoot.Query.TariffPlans == nil {
 			break
@@ -1990,6 +2334,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Viewer(childComplexity), true
+
+	case "RateTables.developer":
+		if e.ComplexityRoot.RateTables.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateTables.Developer(childComplexity), true
+	case "RateTables.partner":
+		if e.ComplexityRoot.RateTables.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RateTables.Partner(childComplexity), true
+
+	case "RatesPayload.rates":
+		if e.ComplexityRoot.RatesPayload.Rates == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatesPayload.Rates(childComplexity), true
+	case "RatesPayload.userErrors":
+		if e.ComplexityRoot.RatesPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RatesPayload.UserErrors(childComplexity), true
 
 	case "Rating.average":
 		if e.ComplexityRoot.Rating.Average == nil {
@@ -2136,6 +2506,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SignUpPayload.UserErrors(childComplexity), true
+
+	case "Statement.entries":
+		if e.ComplexityRoot.Statement.Entries == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Entries(childComplexity), true
+	case "Statement.gross":
+		if e.ComplexityRoot.Statement.Gross == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Gross(childComplexity), true
+	case "Statement.month":
+		if e.ComplexityRoot.Statement.Month == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Month(childComplexity), true
+	case "Statement.share":
+		if e.ComplexityRoot.Statement.Share == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Share(childComplexity), true
+	case "Statement.totals":
+		if e.ComplexityRoot.Statement.Totals == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Totals(childComplexity), true
 
 	case "TariffPlan.code":
 		if e.ComplexityRoot.TariffPlan.Code == nil {
@@ -2380,6 +2781,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateVersionInput,
 		ec.unmarshalInputInstallationFilter,
 		ec.unmarshalInputInviteCustomerInput,
+		ec.unmarshalInputLedgerFilter,
 		ec.unmarshalInputLogInInput,
 		ec.unmarshalInputLogOutInput,
 		ec.unmarshalInputPlanPriceInput,
@@ -2389,6 +2791,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefundPaymentInput,
 		ec.unmarshalInputRejectVersionInput,
 		ec.unmarshalInputSetConfigurationPricesInput,
+		ec.unmarshalInputSetDeveloperRateInput,
+		ec.unmarshalInputSetPartnerRateInput,
 		ec.unmarshalInputSignUpInput,
 		ec.unmarshalInputSuspendConfigurationInput,
 		ec.unmarshalInputUpdateConfigurationInput,
@@ -2617,6 +3021,8 @@ enum UserErrorCode {
   RATING_INVALID
   "Install the configuration (a trial counts) before reviewing it."
   NOT_INSTALLED
+  "A rate is 0 to 100 %."
+  RATE_INVALID
   "The customer already reviewed this configuration: edit that review."
   ALREADY_REVIEWED
   "The customer already used its one trial of this configuration."
@@ -2680,6 +3086,12 @@ type Developer implements Node {
   installations(first: Int, after: String, filter: InstallationFilter): InstallationConnection
   "Private: payments for the developer's configurations (null for others)."
   payments(first: Int, after: String, configuration: ID): PaymentConnection
+  "Private: the developer's ledger entries (its shares and their reversals), newest first."
+  earnings(first: Int, after: String, filter: LedgerFilter): LedgerEntryConnection
+  "Private: the developer's earnings summed by month, kind, customer or configuration."
+  earningsTotals(groupBy: EarningsGrouping!, filter: LedgerFilter): [EarningsTotal!]
+  "Private: the developer's statement of the calendar month containing ` + "`" + `month` + "`" + `."
+  statement(month: DateTime!): Statement
   id: ID!
   "Public handle used in storefront URLs."
   slug: String!
@@ -2726,6 +3138,12 @@ type Customer implements Node {
 
 "A reseller or integrator. Visible to the people acting for it and to admins."
 type Partner implements Node {
+  "The partner's commissions (and their reversals), newest first."
+  commissions(first: Int, after: String, filter: LedgerFilter): LedgerEntryConnection!
+  "Commissions summed by month, kind, customer or configuration."
+  commissionTotals(groupBy: EarningsGrouping!, filter: LedgerFilter): [EarningsTotal!]!
+  "The partner's statement of the calendar month containing ` + "`" + `month` + "`" + `."
+  statement(month: DateTime!): Statement
   id: ID!
   name: String!
   inn: String
@@ -3157,6 +3575,102 @@ type LicenseCheck {
   validUntil: DateTime
 }
 
+"Who a ledger entry belongs to."
+enum LedgerParty {
+  DEVELOPER
+  PARTNER
+  PLATFORM
+}
+
+"One party's share of a payment, or its reversal by a refund."
+type LedgerEntry {
+  party: LedgerParty!
+  "Negative for a refund's reversal."
+  amount: Money!
+  "The rate the share was computed with, e.g. \"75%\"; null for the platform's remainder."
+  rate: String
+  paidFor: PaidFor
+  configuration: Configuration
+  "Whether a refund wrote this entry."
+  reversal: Boolean!
+  occurredAt: DateTime!
+}
+
+type LedgerEntryEdge {
+  cursor: String!
+  node: LedgerEntry!
+}
+
+type LedgerEntryConnection {
+  edges: [LedgerEntryEdge!]!
+  nodes: [LedgerEntry!]!
+  pageInfo: PageInfo!
+}
+
+input LedgerFilter {
+  "From this instant (inclusive)."
+  from: DateTime
+  "Until this instant (exclusive)."
+  to: DateTime
+  paidFor: PaidFor
+  customer: ID
+  configuration: ID
+}
+
+enum EarningsGrouping {
+  MONTH
+  PAID_FOR
+  CUSTOMER
+  CONFIGURATION
+}
+
+"A sum of a party's entries for one group."
+type EarningsTotal {
+  "The month (its first instant, UTC), what was paid for, or the customer's or configuration's id, by grouping."
+  key: String!
+  "The customer's or configuration's name, when grouped by them."
+  label: String!
+  "What the payments behind the entries amounted to (refunds deducted)."
+  gross: Money!
+  "The party's own share."
+  share: Money!
+  entries: Int!
+}
+
+"A party's calendar month, consistent with the ledger to the kopeck."
+type Statement {
+  month: DateTime!
+  entries: [LedgerEntry!]!
+  "Totals by what was paid for."
+  totals: [EarningsTotal!]!
+  gross: Money!
+  share: Money!
+}
+
+"A developer's share for a status and support mode."
+type DeveloperRate {
+  status: DeveloperStatus!
+  supportMode: SupportMode!
+  "Percent, e.g. \"75%\"."
+  rate: String!
+  "Null for the default in force since the beginning."
+  validFrom: DateTime
+}
+
+"A partner's commission for a status and what was paid for."
+type PartnerRate {
+  status: PartnerStatus!
+  paidFor: PaidFor!
+  rate: String!
+  validFrom: DateTime
+}
+
+"The rate tables of SPEC §5."
+type RateTables {
+  developer: [DeveloperRate!]!
+  partner: [PartnerRate!]!
+}
+
 type Query {
   """
   Fetches any object by its global id. Objects the viewer may not see are
@@ -3186,6 +3700,10 @@ type Query {
   moderationQueue(first: Int, after: String): VersionConnection!
   "Public: is this license key valid for this CRM account now?"
   licenseCheck(key: String!, accountId: String!): LicenseCheck!
+  "The rate tables in force (logged-in parties)."
+  rates: RateTables!
+  "Admins: every rate ever set, newest first."
+  rateHistory: RateTables!
 }
 
 "A new user and the organisation it acts for."
@@ -3441,6 +3959,24 @@ type PaymentPayload {
   userErrors: [UserError!]!
 }
 
+input SetDeveloperRateInput {
+  status: DeveloperStatus!
+  supportMode: SupportMode!
+  "Percent with up to two decimals, e.g. \"75\" or \"12.5\"."
+  rate: Decimal!
+}
+
+input SetPartnerRateInput {
+  status: PartnerStatus!
+  paidFor: PaidFor!
+  rate: Decimal!
+}
+
+type RatesPayload {
+  rates: RateTables
+  userErrors: [UserError!]!
+}
+
 type Mutation {
   "Customers: starts the one trial of a configuration."
   startTrial(input: ConfigurationRefInput!): InstallationPayload!
@@ -3458,6 +3994,10 @@ type Mutation {
   recordPayment(input: RecordPaymentInput!): PaymentPayload!
   "Admins: refunds part or all of a payment."
   refundPayment(input: RefundPaymentInput!): PaymentPayload!
+  "Admins: sets a developer rate from now on (later payments only)."
+  setDeveloperRate(input: SetDeveloperRateInput!): RatesPayload!
+  "Admins: sets a partner rate from now on (later payments only)."
+  setPartnerRate(input: SetPartnerRateInput!): RatesPayload!
   "Developers: creates a draft configuration."
   createConfiguration(input: CreateConfigurationInput!): ConfigurationPayload!
   "Developers: edits a configuration."
@@ -3677,6 +4217,12 @@ func (ec *executionContext) childFields_Developer(ctx context.Context, field gra
 		return ec.fieldContext_Developer_installations(ctx, field)
 	case "payments":
 		return ec.fieldContext_Developer_payments(ctx, field)
+	case "earnings":
+		return ec.fieldContext_Developer_earnings(ctx, field)
+	case "earningsTotals":
+		return ec.fieldContext_Developer_earningsTotals(ctx, field)
+	case "statement":
+		return ec.fieldContext_Developer_statement(ctx, field)
 	case "id":
 		return ec.fieldContext_Developer_id(ctx, field)
 	case "slug":
@@ -3715,6 +4261,36 @@ func (ec *executionContext) childFields_DeveloperEdge(ctx context.Context, field
 		return ec.fieldContext_DeveloperEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeveloperEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_DeveloperRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_DeveloperRate_status(ctx, field)
+	case "supportMode":
+		return ec.fieldContext_DeveloperRate_supportMode(ctx, field)
+	case "rate":
+		return ec.fieldContext_DeveloperRate_rate(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_DeveloperRate_validFrom(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeveloperRate", field.Name)
+}
+
+func (ec *executionContext) childFields_EarningsTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_EarningsTotal_key(ctx, field)
+	case "label":
+		return ec.fieldContext_EarningsTotal_label(ctx, field)
+	case "gross":
+		return ec.fieldContext_EarningsTotal_gross(ctx, field)
+	case "share":
+		return ec.fieldContext_EarningsTotal_share(ctx, field)
+	case "entries":
+		return ec.fieldContext_EarningsTotal_entries(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EarningsTotal", field.Name)
 }
 
 func (ec *executionContext) childFields_Installation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3847,6 +4423,48 @@ func (ec *executionContext) childFields_InvoiceEdge(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type InvoiceEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_LedgerEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "party":
+		return ec.fieldContext_LedgerEntry_party(ctx, field)
+	case "amount":
+		return ec.fieldContext_LedgerEntry_amount(ctx, field)
+	case "rate":
+		return ec.fieldContext_LedgerEntry_rate(ctx, field)
+	case "paidFor":
+		return ec.fieldContext_LedgerEntry_paidFor(ctx, field)
+	case "configuration":
+		return ec.fieldContext_LedgerEntry_configuration(ctx, field)
+	case "reversal":
+		return ec.fieldContext_LedgerEntry_reversal(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_LedgerEntry_occurredAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LedgerEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_LedgerEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LedgerEntryConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LedgerEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LedgerEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_LicenseCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "valid":
@@ -3921,6 +4539,12 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 
 func (ec *executionContext) childFields_Partner(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
+	case "commissions":
+		return ec.fieldContext_Partner_commissions(ctx, field)
+	case "commissionTotals":
+		return ec.fieldContext_Partner_commissionTotals(ctx, field)
+	case "statement":
+		return ec.fieldContext_Partner_statement(ctx, field)
 	case "id":
 		return ec.fieldContext_Partner_id(ctx, field)
 	case "name":
@@ -3935,6 +4559,20 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_createdAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Partner", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_PartnerRate_status(ctx, field)
+	case "paidFor":
+		return ec.fieldContext_PartnerRate_paidFor(ctx, field)
+	case "rate":
+		return ec.fieldContext_PartnerRate_rate(ctx, field)
+	case "validFrom":
+		return ec.fieldContext_PartnerRate_validFrom(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerRate", field.Name)
 }
 
 func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4009,6 +4647,26 @@ func (ec *executionContext) childFields_PriceChange(ctx context.Context, field g
 		return ec.fieldContext_PriceChange_validFrom(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PriceChange", field.Name)
+}
+
+func (ec *executionContext) childFields_RateTables(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "developer":
+		return ec.fieldContext_RateTables_developer(ctx, field)
+	case "partner":
+		return ec.fieldContext_RateTables_partner(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RateTables", field.Name)
+}
+
+func (ec *executionContext) childFields_RatesPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "rates":
+		return ec.fieldContext_RatesPayload_rates(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RatesPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RatesPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Rating(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4103,6 +4761,22 @@ func (ec *executionContext) childFields_SignUpPayload(ctx context.Context, field
 		return ec.fieldContext_SignUpPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SignUpPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Statement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "month":
+		return ec.fieldContext_Statement_month(ctx, field)
+	case "entries":
+		return ec.fieldContext_Statement_entries(ctx, field)
+	case "totals":
+		return ec.fieldContext_Statement_totals(ctx, field)
+	case "gross":
+		return ec.fieldContext_Statement_gross(ctx, field)
+	case "share":
+		return ec.fieldContext_Statement_share(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Statement", field.Name)
 }
 
 func (ec *executionContext) childFields_TariffPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4503,6 +5177,58 @@ func (ec *executionContext) field_Developer_configurations_args(ctx context.Cont
 	return args, nil
 }
 
+func (ec *executionContext) field_Developer_earningsTotals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (model.EarningsGrouping, error) {
+			return ec.unmarshalNEarningsGrouping2configmarketᚋgraphᚋmodelᚐEarningsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.LedgerFilter, error) {
+			return ec.unmarshalOLedgerFilter2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Developer_earnings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.LedgerFilter, error) {
+			return ec.unmarshalOLedgerFilter2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Developer_installations_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4560,6 +5286,20 @@ func (ec *executionContext) field_Developer_payments_args(ctx context.Context, r
 		return nil, err
 	}
 	args["configuration"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Developer_statement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "month",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["month"] = arg0
 	return args, nil
 }
 
@@ -4829,6 +5569,34 @@ func (ec *executionContext) field_Mutation_setConfigurationPrices_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setDeveloperRate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetDeveloperRateInput, error) {
+			return ec.unmarshalNSetDeveloperRateInput2configmarketᚋgraphᚋmodelᚐSetDeveloperRateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setPartnerRate_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetPartnerRateInput, error) {
+			return ec.unmarshalNSetPartnerRateInput2configmarketᚋgraphᚋmodelᚐSetPartnerRateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_signUp_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -4924,6 +5692,72 @@ func (ec *executionContext) field_Mutation_updateVersion_args(ctx context.Contex
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Partner_commissionTotals_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "groupBy",
+		func(ctx context.Context, v any) (model.EarningsGrouping, error) {
+			return ec.unmarshalNEarningsGrouping2configmarketᚋgraphᚋmodelᚐEarningsGrouping(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["groupBy"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.LedgerFilter, error) {
+			return ec.unmarshalOLedgerFilter2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Partner_commissions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.LedgerFilter, error) {
+			return ec.unmarshalOLedgerFilter2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Partner_statement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "month",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["month"] = arg0
 	return args, nil
 }
 
@@ -6873,6 +7707,138 @@ func (ec *executionContext) fieldContext_Developer_payments(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Developer_earnings(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_earnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Developer().Earnings(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.LedgerFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LedgerEntryConnection) graphql.Marshaler {
+			return ec.marshalOLedgerEntryConnection2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_earnings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Developer_earnings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Developer_earningsTotals(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_earningsTotals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Developer().EarningsTotals(ctx, obj, fc.Args["groupBy"].(model.EarningsGrouping), fc.Args["filter"].(*model.LedgerFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EarningsTotal) graphql.Marshaler {
+			return ec.marshalOEarningsTotal2ᚕᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotalᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_earningsTotals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EarningsTotal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Developer_earningsTotals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Developer_statement(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Developer().Statement(ctx, obj, fc.Args["month"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Statement) graphql.Marshaler {
+			return ec.marshalOStatement2ᚖconfigmarketᚋgraphᚋmodelᚐStatement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_statement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Statement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Developer_statement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Developer_id(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7183,6 +8149,231 @@ func (ec *executionContext) fieldContext_DeveloperEdge_node(_ context.Context, f
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _DeveloperRate_status(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperRate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DeveloperStatus) graphql.Marshaler {
+			return ec.marshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperRate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperRate", field, false, false, errors.New("field of type DeveloperStatus does not have child fields"))
+}
+
+func (ec *executionContext) _DeveloperRate_supportMode(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperRate_supportMode(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SupportMode, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SupportMode) graphql.Marshaler {
+			return ec.marshalNSupportMode2configmarketᚋgraphᚋmodelᚐSupportMode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperRate_supportMode(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperRate", field, false, false, errors.New("field of type SupportMode does not have child fields"))
+}
+
+func (ec *executionContext) _DeveloperRate_rate(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperRate_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperRate_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _DeveloperRate_validFrom(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperRate_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperRate_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperRate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _EarningsTotal_key(ctx context.Context, field graphql.CollectedField, obj *model.EarningsTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningsTotal_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningsTotal_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningsTotal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EarningsTotal_label(ctx context.Context, field graphql.CollectedField, obj *model.EarningsTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningsTotal_label(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Label, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningsTotal_label(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningsTotal", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _EarningsTotal_gross(ctx context.Context, field graphql.CollectedField, obj *model.EarningsTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningsTotal_gross(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gross, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningsTotal_gross(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EarningsTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EarningsTotal_share(ctx context.Context, field graphql.CollectedField, obj *model.EarningsTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningsTotal_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningsTotal_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EarningsTotal",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EarningsTotal_entries(ctx context.Context, field graphql.CollectedField, obj *model.EarningsTotal) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EarningsTotal_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EarningsTotal_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("EarningsTotal", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
 func (ec *executionContext) _Installation_id(ctx context.Context, field graphql.CollectedField, obj *model.Installation) (ret graphql.Marshaler) {
@@ -8290,6 +9481,336 @@ func (ec *executionContext) fieldContext_InvoiceEdge_node(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _LedgerEntry_party(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_party(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Party, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.LedgerParty) graphql.Marshaler {
+			return ec.marshalNLedgerParty2configmarketᚋgraphᚋmodelᚐLedgerParty(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_party(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, errors.New("field of type LedgerParty does not have child fields"))
+}
+
+func (ec *executionContext) _LedgerEntry_amount(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntry_rate(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LedgerEntry_paidFor(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_paidFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PaidFor) graphql.Marshaler {
+			return ec.marshalOPaidFor2ᚖconfigmarketᚋgraphᚋmodelᚐPaidFor(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_paidFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, errors.New("field of type PaidFor does not have child fields"))
+}
+
+func (ec *executionContext) _LedgerEntry_configuration(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_configuration(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LedgerEntry().Configuration(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Configuration) graphql.Marshaler {
+			return ec.marshalOConfiguration2ᚖconfigmarketᚋgraphᚋmodelᚐConfiguration(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_configuration(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntry",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Configuration(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntry_reversal(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_reversal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reversal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_reversal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _LedgerEntry_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntry_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntry", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _LedgerEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LedgerEntryEdge) graphql.Marshaler {
+			return ec.marshalNLedgerEntryEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚕᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖconfigmarketᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEntryEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LedgerEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LicenseCheck_valid(ctx context.Context, field graphql.CollectedField, obj *model.LicenseCheck) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9003,6 +10524,94 @@ func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_refundPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDeveloperRate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDeveloperRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDeveloperRate(ctx, fc.Args["input"].(model.SetDeveloperRateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RatesPayload) graphql.Marshaler {
+			return ec.marshalNRatesPayload2ᚖconfigmarketᚋgraphᚋmodelᚐRatesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDeveloperRate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RatesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDeveloperRate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setPartnerRate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setPartnerRate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetPartnerRate(ctx, fc.Args["input"].(model.SetPartnerRateInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RatesPayload) graphql.Marshaler {
+			return ec.marshalNRatesPayload2ᚖconfigmarketᚋgraphᚋmodelᚐRatesPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setPartnerRate(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RatesPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setPartnerRate_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -9893,6 +11502,138 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Partner_commissions(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_commissions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().Commissions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["filter"].(*model.LedgerFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LedgerEntryConnection) graphql.Marshaler {
+			return ec.marshalNLedgerEntryConnection2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_commissions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_commissions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partner_commissionTotals(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_commissionTotals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().CommissionTotals(ctx, obj, fc.Args["groupBy"].(model.EarningsGrouping), fc.Args["filter"].(*model.LedgerFilter))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EarningsTotal) graphql.Marshaler {
+			return ec.marshalNEarningsTotal2ᚕᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_commissionTotals(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EarningsTotal(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_commissionTotals_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partner_statement(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_statement(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().Statement(ctx, obj, fc.Args["month"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Statement) graphql.Marshaler {
+			return ec.marshalOStatement2ᚖconfigmarketᚋgraphᚋmodelᚐStatement(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_statement(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Statement(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_statement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Partner_id(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10029,6 +11770,98 @@ func (ec *executionContext) _Partner_createdAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Partner_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Partner", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerRate_status(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRate_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PartnerStatus) graphql.Marshaler {
+			return ec.marshalNPartnerStatus2configmarketᚋgraphᚋmodelᚐPartnerStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRate_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRate", field, false, false, errors.New("field of type PartnerStatus does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerRate_paidFor(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRate_paidFor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidFor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PaidFor) graphql.Marshaler {
+			return ec.marshalNPaidFor2configmarketᚋgraphᚋmodelᚐPaidFor(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRate_paidFor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRate", field, false, false, errors.New("field of type PaidFor does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerRate_rate(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRate_rate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRate_rate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRate", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerRate_validFrom(ctx context.Context, field graphql.CollectedField, obj *model.PartnerRate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerRate_validFrom(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ValidFrom, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerRate_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerRate", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Payment_id(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
@@ -10980,6 +12813,70 @@ func (ec *executionContext) fieldContext_Query_licenseCheck(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_rates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Rates(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RateTables) graphql.Marshaler {
+			return ec.marshalNRateTables2ᚖconfigmarketᚋgraphᚋmodelᚐRateTables(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateTables(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_rateHistory(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_rateHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().RateHistory(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RateTables) graphql.Marshaler {
+			return ec.marshalNRateTables2ᚖconfigmarketᚋgraphᚋmodelᚐRateTables(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_rateHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateTables(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11051,6 +12948,134 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RateTables_developer(ctx context.Context, field graphql.CollectedField, obj *model.RateTables) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateTables_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.DeveloperRate) graphql.Marshaler {
+			return ec.marshalNDeveloperRate2ᚕᚖconfigmarketᚋgraphᚋmodelᚐDeveloperRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateTables_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RateTables",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeveloperRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RateTables_partner(ctx context.Context, field graphql.CollectedField, obj *model.RateTables) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RateTables_partner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PartnerRate) graphql.Marshaler {
+			return ec.marshalNPartnerRate2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPartnerRateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RateTables_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RateTables",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerRate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RatesPayload_rates(ctx context.Context, field graphql.CollectedField, obj *model.RatesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RatesPayload_rates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rates, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RateTables) graphql.Marshaler {
+			return ec.marshalORateTables2ᚖconfigmarketᚋgraphᚋmodelᚐRateTables(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RatesPayload_rates(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RatesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RateTables(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RatesPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RatesPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RatesPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RatesPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RatesPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11688,6 +13713,157 @@ func (ec *executionContext) fieldContext_SignUpPayload_userErrors(_ context.Cont
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statement_month(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_month(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Month, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_month(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Statement", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Statement_entries(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_entries(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entries, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.LedgerEntry) graphql.Marshaler {
+			return ec.marshalNLedgerEntry2ᚕᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_entries(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statement_totals(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_totals(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Totals, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.EarningsTotal) graphql.Marshaler {
+			return ec.marshalNEarningsTotal2ᚕᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotalᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_totals(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EarningsTotal(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statement_gross(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_gross(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gross, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_gross(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statement_share(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_share(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Share, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_share(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
 		},
 	}
 	return fc, nil
@@ -14209,6 +16385,64 @@ func (ec *executionContext) unmarshalInputInviteCustomerInput(ctx context.Contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputLedgerFilter(ctx context.Context, obj any) (model.LedgerFilter, error) {
+	var it model.LedgerFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"from", "to", "paidFor", "customer", "configuration"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = data
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = data
+		case "paidFor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paidFor"))
+			data, err := ec.unmarshalOPaidFor2ᚖconfigmarketᚋgraphᚋmodelᚐPaidFor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaidFor = data
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "configuration":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("configuration"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Configuration = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputLogInInput(ctx context.Context, obj any) (model.LogInInput, error) {
 	var it model.LogInInput
 	if obj == nil {
@@ -14579,6 +16813,94 @@ func (ec *executionContext) unmarshalInputSetConfigurationPricesInput(ctx contex
 				return it, err
 			}
 			it.Sale = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetDeveloperRateInput(ctx context.Context, obj any) (model.SetDeveloperRateInput, error) {
+	var it model.SetDeveloperRateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "supportMode", "rate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "supportMode":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("supportMode"))
+			data, err := ec.unmarshalNSupportMode2configmarketᚋgraphᚋmodelᚐSupportMode(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SupportMode = data
+		case "rate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rate"))
+			data, err := ec.unmarshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rate = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetPartnerRateInput(ctx context.Context, obj any) (model.SetPartnerRateInput, error) {
+	var it model.SetPartnerRateInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "paidFor", "rate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNPartnerStatus2configmarketᚋgraphᚋmodelᚐPartnerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "paidFor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paidFor"))
+			data, err := ec.unmarshalNPaidFor2configmarketᚋgraphᚋmodelᚐPaidFor(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaidFor = data
+		case "rate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("rate"))
+			data, err := ec.unmarshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Rate = data
 		}
 	}
 	return it, nil
@@ -16275,6 +18597,120 @@ func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "earnings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Developer_earnings(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "earningsTotals":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Developer_earningsTotals(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "statement":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Developer_statement(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Developer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -16398,6 +18834,117 @@ func (ec *executionContext) _DeveloperEdge(ctx context.Context, sel ast.Selectio
 			}
 		case "node":
 			out.Values[i] = ec._DeveloperEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var developerRateImplementors = []string{"DeveloperRate"}
+
+func (ec *executionContext) _DeveloperRate(ctx context.Context, sel ast.SelectionSet, obj *model.DeveloperRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, developerRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeveloperRate")
+		case "status":
+			out.Values[i] = ec._DeveloperRate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "supportMode":
+			out.Values[i] = ec._DeveloperRate_supportMode(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._DeveloperRate_rate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validFrom":
+			out.Values[i] = ec._DeveloperRate_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var earningsTotalImplementors = []string{"EarningsTotal"}
+
+func (ec *executionContext) _EarningsTotal(ctx context.Context, sel ast.SelectionSet, obj *model.EarningsTotal) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, earningsTotalImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EarningsTotal")
+		case "key":
+			out.Values[i] = ec._EarningsTotal_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "label":
+			out.Values[i] = ec._EarningsTotal_label(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gross":
+			out.Values[i] = ec._EarningsTotal_gross(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._EarningsTotal_share(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._EarningsTotal_entries(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -17221,6 +19768,198 @@ func (ec *executionContext) _InvoiceEdge(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var ledgerEntryImplementors = []string{"LedgerEntry"}
+
+func (ec *executionContext) _LedgerEntry(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntry) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntry")
+		case "party":
+			out.Values[i] = ec._LedgerEntry_party(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			out.Values[i] = ec._LedgerEntry_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "rate":
+			out.Values[i] = ec._LedgerEntry_rate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "paidFor":
+			out.Values[i] = ec._LedgerEntry_paidFor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "configuration":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._LedgerEntry_configuration(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "reversal":
+			out.Values[i] = ec._LedgerEntry_reversal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._LedgerEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var ledgerEntryConnectionImplementors = []string{"LedgerEntryConnection"}
+
+func (ec *executionContext) _LedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntryConnection")
+		case "edges":
+			out.Values[i] = ec._LedgerEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._LedgerEntryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LedgerEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var ledgerEntryEdgeImplementors = []string{"LedgerEntryEdge"}
+
+func (ec *executionContext) _LedgerEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._LedgerEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._LedgerEntryEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var licenseCheckImplementors = []string{"LicenseCheck"}
 
 func (ec *executionContext) _LicenseCheck(ctx context.Context, sel ast.SelectionSet, obj *model.LicenseCheck) graphql.Marshaler {
@@ -17598,6 +20337,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setDeveloperRate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDeveloperRate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setPartnerRate":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setPartnerRate(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createConfiguration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createConfiguration(ctx, field)
@@ -17810,34 +20563,201 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 		switch field.Name {
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Partner")
+		case "commissions":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_commissions(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "commissionTotals":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_commissionTotals(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "statement":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_statement(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Partner_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "name":
 			out.Values[i] = ec._Partner_name(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "inn":
 			out.Values[i] = ec._Partner_inn(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "website":
 			out.Values[i] = ec._Partner_website(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._Partner_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._Partner_createdAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var partnerRateImplementors = []string{"PartnerRate"}
+
+func (ec *executionContext) _PartnerRate(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerRate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerRateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerRate")
+		case "status":
+			out.Values[i] = ec._PartnerRate_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidFor":
+			out.Values[i] = ec._PartnerRate_paidFor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rate":
+			out.Values[i] = ec._PartnerRate_rate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "validFrom":
+			out.Values[i] = ec._PartnerRate_validFrom(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -18460,6 +21380,50 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "rates":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_rates(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "rateHistory":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_rateHistory(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -18473,6 +21437,92 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var rateTablesImplementors = []string{"RateTables"}
+
+func (ec *executionContext) _RateTables(ctx context.Context, sel ast.SelectionSet, obj *model.RateTables) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, rateTablesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RateTables")
+		case "developer":
+			out.Values[i] = ec._RateTables_developer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "partner":
+			out.Values[i] = ec._RateTables_partner(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var ratesPayloadImplementors = []string{"RatesPayload"}
+
+func (ec *executionContext) _RatesPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RatesPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ratesPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RatesPayload")
+		case "rates":
+			out.Values[i] = ec._RatesPayload_rates(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RatesPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -18916,6 +21966,64 @@ func (ec *executionContext) _SignUpPayload(ctx context.Context, sel ast.Selectio
 			}
 		case "userErrors":
 			out.Values[i] = ec._SignUpPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var statementImplementors = []string{"Statement"}
+
+func (ec *executionContext) _Statement(ctx context.Context, sel ast.SelectionSet, obj *model.Statement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Statement")
+		case "month":
+			out.Values[i] = ec._Statement_month(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entries":
+			out.Values[i] = ec._Statement_entries(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totals":
+			out.Values[i] = ec._Statement_totals(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "gross":
+			out.Values[i] = ec._Statement_gross(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "share":
+			out.Values[i] = ec._Statement_share(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20284,6 +23392,32 @@ func (ec *executionContext) marshalNDeveloperEdge2ᚖconfigmarketᚋgraphᚋmode
 	return ec._DeveloperEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeveloperRate2ᚕᚖconfigmarketᚋgraphᚋmodelᚐDeveloperRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeveloperRate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDeveloperRate2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDeveloperRate2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperRate(ctx context.Context, sel ast.SelectionSet, v *model.DeveloperRate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeveloperRate(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx context.Context, v any) (model.DeveloperStatus, error) {
 	var res model.DeveloperStatus
 	err := res.UnmarshalGQL(v)
@@ -20292,6 +23426,42 @@ func (ec *executionContext) unmarshalNDeveloperStatus2configmarketᚋgraphᚋmod
 
 func (ec *executionContext) marshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx context.Context, sel ast.SelectionSet, v model.DeveloperStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNEarningsGrouping2configmarketᚋgraphᚋmodelᚐEarningsGrouping(ctx context.Context, v any) (model.EarningsGrouping, error) {
+	var res model.EarningsGrouping
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNEarningsGrouping2configmarketᚋgraphᚋmodelᚐEarningsGrouping(ctx context.Context, sel ast.SelectionSet, v model.EarningsGrouping) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNEarningsTotal2ᚕᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EarningsTotal) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEarningsTotal2ᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNEarningsTotal2ᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotal(ctx context.Context, sel ast.SelectionSet, v *model.EarningsTotal) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._EarningsTotal(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -20550,6 +23720,78 @@ func (ec *executionContext) marshalNInvoiceState2configmarketᚋgraphᚋmodelᚐ
 	return v
 }
 
+func (ec *executionContext) marshalNLedgerEntry2ᚕᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerEntry) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntry2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntry(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLedgerEntry2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntry) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LedgerEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLedgerEntryConnection2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntryConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LedgerEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLedgerEntryEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.LedgerEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLedgerEntryEdge2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLedgerEntryEdge2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryEdge(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntryEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LedgerEntryEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNLedgerParty2configmarketᚋgraphᚋmodelᚐLedgerParty(ctx context.Context, v any) (model.LedgerParty, error) {
+	var res model.LedgerParty
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLedgerParty2configmarketᚋgraphᚋmodelᚐLedgerParty(ctx context.Context, sel ast.SelectionSet, v model.LedgerParty) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNLicenseCheck2ᚖconfigmarketᚋgraphᚋmodelᚐLicenseCheck(ctx context.Context, sel ast.SelectionSet, v *model.LicenseCheck) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -20633,6 +23875,32 @@ func (ec *executionContext) unmarshalNPaidFor2configmarketᚋgraphᚋmodelᚐPai
 
 func (ec *executionContext) marshalNPaidFor2configmarketᚋgraphᚋmodelᚐPaidFor(ctx context.Context, sel ast.SelectionSet, v model.PaidFor) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNPartnerRate2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPartnerRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerRate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnerRate2ᚖconfigmarketᚋgraphᚋmodelᚐPartnerRate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPartnerRate2ᚖconfigmarketᚋgraphᚋmodelᚐPartnerRate(ctx context.Context, sel ast.SelectionSet, v *model.PartnerRate) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PartnerRate(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNPartnerStatus2configmarketᚋgraphᚋmodelᚐPartnerStatus(ctx context.Context, v any) (model.PartnerStatus, error) {
@@ -20756,6 +24024,26 @@ func (ec *executionContext) marshalNPriceChange2ᚖconfigmarketᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._PriceChange(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRateTables2ᚖconfigmarketᚋgraphᚋmodelᚐRateTables(ctx context.Context, sel ast.SelectionSet, v *model.RateTables) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RateTables(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNRatesPayload2ᚖconfigmarketᚋgraphᚋmodelᚐRatesPayload(ctx context.Context, sel ast.SelectionSet, v *model.RatesPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RatesPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRating2ᚖconfigmarketᚋgraphᚋmodelᚐRating(ctx context.Context, sel ast.SelectionSet, v *model.Rating) graphql.Marshaler {
@@ -20948,6 +24236,16 @@ func (ec *executionContext) marshalNSaleMode2ᚕconfigmarketᚋgraphᚋmodelᚐS
 
 func (ec *executionContext) unmarshalNSetConfigurationPricesInput2configmarketᚋgraphᚋmodelᚐSetConfigurationPricesInput(ctx context.Context, v any) (model.SetConfigurationPricesInput, error) {
 	res, err := ec.unmarshalInputSetConfigurationPricesInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetDeveloperRateInput2configmarketᚋgraphᚋmodelᚐSetDeveloperRateInput(ctx context.Context, v any) (model.SetDeveloperRateInput, error) {
+	res, err := ec.unmarshalInputSetDeveloperRateInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetPartnerRateInput2configmarketᚋgraphᚋmodelᚐSetPartnerRateInput(ctx context.Context, v any) (model.SetPartnerRateInput, error) {
+	res, err := ec.unmarshalInputSetPartnerRateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -21465,6 +24763,25 @@ func (ec *executionContext) marshalODeveloper2ᚖconfigmarketᚋgraphᚋmodelᚐ
 	return ec._Developer(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOEarningsTotal2ᚕᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EarningsTotal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNEarningsTotal2ᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotal(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalOFloat2ᚖfloat64(ctx context.Context, v any) (*float64, error) {
 	if v == nil {
 		return nil, nil
@@ -21595,6 +24912,21 @@ func (ec *executionContext) marshalOInvoiceState2ᚖconfigmarketᚋgraphᚋmodel
 	return v
 }
 
+func (ec *executionContext) marshalOLedgerEntryConnection2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntryConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LedgerEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOLedgerFilter2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerFilter(ctx context.Context, v any) (*model.LedgerFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputLedgerFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalOLogOutInput2ᚖconfigmarketᚋgraphᚋmodelᚐLogOutInput(ctx context.Context, v any) (*model.LogOutInput, error) {
 	if v == nil {
 		return nil, nil
@@ -21646,6 +24978,22 @@ func (ec *executionContext) unmarshalOOrderDirection2ᚖconfigmarketᚋgraphᚋm
 }
 
 func (ec *executionContext) marshalOOrderDirection2ᚖconfigmarketᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, sel ast.SelectionSet, v *model.OrderDirection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) unmarshalOPaidFor2ᚖconfigmarketᚋgraphᚋmodelᚐPaidFor(ctx context.Context, v any) (*model.PaidFor, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.PaidFor)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPaidFor2ᚖconfigmarketᚋgraphᚋmodelᚐPaidFor(ctx context.Context, sel ast.SelectionSet, v *model.PaidFor) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
@@ -21715,6 +25063,13 @@ func (ec *executionContext) unmarshalOPriceRangeFilter2ᚖconfigmarketᚋgraph�
 	}
 	res, err := ec.unmarshalInputPriceRangeFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalORateTables2ᚖconfigmarketᚋgraphᚋmodelᚐRateTables(ctx context.Context, sel ast.SelectionSet, v *model.RateTables) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._RateTables(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOReview2ᚖconfigmarketᚋgraphᚋmodelᚐReview(ctx context.Context, sel ast.SelectionSet, v *model.Review) graphql.Marshaler {
@@ -21790,6 +25145,13 @@ func (ec *executionContext) marshalOSaleMode2ᚖconfigmarketᚋgraphᚋmodelᚐS
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOStatement2ᚖconfigmarketᚋgraphᚋmodelᚐStatement(ctx context.Context, sel ast.SelectionSet, v *model.Statement) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Statement(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

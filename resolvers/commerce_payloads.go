@@ -7,6 +7,7 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
 	"configmarket/internal/commerce"
+	"configmarket/internal/identity"
 	"configmarket/internal/store"
 )
 
@@ -62,4 +63,20 @@ func paymentPayload(ctx context.Context, c commerce.Charge, err error) (*model.P
 		out.Payment = toPayment(p)
 	}
 	return out, nil
+}
+
+func invalidRate(field string) error {
+	return apperr.Invalid(field, "a rate is a percent from 0 to 100 with up to two decimals").WithCode("RATE_INVALID")
+}
+
+func (r *Resolver) ratesPayload(ctx context.Context, err error) (*model.RatesPayload, error) {
+	ues, err := userErrors(err)
+	if err != nil || len(ues) > 0 {
+		return &model.RatesPayload{UserErrors: ues}, err
+	}
+	t, err := r.RateBook.Current(ctx, identity.FromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return &model.RatesPayload{Rates: toRateTables(t), UserErrors: ues}, nil
 }

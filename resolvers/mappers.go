@@ -64,7 +64,7 @@ func toPartner(p *store.Partner) *model.Partner {
 	}
 	return &model.Partner{
 		ID: globalID(typePartner, p.ID), Name: p.Name, Inn: p.INN, Website: p.Website,
-		Status: model.PartnerStatus(strings.ToUpper(p.Status)), CreatedAt: p.CreatedAt,
+		Status: model.PartnerStatus(strings.ToUpper(p.Status)), CreatedAt: p.CreatedAt, RowID: p.ID,
 	}
 }
 

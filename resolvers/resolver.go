@@ -7,6 +7,7 @@ import (
 	"configmarket/internal/account"
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
+	"configmarket/internal/earnings"
 )
 
 // Resolver is the root resolver; it holds the domain services.
@@ -14,4 +15,6 @@ type Resolver struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Commerce *commerce.Service
+	Ledger   *earnings.Ledger
+	RateBook *earnings.Rates
 }

@@ -20,6 +20,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -259,6 +260,44 @@ func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, 
 	return toPaymentConnection(p), err
 }
 
+// Earnings is the resolver for the earnings field.
+func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
+	v := identity.FromContext(ctx)
+	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
+		return nil, nil
+	}
+	f, err := ledgerFilter("developer", obj.RowID, filter)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Ledger.Entries(ctx, v, f, first, after)
+	return toLedgerConnection(p), err
+}
+
+// EarningsTotals is the resolver for the earningsTotals field.
+func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Developer, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
+	v := identity.FromContext(ctx)
+	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
+		return nil, nil
+	}
+	f, err := ledgerFilter("developer", obj.RowID, filter)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := r.Ledger.Totals(ctx, v, f, groupings[groupBy])
+	out := toEarningsTotals(ts)
+	if out == nil {
+		out = []*model.EarningsTotal{}
+	}
+	return out, err
+}
+
+// Statement is the resolver for the statement field.
+func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), "developer", obj.RowID, month)
+	return toStatement(s), err
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *installationResolver) Configuration(ctx context.Context, obj *model.Installation) (*model.Configuration, error) {
 	// The installation was visible, so its configuration is too (an
@@ -337,6 +376,15 @@ func (r *invoiceResolver) Installation(ctx context.Context, obj *model.Invoice) 
 
 // Configuration is the resolver for the configuration field.
 func (r *invoiceResolver) Configuration(ctx context.Context, obj *model.Invoice) (*model.Configuration, error) {
+	if obj.ConfigurationID == nil {
+		return nil, nil
+	}
+	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
+	return toConfiguration(c), err
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *ledgerEntryResolver) Configuration(ctx context.Context, obj *model.LedgerEntry) (*model.Configuration, error) {
 	if obj.ConfigurationID == nil {
 		return nil, nil
 	}
@@ -446,6 +494,26 @@ func (r *mutationResolver) RefundPayment(ctx context.Context, input model.Refund
 	}
 	c, err := r.Commerce.Refund(ctx, identity.FromContext(ctx), id, amount, deref(input.Reason), input.IdempotencyKey)
 	return paymentPayload(ctx, c, err)
+}
+
+// SetDeveloperRate is the resolver for the setDeveloperRate field.
+func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error) {
+	rate, err := parseRate("input.rate", input.Rate)
+	if err == nil {
+		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), strings.ToLower(string(input.Status)),
+			strings.ToLower(string(input.SupportMode)), rate)
+	}
+	return r.ratesPayload(ctx, err)
+}
+
+// SetPartnerRate is the resolver for the setPartnerRate field.
+func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error) {
+	rate, err := parseRate("input.rate", input.Rate)
+	if err == nil {
+		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), strings.ToLower(string(input.Status)),
+			strings.ToLower(string(input.PaidFor)), rate)
+	}
+	return r.ratesPayload(ctx, err)
 }
 
 // CreateConfiguration is the resolver for the createConfiguration field.
@@ -648,6 +716,36 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 	return &model.LogOutPayload{LoggedOut: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
+// Commissions is the resolver for the commissions field.
+func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
+	f, err := ledgerFilter("partner", obj.RowID, filter)
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.Ledger.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	return toLedgerConnection(p), err
+}
+
+// CommissionTotals is the resolver for the commissionTotals field.
+func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partner, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
+	f, err := ledgerFilter("partner", obj.RowID, filter)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := r.Ledger.Totals(ctx, identity.FromContext(ctx), f, groupings[groupBy])
+	out := toEarningsTotals(ts)
+	if out == nil {
+		out = []*model.EarningsTotal{}
+	}
+	return out, err
+}
+
+// Statement is the resolver for the statement field.
+func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), "partner", obj.RowID, month)
+	return toStatement(s), err
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment) (*model.Configuration, error) {
 	if obj.ConfigurationID == nil {
@@ -780,6 +878,24 @@ func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID 
 	return out, nil
 }
 
+// Rates is the resolver for the rates field.
+func (r *queryResolver) Rates(ctx context.Context) (*model.RateTables, error) {
+	t, err := r.RateBook.Current(ctx, identity.FromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return toRateTables(t), nil
+}
+
+// RateHistory is the resolver for the rateHistory field.
+func (r *queryResolver) RateHistory(ctx context.Context) (*model.RateTables, error) {
+	t, err := r.RateBook.History(ctx, identity.FromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return toRateTables(t), nil
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *reviewResolver) Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error) {
 	c, err := dataloaders.From(ctx).Configuration(ctx, obj.ConfigurationID)
@@ -885,6 +1001,9 @@ func (r *Resolver) InstallationUpdate() graph.InstallationUpdateResolver {
 // Invoice returns graph.InvoiceResolver implementation.
 func (r *Resolver) Invoice() graph.InvoiceResolver { return &invoiceResolver{r} }
 
+// LedgerEntry returns graph.LedgerEntryResolver implementation.
+func (r *Resolver) LedgerEntry() graph.LedgerEntryResolver { return &ledgerEntryResolver{r} }
+
 // LicenseCheck returns graph.LicenseCheckResolver implementation.
 func (r *Resolver) LicenseCheck() graph.LicenseCheckResolver { return &licenseCheckResolver{r} }
 
@@ -895,6 +1014,9 @@ func (r *Resolver) ModerationEvent() graph.ModerationEventResolver {
 
 // Mutation returns graph.MutationResolver implementation.
 func (r *Resolver) Mutation() graph.MutationResolver { return &mutationResolver{r} }
+
+// Partner returns graph.PartnerResolver implementation.
+func (r *Resolver) Partner() graph.PartnerResolver { return &partnerResolver{r} }
 
 // Payment returns graph.PaymentResolver implementation.
 func (r *Resolver) Payment() graph.PaymentResolver { return &paymentResolver{r} }
@@ -924,9 +1046,11 @@ type (
 	installationResolver       struct{ *Resolver }
 	installationUpdateResolver struct{ *Resolver }
 	invoiceResolver            struct{ *Resolver }
+	ledgerEntryResolver        struct{ *Resolver }
 	licenseCheckResolver       struct{ *Resolver }
 	moderationEventResolver    struct{ *Resolver }
 	mutationResolver           struct{ *Resolver }
+	partnerResolver            struct{ *Resolver }
 	paymentResolver            struct{ *Resolver }
 	priceChangeResolver        struct{ *Resolver }
 	queryResolver              struct{ *Resolver }

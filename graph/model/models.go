@@ -194,3 +194,28 @@ type LicenseCheck struct {
 	ValidUntil      *time.Time        `json:"validUntil,omitempty"`
 	ConfigurationID *uuid.UUID        `json:"-"`
 }
+
+// Partner is a partner's profile; it carries its row id for its ledger.
+type Partner struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Inn       *string       `json:"inn,omitempty"`
+	Website   *string       `json:"website,omitempty"`
+	Status    PartnerStatus `json:"status"`
+	CreatedAt time.Time     `json:"createdAt"`
+	RowID     uuid.UUID     `json:"-"`
+}
+
+func (Partner) IsNode()         {}
+func (p Partner) GetID() string { return p.ID }
+
+// LedgerEntry carries its configuration's id.
+type LedgerEntry struct {
+	Party           LedgerParty `json:"party"`
+	Amount          *Money      `json:"amount"`
+	Rate            *string     `json:"rate,omitempty"`
+	PaidFor         *PaidFor    `json:"paidFor,omitempty"`
+	Reversal        bool        `json:"reversal"`
+	OccurredAt      time.Time   `json:"occurredAt"`
+	ConfigurationID *uuid.UUID  `json:"-"`
+}

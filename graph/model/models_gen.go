@@ -161,6 +161,29 @@ type DeveloperEdge struct {
 	Node   *Developer `json:"node"`
 }
 
+// A developer's share for a status and support mode.
+type DeveloperRate struct {
+	Status      DeveloperStatus `json:"status"`
+	SupportMode SupportMode     `json:"supportMode"`
+	// Percent, e.g. "75%".
+	Rate string `json:"rate"`
+	// Null for the default in force since the beginning.
+	ValidFrom *time.Time `json:"validFrom,omitempty"`
+}
+
+// A sum of a party's entries for one group.
+type EarningsTotal struct {
+	// The month (its first instant, UTC), what was paid for, or the customer's or configuration's id, by grouping.
+	Key string `json:"key"`
+	// The customer's or configuration's name, when grouped by them.
+	Label string `json:"label"`
+	// What the payments behind the entries amounted to (refunds deducted).
+	Gross *Money `json:"gross"`
+	// The party's own share.
+	Share   *Money `json:"share"`
+	Entries int    `json:"entries"`
+}
+
 type InstallationConnection struct {
 	Edges    []*InstallationEdge `json:"edges"`
 	Nodes    []*Installation     `json:"nodes"`
@@ -198,6 +221,27 @@ type InvoiceConnection struct {
 type InvoiceEdge struct {
 	Cursor string   `json:"cursor"`
 	Node   *Invoice `json:"node"`
+}
+
+type LedgerEntryConnection struct {
+	Edges    []*LedgerEntryEdge `json:"edges"`
+	Nodes    []*LedgerEntry     `json:"nodes"`
+	PageInfo *PageInfo          `json:"pageInfo"`
+}
+
+type LedgerEntryEdge struct {
+	Cursor string       `json:"cursor"`
+	Node   *LedgerEntry `json:"node"`
+}
+
+type LedgerFilter struct {
+	// From this instant (inclusive).
+	From *time.Time `json:"from,omitempty"`
+	// Until this instant (exclusive).
+	To            *time.Time `json:"to,omitempty"`
+	PaidFor       *PaidFor   `json:"paidFor,omitempty"`
+	Customer      *string    `json:"customer,omitempty"`
+	Configuration *string    `json:"configuration,omitempty"`
 }
 
 type LogInInput struct {
@@ -248,20 +292,13 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
-// A reseller or integrator. Visible to the people acting for it and to admins.
-type Partner struct {
-	ID        string        `json:"id"`
-	Name      string        `json:"name"`
-	Inn       *string       `json:"inn,omitempty"`
-	Website   *string       `json:"website,omitempty"`
+// A partner's commission for a status and what was paid for.
+type PartnerRate struct {
 	Status    PartnerStatus `json:"status"`
-	CreatedAt time.Time     `json:"createdAt"`
+	PaidFor   PaidFor       `json:"paidFor"`
+	Rate      string        `json:"rate"`
+	ValidFrom *time.Time    `json:"validFrom,omitempty"`
 }
-
-func (Partner) IsNode() {}
-
-// Opaque id; pass it to `node(id:)` to fetch the object again.
-func (this Partner) GetID() string { return this.ID }
 
 type PaymentConnection struct {
 	Edges    []*PaymentEdge `json:"edges"`
@@ -294,6 +331,17 @@ type PriceRangeFilter struct {
 }
 
 type Query struct {
+}
+
+// The rate tables of SPEC §5.
+type RateTables struct {
+	Developer []*DeveloperRate `json:"developer"`
+	Partner   []*PartnerRate   `json:"partner"`
+}
+
+type RatesPayload struct {
+	Rates      *RateTables  `json:"rates,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // An average rating and how many ratings make it.
@@ -358,6 +406,19 @@ type SetConfigurationPricesInput struct {
 	Sale *Decimal          `json:"sale,omitempty"`
 }
 
+type SetDeveloperRateInput struct {
+	Status      DeveloperStatus `json:"status"`
+	SupportMode SupportMode     `json:"supportMode"`
+	// Percent with up to two decimals, e.g. "75" or "12.5".
+	Rate Decimal `json:"rate"`
+}
+
+type SetPartnerRateInput struct {
+	Status  PartnerStatus `json:"status"`
+	PaidFor PaidFor       `json:"paidFor"`
+	Rate    Decimal       `json:"rate"`
+}
+
 // A new user and the organisation it acts for.
 type SignUpInput struct {
 	Email string `json:"email"`
@@ -384,6 +445,16 @@ type SignUpPayload struct {
 	// The new session; null when userErrors is not empty.
 	Session    *AuthSession `json:"session,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A party's calendar month, consistent with the ledger to the kopeck.
+type Statement struct {
+	Month   time.Time      `json:"month"`
+	Entries []*LedgerEntry `json:"entries"`
+	// Totals by what was paid for.
+	Totals []*EarningsTotal `json:"totals"`
+	Gross  *Money           `json:"gross"`
+	Share  *Money           `json:"share"`
 }
 
 type SuspendConfigurationInput struct {
@@ -671,6 +742,65 @@ func (e DeveloperStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type EarningsGrouping string
+
+const (
+	EarningsGroupingMonth         EarningsGrouping = "MONTH"
+	EarningsGroupingPaidFor       EarningsGrouping = "PAID_FOR"
+	EarningsGroupingCustomer      EarningsGrouping = "CUSTOMER"
+	EarningsGroupingConfiguration EarningsGrouping = "CONFIGURATION"
+)
+
+var AllEarningsGrouping = []EarningsGrouping{
+	EarningsGroupingMonth,
+	EarningsGroupingPaidFor,
+	EarningsGroupingCustomer,
+	EarningsGroupingConfiguration,
+}
+
+func (e EarningsGrouping) IsValid() bool {
+	switch e {
+	case EarningsGroupingMonth, EarningsGroupingPaidFor, EarningsGroupingCustomer, EarningsGroupingConfiguration:
+		return true
+	}
+	return false
+}
+
+func (e EarningsGrouping) String() string {
+	return string(e)
+}
+
+func (e *EarningsGrouping) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = EarningsGrouping(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid EarningsGrouping", str)
+	}
+	return nil
+}
+
+func (e EarningsGrouping) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *EarningsGrouping) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e EarningsGrouping) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // How an installation was acquired (SPEC §4).
 type InstallationMode string
 
@@ -845,6 +975,64 @@ func (e *InvoiceState) UnmarshalJSON(b []byte) error {
 }
 
 func (e InvoiceState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Who a ledger entry belongs to.
+type LedgerParty string
+
+const (
+	LedgerPartyDeveloper LedgerParty = "DEVELOPER"
+	LedgerPartyPartner   LedgerParty = "PARTNER"
+	LedgerPartyPlatform  LedgerParty = "PLATFORM"
+)
+
+var AllLedgerParty = []LedgerParty{
+	LedgerPartyDeveloper,
+	LedgerPartyPartner,
+	LedgerPartyPlatform,
+}
+
+func (e LedgerParty) IsValid() bool {
+	switch e {
+	case LedgerPartyDeveloper, LedgerPartyPartner, LedgerPartyPlatform:
+		return true
+	}
+	return false
+}
+
+func (e LedgerParty) String() string {
+	return string(e)
+}
+
+func (e *LedgerParty) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = LedgerParty(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid LedgerParty", str)
+	}
+	return nil
+}
+
+func (e LedgerParty) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *LedgerParty) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e LedgerParty) MarshalJSON() ([]byte, error) {
 	var buf bytes.Buffer
 	e.MarshalGQL(&buf)
 	return buf.Bytes(), nil
@@ -1276,6 +1464,8 @@ const (
 	UserErrorCodeRatingInvalid UserErrorCode = "RATING_INVALID"
 	// Install the configuration (a trial counts) before reviewing it.
 	UserErrorCodeNotInstalled UserErrorCode = "NOT_INSTALLED"
+	// A rate is 0 to 100 %.
+	UserErrorCodeRateInvalid UserErrorCode = "RATE_INVALID"
 	// The customer already reviewed this configuration: edit that review.
 	UserErrorCodeAlreadyReviewed UserErrorCode = "ALREADY_REVIEWED"
 	// The customer already used its one trial of this configuration.
@@ -1343,6 +1533,7 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeReasonRequired,
 	UserErrorCodeRatingInvalid,
 	UserErrorCodeNotInstalled,
+	UserErrorCodeRateInvalid,
 	UserErrorCodeAlreadyReviewed,
 	UserErrorCodeTrialAlreadyUsed,
 	UserErrorCodeNoTrial,
@@ -1360,7 +1551,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

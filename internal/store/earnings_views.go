@@ -65,6 +65,8 @@ type EntryTotal struct {
 	Month time.Time
 	// Key is what was paid for, the customer or the configuration, by grouping.
 	Key string
+	// Label names the key: the customer's or configuration's name.
+	Label string
 	// Gross is the sum of the payments (and refunds) the entries came from.
 	Gross int64
 	// Share is the party's own sum.
@@ -84,35 +86,37 @@ const (
 )
 
 // groupings are the fixed SQL expressions of each grouping.
-var groupings = map[Grouping]string{
-	ByMonth:         `date_trunc('month', e.occurred_at at time zone 'UTC')::text`,
-	ByPaidFor:       `coalesce(e.paid_for, '')`,
-	ByCustomer:      `coalesce(e.customer_id::text, '')`,
-	ByConfiguration: `coalesce(e.configuration_id::text, '')`,
+var groupings = map[Grouping]struct{ key, label string }{
+	ByMonth:         {`date_trunc('month', e.occurred_at at time zone 'UTC')::text`, `''`},
+	ByPaidFor:       {`coalesce(e.paid_for, '')`, `''`},
+	ByCustomer:      {`coalesce(e.customer_id::text, '')`, `coalesce(cu.name, '')`},
+	ByConfiguration: {`coalesce(e.configuration_id::text, '')`, `coalesce(co.title, '')`},
 }
 
 // EntryTotals sums a party's entries by one grouping. Gross comes from the
 // payments and refunds behind the entries.
 func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([]EntryTotal, error) {
 	expr := groupings[g]
-	sql := `select key, gross, share, n, currency from (
-			select ` + expr + ` as key,
+	sql := `select key, label, gross, share, n, currency from (
+			select ` + expr.key + ` as key, ` + expr.label + ` as label,
 				sum(case when e.refund_id is null then p.amount_minor else -r.amount_minor end) as gross,
 				sum(e.amount_minor) as share, count(*) as n, min(e.currency) as currency
 			from ledger_entries e
 			join payments p on p.id = e.payment_id
 			left join refunds r on r.id = e.refund_id
+			left join customers cu on cu.id = e.customer_id
+			left join configurations co on co.id = e.configuration_id
 			where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
 				and ($3::timestamptz is null or e.occurred_at >= $3)
 				and ($4::timestamptz is null or e.occurred_at < $4)
 				and ($5::text is null or e.paid_for = $5)
 				and ($6::uuid is null or e.customer_id = $6)
 				and ($7::uuid is null or e.configuration_id = $7)
-			group by 1
+			group by 1, 2
 		) t order by key`
 	return list(ctx, q.db, "select entry totals", func(r pgx.CollectableRow) (EntryTotal, error) {
 		var t EntryTotal
-		err := r.Scan(&t.Key, &t.Gross, &t.Share, &t.Entries, &t.Currency)
+		err := r.Scan(&t.Key, &t.Label, &t.Gross, &t.Share, &t.Entries, &t.Currency)
 		if err == nil && g == ByMonth {
 			t.Month, err = time.Parse("2006-01-02 15:04:05", t.Key)
 			t.Month = t.Month.UTC()

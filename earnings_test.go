@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"configmarket/internal/factory"
+)
+
+// SPEC §5's example through the API: a premium developer who supports its
+// customers, a 500.00 rent on plan B, a customer pinned by a dealer.
+func TestSplitOfARentPaymentThroughTheAPI(t *testing.T) {
+	w := newCommerceWorld(t)
+	ctx := context.Background()
+	dealer := factory.Partner(t, w.s.store)
+	if _, err := w.s.pool.Exec(ctx, `update developers set status = 'premium' where id = $1;`, w.dev.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.pool.Exec(ctx, `update partners set status = 'dealer' where id = $1`, dealer.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.pool.Exec(ctx, `insert into pins (partner_id, customer_id, state, starts_at, expires_at)
+		values ($1, $2, 'active', now() - interval '1 day', now() + interval '89 days')`, dealer.OrgID, w.buyer.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	dealerToken, _ := w.s.logIn(t, dealer, nil)
+	w.tokens["dealer"] = dealerToken
+
+	rent := w.rent(t, w.tokens["buyer"], "order-1")
+	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 1", idempotencyKey: "pay-1"}) {
+		payment { id } userErrors { code } } }`, map[string]any{"i": str(rent.Data, "rentConfiguration", "invoice", "id")})
+	if str(pay.Data, "recordPayment", "payment", "id") == "" {
+		t.Fatalf("payment: %s", pay.Raw)
+	}
+
+	month := time.Now().UTC().Format(time.RFC3339)
+	devQuery := `query($d: ID!, $m: DateTime!) { node(id: $d) { ... on Developer {
+		earnings { nodes { amount { amount } rate party reversal paidFor } }
+		earningsTotals(groupBy: CONFIGURATION) { label gross { amount } share { amount } }
+		statement(month: $m) { share { amount } gross { amount } entries { amount { amount } } } } } }`
+	partnerQuery := `query($p: ID!, $m: DateTime!) { node(id: $p) { ... on Partner {
+		commissions { nodes { amount { amount } rate } }
+		commissionTotals(groupBy: CUSTOMER) { label share { amount } gross { amount } }
+		statement(month: $m) { share { amount } } } } }`
+	devVars := map[string]any{"d": globalIDOf("Developer", w.dev.OrgID), "m": month}
+	partnerVars := map[string]any{"p": globalIDOf("Partner", dealer.OrgID), "m": month}
+
+	dev := w.s.do(t, w.tokens["developer"], devQuery, devVars)
+	if str(dev.Data, "node", "earnings", "nodes", 0, "amount", "amount") != "375.00" || str(dev.Data, "node", "earnings", "nodes", 0, "rate") != "75%" ||
+		str(dev.Data, "node", "statement", "share", "amount") != "375.00" || str(dev.Data, "node", "earningsTotals", 0, "gross", "amount") != "500.00" {
+		t.Fatalf("developer earnings: %s", dev.Raw)
+	}
+	partner := w.s.do(t, dealerToken, partnerQuery, partnerVars)
+	if str(partner.Data, "node", "commissions", "nodes", 0, "amount", "amount") != "31.25" || str(partner.Data, "node", "commissions", "nodes", 0, "rate") != "25%" ||
+		str(partner.Data, "node", "commissionTotals", 0, "share", "amount") != "31.25" {
+		t.Fatalf("partner commissions: %s", partner.Raw)
+	}
+	var platform int64
+	if err := w.s.pool.QueryRow(ctx, `select amount_minor from ledger_entries where party = 'platform'`).Scan(&platform); err != nil || platform != 9375 {
+		t.Fatalf("platform entry %d (err %v), want 93.75", platform, err)
+	}
+
+	// Nobody else reads them, through node(id:) or nested fields.
+	for _, role := range []string{"anonymous", "buyer", "other customer", "other developer", "partner"} {
+		d := w.s.do(t, w.tokens[role], devQuery, devVars)
+		if get(d.Data, "node", "earnings") != nil || get(d.Data, "node", "statement") != nil {
+			t.Errorf("%s read the developer's earnings: %s", role, d.Raw)
+		}
+		p := w.s.do(t, w.tokens[role], partnerQuery, partnerVars)
+		if get(p.Data, "node") != nil {
+			t.Errorf("%s read the partner: %s", role, p.Raw)
+		}
+	}
+	// Refund everything: every share is reversed exactly.
+	refund := w.s.do(t, w.tokens["admin"], `mutation($p: ID!) { refundPayment(input: {paymentId: $p, amount: "500.00", reason: "test", idempotencyKey: "r-1"}) {
+		userErrors { code } } }`, map[string]any{"p": str(pay.Data, "recordPayment", "payment", "id")})
+	if refund.code() != "" || len(get(refund.Data, "refundPayment", "userErrors").([]any)) != 0 {
+		t.Fatalf("refund: %s", refund.Raw)
+	}
+	var remaining int64
+	if err := w.s.pool.QueryRow(ctx, `select coalesce(sum(abs(s)), 0) from (select sum(amount_minor) s from ledger_entries group by party) t`).Scan(&remaining); err != nil || remaining != 0 {
+		t.Fatalf("after a full refund the parties hold %d (err %v), want 0 each", remaining, err)
+	}
+}
+
+func TestRatesThroughTheAPI(t *testing.T) {
+	w := newCommerceWorld(t)
+	res := w.s.do(t, w.tokens["developer"], `{ rates { developer { status supportMode rate } partner { status paidFor rate } } }`, nil)
+	if len(get(res.Data, "rates", "developer").([]any)) != 6 || len(get(res.Data, "rates", "partner").([]any)) != 12 {
+		t.Fatalf("rates: %s", res.Raw)
+	}
+	set := `mutation { setDeveloperRate(input: {status: PREMIUM, supportMode: DEVELOPER, rate: "80"}) { userErrors { code } rates { developer { status supportMode rate } } } }`
+	if r := w.s.do(t, w.tokens["developer"], set, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("developer set a rate: %s", r.Raw)
+	}
+	if r := w.s.do(t, w.tokens["admin"], set, nil); r.code() != "" || len(get(r.Data, "setDeveloperRate", "userErrors").([]any)) != 0 {
+		t.Fatalf("admin set a rate: %s", r.Raw)
+	}
+	if r := w.s.do(t, w.tokens["admin"], `{ rateHistory { developer { rate } } }`, nil); len(get(r.Data, "rateHistory", "developer").([]any)) != 7 {
+		t.Fatalf("history: %s", r.Raw)
+	}
+}

@@ -1,0 +1,126 @@
+package resolvers
+
+import (
+	"strings"
+
+	"configmarket/graph/model"
+	"configmarket/internal/earnings"
+	"configmarket/internal/money"
+	"configmarket/internal/store"
+)
+
+func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
+	m := &model.LedgerEntry{
+		Party: model.LedgerParty(strings.ToUpper(e.Party)), Amount: toMoney(e.Amount),
+		Reversal: e.RefundID != nil, OccurredAt: e.OccurredAt, ConfigurationID: e.ConfigurationID,
+	}
+	if e.Rate != nil {
+		r := money.Rate(*e.Rate).String()
+		m.Rate = &r
+	}
+	if e.PaidFor != "" {
+		pf := model.PaidFor(strings.ToUpper(e.PaidFor))
+		m.PaidFor = &pf
+	}
+	return m
+}
+
+func toLedgerConnection(p earnings.EntryPage) *model.LedgerEntryConnection {
+	edges, nodes := connection(p.Entries, p.Cursors, toLedgerEntry,
+		func(c string, n *model.LedgerEntry) *model.LedgerEntryEdge {
+			return &model.LedgerEntryEdge{Cursor: c, Node: n}
+		})
+	return &model.LedgerEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+func toEarningsTotals(ts []store.EntryTotal) []*model.EarningsTotal {
+	if ts == nil {
+		return nil
+	}
+	out := make([]*model.EarningsTotal, len(ts))
+	for i, t := range ts {
+		key := t.Key
+		if !t.Month.IsZero() {
+			key = t.Month.Format("2006-01-02T15:04:05Z")
+		}
+		out[i] = &model.EarningsTotal{
+			Key: key, Label: t.Label, Entries: t.Entries,
+			Gross: toMoney(money.New(t.Gross, t.Currency)), Share: toMoney(money.New(t.Share, t.Currency)),
+		}
+	}
+	return out
+}
+
+func toStatement(s *earnings.Statement) *model.Statement {
+	if s == nil {
+		return nil
+	}
+	out := &model.Statement{
+		Month: s.Month, Totals: toEarningsTotals(s.Totals),
+		Gross: toMoney(money.New(s.Gross, money.RUB)), Share: toMoney(money.New(s.Share, money.RUB)),
+		Entries: make([]*model.LedgerEntry, len(s.Entries)),
+	}
+	if out.Totals == nil {
+		out.Totals = []*model.EarningsTotal{}
+	}
+	for i := range s.Entries {
+		out.Entries[i] = toLedgerEntry(&s.Entries[i])
+	}
+	return out
+}
+
+func toRateTables(t earnings.RateTables) *model.RateTables {
+	out := &model.RateTables{Developer: []*model.DeveloperRate{}, Partner: []*model.PartnerRate{}}
+	for _, r := range t.Developer {
+		out.Developer = append(out.Developer, &model.DeveloperRate{
+			Status: model.DeveloperStatus(strings.ToUpper(r.Status)), SupportMode: model.SupportMode(strings.ToUpper(r.Kind)),
+			Rate: money.Rate(r.Rate).String(), ValidFrom: r.ValidFrom,
+		})
+	}
+	for _, r := range t.Partner {
+		out.Partner = append(out.Partner, &model.PartnerRate{
+			Status: model.PartnerStatus(strings.ToUpper(r.Status)), PaidFor: model.PaidFor(strings.ToUpper(r.Kind)),
+			Rate: money.Rate(r.Rate).String(), ValidFrom: r.ValidFrom,
+		})
+	}
+	return out
+}
+
+// ledgerFilter translates a LedgerFilter for one party.
+func ledgerFilter(party string, id [16]byte, f *model.LedgerFilter) (store.EntryFilter, error) {
+	out := store.EntryFilter{Party: party, PartyID: id}
+	if f == nil {
+		return out, nil
+	}
+	out.From, out.To, out.PaidFor = f.From, f.To, lowerPtr(f.PaidFor)
+	if f.Customer != nil {
+		c, err := idArg("filter.customer", *f.Customer, typeCustomer)
+		if err != nil {
+			return out, err
+		}
+		out.CustomerID = &c
+	}
+	if f.Configuration != nil {
+		c, err := idArg("filter.configuration", *f.Configuration, typeConfiguration)
+		if err != nil {
+			return out, err
+		}
+		out.ConfigurationID = &c
+	}
+	return out, nil
+}
+
+var groupings = map[model.EarningsGrouping]store.Grouping{
+	model.EarningsGroupingMonth:         store.ByMonth,
+	model.EarningsGroupingPaidFor:       store.ByPaidFor,
+	model.EarningsGroupingCustomer:      store.ByCustomer,
+	model.EarningsGroupingConfiguration: store.ByConfiguration,
+}
+
+func parseRate(field string, d model.Decimal) (money.Rate, error) {
+	r, err := money.ParseRate(string(d))
+	if err != nil {
+		return 0, invalidRate(field)
+	}
+	return r, nil
+}
