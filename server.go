@@ -38,6 +38,7 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/jobs"
 	"configmarket/internal/password"
+	"configmarket/internal/pins"
 	"configmarket/internal/respcache"
 	"configmarket/internal/store"
 	"configmarket/internal/web"
@@ -139,6 +140,8 @@ func run(ctx context.Context) error {
 		go jobs.Run(ctx, cfg.JobsInterval,
 			jobs.Task{Name: "billing", Run: func(ctx context.Context) error { _, err := a.commerce.RunBilling(ctx); return err }},
 			jobs.Task{Name: "updates", Run: func(ctx context.Context) error { _, err := a.commerce.ProcessUpdates(ctx); return err }},
+			jobs.Task{Name: "pins", Run: func(ctx context.Context) error { _, err := a.pins.ExpirePins(ctx); return err }},
+			jobs.Task{Name: "statuses", Run: func(ctx context.Context) error { _, err := a.statuses.RunMonthly(ctx); return err }},
 		)
 	}
 	srv := &http.Server{
@@ -232,6 +235,8 @@ type app struct {
 	handler  http.Handler
 	health   *web.Health
 	commerce *commerce.Service
+	pins     *pins.Service
+	statuses *earnings.Statuses
 }
 
 func newApp(d deps) *app {
@@ -239,10 +244,13 @@ func newApp(d deps) *app {
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
 	cat := catalog.New(d.store, public)
 	com := commerce.New(d.store, cat, d.clock, commerce.DefaultRules, public)
-	gql := newGraphQL(d, &resolvers.Resolver{
+	root := &resolvers.Resolver{
 		Accounts: accounts, Catalog: cat, Commerce: com,
 		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
-	}, respcache.New(public))
+		PayoutService: earnings.NewPayouts(d.store, d.clock), PinService: pins.New(d.store, d.clock),
+		Statuses: earnings.NewStatuses(d.store, d.clock),
+	}
+	gql := newGraphQL(d, root, respcache.New(public))
 
 	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
 	mux := http.NewServeMux()
@@ -262,7 +270,7 @@ func newApp(d deps) *app {
 	}
 	verifier := webhook.NewVerifier(secrets, d.webhookSkew, d.clock.Now)
 	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
-	return &app{handler: web.Recover(web.Origin(mux)), health: health, commerce: com}
+	return &app{handler: web.Recover(web.Origin(mux)), health: health, commerce: com, pins: root.PinService, statuses: root.Statuses}
 }
 
 func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache) http.Handler {
@@ -283,7 +291,9 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache) ht
 	srv.SetErrorPresenter(resolvers.PresentError)
 	srv.SetRecoverFunc(resolvers.Recover)
 
-	sources := dataloaders.Sources{Accounts: root.Accounts, Catalog: root.Catalog, Commerce: root.Commerce}
+	sources := dataloaders.Sources{
+		Accounts: root.Accounts, Catalog: root.Catalog, Commerce: root.Commerce, Payouts: root.PayoutService, Pins: root.PinService,
+	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if err := web.AuthError(ctx); err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{resolvers.PresentError(ctx, err)}})

@@ -16,7 +16,9 @@ import (
 	"configmarket/internal/account"
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
+	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
+	"configmarket/internal/pins"
 	"configmarket/internal/store"
 )
 
@@ -30,6 +32,8 @@ type Sources struct {
 	Accounts *account.Service
 	Catalog  *catalog.Service
 	Commerce *commerce.Service
+	Payouts  *earnings.Payouts
+	Pins     *pins.Service
 }
 
 // batched is a loader with its fetch function, so a page can also run the
@@ -125,6 +129,8 @@ type Loaders struct {
 	invoices       *batched[uuid.UUID, store.Invoice]
 	payments       *batched[uuid.UUID, store.Payment]
 	updates        *batched[uuid.UUID, []store.InstallationUpdate]
+	pins           *batched[uuid.UUID, store.Pin]
+	payouts        *batched[uuid.UUID, store.Payout]
 }
 
 // New builds fresh loaders for one operation of viewer v.
@@ -166,6 +172,12 @@ func New(src Sources, v identity.Viewer) *Loaders {
 			return com.PaymentsByIDs(ctx, v, ids)
 		}, func(p store.Payment) uuid.UUID { return p.ID })),
 		updates: newBatched(groupedByParent(com.Updates, func(u store.InstallationUpdate) uuid.UUID { return u.InstallationID })),
+		pins: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Pin, error) {
+			return src.Pins.PinsByIDs(ctx, v, ids)
+		}, func(p store.Pin) uuid.UUID { return p.ID })),
+		payouts: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Payout, error) {
+			return src.Payouts.PayoutsByIDs(ctx, v, ids)
+		}, func(p store.Payout) uuid.UUID { return p.ID })),
 	}
 }
 
@@ -275,6 +287,14 @@ func (l *Loaders) Payment(ctx context.Context, id uuid.UUID) (*store.Payment, er
 // Updates are an installation's automatic updates, oldest first.
 func (l *Loaders) Updates(ctx context.Context, installationID uuid.UUID) ([]store.InstallationUpdate, error) {
 	return group(l.updates.load(ctx, installationID))
+}
+
+func (l *Loaders) Pin(ctx context.Context, id uuid.UUID) (*store.Pin, error) {
+	return l.pins.load(ctx, id)
+}
+
+func (l *Loaders) Payout(ctx context.Context, id uuid.UUID) (*store.Payout, error) {
+	return l.payouts.load(ctx, id)
 }
 
 // Prefetch names what a page of configurations will ask of its loaders.

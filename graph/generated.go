@@ -41,6 +41,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Partner() PartnerResolver
 	Payment() PaymentResolver
+	Pin() PinResolver
 	PriceChange() PriceChangeResolver
 	Query() QueryResolver
 	Review() ReviewResolver
@@ -59,6 +60,14 @@ type ComplexityRoot struct {
 		RefreshToken          func(childComplexity int) int
 		RefreshTokenExpiresAt func(childComplexity int) int
 		Role                  func(childComplexity int) int
+	}
+
+	Balance struct {
+		Available       func(childComplexity int) int
+		HoldUntil       func(childComplexity int) int
+		OnHold          func(childComplexity int) int
+		PaidOrRequested func(childComplexity int) int
+		Total           func(childComplexity int) int
 	}
 
 	Category struct {
@@ -133,10 +142,12 @@ type ComplexityRoot struct {
 		Invoices      func(childComplexity int, first *int, after *string, state *model.InvoiceState) int
 		Name          func(childComplexity int) int
 		Payments      func(childComplexity int, first *int, after *string) int
+		Pins          func(childComplexity int) int
 		TariffPlan    func(childComplexity int) int
 	}
 
 	Developer struct {
+		Balance        func(childComplexity int) int
 		Bio            func(childComplexity int) int
 		Configurations func(childComplexity int, first *int, after *string) int
 		CreatedAt      func(childComplexity int) int
@@ -146,6 +157,7 @@ type ComplexityRoot struct {
 		Installations  func(childComplexity int, first *int, after *string, filter *model.InstallationFilter) int
 		Name           func(childComplexity int) int
 		Payments       func(childComplexity int, first *int, after *string, configuration *string) int
+		Payouts        func(childComplexity int, first *int, after *string) int
 		Slug           func(childComplexity int) int
 		Statement      func(childComplexity int, month time.Time) int
 		Status         func(childComplexity int) int
@@ -299,18 +311,25 @@ type ComplexityRoot struct {
 		BuyConfiguration       func(childComplexity int, input model.ChargeInput) int
 		CancelRental           func(childComplexity int, input model.ConfigurationRefInput) int
 		ChangeTariffPlan       func(childComplexity int, input model.ChangeTariffPlanInput) int
+		ConfirmPin             func(childComplexity int, input model.PinIDInput) int
 		ConvertTrial           func(childComplexity int, input model.ChargeInput) int
 		CreateConfiguration    func(childComplexity int, input model.CreateConfigurationInput) int
 		CreateReview           func(childComplexity int, input model.CreateReviewInput) int
 		CreateVersion          func(childComplexity int, input model.CreateVersionInput) int
+		DecidePayout           func(childComplexity int, input model.DecidePayoutInput) int
+		DeclinePin             func(childComplexity int, input model.PinIDInput) int
 		InviteCustomer         func(childComplexity int, input model.InviteCustomerInput) int
 		LogIn                  func(childComplexity int, input model.LogInInput) int
 		LogOut                 func(childComplexity int, input *model.LogOutInput) int
+		PinCustomer            func(childComplexity int, input model.PinCustomerInput) int
 		RecordPayment          func(childComplexity int, input model.RecordPaymentInput) int
 		RefreshToken           func(childComplexity int, input model.RefreshTokenInput) int
 		RefundPayment          func(childComplexity int, input model.RefundPaymentInput) int
+		RefusePin              func(childComplexity int, input model.RefusePinInput) int
 		RejectVersion          func(childComplexity int, input model.RejectVersionInput) int
+		RenewPin               func(childComplexity int, input model.PinIDInput) int
 		RentConfiguration      func(childComplexity int, input model.ChargeInput) int
+		RequestPayout          func(childComplexity int, input model.RequestPayoutInput) int
 		RestoreConfiguration   func(childComplexity int, input model.ConfigurationIDInput) int
 		SetConfigurationPrices func(childComplexity int, input model.SetConfigurationPricesInput) int
 		SetDeveloperRate       func(childComplexity int, input model.SetDeveloperRateInput) int
@@ -332,12 +351,15 @@ type ComplexityRoot struct {
 	}
 
 	Partner struct {
+		Balance          func(childComplexity int) int
 		CommissionTotals func(childComplexity int, groupBy model.EarningsGrouping, filter *model.LedgerFilter) int
 		Commissions      func(childComplexity int, first *int, after *string, filter *model.LedgerFilter) int
 		CreatedAt        func(childComplexity int) int
 		ID               func(childComplexity int) int
 		Inn              func(childComplexity int) int
 		Name             func(childComplexity int) int
+		Payouts          func(childComplexity int, first *int, after *string) int
+		Pins             func(childComplexity int, first *int, after *string, states []model.PinState) int
 		Statement        func(childComplexity int, month time.Time) int
 		Status           func(childComplexity int) int
 		Website          func(childComplexity int) int
@@ -372,6 +394,68 @@ type ComplexityRoot struct {
 
 	PaymentPayload struct {
 		Payment    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Payout struct {
+		Amount        func(childComplexity int) int
+		DecidedAt     func(childComplexity int) int
+		FailureReason func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Method        func(childComplexity int) int
+		RequestedAt   func(childComplexity int) int
+		State         func(childComplexity int) int
+	}
+
+	PayoutConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PayoutEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PayoutPayload struct {
+		Payout     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	Pin struct {
+		DecidedAt    func(childComplexity int) int
+		Events       func(childComplexity int) int
+		ExpiresAt    func(childComplexity int) int
+		ID           func(childComplexity int) int
+		PartnerName  func(childComplexity int) int
+		Reason       func(childComplexity int) int
+		RequestedAt  func(childComplexity int) int
+		RequestedVia func(childComplexity int) int
+		StartsAt     func(childComplexity int) int
+		State        func(childComplexity int) int
+	}
+
+	PinConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	PinEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PinEvent struct {
+		Action    func(childComplexity int) int
+		At        func(childComplexity int) int
+		ExpiresAt func(childComplexity int) int
+		Reason    func(childComplexity int) int
+	}
+
+	PinPayload struct {
+		Pin        func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -553,6 +637,7 @@ type CustomerResolver interface {
 	Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error)
 	Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error)
 	Payments(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.PaymentConnection, error)
+	Pins(ctx context.Context, obj *model.Customer) ([]*model.Pin, error)
 
 	TariffPlan(ctx context.Context, obj *model.Customer) (*model.TariffPlan, error)
 }
@@ -563,6 +648,8 @@ type DeveloperResolver interface {
 	Earnings(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
 	EarningsTotals(ctx context.Context, obj *model.Developer, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error)
 	Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error)
+	Balance(ctx context.Context, obj *model.Developer) (*model.Balance, error)
+	Payouts(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.PayoutConnection, error)
 }
 type InstallationResolver interface {
 	Configuration(ctx context.Context, obj *model.Installation) (*model.Configuration, error)
@@ -605,6 +692,13 @@ type MutationResolver interface {
 	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.PaymentPayload, error)
 	SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error)
 	SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error)
+	PinCustomer(ctx context.Context, input model.PinCustomerInput) (*model.PinPayload, error)
+	ConfirmPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error)
+	DeclinePin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error)
+	RenewPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error)
+	RefusePin(ctx context.Context, input model.RefusePinInput) (*model.PinPayload, error)
+	RequestPayout(ctx context.Context, input model.RequestPayoutInput) (*model.PayoutPayload, error)
+	DecidePayout(ctx context.Context, input model.DecidePayoutInput) (*model.PayoutPayload, error)
 	CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error)
 	UpdateConfiguration(ctx context.Context, input model.UpdateConfigurationInput) (*model.ConfigurationPayload, error)
 	SetConfigurationPrices(ctx context.Context, input model.SetConfigurationPricesInput) (*model.ConfigurationPayload, error)
@@ -628,9 +722,15 @@ type PartnerResolver interface {
 	Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
 	CommissionTotals(ctx context.Context, obj *model.Partner, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error)
 	Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error)
+	Balance(ctx context.Context, obj *model.Partner) (*model.Balance, error)
+	Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error)
+	Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error)
 }
 type PaymentResolver interface {
 	Configuration(ctx context.Context, obj *model.Payment) (*model.Configuration, error)
+}
+type PinResolver interface {
+	Events(ctx context.Context, obj *model.Pin) ([]*model.PinEvent, error)
 }
 type PriceChangeResolver interface {
 	TariffPlan(ctx context.Context, obj *model.PriceChange) (*model.TariffPlan, error)
@@ -717,6 +817,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuthSession.Role(childComplexity), true
+
+	case "Balance.available":
+		if e.ComplexityRoot.Balance.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.Available(childComplexity), true
+	case "Balance.holdUntil":
+		if e.ComplexityRoot.Balance.HoldUntil == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.HoldUntil(childComplexity), true
+	case "Balance.onHold":
+		if e.ComplexityRoot.Balance.OnHold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.OnHold(childComplexity), true
+	case "Balance.paidOrRequested":
+		if e.ComplexityRoot.Balance.PaidOrRequested == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.PaidOrRequested(childComplexity), true
+	case "Balance.total":
+		if e.ComplexityRoot.Balance.Total == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Balance.Total(childComplexity), true
 
 	case "Category.id":
 		if e.ComplexityRoot.Category.ID == nil {
@@ -1055,6 +1186,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Payments(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.pins":
+		if e.ComplexityRoot.Customer.Pins == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Pins(childComplexity), true
 	case "Customer.tariffPlan":
 		if e.ComplexityRoot.Customer.TariffPlan == nil {
 			break
@@ -1062,6 +1199,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Customer.TariffPlan(childComplexity), true
 
+	case "Developer.balance":
+		if e.ComplexityRoot.Developer.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.Balance(childComplexity), true
 	case "Developer.bio":
 		if e.ComplexityRoot.Developer.Bio == nil {
 			break
@@ -1141,6 +1284,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.Payments(childComplexity, args["first"].(*int), args["after"].(*string), args["configuration"].(*string)), true
+	case "Developer.payouts":
+		if e.ComplexityRoot.Developer.Payouts == nil {
+			break
+		}
+
+		args, err := ec.field_Developer_payouts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Developer.Payouts(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Developer.slug":
 		if e.ComplexityRoot.Developer.Slug == nil {
 			break
@@ -1732,6 +1886,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChangeTariffPlan(childComplexity, args["input"].(model.ChangeTariffPlanInput)), true
+	case "Mutation.confirmPin":
+		if e.ComplexityRoot.Mutation.ConfirmPin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_confirmPin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ConfirmPin(childComplexity, args["input"].(model.PinIDInput)), true
 	case "Mutation.convertTrial":
 		if e.ComplexityRoot.Mutation.ConvertTrial == nil {
 			break
@@ -1776,6 +1941,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateVersion(childComplexity, args["input"].(model.CreateVersionInput)), true
+	case "Mutation.decidePayout":
+		if e.ComplexityRoot.Mutation.DecidePayout == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_decidePayout_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DecidePayout(childComplexity, args["input"].(model.DecidePayoutInput)), true
+	case "Mutation.declinePin":
+		if e.ComplexityRoot.Mutation.DeclinePin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_declinePin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeclinePin(childComplexity, args["input"].(model.PinIDInput)), true
 	case "Mutation.inviteCustomer":
 		if e.ComplexityRoot.Mutation.InviteCustomer == nil {
 			break
@@ -1809,6 +1996,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.LogOut(childComplexity, args["input"].(*model.LogOutInput)), true
+	case "Mutation.pinCustomer":
+		if e.ComplexityRoot.Mutation.PinCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_pinCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.PinCustomer(childComplexity, args["input"].(model.PinCustomerInput)), true
 	case "Mutation.recordPayment":
 		if e.ComplexityRoot.Mutation.RecordPayment == nil {
 			break
@@ -1842,6 +2040,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RefundPayment(childComplexity, args["input"].(model.RefundPaymentInput)), true
+	case "Mutation.refusePin":
+		if e.ComplexityRoot.Mutation.RefusePin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_refusePin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RefusePin(childComplexity, args["input"].(model.RefusePinInput)), true
 	case "Mutation.rejectVersion":
 		if e.ComplexityRoot.Mutation.RejectVersion == nil {
 			break
@@ -1853,6 +2062,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RejectVersion(childComplexity, args["input"].(model.RejectVersionInput)), true
+	case "Mutation.renewPin":
+		if e.ComplexityRoot.Mutation.RenewPin == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_renewPin_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RenewPin(childComplexity, args["input"].(model.PinIDInput)), true
 	case "Mutation.rentConfiguration":
 		if e.ComplexityRoot.Mutation.RentConfiguration == nil {
 			break
@@ -1864,6 +2084,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RentConfiguration(childComplexity, args["input"].(model.ChargeInput)), true
+	case "Mutation.requestPayout":
+		if e.ComplexityRoot.Mutation.RequestPayout == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_requestPayout_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RequestPayout(childComplexity, args["input"].(model.RequestPayoutInput)), true
 	case "Mutation.restoreConfiguration":
 		if e.ComplexityRoot.Mutation.RestoreConfiguration == nil {
 			break
@@ -2011,6 +2242,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
 
+	case "Partner.balance":
+		if e.ComplexityRoot.Partner.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.Balance(childComplexity), true
 	case "Partner.commissionTotals":
 		if e.ComplexityRoot.Partner.CommissionTotals == nil {
 			break
@@ -2057,6 +2294,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.Name(childComplexity), true
+	case "Partner.payouts":
+		if e.ComplexityRoot.Partner.Payouts == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_payouts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.Payouts(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Partner.pins":
+		if e.ComplexityRoot.Partner.Pins == nil {
+			break
+		}
+
+		args, err := ec.field_Partner_pins_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Partner.Pins(childComplexity, args["first"].(*int), args["after"].(*string), args["states"].([]model.PinState)), true
 	case "Partner.statement":
 		if e.ComplexityRoot.Partner.Statement == nil {
 			break
@@ -2187,6 +2446,225 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PaymentPayload.UserErrors(childComplexity), true
+
+	case "Payout.amount":
+		if e.ComplexityRoot.Payout.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.Amount(childComplexity), true
+	case "Payout.decidedAt":
+		if e.ComplexityRoot.Payout.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.DecidedAt(childComplexity), true
+	case "Payout.failureReason":
+		if e.ComplexityRoot.Payout.FailureReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.FailureReason(childComplexity), true
+	case "Payout.id":
+		if e.ComplexityRoot.Payout.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.ID(childComplexity), true
+	case "Payout.method":
+		if e.ComplexityRoot.Payout.Method == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.Method(childComplexity), true
+	case "Payout.requestedAt":
+		if e.ComplexityRoot.Payout.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.RequestedAt(childComplexity), true
+	case "Payout.state":
+		if e.ComplexityRoot.Payout.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Payout.State(childComplexity), true
+
+	case "PayoutConnection.edges":
+		if e.ComplexityRoot.PayoutConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutConnection.Edges(childComplexity), true
+	case "PayoutConnection.nodes":
+		if e.ComplexityRoot.PayoutConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutConnection.Nodes(childComplexity), true
+	case "PayoutConnection.pageInfo":
+		if e.ComplexityRoot.PayoutConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutConnection.PageInfo(childComplexity), true
+
+	case "PayoutEdge.cursor":
+		if e.ComplexityRoot.PayoutEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutEdge.Cursor(childComplexity), true
+	case "PayoutEdge.node":
+		if e.ComplexityRoot.PayoutEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutEdge.Node(childComplexity), true
+
+	case "PayoutPayload.payout":
+		if e.ComplexityRoot.PayoutPayload.Payout == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPayload.Payout(childComplexity), true
+	case "PayoutPayload.userErrors":
+		if e.ComplexityRoot.PayoutPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PayoutPayload.UserErrors(childComplexity), true
+
+	case "Pin.decidedAt":
+		if e.ComplexityRoot.Pin.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.DecidedAt(childComplexity), true
+	case "Pin.events":
+		if e.ComplexityRoot.Pin.Events == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.Events(childComplexity), true
+	case "Pin.expiresAt":
+		if e.ComplexityRoot.Pin.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.ExpiresAt(childComplexity), true
+	case "Pin.id":
+		if e.ComplexityRoot.Pin.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.ID(childComplexity), true
+	case "Pin.partnerName":
+		if e.ComplexityRoot.Pin.PartnerName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.PartnerName(childComplexity), true
+	case "Pin.reason":
+		if e.ComplexityRoot.Pin.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.Reason(childComplexity), true
+	case "Pin.requestedAt":
+		if e.ComplexityRoot.Pin.RequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.RequestedAt(childComplexity), true
+	case "Pin.requestedVia":
+		if e.ComplexityRoot.Pin.RequestedVia == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.RequestedVia(childComplexity), true
+	case "Pin.startsAt":
+		if e.ComplexityRoot.Pin.StartsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.StartsAt(childComplexity), true
+	case "Pin.state":
+		if e.ComplexityRoot.Pin.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Pin.State(childComplexity), true
+
+	case "PinConnection.edges":
+		if e.ComplexityRoot.PinConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinConnection.Edges(childComplexity), true
+	case "PinConnection.nodes":
+		if e.ComplexityRoot.PinConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinConnection.Nodes(childComplexity), true
+	case "PinConnection.pageInfo":
+		if e.ComplexityRoot.PinConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinConnection.PageInfo(childComplexity), true
+
+	case "PinEdge.cursor":
+		if e.ComplexityRoot.PinEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinEdge.Cursor(childComplexity), true
+	case "PinEdge.node":
+		if e.ComplexityRoot.PinEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinEdge.Node(childComplexity), true
+
+	case "PinEvent.action":
+		if e.ComplexityRoot.PinEvent.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinEvent.Action(childComplexity), true
+	case "PinEvent.at":
+		if e.ComplexityRoot.PinEvent.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinEvent.At(childComplexity), true
+	case "PinEvent.expiresAt":
+		if e.ComplexityRoot.PinEvent.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinEvent.ExpiresAt(childComplexity), true
+	case "PinEvent.reason":
+		if e.ComplexityRoot.PinEvent.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinEvent.Reason(childComplexity), true
+
+	case "PinPayload.pin":
+		if e.ComplexityRoot.PinPayload.Pin == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinPayload.Pin(childComplexity), true
+	case "PinPayload.userErrors":
+		if e.ComplexityRoot.PinPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PinPayload.UserErrors(childComplexity), true
 
 	case "PlanPrice.price":
 		if e.ComplexityRoot.PlanPrice.Price == nil {
@@ -2779,17 +3257,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateConfigurationInput,
 		ec.unmarshalInputCreateReviewInput,
 		ec.unmarshalInputCreateVersionInput,
+		ec.unmarshalInputDecidePayoutInput,
 		ec.unmarshalInputInstallationFilter,
 		ec.unmarshalInputInviteCustomerInput,
 		ec.unmarshalInputLedgerFilter,
 		ec.unmarshalInputLogInInput,
 		ec.unmarshalInputLogOutInput,
+		ec.unmarshalInputPinCustomerInput,
+		ec.unmarshalInputPinIdInput,
 		ec.unmarshalInputPlanPriceInput,
 		ec.unmarshalInputPriceRangeFilter,
 		ec.unmarshalInputRecordPaymentInput,
 		ec.unmarshalInputRefreshTokenInput,
 		ec.unmarshalInputRefundPaymentInput,
+		ec.unmarshalInputRefusePinInput,
 		ec.unmarshalInputRejectVersionInput,
+		ec.unmarshalInputRequestPayoutInput,
 		ec.unmarshalInputSetConfigurationPricesInput,
 		ec.unmarshalInputSetDeveloperRateInput,
 		ec.unmarshalInputSetPartnerRateInput,
@@ -3023,6 +3506,34 @@ enum UserErrorCode {
   NOT_INSTALLED
   "A rate is 0 to 100 %."
   RATE_INVALID
+  "The customer is already pinned (to another partner, or to you: renew instead)."
+  ALREADY_PINNED
+  "No customer has this tax number or CRM account id."
+  CUSTOMER_NOT_FOUND
+  "Give the customer's tax number or its CRM account id, not both."
+  PIN_TARGET_INVALID
+  "No such pin (or not yours)."
+  PIN_NOT_FOUND
+  "The pin has lapsed."
+  PIN_LAPSED
+  "The pin is not active."
+  PIN_NOT_ACTIVE
+  "The pin is neither pending nor active."
+  PIN_NOT_LIVE
+  "The pin has more than 90 days left; renew it later."
+  PIN_ALREADY_RENEWED
+  "A payout is at least 1,000.00."
+  PAYOUT_BELOW_MINIMUM
+  "Payouts are in RUB."
+  PAYOUT_CURRENCY_INVALID
+  "Unknown payout method."
+  PAYOUT_METHOD_INVALID
+  "This payout method is not allowed for your status."
+  PAYOUT_METHOD_NOT_ALLOWED
+  "The amount is more than the available balance."
+  INSUFFICIENT_BALANCE
+  "The payout was already decided otherwise."
+  PAYOUT_ALREADY_DECIDED
   "The customer already reviewed this configuration: edit that review."
   ALREADY_REVIEWED
   "The customer already used its one trial of this configuration."
@@ -3092,6 +3603,10 @@ type Developer implements Node {
   earningsTotals(groupBy: EarningsGrouping!, filter: LedgerFilter): [EarningsTotal!]
   "Private: the developer's statement of the calendar month containing ` + "`" + `month` + "`" + `."
   statement(month: DateTime!): Statement
+  "Private: the developer's balance."
+  balance: Balance
+  "Private: the developer's payouts, newest first."
+  payouts(first: Int, after: String): PayoutConnection
   id: ID!
   "Public handle used in storefront URLs."
   slug: String!
@@ -3125,6 +3640,8 @@ type Customer implements Node {
   invoices(first: Int, after: String, state: InvoiceState): InvoiceConnection!
   "The account's payments, newest first."
   payments(first: Int, after: String): PaymentConnection!
+  "Who pinned (or asks to pin) the account."
+  pins: [Pin!]!
   id: ID!
   name: String!
   "Tax number (INN)."
@@ -3144,6 +3661,12 @@ type Partner implements Node {
   commissionTotals(groupBy: EarningsGrouping!, filter: LedgerFilter): [EarningsTotal!]!
   "The partner's statement of the calendar month containing ` + "`" + `month` + "`" + `."
   statement(month: DateTime!): Statement
+  "The partner's balance."
+  balance: Balance
+  "The partner's payouts, newest first."
+  payouts(first: Int, after: String): PayoutConnection!
+  "The partner's pins, newest first."
+  pins(first: Int, after: String, states: [PinState!]): PinConnection!
   id: ID!
   name: String!
   inn: String
@@ -3665,6 +4188,102 @@ type PartnerRate {
   validFrom: DateTime
 }
 
+enum PinState {
+  "Waiting for the customer's confirmation."
+  PENDING
+  ACTIVE
+  DECLINED
+  EXPIRED
+  "Ended by an admin."
+  REFUSED
+  RELEASED
+}
+
+"A partner's deal protection on a customer (SPEC §7)."
+type Pin implements Node {
+  id: ID!
+  state: PinState!
+  "The partner that pinned the customer."
+  partnerName: String!
+  requestedAt: DateTime!
+  "How the partner named the customer: inn or crm_account_id."
+  requestedVia: String
+  startsAt: DateTime
+  "The pin protects the deal until then (90 days, renewable)."
+  expiresAt: DateTime
+  decidedAt: DateTime
+  "The admin's reason for a refusal."
+  reason: String
+  "Every step, oldest first."
+  events: [PinEvent!]!
+}
+
+type PinEvent {
+  "requested, activated, confirmed, declined, renewed, refused or expired."
+  action: String!
+  reason: String
+  expiresAt: DateTime
+  at: DateTime!
+}
+
+type PinEdge {
+  cursor: String!
+  node: Pin!
+}
+
+type PinConnection {
+  edges: [PinEdge!]!
+  nodes: [Pin!]!
+  pageInfo: PageInfo!
+}
+
+"A party's money (SPEC §8)."
+type Balance {
+  "Every ledger entry of the party."
+  total: Money!
+  "What may be paid out: entries older than the 14-day hold, minus payouts requested or paid. May be negative after refunds."
+  available: Money!
+  "Entries still within the hold."
+  onHold: Money!
+  paidOrRequested: Money!
+  "Entries up to this instant count as available."
+  holdUntil: DateTime!
+}
+
+enum PayoutMethod {
+  E_WALLET
+  BANK_CARD
+  BANK_ACCOUNT
+}
+
+enum PayoutState {
+  REQUESTED
+  PAID
+  FAILED
+}
+
+"Money paid out to a developer or partner."
+type Payout implements Node {
+  id: ID!
+  amount: Money!
+  method: PayoutMethod!
+  state: PayoutState!
+  failureReason: String
+  requestedAt: DateTime!
+  decidedAt: DateTime
+}
+
+type PayoutEdge {
+  cursor: String!
+  node: Payout!
+}
+
+type PayoutConnection {
+  edges: [PayoutEdge!]!
+  nodes: [Payout!]!
+  pageInfo: PageInfo!
+}
+
 "The rate tables of SPEC §5."
 type RateTables {
   developer: [DeveloperRate!]!
@@ -3977,6 +4596,48 @@ type RatesPayload {
   userErrors: [UserError!]!
 }
 
+"Name the customer by exactly one of the two."
+input PinCustomerInput {
+  "Tax number, checked with its checksum."
+  inn: String
+  crmAccountId: String
+}
+
+input PinIdInput {
+  id: ID!
+}
+
+input RefusePinInput {
+  id: ID!
+  reason: String!
+}
+
+type PinPayload {
+  pin: Pin
+  userErrors: [UserError!]!
+}
+
+input RequestPayoutInput {
+  "At least 1,000.00 and at most the available balance."
+  amount: Decimal!
+  "Basic developers: any; standard and premium developers and partners: BANK_ACCOUNT."
+  method: PayoutMethod!
+  idempotencyKey: String!
+}
+
+input DecidePayoutInput {
+  id: ID!
+  "True when paid; false when failed (the amount returns to the balance)."
+  paid: Boolean!
+  "Why it failed."
+  reason: String
+}
+
+type PayoutPayload {
+  payout: Payout
+  userErrors: [UserError!]!
+}
+
 type Mutation {
   "Customers: starts the one trial of a configuration."
   startTrial(input: ConfigurationRefInput!): InstallationPayload!
@@ -3998,6 +4659,20 @@ type Mutation {
   setDeveloperRate(input: SetDeveloperRateInput!): RatesPayload!
   "Admins: sets a partner rate from now on (later payments only)."
   setPartnerRate(input: SetPartnerRateInput!): RatesPayload!
+  "Partners: pins a customer (at once for a new customer, after its confirmation for a paying one)."
+  pinCustomer(input: PinCustomerInput!): PinPayload!
+  "Customers: confirms a pending pin."
+  confirmPin(input: PinIdInput!): PinPayload!
+  "Customers: declines a pending pin."
+  declinePin(input: PinIdInput!): PinPayload!
+  "Partners: renews an active pin for another 90 days before it lapses."
+  renewPin(input: PinIdInput!): PinPayload!
+  "Admins: ends a pending or active pin."
+  refusePin(input: RefusePinInput!): PinPayload!
+  "Developers and partners: requests a payout of the available balance."
+  requestPayout(input: RequestPayoutInput!): PayoutPayload!
+  "Admins: marks a payout paid or failed."
+  decidePayout(input: DecidePayoutInput!): PayoutPayload!
   "Developers: creates a draft configuration."
   createConfiguration(input: CreateConfigurationInput!): ConfigurationPayload!
   "Developers: edits a configuration."
@@ -4057,6 +4732,22 @@ func (ec *executionContext) childFields_AuthSession(ctx context.Context, field g
 		return ec.fieldContext_AuthSession_role(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuthSession", field.Name)
+}
+
+func (ec *executionContext) childFields_Balance(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "total":
+		return ec.fieldContext_Balance_total(ctx, field)
+	case "available":
+		return ec.fieldContext_Balance_available(ctx, field)
+	case "onHold":
+		return ec.fieldContext_Balance_onHold(ctx, field)
+	case "paidOrRequested":
+		return ec.fieldContext_Balance_paidOrRequested(ctx, field)
+	case "holdUntil":
+		return ec.fieldContext_Balance_holdUntil(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Balance", field.Name)
 }
 
 func (ec *executionContext) childFields_Category(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4193,6 +4884,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_invoices(ctx, field)
 	case "payments":
 		return ec.fieldContext_Customer_payments(ctx, field)
+	case "pins":
+		return ec.fieldContext_Customer_pins(ctx, field)
 	case "id":
 		return ec.fieldContext_Customer_id(ctx, field)
 	case "name":
@@ -4223,6 +4916,10 @@ func (ec *executionContext) childFields_Developer(ctx context.Context, field gra
 		return ec.fieldContext_Developer_earningsTotals(ctx, field)
 	case "statement":
 		return ec.fieldContext_Developer_statement(ctx, field)
+	case "balance":
+		return ec.fieldContext_Developer_balance(ctx, field)
+	case "payouts":
+		return ec.fieldContext_Developer_payouts(ctx, field)
 	case "id":
 		return ec.fieldContext_Developer_id(ctx, field)
 	case "slug":
@@ -4545,6 +5242,12 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_commissionTotals(ctx, field)
 	case "statement":
 		return ec.fieldContext_Partner_statement(ctx, field)
+	case "balance":
+		return ec.fieldContext_Partner_balance(ctx, field)
+	case "payouts":
+		return ec.fieldContext_Partner_payouts(ctx, field)
+	case "pins":
+		return ec.fieldContext_Partner_pins(ctx, field)
 	case "id":
 		return ec.fieldContext_Partner_id(ctx, field)
 	case "name":
@@ -4623,6 +5326,130 @@ func (ec *executionContext) childFields_PaymentPayload(ctx context.Context, fiel
 		return ec.fieldContext_PaymentPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PaymentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Payout(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Payout_id(ctx, field)
+	case "amount":
+		return ec.fieldContext_Payout_amount(ctx, field)
+	case "method":
+		return ec.fieldContext_Payout_method(ctx, field)
+	case "state":
+		return ec.fieldContext_Payout_state(ctx, field)
+	case "failureReason":
+		return ec.fieldContext_Payout_failureReason(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_Payout_requestedAt(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_Payout_decidedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Payout", field.Name)
+}
+
+func (ec *executionContext) childFields_PayoutConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PayoutConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PayoutConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PayoutConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayoutConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PayoutEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PayoutEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PayoutEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayoutEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PayoutPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "payout":
+		return ec.fieldContext_PayoutPayload_payout(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PayoutPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PayoutPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Pin(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Pin_id(ctx, field)
+	case "state":
+		return ec.fieldContext_Pin_state(ctx, field)
+	case "partnerName":
+		return ec.fieldContext_Pin_partnerName(ctx, field)
+	case "requestedAt":
+		return ec.fieldContext_Pin_requestedAt(ctx, field)
+	case "requestedVia":
+		return ec.fieldContext_Pin_requestedVia(ctx, field)
+	case "startsAt":
+		return ec.fieldContext_Pin_startsAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Pin_expiresAt(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_Pin_decidedAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_Pin_reason(ctx, field)
+	case "events":
+		return ec.fieldContext_Pin_events(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Pin", field.Name)
+}
+
+func (ec *executionContext) childFields_PinConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PinConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PinConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PinConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PinConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PinEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PinEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PinEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PinEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PinEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "action":
+		return ec.fieldContext_PinEvent_action(ctx, field)
+	case "reason":
+		return ec.fieldContext_PinEvent_reason(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PinEvent_expiresAt(ctx, field)
+	case "at":
+		return ec.fieldContext_PinEvent_at(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PinEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_PinPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pin":
+		return ec.fieldContext_PinPayload_pin(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_PinPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PinPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_PlanPrice(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5289,6 +6116,28 @@ func (ec *executionContext) field_Developer_payments_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Developer_payouts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Developer_statement_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5373,6 +6222,20 @@ func (ec *executionContext) field_Mutation_changeTariffPlan_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_confirmPin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PinIDInput, error) {
+			return ec.unmarshalNPinIdInput2configmarketᚋgraphᚋmodelᚐPinIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_convertTrial_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5429,6 +6292,34 @@ func (ec *executionContext) field_Mutation_createVersion_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_decidePayout_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DecidePayoutInput, error) {
+			return ec.unmarshalNDecidePayoutInput2configmarketᚋgraphᚋmodelᚐDecidePayoutInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_declinePin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PinIDInput, error) {
+			return ec.unmarshalNPinIdInput2configmarketᚋgraphᚋmodelᚐPinIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_inviteCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5463,6 +6354,20 @@ func (ec *executionContext) field_Mutation_logOut_args(ctx context.Context, rawA
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (*model.LogOutInput, error) {
 			return ec.unmarshalOLogOutInput2ᚖconfigmarketᚋgraphᚋmodelᚐLogOutInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_pinCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PinCustomerInput, error) {
+			return ec.unmarshalNPinCustomerInput2configmarketᚋgraphᚋmodelᚐPinCustomerInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5513,6 +6418,20 @@ func (ec *executionContext) field_Mutation_refundPayment_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_refusePin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RefusePinInput, error) {
+			return ec.unmarshalNRefusePinInput2configmarketᚋgraphᚋmodelᚐRefusePinInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rejectVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5527,12 +6446,40 @@ func (ec *executionContext) field_Mutation_rejectVersion_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_renewPin_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.PinIDInput, error) {
+			return ec.unmarshalNPinIdInput2configmarketᚋgraphᚋmodelᚐPinIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_rentConfiguration_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ChargeInput, error) {
 			return ec.unmarshalNChargeInput2configmarketᚋgraphᚋmodelᚐChargeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_requestPayout_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RequestPayoutInput, error) {
+			return ec.unmarshalNRequestPayoutInput2configmarketᚋgraphᚋmodelᚐRequestPayoutInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -5744,6 +6691,58 @@ func (ec *executionContext) field_Partner_commissions_args(ctx context.Context, 
 		return nil, err
 	}
 	args["filter"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Partner_payouts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Partner_pins_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "states",
+		func(ctx context.Context, v any) ([]model.PinState, error) {
+			return ec.unmarshalOPinState2ᚕconfigmarketᚋgraphᚋmodelᚐPinStateᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["states"] = arg2
 	return args, nil
 }
 
@@ -6094,6 +7093,157 @@ func (ec *executionContext) _AuthSession_role(ctx context.Context, field graphql
 }
 func (ec *executionContext) fieldContext_AuthSession_role(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuthSession", field, false, false, errors.New("field of type Role does not have child fields"))
+}
+
+func (ec *executionContext) _Balance_total(ctx context.Context, field graphql.CollectedField, obj *model.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_total(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Total, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_total(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Balance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Balance_available(ctx context.Context, field graphql.CollectedField, obj *model.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Balance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Balance_onHold(ctx context.Context, field graphql.CollectedField, obj *model.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_onHold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OnHold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_onHold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Balance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Balance_paidOrRequested(ctx context.Context, field graphql.CollectedField, obj *model.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_paidOrRequested(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaidOrRequested, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_paidOrRequested(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Balance",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Balance_holdUntil(ctx context.Context, field graphql.CollectedField, obj *model.Balance) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Balance_holdUntil(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.HoldUntil, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Balance_holdUntil(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Balance", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Category_id(ctx context.Context, field graphql.CollectedField, obj *model.Category) (ret graphql.Marshaler) {
@@ -7428,6 +8578,38 @@ func (ec *executionContext) fieldContext_Customer_payments(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_pins(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_pins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Pins(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Pin) graphql.Marshaler {
+			return ec.marshalNPin2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPinᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_pins(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *model.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -7833,6 +9015,82 @@ func (ec *executionContext) fieldContext_Developer_statement(ctx context.Context
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Developer_statement_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Developer_balance(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Developer().Balance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Balance) graphql.Marshaler {
+			return ec.marshalOBalance2ᚖconfigmarketᚋgraphᚋmodelᚐBalance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Balance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Developer_payouts(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_payouts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Developer().Payouts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayoutConnection) graphql.Marshaler {
+			return ec.marshalOPayoutConnection2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutConnection(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_payouts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Developer_payouts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -10618,6 +11876,314 @@ func (ec *executionContext) fieldContext_Mutation_setPartnerRate(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_pinCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_pinCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().PinCustomer(ctx, fc.Args["input"].(model.PinCustomerInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PinPayload) graphql.Marshaler {
+			return ec.marshalNPinPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPinPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_pinCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_pinCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_confirmPin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_confirmPin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ConfirmPin(ctx, fc.Args["input"].(model.PinIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PinPayload) graphql.Marshaler {
+			return ec.marshalNPinPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPinPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_confirmPin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_confirmPin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_declinePin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_declinePin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeclinePin(ctx, fc.Args["input"].(model.PinIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PinPayload) graphql.Marshaler {
+			return ec.marshalNPinPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPinPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_declinePin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_declinePin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_renewPin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_renewPin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RenewPin(ctx, fc.Args["input"].(model.PinIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PinPayload) graphql.Marshaler {
+			return ec.marshalNPinPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPinPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_renewPin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_renewPin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_refusePin(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_refusePin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RefusePin(ctx, fc.Args["input"].(model.RefusePinInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PinPayload) graphql.Marshaler {
+			return ec.marshalNPinPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPinPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_refusePin(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_refusePin_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_requestPayout(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_requestPayout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RequestPayout(ctx, fc.Args["input"].(model.RequestPayoutInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayoutPayload) graphql.Marshaler {
+			return ec.marshalNPayoutPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_requestPayout(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_requestPayout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_decidePayout(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_decidePayout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DecidePayout(ctx, fc.Args["input"].(model.DecidePayoutInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayoutPayload) graphql.Marshaler {
+			return ec.marshalNPayoutPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_decidePayout(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_decidePayout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createConfiguration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11634,6 +13200,126 @@ func (ec *executionContext) fieldContext_Partner_statement(ctx context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Partner_balance(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partner().Balance(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Balance) graphql.Marshaler {
+			return ec.marshalOBalance2ᚖconfigmarketᚋgraphᚋmodelᚐBalance(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Balance(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partner_payouts(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_payouts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().Payouts(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PayoutConnection) graphql.Marshaler {
+			return ec.marshalNPayoutConnection2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_payouts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_payouts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Partner_pins(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_pins(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Partner().Pins(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["states"].([]model.PinState))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PinConnection) graphql.Marshaler {
+			return ec.marshalNPinConnection2ᚖconfigmarketᚋgraphᚋmodelᚐPinConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_pins(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Partner_pins_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Partner_id(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12225,6 +13911,937 @@ func (ec *executionContext) _PaymentPayload_userErrors(ctx context.Context, fiel
 func (ec *executionContext) fieldContext_PaymentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "PaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payout_id(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Payout_amount(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Payout",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Payout_method(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_method(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Method, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PayoutMethod) graphql.Marshaler {
+			return ec.marshalNPayoutMethod2configmarketᚋgraphᚋmodelᚐPayoutMethod(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_method(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, errors.New("field of type PayoutMethod does not have child fields"))
+}
+
+func (ec *executionContext) _Payout_state(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PayoutState) graphql.Marshaler {
+			return ec.marshalNPayoutState2configmarketᚋgraphᚋmodelᚐPayoutState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, errors.New("field of type PayoutState does not have child fields"))
+}
+
+func (ec *executionContext) _Payout_failureReason(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_failureReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FailureReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_failureReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Payout_requestedAt(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Payout_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.Payout) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Payout_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Payout_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Payout", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _PayoutConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PayoutConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PayoutEdge) graphql.Marshaler {
+			return ec.marshalNPayoutEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPayoutEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PayoutEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PayoutConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Payout) graphql.Marshaler {
+			return ec.marshalNPayout2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPayoutᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PayoutConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖconfigmarketᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PayoutEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PayoutEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PayoutEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PayoutEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Payout) graphql.Marshaler {
+			return ec.marshalNPayout2ᚖconfigmarketᚋgraphᚋmodelᚐPayout(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutPayload_payout(ctx context.Context, field graphql.CollectedField, obj *model.PayoutPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPayload_payout(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payout, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Payout) graphql.Marshaler {
+			return ec.marshalOPayout2ᚖconfigmarketᚋgraphᚋmodelᚐPayout(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPayload_payout(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PayoutPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PayoutPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PayoutPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PayoutPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PayoutPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Pin_id(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_state(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PinState) graphql.Marshaler {
+			return ec.marshalNPinState2configmarketᚋgraphᚋmodelᚐPinState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type PinState does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_partnerName(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_partnerName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PartnerName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_partnerName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_requestedAt(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_requestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_requestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_requestedVia(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_requestedVia(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequestedVia, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_requestedVia(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_startsAt(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_startsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_startsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_reason(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Pin", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Pin_events(ctx context.Context, field graphql.CollectedField, obj *model.Pin) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Pin_events(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Pin().Events(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PinEvent) graphql.Marshaler {
+			return ec.marshalNPinEvent2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPinEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Pin_events(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Pin",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PinConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PinConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PinEdge) graphql.Marshaler {
+			return ec.marshalNPinEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPinEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PinConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PinEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PinConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PinConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Pin) graphql.Marshaler {
+			return ec.marshalNPin2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPinᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PinConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PinConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PinConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖconfigmarketᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PinConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PinEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PinEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PinEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PinEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PinEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pin) graphql.Marshaler {
+			return ec.marshalNPin2ᚖconfigmarketᚋgraphᚋmodelᚐPin(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PinEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PinEvent_action(ctx context.Context, field graphql.CollectedField, obj *model.PinEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinEvent_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinEvent_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PinEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PinEvent_reason(ctx context.Context, field graphql.CollectedField, obj *model.PinEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinEvent_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PinEvent_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PinEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PinEvent_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.PinEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinEvent_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PinEvent_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PinEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _PinEvent_at(ctx context.Context, field graphql.CollectedField, obj *model.PinEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinEvent_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinEvent_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PinEvent", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _PinPayload_pin(ctx context.Context, field graphql.CollectedField, obj *model.PinPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinPayload_pin(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pin, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Pin) graphql.Marshaler {
+			return ec.marshalOPin2ᚖconfigmarketᚋgraphᚋmodelᚐPin(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PinPayload_pin(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PinPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Pin(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PinPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.PinPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PinPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PinPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PinPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -16304,6 +18921,50 @@ func (ec *executionContext) unmarshalInputCreateVersionInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDecidePayoutInput(ctx context.Context, obj any) (model.DecidePayoutInput, error) {
+	var it model.DecidePayoutInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "paid", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "paid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paid"))
+			data, err := ec.unmarshalNBoolean2bool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paid = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputInstallationFilter(ctx context.Context, obj any) (model.InstallationFilter, error) {
 	var it model.InstallationFilter
 	if obj == nil {
@@ -16524,6 +19185,73 @@ func (ec *executionContext) unmarshalInputLogOutInput(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputPinCustomerInput(ctx context.Context, obj any) (model.PinCustomerInput, error) {
+	var it model.PinCustomerInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"inn", "crmAccountId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "inn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inn = data
+		case "crmAccountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("crmAccountId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CrmAccountID = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputPinIdInput(ctx context.Context, obj any) (model.PinIDInput, error) {
+	var it model.PinIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputPlanPriceInput(ctx context.Context, obj any) (model.PlanPriceInput, error) {
 	var it model.PlanPriceInput
 	if obj == nil {
@@ -16737,6 +19465,43 @@ func (ec *executionContext) unmarshalInputRefundPaymentInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRefusePinInput(ctx context.Context, obj any) (model.RefusePinInput, error) {
+	var it model.RefusePinInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRejectVersionInput(ctx context.Context, obj any) (model.RejectVersionInput, error) {
 	var it model.RejectVersionInput
 	if obj == nil {
@@ -16769,6 +19534,50 @@ func (ec *executionContext) unmarshalInputRejectVersionInput(ctx context.Context
 				return it, err
 			}
 			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRequestPayoutInput(ctx context.Context, obj any) (model.RequestPayoutInput, error) {
+	var it model.RequestPayoutInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"amount", "method", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "method":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("method"))
+			data, err := ec.unmarshalNPayoutMethod2configmarketᚋgraphᚋmodelᚐPayoutMethod(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Method = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -17297,6 +20106,20 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._Review(ctx, sel, obj)
+	case model.Pin:
+		return ec._Pin(ctx, sel, &obj)
+	case *model.Pin:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Pin(ctx, sel, obj)
+	case model.Payout:
+		return ec._Payout(ctx, sel, &obj)
+	case *model.Payout:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._Payout(ctx, sel, obj)
 	case model.Payment:
 		return ec._Payment(ctx, sel, &obj)
 	case *model.Payment:
@@ -17400,6 +20223,64 @@ func (ec *executionContext) _AuthSession(ctx context.Context, sel ast.SelectionS
 			}
 		case "role":
 			out.Values[i] = ec._AuthSession_role(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var balanceImplementors = []string{"Balance"}
+
+func (ec *executionContext) _Balance(ctx context.Context, sel ast.SelectionSet, obj *model.Balance) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, balanceImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Balance")
+		case "total":
+			out.Values[i] = ec._Balance_total(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._Balance_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "onHold":
+			out.Values[i] = ec._Balance_onHold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paidOrRequested":
+			out.Values[i] = ec._Balance_paidOrRequested(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "holdUntil":
+			out.Values[i] = ec._Balance_holdUntil(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -18387,6 +21268,44 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pins":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Customer_pins(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Customer_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -18683,6 +21602,82 @@ func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet
 					}
 				}()
 				res = ec._Developer_statement(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "balance":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Developer_balance(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payouts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Developer_payouts(ctx, field, obj)
 				if res == graphql.RequiredNull {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
@@ -20351,6 +23346,55 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "pinCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_pinCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "confirmPin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_confirmPin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "declinePin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_declinePin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "renewPin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_renewPin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refusePin":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_refusePin(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requestPayout":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_requestPayout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidePayout":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_decidePayout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createConfiguration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createConfiguration(ctx, field)
@@ -20650,6 +23694,120 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 				}()
 				res = ec._Partner_statement(ctx, field, obj)
 				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "balance":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_balance(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payouts":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_payouts(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "pins":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_pins(ctx, field, obj)
+				if res == graphql.Null {
 					atomic.AddUint32(&fs.Invalids, 1)
 				}
 				return res
@@ -20987,6 +24145,511 @@ func (ec *executionContext) _PaymentPayload(ctx context.Context, sel ast.Selecti
 			}
 		case "userErrors":
 			out.Values[i] = ec._PaymentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var payoutImplementors = []string{"Payout", "Node"}
+
+func (ec *executionContext) _Payout(ctx context.Context, sel ast.SelectionSet, obj *model.Payout) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Payout")
+		case "id":
+			out.Values[i] = ec._Payout_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Payout_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "method":
+			out.Values[i] = ec._Payout_method(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "state":
+			out.Values[i] = ec._Payout_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "failureReason":
+			out.Values[i] = ec._Payout_failureReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "requestedAt":
+			out.Values[i] = ec._Payout_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedAt":
+			out.Values[i] = ec._Payout_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var payoutConnectionImplementors = []string{"PayoutConnection"}
+
+func (ec *executionContext) _PayoutConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PayoutConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayoutConnection")
+		case "edges":
+			out.Values[i] = ec._PayoutConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PayoutConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PayoutConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var payoutEdgeImplementors = []string{"PayoutEdge"}
+
+func (ec *executionContext) _PayoutEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PayoutEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayoutEdge")
+		case "cursor":
+			out.Values[i] = ec._PayoutEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PayoutEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var payoutPayloadImplementors = []string{"PayoutPayload"}
+
+func (ec *executionContext) _PayoutPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PayoutPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, payoutPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PayoutPayload")
+		case "payout":
+			out.Values[i] = ec._PayoutPayload_payout(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PayoutPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pinImplementors = []string{"Pin", "Node"}
+
+func (ec *executionContext) _Pin(ctx context.Context, sel ast.SelectionSet, obj *model.Pin) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pinImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Pin")
+		case "id":
+			out.Values[i] = ec._Pin_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._Pin_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "partnerName":
+			out.Values[i] = ec._Pin_partnerName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestedAt":
+			out.Values[i] = ec._Pin_requestedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "requestedVia":
+			out.Values[i] = ec._Pin_requestedVia(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "startsAt":
+			out.Values[i] = ec._Pin_startsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Pin_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "decidedAt":
+			out.Values[i] = ec._Pin_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._Pin_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "events":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Pin_events(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pinConnectionImplementors = []string{"PinConnection"}
+
+func (ec *executionContext) _PinConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PinConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pinConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PinConnection")
+		case "edges":
+			out.Values[i] = ec._PinConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PinConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PinConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pinEdgeImplementors = []string{"PinEdge"}
+
+func (ec *executionContext) _PinEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PinEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pinEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PinEdge")
+		case "cursor":
+			out.Values[i] = ec._PinEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PinEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pinEventImplementors = []string{"PinEvent"}
+
+func (ec *executionContext) _PinEvent(ctx context.Context, sel ast.SelectionSet, obj *model.PinEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pinEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PinEvent")
+		case "action":
+			out.Values[i] = ec._PinEvent_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._PinEvent_reason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PinEvent_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "at":
+			out.Values[i] = ec._PinEvent_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var pinPayloadImplementors = []string{"PinPayload"}
+
+func (ec *executionContext) _PinPayload(ctx context.Context, sel ast.SelectionSet, obj *model.PinPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pinPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PinPayload")
+		case "pin":
+			out.Values[i] = ec._PinPayload_pin(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._PinPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23320,6 +26983,11 @@ func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, se
 	return res
 }
 
+func (ec *executionContext) unmarshalNDecidePayoutInput2configmarketᚋgraphᚋmodelᚐDecidePayoutInput(ctx context.Context, v any) (model.DecidePayoutInput, error) {
+	res, err := ec.unmarshalInputDecidePayoutInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx context.Context, v any) (model.Decimal, error) {
 	var res model.Decimal
 	err := res.UnmarshalGQL(v)
@@ -23985,6 +27653,216 @@ func (ec *executionContext) marshalNPaymentPayload2ᚖconfigmarketᚋgraphᚋmod
 	return ec._PaymentPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNPayout2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPayoutᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Payout) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPayout2ᚖconfigmarketᚋgraphᚋmodelᚐPayout(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPayout2ᚖconfigmarketᚋgraphᚋmodelᚐPayout(ctx context.Context, sel ast.SelectionSet, v *model.Payout) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Payout(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPayoutConnection2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutConnection(ctx context.Context, sel ast.SelectionSet, v *model.PayoutConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayoutConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPayoutEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPayoutEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PayoutEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPayoutEdge2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPayoutEdge2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutEdge(ctx context.Context, sel ast.SelectionSet, v *model.PayoutEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayoutEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPayoutMethod2configmarketᚋgraphᚋmodelᚐPayoutMethod(ctx context.Context, v any) (model.PayoutMethod, error) {
+	var res model.PayoutMethod
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayoutMethod2configmarketᚋgraphᚋmodelᚐPayoutMethod(ctx context.Context, sel ast.SelectionSet, v model.PayoutMethod) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPayoutPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutPayload(ctx context.Context, sel ast.SelectionSet, v *model.PayoutPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PayoutPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPayoutState2configmarketᚋgraphᚋmodelᚐPayoutState(ctx context.Context, v any) (model.PayoutState, error) {
+	var res model.PayoutState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPayoutState2configmarketᚋgraphᚋmodelᚐPayoutState(ctx context.Context, sel ast.SelectionSet, v model.PayoutState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) marshalNPin2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPinᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Pin) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPin2ᚖconfigmarketᚋgraphᚋmodelᚐPin(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPin2ᚖconfigmarketᚋgraphᚋmodelᚐPin(ctx context.Context, sel ast.SelectionSet, v *model.Pin) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Pin(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPinConnection2ᚖconfigmarketᚋgraphᚋmodelᚐPinConnection(ctx context.Context, sel ast.SelectionSet, v *model.PinConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PinConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPinCustomerInput2configmarketᚋgraphᚋmodelᚐPinCustomerInput(ctx context.Context, v any) (model.PinCustomerInput, error) {
+	res, err := ec.unmarshalInputPinCustomerInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPinEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPinEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PinEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPinEdge2ᚖconfigmarketᚋgraphᚋmodelᚐPinEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPinEdge2ᚖconfigmarketᚋgraphᚋmodelᚐPinEdge(ctx context.Context, sel ast.SelectionSet, v *model.PinEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PinEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPinEvent2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPinEventᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PinEvent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPinEvent2ᚖconfigmarketᚋgraphᚋmodelᚐPinEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPinEvent2ᚖconfigmarketᚋgraphᚋmodelᚐPinEvent(ctx context.Context, sel ast.SelectionSet, v *model.PinEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PinEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPinIdInput2configmarketᚋgraphᚋmodelᚐPinIDInput(ctx context.Context, v any) (model.PinIDInput, error) {
+	res, err := ec.unmarshalInputPinIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPinPayload2ᚖconfigmarketᚋgraphᚋmodelᚐPinPayload(ctx context.Context, sel ast.SelectionSet, v *model.PinPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PinPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNPinState2configmarketᚋgraphᚋmodelᚐPinState(ctx context.Context, v any) (model.PinState, error) {
+	var res model.PinState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPinState2configmarketᚋgraphᚋmodelᚐPinState(ctx context.Context, sel ast.SelectionSet, v model.PinState) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNPlanPrice2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPlanPriceᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PlanPrice) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -24081,8 +27959,18 @@ func (ec *executionContext) unmarshalNRefundPaymentInput2configmarketᚋgraphᚋ
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNRefusePinInput2configmarketᚋgraphᚋmodelᚐRefusePinInput(ctx context.Context, v any) (model.RefusePinInput, error) {
+	res, err := ec.unmarshalInputRefusePinInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNRejectVersionInput2configmarketᚋgraphᚋmodelᚐRejectVersionInput(ctx context.Context, v any) (model.RejectVersionInput, error) {
 	res, err := ec.unmarshalInputRejectVersionInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRequestPayoutInput2configmarketᚋgraphᚋmodelᚐRequestPayoutInput(ctx context.Context, v any) (model.RequestPayoutInput, error) {
+	res, err := ec.unmarshalInputRequestPayoutInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -24655,6 +28543,13 @@ func (ec *executionContext) marshalOAuthSession2ᚖconfigmarketᚋgraphᚋmodel�
 	return ec._AuthSession(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOBalance2ᚖconfigmarketᚋgraphᚋmodelᚐBalance(ctx context.Context, sel ast.SelectionSet, v *model.Balance) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Balance(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -25019,6 +28914,63 @@ func (ec *executionContext) marshalOPaymentConnection2ᚖconfigmarketᚋgraphᚋ
 		return graphql.Null
 	}
 	return ec._PaymentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPayout2ᚖconfigmarketᚋgraphᚋmodelᚐPayout(ctx context.Context, sel ast.SelectionSet, v *model.Payout) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Payout(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPayoutConnection2ᚖconfigmarketᚋgraphᚋmodelᚐPayoutConnection(ctx context.Context, sel ast.SelectionSet, v *model.PayoutConnection) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PayoutConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPin2ᚖconfigmarketᚋgraphᚋmodelᚐPin(ctx context.Context, sel ast.SelectionSet, v *model.Pin) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Pin(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPinState2ᚕconfigmarketᚋgraphᚋmodelᚐPinStateᚄ(ctx context.Context, v any) ([]model.PinState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.PinState, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNPinState2configmarketᚋgraphᚋmodelᚐPinState(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOPinState2ᚕconfigmarketᚋgraphᚋmodelᚐPinStateᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PinState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPinState2configmarketᚋgraphᚋmodelᚐPinState(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOPlanPriceInput2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPlanPriceInputᚄ(ctx context.Context, v any) ([]*model.PlanPriceInput, error) {

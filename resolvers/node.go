@@ -61,6 +61,12 @@ func loadNode(ctx context.Context, id string) (model.Node, error) {
 	case typePayment:
 		row, err := l.Payment(ctx, key)
 		return asNode(row, err, toPayment)
+	case typePin:
+		row, err := l.Pin(ctx, key)
+		return asNode(row, err, toPin)
+	case typePayout:
+		row, err := l.Payout(ctx, key)
+		return asNode(row, err, toPayout)
 	case typeUser:
 		row, err := l.User(ctx, key)
 		return asNode(row, err, toUser)

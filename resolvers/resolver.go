@@ -8,13 +8,17 @@ import (
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
+	"configmarket/internal/pins"
 )
 
 // Resolver is the root resolver; it holds the domain services.
 type Resolver struct {
-	Accounts *account.Service
-	Catalog  *catalog.Service
-	Commerce *commerce.Service
-	Ledger   *earnings.Ledger
-	RateBook *earnings.Rates
+	Accounts      *account.Service
+	Catalog       *catalog.Service
+	Commerce      *commerce.Service
+	Ledger        *earnings.Ledger
+	RateBook      *earnings.Rates
+	PayoutService *earnings.Payouts
+	PinService    *pins.Service
+	Statuses      *earnings.Statuses
 }

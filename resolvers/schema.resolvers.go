@@ -14,6 +14,7 @@ import (
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
 	"configmarket/internal/identity"
+	"configmarket/internal/pins"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
 	"context"
@@ -206,6 +207,16 @@ func (r *customerResolver) Payments(ctx context.Context, obj *model.Customer, fi
 	return toPaymentConnection(p), err
 }
 
+// Pins is the resolver for the pins field.
+func (r *customerResolver) Pins(ctx context.Context, obj *model.Customer) ([]*model.Pin, error) {
+	ps, err := r.PinService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID)
+	out := make([]*model.Pin, len(ps))
+	for i := range ps {
+		out[i] = toPin(&ps[i])
+	}
+	return out, err
+}
+
 // TariffPlan is the resolver for the tariffPlan field.
 func (r *customerResolver) TariffPlan(ctx context.Context, obj *model.Customer) (*model.TariffPlan, error) {
 	p, err := dataloaders.From(ctx).TariffPlan(ctx, obj.TariffPlanID)
@@ -296,6 +307,21 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
 	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), "developer", obj.RowID, month)
 	return toStatement(s), err
+}
+
+// Balance is the resolver for the balance field.
+func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (*model.Balance, error) {
+	return r.balanceOf(ctx, "developer", obj.RowID)
+}
+
+// Payouts is the resolver for the payouts field.
+func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.PayoutConnection, error) {
+	v := identity.FromContext(ctx)
+	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
+		return nil, nil
+	}
+	p, err := r.PayoutService.Payouts(ctx, v, "developer", obj.RowID, first, after)
+	return toPayoutConnection(p), err
 }
 
 // Configuration is the resolver for the configuration field.
@@ -514,6 +540,65 @@ func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPa
 			strings.ToLower(string(input.PaidFor)), rate)
 	}
 	return r.ratesPayload(ctx, err)
+}
+
+// PinCustomer is the resolver for the pinCustomer field.
+func (r *mutationResolver) PinCustomer(ctx context.Context, input model.PinCustomerInput) (*model.PinPayload, error) {
+	return pinPayload(r.PinService.PinCustomer(ctx, identity.FromContext(ctx), pins.PinTarget{INN: deref(input.Inn), CRMAccountID: deref(input.CrmAccountID)}))
+}
+
+// ConfirmPin is the resolver for the confirmPin field.
+func (r *mutationResolver) ConfirmPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
+	id, err := idArg("input.id", input.ID, typePin)
+	if err != nil {
+		return pinPayload(store.Pin{}, err)
+	}
+	return pinPayload(r.PinService.ConfirmPin(ctx, identity.FromContext(ctx), id))
+}
+
+// DeclinePin is the resolver for the declinePin field.
+func (r *mutationResolver) DeclinePin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
+	id, err := idArg("input.id", input.ID, typePin)
+	if err != nil {
+		return pinPayload(store.Pin{}, err)
+	}
+	return pinPayload(r.PinService.DeclinePin(ctx, identity.FromContext(ctx), id))
+}
+
+// RenewPin is the resolver for the renewPin field.
+func (r *mutationResolver) RenewPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
+	id, err := idArg("input.id", input.ID, typePin)
+	if err != nil {
+		return pinPayload(store.Pin{}, err)
+	}
+	return pinPayload(r.PinService.RenewPin(ctx, identity.FromContext(ctx), id))
+}
+
+// RefusePin is the resolver for the refusePin field.
+func (r *mutationResolver) RefusePin(ctx context.Context, input model.RefusePinInput) (*model.PinPayload, error) {
+	id, err := idArg("input.id", input.ID, typePin)
+	if err != nil {
+		return pinPayload(store.Pin{}, err)
+	}
+	return pinPayload(r.PinService.RefusePin(ctx, identity.FromContext(ctx), id, input.Reason))
+}
+
+// RequestPayout is the resolver for the requestPayout field.
+func (r *mutationResolver) RequestPayout(ctx context.Context, input model.RequestPayoutInput) (*model.PayoutPayload, error) {
+	amount, err := parseMoney("input.amount", input.Amount)
+	if err != nil {
+		return payoutPayload(store.Payout{}, err)
+	}
+	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, strings.ToLower(string(input.Method)), input.IdempotencyKey))
+}
+
+// DecidePayout is the resolver for the decidePayout field.
+func (r *mutationResolver) DecidePayout(ctx context.Context, input model.DecidePayoutInput) (*model.PayoutPayload, error) {
+	id, err := idArg("input.id", input.ID, typePayout)
+	if err != nil {
+		return payoutPayload(store.Payout{}, err)
+	}
+	return payoutPayload(r.PayoutService.DecidePayout(ctx, identity.FromContext(ctx), id, input.Paid, deref(input.Reason)))
 }
 
 // CreateConfiguration is the resolver for the createConfiguration field.
@@ -746,6 +831,27 @@ func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, mon
 	return toStatement(s), err
 }
 
+// Balance is the resolver for the balance field.
+func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*model.Balance, error) {
+	return r.balanceOf(ctx, "partner", obj.RowID)
+}
+
+// Payouts is the resolver for the payouts field.
+func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
+	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), "partner", obj.RowID, first, after)
+	return toPayoutConnection(p), err
+}
+
+// Pins is the resolver for the pins field.
+func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error) {
+	var names []string
+	for _, st := range states {
+		names = append(names, strings.ToLower(string(st)))
+	}
+	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
+	return toPinConnection(p), err
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment) (*model.Configuration, error) {
 	if obj.ConfigurationID == nil {
@@ -753,6 +859,16 @@ func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment)
 	}
 	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
 	return toConfiguration(c), err
+}
+
+// Events is the resolver for the events field.
+func (r *pinResolver) Events(ctx context.Context, obj *model.Pin) ([]*model.PinEvent, error) {
+	evs, err := r.PinService.Events(ctx, identity.FromContext(ctx), obj.RowID)
+	out := make([]*model.PinEvent, len(evs))
+	for i, e := range evs {
+		out[i] = &model.PinEvent{Action: e.Action, Reason: e.Reason, ExpiresAt: e.ExpiresAt, At: e.CreatedAt}
+	}
+	return out, err
 }
 
 // TariffPlan is the resolver for the tariffPlan field.
@@ -1021,6 +1137,9 @@ func (r *Resolver) Partner() graph.PartnerResolver { return &partnerResolver{r} 
 // Payment returns graph.PaymentResolver implementation.
 func (r *Resolver) Payment() graph.PaymentResolver { return &paymentResolver{r} }
 
+// Pin returns graph.PinResolver implementation.
+func (r *Resolver) Pin() graph.PinResolver { return &pinResolver{r} }
+
 // PriceChange returns graph.PriceChangeResolver implementation.
 func (r *Resolver) PriceChange() graph.PriceChangeResolver { return &priceChangeResolver{r} }
 
@@ -1052,6 +1171,7 @@ type (
 	mutationResolver           struct{ *Resolver }
 	partnerResolver            struct{ *Resolver }
 	paymentResolver            struct{ *Resolver }
+	pinResolver                struct{ *Resolver }
 	priceChangeResolver        struct{ *Resolver }
 	queryResolver              struct{ *Resolver }
 	reviewResolver             struct{ *Resolver }

@@ -219,3 +219,20 @@ type LedgerEntry struct {
 	OccurredAt      time.Time   `json:"occurredAt"`
 	ConfigurationID *uuid.UUID  `json:"-"`
 }
+
+// Pin carries its row id for its events.
+type Pin struct {
+	ID           string     `json:"id"`
+	State        PinState   `json:"state"`
+	PartnerName  string     `json:"partnerName"`
+	RequestedAt  time.Time  `json:"requestedAt"`
+	RequestedVia *string    `json:"requestedVia,omitempty"`
+	StartsAt     *time.Time `json:"startsAt,omitempty"`
+	ExpiresAt    *time.Time `json:"expiresAt,omitempty"`
+	DecidedAt    *time.Time `json:"decidedAt,omitempty"`
+	Reason       *string    `json:"reason,omitempty"`
+	RowID        uuid.UUID  `json:"-"`
+}
+
+func (Pin) IsNode()         {}
+func (p Pin) GetID() string { return p.ID }

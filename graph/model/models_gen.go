@@ -29,6 +29,19 @@ type AuthSession struct {
 	Role Role `json:"role"`
 }
 
+// A party's money (SPEC §8).
+type Balance struct {
+	// Every ledger entry of the party.
+	Total *Money `json:"total"`
+	// What may be paid out: entries older than the 14-day hold, minus payouts requested or paid. May be negative after refunds.
+	Available *Money `json:"available"`
+	// Entries still within the hold.
+	OnHold          *Money `json:"onHold"`
+	PaidOrRequested *Money `json:"paidOrRequested"`
+	// Entries up to this instant count as available.
+	HoldUntil time.Time `json:"holdUntil"`
+}
+
 // A storefront category.
 type Category struct {
 	ID   string `json:"id"`
@@ -146,6 +159,14 @@ type CreateVersionInput struct {
 	// MAJOR.MINOR.PATCH, greater than every earlier version.
 	Number    string  `json:"number"`
 	Changelog *string `json:"changelog,omitempty"`
+}
+
+type DecidePayoutInput struct {
+	ID string `json:"id"`
+	// True when paid; false when failed (the amount returns to the balance).
+	Paid bool `json:"paid"`
+	// Why it failed.
+	Reason *string `json:"reason,omitempty"`
 }
 
 // A page of developers.
@@ -316,6 +337,73 @@ type PaymentPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// Money paid out to a developer or partner.
+type Payout struct {
+	ID            string       `json:"id"`
+	Amount        *Money       `json:"amount"`
+	Method        PayoutMethod `json:"method"`
+	State         PayoutState  `json:"state"`
+	FailureReason *string      `json:"failureReason,omitempty"`
+	RequestedAt   time.Time    `json:"requestedAt"`
+	DecidedAt     *time.Time   `json:"decidedAt,omitempty"`
+}
+
+func (Payout) IsNode() {}
+
+// Opaque id; pass it to `node(id:)` to fetch the object again.
+func (this Payout) GetID() string { return this.ID }
+
+type PayoutConnection struct {
+	Edges    []*PayoutEdge `json:"edges"`
+	Nodes    []*Payout     `json:"nodes"`
+	PageInfo *PageInfo     `json:"pageInfo"`
+}
+
+type PayoutEdge struct {
+	Cursor string  `json:"cursor"`
+	Node   *Payout `json:"node"`
+}
+
+type PayoutPayload struct {
+	Payout     *Payout      `json:"payout,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type PinConnection struct {
+	Edges    []*PinEdge `json:"edges"`
+	Nodes    []*Pin     `json:"nodes"`
+	PageInfo *PageInfo  `json:"pageInfo"`
+}
+
+// Name the customer by exactly one of the two.
+type PinCustomerInput struct {
+	// Tax number, checked with its checksum.
+	Inn          *string `json:"inn,omitempty"`
+	CrmAccountID *string `json:"crmAccountId,omitempty"`
+}
+
+type PinEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *Pin   `json:"node"`
+}
+
+type PinEvent struct {
+	// requested, activated, confirmed, declined, renewed, refused or expired.
+	Action    string     `json:"action"`
+	Reason    *string    `json:"reason,omitempty"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	At        time.Time  `json:"at"`
+}
+
+type PinIDInput struct {
+	ID string `json:"id"`
+}
+
+type PinPayload struct {
+	Pin        *Pin         `json:"pin,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A monthly rent on one plan.
 type PlanPriceInput struct {
 	Plan   string  `json:"plan"`
@@ -376,10 +464,23 @@ type RefundPaymentInput struct {
 	IdempotencyKey string  `json:"idempotencyKey"`
 }
 
+type RefusePinInput struct {
+	ID     string `json:"id"`
+	Reason string `json:"reason"`
+}
+
 type RejectVersionInput struct {
 	ID string `json:"id"`
 	// Shown to the developer.
 	Reason string `json:"reason"`
+}
+
+type RequestPayoutInput struct {
+	// At least 1,000.00 and at most the available balance.
+	Amount Decimal `json:"amount"`
+	// Basic developers: any; standard and premium developers and partners: BANK_ACCOUNT.
+	Method         PayoutMethod `json:"method"`
+	IdempotencyKey string       `json:"idempotencyKey"`
 }
 
 type ReviewConnection struct {
@@ -1211,6 +1312,185 @@ func (e PartnerStatus) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+type PayoutMethod string
+
+const (
+	PayoutMethodEWallet     PayoutMethod = "E_WALLET"
+	PayoutMethodBankCard    PayoutMethod = "BANK_CARD"
+	PayoutMethodBankAccount PayoutMethod = "BANK_ACCOUNT"
+)
+
+var AllPayoutMethod = []PayoutMethod{
+	PayoutMethodEWallet,
+	PayoutMethodBankCard,
+	PayoutMethodBankAccount,
+}
+
+func (e PayoutMethod) IsValid() bool {
+	switch e {
+	case PayoutMethodEWallet, PayoutMethodBankCard, PayoutMethodBankAccount:
+		return true
+	}
+	return false
+}
+
+func (e PayoutMethod) String() string {
+	return string(e)
+}
+
+func (e *PayoutMethod) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PayoutMethod(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PayoutMethod", str)
+	}
+	return nil
+}
+
+func (e PayoutMethod) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PayoutMethod) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PayoutMethod) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type PayoutState string
+
+const (
+	PayoutStateRequested PayoutState = "REQUESTED"
+	PayoutStatePaid      PayoutState = "PAID"
+	PayoutStateFailed    PayoutState = "FAILED"
+)
+
+var AllPayoutState = []PayoutState{
+	PayoutStateRequested,
+	PayoutStatePaid,
+	PayoutStateFailed,
+}
+
+func (e PayoutState) IsValid() bool {
+	switch e {
+	case PayoutStateRequested, PayoutStatePaid, PayoutStateFailed:
+		return true
+	}
+	return false
+}
+
+func (e PayoutState) String() string {
+	return string(e)
+}
+
+func (e *PayoutState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PayoutState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PayoutState", str)
+	}
+	return nil
+}
+
+func (e PayoutState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PayoutState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PayoutState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+type PinState string
+
+const (
+	// Waiting for the customer's confirmation.
+	PinStatePending  PinState = "PENDING"
+	PinStateActive   PinState = "ACTIVE"
+	PinStateDeclined PinState = "DECLINED"
+	PinStateExpired  PinState = "EXPIRED"
+	// Ended by an admin.
+	PinStateRefused  PinState = "REFUSED"
+	PinStateReleased PinState = "RELEASED"
+)
+
+var AllPinState = []PinState{
+	PinStatePending,
+	PinStateActive,
+	PinStateDeclined,
+	PinStateExpired,
+	PinStateRefused,
+	PinStateReleased,
+}
+
+func (e PinState) IsValid() bool {
+	switch e {
+	case PinStatePending, PinStateActive, PinStateDeclined, PinStateExpired, PinStateRefused, PinStateReleased:
+		return true
+	}
+	return false
+}
+
+func (e PinState) String() string {
+	return string(e)
+}
+
+func (e *PinState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = PinState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid PinState", str)
+	}
+	return nil
+}
+
+func (e PinState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *PinState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e PinState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // What a subject acts as in one session (SPEC §1).
 type Role string
 
@@ -1466,6 +1746,34 @@ const (
 	UserErrorCodeNotInstalled UserErrorCode = "NOT_INSTALLED"
 	// A rate is 0 to 100 %.
 	UserErrorCodeRateInvalid UserErrorCode = "RATE_INVALID"
+	// The customer is already pinned (to another partner, or to you: renew instead).
+	UserErrorCodeAlreadyPinned UserErrorCode = "ALREADY_PINNED"
+	// No customer has this tax number or CRM account id.
+	UserErrorCodeCustomerNotFound UserErrorCode = "CUSTOMER_NOT_FOUND"
+	// Give the customer's tax number or its CRM account id, not both.
+	UserErrorCodePinTargetInvalid UserErrorCode = "PIN_TARGET_INVALID"
+	// No such pin (or not yours).
+	UserErrorCodePinNotFound UserErrorCode = "PIN_NOT_FOUND"
+	// The pin has lapsed.
+	UserErrorCodePinLapsed UserErrorCode = "PIN_LAPSED"
+	// The pin is not active.
+	UserErrorCodePinNotActive UserErrorCode = "PIN_NOT_ACTIVE"
+	// The pin is neither pending nor active.
+	UserErrorCodePinNotLive UserErrorCode = "PIN_NOT_LIVE"
+	// The pin has more than 90 days left; renew it later.
+	UserErrorCodePinAlreadyRenewed UserErrorCode = "PIN_ALREADY_RENEWED"
+	// A payout is at least 1,000.00.
+	UserErrorCodePayoutBelowMinimum UserErrorCode = "PAYOUT_BELOW_MINIMUM"
+	// Payouts are in RUB.
+	UserErrorCodePayoutCurrencyInvalid UserErrorCode = "PAYOUT_CURRENCY_INVALID"
+	// Unknown payout method.
+	UserErrorCodePayoutMethodInvalid UserErrorCode = "PAYOUT_METHOD_INVALID"
+	// This payout method is not allowed for your status.
+	UserErrorCodePayoutMethodNotAllowed UserErrorCode = "PAYOUT_METHOD_NOT_ALLOWED"
+	// The amount is more than the available balance.
+	UserErrorCodeInsufficientBalance UserErrorCode = "INSUFFICIENT_BALANCE"
+	// The payout was already decided otherwise.
+	UserErrorCodePayoutAlreadyDecided UserErrorCode = "PAYOUT_ALREADY_DECIDED"
 	// The customer already reviewed this configuration: edit that review.
 	UserErrorCodeAlreadyReviewed UserErrorCode = "ALREADY_REVIEWED"
 	// The customer already used its one trial of this configuration.
@@ -1534,6 +1842,20 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeRatingInvalid,
 	UserErrorCodeNotInstalled,
 	UserErrorCodeRateInvalid,
+	UserErrorCodeAlreadyPinned,
+	UserErrorCodeCustomerNotFound,
+	UserErrorCodePinTargetInvalid,
+	UserErrorCodePinNotFound,
+	UserErrorCodePinLapsed,
+	UserErrorCodePinNotActive,
+	UserErrorCodePinNotLive,
+	UserErrorCodePinAlreadyRenewed,
+	UserErrorCodePayoutBelowMinimum,
+	UserErrorCodePayoutCurrencyInvalid,
+	UserErrorCodePayoutMethodInvalid,
+	UserErrorCodePayoutMethodNotAllowed,
+	UserErrorCodeInsufficientBalance,
+	UserErrorCodePayoutAlreadyDecided,
 	UserErrorCodeAlreadyReviewed,
 	UserErrorCodeTrialAlreadyUsed,
 	UserErrorCodeNoTrial,
@@ -1551,7 +1873,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

@@ -43,7 +43,7 @@ type PinHolder struct {
 // a moment; found is false for a customer that came on its own.
 func (q *Queries) ActivePinAt(ctx context.Context, customerID uuid.UUID, at time.Time) (PinHolder, bool, error) {
 	const sql = `select p.partner_id, pa.status from pins p join partners pa on pa.id = p.partner_id
-		where p.customer_id = $1 and p.state in ('active', 'expired')
+		where p.customer_id = $1 and p.state in ('active', 'expired', 'refused') and p.starts_at is not null
 			and p.starts_at <= $2 and p.expires_at > $2
 		order by p.starts_at desc limit 1`
 	var h PinHolder

@@ -1,0 +1,344 @@
+package earnings
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/clock"
+	"configmarket/internal/identity"
+	"configmarket/internal/money"
+	"configmarket/internal/relay"
+	"configmarket/internal/store"
+)
+
+// Balances and payouts (SPEC §8).
+
+const (
+	// MinimumPayout is the smallest payout, 1,000.00 RUB in kopecks.
+	MinimumPayout int64 = 100_000
+	// PayoutHold keeps a ledger entry out of the available balance for 14
+	// days after its payment or refund, so that refunds can land first.
+	PayoutHold = 14 * 24 * time.Hour
+	// maxFailureReasonLen bounds the reason an admin gives for a failure.
+	maxFailureReasonLen = 1000
+)
+
+// payoutMethods are the methods each party and status may be paid by. SPEC
+// §6 gives them per developer status; it names none for partners, so a
+// partner is paid by bank account only, the one method every developer
+// status has, and the only one that fits a partner company's contract.
+var payoutMethods = map[string]map[string][]string{
+	"developer": {
+		"basic":    {"e_wallet", "bank_card", "bank_account"},
+		"standard": {"bank_account"},
+		"premium":  {"bank_account"},
+	},
+	"partner": {
+		"agent":      {"bank_account"},
+		"dealer":     {"bank_account"},
+		"integrator": {"bank_account"},
+	},
+}
+
+// PayoutMethods lists the methods a party ("developer" or "partner") of a
+// status may choose.
+func PayoutMethods(party, status string) []string {
+	return slices.Clone(payoutMethods[party][status])
+}
+
+func knownPayoutMethod(method string) bool {
+	switch method {
+	case "e_wallet", "bank_card", "bank_account":
+		return true
+	}
+	return false
+}
+
+// Payouts is the balance and payout service.
+type Payouts struct {
+	store *store.Store
+	clock clock.Clock
+}
+
+// NewPayouts builds the service.
+func NewPayouts(st *store.Store, clk clock.Clock) *Payouts {
+	return &Payouts{store: st, clock: clk}
+}
+
+// PartyBalance is where a developer's or partner's money stands.
+type PartyBalance struct {
+	Party   string
+	PartyID uuid.UUID
+	// Total is every ledger entry of the party, on hold or not.
+	Total money.Money
+	// Available may be paid out: entries that occurred at or before
+	// HoldUntil, minus payouts requested or paid. Refunds can make it
+	// negative; future earnings then net against it.
+	Available money.Money
+	// OnHold is the entries newer than HoldUntil.
+	OnHold money.Money
+	// PaidOrRequested is the payouts not failed.
+	PaidOrRequested money.Money
+	HoldUntil       time.Time
+}
+
+func checkPayoutParty(party string) error {
+	if _, ok := payoutMethods[party]; !ok {
+		return apperr.Invalid("party", "party must be a developer or a partner")
+	}
+	return nil
+}
+
+// Balance returns a party's balance ("developer" or "partner").
+func (s *Payouts) Balance(ctx context.Context, v identity.Viewer, party string, id uuid.UUID) (PartyBalance, error) {
+	if v.Anonymous() {
+		return PartyBalance{}, apperr.Unauthenticated("log in first")
+	}
+	if err := checkPayoutParty(party); err != nil {
+		return PartyBalance{}, err
+	}
+	// SECURITY: only the party itself and admins (see mayReadParty).
+	if !mayReadParty(v, party, id) {
+		return PartyBalance{}, apperr.Forbidden("only the party itself and admins see a balance")
+	}
+	holdUntil := s.clock.Now().Add(-PayoutHold)
+	total, available, onHold, out, err := s.store.Balance(ctx, party, id, holdUntil)
+	if err != nil {
+		return PartyBalance{}, err
+	}
+	rub := func(minor int64) money.Money { return money.New(minor, money.RUB) }
+	return PartyBalance{
+		Party: party, PartyID: id, Total: rub(total), Available: rub(available), OnHold: rub(onHold),
+		PaidOrRequested: rub(out), HoldUntil: holdUntil,
+	}, nil
+}
+
+// payoutParty is the party the viewer acts for.
+func payoutParty(v identity.Viewer) (string, uuid.UUID, error) {
+	if v.Anonymous() {
+		return "", uuid.Nil, apperr.Unauthenticated("log in first")
+	}
+	// SECURITY: a developer or partner requests payouts of its own balance
+	// only: the party is the one the session acts for, never an argument,
+	// so no one can draw on another party's money. Customers and admins
+	// have no balance to draw on.
+	switch {
+	case v.Role == identity.RoleDeveloper && v.ActingFor != uuid.Nil:
+		return "developer", v.ActingFor, nil
+	case v.Role == identity.RolePartner && v.ActingFor != uuid.Nil:
+		return "partner", v.ActingFor, nil
+	}
+	return "", uuid.Nil, apperr.Forbidden("only developers and partners request payouts")
+}
+
+// RequestPayout asks for amount of the viewer's own developer or partner
+// balance to be paid by method, once per idempotency key. The amount must
+// be at least MinimumPayout and at most the available balance, and the
+// method one the party's status allows. The party's row is locked first,
+// so concurrent requests are decided one after another, each against the
+// balance the previous ones left: together they never exceed it.
+func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount money.Money, method, idempotencyKey string) (store.Payout, error) {
+	party, id, err := payoutParty(v)
+	if err != nil {
+		return store.Payout{}, err
+	}
+	minimum := money.New(MinimumPayout, money.RUB)
+	if amount.Currency != money.RUB {
+		return store.Payout{}, apperr.Invalid("input.amount", "payouts are made in %s", money.RUB).WithCode("PAYOUT_CURRENCY_INVALID")
+	}
+	if amount.Minor < MinimumPayout {
+		return store.Payout{}, apperr.Invalid("input.amount", "the minimum payout is %s", minimum).WithCode("PAYOUT_BELOW_MINIMUM")
+	}
+	if !knownPayoutMethod(method) {
+		return store.Payout{}, apperr.Invalid("input.method", "method must be e_wallet, bank_card or bank_account").WithCode("PAYOUT_METHOD_INVALID")
+	}
+	input := map[string]any{"party": party, "partyId": id, "amount": amount, "method": method}
+	return s.onceForKey(ctx, v, idempotencyKey, "requestPayout", input, func(q *store.Queries, now time.Time) (store.Payout, error) {
+		status, err := q.LockParty(ctx, party, id)
+		if apperr.Is(err, apperr.KindNotFound) {
+			return store.Payout{}, apperr.NotFound("no such %s", party)
+		}
+		if err != nil {
+			return store.Payout{}, err
+		}
+		if allowed := payoutMethods[party][status]; !slices.Contains(allowed, method) {
+			return store.Payout{}, apperr.FailedPrecondition("a %s %s is paid by %s", status, party, strings.Join(allowed, ", ")).
+				WithCode("PAYOUT_METHOD_NOT_ALLOWED").WithField("input", "method")
+		}
+		// Read after the lock: under READ COMMITTED this statement sees
+		// every payout committed by the requests that held it before.
+		_, available, _, _, err := q.Balance(ctx, party, id, now.Add(-PayoutHold))
+		if err != nil {
+			return store.Payout{}, err
+		}
+		if amount.Minor > available {
+			return store.Payout{}, apperr.FailedPrecondition("the available balance is %s", money.New(available, money.RUB)).
+				WithCode("INSUFFICIENT_BALANCE").WithField("input", "amount")
+		}
+		p := store.Payout{Party: party, Amount: amount, Method: method, RequestedBy: &v.UserID, RequestedAt: now}
+		if party == "developer" {
+			p.DeveloperID = &id
+		} else {
+			p.PartnerID = &id
+		}
+		return q.InsertPayout(ctx, p)
+	})
+}
+
+// onceForKey runs a money-moving request once per idempotency key, as
+// commerce does for charges: a repeat of the same request returns the
+// payout the first one made (as it stands now) and does nothing else; the
+// same key with another request is refused. The claim, the effect and the
+// stored result commit together, so a refused request leaves the key free.
+func (s *Payouts) onceForKey(ctx context.Context, v identity.Viewer, key, operation string, input any,
+	run func(q *store.Queries, now time.Time) (store.Payout, error)) (store.Payout, error) {
+	if n := utf8.RuneCountInString(key); n < 1 || n > 200 {
+		return store.Payout{}, apperr.Invalid("input.idempotencyKey", "an idempotency key of 1 to 200 characters is required").WithCode("IDEMPOTENCY_KEY_INVALID")
+	}
+	b, err := json.Marshal(input)
+	if err != nil {
+		return store.Payout{}, fmt.Errorf("encode %s request: %w", operation, err)
+	}
+	hash := sha256.Sum256(append([]byte(operation+"\x00"), b...))
+	var out store.Payout
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		prev, err := q.ClaimIdempotencyKey(ctx, v.UserID, key, operation, hash[:])
+		if err != nil {
+			return err
+		}
+		if prev != nil {
+			if prev.Operation != operation || !bytes.Equal(prev.RequestHash, hash[:]) {
+				return apperr.Conflict("this idempotency key was used for another request").WithCode("IDEMPOTENCY_KEY_REUSED").WithField("input", "idempotencyKey")
+			}
+			var first store.Payout
+			if err := json.Unmarshal(prev.Response, &first); err != nil {
+				return fmt.Errorf("decode %s response: %w", operation, err)
+			}
+			rows, err := q.PayoutsByIDs(ctx, []uuid.UUID{first.ID})
+			if err != nil {
+				return err
+			}
+			if len(rows) != 1 {
+				return fmt.Errorf("%s: payout %s of an idempotency key is gone", operation, first.ID)
+			}
+			out = rows[0]
+			return nil
+		}
+		if out, err = run(q, s.clock.Now()); err != nil {
+			return err
+		}
+		return q.SaveIdempotentResponse(ctx, v.UserID, key, out)
+	})
+	return out, err
+}
+
+// DecidePayout marks a requested payout paid, or failed with a reason
+// (admin). A failed payout stops counting against the balance, which
+// returns its amount. Repeating the decision already taken returns the
+// payout unchanged; reversing a decision is refused. reason is required
+// for a failure and ignored for a payment.
+func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID uuid.UUID, paid bool, reason string) (store.Payout, error) {
+	if v.Anonymous() {
+		return store.Payout{}, apperr.Unauthenticated("log in first")
+	}
+	// SECURITY: only admins decide payouts: they move the platform's money
+	// to a party, after checks made outside the platform.
+	if !v.IsAdmin() {
+		return store.Payout{}, apperr.Forbidden("only admins decide payouts")
+	}
+	state, failure := "paid", (*string)(nil)
+	if !paid {
+		reason = strings.TrimSpace(reason)
+		if n := utf8.RuneCountInString(reason); n < 1 || n > maxFailureReasonLen {
+			return store.Payout{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxFailureReasonLen).WithCode("REASON_REQUIRED")
+		}
+		state, failure = "failed", &reason
+	}
+	var out store.Payout
+	err := s.store.InTx(ctx, func(q *store.Queries) error {
+		p, err := q.LockPayout(ctx, payoutID)
+		if apperr.Is(err, apperr.KindNotFound) {
+			return apperr.NotFound("no such payout").WithField("input", "payoutId")
+		}
+		if err != nil {
+			return err
+		}
+		switch p.State {
+		case "requested":
+		case state:
+			out = p
+			return nil
+		default:
+			return apperr.FailedPrecondition("the payout is already %s", p.State).WithCode("PAYOUT_ALREADY_DECIDED")
+		}
+		out, err = q.DecidePayout(ctx, p.ID, state, failure, s.clock.Now())
+		return err
+	})
+	return out, err
+}
+
+// PayoutPage is a page of payouts, newest first, with their cursors.
+type PayoutPage struct {
+	Rows    []store.Payout
+	Cursors []string
+	HasNext bool
+}
+
+// Payouts lists a party's payouts, newest first. A viewer that may not
+// read them gets an empty page.
+func (s *Payouts) Payouts(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, first *int, after *string) (PayoutPage, error) {
+	// SECURITY: only the party itself and admins (see mayReadParty).
+	if !mayReadParty(v, party, id) {
+		return PayoutPage{}, nil
+	}
+	if err := checkPayoutParty(party); err != nil {
+		return PayoutPage{}, err
+	}
+	limit, err := relay.PageSize(first)
+	if err != nil {
+		return PayoutPage{}, apperr.Wrap(apperr.KindInvalid, "first", err)
+	}
+	var key *store.TimeKey
+	if after != nil {
+		key = &store.TimeKey{}
+		if err := relay.DecodeCursor(*after, &key.At, &key.ID); err != nil {
+			return PayoutPage{}, apperr.Wrap(apperr.KindInvalid, "after", err)
+		}
+	}
+	rows, err := s.store.PayoutsPage(ctx, party, id, key, limit+1)
+	if err != nil {
+		return PayoutPage{}, err
+	}
+	page, hasNext := relay.Page(rows, limit)
+	out := PayoutPage{Rows: page, HasNext: hasNext}
+	for _, p := range page {
+		out.Cursors = append(out.Cursors, relay.EncodeCursor(p.RequestedAt, p.ID))
+	}
+	return out, nil
+}
+
+// PayoutsByIDs returns the payouts among ids that v may read.
+func (s *Payouts) PayoutsByIDs(ctx context.Context, v identity.Viewer, ids []uuid.UUID) ([]store.Payout, error) {
+	if v.Anonymous() {
+		return nil, nil
+	}
+	rows, err := s.store.PayoutsByIDs(ctx, ids)
+	var out []store.Payout
+	for _, p := range rows {
+		// SECURITY: only the party itself and admins (see mayReadParty).
+		if mayReadParty(v, p.Party, p.PartyID()) {
+			out = append(out, p)
+		}
+	}
+	return out, err
+}

@@ -1,0 +1,88 @@
+package resolvers
+
+import (
+	"context"
+	"strings"
+
+	"configmarket/graph/model"
+	"configmarket/internal/apperr"
+	"configmarket/internal/earnings"
+	"configmarket/internal/identity"
+	"configmarket/internal/pins"
+	"configmarket/internal/store"
+)
+
+const (
+	typePin    = "Pin"
+	typePayout = "Payout"
+)
+
+func toPin(p *store.Pin) *model.Pin {
+	if p == nil {
+		return nil
+	}
+	return &model.Pin{
+		ID: globalID(typePin, p.ID), State: model.PinState(strings.ToUpper(p.State)), PartnerName: p.PartnerName,
+		RequestedAt: p.RequestedAt, RequestedVia: p.RequestedVia, StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt,
+		DecidedAt: p.DecidedAt, Reason: p.Reason, RowID: p.ID,
+	}
+}
+
+func toPinConnection(p pins.Page) *model.PinConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toPin,
+		func(c string, n *model.Pin) *model.PinEdge { return &model.PinEdge{Cursor: c, Node: n} })
+	return &model.PinConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+func toPayout(p *store.Payout) *model.Payout {
+	if p == nil {
+		return nil
+	}
+	return &model.Payout{
+		ID: globalID(typePayout, p.ID), Amount: toMoney(p.Amount), Method: model.PayoutMethod(strings.ToUpper(p.Method)),
+		State: model.PayoutState(strings.ToUpper(p.State)), FailureReason: p.FailureReason,
+		RequestedAt: p.RequestedAt, DecidedAt: p.DecidedAt,
+	}
+}
+
+func toPayoutConnection(p earnings.PayoutPage) *model.PayoutConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toPayout,
+		func(c string, n *model.Payout) *model.PayoutEdge { return &model.PayoutEdge{Cursor: c, Node: n} })
+	return &model.PayoutConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+func toBalance(b earnings.PartyBalance) *model.Balance {
+	return &model.Balance{
+		Total: toMoney(b.Total), Available: toMoney(b.Available), OnHold: toMoney(b.OnHold),
+		PaidOrRequested: toMoney(b.PaidOrRequested), HoldUntil: b.HoldUntil,
+	}
+}
+
+func pinPayload(p store.Pin, err error) (*model.PinPayload, error) {
+	ues, err := userErrors(err, catalogExpected...)
+	if err != nil || len(ues) > 0 {
+		return &model.PinPayload{UserErrors: ues}, err
+	}
+	return &model.PinPayload{Pin: toPin(&p), UserErrors: ues}, nil
+}
+
+func payoutPayload(p store.Payout, err error) (*model.PayoutPayload, error) {
+	ues, err := userErrors(err, catalogExpected...)
+	if err != nil || len(ues) > 0 {
+		return &model.PayoutPayload{UserErrors: ues}, err
+	}
+	return &model.PayoutPayload{Payout: toPayout(&p), UserErrors: ues}, nil
+}
+
+// balanceOf is a party's balance, or nil when the viewer may not read it.
+func (r *Resolver) balanceOf(ctx context.Context, party string, id [16]byte) (*model.Balance, error) {
+	b, err := r.PayoutService.Balance(ctx, identity.FromContext(ctx), party, id)
+	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
+		// Someone else's balance is null, like every private field.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toBalance(b), nil
+}
