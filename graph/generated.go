@@ -161,6 +161,7 @@ type ComplexityRoot struct {
 		Slug           func(childComplexity int) int
 		Statement      func(childComplexity int, month time.Time) int
 		Status         func(childComplexity int) int
+		StatusProgress func(childComplexity int) int
 		Website        func(childComplexity int) int
 	}
 
@@ -175,11 +176,22 @@ type ComplexityRoot struct {
 		Node   func(childComplexity int) int
 	}
 
+	DeveloperFlags struct {
+		ContractSigned      func(childComplexity int) int
+		KnowledgeTestPassed func(childComplexity int) int
+		WebsiteInfo         func(childComplexity int) int
+	}
+
 	DeveloperRate struct {
 		Rate        func(childComplexity int) int
 		Status      func(childComplexity int) int
 		SupportMode func(childComplexity int) int
 		ValidFrom   func(childComplexity int) int
+	}
+
+	DeveloperStatusPayload struct {
+		Developer  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	EarningsTotal struct {
@@ -306,41 +318,43 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		ApproveVersion         func(childComplexity int, input model.VersionIDInput) int
-		ArchiveConfiguration   func(childComplexity int, input model.ConfigurationIDInput) int
-		BuyConfiguration       func(childComplexity int, input model.ChargeInput) int
-		CancelRental           func(childComplexity int, input model.ConfigurationRefInput) int
-		ChangeTariffPlan       func(childComplexity int, input model.ChangeTariffPlanInput) int
-		ConfirmPin             func(childComplexity int, input model.PinIDInput) int
-		ConvertTrial           func(childComplexity int, input model.ChargeInput) int
-		CreateConfiguration    func(childComplexity int, input model.CreateConfigurationInput) int
-		CreateReview           func(childComplexity int, input model.CreateReviewInput) int
-		CreateVersion          func(childComplexity int, input model.CreateVersionInput) int
-		DecidePayout           func(childComplexity int, input model.DecidePayoutInput) int
-		DeclinePin             func(childComplexity int, input model.PinIDInput) int
-		InviteCustomer         func(childComplexity int, input model.InviteCustomerInput) int
-		LogIn                  func(childComplexity int, input model.LogInInput) int
-		LogOut                 func(childComplexity int, input *model.LogOutInput) int
-		PinCustomer            func(childComplexity int, input model.PinCustomerInput) int
-		RecordPayment          func(childComplexity int, input model.RecordPaymentInput) int
-		RefreshToken           func(childComplexity int, input model.RefreshTokenInput) int
-		RefundPayment          func(childComplexity int, input model.RefundPaymentInput) int
-		RefusePin              func(childComplexity int, input model.RefusePinInput) int
-		RejectVersion          func(childComplexity int, input model.RejectVersionInput) int
-		RenewPin               func(childComplexity int, input model.PinIDInput) int
-		RentConfiguration      func(childComplexity int, input model.ChargeInput) int
-		RequestPayout          func(childComplexity int, input model.RequestPayoutInput) int
-		RestoreConfiguration   func(childComplexity int, input model.ConfigurationIDInput) int
-		SetConfigurationPrices func(childComplexity int, input model.SetConfigurationPricesInput) int
-		SetDeveloperRate       func(childComplexity int, input model.SetDeveloperRateInput) int
-		SetPartnerRate         func(childComplexity int, input model.SetPartnerRateInput) int
-		SignUp                 func(childComplexity int, input model.SignUpInput) int
-		StartTrial             func(childComplexity int, input model.ConfigurationRefInput) int
-		SubmitVersion          func(childComplexity int, input model.VersionIDInput) int
-		SuspendConfiguration   func(childComplexity int, input model.SuspendConfigurationInput) int
-		UpdateConfiguration    func(childComplexity int, input model.UpdateConfigurationInput) int
-		UpdateReview           func(childComplexity int, input model.UpdateReviewInput) int
-		UpdateVersion          func(childComplexity int, input model.UpdateVersionInput) int
+		ApproveVersion           func(childComplexity int, input model.VersionIDInput) int
+		ArchiveConfiguration     func(childComplexity int, input model.ConfigurationIDInput) int
+		BuyConfiguration         func(childComplexity int, input model.ChargeInput) int
+		CancelRental             func(childComplexity int, input model.ConfigurationRefInput) int
+		ChangeTariffPlan         func(childComplexity int, input model.ChangeTariffPlanInput) int
+		ConfirmPin               func(childComplexity int, input model.PinIDInput) int
+		ConvertTrial             func(childComplexity int, input model.ChargeInput) int
+		CreateConfiguration      func(childComplexity int, input model.CreateConfigurationInput) int
+		CreateReview             func(childComplexity int, input model.CreateReviewInput) int
+		CreateVersion            func(childComplexity int, input model.CreateVersionInput) int
+		DecidePayout             func(childComplexity int, input model.DecidePayoutInput) int
+		DeclinePin               func(childComplexity int, input model.PinIDInput) int
+		InviteCustomer           func(childComplexity int, input model.InviteCustomerInput) int
+		LogIn                    func(childComplexity int, input model.LogInInput) int
+		LogOut                   func(childComplexity int, input *model.LogOutInput) int
+		PinCustomer              func(childComplexity int, input model.PinCustomerInput) int
+		RecomputeDeveloperStatus func(childComplexity int, input model.DeveloperRefInput) int
+		RecordPayment            func(childComplexity int, input model.RecordPaymentInput) int
+		RefreshToken             func(childComplexity int, input model.RefreshTokenInput) int
+		RefundPayment            func(childComplexity int, input model.RefundPaymentInput) int
+		RefusePin                func(childComplexity int, input model.RefusePinInput) int
+		RejectVersion            func(childComplexity int, input model.RejectVersionInput) int
+		RenewPin                 func(childComplexity int, input model.PinIDInput) int
+		RentConfiguration        func(childComplexity int, input model.ChargeInput) int
+		RequestPayout            func(childComplexity int, input model.RequestPayoutInput) int
+		RestoreConfiguration     func(childComplexity int, input model.ConfigurationIDInput) int
+		SetConfigurationPrices   func(childComplexity int, input model.SetConfigurationPricesInput) int
+		SetDeveloperFlags        func(childComplexity int, input model.SetDeveloperFlagsInput) int
+		SetDeveloperRate         func(childComplexity int, input model.SetDeveloperRateInput) int
+		SetPartnerRate           func(childComplexity int, input model.SetPartnerRateInput) int
+		SignUp                   func(childComplexity int, input model.SignUpInput) int
+		StartTrial               func(childComplexity int, input model.ConfigurationRefInput) int
+		SubmitVersion            func(childComplexity int, input model.VersionIDInput) int
+		SuspendConfiguration     func(childComplexity int, input model.SuspendConfigurationInput) int
+		UpdateConfiguration      func(childComplexity int, input model.UpdateConfigurationInput) int
+		UpdateReview             func(childComplexity int, input model.UpdateReviewInput) int
+		UpdateVersion            func(childComplexity int, input model.UpdateVersionInput) int
 	}
 
 	PageInfo struct {
@@ -551,6 +565,24 @@ type ComplexityRoot struct {
 		Totals  func(childComplexity int) int
 	}
 
+	StatusProgress struct {
+		CurrentMonth      func(childComplexity int) int
+		CurrentMonthSales func(childComplexity int) int
+		Eligible          func(childComplexity int) int
+		Flags             func(childComplexity int) int
+		LastMonth         func(childComplexity int) int
+		LastMonthSales    func(childComplexity int) int
+		Missing           func(childComplexity int) int
+		Next              func(childComplexity int) int
+		Status            func(childComplexity int) int
+		Threshold         func(childComplexity int) int
+	}
+
+	StatusRequirement struct {
+		Code func(childComplexity int) int
+		Text func(childComplexity int) int
+	}
+
 	TariffPlan struct {
 		Code         func(childComplexity int) int
 		ID           func(childComplexity int) int
@@ -649,6 +681,7 @@ type DeveloperResolver interface {
 	EarningsTotals(ctx context.Context, obj *model.Developer, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error)
 	Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error)
 	Balance(ctx context.Context, obj *model.Developer) (*model.Balance, error)
+	StatusProgress(ctx context.Context, obj *model.Developer) (*model.StatusProgress, error)
 	Payouts(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.PayoutConnection, error)
 }
 type InstallationResolver interface {
@@ -699,6 +732,8 @@ type MutationResolver interface {
 	RefusePin(ctx context.Context, input model.RefusePinInput) (*model.PinPayload, error)
 	RequestPayout(ctx context.Context, input model.RequestPayoutInput) (*model.PayoutPayload, error)
 	DecidePayout(ctx context.Context, input model.DecidePayoutInput) (*model.PayoutPayload, error)
+	RecomputeDeveloperStatus(ctx context.Context, input model.DeveloperRefInput) (*model.DeveloperStatusPayload, error)
+	SetDeveloperFlags(ctx context.Context, input model.SetDeveloperFlagsInput) (*model.DeveloperStatusPayload, error)
 	CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error)
 	UpdateConfiguration(ctx context.Context, input model.UpdateConfigurationInput) (*model.ConfigurationPayload, error)
 	SetConfigurationPrices(ctx context.Context, input model.SetConfigurationPricesInput) (*model.ConfigurationPayload, error)
@@ -1318,6 +1353,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Developer.Status(childComplexity), true
+	case "Developer.statusProgress":
+		if e.ComplexityRoot.Developer.StatusProgress == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Developer.StatusProgress(childComplexity), true
 	case "Developer.website":
 		if e.ComplexityRoot.Developer.Website == nil {
 			break
@@ -1357,6 +1398,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeveloperEdge.Node(childComplexity), true
 
+	case "DeveloperFlags.contractSigned":
+		if e.ComplexityRoot.DeveloperFlags.ContractSigned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperFlags.ContractSigned(childComplexity), true
+	case "DeveloperFlags.knowledgeTestPassed":
+		if e.ComplexityRoot.DeveloperFlags.KnowledgeTestPassed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperFlags.KnowledgeTestPassed(childComplexity), true
+	case "DeveloperFlags.websiteInfo":
+		if e.ComplexityRoot.DeveloperFlags.WebsiteInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperFlags.WebsiteInfo(childComplexity), true
+
 	case "DeveloperRate.rate":
 		if e.ComplexityRoot.DeveloperRate.Rate == nil {
 			break
@@ -1381,6 +1441,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.DeveloperRate.ValidFrom(childComplexity), true
+
+	case "DeveloperStatusPayload.developer":
+		if e.ComplexityRoot.DeveloperStatusPayload.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperStatusPayload.Developer(childComplexity), true
+	case "DeveloperStatusPayload.userErrors":
+		if e.ComplexityRoot.DeveloperStatusPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeveloperStatusPayload.UserErrors(childComplexity), true
 
 	case "EarningsTotal.entries":
 		if e.ComplexityRoot.EarningsTotal.Entries == nil {
@@ -2007,6 +2080,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.PinCustomer(childComplexity, args["input"].(model.PinCustomerInput)), true
+	case "Mutation.recomputeDeveloperStatus":
+		if e.ComplexityRoot.Mutation.RecomputeDeveloperStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recomputeDeveloperStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecomputeDeveloperStatus(childComplexity, args["input"].(model.DeveloperRefInput)), true
 	case "Mutation.recordPayment":
 		if e.ComplexityRoot.Mutation.RecordPayment == nil {
 			break
@@ -2117,6 +2201,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetConfigurationPrices(childComplexity, args["input"].(model.SetConfigurationPricesInput)), true
+	case "Mutation.setDeveloperFlags":
+		if e.ComplexityRoot.Mutation.SetDeveloperFlags == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setDeveloperFlags_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetDeveloperFlags(childComplexity, args["input"].(model.SetDeveloperFlagsInput)), true
 	case "Mutation.setDeveloperRate":
 		if e.ComplexityRoot.Mutation.SetDeveloperRate == nil {
 			break
@@ -3016,6 +3111,80 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Statement.Totals(childComplexity), true
 
+	case "StatusProgress.currentMonth":
+		if e.ComplexityRoot.StatusProgress.CurrentMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.CurrentMonth(childComplexity), true
+	case "StatusProgress.currentMonthSales":
+		if e.ComplexityRoot.StatusProgress.CurrentMonthSales == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.CurrentMonthSales(childComplexity), true
+	case "StatusProgress.eligible":
+		if e.ComplexityRoot.StatusProgress.Eligible == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.Eligible(childComplexity), true
+	case "StatusProgress.flags":
+		if e.ComplexityRoot.StatusProgress.Flags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.Flags(childComplexity), true
+	case "StatusProgress.lastMonth":
+		if e.ComplexityRoot.StatusProgress.LastMonth == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.LastMonth(childComplexity), true
+	case "StatusProgress.lastMonthSales":
+		if e.ComplexityRoot.StatusProgress.LastMonthSales == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.LastMonthSales(childComplexity), true
+	case "StatusProgress.missing":
+		if e.ComplexityRoot.StatusProgress.Missing == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.Missing(childComplexity), true
+	case "StatusProgress.next":
+		if e.ComplexityRoot.StatusProgress.Next == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.Next(childComplexity), true
+	case "StatusProgress.status":
+		if e.ComplexityRoot.StatusProgress.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.Status(childComplexity), true
+	case "StatusProgress.threshold":
+		if e.ComplexityRoot.StatusProgress.Threshold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusProgress.Threshold(childComplexity), true
+
+	case "StatusRequirement.code":
+		if e.ComplexityRoot.StatusRequirement.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusRequirement.Code(childComplexity), true
+	case "StatusRequirement.text":
+		if e.ComplexityRoot.StatusRequirement.Text == nil {
+			break
+		}
+
+		return e.ComplexityRoot.StatusRequirement.Text(childComplexity), true
+
 	case "TariffPlan.code":
 		if e.ComplexityRoot.TariffPlan.Code == nil {
 			break
@@ -3258,6 +3427,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateReviewInput,
 		ec.unmarshalInputCreateVersionInput,
 		ec.unmarshalInputDecidePayoutInput,
+		ec.unmarshalInputDeveloperRefInput,
 		ec.unmarshalInputInstallationFilter,
 		ec.unmarshalInputInviteCustomerInput,
 		ec.unmarshalInputLedgerFilter,
@@ -3274,6 +3444,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRejectVersionInput,
 		ec.unmarshalInputRequestPayoutInput,
 		ec.unmarshalInputSetConfigurationPricesInput,
+		ec.unmarshalInputSetDeveloperFlagsInput,
 		ec.unmarshalInputSetDeveloperRateInput,
 		ec.unmarshalInputSetPartnerRateInput,
 		ec.unmarshalInputSignUpInput,
@@ -3605,6 +3776,8 @@ type Developer implements Node {
   statement(month: DateTime!): Statement
   "Private: the developer's balance."
   balance: Balance
+  "Private: the status, the next one and what it still needs (SPEC §6)."
+  statusProgress: StatusProgress
   "Private: the developer's payouts, newest first."
   payouts(first: Int, after: String): PayoutConnection
   id: ID!
@@ -4237,6 +4410,40 @@ type PinConnection {
   pageInfo: PageInfo!
 }
 
+"The admin-set flags that gate the standard status."
+type DeveloperFlags {
+  knowledgeTestPassed: Boolean!
+  websiteInfo: Boolean!
+  contractSigned: Boolean!
+}
+
+"One thing the next status still needs."
+type StatusRequirement {
+  "sales, knowledge_test, website_info or contract."
+  code: String!
+  "E.g. \"sales 3,200.00 of 5,000.00 RUB\"."
+  text: String!
+}
+
+"A developer's way to its next status."
+type StatusProgress {
+  status: DeveloperStatus!
+  "What a recompute now would set."
+  eligible: DeveloperStatus!
+  "Null at premium."
+  next: DeveloperStatus
+  "Monthly sales the next status needs."
+  threshold: Money
+  lastMonth: DateTime!
+  "Sales of the developer's configurations in the last calendar month (what counts)."
+  lastMonthSales: Money!
+  currentMonth: DateTime!
+  "Sales so far this month (they count from the next recompute)."
+  currentMonthSales: Money!
+  flags: DeveloperFlags!
+  missing: [StatusRequirement!]!
+}
+
 "A party's money (SPEC §8)."
 type Balance {
   "Every ledger entry of the party."
@@ -4638,6 +4845,22 @@ type PayoutPayload {
   userErrors: [UserError!]!
 }
 
+input DeveloperRefInput {
+  developerId: ID!
+}
+
+input SetDeveloperFlagsInput {
+  developerId: ID!
+  knowledgeTestPassed: Boolean
+  websiteInfo: Boolean
+  contractSigned: Boolean
+}
+
+type DeveloperStatusPayload {
+  developer: Developer
+  userErrors: [UserError!]!
+}
+
 type Mutation {
   "Customers: starts the one trial of a configuration."
   startTrial(input: ConfigurationRefInput!): InstallationPayload!
@@ -4673,6 +4896,10 @@ type Mutation {
   requestPayout(input: RequestPayoutInput!): PayoutPayload!
   "Admins: marks a payout paid or failed."
   decidePayout(input: DecidePayoutInput!): PayoutPayload!
+  "Developers (their own) and admins: recomputes the status from last month's sales now."
+  recomputeDeveloperStatus(input: DeveloperRefInput!): DeveloperStatusPayload!
+  "Admins: sets the flags that gate the standard status (applied at the next recompute)."
+  setDeveloperFlags(input: SetDeveloperFlagsInput!): DeveloperStatusPayload!
   "Developers: creates a draft configuration."
   createConfiguration(input: CreateConfigurationInput!): ConfigurationPayload!
   "Developers: edits a configuration."
@@ -4918,6 +5145,8 @@ func (ec *executionContext) childFields_Developer(ctx context.Context, field gra
 		return ec.fieldContext_Developer_statement(ctx, field)
 	case "balance":
 		return ec.fieldContext_Developer_balance(ctx, field)
+	case "statusProgress":
+		return ec.fieldContext_Developer_statusProgress(ctx, field)
 	case "payouts":
 		return ec.fieldContext_Developer_payouts(ctx, field)
 	case "id":
@@ -4960,6 +5189,18 @@ func (ec *executionContext) childFields_DeveloperEdge(ctx context.Context, field
 	return nil, fmt.Errorf("no field named %q was found under type DeveloperEdge", field.Name)
 }
 
+func (ec *executionContext) childFields_DeveloperFlags(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "knowledgeTestPassed":
+		return ec.fieldContext_DeveloperFlags_knowledgeTestPassed(ctx, field)
+	case "websiteInfo":
+		return ec.fieldContext_DeveloperFlags_websiteInfo(ctx, field)
+	case "contractSigned":
+		return ec.fieldContext_DeveloperFlags_contractSigned(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeveloperFlags", field.Name)
+}
+
 func (ec *executionContext) childFields_DeveloperRate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "status":
@@ -4972,6 +5213,16 @@ func (ec *executionContext) childFields_DeveloperRate(ctx context.Context, field
 		return ec.fieldContext_DeveloperRate_validFrom(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type DeveloperRate", field.Name)
+}
+
+func (ec *executionContext) childFields_DeveloperStatusPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "developer":
+		return ec.fieldContext_DeveloperStatusPayload_developer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeveloperStatusPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeveloperStatusPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_EarningsTotal(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5604,6 +5855,42 @@ func (ec *executionContext) childFields_Statement(ctx context.Context, field gra
 		return ec.fieldContext_Statement_share(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Statement", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusProgress(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_StatusProgress_status(ctx, field)
+	case "eligible":
+		return ec.fieldContext_StatusProgress_eligible(ctx, field)
+	case "next":
+		return ec.fieldContext_StatusProgress_next(ctx, field)
+	case "threshold":
+		return ec.fieldContext_StatusProgress_threshold(ctx, field)
+	case "lastMonth":
+		return ec.fieldContext_StatusProgress_lastMonth(ctx, field)
+	case "lastMonthSales":
+		return ec.fieldContext_StatusProgress_lastMonthSales(ctx, field)
+	case "currentMonth":
+		return ec.fieldContext_StatusProgress_currentMonth(ctx, field)
+	case "currentMonthSales":
+		return ec.fieldContext_StatusProgress_currentMonthSales(ctx, field)
+	case "flags":
+		return ec.fieldContext_StatusProgress_flags(ctx, field)
+	case "missing":
+		return ec.fieldContext_StatusProgress_missing(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusProgress", field.Name)
+}
+
+func (ec *executionContext) childFields_StatusRequirement(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_StatusRequirement_code(ctx, field)
+	case "text":
+		return ec.fieldContext_StatusRequirement_text(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type StatusRequirement", field.Name)
 }
 
 func (ec *executionContext) childFields_TariffPlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6376,6 +6663,20 @@ func (ec *executionContext) field_Mutation_pinCustomer_args(ctx context.Context,
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_recomputeDeveloperStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.DeveloperRefInput, error) {
+			return ec.unmarshalNDeveloperRefInput2configmarketᚋgraphᚋmodelᚐDeveloperRefInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_recordPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6508,6 +6809,20 @@ func (ec *executionContext) field_Mutation_setConfigurationPrices_args(ctx conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetConfigurationPricesInput, error) {
 			return ec.unmarshalNSetConfigurationPricesInput2configmarketᚋgraphᚋmodelᚐSetConfigurationPricesInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setDeveloperFlags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetDeveloperFlagsInput, error) {
+			return ec.unmarshalNSetDeveloperFlagsInput2configmarketᚋgraphᚋmodelᚐSetDeveloperFlagsInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9053,6 +9368,38 @@ func (ec *executionContext) fieldContext_Developer_balance(_ context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Developer_statusProgress(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Developer_statusProgress(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Developer().StatusProgress(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.StatusProgress) graphql.Marshaler {
+			return ec.marshalOStatusProgress2ᚖconfigmarketᚋgraphᚋmodelᚐStatusProgress(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Developer_statusProgress(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Developer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusProgress(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Developer_payouts(ctx context.Context, field graphql.CollectedField, obj *model.Developer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9409,6 +9756,75 @@ func (ec *executionContext) fieldContext_DeveloperEdge_node(_ context.Context, f
 	return fc, nil
 }
 
+func (ec *executionContext) _DeveloperFlags_knowledgeTestPassed(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperFlags) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperFlags_knowledgeTestPassed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.KnowledgeTestPassed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperFlags_knowledgeTestPassed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperFlags", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _DeveloperFlags_websiteInfo(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperFlags) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperFlags_websiteInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WebsiteInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperFlags_websiteInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperFlags", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _DeveloperFlags_contractSigned(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperFlags) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperFlags_contractSigned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ContractSigned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperFlags_contractSigned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeveloperFlags", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _DeveloperRate_status(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperRate) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9499,6 +9915,70 @@ func (ec *executionContext) _DeveloperRate_validFrom(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_DeveloperRate_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("DeveloperRate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _DeveloperStatusPayload_developer(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperStatusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperStatusPayload_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Developer) graphql.Marshaler {
+			return ec.marshalODeveloper2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloper(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperStatusPayload_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeveloperStatusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Developer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DeveloperStatusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DeveloperStatusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeveloperStatusPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeveloperStatusPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeveloperStatusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EarningsTotal_key(ctx context.Context, field graphql.CollectedField, obj *model.EarningsTotal) (ret graphql.Marshaler) {
@@ -12178,6 +12658,94 @@ func (ec *executionContext) fieldContext_Mutation_decidePayout(ctx context.Conte
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_decidePayout_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recomputeDeveloperStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recomputeDeveloperStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecomputeDeveloperStatus(ctx, fc.Args["input"].(model.DeveloperRefInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeveloperStatusPayload) graphql.Marshaler {
+			return ec.marshalNDeveloperStatusPayload2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperStatusPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recomputeDeveloperStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeveloperStatusPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recomputeDeveloperStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setDeveloperFlags(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setDeveloperFlags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetDeveloperFlags(ctx, fc.Args["input"].(model.SetDeveloperFlagsInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeveloperStatusPayload) graphql.Marshaler {
+			return ec.marshalNDeveloperStatusPayload2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperStatusPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setDeveloperFlags(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeveloperStatusPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setDeveloperFlags_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16486,6 +17054,327 @@ func (ec *executionContext) fieldContext_Statement_share(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _StatusProgress_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DeveloperStatus) graphql.Marshaler {
+			return ec.marshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusProgress", field, false, false, errors.New("field of type DeveloperStatus does not have child fields"))
+}
+
+func (ec *executionContext) _StatusProgress_eligible(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_eligible(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Eligible, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.DeveloperStatus) graphql.Marshaler {
+			return ec.marshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_eligible(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusProgress", field, false, false, errors.New("field of type DeveloperStatus does not have child fields"))
+}
+
+func (ec *executionContext) _StatusProgress_next(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_next(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Next, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeveloperStatus) graphql.Marshaler {
+			return ec.marshalODeveloperStatus2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_next(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusProgress", field, false, false, errors.New("field of type DeveloperStatus does not have child fields"))
+}
+
+func (ec *executionContext) _StatusProgress_threshold(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_threshold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Threshold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_threshold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusProgress_lastMonth(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_lastMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_lastMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusProgress", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _StatusProgress_lastMonthSales(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_lastMonthSales(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastMonthSales, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_lastMonthSales(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusProgress_currentMonth(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_currentMonth(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentMonth, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_currentMonth(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusProgress", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _StatusProgress_currentMonthSales(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_currentMonthSales(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CurrentMonthSales, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_currentMonthSales(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusProgress_flags(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_flags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Flags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeveloperFlags) graphql.Marshaler {
+			return ec.marshalNDeveloperFlags2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperFlags(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_flags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeveloperFlags(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusProgress_missing(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusProgress_missing(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Missing, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.StatusRequirement) graphql.Marshaler {
+			return ec.marshalNStatusRequirement2ᚕᚖconfigmarketᚋgraphᚋmodelᚐStatusRequirementᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusProgress_missing(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "StatusProgress",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_StatusRequirement(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _StatusRequirement_code(ctx context.Context, field graphql.CollectedField, obj *model.StatusRequirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusRequirement_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusRequirement_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusRequirement", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _StatusRequirement_text(ctx context.Context, field graphql.CollectedField, obj *model.StatusRequirement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_StatusRequirement_text(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Text, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_StatusRequirement_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("StatusRequirement", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
 func (ec *executionContext) _TariffPlan_id(ctx context.Context, field graphql.CollectedField, obj *model.TariffPlan) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18965,6 +19854,36 @@ func (ec *executionContext) unmarshalInputDecidePayoutInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputDeveloperRefInput(ctx context.Context, obj any) (model.DeveloperRefInput, error) {
+	var it model.DeveloperRefInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"developerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "developerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("developerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeveloperID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputInstallationFilter(ctx context.Context, obj any) (model.InstallationFilter, error) {
 	var it model.InstallationFilter
 	if obj == nil {
@@ -19622,6 +20541,57 @@ func (ec *executionContext) unmarshalInputSetConfigurationPricesInput(ctx contex
 				return it, err
 			}
 			it.Sale = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetDeveloperFlagsInput(ctx context.Context, obj any) (model.SetDeveloperFlagsInput, error) {
+	var it model.SetDeveloperFlagsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"developerId", "knowledgeTestPassed", "websiteInfo", "contractSigned"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "developerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("developerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.DeveloperID = data
+		case "knowledgeTestPassed":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("knowledgeTestPassed"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.KnowledgeTestPassed = data
+		case "websiteInfo":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("websiteInfo"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WebsiteInfo = data
+		case "contractSigned":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("contractSigned"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ContractSigned = data
 		}
 	}
 	return it, nil
@@ -21668,6 +22638,44 @@ func (ec *executionContext) _Developer(ctx context.Context, sel ast.SelectionSet
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "statusProgress":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Developer_statusProgress(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "payouts":
 			field := field
 
@@ -21853,6 +22861,54 @@ func (ec *executionContext) _DeveloperEdge(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var developerFlagsImplementors = []string{"DeveloperFlags"}
+
+func (ec *executionContext) _DeveloperFlags(ctx context.Context, sel ast.SelectionSet, obj *model.DeveloperFlags) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, developerFlagsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeveloperFlags")
+		case "knowledgeTestPassed":
+			out.Values[i] = ec._DeveloperFlags_knowledgeTestPassed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "websiteInfo":
+			out.Values[i] = ec._DeveloperFlags_websiteInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "contractSigned":
+			out.Values[i] = ec._DeveloperFlags_contractSigned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var developerRateImplementors = []string{"DeveloperRate"}
 
 func (ec *executionContext) _DeveloperRate(ctx context.Context, sel ast.SelectionSet, obj *model.DeveloperRate) graphql.Marshaler {
@@ -21883,6 +22939,49 @@ func (ec *executionContext) _DeveloperRate(ctx context.Context, sel ast.Selectio
 		case "validFrom":
 			out.Values[i] = ec._DeveloperRate_validFrom(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var developerStatusPayloadImplementors = []string{"DeveloperStatusPayload"}
+
+func (ec *executionContext) _DeveloperStatusPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeveloperStatusPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, developerStatusPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeveloperStatusPayload")
+		case "developer":
+			out.Values[i] = ec._DeveloperStatusPayload_developer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DeveloperStatusPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -23391,6 +24490,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "decidePayout":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_decidePayout(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recomputeDeveloperStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recomputeDeveloperStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setDeveloperFlags":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setDeveloperFlags(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25711,6 +26824,132 @@ func (ec *executionContext) _Statement(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var statusProgressImplementors = []string{"StatusProgress"}
+
+func (ec *executionContext) _StatusProgress(ctx context.Context, sel ast.SelectionSet, obj *model.StatusProgress) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusProgressImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusProgress")
+		case "status":
+			out.Values[i] = ec._StatusProgress_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eligible":
+			out.Values[i] = ec._StatusProgress_eligible(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "next":
+			out.Values[i] = ec._StatusProgress_next(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "threshold":
+			out.Values[i] = ec._StatusProgress_threshold(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastMonth":
+			out.Values[i] = ec._StatusProgress_lastMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastMonthSales":
+			out.Values[i] = ec._StatusProgress_lastMonthSales(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currentMonth":
+			out.Values[i] = ec._StatusProgress_currentMonth(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "currentMonthSales":
+			out.Values[i] = ec._StatusProgress_currentMonthSales(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "flags":
+			out.Values[i] = ec._StatusProgress_flags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "missing":
+			out.Values[i] = ec._StatusProgress_missing(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var statusRequirementImplementors = []string{"StatusRequirement"}
+
+func (ec *executionContext) _StatusRequirement(ctx context.Context, sel ast.SelectionSet, obj *model.StatusRequirement) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, statusRequirementImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("StatusRequirement")
+		case "code":
+			out.Values[i] = ec._StatusRequirement_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "text":
+			out.Values[i] = ec._StatusRequirement_text(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var tariffPlanImplementors = []string{"TariffPlan", "Node"}
 
 func (ec *executionContext) _TariffPlan(ctx context.Context, sel ast.SelectionSet, obj *model.TariffPlan) graphql.Marshaler {
@@ -27060,6 +28299,16 @@ func (ec *executionContext) marshalNDeveloperEdge2ᚖconfigmarketᚋgraphᚋmode
 	return ec._DeveloperEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNDeveloperFlags2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperFlags(ctx context.Context, sel ast.SelectionSet, v *model.DeveloperFlags) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeveloperFlags(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNDeveloperRate2ᚕᚖconfigmarketᚋgraphᚋmodelᚐDeveloperRateᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.DeveloperRate) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -27086,6 +28335,11 @@ func (ec *executionContext) marshalNDeveloperRate2ᚖconfigmarketᚋgraphᚋmode
 	return ec._DeveloperRate(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNDeveloperRefInput2configmarketᚋgraphᚋmodelᚐDeveloperRefInput(ctx context.Context, v any) (model.DeveloperRefInput, error) {
+	res, err := ec.unmarshalInputDeveloperRefInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx context.Context, v any) (model.DeveloperStatus, error) {
 	var res model.DeveloperStatus
 	err := res.UnmarshalGQL(v)
@@ -27094,6 +28348,16 @@ func (ec *executionContext) unmarshalNDeveloperStatus2configmarketᚋgraphᚋmod
 
 func (ec *executionContext) marshalNDeveloperStatus2configmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx context.Context, sel ast.SelectionSet, v model.DeveloperStatus) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) marshalNDeveloperStatusPayload2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperStatusPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeveloperStatusPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._DeveloperStatusPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNEarningsGrouping2configmarketᚋgraphᚋmodelᚐEarningsGrouping(ctx context.Context, v any) (model.EarningsGrouping, error) {
@@ -28127,6 +29391,11 @@ func (ec *executionContext) unmarshalNSetConfigurationPricesInput2configmarket�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSetDeveloperFlagsInput2configmarketᚋgraphᚋmodelᚐSetDeveloperFlagsInput(ctx context.Context, v any) (model.SetDeveloperFlagsInput, error) {
+	res, err := ec.unmarshalInputSetDeveloperFlagsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) unmarshalNSetDeveloperRateInput2configmarketᚋgraphᚋmodelᚐSetDeveloperRateInput(ctx context.Context, v any) (model.SetDeveloperRateInput, error) {
 	res, err := ec.unmarshalInputSetDeveloperRateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28150,6 +29419,32 @@ func (ec *executionContext) marshalNSignUpPayload2ᚖconfigmarketᚋgraphᚋmode
 		return graphql.Null
 	}
 	return ec._SignUpPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNStatusRequirement2ᚕᚖconfigmarketᚋgraphᚋmodelᚐStatusRequirementᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.StatusRequirement) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNStatusRequirement2ᚖconfigmarketᚋgraphᚋmodelᚐStatusRequirement(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNStatusRequirement2ᚖconfigmarketᚋgraphᚋmodelᚐStatusRequirement(ctx context.Context, sel ast.SelectionSet, v *model.StatusRequirement) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._StatusRequirement(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNString2string(ctx context.Context, v any) (string, error) {
@@ -28658,6 +29953,22 @@ func (ec *executionContext) marshalODeveloper2ᚖconfigmarketᚋgraphᚋmodelᚐ
 	return ec._Developer(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalODeveloperStatus2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx context.Context, v any) (*model.DeveloperStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.DeveloperStatus)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODeveloperStatus2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloperStatus(ctx context.Context, sel ast.SelectionSet, v *model.DeveloperStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
 func (ec *executionContext) marshalOEarningsTotal2ᚕᚖconfigmarketᚋgraphᚋmodelᚐEarningsTotalᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.EarningsTotal) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -29104,6 +30415,13 @@ func (ec *executionContext) marshalOStatement2ᚖconfigmarketᚋgraphᚋmodelᚐ
 		return graphql.Null
 	}
 	return ec._Statement(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOStatusProgress2ᚖconfigmarketᚋgraphᚋmodelᚐStatusProgress(ctx context.Context, sel ast.SelectionSet, v *model.StatusProgress) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._StatusProgress(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOString2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
 	"configmarket/internal/earnings"
@@ -85,4 +86,37 @@ func (r *Resolver) balanceOf(ctx context.Context, party string, id [16]byte) (*m
 		return nil, err
 	}
 	return toBalance(b), nil
+}
+
+func toStatusProgress(p earnings.StatusProgress) *model.StatusProgress {
+	out := &model.StatusProgress{
+		Status: model.DeveloperStatus(strings.ToUpper(string(p.Status))), Eligible: model.DeveloperStatus(strings.ToUpper(string(p.Eligible))),
+		LastMonth: p.LastMonth, LastMonthSales: toMoney(p.LastMonthSales),
+		CurrentMonth: p.CurrentMonth, CurrentMonthSales: toMoney(p.CurrentMonthSales),
+		Flags: &model.DeveloperFlags{
+			KnowledgeTestPassed: p.Flags.KnowledgeTestPassed, WebsiteInfo: p.Flags.WebsiteInfo, ContractSigned: p.Flags.ContractSigned,
+		},
+		Missing: []*model.StatusRequirement{},
+	}
+	if p.Next != nil {
+		n := model.DeveloperStatus(strings.ToUpper(string(*p.Next)))
+		out.Next = &n
+	}
+	if p.Threshold != nil {
+		out.Threshold = toMoney(*p.Threshold)
+	}
+	for _, m := range p.Missing {
+		out.Missing = append(out.Missing, &model.StatusRequirement{Code: m.Code, Text: m.Text})
+	}
+	return out
+}
+
+// developerPayload reloads the developer after a status change.
+func developerPayload(ctx context.Context, id [16]byte, err error) (*model.DeveloperStatusPayload, error) {
+	ues, err := userErrors(err, catalogExpected...)
+	if err != nil || len(ues) > 0 {
+		return &model.DeveloperStatusPayload{UserErrors: ues}, err
+	}
+	d, err := dataloaders.From(ctx).Developer(ctx, id)
+	return &model.DeveloperStatusPayload{Developer: toDeveloper(d), UserErrors: ues}, err
 }

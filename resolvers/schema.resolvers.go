@@ -13,6 +13,7 @@ import (
 	"configmarket/internal/apperr"
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
+	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/pins"
 	"configmarket/internal/relay"
@@ -314,6 +315,18 @@ func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (
 	return r.balanceOf(ctx, "developer", obj.RowID)
 }
 
+// StatusProgress is the resolver for the statusProgress field.
+func (r *developerResolver) StatusProgress(ctx context.Context, obj *model.Developer) (*model.StatusProgress, error) {
+	p, err := r.Statuses.Progress(ctx, identity.FromContext(ctx), obj.RowID)
+	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toStatusProgress(p), nil
+}
+
 // Payouts is the resolver for the payouts field.
 func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.PayoutConnection, error) {
 	v := identity.FromContext(ctx)
@@ -599,6 +612,26 @@ func (r *mutationResolver) DecidePayout(ctx context.Context, input model.DecideP
 		return payoutPayload(store.Payout{}, err)
 	}
 	return payoutPayload(r.PayoutService.DecidePayout(ctx, identity.FromContext(ctx), id, input.Paid, deref(input.Reason)))
+}
+
+// RecomputeDeveloperStatus is the resolver for the recomputeDeveloperStatus field.
+func (r *mutationResolver) RecomputeDeveloperStatus(ctx context.Context, input model.DeveloperRefInput) (*model.DeveloperStatusPayload, error) {
+	id, err := idArg("input.developerId", input.DeveloperID, typeDeveloper)
+	if err == nil {
+		_, err = r.Statuses.RecomputeOnDemand(ctx, identity.FromContext(ctx), id)
+	}
+	return developerPayload(ctx, id, err)
+}
+
+// SetDeveloperFlags is the resolver for the setDeveloperFlags field.
+func (r *mutationResolver) SetDeveloperFlags(ctx context.Context, input model.SetDeveloperFlagsInput) (*model.DeveloperStatusPayload, error) {
+	id, err := idArg("input.developerId", input.DeveloperID, typeDeveloper)
+	if err == nil {
+		_, err = r.Statuses.SetFlags(ctx, identity.FromContext(ctx), id, earnings.FlagsUpdate{
+			KnowledgeTestPassed: input.KnowledgeTestPassed, WebsiteInfo: input.WebsiteInfo, ContractSigned: input.ContractSigned,
+		})
+	}
+	return developerPayload(ctx, id, err)
 }
 
 // CreateConfiguration is the resolver for the createConfiguration field.

@@ -182,6 +182,13 @@ type DeveloperEdge struct {
 	Node   *Developer `json:"node"`
 }
 
+// The admin-set flags that gate the standard status.
+type DeveloperFlags struct {
+	KnowledgeTestPassed bool `json:"knowledgeTestPassed"`
+	WebsiteInfo         bool `json:"websiteInfo"`
+	ContractSigned      bool `json:"contractSigned"`
+}
+
 // A developer's share for a status and support mode.
 type DeveloperRate struct {
 	Status      DeveloperStatus `json:"status"`
@@ -190,6 +197,15 @@ type DeveloperRate struct {
 	Rate string `json:"rate"`
 	// Null for the default in force since the beginning.
 	ValidFrom *time.Time `json:"validFrom,omitempty"`
+}
+
+type DeveloperRefInput struct {
+	DeveloperID string `json:"developerId"`
+}
+
+type DeveloperStatusPayload struct {
+	Developer  *Developer   `json:"developer,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // A sum of a party's entries for one group.
@@ -507,6 +523,13 @@ type SetConfigurationPricesInput struct {
 	Sale *Decimal          `json:"sale,omitempty"`
 }
 
+type SetDeveloperFlagsInput struct {
+	DeveloperID         string `json:"developerId"`
+	KnowledgeTestPassed *bool  `json:"knowledgeTestPassed,omitempty"`
+	WebsiteInfo         *bool  `json:"websiteInfo,omitempty"`
+	ContractSigned      *bool  `json:"contractSigned,omitempty"`
+}
+
 type SetDeveloperRateInput struct {
 	Status      DeveloperStatus `json:"status"`
 	SupportMode SupportMode     `json:"supportMode"`
@@ -556,6 +579,33 @@ type Statement struct {
 	Totals []*EarningsTotal `json:"totals"`
 	Gross  *Money           `json:"gross"`
 	Share  *Money           `json:"share"`
+}
+
+// A developer's way to its next status.
+type StatusProgress struct {
+	Status DeveloperStatus `json:"status"`
+	// What a recompute now would set.
+	Eligible DeveloperStatus `json:"eligible"`
+	// Null at premium.
+	Next *DeveloperStatus `json:"next,omitempty"`
+	// Monthly sales the next status needs.
+	Threshold *Money    `json:"threshold,omitempty"`
+	LastMonth time.Time `json:"lastMonth"`
+	// Sales of the developer's configurations in the last calendar month (what counts).
+	LastMonthSales *Money    `json:"lastMonthSales"`
+	CurrentMonth   time.Time `json:"currentMonth"`
+	// Sales so far this month (they count from the next recompute).
+	CurrentMonthSales *Money               `json:"currentMonthSales"`
+	Flags             *DeveloperFlags      `json:"flags"`
+	Missing           []*StatusRequirement `json:"missing"`
+}
+
+// One thing the next status still needs.
+type StatusRequirement struct {
+	// sales, knowledge_test, website_info or contract.
+	Code string `json:"code"`
+	// E.g. "sales 3,200.00 of 5,000.00 RUB".
+	Text string `json:"text"`
 }
 
 type SuspendConfigurationInput struct {
