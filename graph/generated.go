@@ -558,11 +558,13 @@ type ComplexityRoot struct {
 	}
 
 	Statement struct {
-		Entries func(childComplexity int) int
-		Gross   func(childComplexity int) int
-		Month   func(childComplexity int) int
-		Share   func(childComplexity int) int
-		Totals  func(childComplexity int) int
+		Entries     func(childComplexity int) int
+		Gross       func(childComplexity int) int
+		Month       func(childComplexity int) int
+		PayoutTotal func(childComplexity int) int
+		Payouts     func(childComplexity int) int
+		Share       func(childComplexity int) int
+		Totals      func(childComplexity int) int
 	}
 
 	StatusProgress struct {
@@ -3098,6 +3100,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Statement.Month(childComplexity), true
+	case "Statement.payoutTotal":
+		if e.ComplexityRoot.Statement.PayoutTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.PayoutTotal(childComplexity), true
+	case "Statement.payouts":
+		if e.ComplexityRoot.Statement.Payouts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Statement.Payouts(childComplexity), true
 	case "Statement.share":
 		if e.ComplexityRoot.Statement.Share == nil {
 			break
@@ -4341,6 +4355,10 @@ type Statement {
   totals: [EarningsTotal!]!
   gross: Money!
   share: Money!
+  "Payouts requested in the month."
+  payouts: [Payout!]!
+  "What those payouts amount to (failed ones excluded)."
+  payoutTotal: Money!
 }
 
 "A developer's share for a status and support mode."
@@ -5853,6 +5871,10 @@ func (ec *executionContext) childFields_Statement(ctx context.Context, field gra
 		return ec.fieldContext_Statement_gross(ctx, field)
 	case "share":
 		return ec.fieldContext_Statement_share(ctx, field)
+	case "payouts":
+		return ec.fieldContext_Statement_payouts(ctx, field)
+	case "payoutTotal":
+		return ec.fieldContext_Statement_payoutTotal(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Statement", field.Name)
 }
@@ -17054,6 +17076,70 @@ func (ec *executionContext) fieldContext_Statement_share(_ context.Context, fiel
 	return fc, nil
 }
 
+func (ec *executionContext) _Statement_payouts(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_payouts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payouts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Payout) graphql.Marshaler {
+			return ec.marshalNPayout2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPayoutᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_payouts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payout(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Statement_payoutTotal(ctx context.Context, field graphql.CollectedField, obj *model.Statement) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Statement_payoutTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PayoutTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Statement_payoutTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Statement",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _StatusProgress_status(ctx context.Context, field graphql.CollectedField, obj *model.StatusProgress) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26800,6 +26886,16 @@ func (ec *executionContext) _Statement(ctx context.Context, sel ast.SelectionSet
 			}
 		case "share":
 			out.Values[i] = ec._Statement_share(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payouts":
+			out.Values[i] = ec._Statement_payouts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "payoutTotal":
+			out.Values[i] = ec._Statement_payoutTotal(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}

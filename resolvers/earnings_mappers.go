@@ -58,7 +58,12 @@ func toStatement(s *earnings.Statement) *model.Statement {
 	out := &model.Statement{
 		Month: s.Month, Totals: toEarningsTotals(s.Totals),
 		Gross: toMoney(money.New(s.Gross, money.RUB)), Share: toMoney(money.New(s.Share, money.RUB)),
-		Entries: make([]*model.LedgerEntry, len(s.Entries)),
+		Entries:     make([]*model.LedgerEntry, len(s.Entries)),
+		Payouts:     make([]*model.Payout, len(s.Payouts)),
+		PayoutTotal: toMoney(money.New(s.PayoutTotal, money.RUB)),
+	}
+	for i := range s.Payouts {
+		out.Payouts[i] = toPayout(&s.Payouts[i])
 	}
 	if out.Totals == nil {
 		out.Totals = []*model.EarningsTotal{}

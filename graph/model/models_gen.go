@@ -579,6 +579,10 @@ type Statement struct {
 	Totals []*EarningsTotal `json:"totals"`
 	Gross  *Money           `json:"gross"`
 	Share  *Money           `json:"share"`
+	// Payouts requested in the month.
+	Payouts []*Payout `json:"payouts"`
+	// What those payouts amount to (failed ones excluded).
+	PayoutTotal *Money `json:"payoutTotal"`
 }
 
 // A developer's way to its next status.

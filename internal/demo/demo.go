@@ -12,7 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"configmarket/internal/earnings"
 	"configmarket/internal/password"
+	"configmarket/internal/store"
 )
 
 // Password is every demo user's password (README lists the accounts).
@@ -31,7 +33,7 @@ func Load(ctx context.Context, pool *pgxpool.Pool) error {
 	if err != nil {
 		return err
 	}
-	return pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		// The script is plain SQL run in one round trip; it reads the
 		// hash from a transaction-local setting.
 		if _, err := tx.Exec(ctx, `select set_config('demo.password_hash', $1, true)`, hash); err != nil {
@@ -39,6 +41,22 @@ func Load(ctx context.Context, pool *pgxpool.Pool) error {
 		}
 		if _, err := tx.Exec(ctx, script); err != nil {
 			return fmt.Errorf("run demo script: %w", err)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	// The demo's payments are split like real ones, by the real code.
+	st := store.New(pool)
+	return st.InTx(ctx, func(q *store.Queries) error {
+		payments, err := q.PaymentsWithoutEntries(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range payments {
+			if err := earnings.RecordPayment(ctx, q, p); err != nil {
+				return fmt.Errorf("split demo payment %s: %w", p.ID, err)
+			}
 		}
 		return nil
 	})

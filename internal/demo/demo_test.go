@@ -16,7 +16,7 @@ func TestLoadIsIdempotentAndCoversEveryRoleAndStatus(t *testing.T) {
 		out := map[string]string{}
 		for _, q := range []string{
 			"users", "role_grants", "developers", "partners", "customers", "configurations", "versions", "prices", "categories",
-			"installations", "trials", "reviews", "configuration_invites", "invoices", "payments",
+			"installations", "trials", "reviews", "configuration_invites", "invoices", "payments", "ledger_entries",
 		} {
 			var n string
 			if err := pool.QueryRow(ctx, "select count(*)::text from "+q).Scan(&n); err != nil {

@@ -90,6 +90,10 @@ type Statement struct {
 	Totals []store.EntryTotal
 	Share  int64
 	Gross  int64
+	// Payouts requested in the month, and what they amount to (failed
+	// ones excluded from the sum: their money stayed).
+	Payouts     []store.Payout
+	PayoutTotal int64
 }
 
 // MonthStatement is the statement of the UTC calendar month containing at.
@@ -122,6 +126,14 @@ func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party st
 	for _, t := range totals {
 		st.Share += t.Share
 		st.Gross += t.Gross
+	}
+	if st.Payouts, err = l.store.PayoutsRequestedIn(ctx, party, id, from, to); err != nil {
+		return nil, err
+	}
+	for _, p := range st.Payouts {
+		if p.State != "failed" {
+			st.PayoutTotal += p.Amount.Minor
+		}
 	}
 	return st, nil
 }

@@ -121,3 +121,12 @@ func (q *Queries) PaymentEntries(ctx context.Context, paymentID uuid.UUID) ([]Le
 		return e, err
 	}, sql, paymentID)
 }
+
+// PaymentsWithoutEntries lists payments that have no ledger entries yet
+// (seed data written before the split existed).
+func (q *Queries) PaymentsWithoutEntries(ctx context.Context) ([]Payment, error) {
+	const sql = `select ` + paymentColumns + ` from payments p
+		where not exists (select 1 from ledger_entries e where e.payment_id = p.id)
+		order by p.received_at, p.id`
+	return list(ctx, q.db, "select payments without entries", scanPayment, sql)
+}

@@ -160,3 +160,15 @@ func (q *Queries) PayoutsByIDs(ctx context.Context, ids []uuid.UUID) ([]Payout, 
 	const sql = `select ` + payoutColumns + ` from payouts o where o.id = any($1)`
 	return list(ctx, q.db, "select payouts", scanPayout, sql, ids)
 }
+
+// PayoutsRequestedIn lists a party's payouts requested in [from, to), oldest first.
+func (q *Queries) PayoutsRequestedIn(ctx context.Context, party string, id uuid.UUID, from, to time.Time) ([]Payout, error) {
+	dev, partner, err := partyColumns(party, id)
+	if err != nil {
+		return nil, err
+	}
+	const sql = `select ` + payoutColumns + ` from payouts o
+		where (o.developer_id = $1 or o.partner_id = $2) and o.requested_at >= $3 and o.requested_at < $4
+		order by o.requested_at, o.id`
+	return list(ctx, q.db, "select payouts in period", scanPayout, sql, dev, partner, from, to)
+}
