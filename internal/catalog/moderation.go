@@ -31,7 +31,7 @@ func (s *Service) ReviewQueue(ctx context.Context, v identity.Viewer, first *int
 	if err := requireAdmin(v); err != nil {
 		return VersionPage{}, err
 	}
-	limit, key, err := TimePage(first, after)
+	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
 		return VersionPage{}, err
 	}

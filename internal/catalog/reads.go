@@ -47,7 +47,7 @@ func (s *Service) ConfigurationsByIDs(ctx context.Context, v identity.Viewer, id
 // v may see, newest first: the developer's dashboard for its owner, its
 // public portfolio for everyone else.
 func (s *Service) DeveloperConfigurations(ctx context.Context, v identity.Viewer, developerID uuid.UUID, first *int, after *string) (ConfigurationPage, error) {
-	limit, key, err := TimePage(first, after)
+	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
 		return ConfigurationPage{}, err
 	}
@@ -61,22 +61,6 @@ func (s *Service) DeveloperConfigurations(ctx context.Context, v identity.Viewer
 		out.Cursors = append(out.Cursors, relay.EncodeCursor(c.CreatedAt, c.ID))
 	}
 	return out, nil
-}
-
-// TimePage reads first/after for a newest-first (time, id) connection.
-func TimePage(first *int, after *string) (int, *store.TimeKey, error) {
-	limit, err := relay.PageSize(first)
-	if err != nil {
-		return 0, nil, apperr.Wrap(apperr.KindInvalid, "first", err)
-	}
-	if after == nil {
-		return limit, nil, nil
-	}
-	var k store.TimeKey
-	if err := relay.DecodeCursor(*after, &k.At, &k.ID); err != nil {
-		return 0, nil, apperr.Wrap(apperr.KindInvalid, "after", err)
-	}
-	return limit, &k, nil
 }
 
 // CurrentPrices returns the prices in force for configurations the caller

@@ -5,7 +5,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"configmarket/internal/catalog"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
@@ -140,7 +139,7 @@ func (s *Service) Installations(ctx context.Context, v identity.Viewer, f store.
 	if !allowed {
 		return Page[store.Installation]{}, nil
 	}
-	limit, key, err := catalog.TimePage(first, after)
+	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
 		return Page[store.Installation]{}, err
 	}
@@ -154,7 +153,7 @@ func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uu
 	if !v.IsAdmin() && !v.IsCustomer(customerID) {
 		return Page[store.Invoice]{}, nil
 	}
-	limit, key, err := catalog.TimePage(first, after)
+	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
 		return Page[store.Invoice]{}, err
 	}
@@ -171,7 +170,7 @@ func (s *Service) Payments(ctx context.Context, v identity.Viewer, f store.Payme
 	if !allowed {
 		return Page[store.Payment]{}, nil
 	}
-	limit, key, err := catalog.TimePage(first, after)
+	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
 		return Page[store.Payment]{}, err
 	}

@@ -304,16 +304,9 @@ func (s *Payouts) Payouts(ctx context.Context, v identity.Viewer, party string, 
 	if err := checkPayoutParty(party); err != nil {
 		return PayoutPage{}, err
 	}
-	limit, err := relay.PageSize(first)
+	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
-		return PayoutPage{}, apperr.Wrap(apperr.KindInvalid, "first", err)
-	}
-	var key *store.TimeKey
-	if after != nil {
-		key = &store.TimeKey{}
-		if err := relay.DecodeCursor(*after, &key.At, &key.ID); err != nil {
-			return PayoutPage{}, apperr.Wrap(apperr.KindInvalid, "after", err)
-		}
+		return PayoutPage{}, err
 	}
 	rows, err := s.store.PayoutsPage(ctx, party, id, key, limit+1)
 	if err != nil {

@@ -372,17 +372,9 @@ func (s *Service) PartnerPins(ctx context.Context, v identity.Viewer, partnerID 
 			return Page{}, apperr.Invalid("states", "unknown pin state %q", st)
 		}
 	}
-	limit, err := relay.PageSize(first)
+	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
-		return Page{}, apperr.Wrap(apperr.KindInvalid, "first", err)
-	}
-	var key *store.TimeKey
-	if after != nil {
-		var k store.TimeKey
-		if err := relay.DecodeCursor(*after, &k.At, &k.ID); err != nil {
-			return Page{}, apperr.Wrap(apperr.KindInvalid, "after", err)
-		}
-		key = &k
+		return Page{}, err
 	}
 	if len(states) == 0 {
 		states = nil

@@ -14,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"configmarket/internal/apperr"
 )
 
 // Errors reporting a client-supplied argument the API must reject.
@@ -266,4 +268,35 @@ func Page[T any](rows []T, limit int) (page []T, hasNext bool) {
 		return rows[:limit:limit], true
 	}
 	return rows, false
+}
+
+// TimeKey is a keyset position in a newest-first (time, id) order.
+type TimeKey struct {
+	At time.Time
+	ID uuid.UUID
+}
+
+// OrZero is the key, or the zero key for none.
+func (k *TimeKey) OrZero() TimeKey {
+	if k == nil {
+		return TimeKey{}
+	}
+	return *k
+}
+
+// TimePage reads first/after of a newest-first (time, id) connection;
+// the errors are the client's and name the argument at fault.
+func TimePage(first *int, after *string) (int, *TimeKey, error) {
+	limit, err := PageSize(first)
+	if err != nil {
+		return 0, nil, apperr.Wrap(apperr.KindInvalid, "first", err)
+	}
+	if after == nil {
+		return limit, nil, nil
+	}
+	var k TimeKey
+	if err := DecodeCursor(*after, &k.At, &k.ID); err != nil {
+		return 0, nil, apperr.Wrap(apperr.KindInvalid, "after", err)
+	}
+	return limit, &k, nil
 }

@@ -132,7 +132,7 @@ func (q *Queries) InstallationsPage(ctx context.Context, f InstallationFilter, a
 			and ($6::boolean is not true or (i.created_at, i.id) < ($7, $8))
 		order by i.created_at desc, i.id desc
 		limit $9`
-	k := after.orZero()
+	k := after.OrZero()
 	return list(ctx, q.db, "select installations page", scanInstallation, sql,
 		f.CustomerID, f.DeveloperID, f.ConfigurationID, f.State, f.Mode, after != nil, k.At, k.ID, limit)
 }
@@ -221,7 +221,7 @@ func (q *Queries) InvoicesPage(ctx context.Context, customerID uuid.UUID, state 
 			and ($3::boolean is not true or (v.issued_at, v.id) < ($4, $5))
 		order by v.issued_at desc, v.id desc
 		limit $6`
-	k := after.orZero()
+	k := after.OrZero()
 	return list(ctx, q.db, "select invoices page", scanInvoice, sql, customerID, state, after != nil, k.At, k.ID, limit)
 }
 
@@ -301,7 +301,7 @@ func (q *Queries) PaymentsPage(ctx context.Context, f PaymentFilter, after *Time
 			and ($4::boolean is not true or (p.received_at, p.id) < ($5, $6))
 		order by p.received_at desc, p.id desc
 		limit $7`
-	k := after.orZero()
+	k := after.OrZero()
 	return list(ctx, q.db, "select payments page", scanPayment, sql, f.CustomerID, f.DeveloperID, f.ConfigurationID,
 		after != nil, k.At, k.ID, limit)
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"configmarket/internal/relay"
 )
 
 // Configuration is a configuration's row, counters included.
@@ -160,23 +162,13 @@ func (q *Queries) DeveloperConfigurationsPage(ctx context.Context, developerID u
 			and ($5::boolean is not true or (c.created_at, c.id) < ($6, $7))
 		order by c.created_at desc, c.id desc
 		limit $8`
-	k := after.orZero()
+	k := after.OrZero()
 	args := append(scope.args(), developerID, after != nil, k.At, k.ID, limit)
 	return list(ctx, q.db, "select developer configurations", scanConfiguration, sql, args...)
 }
 
 // TimeKey is a keyset position in a newest-first order.
-type TimeKey struct {
-	At time.Time
-	ID uuid.UUID
-}
-
-func (k *TimeKey) orZero() TimeKey {
-	if k == nil {
-		return TimeKey{}
-	}
-	return *k
-}
+type TimeKey = relay.TimeKey
 
 // Category groups configurations in the storefront.
 type Category struct {

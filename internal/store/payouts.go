@@ -151,7 +151,7 @@ func (q *Queries) PayoutsPage(ctx context.Context, party string, id uuid.UUID, a
 			and ($3::boolean is not true or (o.requested_at, o.id) < ($4, $5))
 		order by o.requested_at desc, o.id desc
 		limit $6`
-	k := after.orZero()
+	k := after.OrZero()
 	return list(ctx, q.db, "select payouts page", scanPayout, sql, dev, partner, after != nil, k.At, k.ID, limit)
 }
 

@@ -176,7 +176,7 @@ func (q *Queries) PartnerPinsPage(ctx context.Context, partnerID uuid.UUID, stat
 			and ($3::boolean is not true or (p.requested_at, p.id) < ($4, $5))
 		order by p.requested_at desc, p.id desc
 		limit $6`
-	k := after.orZero()
+	k := after.OrZero()
 	return list(ctx, q.db, "select partner pins page", scanPin, sql, partnerID, states, after != nil, k.At, k.ID, limit)
 }
 

@@ -54,7 +54,7 @@ func (q *Queries) ReviewsPage(ctx context.Context, configurationID uuid.UUID, af
 		where r.configuration_id = $1 and ($2::boolean is not true or (r.created_at, r.id) < ($3, $4))
 		order by r.created_at desc, r.id desc
 		limit $5`
-	k := after.orZero()
+	k := after.OrZero()
 	return list(ctx, q.db, "select reviews page", scanReview, sql, configurationID, after != nil, k.At, k.ID, limit)
 }
 

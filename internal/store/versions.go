@@ -135,7 +135,7 @@ func (q *Queries) ReviewQueuePage(ctx context.Context, after *TimeKey, limit int
 			and ($1::boolean is not true or (v.submitted_at, v.id) > ($2, $3))
 		order by v.submitted_at, v.id
 		limit $4`
-	k := after.orZero()
+	k := after.OrZero()
 	return list(ctx, q.db, "select review queue", scanVersion, sql, after != nil, k.At, k.ID, limit)
 }
 
