@@ -676,3 +676,10 @@ insert into payments (customer_id, invoice_id, configuration_id, paid_for, amoun
 select v.customer_id, v.id, v.configuration_id, v.paid_for, v.amount_minor, v.currency, 'demo', 'demo-' || v.id, v.paid_at
 from invoices v where v.state = 'paid'
 on conflict (provider, provider_payment_id) do nothing;
+
+-- The demo's statuses stand for this month: record this month's recompute
+-- (on last month's sales) so the first job run keeps them as shown.
+insert into developer_status_history (developer_id, status, sales_minor, sales_month, reason)
+select d.id, d.status, 0, date_trunc('month', now() at time zone 'UTC' - interval '1 month')::date, 'monthly recompute'
+from developers d
+where not exists (select 1 from developer_status_history h where h.developer_id = d.id);
