@@ -37,6 +37,9 @@ type testServer struct {
 	// commerce and clock let tests run the billing jobs at a moved time.
 	commerce *commerce.Service
 	clock    *clock.Offset
+	app      *app
+	// deps built this server; a second instance copies them.
+	deps deps
 }
 
 const (
@@ -61,9 +64,15 @@ func newTestServerWithCache(t *testing.T, c cache.Cache) *testServer {
 	d, spec := testDeps(t, st, c)
 	clk := d.clock.(*clock.Offset)
 	a := newApp(d)
+	hubCtx, stopHub := context.WithCancel(context.Background())
+	go a.hub.Run(hubCtx)
 	srv := httptest.NewServer(a.handler)
-	t.Cleanup(srv.Close)
-	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.health, commerce: a.commerce, clock: clk}
+	t.Cleanup(func() {
+		a.streams.CloseAll()
+		srv.Close()
+		stopHub()
+	})
+	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.health, commerce: a.commerce, clock: clk, app: a, deps: d}
 }
 
 // testDeps are the handler's dependencies for tests and benchmarks: a fresh

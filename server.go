@@ -37,6 +37,7 @@ import (
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/jobs"
+	"configmarket/internal/live"
 	"configmarket/internal/password"
 	"configmarket/internal/pins"
 	"configmarket/internal/respcache"
@@ -136,6 +137,7 @@ func run(ctx context.Context) error {
 		webhookSkew:    cfg.WebhookSkew,
 	}
 	a := newApp(d)
+	go a.hub.Run(ctx)
 	if cfg.JobsEnabled {
 		go jobs.Run(ctx, cfg.JobsInterval,
 			jobs.Task{Name: "billing", Run: func(ctx context.Context) error { _, err := a.commerce.RunBilling(ctx); return err }},
@@ -153,7 +155,7 @@ func run(ctx context.Context) error {
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
-	return serve(ctx, srv, a.health, cfg.ShutdownTimeout)
+	return serve(ctx, srv, a, cfg.ShutdownTimeout)
 }
 
 func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
@@ -237,7 +239,12 @@ type app struct {
 	commerce *commerce.Service
 	pins     *pins.Service
 	statuses *earnings.Statuses
+	hub      *live.Hub
+	streams  *web.Streams
 }
+
+// maxStreamsPerUser caps one user's simultaneous WebSocket connections.
+const maxStreamsPerUser = 8
 
 func newApp(d deps) *app {
 	public := cache.NewGeneration(d.cache, "public")
@@ -249,8 +256,10 @@ func newApp(d deps) *app {
 		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
 		PayoutService: earnings.NewPayouts(d.store, d.clock), PinService: pins.New(d.store, d.clock),
 		Statuses: earnings.NewStatuses(d.store, d.clock),
+		Hub:      live.NewHub(d.store.Pool()),
 	}
-	gql := newGraphQL(d, root, respcache.New(public))
+	streams := web.NewStreams(maxStreamsPerUser)
+	gql := newGraphQL(d, root, respcache.New(public), streams.Websocket(accounts, d.corsOrigins))
 
 	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
 	mux := http.NewServeMux()
@@ -263,23 +272,27 @@ func newApp(d deps) *app {
 		ExposedHeaders: []string{"X-Request-Id"},
 		MaxAge:         600,
 	})
-	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Authenticate(accounts, gql))))
+	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Authenticate(accounts, streams.Track(gql)))))
 	secrets := make([][]byte, len(d.webhookSecrets))
 	for i, s := range d.webhookSecrets {
 		secrets[i] = []byte(s)
 	}
 	verifier := webhook.NewVerifier(secrets, d.webhookSkew, d.clock.Now)
 	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
-	return &app{handler: web.Recover(web.Origin(mux)), health: health, commerce: com, pins: root.PinService, statuses: root.Statuses}
+	return &app{
+		handler: web.Recover(web.Origin(mux)), health: health, commerce: com, pins: root.PinService,
+		statuses: root.Statuses, hub: root.Hub, streams: streams,
+	}
 }
 
-func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache) http.Handler {
+func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws transport.Websocket) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	// Only OPTIONS and POST with a JSON body: GET, form, multipart and
 	// text/plain requests are "simple" requests a foreign page can make
 	// without a CORS preflight, so they stay out (CSRF).
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.POST{})
+	srv.AddTransport(ws)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// gqlgen's default is no limit; a flood of tokens is a cheap DoS.
 	srv.SetParserTokenLimit(15_000)
@@ -298,6 +311,11 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache) ht
 		if err := web.AuthError(ctx); err != nil {
 			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{resolvers.PresentError(ctx, err)}})
 		}
+		return next(ctx)
+	})
+	// Loaders per response: one per query, and one per event of a
+	// subscription, so a long-lived stream never serves stale rows.
+	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(dataloaders.With(ctx, dataloaders.New(sources, identity.FromContext(ctx))))
 	})
 	srv.AroundOperations(responses.Middleware)
@@ -306,7 +324,7 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache) ht
 
 // serve runs srv until ctx ends, then drains: /readyz turns 503 first so a
 // load balancer stops routing here, then in-flight requests finish.
-func serve(ctx context.Context, srv *http.Server, health *web.Health, grace time.Duration) error {
+func serve(ctx context.Context, srv *http.Server, a *app, grace time.Duration) error {
 	errc := make(chan error, 1)
 	go func() {
 		slog.Info("serving", "addr", srv.Addr)
@@ -318,7 +336,10 @@ func serve(ctx context.Context, srv *http.Server, health *web.Health, grace time
 	case <-ctx.Done():
 	}
 	slog.Info("shutting down")
-	health.Drain()
+	a.health.Drain()
+	// Shutdown does not touch hijacked connections: end the streams
+	// ourselves so subscribers get a normal close, not a reset.
+	a.streams.CloseAll()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {

@@ -46,6 +46,7 @@ type ResolverRoot interface {
 	Query() QueryResolver
 	Review() ReviewResolver
 	RoleGrant() RoleGrantResolver
+	Subscription() SubscriptionResolver
 	Version() VersionResolver
 	Viewer() ViewerResolver
 }
@@ -286,6 +287,13 @@ type ComplexityRoot struct {
 	LedgerEntryEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	LedgerEvent struct {
+		DayTotal   func(childComplexity int) int
+		Entry      func(childComplexity int) int
+		MonthTotal func(childComplexity int) int
+		Sequence   func(childComplexity int) int
 	}
 
 	LicenseCheck struct {
@@ -585,6 +593,11 @@ type ComplexityRoot struct {
 		Text func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CommissionAdded func(childComplexity int) int
+		EarningAdded    func(childComplexity int) int
+	}
+
 	TariffPlan struct {
 		Code         func(childComplexity int) int
 		ID           func(childComplexity int) int
@@ -791,6 +804,10 @@ type ReviewResolver interface {
 }
 type RoleGrantResolver interface {
 	ActingFor(ctx context.Context, obj *model.RoleGrant) (model.Node, error)
+}
+type SubscriptionResolver interface {
+	CommissionAdded(ctx context.Context) (<-chan *model.LedgerEvent, error)
+	EarningAdded(ctx context.Context) (<-chan *model.LedgerEvent, error)
 }
 type VersionResolver interface {
 	Configuration(ctx context.Context, obj *model.Version) (*model.Configuration, error)
@@ -1816,6 +1833,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LedgerEntryEdge.Node(childComplexity), true
+
+	case "LedgerEvent.dayTotal":
+		if e.ComplexityRoot.LedgerEvent.DayTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEvent.DayTotal(childComplexity), true
+	case "LedgerEvent.entry":
+		if e.ComplexityRoot.LedgerEvent.Entry == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEvent.Entry(childComplexity), true
+	case "LedgerEvent.monthTotal":
+		if e.ComplexityRoot.LedgerEvent.MonthTotal == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEvent.MonthTotal(childComplexity), true
+	case "LedgerEvent.sequence":
+		if e.ComplexityRoot.LedgerEvent.Sequence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LedgerEvent.Sequence(childComplexity), true
 
 	case "LicenseCheck.configuration":
 		if e.ComplexityRoot.LicenseCheck.Configuration == nil {
@@ -3199,6 +3241,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusRequirement.Text(childComplexity), true
 
+	case "Subscription.commissionAdded":
+		if e.ComplexityRoot.Subscription.CommissionAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.CommissionAdded(childComplexity), true
+	case "Subscription.earningAdded":
+		if e.ComplexityRoot.Subscription.EarningAdded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.EarningAdded(childComplexity), true
+
 	case "TariffPlan.code":
 		if e.ComplexityRoot.TariffPlan.Code == nil {
 			break
@@ -3516,6 +3571,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -3551,6 +3623,7 @@ of mutations come back as ` + "`" + `userErrors` + "`" + ` in the payload instea
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 """
@@ -4345,6 +4418,29 @@ type EarningsTotal {
   "The party's own share."
   share: Money!
   entries: Int!
+}
+
+"A live ledger event with the party's running totals (UTC day and month)."
+type LedgerEvent {
+  "The entry's id, increasing; in the snapshot, the newest entry's id so far."
+  sequence: String!
+  "The new entry; null in the snapshot sent first on (re)subscribe."
+  entry: LedgerEntry
+  dayTotal: Money!
+  monthTotal: Money!
+}
+
+"""
+Live streams over WebSocket on /graphql (graphql-transport-ws or legacy
+graphql-ws); authenticate with ` + "`" + `{"Authorization": "Bearer <access token>"}` + "`" + `
+in connection_init. The first event of each stream is a snapshot of the
+totals, so a client that missed events while reconnecting is right again.
+"""
+type Subscription {
+  "Partners: every new commission or reversal."
+  commissionAdded: LedgerEvent!
+  "Developers: every new earning (payment share) or reversal."
+  earningAdded: LedgerEvent!
 }
 
 "A party's calendar month, consistent with the ledger to the kopeck."
@@ -5429,6 +5525,20 @@ func (ec *executionContext) childFields_LedgerEntryEdge(ctx context.Context, fie
 		return ec.fieldContext_LedgerEntryEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LedgerEntryEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_LedgerEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sequence":
+		return ec.fieldContext_LedgerEvent_sequence(ctx, field)
+	case "entry":
+		return ec.fieldContext_LedgerEvent_entry(ctx, field)
+	case "dayTotal":
+		return ec.fieldContext_LedgerEvent_dayTotal(ctx, field)
+	case "monthTotal":
+		return ec.fieldContext_LedgerEvent_monthTotal(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LedgerEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_LicenseCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -11571,6 +11681,125 @@ func (ec *executionContext) fieldContext_LedgerEntryEdge_node(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _LedgerEvent_sequence(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEvent_sequence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sequence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEvent_sequence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LedgerEvent", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _LedgerEvent_entry(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEvent_entry(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Entry, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LedgerEntry) graphql.Marshaler {
+			return ec.marshalOLedgerEntry2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntry(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEvent_entry(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEvent_dayTotal(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEvent_dayTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DayTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEvent_dayTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LedgerEvent_monthTotal(ctx context.Context, field graphql.CollectedField, obj *model.LedgerEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LedgerEvent_monthTotal(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MonthTotal, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LedgerEvent_monthTotal(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LedgerEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LicenseCheck_valid(ctx context.Context, field graphql.CollectedField, obj *model.LicenseCheck) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17459,6 +17688,70 @@ func (ec *executionContext) _StatusRequirement_text(ctx context.Context, field g
 }
 func (ec *executionContext) fieldContext_StatusRequirement_text(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("StatusRequirement", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Subscription_commissionAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_commissionAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().CommissionAdded(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LedgerEvent) graphql.Marshaler {
+			return ec.marshalNLedgerEvent2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_commissionAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_earningAdded(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_earningAdded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().EarningAdded(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LedgerEvent) graphql.Marshaler {
+			return ec.marshalNLedgerEvent2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_earningAdded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LedgerEvent(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _TariffPlan_id(ctx context.Context, field graphql.CollectedField, obj *model.TariffPlan) (ret graphql.Marshaler) {
@@ -24140,6 +24433,59 @@ func (ec *executionContext) _LedgerEntryEdge(ctx context.Context, sel ast.Select
 	return out
 }
 
+var ledgerEventImplementors = []string{"LedgerEvent"}
+
+func (ec *executionContext) _LedgerEvent(ctx context.Context, sel ast.SelectionSet, obj *model.LedgerEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, ledgerEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LedgerEvent")
+		case "sequence":
+			out.Values[i] = ec._LedgerEvent_sequence(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entry":
+			out.Values[i] = ec._LedgerEvent_entry(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "dayTotal":
+			out.Values[i] = ec._LedgerEvent_dayTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "monthTotal":
+			out.Values[i] = ec._LedgerEvent_monthTotal(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var licenseCheckImplementors = []string{"LicenseCheck"}
 
 func (ec *executionContext) _LicenseCheck(ctx context.Context, sel ast.SelectionSet, obj *model.LicenseCheck) graphql.Marshaler {
@@ -27046,6 +27392,28 @@ func (ec *executionContext) _StatusRequirement(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "commissionAdded":
+		return ec._Subscription_commissionAdded(ctx, fields[0])
+	case "earningAdded":
+		return ec._Subscription_earningAdded(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var tariffPlanImplementors = []string{"TariffPlan", "Node"}
 
 func (ec *executionContext) _TariffPlan(ctx context.Context, sel ast.SelectionSet, obj *model.TariffPlan) graphql.Marshaler {
@@ -28810,6 +29178,16 @@ func (ec *executionContext) marshalNLedgerEntryEdge2ᚖconfigmarketᚋgraphᚋmo
 	return ec._LedgerEntryEdge(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNLedgerEvent2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEvent(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEvent) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._LedgerEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNLedgerParty2configmarketᚋgraphᚋmodelᚐLedgerParty(ctx context.Context, v any) (model.LedgerParty, error) {
 	var res model.LedgerParty
 	err := res.UnmarshalGQL(v)
@@ -30212,6 +30590,13 @@ func (ec *executionContext) marshalOInvoiceState2ᚖconfigmarketᚋgraphᚋmodel
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOLedgerEntry2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntry(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntry) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LedgerEntry(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOLedgerEntryConnection2ᚖconfigmarketᚋgraphᚋmodelᚐLedgerEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.LedgerEntryConnection) graphql.Marshaler {

@@ -8,6 +8,7 @@ import (
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
+	"configmarket/internal/live"
 	"configmarket/internal/pins"
 )
 
@@ -21,4 +22,5 @@ type Resolver struct {
 	PayoutService *earnings.Payouts
 	PinService    *pins.Service
 	Statuses      *earnings.Statuses
+	Hub           *live.Hub
 }

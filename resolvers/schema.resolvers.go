@@ -1064,6 +1064,16 @@ func (r *roleGrantResolver) ActingFor(ctx context.Context, obj *model.RoleGrant)
 	return loadNode(ctx, globalID(orgTypeOf(fromRole(obj.Role)), obj.ActingForID))
 }
 
+// CommissionAdded is the resolver for the commissionAdded field.
+func (r *subscriptionResolver) CommissionAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
+	return r.stream(ctx, "partner")
+}
+
+// EarningAdded is the resolver for the earningAdded field.
+func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
+	return r.stream(ctx, "developer")
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *versionResolver) Configuration(ctx context.Context, obj *model.Version) (*model.Configuration, error) {
 	c, err := dataloaders.From(ctx).Configuration(ctx, obj.Row.ConfigurationID)
@@ -1185,6 +1195,9 @@ func (r *Resolver) Review() graph.ReviewResolver { return &reviewResolver{r} }
 // RoleGrant returns graph.RoleGrantResolver implementation.
 func (r *Resolver) RoleGrant() graph.RoleGrantResolver { return &roleGrantResolver{r} }
 
+// Subscription returns graph.SubscriptionResolver implementation.
+func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
+
 // Version returns graph.VersionResolver implementation.
 func (r *Resolver) Version() graph.VersionResolver { return &versionResolver{r} }
 
@@ -1209,6 +1222,7 @@ type (
 	queryResolver              struct{ *Resolver }
 	reviewResolver             struct{ *Resolver }
 	roleGrantResolver          struct{ *Resolver }
+	subscriptionResolver       struct{ *Resolver }
 	versionResolver            struct{ *Resolver }
 	viewerResolver             struct{ *Resolver }
 )

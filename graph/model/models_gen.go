@@ -271,6 +271,16 @@ type LedgerEntryEdge struct {
 	Node   *LedgerEntry `json:"node"`
 }
 
+// A live ledger event with the party's running totals (UTC day and month).
+type LedgerEvent struct {
+	// The entry's id, increasing; in the snapshot, the newest entry's id so far.
+	Sequence string `json:"sequence"`
+	// The new entry; null in the snapshot sent first on (re)subscribe.
+	Entry      *LedgerEntry `json:"entry,omitempty"`
+	DayTotal   *Money       `json:"dayTotal"`
+	MonthTotal *Money       `json:"monthTotal"`
+}
+
 type LedgerFilter struct {
 	// From this instant (inclusive).
 	From *time.Time `json:"from,omitempty"`
@@ -610,6 +620,13 @@ type StatusRequirement struct {
 	Code string `json:"code"`
 	// E.g. "sales 3,200.00 of 5,000.00 RUB".
 	Text string `json:"text"`
+}
+
+// Live streams over WebSocket on /graphql (graphql-transport-ws or legacy
+// graphql-ws); authenticate with `{"Authorization": "Bearer <access token>"}`
+// in connection_init. The first event of each stream is a snapshot of the
+// totals, so a client that missed events while reconnecting is right again.
+type Subscription struct {
 }
 
 type SuspendConfigurationInput struct {

@@ -202,6 +202,9 @@ func (c Claims) viewer() (identity.Viewer, error) {
 		return identity.Viewer{}, fmt.Errorf("role %q", c.Role)
 	}
 	v := identity.Viewer{UserID: user, SessionID: sid, Role: role}
+	if c.ExpiresAt != nil {
+		v.ExpiresAt = c.ExpiresAt.Time
+	}
 	if role.ActsForOrganisation() {
 		if v.ActingFor, err = uuid.Parse(c.ActingFor); err != nil {
 			return identity.Viewer{}, fmt.Errorf("act: %w", err)

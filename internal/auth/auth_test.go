@@ -54,6 +54,10 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !got.ExpiresAt.Equal(exp) {
+		t.Fatalf("expiry %v, want %v", got.ExpiresAt, exp)
+	}
+	got.ExpiresAt = time.Time{}
 	if got != v {
 		t.Fatalf("got %+v want %+v", got, v)
 	}

@@ -6,6 +6,7 @@ package identity
 import (
 	"context"
 	"net/netip"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -41,6 +42,9 @@ type Viewer struct {
 	Role      Role
 	// ActingFor is the customer, developer or partner id; uuid.Nil for admin.
 	ActingFor uuid.UUID
+	// ExpiresAt is when the access token ends; long-lived connections
+	// (WebSockets) close then.
+	ExpiresAt time.Time
 }
 
 // Anonymous reports whether no one is logged in.

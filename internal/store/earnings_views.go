@@ -124,3 +124,31 @@ func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([
 		return t, err
 	}, sql, f.args()...)
 }
+
+// PartyEntry returns entry id if it belongs to the party.
+func (q *Queries) PartyEntry(ctx context.Context, party string, partyID uuid.UUID, id int64) (LedgerEntry, error) {
+	const sql = `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
+			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at
+		from ledger_entries e
+		where e.id = $3 and e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2`
+	return one(ctx, q.db, "select party entry", func(r pgx.CollectableRow) (LedgerEntry, error) {
+		var e LedgerEntry
+		err := r.Scan(&e.ID, &e.PaymentID, &e.RefundID, &e.Party, &e.DeveloperID, &e.PartnerID, &e.Amount.Minor,
+			&e.Amount.Currency, &e.Rate, &e.PaidFor, &e.ConfigurationID, &e.CustomerID, &e.OccurredAt)
+		return e, err
+	}, sql, party, partyID, id)
+}
+
+// RunningTotals sums a party's entries since the start of the UTC day and
+// month of at, and returns the newest entry id (0 for none).
+func (q *Queries) RunningTotals(ctx context.Context, party string, partyID uuid.UUID, at time.Time) (day, month, lastID int64, err error) {
+	const sql = `select
+			coalesce(sum(e.amount_minor) filter (where e.occurred_at >= date_trunc('day', $3::timestamptz at time zone 'UTC') at time zone 'UTC'), 0),
+			coalesce(sum(e.amount_minor), 0),
+			coalesce(max(e.id), 0)
+		from ledger_entries e
+		where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
+			and e.occurred_at >= date_trunc('month', $3::timestamptz at time zone 'UTC') at time zone 'UTC'`
+	err = q.db.QueryRow(ctx, sql, party, partyID, at).Scan(&day, &month, &lastID)
+	return day, month, lastID, mapErr(err, "select running totals")
+}

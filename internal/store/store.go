@@ -39,6 +39,10 @@ func New(pool *pgxpool.Pool) *Store {
 	return &Store{Queries: &Queries{db: pool}, pool: pool}
 }
 
+// Pool is the connection pool, for the one listener that needs a
+// dedicated connection (LISTEN).
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // Ping reports whether PostgreSQL answers.
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 

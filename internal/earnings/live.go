@@ -1,0 +1,68 @@
+package earnings
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/identity"
+	"configmarket/internal/store"
+)
+
+// LiveEvent is what a subscriber receives: a new entry (nil in the snapshot
+// sent on subscribe) and the party's running totals after it.
+type LiveEvent struct {
+	Entry      *store.LedgerEntry
+	Sequence   int64
+	DayTotal   int64
+	MonthTotal int64
+}
+
+// LiveParty is the party v streams as: its own developer or partner.
+func LiveParty(v identity.Viewer, party string) (uuid.UUID, error) {
+	if v.Anonymous() {
+		return uuid.Nil, apperr.Unauthenticated("log in first")
+	}
+	// SECURITY: a developer streams only its own earnings and a partner
+	// only its own commissions; the party comes from the token, never from
+	// the client.
+	switch {
+	case party == "developer" && v.Role == identity.RoleDeveloper:
+	case party == "partner" && v.Role == identity.RolePartner:
+	default:
+		return uuid.Nil, apperr.Forbidden("only a %s subscribes to this", party)
+	}
+	return v.ActingFor, nil
+}
+
+// Snapshot is the party's running totals now, sent first so a subscriber
+// that missed events (pub/sub is at most once) is right again.
+func (l *Ledger) Snapshot(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, at time.Time) (LiveEvent, error) {
+	if !mayReadParty(v, party, id) {
+		return LiveEvent{}, apperr.Forbidden("not your ledger")
+	}
+	day, month, last, err := l.store.RunningTotals(ctx, party, id, at)
+	return LiveEvent{Sequence: last, DayTotal: day, MonthTotal: month}, err
+}
+
+// Event reads an announced entry for its party, checked again at delivery
+// time: an entry of another party is never returned.
+func (l *Ledger) Event(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, entryID int64, at time.Time) (*LiveEvent, error) {
+	if !mayReadParty(v, party, id) {
+		return nil, nil
+	}
+	e, err := l.store.PartyEntry(ctx, party, id, entryID)
+	if apperr.Is(err, apperr.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	day, month, _, err := l.store.RunningTotals(ctx, party, id, at)
+	if err != nil {
+		return nil, err
+	}
+	return &LiveEvent{Entry: &e, Sequence: e.ID, DayTotal: day, MonthTotal: month}, nil
+}

@@ -1,0 +1,203 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	coderws "github.com/coder/websocket"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"configmarket/internal/factory"
+	"configmarket/internal/store"
+)
+
+// wsClient speaks graphql-transport-ws, the protocol of the graphql-ws,
+// Apollo and urql clients.
+type wsClient struct {
+	t    *testing.T
+	conn *coderws.Conn
+}
+
+func dialWS(t *testing.T, base, origin string) (*wsClient, *http.Response, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	h := http.Header{}
+	if origin != "" {
+		h.Set("Origin", origin)
+	}
+	conn, res, err := coderws.Dial(ctx, "ws"+strings.TrimPrefix(base, "http")+"/graphql", &coderws.DialOptions{
+		Subprotocols: []string{"graphql-transport-ws"}, HTTPHeader: h,
+	})
+	if err != nil {
+		return nil, res, err
+	}
+	t.Cleanup(func() { conn.CloseNow() })
+	return &wsClient{t: t, conn: conn}, res, nil
+}
+
+func (c *wsClient) send(msg map[string]any) {
+	c.t.Helper()
+	b, _ := json.Marshal(msg)
+	if err := c.conn.Write(context.Background(), coderws.MessageText, b); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// next reads the next message that is not a ping/pong.
+func (c *wsClient) next(timeout time.Duration) (map[string]any, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	for {
+		_, b, err := c.conn.Read(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		_ = json.Unmarshal(b, &m)
+		if m["type"] == "ping" || m["type"] == "pong" || m["type"] == "ka" {
+			continue
+		}
+		return m, nil
+	}
+}
+
+func (c *wsClient) init(token string) {
+	c.t.Helper()
+	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+	m, err := c.next(5 * time.Second)
+	if err != nil || m["type"] != "connection_ack" {
+		c.t.Fatalf("init: %v %v", m, err)
+	}
+}
+
+// secondInstance is another server on the same database: its own pool,
+// listener and cache, as a second process would have.
+func (s *testServer) secondInstance(t *testing.T) *httptest.Server {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), s.pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := s.deps
+	d.store, d.cache = store.New(pool), testCache(t)
+	a := newApp(d)
+	ctx, stop := context.WithCancel(context.Background())
+	go a.hub.Run(ctx)
+	srv := httptest.NewServer(a.handler)
+	t.Cleanup(func() { a.streams.CloseAll(); srv.Close(); stop(); pool.Close() })
+	return srv
+}
+
+const commissionSubscription = `subscription { commissionAdded { sequence entry { amount { amount } rate } dayTotal { amount } monthTotal { amount } } }`
+
+func TestCommissionEventCrossesInstances(t *testing.T) {
+	w := newCommerceWorld(t)
+	ctx := context.Background()
+	dealer, other := factory.Partner(t, w.s.store), factory.Partner(t, w.s.store)
+	for _, sql := range []string{
+		`update developers set status = 'premium' where id = '` + w.dev.OrgID.String() + `'`,
+		`update partners set status = 'dealer' where id = '` + dealer.OrgID.String() + `'`,
+	} {
+		if _, err := w.s.pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.s.pool.Exec(ctx, `insert into pins (partner_id, customer_id, state, starts_at, expires_at)
+		values ($1, $2, 'active', now() - interval '1 day', now() + interval '89 days')`, dealer.OrgID, w.buyer.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	dealerToken, _ := w.s.logIn(t, dealer, nil)
+	otherToken, _ := w.s.logIn(t, other, nil)
+
+	b := w.s.secondInstance(t)
+	subscribe := func(token string) *wsClient {
+		c, _, err := dialWS(t, b.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.init(token)
+		c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": commissionSubscription}})
+		snap, err := c.next(5 * time.Second)
+		if err != nil || snap["type"] != "next" {
+			t.Fatalf("snapshot: %v %v", snap, err)
+		}
+		return c
+	}
+	dealerWS, otherWS := subscribe(dealerToken), subscribe(otherToken)
+
+	// The payment is recorded through instance A.
+	rent := w.rent(t, w.tokens["buyer"], "order-1")
+	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 1", idempotencyKey: "p-1"}) {
+		payment { id } } }`, map[string]any{"i": str(rent.Data, "rentConfiguration", "invoice", "id")})
+	if str(pay.Data, "recordPayment", "payment", "id") == "" {
+		t.Fatalf("payment: %s", pay.Raw)
+	}
+	ev, err := dealerWS.next(5 * time.Second)
+	if err != nil {
+		t.Fatalf("dealer got no event: %v", err)
+	}
+	payload, _ := json.Marshal(ev["payload"])
+	if !strings.Contains(string(payload), `"entry":{"amount":{"amount":"31.25"},"rate":"25%"}`) ||
+		!strings.Contains(string(payload), `"dayTotal":{"amount":"31.25"}`) {
+		t.Fatalf("dealer's event: %s", payload)
+	}
+	if m, err := otherWS.next(500 * time.Millisecond); err == nil {
+		t.Fatalf("another partner received %v", m)
+	}
+}
+
+func TestWebsocketRefusals(t *testing.T) {
+	w := newCommerceWorld(t)
+	for name, token := range map[string]string{"garbage token": "not-a-token", "no token": ""} {
+		t.Run(name, func(t *testing.T) {
+			c, _, err := dialWS(t, w.s.URL, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if token == "" {
+				c.send(map[string]any{"type": "connection_init"})
+			} else {
+				c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + token}})
+			}
+			_, err = c.next(5 * time.Second)
+			for err == nil {
+				_, err = c.next(5 * time.Second)
+			}
+			if code := coderws.CloseStatus(err); code != 4403 {
+				t.Fatalf("close %d (%v), want 4403", code, err)
+			}
+		})
+	}
+	t.Run("foreign origin", func(t *testing.T) {
+		if _, res, err := dialWS(t, w.s.URL, "https://evil.example"); err == nil || res == nil || res.StatusCode != http.StatusForbidden {
+			t.Fatalf("foreign origin accepted: %v", err)
+		}
+	})
+	t.Run("allowed origin", func(t *testing.T) {
+		c, _, err := dialWS(t, w.s.URL, testOrigin)
+		if err != nil {
+			t.Fatalf("allowed origin refused: %v", err)
+		}
+		c.init(w.tokens["partner"])
+	})
+	t.Run("customer cannot subscribe to commissions", func(t *testing.T) {
+		c, _, err := dialWS(t, w.s.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.init(w.tokens["buyer"])
+		c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": commissionSubscription}})
+		m, err := c.next(5 * time.Second)
+		b, _ := json.Marshal(m)
+		if err != nil || (m["type"] != "error" && m["type"] != "next") || !strings.Contains(string(b), `"code":"FORBIDDEN"`) ||
+			strings.Contains(string(b), "dayTotal") {
+			t.Fatalf("customer subscription: %v %v", m, err)
+		}
+	})
+}

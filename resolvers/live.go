@@ -1,0 +1,67 @@
+package resolvers
+
+import (
+	"context"
+	"strconv"
+
+	"configmarket/graph/model"
+	"configmarket/internal/earnings"
+	"configmarket/internal/identity"
+	"configmarket/internal/live"
+	"configmarket/internal/money"
+)
+
+// stream sends the viewer's own ledger events: a snapshot first, then each
+// committed entry, re-checked at delivery time for the subscribing party.
+func (r *Resolver) stream(ctx context.Context, party string) (<-chan *model.LedgerEvent, error) {
+	v := identity.FromContext(ctx)
+	id, err := earnings.LiveParty(v, party)
+	if err != nil {
+		return nil, err
+	}
+	sub := r.Hub.Subscribe(ctx, live.Key{Party: party, ID: id})
+	snapshot, err := r.Ledger.Snapshot(ctx, v, party, id, r.Commerce.Now())
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *model.LedgerEvent, 1)
+	go func() {
+		defer close(out)
+		send := func(e earnings.LiveEvent) bool {
+			select {
+			case out <- toLedgerEvent(e):
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		}
+		if !send(snapshot) {
+			return
+		}
+		// A subscriber that falls behind is dropped by the hub (its channel
+		// closes) and the stream completes; the client resubscribes and
+		// starts from a fresh snapshot.
+		for ev := range sub.C {
+			e, err := r.Ledger.Event(ctx, v, party, id, ev.EntryID, r.Commerce.Now())
+			if err != nil || e == nil {
+				continue
+			}
+			if !send(*e) {
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func toLedgerEvent(e earnings.LiveEvent) *model.LedgerEvent {
+	out := &model.LedgerEvent{
+		Sequence:   strconv.FormatInt(e.Sequence, 10),
+		DayTotal:   toMoney(money.New(e.DayTotal, money.RUB)),
+		MonthTotal: toMoney(money.New(e.MonthTotal, money.RUB)),
+	}
+	if e.Entry != nil {
+		out.Entry = toLedgerEntry(e.Entry)
+	}
+	return out
+}
