@@ -291,3 +291,5 @@ func TestOneHumanWithTwoRolesChoosesAtLogIn(t *testing.T) {
 		t.Fatalf("roles: %s", res.Raw)
 	}
 }
+
+var jwtEdDSA = jwt.SigningMethodEdDSA

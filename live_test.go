@@ -19,11 +19,11 @@ import (
 // wsClient speaks graphql-transport-ws, the protocol of the graphql-ws,
 // Apollo and urql clients.
 type wsClient struct {
-	t    *testing.T
+	t    testing.TB
 	conn *coderws.Conn
 }
 
-func dialWS(t *testing.T, base, origin string) (*wsClient, *http.Response, error) {
+func dialWS(t testing.TB, base, origin string) (*wsClient, *http.Response, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -200,4 +200,51 @@ func TestWebsocketRefusals(t *testing.T) {
 			t.Fatalf("customer subscription: %v %v", m, err)
 		}
 	})
+}
+
+func TestTokenExpiryAndShutdownCloseTheSocket(t *testing.T) {
+	w := newCommerceWorld(t)
+	// A token valid for one more second, for a live session.
+	access, _ := w.s.logIn(t, factory.Partner(t, w.s.store), nil)
+	claims := validClaims(t, access)
+	claims["exp"] = time.Now().Add(time.Second).Unix()
+	short := signWith(t, jwtEdDSA, w.s.privateKey(t), "test-key", claims)
+
+	c, _, err := dialWS(t, w.s.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.init(short)
+	c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": commissionSubscription}})
+	start := time.Now()
+	for err == nil {
+		_, err = c.next(5 * time.Second)
+	}
+	if d := time.Since(start); d > 4*time.Second || coderws.CloseStatus(err) == -1 {
+		t.Fatalf("socket not closed at token expiry: %v after %v", err, d)
+	}
+
+	// Shutdown closes the remaining streams normally.
+	c2, _, err := dialWS(t, w.s.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.init(w.tokens["partner"])
+	w.s.app.streams.CloseAll()
+	for err == nil || coderws.CloseStatus(err) == -1 {
+		if _, err = c2.next(5 * time.Second); err != nil {
+			break
+		}
+	}
+	if code := coderws.CloseStatus(err); code != coderws.StatusNormalClosure && code != coderws.StatusGoingAway {
+		t.Fatalf("shutdown close %d (%v), want 1000 or 1001", code, err)
+	}
+}
+
+func benchDial(b testing.TB, base string) *wsClient {
+	c, _, err := dialWS(b, base, "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return c
 }

@@ -57,7 +57,7 @@ func newTestServer(t *testing.T) *testServer {
 
 // newTestServerWithCache builds the server on a given cache (a dead Redis,
 // say).
-func newTestServerWithCache(t *testing.T, c cache.Cache) *testServer {
+func newTestServerWithCache(t testing.TB, c cache.Cache) *testServer {
 	t.Helper()
 	pool, counter := dbtest.CountingPool(t)
 	st := store.New(pool)
@@ -146,7 +146,7 @@ func (r gqlResponse) code() string {
 	return c
 }
 
-func (s *testServer) do(t *testing.T, token, query string, vars map[string]any) gqlResponse {
+func (s *testServer) do(t testing.TB, token, query string, vars map[string]any) gqlResponse {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
@@ -199,7 +199,7 @@ const logInMutation = `mutation($input: LogInInput!) {
 }`
 
 // logIn logs a factory account in and returns its access and refresh tokens.
-func (s *testServer) logIn(t *testing.T, a factory.Account, extra map[string]any) (access, refresh string) {
+func (s *testServer) logIn(t testing.TB, a factory.Account, extra map[string]any) (access, refresh string) {
 	t.Helper()
 	input := map[string]any{"email": a.Email, "password": factory.Password}
 	for k, v := range extra {
