@@ -11,7 +11,7 @@ run:
 	source scripts/services.sh && DEMO_DATA=true go run .
 
 test:
-	export CM_TEST_CLUSTER=1 && source scripts/services.sh && go test -race -count=1 ./...
+	export CM_TEST_CLUSTER=1 && source scripts/services.sh && source scripts/node.sh && go test -race -count=1 ./...
 
 generate:
 	go tool gqlgen generate

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -247,4 +248,30 @@ func benchDial(b testing.TB, base string) *wsClient {
 		b.Fatal(err)
 	}
 	return c
+}
+
+func TestSubscriptionsPerConnectionAreCapped(t *testing.T) {
+	w := newCommerceWorld(t)
+	c, _, err := dialWS(t, w.s.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.init(w.tokens["partner"])
+	limited := 0
+	for i := range 25 {
+		c.send(map[string]any{"id": fmt.Sprint(i), "type": "subscribe", "payload": map[string]any{"query": commissionSubscription}})
+	}
+	for range 25 {
+		m, err := c.next(5 * time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(m)
+		if strings.Contains(string(b), "RATE_LIMITED") {
+			limited++
+		}
+	}
+	if limited != 5 {
+		t.Fatalf("%d of 25 subscriptions refused, want 5 past the cap of 20", limited)
+	}
 }

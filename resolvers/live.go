@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"configmarket/graph/model"
+	"configmarket/internal/apperr"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/live"
@@ -19,13 +20,19 @@ func (r *Resolver) stream(ctx context.Context, party string) (<-chan *model.Ledg
 	if err != nil {
 		return nil, err
 	}
-	sub := r.Hub.Subscribe(ctx, live.Key{Party: party, ID: id})
+	release, ok := live.Take(ctx)
+	if !ok {
+		return nil, apperr.RateLimited("at most %d subscriptions per connection", live.MaxSubscriptionsPerConnection)
+	}
 	snapshot, err := r.Ledger.Snapshot(ctx, v, party, id, r.Commerce.Now())
 	if err != nil {
+		release()
 		return nil, err
 	}
+	sub := r.Hub.Subscribe(ctx, live.Key{Party: party, ID: id})
 	out := make(chan *model.LedgerEvent, 1)
 	go func() {
+		defer release()
 		defer close(out)
 		send := func(e earnings.LiveEvent) bool {
 			select {

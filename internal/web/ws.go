@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/identity"
+	"configmarket/internal/live"
 )
 
 // CloseUnauthorized is sent when connection_init is refused: graphql-ws
@@ -97,7 +98,7 @@ func (s *Streams) Websocket(a Authenticator, origins []string) transport.Websock
 				context.AfterFunc(ctx, func() { t.Stop() })
 			}
 			// The ack carries nothing back: the init payload holds the token.
-			return identity.WithViewer(ctx, v), nil, nil
+			return live.WithBudget(identity.WithViewer(ctx, v)), nil, nil
 		},
 		CloseFunc: func(ctx context.Context, _ int) {
 			if v := identity.FromContext(ctx); !v.Anonymous() {

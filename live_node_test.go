@@ -1,0 +1,111 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"configmarket/internal/factory"
+)
+
+// TestGraphQLWSClientAcrossInstances: the real npm graphql-ws client
+// subscribes a dealer on instance B; a payment recorded through instance A
+// reaches it with the exact commission; a second partner subscribed at the
+// same time sees nothing but its snapshot.
+func TestGraphQLWSClientAcrossInstances(t *testing.T) {
+	if _, err := os.Stat("e2e/graphql-ws/node_modules/graphql-ws"); err != nil {
+		t.Fatal("e2e/graphql-ws/node_modules is missing: run the tests with `make test` (it runs npm ci there)")
+	}
+	w := newCommerceWorld(t)
+	ctx := context.Background()
+	dealer, other := factory.Partner(t, w.s.store), factory.Partner(t, w.s.store)
+	for _, sql := range []string{
+		`update developers set status = 'premium' where id = '` + w.dev.OrgID.String() + `'`,
+		`update partners set status = 'dealer' where id = '` + dealer.OrgID.String() + `'`,
+	} {
+		if _, err := w.s.pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.s.pool.Exec(ctx, `insert into pins (partner_id, customer_id, state, starts_at, expires_at)
+		values ($1, $2, 'active', now() - interval '1 day', now() + interval '89 days')`, dealer.OrgID, w.buyer.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	dealerToken, _ := w.s.logIn(t, dealer, nil)
+	otherToken, _ := w.s.logIn(t, other, nil)
+	b := w.s.secondInstance(t)
+	url := "ws" + strings.TrimPrefix(b.URL, "http") + "/graphql"
+
+	type run struct {
+		lines chan string
+		done  chan error
+	}
+	start := func(token string, count int) run {
+		cmd := exec.Command("node", "e2e/graphql-ws/subscribe.mjs", url, token, string(rune('0'+count)))
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("node: %v", err)
+		}
+		r := run{lines: make(chan string, 8), done: make(chan error, 1)}
+		go func() {
+			sc := bufio.NewScanner(out)
+			for sc.Scan() {
+				r.lines <- sc.Text()
+			}
+			r.done <- cmd.Wait()
+		}()
+		t.Cleanup(func() { _ = cmd.Process.Kill() })
+		return r
+	}
+	dealerRun := start(dealerToken, 2)
+	otherRun := start(otherToken, 2)
+	for _, r := range []run{dealerRun, otherRun} {
+		select {
+		case l := <-r.lines:
+			if !strings.Contains(l, `"dayTotal"`) || strings.Contains(l, "error") {
+				t.Fatalf("snapshot: %s", l)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("no snapshot from the graphql-ws client")
+		}
+	}
+
+	rent := w.rent(t, w.tokens["buyer"], "order-1")
+	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 1", idempotencyKey: "p-1"}) {
+		payment { id } } }`, map[string]any{"i": str(rent.Data, "rentConfiguration", "invoice", "id")})
+	if str(pay.Data, "recordPayment", "payment", "id") == "" {
+		t.Fatalf("payment through instance A: %s", pay.Raw)
+	}
+	select {
+	case l := <-dealerRun.lines:
+		var ev struct {
+			Data struct {
+				CommissionAdded struct {
+					Entry struct {
+						Amount struct{ Amount string }
+						Rate   string
+					}
+				}
+			}
+		}
+		if err := json.Unmarshal([]byte(l), &ev); err != nil || ev.Data.CommissionAdded.Entry.Amount.Amount != "31.25" || ev.Data.CommissionAdded.Entry.Rate != "25%" {
+			t.Fatalf("dealer's event: %s", l)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the dealer's graphql-ws client received no commission")
+	}
+	select {
+	case l := <-otherRun.lines:
+		t.Fatalf("the other partner received: %s", l)
+	case <-time.After(500 * time.Millisecond):
+	}
+}
