@@ -275,3 +275,54 @@ func TestSubscriptionsPerConnectionAreCapped(t *testing.T) {
 		t.Fatalf("%d of 25 subscriptions refused, want 5 past the cap of 20", limited)
 	}
 }
+
+func TestDeveloperActivityAndModerationQueue(t *testing.T) {
+	w := newCommerceWorld(t)
+	subscribe := func(token, query string) *wsClient {
+		c, _, err := dialWS(t, w.s.URL, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.init(token)
+		c.send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]any{"query": query}})
+		time.Sleep(100 * time.Millisecond) // the subscription is registered
+		return c
+	}
+	devQuery := `subscription { developerActivity { kind installation { mode state licenseKey } configuration { slug } } }`
+	dev := subscribe(w.tokens["developer"], devQuery)
+	otherDev := subscribe(w.tokens["other developer"], devQuery)
+	admin := subscribe(w.tokens["admin"], `subscription { moderationQueue { kind version { number } configuration { slug } } }`)
+
+	trial := w.s.do(t, w.tokens["buyer"], `mutation($c: ID!) { startTrial(input: {configurationId: $c}) { userErrors { code } } }`,
+		map[string]any{"c": globalIDOf("Configuration", w.conf.ID)})
+	if trial.code() != "" {
+		t.Fatal(trial.Raw)
+	}
+	m, err := dev.next(5 * time.Second)
+	b, _ := json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"kind":"TRIAL_STARTED"`) || !strings.Contains(string(b), `"licenseKey":null`) ||
+		!strings.Contains(string(b), w.conf.Slug) {
+		t.Fatalf("developer activity: %s %v", b, err)
+	}
+	if m, err := otherDev.next(300 * time.Millisecond); err == nil {
+		t.Fatalf("another developer heard %v", m)
+	}
+
+	// Submission needs a category.
+	if _, err := w.s.pool.Exec(context.Background(), `with c as (insert into categories (slug, name) values ('sales', 'Sales') returning id)
+		update configurations set category_id = (select id from c) where id = $1`, w.conf.ID); err != nil {
+		t.Fatal(err)
+	}
+	create := w.s.do(t, w.tokens["developer"], `mutation($c: ID!) { createVersion(input: {configurationId: $c, number: "2.0.0", changelog: "next"}) { version { id } } }`,
+		map[string]any{"c": globalIDOf("Configuration", w.conf.ID)})
+	submit := w.s.do(t, w.tokens["developer"], `mutation($v: ID!) { submitVersion(input: {id: $v}) { version { state } userErrors { code message } } }`,
+		map[string]any{"v": str(create.Data, "createVersion", "version", "id")})
+	if str(submit.Data, "submitVersion", "version", "state") != "IN_REVIEW" {
+		t.Fatalf("submit: %s", submit.Raw)
+	}
+	m, err = admin.next(5 * time.Second)
+	b, _ = json.Marshal(m)
+	if err != nil || !strings.Contains(string(b), `"kind":"SUBMITTED"`) || !strings.Contains(string(b), `"number":"2.0.0"`) {
+		t.Fatalf("moderation queue: %s %v", b, err)
+	}
+}

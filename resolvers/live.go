@@ -3,6 +3,7 @@ package resolvers
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
@@ -71,4 +72,32 @@ func toLedgerEvent(e earnings.LiveEvent) *model.LedgerEvent {
 		out.Entry = toLedgerEntry(e.Entry)
 	}
 	return out
+}
+
+// activity streams installation and moderation steps of key; the fields
+// are loaded per event with the subscriber's own visibility.
+func (r *Resolver) activity(ctx context.Context, key live.Key) (<-chan *model.Activity, error) {
+	release, ok := live.Take(ctx)
+	if !ok {
+		return nil, apperr.RateLimited("at most %d subscriptions per connection", live.MaxSubscriptionsPerConnection)
+	}
+	sub := r.Hub.Subscribe(ctx, key)
+	out := make(chan *model.Activity, 1)
+	go func() {
+		defer release()
+		defer close(out)
+		for ev := range sub.C {
+			a := &model.Activity{Kind: ev.Kind, ConfigurationID: ev.Configuration, VersionID: ev.Version}
+			if strings.HasPrefix(ev.Kind, "TRIAL_") || ev.Kind == "INSTALLED" || ev.Kind == "CANCELED" || ev.Kind == "STATE_CHANGED" {
+				ref := ev.Ref
+				a.InstallationID = &ref
+			}
+			select {
+			case out <- a:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
+	"configmarket/internal/live"
 	"configmarket/internal/pins"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
@@ -27,6 +28,33 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 )
+
+// Installation is the resolver for the installation field.
+func (r *activityResolver) Installation(ctx context.Context, obj *model.Activity) (*model.Installation, error) {
+	if obj.InstallationID == nil {
+		return nil, nil
+	}
+	i, err := dataloaders.From(ctx).Installation(ctx, *obj.InstallationID)
+	return toInstallation(i), err
+}
+
+// Version is the resolver for the version field.
+func (r *activityResolver) Version(ctx context.Context, obj *model.Activity) (*model.Version, error) {
+	if obj.VersionID == nil {
+		return nil, nil
+	}
+	v, err := dataloaders.From(ctx).Version(ctx, *obj.VersionID)
+	return toVersion(v), err
+}
+
+// Configuration is the resolver for the configuration field.
+func (r *activityResolver) Configuration(ctx context.Context, obj *model.Activity) (*model.Configuration, error) {
+	if obj.ConfigurationID == nil {
+		return nil, nil
+	}
+	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
+	return toConfiguration(c), err
+}
 
 // Category is the resolver for the category field.
 func (r *configurationResolver) Category(ctx context.Context, obj *model.Configuration) (*model.Category, error) {
@@ -1074,6 +1102,33 @@ func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.
 	return r.stream(ctx, "developer")
 }
 
+// DeveloperActivity is the resolver for the developerActivity field.
+func (r *subscriptionResolver) DeveloperActivity(ctx context.Context) (<-chan *model.Activity, error) {
+	v := identity.FromContext(ctx)
+	// SECURITY: a developer hears only about its own configurations; the
+	// key comes from the token, and each field is loaded for the viewer.
+	if v.Anonymous() {
+		return nil, apperr.Unauthenticated("log in first")
+	}
+	if v.Role != identity.RoleDeveloper {
+		return nil, apperr.Forbidden("only developers subscribe to their activity")
+	}
+	return r.activity(ctx, live.Key{Party: live.PartyActivity, ID: v.ActingFor})
+}
+
+// ModerationQueue is the resolver for the moderationQueue field.
+func (r *subscriptionResolver) ModerationQueue(ctx context.Context) (<-chan *model.Activity, error) {
+	v := identity.FromContext(ctx)
+	// SECURITY: the moderation queue is the admins' (SPEC §1).
+	if v.Anonymous() {
+		return nil, apperr.Unauthenticated("log in first")
+	}
+	if !v.IsAdmin() {
+		return nil, apperr.Forbidden("only admins follow the moderation queue")
+	}
+	return r.activity(ctx, live.Key{Party: live.PartyModeration})
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *versionResolver) Configuration(ctx context.Context, obj *model.Version) (*model.Configuration, error) {
 	c, err := dataloaders.From(ctx).Configuration(ctx, obj.Row.ConfigurationID)
@@ -1140,6 +1195,9 @@ func (r *viewerResolver) Partner(ctx context.Context, obj *model.Viewer) (*model
 	return toPartner(p), err
 }
 
+// Activity returns graph.ActivityResolver implementation.
+func (r *Resolver) Activity() graph.ActivityResolver { return &activityResolver{r} }
+
 // Configuration returns graph.ConfigurationResolver implementation.
 func (r *Resolver) Configuration() graph.ConfigurationResolver { return &configurationResolver{r} }
 
@@ -1205,6 +1263,7 @@ func (r *Resolver) Version() graph.VersionResolver { return &versionResolver{r} 
 func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
 type (
+	activityResolver           struct{ *Resolver }
 	configurationResolver      struct{ *Resolver }
 	customerResolver           struct{ *Resolver }
 	developerResolver          struct{ *Resolver }

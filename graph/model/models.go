@@ -236,3 +236,11 @@ type Pin struct {
 
 func (Pin) IsNode()         {}
 func (p Pin) GetID() string { return p.ID }
+
+// Activity carries the ids its fields load at delivery time.
+type Activity struct {
+	Kind            string     `json:"kind"`
+	InstallationID  *uuid.UUID `json:"-"`
+	VersionID       *uuid.UUID `json:"-"`
+	ConfigurationID *uuid.UUID `json:"-"`
+}

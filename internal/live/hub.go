@@ -17,18 +17,50 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// Event announces one committed ledger entry.
+// Event announces one committed ledger entry, or (Kind set) one step of
+// an installation or of moderation.
 type Event struct {
-	EntryID   int64      `json:"id"`
+	EntryID   int64      `json:"-"`
 	Party     string     `json:"party"`
 	Developer *uuid.UUID `json:"developer"`
 	Partner   *uuid.UUID `json:"partner"`
+	// Activity events: what happened, to which row, of which configuration.
+	Kind          string     `json:"kind"`
+	Ref           uuid.UUID  `json:"-"`
+	Configuration *uuid.UUID `json:"configuration"`
+	Version       *uuid.UUID `json:"version"`
 }
+
+// Keys of the activity streams: a developer's own, and the moderators'.
+const (
+	PartyActivity   = "developer-activity"
+	PartyModeration = "moderation"
+)
+
+// moderationKinds reach the moderators' queue stream.
+var moderationKinds = map[string]bool{"SUBMITTED": true, "APPROVED": true, "REJECTED": true}
 
 // Key addresses the events of one party.
 type Key struct {
 	Party string
 	ID    uuid.UUID
+}
+
+func (e Event) keys() []Key {
+	if e.Kind != "" {
+		var keys []Key
+		if e.Developer != nil {
+			keys = append(keys, Key{PartyActivity, *e.Developer})
+		}
+		if moderationKinds[e.Kind] {
+			keys = append(keys, Key{Party: PartyModeration})
+		}
+		return keys
+	}
+	if k, ok := e.key(); ok {
+		return []Key{k}
+	}
+	return nil
 }
 
 func (e Event) key() (Key, bool) {
@@ -106,10 +138,12 @@ func (h *Hub) Subscribers() int {
 }
 
 func (h *Hub) deliver(e Event) {
-	key, ok := e.key()
-	if !ok {
-		return
+	for _, key := range e.keys() {
+		h.deliverTo(key, e)
 	}
+}
+
+func (h *Hub) deliverTo(key Key, e Event) {
 	h.mu.Lock()
 	var slow []*Subscription
 	for s := range h.subs[key] {
@@ -148,7 +182,7 @@ func (h *Hub) listen(ctx context.Context) error {
 	// A listening connection is never handed back to the pool.
 	pc := conn.Hijack()
 	defer pc.Close(context.WithoutCancel(ctx))
-	if _, err := pc.Exec(ctx, "listen cm_ledger"); err != nil {
+	if _, err := pc.Exec(ctx, "listen cm_ledger; listen cm_activity"); err != nil {
 		return err
 	}
 	for {
@@ -156,11 +190,28 @@ func (h *Hub) listen(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		var e Event
-		if err := json.Unmarshal([]byte(n.Payload), &e); err != nil {
-			slog.WarnContext(ctx, "malformed ledger notification", "payload", n.Payload)
+		e, err := parse(n.Payload)
+		if err != nil {
+			slog.WarnContext(ctx, "malformed notification", "channel", n.Channel, "payload", n.Payload)
 			continue
 		}
 		h.deliver(e)
 	}
+}
+
+// parse reads a notification: ledger entries carry a numeric id, activity
+// events a row uuid.
+func parse(payload string) (Event, error) {
+	var raw struct {
+		Event
+		ID json.RawMessage `json:"id"`
+	}
+	if err := json.Unmarshal([]byte(payload), &raw); err != nil {
+		return Event{}, err
+	}
+	e := raw.Event
+	if e.Kind == "" {
+		return e, json.Unmarshal(raw.ID, &e.EntryID)
+	}
+	return e, json.Unmarshal(raw.ID, &e.Ref)
 }

@@ -56,3 +56,14 @@ func TestCancelUnsubscribes(t *testing.T) {
 		t.Fatalf("%d subscribers left", h.Subscribers())
 	}
 }
+
+func TestParseNotifications(t *testing.T) {
+	e, err := parse(`{"id": 42, "party": "partner", "partner": "0b7f3c1e-3a70-4c4e-9d6f-2f7e1f0c8a11", "developer": null}`)
+	if err != nil || e.EntryID != 42 || e.Kind != "" {
+		t.Fatalf("ledger: %+v %v", e, err)
+	}
+	e, err = parse(`{"kind": "APPROVED", "id": "0b7f3c1e-3a70-4c4e-9d6f-2f7e1f0c8a11", "developer": "1b7f3c1e-3a70-4c4e-9d6f-2f7e1f0c8a11", "configuration": null, "version": null}`)
+	if err != nil || e.Kind != "APPROVED" || len(e.keys()) != 2 {
+		t.Fatalf("activity: %+v %v keys %v", e, err, e.keys())
+	}
+}
