@@ -155,7 +155,13 @@ func TestCommissionEventCrossesInstances(t *testing.T) {
 
 func TestWebsocketRefusals(t *testing.T) {
 	w := newCommerceWorld(t)
-	for name, token := range map[string]string{"garbage token": "not-a-token", "no token": ""} {
+	access, _ := w.s.logIn(t, factory.Partner(t, w.s.store), nil)
+	expired := validClaims(t, access)
+	expired["exp"] = time.Now().Add(-time.Hour).Unix()
+	for name, token := range map[string]string{
+		"garbage token": "not-a-token", "no token": "",
+		"expired token": signWith(t, jwtEdDSA, w.s.privateKey(t), "test-key", expired),
+	} {
 		t.Run(name, func(t *testing.T) {
 			c, _, err := dialWS(t, w.s.URL, "")
 			if err != nil {

@@ -11,6 +11,7 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/live"
 	"configmarket/internal/money"
+	"configmarket/internal/web"
 )
 
 // stream sends the viewer's own ledger events: a snapshot first, then each
@@ -58,6 +59,9 @@ func (r *Resolver) stream(ctx context.Context, party string) (<-chan *model.Ledg
 				return
 			}
 		}
+		if sub.Dropped() {
+			web.CloseSlowReader(ctx)
+		}
 	}()
 	return out, nil
 }
@@ -97,6 +101,9 @@ func (r *Resolver) activity(ctx context.Context, key live.Key) (<-chan *model.Ac
 			case <-ctx.Done():
 				return
 			}
+		}
+		if sub.Dropped() {
+			web.CloseSlowReader(ctx)
 		}
 	}()
 	return out, nil

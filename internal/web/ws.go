@@ -43,6 +43,49 @@ func (s *Streams) CloseAll() { s.cancel() }
 
 type streamKey struct{}
 
+// CloseTryAgainLater (1013) tells a client it was dropped for reading too
+// slowly; it may reconnect and start from a fresh snapshot.
+const CloseTryAgainLater = 1013
+
+type connKey struct{}
+
+// socket holds a request's WebSocket once accepted, so a stream can close
+// it with its own code (gqlgen closes only with 1000 or the init code).
+type socket struct {
+	mu   sync.Mutex
+	conn transport.WebsocketConn
+}
+
+// trackingImplementation records each accepted socket in its request's context.
+type trackingImplementation struct {
+	transport.CoderWebsocketImplementation
+}
+
+func (t trackingImplementation) Accept(w http.ResponseWriter, r *http.Request, o transport.WebsocketAcceptOptions) (transport.WebsocketConn, error) {
+	c, err := t.CoderWebsocketImplementation.Accept(w, r, o)
+	if s, ok := r.Context().Value(connKey{}).(*socket); ok && err == nil {
+		s.mu.Lock()
+		s.conn = c
+		s.mu.Unlock()
+	}
+	return c, err
+}
+
+// CloseSlowReader closes the socket of ctx with 1013: its reader fell so far
+// behind that its stream was dropped.
+func CloseSlowReader(ctx context.Context) {
+	s, ok := ctx.Value(connKey{}).(*socket)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		_ = s.conn.WriteClose(CloseTryAgainLater, "reader too slow")
+		_ = s.conn.Close()
+	}
+}
+
 // Track gives each WebSocket request a context that ends with the server's
 // streams or when its token expires (see Websocket).
 func (s *Streams) Track(next http.Handler) http.Handler {
@@ -55,7 +98,8 @@ func (s *Streams) Track(next http.Handler) http.Handler {
 		defer cancel()
 		stop := context.AfterFunc(s.ctx, cancel)
 		defer stop()
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, streamKey{}, cancel)))
+		ctx = context.WithValue(ctx, streamKey{}, cancel)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, connKey{}, &socket{})))
 	})
 }
 
@@ -71,12 +115,12 @@ func (s *Streams) Websocket(a Authenticator, origins []string) transport.Websock
 		}
 	}
 	return transport.Websocket{
-		Implementation: transport.CoderWebsocketImplementation{
+		Implementation: trackingImplementation{transport.CoderWebsocketImplementation{
 			// SECURITY: a page from another origin may not open a socket
 			// with the user's ambient credentials; coder/websocket refuses
 			// any Origin not matching the host or these patterns.
 			AcceptOptions: coderws.AcceptOptions{OriginPatterns: patterns},
-		},
+		}},
 		InitTimeout:           5 * time.Second,
 		KeepAlivePingInterval: 15 * time.Second,
 		PingPongInterval:      15 * time.Second,
