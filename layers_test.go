@@ -27,6 +27,7 @@ func TestImportsPointOneWay(t *testing.T) {
 		"configmarket/internal/commerce": {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/earnings": {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/pins":     {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/live":     {gqlgen, redis, jwt},
 		"configmarket/internal/clock":    {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/webhook":  {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/jobs":     {gqlgen, pgx, redis, jwt},

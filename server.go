@@ -37,6 +37,7 @@ import (
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/jobs"
+	"configmarket/internal/limits"
 	"configmarket/internal/live"
 	"configmarket/internal/password"
 	"configmarket/internal/pins"
@@ -318,8 +319,34 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {
 		return next(dataloaders.With(ctx, dataloaders.New(sources, identity.FromContext(ctx))))
 	})
+	// Bounded documents: depth, aliases, cost and sensitive mutations are
+	// checked before anything runs; the cost is reported like Shopify's.
+	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		m := limits.Of(graphql.GetOperationContext(ctx))
+		if err := limits.Defaults.Check(m); err != nil {
+			return graphql.OneShot(&graphql.Response{
+				Errors:     gqlerror.List{resolvers.PresentError(ctx, err)},
+				Extensions: map[string]any{"cost": costReport(m)},
+			})
+		}
+		h := next(ctx)
+		return func(ctx context.Context) *graphql.Response {
+			resp := h(ctx)
+			if resp != nil {
+				if resp.Extensions == nil {
+					resp.Extensions = map[string]any{}
+				}
+				resp.Extensions["cost"] = costReport(m)
+			}
+			return resp
+		}
+	})
 	srv.AroundOperations(responses.Middleware)
 	return srv
+}
+
+func costReport(m limits.Measure) map[string]any {
+	return map[string]any{"requestedQueryCost": m.Cost, "maximumAvailable": limits.Defaults.MaxCost}
 }
 
 // serve runs srv until ctx ends, then drains: /readyz turns 503 first so a

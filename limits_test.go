@@ -1,0 +1,50 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDocumentsAreBounded(t *testing.T) {
+	s := newTestServer(t)
+	deep := "{ viewer { customer { installations { nodes { configuration { developer { configurations { nodes { versions { nodes { configuration { developer { configurations { nodes { slug } } } } } } } } } } } } } } }"
+	var aliases strings.Builder
+	aliases.WriteString("{ ")
+	for i := range 31 {
+		aliases.WriteString("a")
+		aliases.WriteString(strings.Repeat("x", i))
+		aliases.WriteString(": tariffPlans { code } ")
+	}
+	aliases.WriteString("}")
+	cases := []struct {
+		name, query, reason string
+	}{
+		{"depth", deep, "MAX_DEPTH_EXCEEDED"},
+		{"aliases", aliases.String(), "MAX_ALIASES_EXCEEDED"},
+		{"cost: connections multiply by first", `{ configurations(first: 100) { nodes { versions(first: 100) { nodes { number } } } } }`, "MAX_COST_EXCEEDED"},
+		{"two logins in one document", `mutation { a: logIn(input: {email: "a@x.test", password: "p"}) { userErrors { code } } b: logIn(input: {email: "b@x.test", password: "p"}) { userErrors { code } } }`, "SENSITIVE_MUTATION_REPEATED"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := s.do(t, "", tc.query, nil)
+			if res.code() != "BAD_USER_INPUT" || res.Errors[0].Extensions["reason"] != tc.reason || res.Data != nil {
+				t.Fatalf("want BAD_USER_INPUT/%s: %s", tc.reason, res.Raw)
+			}
+			if !strings.Contains(res.Raw, `"cost":{`) {
+				t.Fatalf("no extensions.cost: %s", res.Raw)
+			}
+		})
+	}
+	ok := s.do(t, "", `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number } } } } }`, nil)
+	if ok.code() != "" || !strings.Contains(ok.Raw, `"requestedQueryCost":`) {
+		t.Fatalf("a normal page: %s", ok.Raw)
+	}
+}
+
+func TestBatchedArraysAreRefused(t *testing.T) {
+	s := newTestServer(t)
+	res := s.raw(t, "POST", "/graphql", "application/json", `[{"query":"{ tariffPlans { code } }"},{"query":"{ tariffPlans { code } }"}]`, nil)
+	if res.status < 400 || strings.Contains(res.body, `"code":"A"`) {
+		t.Fatalf("batch executed: %d %s", res.status, res.body)
+	}
+}
