@@ -224,3 +224,43 @@ func TestTrialThroughGraphQLAndBillingJobs(t *testing.T) {
 		t.Fatalf("after the trial: %s", me.Raw)
 	}
 }
+
+// premiumDeveloperAndDealer sets SPEC §5's example up: the configuration's
+// developer is premium (and supports its customers), and the buyer is
+// pinned by a new dealer partner, returned with its token.
+func (w *commerceWorld) premiumDeveloperAndDealer(t *testing.T) (factory.Account, string) {
+	t.Helper()
+	ctx := context.Background()
+	dealer := factory.Partner(t, w.s.store)
+	for _, q := range []struct {
+		sql string
+		arg any
+	}{
+		{`update developers set status = 'premium' where id = $1`, w.dev.OrgID},
+		{`update partners set status = 'dealer' where id = $1`, dealer.OrgID},
+	} {
+		if _, err := w.s.pool.Exec(ctx, q.sql, q.arg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.s.pool.Exec(ctx, `insert into pins (partner_id, customer_id, state, starts_at, expires_at)
+		values ($1, $2, 'active', now() - interval '1 day', now() + interval '89 days')`, dealer.OrgID, w.buyer.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	token, _ := w.s.logIn(t, dealer, nil)
+	return dealer, token
+}
+
+// payRent rents the configuration for the buyer and records the 500.00
+// payment as an admin; it returns the payment's id.
+func (w *commerceWorld) payRent(t *testing.T) string {
+	t.Helper()
+	rent := w.rent(t, w.tokens["buyer"], "order-1")
+	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 1", idempotencyKey: "pay-1"}) {
+		payment { id } userErrors { code } } }`, map[string]any{"i": str(rent.Data, "rentConfiguration", "invoice", "id")})
+	id := str(pay.Data, "recordPayment", "payment", "id")
+	if id == "" {
+		t.Fatalf("payment: %s", pay.Raw)
+	}
+	return id
+}

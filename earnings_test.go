@@ -4,8 +4,6 @@ import (
 	"context"
 	"testing"
 	"time"
-
-	"configmarket/internal/factory"
 )
 
 // SPEC §5's example through the API: a premium developer who supports its
@@ -13,26 +11,8 @@ import (
 func TestSplitOfARentPaymentThroughTheAPI(t *testing.T) {
 	w := newCommerceWorld(t)
 	ctx := context.Background()
-	dealer := factory.Partner(t, w.s.store)
-	if _, err := w.s.pool.Exec(ctx, `update developers set status = 'premium' where id = $1;`, w.dev.OrgID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.s.pool.Exec(ctx, `update partners set status = 'dealer' where id = $1`, dealer.OrgID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.s.pool.Exec(ctx, `insert into pins (partner_id, customer_id, state, starts_at, expires_at)
-		values ($1, $2, 'active', now() - interval '1 day', now() + interval '89 days')`, dealer.OrgID, w.buyer.OrgID); err != nil {
-		t.Fatal(err)
-	}
-	dealerToken, _ := w.s.logIn(t, dealer, nil)
-	w.tokens["dealer"] = dealerToken
-
-	rent := w.rent(t, w.tokens["buyer"], "order-1")
-	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 1", idempotencyKey: "pay-1"}) {
-		payment { id } userErrors { code } } }`, map[string]any{"i": str(rent.Data, "rentConfiguration", "invoice", "id")})
-	if str(pay.Data, "recordPayment", "payment", "id") == "" {
-		t.Fatalf("payment: %s", pay.Raw)
-	}
+	dealer, dealerToken := w.premiumDeveloperAndDealer(t)
+	paymentID := w.payRent(t)
 
 	month := time.Now().UTC().Format(time.RFC3339)
 	devQuery := `query($d: ID!, $m: DateTime!) { node(id: $d) { ... on Developer {
@@ -74,7 +54,7 @@ func TestSplitOfARentPaymentThroughTheAPI(t *testing.T) {
 	}
 	// Refund everything: every share is reversed exactly.
 	refund := w.s.do(t, w.tokens["admin"], `mutation($p: ID!) { refundPayment(input: {paymentId: $p, amount: "500.00", reason: "test", idempotencyKey: "r-1"}) {
-		userErrors { code } } }`, map[string]any{"p": str(pay.Data, "recordPayment", "payment", "id")})
+		userErrors { code } } }`, map[string]any{"p": paymentID})
 	if refund.code() != "" || len(get(refund.Data, "refundPayment", "userErrors").([]any)) != 0 {
 		t.Fatalf("refund: %s", refund.Raw)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -22,22 +21,8 @@ func TestGraphQLWSClientAcrossInstances(t *testing.T) {
 		t.Fatal("e2e/graphql-ws/node_modules is missing: run the tests with `make test` (it runs npm ci there)")
 	}
 	w := newCommerceWorld(t)
-	ctx := context.Background()
-	dealer, other := factory.Partner(t, w.s.store), factory.Partner(t, w.s.store)
-	for _, sql := range []string{
-		`update developers set status = 'premium' where id = '` + w.dev.OrgID.String() + `'`,
-		`update partners set status = 'dealer' where id = '` + dealer.OrgID.String() + `'`,
-	} {
-		if _, err := w.s.pool.Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.s.pool.Exec(ctx, `insert into pins (partner_id, customer_id, state, starts_at, expires_at)
-		values ($1, $2, 'active', now() - interval '1 day', now() + interval '89 days')`, dealer.OrgID, w.buyer.OrgID); err != nil {
-		t.Fatal(err)
-	}
-	dealerToken, _ := w.s.logIn(t, dealer, nil)
-	otherToken, _ := w.s.logIn(t, other, nil)
+	_, dealerToken := w.premiumDeveloperAndDealer(t)
+	otherToken, _ := w.s.logIn(t, factory.Partner(t, w.s.store), nil)
 	b := w.s.secondInstance(t)
 	url := "ws" + strings.TrimPrefix(b.URL, "http") + "/graphql"
 
@@ -79,12 +64,7 @@ func TestGraphQLWSClientAcrossInstances(t *testing.T) {
 		}
 	}
 
-	rent := w.rent(t, w.tokens["buyer"], "order-1")
-	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 1", idempotencyKey: "p-1"}) {
-		payment { id } } }`, map[string]any{"i": str(rent.Data, "rentConfiguration", "invoice", "id")})
-	if str(pay.Data, "recordPayment", "payment", "id") == "" {
-		t.Fatalf("payment through instance A: %s", pay.Raw)
-	}
+	w.payRent(t) // through instance A
 	select {
 	case l := <-dealerRun.lines:
 		var ev struct {

@@ -99,22 +99,8 @@ const commissionSubscription = `subscription { commissionAdded { sequence entry 
 
 func TestCommissionEventCrossesInstances(t *testing.T) {
 	w := newCommerceWorld(t)
-	ctx := context.Background()
-	dealer, other := factory.Partner(t, w.s.store), factory.Partner(t, w.s.store)
-	for _, sql := range []string{
-		`update developers set status = 'premium' where id = '` + w.dev.OrgID.String() + `'`,
-		`update partners set status = 'dealer' where id = '` + dealer.OrgID.String() + `'`,
-	} {
-		if _, err := w.s.pool.Exec(ctx, sql); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := w.s.pool.Exec(ctx, `insert into pins (partner_id, customer_id, state, starts_at, expires_at)
-		values ($1, $2, 'active', now() - interval '1 day', now() + interval '89 days')`, dealer.OrgID, w.buyer.OrgID); err != nil {
-		t.Fatal(err)
-	}
-	dealerToken, _ := w.s.logIn(t, dealer, nil)
-	otherToken, _ := w.s.logIn(t, other, nil)
+	_, dealerToken := w.premiumDeveloperAndDealer(t)
+	otherToken, _ := w.s.logIn(t, factory.Partner(t, w.s.store), nil)
 
 	b := w.s.secondInstance(t)
 	subscribe := func(token string) *wsClient {
@@ -133,12 +119,7 @@ func TestCommissionEventCrossesInstances(t *testing.T) {
 	dealerWS, otherWS := subscribe(dealerToken), subscribe(otherToken)
 
 	// The payment is recorded through instance A.
-	rent := w.rent(t, w.tokens["buyer"], "order-1")
-	pay := w.s.do(t, w.tokens["admin"], `mutation($i: ID!) { recordPayment(input: {invoiceId: $i, amount: "500.00", reference: "bank 1", idempotencyKey: "p-1"}) {
-		payment { id } } }`, map[string]any{"i": str(rent.Data, "rentConfiguration", "invoice", "id")})
-	if str(pay.Data, "recordPayment", "payment", "id") == "" {
-		t.Fatalf("payment: %s", pay.Raw)
-	}
+	w.payRent(t)
 	ev, err := dealerWS.next(5 * time.Second)
 	if err != nil {
 		t.Fatalf("dealer got no event: %v", err)
