@@ -17,8 +17,8 @@ import (
 // reaches it with the exact commission; a second partner subscribed at the
 // same time sees nothing but its snapshot.
 func TestGraphQLWSClientAcrossInstances(t *testing.T) {
-	if _, err := os.Stat("e2e/graphql-ws/node_modules/graphql-ws"); err != nil {
-		t.Fatal("e2e/graphql-ws/node_modules is missing: run the tests with `make test` (it runs npm ci there)")
+	if _, err := os.Stat("e2e/node_modules/graphql-ws"); err != nil {
+		t.Fatal("e2e/node_modules is missing: run the tests with `make test` (it runs npm ci there)")
 	}
 	w := newCommerceWorld(t)
 	_, dealerToken := w.premiumDeveloperAndDealer(t)
@@ -31,7 +31,7 @@ func TestGraphQLWSClientAcrossInstances(t *testing.T) {
 		done  chan error
 	}
 	start := func(token string, count int) run {
-		cmd := exec.Command("node", "e2e/graphql-ws/subscribe.mjs", url, token, string(rune('0'+count)))
+		cmd := exec.Command("node", "e2e/subscribe.mjs", url, token, string(rune('0'+count)))
 		out, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)

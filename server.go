@@ -273,7 +273,7 @@ func newApp(d deps) *app {
 		ExposedHeaders: []string{"X-Request-Id"},
 		MaxAge:         600,
 	})
-	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Authenticate(accounts, streams.Track(gql)))))
+	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Authenticate(accounts, streams.Track(web.GraphQLOverHTTP(gql))))))
 	secrets := make([][]byte, len(d.webhookSecrets))
 	for i, s := range d.webhookSecrets {
 		secrets[i] = []byte(s)

@@ -13,7 +13,7 @@ _cm_node() {
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
             "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || return 1
     fi
-    local dir="$root/e2e/graphql-ws"
+    local dir="$root/e2e"
     # npm ci is skipped when the installed tree matches the lock file.
     if [[ ! -f "$dir/node_modules/.package-lock.json" ]] || ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cm-lock"; then
         (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1

@@ -1,0 +1,76 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// GraphQLOverHTTP adjusts request-error responses to the GraphQL-over-HTTP
+// spec's SHOULDs, which stock gqlgen misses: a document that does not parse
+// or validate (gqlgen answers 422 or 400) has no "data" entry, and a client that
+// accepts only application/json gets 200, since that media type cannot
+// tell a request error from an execution error by status.
+func GraphQLOverHTTP(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		rec := &recorder{header: w.Header(), status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		body := rec.body.Bytes()
+		status := rec.status
+		if status == http.StatusUnprocessableEntity || status == http.StatusBadRequest {
+			body = withoutNullData(body)
+			// 400 stays: the request itself (its JSON) was malformed.
+			if status == http.StatusUnprocessableEntity && !acceptsGraphQLResponse(r.Header.Get("Accept")) {
+				status = http.StatusOK
+			}
+			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write(body)
+	})
+}
+
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header         { return r.header }
+func (r *recorder) WriteHeader(status int)      { r.status = status }
+func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+
+// withoutNullData drops `"data": null` from a JSON response.
+func withoutNullData(body []byte) []byte {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(body, &m); err != nil {
+		return body
+	}
+	if d, ok := m["data"]; !ok || string(d) != "null" {
+		return body
+	}
+	delete(m, "data")
+	out, err := json.Marshal(m)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// acceptsGraphQLResponse reports whether the client prefers the
+// application/graphql-response+json media type.
+func acceptsGraphQLResponse(accept string) bool {
+	for _, part := range strings.Split(accept, ",") {
+		if mt, _, err := mime.ParseMediaType(strings.TrimSpace(part)); err == nil && mt == "application/graphql-response+json" {
+			return true
+		}
+	}
+	return false
+}
