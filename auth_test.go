@@ -293,3 +293,32 @@ func TestOneHumanWithTwoRolesChoosesAtLogIn(t *testing.T) {
 }
 
 var jwtEdDSA = jwt.SigningMethodEdDSA
+
+func TestRepeatedFailedLoginsLockTheAccount(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	codeOf := func(pw string) string {
+		res := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": c.Email, "password": pw}})
+		if res.code() != "" {
+			return res.code() + "/" + str(res.Errors[0].Extensions, "reason")
+		}
+		return str(res.Data, "logIn", "userErrors", 0, "code")
+	}
+	for i := range 10 {
+		if got := codeOf("wrong password"); got != "INVALID_CREDENTIALS" {
+			t.Fatalf("failure %d: %s", i+1, got)
+		}
+	}
+	// The 11th attempt is refused even with the right password.
+	if got := codeOf(factory.Password); got != "RATE_LIMITED/LOGIN_LOCKED" && got != "LOGIN_LOCKED" {
+		t.Fatalf("after 10 failures: %s", got)
+	}
+	// An unknown email is counted and locked the same way.
+	for range 10 {
+		s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": "ghost@example.test", "password": "x"}})
+	}
+	res := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": "ghost@example.test", "password": "x"}})
+	if !strings.Contains(res.Raw, "LOGIN_LOCKED") {
+		t.Fatalf("unknown email not locked: %s", res.Raw)
+	}
+}

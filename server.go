@@ -167,6 +167,12 @@ func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 	pc.MaxConns = cfg.DatabaseMaxConn
 	// Business time is UTC everywhere; the session agrees.
 	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	// No statement, lock wait or forgotten transaction may hold a
+	// connection for long: a stuck request fails instead of starving the
+	// pool. (LISTEN waits on a hijacked connection, outside statements.)
+	pc.ConnConfig.RuntimeParams["statement_timeout"] = "10s"
+	pc.ConnConfig.RuntimeParams["lock_timeout"] = "3s"
+	pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "15s"
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect postgres: %w", err)
@@ -177,6 +183,11 @@ func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
 	defer conn.Release()
+	// Migrations may outlast the request timeouts set above.
+	if _, err := conn.Exec(ctx, "set statement_timeout = 0; set lock_timeout = 0"); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("migration session: %w", err)
+	}
 	if err := migrations.Migrate(ctx, conn.Conn()); err != nil {
 		pool.Close()
 		return nil, err

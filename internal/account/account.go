@@ -36,12 +36,16 @@ type Service struct {
 	now        func() time.Time
 	// public is bumped when a sign-up changes public data (the developer
 	// directory), so cached public answers are not stale.
-	public *cache.Generation
+	public   *cache.Generation
+	throttle *throttle
 }
 
 // New builds the service; refreshTTL is how long a login lasts without use.
 func New(st *store.Store, hasher *password.Hasher, tokens *auth.Tokens, refreshTTL time.Duration, public *cache.Generation) *Service {
-	return &Service{store: st, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now, public: public}
+	return &Service{
+		store: st, hasher: hasher, tokens: tokens, refreshTTL: refreshTTL, now: time.Now, public: public,
+		throttle: newThrottle(public.Cache()),
+	}
 }
 
 // Session is what a successful login, sign-up or refresh hands the client.
@@ -215,9 +219,16 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (Session, error) {
 		s.hasher.VerifyDummy(in.Password)
 		return Session{}, errBadCredentials
 	}
+	// SECURITY: a locked account or IP gets no password check at all (a
+	// right password would otherwise still tell itself apart).
+	if s.throttle.locked(ctx, email) {
+		s.hasher.VerifyDummy(in.Password)
+		return Session{}, errLocked
+	}
 	user, err := s.store.UserByEmail(ctx, email)
 	if apperr.Is(err, apperr.KindNotFound) {
 		s.hasher.VerifyDummy(in.Password)
+		s.throttle.failed(ctx, email)
 		return Session{}, errBadCredentials
 	}
 	if err != nil {
@@ -228,8 +239,10 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (Session, error) {
 		return Session{}, apperr.Internal(fmt.Errorf("verify password of %s: %w", user.ID, err))
 	}
 	if !ok {
+		s.throttle.failed(ctx, email)
 		return Session{}, errBadCredentials
 	}
+	s.throttle.succeeded(ctx, email)
 	grants, err := s.store.RoleGrants(ctx, user.ID)
 	if err != nil {
 		return Session{}, err
