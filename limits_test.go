@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"configmarket/internal/factory"
 )
 
 func TestDocumentsAreBounded(t *testing.T) {
@@ -46,5 +48,39 @@ func TestBatchedArraysAreRefused(t *testing.T) {
 	res := s.raw(t, "POST", "/graphql", "application/json", `[{"query":"{ tariffPlans { code } }"},{"query":"{ tariffPlans { code } }"}]`, nil)
 	if res.status < 400 || strings.Contains(res.body, `"code":"A"`) {
 		t.Fatalf("batch executed: %d %s", res.status, res.body)
+	}
+}
+
+func TestQueryBudgetAnswers429WithRetryAfter(t *testing.T) {
+	s := newTestServer(t)
+	// 4,800-cost documents: the 10,000 burst allows two, the third waits.
+	heavy := `{"query":"{ configurations(first: 100) { nodes { versions(first: 23) { nodes { number } } } } }"}`
+	var last rawResponse
+	for range 3 {
+		last = s.raw(t, "POST", "/graphql", "application/json", heavy, nil)
+	}
+	if last.status != 429 || last.header.Get("Retry-After") == "" || !strings.Contains(last.body, `"RATE_LIMITED"`) {
+		t.Fatalf("third heavy query: %d retry-after=%q %s", last.status, last.header.Get("Retry-After"), last.body)
+	}
+	// Another client (a logged-in user has its own bucket) is unaffected.
+	c := factory.Customer(t, s.store)
+	token, _ := s.logIn(t, c, nil)
+	if res := s.do(t, token, `{ tariffPlans { code } }`, nil); res.code() != "" {
+		t.Fatalf("another client limited: %s", res.Raw)
+	}
+}
+
+func TestLicenseChecksAreRateLimitedPerKey(t *testing.T) {
+	s := newTestServer(t)
+	q := `query($k: String!) { licenseCheck(key: $k, accountId: "crm-x") { valid } }`
+	limited := false
+	for range 130 {
+		if res := s.do(t, "", q, map[string]any{"k": "CM-GUESS"}); res.code() == "RATE_LIMITED" {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Fatal("130 checks of one key in a burst were all answered")
 	}
 }

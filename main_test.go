@@ -20,6 +20,7 @@ import (
 	"configmarket/internal/dbtest"
 	"configmarket/internal/factory"
 	"configmarket/internal/password"
+	"configmarket/internal/ratelimit"
 	"configmarket/internal/store"
 )
 
@@ -104,6 +105,7 @@ func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
 		// Business time is real time (prices are stamped by the database
 		// clock) until a test moves it ahead.
 		clock:          &clock.Offset{},
+		limiter:        ratelimit.New(nil, ""),
 		webhookSecrets: []string{testWebhookSecret},
 		webhookSkew:    5 * time.Minute,
 	}, spec

@@ -28,6 +28,7 @@ import (
 	"configmarket/dataloaders"
 	"configmarket/graph"
 	"configmarket/internal/account"
+	"configmarket/internal/apperr"
 	"configmarket/internal/auth"
 	"configmarket/internal/cache"
 	"configmarket/internal/catalog"
@@ -41,6 +42,7 @@ import (
 	"configmarket/internal/live"
 	"configmarket/internal/password"
 	"configmarket/internal/pins"
+	"configmarket/internal/ratelimit"
 	"configmarket/internal/respcache"
 	"configmarket/internal/store"
 	"configmarket/internal/web"
@@ -103,7 +105,7 @@ func run(ctx context.Context) error {
 		slog.Info("demo data loaded", "password", demo.Password)
 	}
 
-	c, closeCache, err := openCache(cfg)
+	c, limiter, closeCache, err := openCache(cfg)
 	if err != nil {
 		return err
 	}
@@ -134,6 +136,7 @@ func run(ctx context.Context) error {
 		maxBodyBytes:   cfg.MaxBodyBytes,
 		production:     cfg.production(),
 		clock:          clock.System{},
+		limiter:        limiter,
 		webhookSecrets: cfg.WebhookSecrets,
 		webhookSkew:    cfg.WebhookSkew,
 	}
@@ -197,16 +200,16 @@ func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 
 // openCache uses Redis when configured and otherwise runs as a single
 // instance with an in-process cache.
-func openCache(cfg config) (cache.Cache, func(), error) {
+func openCache(cfg config) (cache.Cache, *ratelimit.Limiter, func(), error) {
 	if cfg.RedisURL == "" {
-		slog.Info("REDIS_URL not set: single instance, in-process cache and pub/sub")
-		return cache.NewMemory(10_000), func() {}, nil
+		slog.Info("REDIS_URL not set: single instance, in-process cache and rate limits")
+		return cache.NewMemory(10_000), ratelimit.New(nil, ""), func() {}, nil
 	}
 	client, err := cache.NewRedisClient(cfg.RedisURL)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return cache.NewRedis(client, cfg.CachePrefix), func() { _ = client.Close() }, nil
+	return cache.NewRedis(client, cfg.CachePrefix), ratelimit.New(client, cfg.CachePrefix+"rate:"), func() { _ = client.Close() }, nil
 }
 
 // jwtKeys reads the signing keys. Development without keys gets a key that
@@ -238,6 +241,7 @@ type deps struct {
 	maxBodyBytes int64
 	production   bool
 	clock        clock.Clock
+	limiter      *ratelimit.Limiter
 	// webhookSecrets are the payment provider's live signing secrets.
 	webhookSecrets []string
 	webhookSkew    time.Duration
@@ -263,6 +267,10 @@ func newApp(d deps) *app {
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
 	cat := catalog.New(d.store, public)
 	com := commerce.New(d.store, cat, d.clock, commerce.DefaultRules, public)
+	com.LimitLicenseChecks(func(ctx context.Context, key string) bool {
+		ok, _ := d.limiter.Allow(ctx, key, licenseChecks, 1)
+		return ok
+	})
 	root := &resolvers.Resolver{
 		Accounts: accounts, Catalog: cat, Commerce: com,
 		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
@@ -334,7 +342,15 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	// checked before anything runs; the cost is reported like Shopify's.
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		m := limits.Of(graphql.GetOperationContext(ctx))
-		if err := limits.Defaults.Check(m); err != nil {
+		err := limits.Defaults.Check(m)
+		if err == nil {
+			// Every document spends its cost from its client's budget.
+			if ok, retry := d.limiter.Allow(ctx, budgetKey(ctx), queryBudget, max(m.Cost, 1)); !ok {
+				web.MarkRateLimited(ctx, retry)
+				err = apperr.RateLimited("query budget spent; retry in %s", retry.Round(time.Second)).WithCode("RATE_LIMITED")
+			}
+		}
+		if err != nil {
 			return graphql.OneShot(&graphql.Response{
 				Errors:     gqlerror.List{resolvers.PresentError(ctx, err)},
 				Extensions: map[string]any{"cost": costReport(m)},
@@ -354,6 +370,22 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	})
 	srv.AroundOperations(responses.Middleware)
 	return srv
+}
+
+// queryBudget is each client's leaky bucket of query cost, like Shopify's:
+// a burst of 10,000 (five maximal documents) refilled at 500 a second.
+var queryBudget = ratelimit.Rule{Rate: 500, Burst: 10_000, Period: time.Second}
+
+// licenseChecks bounds checks per license key and per client IP: a CRM
+// checks a key a few times a minute; guessing keys needs millions.
+var licenseChecks = ratelimit.Rule{Rate: 60, Burst: 120, Period: time.Minute}
+
+// budgetKey is the logged-in subject, or the client IP for anonymous ones.
+func budgetKey(ctx context.Context) string {
+	if v := identity.FromContext(ctx); !v.Anonymous() {
+		return "budget:user:" + v.UserID.String()
+	}
+	return "budget:ip:" + identity.OriginFrom(ctx).IP.String()
 }
 
 func costReport(m limits.Measure) map[string]any {

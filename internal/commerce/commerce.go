@@ -53,7 +53,12 @@ type Service struct {
 	// public is bumped when installations change a configuration's
 	// popularity, which the cached storefront shows.
 	public *cache.Generation
+	// licenseLimit, when set, rate-limits license checks.
+	licenseLimit LicenseLimiter
 }
+
+// LimitLicenseChecks rate-limits CheckLicense with limit.
+func (s *Service) LimitLicenseChecks(limit LicenseLimiter) { s.licenseLimit = limit }
 
 // New builds the service.
 func New(st *store.Store, cat *catalog.Service, clk clock.Clock, rules Rules, public *cache.Generation) *Service {

@@ -2,11 +2,14 @@ package commerce
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/identity"
 	"configmarket/internal/store"
 )
 
@@ -22,8 +25,20 @@ type LicenseStatus struct {
 	ValidUntil *time.Time
 }
 
-// CheckLicense tells whether key is valid for the CRM account now.
+// LicenseLimiter spends one check of a key's or a client's budget.
+type LicenseLimiter func(ctx context.Context, key string) bool
+
+// CheckLicense tells whether key is valid for the CRM account now. Checks
+// are rate-limited per key and per client IP, so keys cannot be guessed
+// by volume.
 func (s *Service) CheckLicense(ctx context.Context, key, accountID string) (LicenseStatus, error) {
+	if s.licenseLimit != nil {
+		sum := sha256.Sum256([]byte(key))
+		if !s.licenseLimit(ctx, "license:key:"+hex.EncodeToString(sum[:12])) ||
+			!s.licenseLimit(ctx, "license:ip:"+identity.OriginFrom(ctx).IP.String()) {
+			return LicenseStatus{}, apperr.RateLimited("too many license checks; retry later").WithCode("RATE_LIMITED")
+		}
+	}
 	if len(key) == 0 || len(key) > 100 || len(accountID) == 0 || len(accountID) > 200 {
 		return LicenseStatus{}, nil
 	}

@@ -32,10 +32,27 @@ type Cache struct {
 // New caches responses keyed by the public generation.
 func New(public *cache.Generation) *Cache { return &Cache{public: public} }
 
+// uncached are public fields whose answers do not follow the public
+// generation: a license's validity moves with time and billing, and every
+// check must reach the rate limiter.
+var uncached = map[string]bool{"licenseCheck": true}
+
+func cacheable(op *graphql.OperationContext) bool {
+	if op.Operation == nil || op.Operation.Operation != ast.Query {
+		return false
+	}
+	for _, f := range graphql.CollectFields(op, op.Operation.SelectionSet, nil) {
+		if uncached[f.Name] {
+			return false
+		}
+	}
+	return true
+}
+
 // Middleware is a gqlgen operation middleware.
 func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 	op := graphql.GetOperationContext(ctx)
-	if !identity.FromContext(ctx).Anonymous() || op.Operation == nil || op.Operation.Operation != ast.Query {
+	if !identity.FromContext(ctx).Anonymous() || !cacheable(op) {
 		return next(ctx)
 	}
 	gen, ok := c.public.Current(ctx)

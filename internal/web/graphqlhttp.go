@@ -2,11 +2,14 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // GraphQLOverHTTP adjusts request-error responses to the GraphQL-over-HTTP
@@ -21,9 +24,15 @@ func GraphQLOverHTTP(next http.Handler) http.Handler {
 			return
 		}
 		rec := &recorder{header: w.Header(), status: http.StatusOK}
-		next.ServeHTTP(rec, r)
+		limited := &rateMark{}
+		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), rateKey{}, limited)))
 		body := rec.body.Bytes()
 		status := rec.status
+		if limited.retryAfter > 0 {
+			// A spent budget is an HTTP matter too: 429 and when to retry.
+			status = http.StatusTooManyRequests
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.retryAfter.Seconds()))))
+		}
 		if status == http.StatusUnprocessableEntity || status == http.StatusBadRequest {
 			body = withoutNullData(body)
 			// 400 stays: the request itself (its JSON) was malformed.
@@ -35,6 +44,18 @@ func GraphQLOverHTTP(next http.Handler) http.Handler {
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	})
+}
+
+type rateKey struct{}
+
+type rateMark struct{ retryAfter time.Duration }
+
+// MarkRateLimited makes the response of ctx's request a 429 with
+// Retry-After; the GraphQL body still carries RATE_LIMITED.
+func MarkRateLimited(ctx context.Context, retryAfter time.Duration) {
+	if m, ok := ctx.Value(rateKey{}).(*rateMark); ok {
+		m.retryAfter = max(retryAfter, time.Second)
+	}
 }
 
 type recorder struct {
