@@ -29,6 +29,7 @@ import (
 	"configmarket/graph"
 	"configmarket/internal/account"
 	"configmarket/internal/apperr"
+	"configmarket/internal/auditlog"
 	"configmarket/internal/auth"
 	"configmarket/internal/cache"
 	"configmarket/internal/catalog"
@@ -275,8 +276,9 @@ func newApp(d deps) *app {
 		Accounts: accounts, Catalog: cat, Commerce: com,
 		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
 		PayoutService: earnings.NewPayouts(d.store, d.clock), PinService: pins.New(d.store, d.clock),
-		Statuses: earnings.NewStatuses(d.store, d.clock),
-		Hub:      live.NewHub(d.store.Pool()),
+		Statuses:        earnings.NewStatuses(d.store, d.clock),
+		Hub:             live.NewHub(d.store.Pool()),
+		AuditLogService: auditlog.New(d.store),
 	}
 	streams := web.NewStreams(maxStreamsPerUser)
 	gql := newGraphQL(d, root, respcache.New(public), streams.Websocket(accounts, d.corsOrigins))
@@ -321,6 +323,7 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	} else {
 		srv.Use(extension.Introspection{})
 	}
+	srv.AroundFields(resolvers.AuditMutations(d.store))
 	srv.SetErrorPresenter(resolvers.PresentError)
 	srv.SetRecoverFunc(resolvers.Recover)
 

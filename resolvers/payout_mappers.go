@@ -2,6 +2,7 @@ package resolvers
 
 import (
 	"context"
+	"strconv"
 	"strings"
 
 	"configmarket/dataloaders"
@@ -119,4 +120,20 @@ func developerPayload(ctx context.Context, id [16]byte, err error) (*model.Devel
 	}
 	d, err := dataloaders.From(ctx).Developer(ctx, id)
 	return &model.DeveloperStatusPayload{Developer: toDeveloper(d), UserErrors: ues}, err
+}
+
+func toAuditEntry(a *store.AuditRow) *model.AuditEntry {
+	out := &model.AuditEntry{
+		ID: strconv.FormatInt(a.ID, 10), At: a.At, Action: a.Action, Target: a.Target, Result: a.Result,
+		IP: a.IP, RequestID: a.RequestID,
+	}
+	if a.ActorID != nil {
+		id := globalID(typeUser, *a.ActorID)
+		out.Actor = &id
+	}
+	if a.Role != nil {
+		r := toRole(identity.Role(*a.Role))
+		out.Role = &r
+	}
+	return out
 }

@@ -5,6 +5,7 @@ package resolvers
 
 import (
 	"configmarket/internal/account"
+	"configmarket/internal/auditlog"
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
@@ -23,4 +24,6 @@ type Resolver struct {
 	PinService    *pins.Service
 	Statuses      *earnings.Statuses
 	Hub           *live.Hub
+	// AuditLogService reads the audit log (admins).
+	AuditLogService *auditlog.Service
 }

@@ -1073,6 +1073,39 @@ func (r *queryResolver) RateHistory(ctx context.Context) (*model.RateTables, err
 	return toRateTables(t), nil
 }
 
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.AuditEntryConnection, error) {
+	var f store.AuditFilter
+	if filter != nil {
+		f.Action, f.From, f.To = filter.Action, filter.From, filter.To
+		if filter.Actor != nil {
+			id, err := idArg("filter.actor", *filter.Actor, typeUser)
+			if err != nil {
+				return nil, err
+			}
+			f.ActorID = &id
+		}
+	}
+	p, err := r.AuditLogService.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	if err != nil {
+		return nil, err
+	}
+	edges, nodes := connection(p.Rows, p.Cursors, toAuditEntry,
+		func(c string, n *model.AuditEntry) *model.AuditEntryEdge {
+			return &model.AuditEntryEdge{Cursor: c, Node: n}
+		})
+	return &model.AuditEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
+}
+
+// AuditLogBrokenAt is the resolver for the auditLogBrokenAt field.
+func (r *queryResolver) AuditLogBrokenAt(ctx context.Context) (*string, error) {
+	id, err := r.AuditLogService.Verify(ctx, identity.FromContext(ctx))
+	if err != nil || id == "" {
+		return nil, err
+	}
+	return &id, nil
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *reviewResolver) Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error) {
 	c, err := dataloaders.From(ctx).Configuration(ctx, obj.ConfigurationID)

@@ -17,6 +17,43 @@ type Node interface {
 	GetID() string
 }
 
+// One audited action (every mutation, login attempts included).
+type AuditEntry struct {
+	// Increasing; the order of the hash chain.
+	ID string    `json:"id"`
+	At time.Time `json:"at"`
+	// The acting user's id (a User global id); null when anonymous.
+	Actor *string `json:"actor,omitempty"`
+	Role  *Role   `json:"role,omitempty"`
+	// The mutation's name.
+	Action string `json:"action"`
+	// The id the mutation acted on, as the client sent it.
+	Target *string `json:"target,omitempty"`
+	// ok, denied or failed.
+	Result    string  `json:"result"`
+	IP        *string `json:"ip,omitempty"`
+	RequestID *string `json:"requestId,omitempty"`
+}
+
+type AuditEntryConnection struct {
+	Edges    []*AuditEntryEdge `json:"edges"`
+	Nodes    []*AuditEntry     `json:"nodes"`
+	PageInfo *PageInfo         `json:"pageInfo"`
+}
+
+type AuditEntryEdge struct {
+	Cursor string      `json:"cursor"`
+	Node   *AuditEntry `json:"node"`
+}
+
+type AuditFilter struct {
+	// A User id.
+	Actor  *string    `json:"actor,omitempty"`
+	Action *string    `json:"action,omitempty"`
+	From   *time.Time `json:"from,omitempty"`
+	To     *time.Time `json:"to,omitempty"`
+}
+
 // Tokens of a session. Send `accessToken` as `Authorization: Bearer <token>`;
 // when it expires (about 15 minutes), trade `refreshToken` for new ones with
 // `refreshToken`. Each refresh token works once.

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 )
 
 // dbtx is what both the pool and a transaction offer.
@@ -66,8 +67,18 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error, opts ...TxO
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
 		err = pgx.BeginTxFunc(ctx, s.pool, txOpts, func(tx pgx.Tx) error {
-			return fn(&Queries{db: tx})
+			q := &Queries{db: tx}
+			if err := fn(q); err != nil {
+				return err
+			}
+			// The mutation's audit row commits with its effect.
+			return q.auditInTx(ctx)
 		})
+		if err == nil {
+			if p := audit.From(ctx); p != nil {
+				p.MarkWritten()
+			}
+		}
 		if !retryable(err) {
 			return err
 		}

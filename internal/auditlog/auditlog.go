@@ -1,0 +1,79 @@
+// Package auditlog lets admins read the audit log and check that its hash
+// chain is intact.
+package auditlog
+
+import (
+	"context"
+	"strconv"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/identity"
+	"configmarket/internal/relay"
+	"configmarket/internal/store"
+)
+
+// Service reads the audit log.
+type Service struct{ store *store.Store }
+
+// New builds the service.
+func New(st *store.Store) *Service { return &Service{store: st} }
+
+func requireAdmin(v identity.Viewer) error {
+	if v.Anonymous() {
+		return apperr.Unauthenticated("log in first")
+	}
+	// SECURITY: the audit log names every actor and IP: admins only (SPEC §9).
+	if !v.IsAdmin() {
+		return apperr.Forbidden("only admins read the audit log")
+	}
+	return nil
+}
+
+// Page is a page of audit rows.
+type Page struct {
+	Rows    []store.AuditRow
+	Cursors []string
+	HasNext bool
+}
+
+// Entries lists the audit log newest first.
+func (s *Service) Entries(ctx context.Context, v identity.Viewer, f store.AuditFilter, first *int, after *string) (Page, error) {
+	if err := requireAdmin(v); err != nil {
+		return Page{}, err
+	}
+	limit, err := relay.PageSize(first)
+	if err != nil {
+		return Page{}, apperr.Wrap(apperr.KindInvalid, "first", err)
+	}
+	var key *int64
+	if after != nil {
+		var id int64
+		if err := relay.DecodeCursor(*after, &id); err != nil {
+			return Page{}, apperr.Wrap(apperr.KindInvalid, "after", err)
+		}
+		key = &id
+	}
+	rows, err := s.store.AuditPage(ctx, f, key, limit+1)
+	if err != nil {
+		return Page{}, err
+	}
+	page, hasNext := relay.Page(rows, limit)
+	out := Page{Rows: page, HasNext: hasNext}
+	for _, r := range page {
+		out.Cursors = append(out.Cursors, relay.EncodeCursor(r.ID))
+	}
+	return out, nil
+}
+
+// Verify recomputes the hash chain; it returns "" when intact, otherwise
+// the id of the first row that does not follow.
+func (s *Service) Verify(ctx context.Context, v identity.Viewer) (string, error) {
+	if err := requireAdmin(v); err != nil {
+		return "", err
+	}
+	id, err := s.store.BrokenAuditRow(ctx)
+	if err != nil || id == 0 {
+		return "", err
+	}
+	return strconv.FormatInt(id, 10), nil
+}

@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"configmarket/internal/audit"
+	"configmarket/internal/identity"
+)
+
+// AuditRow is one audited action.
+type AuditRow struct {
+	ID        int64
+	At        time.Time
+	ActorID   *uuid.UUID
+	Role      *string
+	Action    string
+	Target    *string
+	Result    string
+	IP        *string
+	RequestID *string
+}
+
+// InsertAudit writes a row for the viewer and origin of ctx; the database
+// chains its hash.
+func (q *Queries) InsertAudit(ctx context.Context, action, target, result string) error {
+	v, o := identity.FromContext(ctx), identity.OriginFrom(ctx)
+	var actor *uuid.UUID
+	var role *string
+	if !v.Anonymous() {
+		actor, role = &v.UserID, ptrString(string(v.Role))
+	}
+	var ip *string
+	if o.IP.IsValid() {
+		ip = ptrString(o.IP.String())
+	}
+	const sql = `insert into audit_log (actor_user_id, role, action, target, result, ip, request_id)
+		values ($1, $2, $3, nullif($4, ''), $5, $6::inet, nullif($7, ''))`
+	_, err := q.db.Exec(ctx, sql, actor, role, action, target, result, ip, o.RequestID)
+	return mapErr(err, "insert audit row")
+}
+
+// auditInTx writes the pending row of ctx's mutation in the transaction
+// that makes its effect.
+func (q *Queries) auditInTx(ctx context.Context) error {
+	p := audit.From(ctx)
+	if p == nil || p.Written() {
+		return nil
+	}
+	return q.InsertAudit(ctx, p.Action, p.Target, "ok")
+}
+
+// AuditFilter narrows the audit log.
+type AuditFilter struct {
+	ActorID  *uuid.UUID
+	Action   *string
+	From, To *time.Time
+}
+
+// AuditPage lists the audit log newest first.
+func (q *Queries) AuditPage(ctx context.Context, f AuditFilter, after *int64, limit int) ([]AuditRow, error) {
+	const sql = `select id, at, actor_user_id, role, action, target, result, host(ip), request_id from audit_log
+		where ($1::uuid is null or actor_user_id = $1) and ($2::text is null or action = $2)
+			and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)
+			and ($5::bigint is null or id < $5)
+		order by id desc limit $6`
+	return list(ctx, q.db, "select audit page", func(r pgx.CollectableRow) (AuditRow, error) {
+		var a AuditRow
+		err := r.Scan(&a.ID, &a.At, &a.ActorID, &a.Role, &a.Action, &a.Target, &a.Result, &a.IP, &a.RequestID)
+		return a, err
+	}, sql, f.ActorID, f.Action, f.From, f.To, after, limit)
+}
+
+// BrokenAuditRow recomputes the hash chain and returns the first row whose
+// hash does not follow, or 0 when the chain is intact.
+func (q *Queries) BrokenAuditRow(ctx context.Context) (int64, error) {
+	const sql = `select coalesce(min(id), 0) from (
+			select id, hash, prev_hash, lag(hash) over (order by id) as before,
+				sha256(coalesce(prev_hash, ''::bytea) || convert_to(cm_audit_row_text(a), 'UTF8')) as recomputed
+			from audit_log a
+		) t
+		where hash is distinct from recomputed or prev_hash is distinct from before`
+	var id int64
+	err := q.db.QueryRow(ctx, sql).Scan(&id)
+	return id, mapErr(err, "verify audit chain")
+}
+
+func ptrString(s string) *string { return &s }
