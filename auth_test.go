@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -320,5 +325,55 @@ func TestRepeatedFailedLoginsLockTheAccount(t *testing.T) {
 	res := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": "ghost@example.test", "password": "x"}})
 	if !strings.Contains(res.Raw, "LOGIN_LOCKED") {
 		t.Fatalf("unknown email not locked: %s", res.Raw)
+	}
+}
+
+func TestAllowedNetworksRestrictLoginsAndTokens(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	access, _ := s.logIn(t, c, nil)
+	set := `mutation($n: [String!]!) { setAllowedNetworks(input: {networks: $n}) { networks userErrors { code } } }`
+	if r := s.do(t, access, set, map[string]any{"n": []string{"10.0.0.0/8"}}); str(r.Data, "setAllowedNetworks", "userErrors", 0, "code") != "NETWORK_WOULD_LOCK_OUT" {
+		t.Fatalf("lock-out list accepted: %s", r.Raw)
+	}
+	if r := s.do(t, access, set, map[string]any{"n": []string{"127.0.0.0/8"}}); str(r.Data, "setAllowedNetworks", "networks", 0) != "127.0.0.0/8" {
+		t.Fatalf("own network refused: %s", r.Raw)
+	}
+	if r := s.do(t, access, viewerQuery, nil); r.code() != "" {
+		t.Fatalf("token from an allowed network: %s", r.Raw)
+	}
+	// Elsewhere (as seen from here: a list without our address).
+	if _, err := s.pool.Exec(context.Background(), `update users set allowed_networks = '{10.0.0.0/8}' where id = $1`, c.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if r := s.do(t, access, viewerQuery, nil); r.code() != "FORBIDDEN" {
+		t.Fatalf("token used from a refused network: %s", r.Raw)
+	}
+	res := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": c.Email, "password": factory.Password}})
+	if str(res.Data, "logIn", "userErrors", 0, "code") != "NETWORK_NOT_ALLOWED" {
+		t.Fatalf("login from a refused network: %s", res.Raw)
+	}
+}
+
+func TestAdminsOnlyFromAdminNetworks(t *testing.T) {
+	s := newTestServer(t)
+	admin := factory.Admin(t, s.store)
+	access, _ := s.logIn(t, admin, nil)
+	d := s.deps
+	d.adminNetworks = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	restricted := httptest.NewServer(newApp(d).handler)
+	defer restricted.Close()
+	body := `{"query":"{ viewer { role } }"}`
+	req, _ := http.NewRequest("POST", restricted.URL+"/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+access)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(b), "NETWORK_NOT_ALLOWED") {
+		t.Fatalf("admin token from outside the admin networks: %s", b)
 	}
 }

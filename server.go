@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -73,6 +75,8 @@ type config struct {
 	WebhookSkew     time.Duration `env:"PAYMENT_WEBHOOK_TOLERANCE" envDefault:"5m"`
 	JobsInterval    time.Duration `env:"JOBS_INTERVAL" envDefault:"30s"`
 	JobsEnabled     bool          `env:"JOBS_ENABLED" envDefault:"true"`
+	TrustedProxies  []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	AdminNetworks   []string      `env:"ADMIN_NETWORKS" envSeparator:","`
 	LogLevel        slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 }
 
@@ -140,6 +144,12 @@ func run(ctx context.Context) error {
 		limiter:        limiter,
 		webhookSecrets: cfg.WebhookSecrets,
 		webhookSkew:    cfg.WebhookSkew,
+	}
+	if d.trustedProxies, err = parseNetworks("TRUSTED_PROXIES", cfg.TrustedProxies); err != nil {
+		return err
+	}
+	if d.adminNetworks, err = parseNetworks("ADMIN_NETWORKS", cfg.AdminNetworks); err != nil {
+		return err
 	}
 	a := newApp(d)
 	go a.hub.Run(ctx)
@@ -243,6 +253,10 @@ type deps struct {
 	production   bool
 	clock        clock.Clock
 	limiter      *ratelimit.Limiter
+	// trustedProxies may set X-Forwarded-For; adminNetworks, when set, are
+	// the only networks admins work from.
+	trustedProxies []netip.Prefix
+	adminNetworks  []netip.Prefix
 	// webhookSecrets are the payment provider's live signing secrets.
 	webhookSecrets []string
 	webhookSkew    time.Duration
@@ -266,6 +280,7 @@ const maxStreamsPerUser = 8
 func newApp(d deps) *app {
 	public := cache.NewGeneration(d.cache, "public")
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
+	accounts.RestrictAdmins(d.adminNetworks)
 	cat := catalog.New(d.store, public)
 	com := commerce.New(d.store, cat, d.clock, commerce.DefaultRules, public)
 	com.LimitLicenseChecks(func(ctx context.Context, key string) bool {
@@ -302,7 +317,7 @@ func newApp(d deps) *app {
 	verifier := webhook.NewVerifier(secrets, d.webhookSkew, d.clock.Now)
 	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
 	return &app{
-		handler: web.Recover(web.Origin(mux)), health: health, commerce: com, pins: root.PinService,
+		handler: web.Recover(web.Origin(d.trustedProxies)(mux)), health: health, commerce: com, pins: root.PinService,
 		statuses: root.Statuses, hub: root.Hub, streams: streams,
 	}
 }
@@ -373,6 +388,21 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	})
 	srv.AroundOperations(responses.Middleware)
 	return srv
+}
+
+func parseNetworks(name string, cidrs []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, c := range cidrs {
+		if c = strings.TrimSpace(c); c == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is not a CIDR range", name, c)
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
 }
 
 // queryBudget is each client's leaky bucket of query cost, like Shopify's:

@@ -383,6 +383,7 @@ type ComplexityRoot struct {
 		RentConfiguration        func(childComplexity int, input model.ChargeInput) int
 		RequestPayout            func(childComplexity int, input model.RequestPayoutInput) int
 		RestoreConfiguration     func(childComplexity int, input model.ConfigurationIDInput) int
+		SetAllowedNetworks       func(childComplexity int, input model.SetAllowedNetworksInput) int
 		SetConfigurationPrices   func(childComplexity int, input model.SetConfigurationPricesInput) int
 		SetDeveloperFlags        func(childComplexity int, input model.SetDeveloperFlagsInput) int
 		SetDeveloperRate         func(childComplexity int, input model.SetDeveloperRateInput) int
@@ -591,6 +592,11 @@ type ComplexityRoot struct {
 		ActingFor        func(childComplexity int) int
 		OrganizationName func(childComplexity int) int
 		Role             func(childComplexity int) int
+	}
+
+	SetAllowedNetworksPayload struct {
+		Networks   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	SignUpPayload struct {
@@ -807,6 +813,7 @@ type MutationResolver interface {
 	LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error)
 	RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.RefreshTokenPayload, error)
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
+	SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error)
 }
 type PartnerResolver interface {
 	Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
@@ -2390,6 +2397,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreConfiguration(childComplexity, args["input"].(model.ConfigurationIDInput)), true
+	case "Mutation.setAllowedNetworks":
+		if e.ComplexityRoot.Mutation.SetAllowedNetworks == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setAllowedNetworks_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetAllowedNetworks(childComplexity, args["input"].(model.SetAllowedNetworksInput)), true
 	case "Mutation.setConfigurationPrices":
 		if e.ComplexityRoot.Mutation.SetConfigurationPrices == nil {
 			break
@@ -3284,6 +3302,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RoleGrant.Role(childComplexity), true
 
+	case "SetAllowedNetworksPayload.networks":
+		if e.ComplexityRoot.SetAllowedNetworksPayload.Networks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAllowedNetworksPayload.Networks(childComplexity), true
+	case "SetAllowedNetworksPayload.userErrors":
+		if e.ComplexityRoot.SetAllowedNetworksPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetAllowedNetworksPayload.UserErrors(childComplexity), true
+
 	case "SignUpPayload.session":
 		if e.ComplexityRoot.SignUpPayload.Session == nil {
 			break
@@ -3698,6 +3729,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefusePinInput,
 		ec.unmarshalInputRejectVersionInput,
 		ec.unmarshalInputRequestPayoutInput,
+		ec.unmarshalInputSetAllowedNetworksInput,
 		ec.unmarshalInputSetConfigurationPricesInput,
 		ec.unmarshalInputSetDeveloperFlagsInput,
 		ec.unmarshalInputSetDeveloperRateInput,
@@ -3978,6 +4010,12 @@ enum UserErrorCode {
   INSUFFICIENT_BALANCE
   "The payout was already decided otherwise."
   PAYOUT_ALREADY_DECIDED
+  "Access from this network is not allowed for the account."
+  NETWORK_NOT_ALLOWED
+  "Not a CIDR range."
+  NETWORK_INVALID
+  "The list would shut out the network you are using now."
+  NETWORK_WOULD_LOCK_OUT
   "The customer already reviewed this configuration: edit that review."
   ALREADY_REVIEWED
   "The customer already used its one trial of this configuration."
@@ -5221,6 +5259,16 @@ type DeveloperStatusPayload {
   userErrors: [UserError!]!
 }
 
+input SetAllowedNetworksInput {
+  "CIDR ranges such as 203.0.113.0/24; empty allows any network."
+  networks: [String!]!
+}
+
+type SetAllowedNetworksPayload {
+  networks: [String!]
+  userErrors: [UserError!]!
+}
+
 type Mutation {
   "Customers: starts the one trial of a configuration."
   startTrial(input: ConfigurationRefInput!): InstallationPayload!
@@ -5296,6 +5344,8 @@ type Mutation {
   refreshToken(input: RefreshTokenInput!): RefreshTokenPayload!
   "Ends the current session (or the one of the given refresh token)."
   logOut(input: LogOutInput): LogOutPayload!
+  "Restricts the user's logins and token use to these networks."
+  setAllowedNetworks(input: SetAllowedNetworksInput!): SetAllowedNetworksPayload!
 }
 `, BuiltIn: false},
 }
@@ -6263,6 +6313,16 @@ func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field gra
 		return ec.fieldContext_RoleGrant_organizationName(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RoleGrant", field.Name)
+}
+
+func (ec *executionContext) childFields_SetAllowedNetworksPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "networks":
+		return ec.fieldContext_SetAllowedNetworksPayload_networks(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetAllowedNetworksPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetAllowedNetworksPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7233,6 +7293,20 @@ func (ec *executionContext) field_Mutation_restoreConfiguration_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ConfigurationIDInput, error) {
 			return ec.unmarshalNConfigurationIdInput2configmarketᚋgraphᚋmodelᚐConfigurationIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setAllowedNetworks_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetAllowedNetworksInput, error) {
+			return ec.unmarshalNSetAllowedNetworksInput2configmarketᚋgraphᚋmodelᚐSetAllowedNetworksInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14608,6 +14682,50 @@ func (ec *executionContext) fieldContext_Mutation_logOut(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setAllowedNetworks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setAllowedNetworks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetAllowedNetworks(ctx, fc.Args["input"].(model.SetAllowedNetworksInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetAllowedNetworksPayload) graphql.Marshaler {
+			return ec.marshalNSetAllowedNetworksPayload2ᚖconfigmarketᚋgraphᚋmodelᚐSetAllowedNetworksPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setAllowedNetworks(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetAllowedNetworksPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setAllowedNetworks_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17968,6 +18086,61 @@ func (ec *executionContext) _RoleGrant_organizationName(ctx context.Context, fie
 }
 func (ec *executionContext) fieldContext_RoleGrant_organizationName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("RoleGrant", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SetAllowedNetworksPayload_networks(ctx context.Context, field graphql.CollectedField, obj *model.SetAllowedNetworksPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetAllowedNetworksPayload_networks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Networks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetAllowedNetworksPayload_networks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SetAllowedNetworksPayload", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _SetAllowedNetworksPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetAllowedNetworksPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetAllowedNetworksPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetAllowedNetworksPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetAllowedNetworksPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _SignUpPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.SignUpPayload) (ret graphql.Marshaler) {
@@ -21871,6 +22044,36 @@ func (ec *executionContext) unmarshalInputRequestPayoutInput(ctx context.Context
 				return it, err
 			}
 			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetAllowedNetworksInput(ctx context.Context, obj any) (model.SetAllowedNetworksInput, error) {
+	var it model.SetAllowedNetworksInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"networks"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "networks":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("networks"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Networks = data
 		}
 	}
 	return it, nil
@@ -26382,6 +26585,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setAllowedNetworks":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setAllowedNetworks(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -28493,6 +28703,49 @@ func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet
 			out.Values[i] = ec._RoleGrant_organizationName(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setAllowedNetworksPayloadImplementors = []string{"SetAllowedNetworksPayload"}
+
+func (ec *executionContext) _SetAllowedNetworksPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetAllowedNetworksPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setAllowedNetworksPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetAllowedNetworksPayload")
+		case "networks":
+			out.Values[i] = ec._SetAllowedNetworksPayload_networks(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SetAllowedNetworksPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -31294,6 +31547,21 @@ func (ec *executionContext) marshalNSaleMode2ᚕconfigmarketᚋgraphᚋmodelᚐS
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalNSetAllowedNetworksInput2configmarketᚋgraphᚋmodelᚐSetAllowedNetworksInput(ctx context.Context, v any) (model.SetAllowedNetworksInput, error) {
+	res, err := ec.unmarshalInputSetAllowedNetworksInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetAllowedNetworksPayload2ᚖconfigmarketᚋgraphᚋmodelᚐSetAllowedNetworksPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetAllowedNetworksPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetAllowedNetworksPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSetConfigurationPricesInput2configmarketᚋgraphᚋmodelᚐSetConfigurationPricesInput(ctx context.Context, v any) (model.SetConfigurationPricesInput, error) {

@@ -862,6 +862,20 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 	return &model.LogOutPayload{LoggedOut: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
+// SetAllowedNetworks is the resolver for the setAllowedNetworks field.
+func (r *mutationResolver) SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error) {
+	nets, err := r.Accounts.SetAllowedNetworks(ctx, identity.FromContext(ctx), input.Networks)
+	ues, err := userErrors(err)
+	if err != nil || len(ues) > 0 {
+		return &model.SetAllowedNetworksPayload{UserErrors: ues}, err
+	}
+	out := make([]string, len(nets))
+	for i, n := range nets {
+		out[i] = n.String()
+	}
+	return &model.SetAllowedNetworksPayload{Networks: out, UserErrors: ues}, nil
+}
+
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
 	f, err := ledgerFilter("partner", obj.RowID, filter)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"net/netip"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -38,6 +39,67 @@ type Service struct {
 	// directory), so cached public answers are not stale.
 	public   *cache.Generation
 	throttle *throttle
+	// adminNetworks, when not empty, are the only networks admins may
+	// log in and use tokens from.
+	adminNetworks []netip.Prefix
+}
+
+// RestrictAdmins limits admin access to networks (empty: anywhere).
+func (s *Service) RestrictAdmins(networks []netip.Prefix) { s.adminNetworks = networks }
+
+var errNetwork = apperr.Forbidden("access from this network is not allowed").WithCode("NETWORK_NOT_ALLOWED")
+
+func (s *Service) networkAllowed(ctx context.Context, role identity.Role) bool {
+	if role != identity.RoleAdmin || len(s.adminNetworks) == 0 {
+		return true
+	}
+	ip := identity.OriginFrom(ctx).IP
+	for _, n := range s.adminNetworks {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+func originIP(ctx context.Context) *netip.Addr {
+	ip := identity.OriginFrom(ctx).IP
+	if !ip.IsValid() {
+		return nil
+	}
+	return &ip
+}
+
+// SetAllowedNetworks restricts the viewer's logins and token use to
+// networks (CIDR ranges); an empty list allows any. A list that would shut
+// out the network the request comes from is refused.
+func (s *Service) SetAllowedNetworks(ctx context.Context, v identity.Viewer, cidrs []string) ([]netip.Prefix, error) {
+	if v.Anonymous() {
+		return nil, apperr.Unauthenticated("log in first")
+	}
+	if len(cidrs) > 50 {
+		return nil, apperr.Invalid("input.networks", "at most 50 networks")
+	}
+	nets := make([]netip.Prefix, 0, len(cidrs))
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(strings.TrimSpace(c))
+		if err != nil {
+			return nil, apperr.Invalid("input.networks", "%q is not a CIDR range such as 203.0.113.0/24", c).WithCode("NETWORK_INVALID")
+		}
+		nets = append(nets, p.Masked())
+	}
+	if ip := identity.OriginFrom(ctx).IP; len(nets) > 0 && ip.IsValid() {
+		inside := false
+		for _, n := range nets {
+			inside = inside || n.Contains(ip)
+		}
+		if !inside {
+			return nil, apperr.FailedPrecondition("the list does not include your current address %s", ip).WithCode("NETWORK_WOULD_LOCK_OUT")
+		}
+	}
+	// SECURITY: a user restricts only its own access.
+	err := s.store.InTx(ctx, func(q *store.Queries) error { return q.SetAllowedNetworks(ctx, v.UserID, nets) })
+	return nets, err
 }
 
 // New builds the service; refreshTTL is how long a login lasts without use.
@@ -251,6 +313,13 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
+	// SECURITY: the right password from a network the user does not allow
+	// opens nothing.
+	if ok, err := s.store.AllowedFrom(ctx, user.ID, originIP(ctx)); err != nil {
+		return Session{}, err
+	} else if !ok || !s.networkAllowed(ctx, identity.Role(grant.Role)) {
+		return Session{}, errNetwork
+	}
 	if s.hasher.NeedsRehash(user.PasswordHash) {
 		s.rehash(ctx, user.ID, in.Password)
 	}
@@ -374,8 +443,10 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		if row.ActingFor != nil {
 			v.ActingFor = *row.ActingFor
 		}
-		if _, held, err := q.ActiveGrant(ctx, row.ID, row.UserID, row.Role, row.ActingFor); err != nil {
+		if _, held, allowed, err := q.ActiveGrant(ctx, row.ID, row.UserID, row.Role, row.ActingFor, originIP(ctx)); err != nil {
 			return err
+		} else if !allowed || !s.networkAllowed(ctx, v.Role) {
+			return errNetwork
 		} else if !held {
 			// SECURITY: a session outlives no role change: a revoked grant
 			// gets no new tokens.
@@ -429,12 +500,17 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (identity.Vie
 	if v.ActingFor != uuid.Nil {
 		actingFor = &v.ActingFor
 	}
-	live, held, err := s.store.ActiveGrant(ctx, v.SessionID, v.UserID, string(v.Role), actingFor)
+	live, held, allowed, err := s.store.ActiveGrant(ctx, v.SessionID, v.UserID, string(v.Role), actingFor, originIP(ctx))
 	if err != nil {
 		return identity.Viewer{}, err
 	}
 	if !live {
 		return identity.Viewer{}, apperr.Unauthenticated("session was revoked or has expired").WithCode("SESSION_REVOKED")
+	}
+	// SECURITY: a token is used only from the networks its user allows,
+	// and an admin's only from the platform's admin networks.
+	if !allowed || !s.networkAllowed(ctx, v.Role) {
+		return identity.Viewer{}, errNetwork
 	}
 	// SECURITY: the token's role is only a claim; the subject must really
 	// hold it for that organisation right now (SPEC §1).

@@ -113,17 +113,40 @@ func (q *Queries) CreateSession(ctx context.Context, userID uuid.UUID, role stri
 	return s, mapErr(err, "insert session")
 }
 
-// ActiveGrant reports whether the session is live and its user still holds
-// the role for the organisation — the check behind every authenticated
-// request. One indexed lookup.
-func (q *Queries) ActiveGrant(ctx context.Context, sessionID, userID uuid.UUID, role string, actingFor *uuid.UUID) (sessionLive, roleHeld bool, err error) {
+// ActiveGrant reports whether the session is live, whether its user still
+// holds the role for the organisation, and whether ip is within the user's
+// allowed networks — the check behind every authenticated request. One
+// indexed lookup.
+func (q *Queries) ActiveGrant(ctx context.Context, sessionID, userID uuid.UUID, role string, actingFor *uuid.UUID, ip *netip.Addr) (sessionLive, roleHeld, ipAllowed bool, err error) {
 	const sql = `select
 			exists (select 1 from auth_sessions s
 				where s.id = $1 and s.user_id = $2 and s.revoked_at is null and s.expires_at > now()),
 			exists (select 1 from role_grants g
-				where g.user_id = $2 and g.role = $3 and g.acting_for is not distinct from $4)`
-	err = q.db.QueryRow(ctx, sql, sessionID, userID, role, actingFor).Scan(&sessionLive, &roleHeld)
-	return sessionLive, roleHeld, mapErr(err, "select active grant")
+				where g.user_id = $2 and g.role = $3 and g.acting_for is not distinct from $4),
+			coalesce((select cardinality(u.allowed_networks) = 0 or ($5::inet is not null and $5::inet <<= any(u.allowed_networks))
+				from users u where u.id = $2), false)`
+	err = q.db.QueryRow(ctx, sql, sessionID, userID, role, actingFor, ip).Scan(&sessionLive, &roleHeld, &ipAllowed)
+	return sessionLive, roleHeld, ipAllowed, mapErr(err, "select active grant")
+}
+
+// AllowedFrom reports whether ip is within the user's allowed networks.
+func (q *Queries) AllowedFrom(ctx context.Context, userID uuid.UUID, ip *netip.Addr) (bool, error) {
+	const sql = `select cardinality(allowed_networks) = 0 or ($2::inet is not null and $2::inet <<= any(allowed_networks))
+		from users where id = $1`
+	var ok bool
+	err := q.db.QueryRow(ctx, sql, userID, ip).Scan(&ok)
+	return ok, mapErr(err, "select allowed networks")
+}
+
+// SetAllowedNetworks replaces the user's allowed networks.
+func (q *Queries) SetAllowedNetworks(ctx context.Context, userID uuid.UUID, networks []netip.Prefix) error {
+	const sql = `update users set allowed_networks = $2::cidr[], updated_at = now() where id = $1`
+	strs := make([]string, len(networks))
+	for i, n := range networks {
+		strs[i] = n.Masked().String()
+	}
+	_, err := q.db.Exec(ctx, sql, userID, strs)
+	return mapErr(err, "set allowed networks")
 }
 
 // RevokeSession revokes a live session; it reports whether one was revoked.

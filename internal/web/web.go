@@ -26,27 +26,56 @@ var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,64}$`)
 
 // Origin records the request id (a sane incoming X-Request-Id or a new one),
 // the client IP and user agent, and echoes the id in the response.
-func Origin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !requestIDPattern.MatchString(id) {
-			id = newRequestID()
-		}
-		w.Header().Set("X-Request-Id", id)
-		o := identity.Origin{RequestID: id, UserAgent: r.UserAgent(), IP: remoteIP(r)}
-		next.ServeHTTP(w, r.WithContext(identity.WithOrigin(r.Context(), o)))
-	})
+// X-Forwarded-For is believed only when the peer is one of the trusted
+// proxies, and then only up to the first address they did not add.
+func Origin(trusted []netip.Prefix) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-Id")
+			if !requestIDPattern.MatchString(id) {
+				id = newRequestID()
+			}
+			w.Header().Set("X-Request-Id", id)
+			o := identity.Origin{RequestID: id, UserAgent: r.UserAgent(), IP: clientIP(r, trusted)}
+			next.ServeHTTP(w, r.WithContext(identity.WithOrigin(r.Context(), o)))
+		})
+	}
 }
 
-// remoteIP is the peer address. X-Forwarded-For is not trusted here: only a
-// configured proxy may set it (hardening issue).
-func remoteIP(r *http.Request) netip.Addr {
+// clientIP is the peer address, or, behind trusted proxies, the nearest
+// address in X-Forwarded-For that no trusted proxy added.
+func clientIP(r *http.Request, trusted []netip.Prefix) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
 	ip, _ := netip.ParseAddr(host)
-	return ip.Unmap()
+	ip = ip.Unmap()
+	if !within(ip, trusted) {
+		return ip
+	}
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			// A garbled header stops the walk at the last good address.
+			return ip
+		}
+		ip = hop.Unmap()
+		if !within(ip, trusted) {
+			return ip
+		}
+	}
+	return ip
+}
+
+func within(ip netip.Addr, nets []netip.Prefix) bool {
+	for _, n := range nets {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
 }
 
 func newRequestID() string {
