@@ -377,3 +377,31 @@ func TestAdminsOnlyFromAdminNetworks(t *testing.T) {
 		t.Fatalf("admin token from outside the admin networks: %s", b)
 	}
 }
+
+func TestPasswordChangeRevokesEveryOtherToken(t *testing.T) {
+	s := newTestServer(t)
+	c := factory.Customer(t, s.store)
+	first, _ := s.logIn(t, c, nil)
+	second, secondRefresh := s.logIn(t, c, nil) // another device
+	res := s.do(t, first, `mutation { changePassword(input: {currentPassword: "factory-password-1", newPassword: "a brand new password"}) {
+		session { accessToken } userErrors { code } } }`, nil)
+	fresh := str(res.Data, "changePassword", "session", "accessToken")
+	if fresh == "" {
+		t.Fatalf("change: %s", res.Raw)
+	}
+	for name, tok := range map[string]string{"this device's old token": first, "another device": second} {
+		if r := s.do(t, tok, viewerQuery, nil); r.code() != "UNAUTHENTICATED" {
+			t.Errorf("%s still works: %s", name, r.Raw)
+		}
+	}
+	if r := s.do(t, "", refreshMutation, map[string]any{"r": secondRefresh}); str(r.Data, "refreshToken", "userErrors", 0, "code") != "INVALID_REFRESH_TOKEN" {
+		t.Errorf("old refresh token still works: %s", r.Raw)
+	}
+	if r := s.do(t, fresh, viewerQuery, nil); r.code() != "" {
+		t.Fatalf("the new session: %s", r.Raw)
+	}
+	wrong := s.do(t, fresh, `mutation { changePassword(input: {currentPassword: "nope", newPassword: "another new password"}) { userErrors { code } } }`, nil)
+	if str(wrong.Data, "changePassword", "userErrors", 0, "code") != "INVALID_CREDENTIALS" {
+		t.Fatalf("wrong current password: %s", wrong.Raw)
+	}
+}

@@ -361,6 +361,7 @@ type ComplexityRoot struct {
 		ArchiveConfiguration     func(childComplexity int, input model.ConfigurationIDInput) int
 		BuyConfiguration         func(childComplexity int, input model.ChargeInput) int
 		CancelRental             func(childComplexity int, input model.ConfigurationRefInput) int
+		ChangePassword           func(childComplexity int, input model.ChangePasswordInput) int
 		ChangeTariffPlan         func(childComplexity int, input model.ChangeTariffPlanInput) int
 		ConfirmPin               func(childComplexity int, input model.PinIDInput) int
 		ConvertTrial             func(childComplexity int, input model.ChargeInput) int
@@ -813,6 +814,7 @@ type MutationResolver interface {
 	LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error)
 	RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.RefreshTokenPayload, error)
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
+	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.RefreshTokenPayload, error)
 	SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error)
 }
 type PartnerResolver interface {
@@ -2155,6 +2157,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CancelRental(childComplexity, args["input"].(model.ConfigurationRefInput)), true
+	case "Mutation.changePassword":
+		if e.ComplexityRoot.Mutation.ChangePassword == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_changePassword_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChangePassword(childComplexity, args["input"].(model.ChangePasswordInput)), true
 	case "Mutation.changeTariffPlan":
 		if e.ComplexityRoot.Mutation.ChangeTariffPlan == nil {
 			break
@@ -3703,6 +3716,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
 		ec.unmarshalInputAuditFilter,
+		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputChangeTariffPlanInput,
 		ec.unmarshalInputChargeInput,
 		ec.unmarshalInputConfigurationFilter,
@@ -5259,6 +5273,12 @@ type DeveloperStatusPayload {
   userErrors: [UserError!]!
 }
 
+input ChangePasswordInput {
+  currentPassword: String!
+  "10 to 128 characters."
+  newPassword: String!
+}
+
 input SetAllowedNetworksInput {
   "CIDR ranges such as 203.0.113.0/24; empty allows any network."
   networks: [String!]!
@@ -5344,6 +5364,8 @@ type Mutation {
   refreshToken(input: RefreshTokenInput!): RefreshTokenPayload!
   "Ends the current session (or the one of the given refresh token)."
   logOut(input: LogOutInput): LogOutPayload!
+  "Changes the password; every session of the user ends and a new one is returned."
+  changePassword(input: ChangePasswordInput!): RefreshTokenPayload!
   "Restricts the user's logins and token use to these networks."
   setAllowedNetworks(input: SetAllowedNetworksInput!): SetAllowedNetworksPayload!
 }
@@ -6985,6 +7007,20 @@ func (ec *executionContext) field_Mutation_cancelRental_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ConfigurationRefInput, error) {
 			return ec.unmarshalNConfigurationRefInput2configmarketᚋgraphᚋmodelᚐConfigurationRefInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_changePassword_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChangePasswordInput, error) {
+			return ec.unmarshalNChangePasswordInput2configmarketᚋgraphᚋmodelᚐChangePasswordInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14682,6 +14718,50 @@ func (ec *executionContext) fieldContext_Mutation_logOut(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_changePassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChangePassword(ctx, fc.Args["input"].(model.ChangePasswordInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RefreshTokenPayload) graphql.Marshaler {
+			return ec.marshalNRefreshTokenPayload2ᚖconfigmarketᚋgraphᚋmodelᚐRefreshTokenPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_changePassword(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RefreshTokenPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_changePassword_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setAllowedNetworks(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20926,6 +21006,43 @@ func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj a
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputChangePasswordInput(ctx context.Context, obj any) (model.ChangePasswordInput, error) {
+	var it model.ChangePasswordInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"currentPassword", "newPassword"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "currentPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("currentPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CurrentPassword = data
+		case "newPassword":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("newPassword"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.NewPassword = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputChangeTariffPlanInput(ctx context.Context, obj any) (model.ChangeTariffPlanInput, error) {
 	var it model.ChangeTariffPlanInput
 	if obj == nil {
@@ -26585,6 +26702,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "changePassword":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_changePassword(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setAllowedNetworks":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAllowedNetworks(ctx, field)
@@ -30210,6 +30334,11 @@ func (ec *executionContext) marshalNCategory2ᚖconfigmarketᚋgraphᚋmodelᚐC
 		return graphql.Null
 	}
 	return ec._Category(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChangePasswordInput2configmarketᚋgraphᚋmodelᚐChangePasswordInput(ctx context.Context, v any) (model.ChangePasswordInput, error) {
+	res, err := ec.unmarshalInputChangePasswordInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNChangeTariffPlanInput2configmarketᚋgraphᚋmodelᚐChangeTariffPlanInput(ctx context.Context, v any) (model.ChangeTariffPlanInput, error) {

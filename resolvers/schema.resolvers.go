@@ -862,6 +862,16 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 	return &model.LogOutPayload{LoggedOut: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
+// ChangePassword is the resolver for the changePassword field.
+func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.RefreshTokenPayload, error) {
+	sess, err := r.Accounts.ChangePassword(ctx, identity.FromContext(ctx), input.CurrentPassword, input.NewPassword)
+	ues, err := userErrors(err)
+	if err != nil || len(ues) > 0 {
+		return &model.RefreshTokenPayload{UserErrors: ues}, err
+	}
+	return &model.RefreshTokenPayload{Session: toAuthSession(sess), UserErrors: ues}, nil
+}
+
 // SetAllowedNetworks is the resolver for the setAllowedNetworks field.
 func (r *mutationResolver) SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error) {
 	nets, err := r.Accounts.SetAllowedNetworks(ctx, identity.FromContext(ctx), input.Networks)

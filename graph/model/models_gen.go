@@ -91,6 +91,12 @@ func (Category) IsNode() {}
 // Opaque id; pass it to `node(id:)` to fetch the object again.
 func (this Category) GetID() string { return this.ID }
 
+type ChangePasswordInput struct {
+	CurrentPassword string `json:"currentPassword"`
+	// 10 to 128 characters.
+	NewPassword string `json:"newPassword"`
+}
+
 type ChangeTariffPlanInput struct {
 	// A, B, C or D; rentals are billed at the new plan's price from their next period.
 	TariffPlan string `json:"tariffPlan"`

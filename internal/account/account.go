@@ -587,3 +587,40 @@ func fieldOfConflict(err error) string {
 	}
 	return ""
 }
+
+// ChangePassword replaces the viewer's password after checking the current
+// one. Every session of the user ends (a stolen token dies with the old
+// password); the caller gets a fresh session in its role.
+func (s *Service) ChangePassword(ctx context.Context, v identity.Viewer, current, next string) (Session, error) {
+	if v.Anonymous() {
+		return Session{}, apperr.Unauthenticated("log in first")
+	}
+	if n := utf8.RuneCountInString(next); n < minPasswordLen || n > maxPasswordLen {
+		return Session{}, apperr.Invalid("input.newPassword", "password must be %d to %d characters long", minPasswordLen, maxPasswordLen).WithCode("PASSWORD_INVALID")
+	}
+	user, err := s.User(ctx, v)
+	if err != nil {
+		return Session{}, err
+	}
+	if ok, err := s.hasher.Verify(current, user.PasswordHash); err != nil {
+		return Session{}, apperr.Internal(err)
+	} else if !ok {
+		return Session{}, apperr.Invalid("input.currentPassword", "the current password is wrong").WithCode("INVALID_CREDENTIALS")
+	}
+	hash, err := s.hasher.Hash(next)
+	if err != nil {
+		return Session{}, apperr.Internal(err)
+	}
+	var sess Session
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		if err := q.UpdatePasswordHash(ctx, user.ID, hash); err != nil {
+			return err
+		}
+		if err := q.RevokeUserSessions(ctx, user.ID, "password_change"); err != nil {
+			return err
+		}
+		sess, err = s.openSession(ctx, q, user.ID, v.Role, v.ActingFor)
+		return err
+	})
+	return sess, err
+}

@@ -200,3 +200,10 @@ func (q *Queries) SessionByRefreshToken(ctx context.Context, hash []byte) (Sessi
 	err := q.db.QueryRow(ctx, sql, hash).Scan(&s.ID, &s.UserID, &s.Role, &s.ActingFor, &s.ExpiresAt, &s.RevokedAt)
 	return s, mapErr(err, "select session by refresh token")
 }
+
+// RevokeUserSessions revokes every live session of a user.
+func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason string) error {
+	const sql = `update auth_sessions set revoked_at = now(), revoke_reason = $2 where user_id = $1 and revoked_at is null`
+	_, err := q.db.Exec(ctx, sql, userID, reason)
+	return mapErr(err, "revoke user sessions")
+}
