@@ -1,10 +1,7 @@
 package earnings
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +12,7 @@ import (
 
 	"configmarket/internal/apperr"
 	"configmarket/internal/clock"
+	"configmarket/internal/idempotency"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
 	"configmarket/internal/relay"
@@ -195,51 +193,23 @@ func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount m
 	})
 }
 
-// onceForKey runs a money-moving request once per idempotency key, as
-// commerce does for charges: a repeat of the same request returns the
-// payout the first one made (as it stands now) and does nothing else; the
-// same key with another request is refused. The claim, the effect and the
-// stored result commit together, so a refused request leaves the key free.
+// onceForKey runs a payout request once per idempotency key (see package
+// idempotency); a repeat returns the payout the first one made as it
+// stands now.
 func (s *Payouts) onceForKey(ctx context.Context, v identity.Viewer, key, operation string, input any,
 	run func(q *store.Queries, now time.Time) (store.Payout, error)) (store.Payout, error) {
-	if n := utf8.RuneCountInString(key); n < 1 || n > 200 {
-		return store.Payout{}, apperr.Invalid("input.idempotencyKey", "an idempotency key of 1 to 200 characters is required").WithCode("IDEMPOTENCY_KEY_INVALID")
-	}
-	b, err := json.Marshal(input)
-	if err != nil {
-		return store.Payout{}, fmt.Errorf("encode %s request: %w", operation, err)
-	}
-	hash := sha256.Sum256(append([]byte(operation+"\x00"), b...))
-	var out store.Payout
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		prev, err := q.ClaimIdempotencyKey(ctx, v.UserID, key, operation, hash[:])
-		if err != nil {
-			return err
-		}
-		if prev != nil {
-			if prev.Operation != operation || !bytes.Equal(prev.RequestHash, hash[:]) {
-				return apperr.Conflict("this idempotency key was used for another request").WithCode("IDEMPOTENCY_KEY_REUSED").WithField("input", "idempotencyKey")
-			}
-			var first store.Payout
-			if err := json.Unmarshal(prev.Response, &first); err != nil {
-				return fmt.Errorf("decode %s response: %w", operation, err)
-			}
+	return idempotency.Once(ctx, s.store, v.UserID, key, operation, input,
+		func(q *store.Queries) (store.Payout, error) { return run(q, s.clock.Now()) },
+		func(q *store.Queries, first store.Payout) (store.Payout, error) {
 			rows, err := q.PayoutsByIDs(ctx, []uuid.UUID{first.ID})
 			if err != nil {
-				return err
+				return store.Payout{}, err
 			}
 			if len(rows) != 1 {
-				return fmt.Errorf("%s: payout %s of an idempotency key is gone", operation, first.ID)
+				return store.Payout{}, fmt.Errorf("%s: payout %s of an idempotency key is gone", operation, first.ID)
 			}
-			out = rows[0]
-			return nil
-		}
-		if out, err = run(q, s.clock.Now()); err != nil {
-			return err
-		}
-		return q.SaveIdempotentResponse(ctx, v.UserID, key, out)
-	})
-	return out, err
+			return rows[0], nil
+		})
 }
 
 // DecidePayout marks a requested payout paid, or failed with a reason
