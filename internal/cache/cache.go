@@ -1,8 +1,9 @@
-// Package cache is the only code that speaks Redis. It offers a key-value
-// cache and a pub/sub bus with two implementations each: Redis, shared by
-// every instance, and in-process, for a single instance without Redis. The
-// cache is an optimisation, never the authority: callers fall back to the
-// database when it fails.
+// Package cache is the only code that speaks Redis for caching. It offers a
+// key-value cache with two implementations: Redis, shared by every
+// instance, and in-process, for a single instance without Redis. The cache
+// is an optimisation, never the authority: callers fall back to the
+// database when it fails. (Live events cross instances through PostgreSQL
+// NOTIFY instead, see package live.)
 package cache
 
 import (
@@ -26,16 +27,6 @@ type Cache interface {
 	Ping(ctx context.Context) error
 	// Kind names the implementation for /readyz: "redis" or "memory".
 	Kind() string
-}
-
-// PubSub carries messages between instances. Delivery is at most once: a
-// subscriber that is slow or disconnected misses messages, so subscribers
-// must be able to resynchronise from the database.
-type PubSub interface {
-	Publish(ctx context.Context, channel string, msg []byte) error
-	// Subscribe delivers messages on channel until ctx ends or the returned
-	// stop function is called; the channel is then closed.
-	Subscribe(ctx context.Context, channel string) (<-chan []byte, func(), error)
 }
 
 // ErrNoTTL refuses a Set without expiry: every key must age out.

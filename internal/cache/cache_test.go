@@ -14,10 +14,7 @@ import (
 
 // implementations runs each contract test against the in-process cache and
 // a real Redis (REDIS_URL, set by `make test`).
-func implementations(t *testing.T) map[string]struct {
-	cache Cache
-	bus   PubSub
-} {
+func implementations(t *testing.T) map[string]struct{ cache Cache } {
 	t.Helper()
 	url := os.Getenv("REDIS_URL")
 	if url == "" {
@@ -28,12 +25,9 @@ func implementations(t *testing.T) map[string]struct {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { client.Close() })
-	return map[string]struct {
-		cache Cache
-		bus   PubSub
-	}{
-		"memory": {NewMemory(1000), NewMemoryBus(16)},
-		"redis":  {NewRedis(client, "test:"), NewRedisBus(client, "test:", 16)},
+	return map[string]struct{ cache Cache }{
+		"memory": {NewMemory(1000)},
+		"redis":  {NewRedis(client, "test:")},
 	}
 }
 
@@ -125,76 +119,6 @@ func TestRememberBypassesABrokenCache(t *testing.T) {
 		func(context.Context) (int, error) { return 42, nil })
 	if err != nil || v != 42 {
 		t.Fatalf("v=%d err=%v: a dead cache must fall back to the loader", v, err)
-	}
-}
-
-func TestPubSubContract(t *testing.T) {
-	for name, impl := range implementations(t) {
-		t.Run(name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			ch := key("chan")
-			a, stopA, err := impl.bus.Subscribe(ctx, ch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, stopB, err := impl.bus.Subscribe(ctx, ch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			other, stopOther, _ := impl.bus.Subscribe(ctx, key("other"))
-			defer stopOther()
-			for i := range 3 {
-				if err := impl.bus.Publish(ctx, ch, []byte(fmt.Sprint(i))); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, sub := range []<-chan []byte{a, b} {
-				for i := range 3 {
-					select {
-					case m := <-sub:
-						if string(m) != fmt.Sprint(i) {
-							t.Fatalf("got %q want %d", m, i)
-						}
-					case <-ctx.Done():
-						t.Fatal("message not delivered")
-					}
-				}
-			}
-			select {
-			case m := <-other:
-				t.Fatalf("other channel received %q", m)
-			case <-time.After(50 * time.Millisecond):
-			}
-			stopA()
-			if _, open := <-a; open {
-				t.Fatal("stopped subscription must close its channel")
-			}
-			stopB()
-			stopB() // idempotent
-		})
-	}
-}
-
-func TestSlowSubscriberDoesNotBlockPublisher(t *testing.T) {
-	bus := NewMemoryBus(2)
-	ctx := context.Background()
-	sub, stop, _ := bus.Subscribe(ctx, "c")
-	defer stop()
-	done := make(chan struct{})
-	go func() {
-		for i := range 100 {
-			_ = bus.Publish(ctx, "c", []byte{byte(i)})
-		}
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		t.Fatal("publisher blocked by a subscriber that never reads")
-	}
-	if len(sub) != 2 {
-		t.Fatalf("buffer holds %d, want 2", len(sub))
 	}
 }
 

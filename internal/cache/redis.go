@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sync/atomic"
 	"time"
 
@@ -131,54 +130,4 @@ func (r *Redis) Delete(ctx context.Context, keys ...string) error {
 		prefixed[i] = r.prefix + k
 	}
 	return r.observe(r.client.Del(ctx, prefixed...).Err())
-}
-
-// RedisBus is pub/sub across instances.
-type RedisBus struct {
-	client *redis.Client
-	prefix string
-	buffer int
-}
-
-// NewRedisBus wraps a client; channels are put under prefix, and each
-// subscriber buffers up to buffer messages and misses what does not fit.
-func NewRedisBus(client *redis.Client, prefix string, buffer int) *RedisBus {
-	return &RedisBus{client: client, prefix: prefix, buffer: buffer}
-}
-
-func (b *RedisBus) Publish(ctx context.Context, channel string, msg []byte) error {
-	return b.client.Publish(ctx, b.prefix+channel, msg).Err()
-}
-
-func (b *RedisBus) Subscribe(ctx context.Context, channel string) (<-chan []byte, func(), error) {
-	ps := b.client.Subscribe(ctx, b.prefix+channel)
-	// Wait for the confirmation so a Publish right after Subscribe returns
-	// is not lost.
-	if _, err := ps.Receive(ctx); err != nil {
-		_ = ps.Close()
-		return nil, nil, fmt.Errorf("subscribe %s: %w", channel, err)
-	}
-	out := make(chan []byte, b.buffer)
-	ctx, cancel := context.WithCancel(ctx)
-	go func() {
-		defer close(out)
-		defer ps.Close()
-		in := ps.Channel()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case m, ok := <-in:
-				if !ok {
-					return
-				}
-				select {
-				case out <- []byte(m.Payload):
-				default:
-					slog.Warn("pubsub subscriber too slow; message dropped", "channel", channel)
-				}
-			}
-		}
-	}()
-	return out, cancel, nil
 }
