@@ -75,26 +75,26 @@ func toCategory(c *store.Category) *model.Category {
 }
 
 func toConfigurationConnection(ctx context.Context, p catalog.ConfigurationPage) (*model.ConfigurationConnection, error) {
-	if err := prefetchConfigurations(ctx, p.Configurations); err != nil {
+	if err := prefetchConfigurations(ctx, p.Rows); err != nil {
 		return nil, err
 	}
-	edges, nodes := connection(p.Configurations, p.Cursors, toConfiguration,
+	edges, nodes := connection(p.Rows, p.Cursors, toConfiguration,
 		func(c string, n *model.Configuration) *model.ConfigurationEdge {
 			return &model.ConfigurationEdge{Cursor: c, Node: n}
 		})
 	return &model.ConfigurationConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
 }
 
-func toVersionConnection(vs []store.Version, cursors []string, hasNext bool) *model.VersionConnection {
-	edges, nodes := connection(vs, cursors, toVersion,
+func toVersionConnection(p catalog.VersionPage) *model.VersionConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toVersion,
 		func(c string, n *model.Version) *model.VersionEdge { return &model.VersionEdge{Cursor: c, Node: n} })
-	return &model.VersionConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(cursors, hasNext)}
+	return &model.VersionConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
-func toReviewConnection(rs []store.Review, cursors []string, hasNext bool) *model.ReviewConnection {
-	edges, nodes := connection(rs, cursors, toReview,
+func toReviewConnection(p catalog.ReviewPage) *model.ReviewConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toReview,
 		func(c string, n *model.Review) *model.ReviewEdge { return &model.ReviewEdge{Cursor: c, Node: n} })
-	return &model.ReviewConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(cursors, hasNext)}
+	return &model.ReviewConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
 // connection maps a page of rows to a Relay connection's edges and nodes

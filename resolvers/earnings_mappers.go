@@ -26,7 +26,7 @@ func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
 }
 
 func toLedgerConnection(p earnings.EntryPage) *model.LedgerEntryConnection {
-	edges, nodes := connection(p.Entries, p.Cursors, toLedgerEntry,
+	edges, nodes := connection(p.Rows, p.Cursors, toLedgerEntry,
 		func(c string, n *model.LedgerEntry) *model.LedgerEntryEdge {
 			return &model.LedgerEntryEdge{Cursor: c, Node: n}
 		})

@@ -89,15 +89,14 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 	v := identity.FromContext(ctx)
 	if after != nil {
 		page, err := r.Catalog.Versions(ctx, v, obj.Row, limit, *after)
-		return toVersionConnection(page.Versions, page.Cursors, page.HasNext), err
+		return toVersionConnection(page), err
 	}
 	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + 1}
 	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
 	if err != nil {
 		return nil, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	return toVersionConnection(page, catalog.VersionCursors(page), hasNext), nil
+	return toVersionConnection(relay.Cut(rows, limit, catalog.VersionCursor)), nil
 }
 
 // RentPrices is the resolver for the rentPrices field.
@@ -162,14 +161,13 @@ func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configur
 	}
 	if after != nil {
 		page, err := r.Catalog.Reviews(ctx, obj.Row, limit, *after)
-		return toReviewConnection(page.Reviews, page.Cursors, page.HasNext), err
+		return toReviewConnection(page), err
 	}
 	rows, err := dataloaders.From(ctx).NewestReviews(ctx, catalog.ReviewsKey{ConfigurationID: obj.Row.ID, First: limit + 1})
 	if err != nil {
 		return nil, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	return toReviewConnection(page, catalog.ReviewCursors(page), hasNext), nil
+	return toReviewConnection(relay.Cut(rows, limit, catalog.ReviewCursor)), nil
 }
 
 // ActiveInstallations is the resolver for the activeInstallations field.
@@ -1020,7 +1018,7 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 	if err != nil {
 		return nil, err
 	}
-	edges, nodes := connection(page.Developers, page.Cursors, toDeveloper,
+	edges, nodes := connection(page.Rows, page.Cursors, toDeveloper,
 		func(c string, n *model.Developer) *model.DeveloperEdge {
 			return &model.DeveloperEdge{Cursor: c, Node: n}
 		})
@@ -1062,7 +1060,7 @@ func (r *queryResolver) ModerationQueue(ctx context.Context, first *int, after *
 	if err != nil {
 		return nil, err
 	}
-	return toVersionConnection(page.Versions, page.Cursors, page.HasNext), nil
+	return toVersionConnection(page), nil
 }
 
 // LicenseCheck is the resolver for the licenseCheck field.

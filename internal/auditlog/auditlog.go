@@ -30,11 +30,7 @@ func requireAdmin(v identity.Viewer) error {
 }
 
 // Page is a page of audit rows.
-type Page struct {
-	Rows    []store.AuditRow
-	Cursors []string
-	HasNext bool
-}
+type Page = relay.Connection[store.AuditRow]
 
 // Entries lists the audit log newest first.
 func (s *Service) Entries(ctx context.Context, v identity.Viewer, f store.AuditFilter, first *int, after *string) (Page, error) {
@@ -57,12 +53,7 @@ func (s *Service) Entries(ctx context.Context, v identity.Viewer, f store.AuditF
 	if err != nil {
 		return Page{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	out := Page{Rows: page, HasNext: hasNext}
-	for _, r := range page {
-		out.Cursors = append(out.Cursors, relay.EncodeCursor(r.ID))
-	}
-	return out, nil
+	return relay.Cut(rows, limit, func(r store.AuditRow) string { return relay.EncodeCursor(r.ID) }), nil
 }
 
 // Verify recomputes the hash chain; it returns "" when intact, otherwise

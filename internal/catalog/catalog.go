@@ -103,11 +103,7 @@ func (s *Service) DevelopersByIDs(ctx context.Context, ids []uuid.UUID) ([]store
 }
 
 // DeveloperPage is one page of the developer directory.
-type DeveloperPage struct {
-	Developers []store.Developer
-	Cursors    []string
-	HasNext    bool
-}
+type DeveloperPage = relay.Connection[store.Developer]
 
 // Developers pages through the public developer directory by name.
 func (s *Service) Developers(ctx context.Context, first *int, after *string) (DeveloperPage, error) {
@@ -127,10 +123,5 @@ func (s *Service) Developers(ctx context.Context, first *int, after *string) (De
 	if err != nil {
 		return DeveloperPage{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	cursors := make([]string, len(page))
-	for i, d := range page {
-		cursors[i] = relay.EncodeCursor(d.Name, d.ID)
-	}
-	return DeveloperPage{Developers: page, Cursors: cursors, HasNext: hasNext}, nil
+	return relay.Cut(rows, limit, func(d store.Developer) string { return relay.EncodeCursor(d.Name, d.ID) }), nil
 }

@@ -39,12 +39,7 @@ func (s *Service) ReviewQueue(ctx context.Context, v identity.Viewer, first *int
 	if err != nil {
 		return VersionPage{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	out := VersionPage{Versions: page, HasNext: hasNext}
-	for _, ver := range page {
-		out.Cursors = append(out.Cursors, relay.EncodeCursor(*ver.SubmittedAt, ver.ID))
-	}
-	return out, nil
+	return relay.Cut(rows, limit, func(ver store.Version) string { return relay.EncodeCursor(*ver.SubmittedAt, ver.ID) }), nil
 }
 
 // ApproveVersion approves a version in review; the first approved version

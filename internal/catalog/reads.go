@@ -55,12 +55,7 @@ func (s *Service) DeveloperConfigurations(ctx context.Context, v identity.Viewer
 	if err != nil {
 		return ConfigurationPage{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	out := ConfigurationPage{Configurations: page, HasNext: hasNext}
-	for _, c := range page {
-		out.Cursors = append(out.Cursors, relay.EncodeCursor(c.CreatedAt, c.ID))
-	}
-	return out, nil
+	return relay.Cut(rows, limit, func(c store.Configuration) string { return relay.EncodeCursor(c.CreatedAt, c.ID) }), nil
 }
 
 // CurrentPrices returns the prices in force for configurations the caller
@@ -127,11 +122,7 @@ func (s *Service) NewestVersions(ctx context.Context, keys []VersionsKey) (map[V
 }
 
 // VersionPage is a page of versions.
-type VersionPage struct {
-	Versions []store.Version
-	Cursors  []string
-	HasNext  bool
-}
+type VersionPage = relay.Connection[store.Version]
 
 // Versions pages through the versions of c that v may see, newest first.
 // The first page goes through the batched loader; later pages are read here.
@@ -144,18 +135,11 @@ func (s *Service) Versions(ctx context.Context, v identity.Viewer, c store.Confi
 	if err != nil {
 		return VersionPage{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	return VersionPage{Versions: page, Cursors: VersionCursors(page), HasNext: hasNext}, nil
+	return relay.Cut(rows, limit, VersionCursor), nil
 }
 
-// VersionCursors are the cursors of versions in newest-first order.
-func VersionCursors(vs []store.Version) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = relay.EncodeCursor(v.Major, v.Minor, v.Patch)
-	}
-	return out
-}
+// VersionCursor is a version's cursor in newest-first order.
+func VersionCursor(v store.Version) string { return relay.EncodeCursor(v.Major, v.Minor, v.Patch) }
 
 // VersionsByIDs returns the versions among ids that v may see: approved
 // versions of configurations v sees, and the rest only to owner and admins.
@@ -230,20 +214,10 @@ func (s *Service) NewestReviews(ctx context.Context, keys []ReviewsKey) (map[Rev
 }
 
 // ReviewPage is a page of reviews.
-type ReviewPage struct {
-	Reviews []store.Review
-	Cursors []string
-	HasNext bool
-}
+type ReviewPage = relay.Connection[store.Review]
 
-// ReviewCursors are the cursors of reviews in newest-first order.
-func ReviewCursors(rs []store.Review) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = relay.EncodeCursor(r.CreatedAt, r.ID)
-	}
-	return out
-}
+// ReviewCursor is a review's cursor in newest-first order.
+func ReviewCursor(r store.Review) string { return relay.EncodeCursor(r.CreatedAt, r.ID) }
 
 // Reviews reads a later page of a configuration's reviews.
 func (s *Service) Reviews(ctx context.Context, c store.Configuration, limit int, after string) (ReviewPage, error) {
@@ -255,8 +229,7 @@ func (s *Service) Reviews(ctx context.Context, c store.Configuration, limit int,
 	if err != nil {
 		return ReviewPage{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	return ReviewPage{Reviews: page, Cursors: ReviewCursors(page), HasNext: hasNext}, nil
+	return relay.Cut(rows, limit, ReviewCursor), nil
 }
 
 // ReviewsByIDs returns the reviews among ids whose configuration v may see.

@@ -39,11 +39,7 @@ type StorefrontArgs struct {
 }
 
 // ConfigurationPage is one page of configurations with their cursors.
-type ConfigurationPage struct {
-	Configurations []store.Configuration
-	Cursors        []string
-	HasNext        bool
-}
+type ConfigurationPage = relay.Connection[store.Configuration]
 
 var orders = map[string]struct {
 	order store.StorefrontOrder
@@ -79,7 +75,7 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 	page, hasNext := relay.Page(rows, sq.Limit-1)
 	out := ConfigurationPage{HasNext: hasNext}
 	for _, r := range page {
-		out.Configurations = append(out.Configurations, r.Configuration)
+		out.Rows = append(out.Rows, r.Configuration)
 		out.Cursors = append(out.Cursors, relay.EncodeCursor(tag, r.Key.Value, r.Key.ID))
 	}
 	return out, nil

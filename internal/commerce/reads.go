@@ -114,20 +114,11 @@ func (s *Service) PaymentsByIDs(ctx context.Context, v identity.Viewer, ids []uu
 }
 
 // Page is a page of rows with their cursors.
-type Page[T any] struct {
-	Rows    []T
-	Cursors []string
-	HasNext bool
-}
+type Page[T any] = relay.Connection[T]
 
-func page[T any](rows []T, limit int, key func(T) store.TimeKey) Page[T] {
-	p, hasNext := relay.Page(rows, limit)
-	out := Page[T]{Rows: p, HasNext: hasNext}
-	for _, r := range p {
-		k := key(r)
-		out.Cursors = append(out.Cursors, relay.EncodeCursor(k.At, k.ID))
-	}
-	return out
+// newestFirst cuts a page of rows keyed by (time, id).
+func newestFirst[T any](rows []T, limit int, key func(T) store.TimeKey) Page[T] {
+	return relay.Cut(rows, limit, func(r T) string { k := key(r); return relay.EncodeCursor(k.At, k.ID) })
 }
 
 // Installations lists installations by filter, which must name a customer
@@ -144,7 +135,7 @@ func (s *Service) Installations(ctx context.Context, v identity.Viewer, f store.
 		return Page[store.Installation]{}, err
 	}
 	rows, err := s.store.InstallationsPage(ctx, f, key, limit+1)
-	return page(rows, limit, func(i store.Installation) store.TimeKey { return store.TimeKey{At: i.CreatedAt, ID: i.ID} }), err
+	return newestFirst(rows, limit, func(i store.Installation) store.TimeKey { return store.TimeKey{At: i.CreatedAt, ID: i.ID} }), err
 }
 
 // Invoices lists a customer's invoices, newest first.
@@ -158,7 +149,7 @@ func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uu
 		return Page[store.Invoice]{}, err
 	}
 	rows, err := s.store.InvoicesPage(ctx, customerID, state, key, limit+1)
-	return page(rows, limit, func(i store.Invoice) store.TimeKey { return store.TimeKey{At: i.IssuedAt, ID: i.ID} }), err
+	return newestFirst(rows, limit, func(i store.Invoice) store.TimeKey { return store.TimeKey{At: i.IssuedAt, ID: i.ID} }), err
 }
 
 // Payments lists payments by filter, which must name a customer or a
@@ -175,7 +166,7 @@ func (s *Service) Payments(ctx context.Context, v identity.Viewer, f store.Payme
 		return Page[store.Payment]{}, err
 	}
 	rows, err := s.store.PaymentsPage(ctx, f, key, limit+1)
-	return page(rows, limit, func(p store.Payment) store.TimeKey { return store.TimeKey{At: p.ReceivedAt, ID: p.ID} }), err
+	return newestFirst(rows, limit, func(p store.Payment) store.TimeKey { return store.TimeKey{At: p.ReceivedAt, ID: p.ID} }), err
 }
 
 // Updates lists installations' automatic updates for installations the

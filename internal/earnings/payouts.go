@@ -258,11 +258,7 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 }
 
 // PayoutPage is a page of payouts, newest first, with their cursors.
-type PayoutPage struct {
-	Rows    []store.Payout
-	Cursors []string
-	HasNext bool
-}
+type PayoutPage = relay.Connection[store.Payout]
 
 // Payouts lists a party's payouts, newest first. A viewer that may not
 // read them gets an empty page.
@@ -282,12 +278,7 @@ func (s *Payouts) Payouts(ctx context.Context, v identity.Viewer, party string, 
 	if err != nil {
 		return PayoutPage{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	out := PayoutPage{Rows: page, HasNext: hasNext}
-	for _, p := range page {
-		out.Cursors = append(out.Cursors, relay.EncodeCursor(p.RequestedAt, p.ID))
-	}
-	return out, nil
+	return relay.Cut(rows, limit, func(p store.Payout) string { return relay.EncodeCursor(p.RequestedAt, p.ID) }), nil
 }
 
 // PayoutsByIDs returns the payouts among ids that v may read.

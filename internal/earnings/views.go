@@ -36,11 +36,7 @@ func mayReadParty(v identity.Viewer, party string, id uuid.UUID) bool {
 }
 
 // EntryPage is a page of entries.
-type EntryPage struct {
-	Entries []store.LedgerEntry
-	Cursors []string
-	HasNext bool
-}
+type EntryPage = relay.Connection[store.LedgerEntry]
 
 // Entries pages through a party's entries, newest first. Someone else's
 // entries answer an empty page.
@@ -64,12 +60,7 @@ func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f store.EntryFi
 	if err != nil {
 		return EntryPage{}, err
 	}
-	page, hasNext := relay.Page(rows, limit)
-	out := EntryPage{Entries: page, HasNext: hasNext}
-	for _, e := range page {
-		out.Cursors = append(out.Cursors, relay.EncodeCursor(e.OccurredAt, e.ID))
-	}
-	return out, nil
+	return relay.Cut(rows, limit, func(e store.LedgerEntry) string { return relay.EncodeCursor(e.OccurredAt, e.ID) }), nil
 }
 
 // Totals sums a party's entries by month, by what was paid for, by

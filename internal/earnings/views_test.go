@@ -27,8 +27,8 @@ func TestPartyViewsAndStatements(t *testing.T) {
 	dev := identity.Viewer{UserID: uuid.New(), Role: identity.RoleDeveloper, ActingFor: devID}
 
 	page, err := ledger.Entries(e.ctx, partner, store.EntryFilter{Party: "partner", PartyID: partnerID}, nil, nil)
-	if err != nil || len(page.Entries) != 2 {
-		t.Fatalf("partner commissions: %d (err %v)", len(page.Entries), err)
+	if err != nil || len(page.Rows) != 2 {
+		t.Fatalf("partner commissions: %d (err %v)", len(page.Rows), err)
 	}
 	// 500.00 → 31.25; 35,000.00 → (35,000 − 26,250) × 25% = 2,187.50.
 	totals, err := ledger.Totals(e.ctx, partner, store.EntryFilter{Party: "partner", PartyID: partnerID}, store.ByCustomer)
@@ -61,7 +61,7 @@ func TestPartyViewsAndStatements(t *testing.T) {
 		p, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: "partner", PartyID: partnerID}, nil, nil)
 		d, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: "developer", PartyID: devID}, nil, nil)
 		s, _ := ledger.MonthStatement(e.ctx, v, "developer", devID, time.Now().UTC())
-		if len(p.Entries) != 0 || len(d.Entries) != 0 || s != nil {
+		if len(p.Rows) != 0 || len(d.Rows) != 0 || s != nil {
 			t.Errorf("%s read someone else's ledger", name)
 		}
 	}

@@ -349,11 +349,7 @@ func (s *Service) PinsByIDs(ctx context.Context, v identity.Viewer, ids []uuid.U
 }
 
 // Page is a page of pins with their cursors.
-type Page struct {
-	Rows    []store.Pin
-	Cursors []string
-	HasNext bool
-}
+type Page = relay.Connection[store.Pin]
 
 var pinStates = map[string]bool{
 	store.PinPending: true, store.PinActive: true, store.PinDeclined: true,
@@ -383,12 +379,7 @@ func (s *Service) PartnerPins(ctx context.Context, v identity.Viewer, partnerID 
 	if err != nil {
 		return Page{}, err
 	}
-	rows, hasNext := relay.Page(rows, limit)
-	out := Page{Rows: rows, HasNext: hasNext}
-	for _, p := range rows {
-		out.Cursors = append(out.Cursors, relay.EncodeCursor(p.RequestedAt, p.ID))
-	}
-	return out, nil
+	return relay.Cut(rows, limit, func(p store.Pin) string { return relay.EncodeCursor(p.RequestedAt, p.ID) }), nil
 }
 
 // CustomerPins lists every pin requested on a customer, newest first: the

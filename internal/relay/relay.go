@@ -300,3 +300,22 @@ func TimePage(first *int, after *string) (int, *TimeKey, error) {
 	}
 	return limit, &k, nil
 }
+
+// Connection is one page of a Relay connection: the rows, their cursors
+// and whether more follow.
+type Connection[T any] struct {
+	Rows    []T
+	Cursors []string
+	HasNext bool
+}
+
+// Cut makes the page from rows queried with limit+1 (see Page), giving
+// each row the cursor of its sort key.
+func Cut[T any](rows []T, limit int, cursor func(T) string) Connection[T] {
+	page, hasNext := Page(rows, limit)
+	c := Connection[T]{Rows: page, Cursors: make([]string, len(page)), HasNext: hasNext}
+	for i, r := range page {
+		c.Cursors[i] = cursor(r)
+	}
+	return c
+}
