@@ -109,6 +109,7 @@ func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
 		corsOrigins:    []string{testOrigin},
 		maxBodyBytes:   64 << 10,
 		requestTimeout: 10 * time.Second,
+		loginBackoff:   time.Millisecond,
 		// Business time is real time (prices are stamped by the database
 		// clock) until a test moves it ahead.
 		clock:          &clock.Offset{},

@@ -267,6 +267,8 @@ type deps struct {
 	refreshTTL   time.Duration
 	corsOrigins  []string
 	maxBodyBytes int64
+	// loginBackoff is the first delay of failed logins (zero: the default).
+	loginBackoff time.Duration
 	// requestTimeout bounds every plain HTTP request (not WebSockets).
 	requestTimeout time.Duration
 	production     bool
@@ -291,6 +293,7 @@ type app struct {
 	statuses *earnings.Statuses
 	hub      *live.Hub
 	streams  *web.Streams
+	accounts *account.Service
 }
 
 // maxStreamsPerUser caps one user's simultaneous WebSocket connections.
@@ -300,6 +303,9 @@ func newApp(d deps) *app {
 	public := cache.NewGeneration(d.cache, "public")
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
 	accounts.RestrictAdmins(d.adminNetworks)
+	if d.loginBackoff > 0 {
+		accounts.SetLoginBackoff(d.loginBackoff)
+	}
 	cat := catalog.New(d.store, public)
 	com := commerce.New(d.store, cat, d.clock, commerce.DefaultRules, public)
 	com.LimitLicenseChecks(func(ctx context.Context, key string) bool {
@@ -337,7 +343,7 @@ func newApp(d deps) *app {
 	verifier := webhook.NewVerifier(secrets, d.webhookSkew, d.clock.Now)
 	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
 	return &app{
-		handler: web.Recover(web.Origin(d.trustedProxies)(mux)), health: health, commerce: com, pins: root.PinService,
+		handler: web.Recover(web.Origin(d.trustedProxies)(mux)), health: health, commerce: com, pins: root.PinService, accounts: accounts,
 		statuses: root.Statuses, hub: root.Hub, streams: streams,
 	}
 }
