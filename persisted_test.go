@@ -8,12 +8,18 @@ import (
 	"strings"
 	"testing"
 
+	"configmarket/internal/factory"
 	"configmarket/internal/persisted"
 )
 
 // persistedRequest posts a GraphQL request with an optional document, APQ
 // hash and client name.
 func (s *testServer) persistedRequest(t *testing.T, url, client, query, hash string) gqlResponse {
+	t.Helper()
+	return s.persistedRequestAs(t, url, client, "", query, hash)
+}
+
+func (s *testServer) persistedRequestAs(t *testing.T, url, client, token, query, hash string) gqlResponse {
 	t.Helper()
 	body := map[string]any{}
 	if query != "" {
@@ -26,6 +32,9 @@ func (s *testServer) persistedRequest(t *testing.T, url, client, query, hash str
 	headers := map[string]string{}
 	if client != "" {
 		headers[persisted.ClientNameHeader] = client
+	}
+	if token != "" {
+		headers["Authorization"] = "Bearer " + token
 	}
 	raw := s.rawAt(t, url, string(b), headers)
 	out := gqlResponse{Status: raw.status, Raw: raw.body}
@@ -119,21 +128,23 @@ func TestTrustedDocumentsForMobile(t *testing.T) {
 	if err := json.Unmarshal(mustRead(t, "operations/mobile.manifest.json"), &manifest); err != nil {
 		t.Fatal(err)
 	}
-	var catalog struct{ ID, Body string }
+	var viewer struct{ ID, Body string }
 	for _, op := range manifest.Operations {
-		if op.Name == "Catalog" {
-			catalog.ID, catalog.Body = op.ID, op.Body
+		if op.Name == "Viewer" {
+			viewer.ID, viewer.Body = op.ID, op.Body
 		}
 	}
-	if catalog.ID == "" {
-		t.Fatal("the mobile manifest has no Catalog operation")
+	if viewer.ID == "" {
+		t.Fatal("the mobile manifest has no Viewer operation")
 	}
+	customer := factory.Customer(t, s.store)
+	token, _ := s.logIn(t, customer, nil)
 
-	byHash := s.persistedRequest(t, restricted.URL, "mobile", "", catalog.ID)
-	if byHash.code() != "" || len(get(byHash.Data, "tariffPlans").([]any)) != 4 || str(byHash.Data, "tariffPlans", 0, "__typename") != "TariffPlan" {
+	byHash := s.persistedRequestAs(t, restricted.URL, "mobile", token, "", viewer.ID)
+	if byHash.code() != "" || str(byHash.Data, "viewer", "user", "email") != customer.Email || str(byHash.Data, "viewer", "__typename") != "Viewer" {
 		t.Fatalf("trusted document by hash: %s", byHash.Raw)
 	}
-	if r := s.persistedRequest(t, restricted.URL, "mobile", catalog.Body, ""); r.code() != "" || r.Raw != byHash.Raw {
+	if r := s.persistedRequestAs(t, restricted.URL, "mobile", token, viewer.Body, ""); r.code() != "" || r.Raw != byHash.Raw {
 		t.Fatalf("trusted document in full: %s", r.Raw)
 	}
 
@@ -142,7 +153,7 @@ func TestTrustedDocumentsForMobile(t *testing.T) {
 		"unknown document":           {unknown, ""},
 		"unknown document with hash": {unknown, persisted.Hash(unknown)},
 		"unknown hash":               {"", persisted.Hash(unknown)},
-		"known hash, other body":     {unknown, catalog.ID},
+		"known hash, other body":     {unknown, viewer.ID},
 	} {
 		r := s.persistedRequest(t, restricted.URL, "mobile", req[0], req[1])
 		if r.code() != persisted.CodeNotInList || r.Data != nil {

@@ -14,7 +14,7 @@ import { print } from "graphql";
 import { folderOperations, operation, operationsDir } from "./lib/operations.mjs";
 
 // The folders whose documents the mobile apps may send.
-const mobileFolders = ["shared", "storefront", "mobile"];
+const mobileFolders = ["shared", "mobile"];
 
 export function wireBody(document) {
   return print(new InMemoryCache().transformDocument(document));

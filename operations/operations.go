@@ -17,7 +17,7 @@ var Documents embed.FS
 // Apollo's persisted query manifest format: each operation's id is the
 // SHA-256 of the exact body Apollo Client sends (its document with
 // __typename added, printed by graphql-js). clients/manifest.mjs builds it
-// from shared/, storefront/ and mobile/; a test fails when it is stale.
+// from shared/ and mobile/; a test fails when it is stale.
 //
 //go:embed mobile.manifest.json
 var MobileManifest []byte
