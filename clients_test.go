@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,15 +53,7 @@ func TestClientScenarios(t *testing.T) {
 	}
 	d := s.deps
 	d.trustedClients = []string{"mobile"}
-	a := newApp(d)
-	hubCtx, stopHub := context.WithCancel(context.Background())
-	go a.hub.Run(hubCtx)
-	srv := httptest.NewServer(a.handler)
-	t.Cleanup(func() {
-		a.streams.CloseAll()
-		srv.Close()
-		stopHub()
-	})
+	srv, _ := startApp(t, d)
 	url := srv.URL + "/graphql"
 
 	t.Run("manifest is what Apollo sends", func(t *testing.T) { node(t, "manifest.mjs", "--check") })

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -75,9 +74,7 @@ func TestAutomaticPersistedQueries(t *testing.T) {
 		t.Fatalf("hash only after registration: %s", hit.Raw)
 	}
 	// A second instance on the same cache knows the hash.
-	other := newApp(s.deps)
-	otherSrv := httptest.NewServer(other.handler)
-	t.Cleanup(otherSrv.Close)
+	otherSrv, _ := startApp(t, s.deps)
 	if r := s.persistedRequest(t, otherSrv.URL, "", "", hash); r.code() != "" || r.Raw != hit.Raw {
 		t.Fatalf("hash on another instance: %s", r.Raw)
 	}
@@ -119,8 +116,7 @@ func TestTrustedDocumentsForMobile(t *testing.T) {
 	s := newTestServer(t)
 	d := s.deps
 	d.trustedClients = []string{"mobile"}
-	restricted := httptest.NewServer(newApp(d).handler)
-	t.Cleanup(restricted.Close)
+	restricted, _ := startApp(t, d)
 
 	var manifest struct {
 		Operations []struct{ ID, Name, Body string }
