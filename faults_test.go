@@ -37,12 +37,7 @@ func faultServer(t *testing.T, st *store.Store, c cache.Cache, limiter *ratelimi
 	if limiter != nil {
 		d.limiter = limiter
 	}
-	a := newApp(d)
-	srv := httptest.NewServer(a.handler)
-	t.Cleanup(func() {
-		a.streams.CloseAll()
-		srv.Close()
-	})
+	srv, _ := startApp(t, d)
 	return srv
 }
 

@@ -41,6 +41,8 @@ func TestImportsPointOneWay(t *testing.T) {
 		"configmarket/internal/auth":        {gqlgen, pgx, redis},
 		"configmarket/resolvers":            {pgx, redis, jwt},
 		"configmarket/dataloaders":          {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/persisted":   {pgx, redis, jwt},
+		"configmarket/operations":           {gqlgen, pgx, redis, jwt},
 	}
 	checked := 0
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {

@@ -70,6 +70,14 @@ func newTestServerWithCache(t testing.TB, c cache.Cache) *testServer {
 	st := store.New(pool)
 	d, spec := testDeps(t, store.New(appPool), c)
 	clk := d.clock.(*clock.Offset)
+	srv, a := startApp(t, d)
+	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.health, commerce: a.commerce, clock: clk, app: a, deps: d}
+}
+
+// startApp serves an app built from d on a real listener, with its live hub
+// running, until the test ends.
+func startApp(t testing.TB, d deps) (*httptest.Server, *app) {
+	t.Helper()
 	a := newApp(d)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	go a.hub.Run(hubCtx)
@@ -79,7 +87,7 @@ func newTestServerWithCache(t testing.TB, c cache.Cache) *testServer {
 		srv.Close()
 		stopHub()
 	})
-	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.health, commerce: a.commerce, clock: clk, app: a, deps: d}
+	return srv, a
 }
 
 // testDeps are the handler's dependencies for tests and benchmarks: a fresh

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net/http/httptest"
 	"slices"
 	"testing"
 
@@ -13,12 +12,7 @@ func probeServer(t *testing.T, production bool) []probe.Finding {
 	t.Helper()
 	d := newTestServer(t).deps
 	d.production = production
-	a := newApp(d)
-	srv := httptest.NewServer(a.handler)
-	t.Cleanup(func() {
-		a.streams.CloseAll()
-		srv.Close()
-	})
+	srv, _ := startApp(t, d)
 	findings, err := (&probe.Prober{Endpoint: srv.URL + "/graphql", BodyLimit: int(d.maxBodyBytes)}).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -45,6 +45,7 @@ import (
 	"configmarket/internal/limits"
 	"configmarket/internal/live"
 	"configmarket/internal/password"
+	"configmarket/internal/persisted"
 	"configmarket/internal/pins"
 	"configmarket/internal/ratelimit"
 	"configmarket/internal/respcache"
@@ -52,6 +53,7 @@ import (
 	"configmarket/internal/web"
 	"configmarket/internal/webhook"
 	"configmarket/migrations"
+	"configmarket/operations"
 	"configmarket/resolvers"
 )
 
@@ -88,6 +90,8 @@ type config struct {
 	TrustedProxies      []string      `env:"TRUSTED_PROXIES" envSeparator:","`
 	AdminNetworks       []string      `env:"ADMIN_NETWORKS" envSeparator:","`
 	LogLevel            slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
+	APQTTL              time.Duration `env:"APQ_TTL" envDefault:"24h"`
+	TrustedClients      []string      `env:"TRUSTED_DOCUMENT_CLIENTS" envSeparator:","`
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -155,6 +159,8 @@ func run(ctx context.Context) error {
 		limiter:        limiter,
 		webhookSecrets: cfg.WebhookSecrets,
 		webhookSkew:    cfg.WebhookSkew,
+		apqTTL:         cfg.APQTTL,
+		trustedClients: cfg.TrustedClients,
 	}
 	if d.trustedProxies, err = parseNetworks("TRUSTED_PROXIES", cfg.TrustedProxies); err != nil {
 		return err
@@ -281,6 +287,10 @@ type deps struct {
 	// webhookSecrets are the payment provider's live signing secrets.
 	webhookSecrets []string
 	webhookSkew    time.Duration
+	// apqTTL keeps a registered persisted query; trustedClients (by
+	// Apollographql-Client-Name) may send only the mobile manifest's documents.
+	apqTTL         time.Duration
+	trustedClients []string
 }
 
 // app is the assembled service: its HTTP handler, readiness, and the
@@ -330,7 +340,7 @@ func newApp(d deps) *app {
 	c := cors.New(cors.Options{
 		AllowedOrigins: d.corsOrigins,
 		AllowedMethods: []string{http.MethodPost, http.MethodOptions},
-		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-Id"},
+		AllowedHeaders: []string{"Authorization", "Content-Type", "X-Request-Id", persisted.ClientNameHeader, "Apollographql-Client-Version"},
 		ExposedHeaders: []string{"X-Request-Id"},
 		MaxAge:         600,
 	})
@@ -357,6 +367,9 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(ws)
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	// Trusted documents first, so a refused document is never registered.
+	srv.Use(persisted.NewTrusted(mobileManifest, d.trustedClients))
+	srv.Use(extension.AutomaticPersistedQuery{Cache: persisted.NewDocuments(mobileManifest, d.cache, d.apqTTL)})
 	// gqlgen's default is no limit; a flood of tokens is a cheap DoS.
 	srv.SetParserTokenLimit(15_000)
 	if d.production {
@@ -420,6 +433,16 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	srv.AroundOperations(responses.Middleware)
 	return srv
 }
+
+// mobileManifest is the mobile apps' trusted documents, embedded at build
+// time; the tests keep it parseable and in step with operations/.
+var mobileManifest = func() *persisted.Manifest {
+	m, err := persisted.ParseManifest(operations.MobileManifest)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}()
 
 func parseNetworks(name string, cidrs []string) ([]netip.Prefix, error) {
 	var out []netip.Prefix

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Sourced by `make test`: installs the real GraphQL clients the end-to-end
-# tests drive (e2e/graphql-ws, pinned by its package-lock.json). Installs
+# tests drive, each folder pinned by its package-lock.json: e2e/ (graphql-ws,
+# graphql-http) and clients/ (Apollo Client, urql, graphql-ws). Installs
 # Node.js from the distribution when it is missing; graphql-ws 6 needs
 # Node >= 20.
 _cm_node() {
@@ -13,13 +14,15 @@ _cm_node() {
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
             "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || return 1
     fi
-    local dir="$root/e2e"
-    # npm ci is skipped when the installed tree matches the lock file.
-    if [[ ! -f "$dir/node_modules/.package-lock.json" ]] || ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cm-lock"; then
-        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
-        cp "$dir/package-lock.json" "$dir/node_modules/.cm-lock"
-    fi
-    echo "node: $(node --version), e2e clients installed" >&2
+    local dir
+    for dir in "$root/e2e" "$root/clients"; do
+        # npm ci is skipped when the installed tree matches the lock file.
+        if [[ ! -f "$dir/node_modules/.package-lock.json" ]] || ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cm-lock"; then
+            (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
+            cp "$dir/package-lock.json" "$dir/node_modules/.cm-lock"
+        fi
+    done
+    echo "node: $(node --version), e2e and clients/ installed" >&2
 }
 _cm_node
 _cm_node_status=$?

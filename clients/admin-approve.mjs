@@ -1,0 +1,57 @@
+// The back office (urql): an admin finds the submitted version in the
+// moderation queue and approves it; the storefront serves the new version
+// at once (the public cache follows every catalog write).
+//
+//   node admin-approve.mjs <http://host/graphql> <versionId> <slug> <number>
+import assert from "node:assert/strict";
+import { data, demo, demoPassword, newSession, noUserErrors, urql } from "./lib/clients.mjs";
+import { operation } from "./lib/operations.mjs";
+
+const [url, versionId, slug, number] = process.argv.slice(2);
+const session = newSession();
+const client = urql({ url, session });
+const anonymous = urql({ url, session: newSession() });
+const op = (name) => operation("admin", name);
+
+// Outsiders do not reach the queue: a top-level error with a code.
+const outsider = await anonymous.query(op("ModerationQueue"), {});
+assert.equal(outsider.error?.graphQLErrors[0]?.extensions?.code, "UNAUTHENTICATED");
+
+const login = noUserErrors(
+  data(await client.mutation(operation("shared", "LogIn"), { input: { email: demo("admin"), password: demoPassword } })).logIn,
+);
+assert.equal(login.session.role, "ADMIN");
+Object.assign(session, login.session);
+
+const queue = data(await client.query(op("ModerationQueue"), { first: 50 })).moderationQueue.nodes;
+const waiting = queue.find((v) => v.id === versionId);
+assert.ok(waiting, `version ${versionId} is not in the queue`);
+assert.equal(waiting.state, "IN_REVIEW");
+assert.equal(waiting.number, number);
+assert.equal(waiting.configuration.slug, slug);
+assert.notEqual(waiting.configuration.currentVersion.number, number);
+// The demo's own pending review waits there too.
+assert.ok(queue.some((v) => v.configuration.slug === "service-desk" && v.number === "2.1.0"));
+
+const storefrontBefore = data(await anonymous.query(operation("storefront", "Configuration"), { slug })).configuration;
+
+const approved = noUserErrors(data(await client.mutation(op("ApproveVersion"), { id: versionId })).approveVersion);
+assert.equal(approved.version.state, "APPROVED");
+assert.ok(Date.parse(approved.version.decidedAt) > 0);
+assert.equal(approved.version.configuration.currentVersion.id, versionId);
+
+// Deciding twice is an expected refusal.
+const again = data(await client.mutation(op("ApproveVersion"), { id: versionId })).approveVersion;
+assert.equal(again.version, null);
+assert.equal(again.userErrors.length, 1);
+
+const after = data(await client.query(op("ModerationQueue"), { first: 50 })).moderationQueue.nodes;
+assert.ok(!after.some((v) => v.id === versionId), "the approved version is still queued");
+assert.equal(after.length, queue.length - 1);
+
+const storefrontAfter = data(await anonymous.query(operation("storefront", "Configuration"), { slug })).configuration;
+assert.equal(storefrontBefore.currentVersion.number === number, false);
+assert.equal(storefrontAfter.currentVersion.number, number);
+assert.equal(storefrontAfter.currentVersion.id, versionId);
+
+console.log(JSON.stringify({ approved: versionId, currentVersion: storefrontAfter.currentVersion.number }));

@@ -1,0 +1,63 @@
+// The developer dashboard (urql): Anna Alfa publishes version 1.1.0 of
+// Callback Widget — a draft, then submitted for review — while the
+// storefront keeps showing 1.0.0. Prints the version for the admin scenario.
+//
+//   node developer-publish.mjs <http://host/graphql>
+import assert from "node:assert/strict";
+import { data, demo, demoPassword, newSession, noUserErrors, urql } from "./lib/clients.mjs";
+import { operation } from "./lib/operations.mjs";
+
+const url = process.argv[2];
+const session = newSession();
+const client = urql({ url, session });
+const anonymous = urql({ url, session: newSession() });
+const op = (name) => operation("dashboard", name);
+
+const login = noUserErrors(
+  data(await client.mutation(operation("shared", "LogIn"), { input: { email: demo("alfa"), password: demoPassword } })).logIn,
+);
+assert.equal(login.session.role, "DEVELOPER");
+Object.assign(session, login.session);
+
+const mine = data(await client.query(op("MyConfigurations"), { first: 10 })).viewer.developer;
+assert.equal(mine.slug, "alfa-solutions");
+// Alfa's configurations, the draft chat bot included, and nobody else's.
+assert.deepEqual(mine.configurations.nodes.map((c) => c.slug).sort(), ["callback-widget", "chat-bot", "price-lists", "quotes-builder"]);
+const widget = mine.configurations.nodes.find((c) => c.slug === "callback-widget");
+assert.equal(widget.state, "PUBLISHED");
+assert.equal(widget.currentVersion.number, "1.0.0");
+
+const created = noUserErrors(
+  data(
+    await client.mutation(op("CreateVersion"), {
+      input: { configurationId: widget.id, number: "1.1.0", changelog: "Release 1.1.0: callback slots and SMS reminders." },
+    }),
+  ).createVersion,
+);
+assert.equal(created.version.state, "DRAFT");
+assert.equal(created.version.number, "1.1.0");
+assert.equal(created.version.configuration.id, widget.id);
+
+// The same number twice is an expected refusal, reported as a userError.
+const duplicate = data(await client.mutation(op("CreateVersion"), { input: { configurationId: widget.id, number: "1.1.0" } })).createVersion;
+assert.equal(duplicate.version, null);
+assert.equal(duplicate.userErrors.length, 1);
+assert.ok(duplicate.userErrors[0].code.length > 0 && duplicate.userErrors[0].message.length > 0);
+
+const submitted = noUserErrors(data(await client.mutation(op("SubmitVersion"), { id: created.version.id })).submitVersion);
+assert.equal(submitted.version.id, created.version.id);
+assert.equal(submitted.version.state, "IN_REVIEW");
+assert.ok(Date.parse(submitted.version.submittedAt) > 0);
+
+const versions = data(await client.query(op("MyConfigurations"), { first: 10 })).viewer.developer.configurations.nodes.find(
+  (c) => c.id === widget.id,
+).versions.nodes;
+assert.equal(versions.find((v) => v.id === created.version.id)?.state, "IN_REVIEW");
+
+// Until an admin approves it, the storefront shows the approved version.
+const shop = data(await anonymous.query(operation("storefront", "Configuration"), { slug: "callback-widget" })).configuration;
+assert.equal(shop.currentVersion.number, "1.0.0");
+// Anonymous callers cannot read a developer's drafts: viewer is null.
+assert.equal(data(await anonymous.query(op("MyConfigurations"), {})).viewer, null);
+
+console.log(JSON.stringify({ versionId: created.version.id, slug: "callback-widget", number: "1.1.0" }));
