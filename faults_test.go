@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"configmarket/internal/cache"
@@ -309,14 +310,7 @@ func TestPoolExhaustionAnsweredAtOnce(t *testing.T) {
 func TestLockWaitEndsInUnavailable(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `lock table users in exclusive mode`); err != nil {
-		t.Fatal(err)
-	}
+	tx := lockUsers(t, s)
 	before := s.count(t, "customers")
 	r := s.do(t, "", signUpMutation, signUpInput(map[string]any{"email": "blocked@example.com"}))
 	if r.code() != "UNAVAILABLE" {
@@ -332,14 +326,7 @@ func TestLockWaitEndsInUnavailable(t *testing.T) {
 func TestShutdownFinishesInFlightMutations(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
-	tx, err := s.pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, `lock table users in exclusive mode`); err != nil {
-		t.Fatal(err)
-	}
+	tx := lockUsers(t, s)
 	port := freePort(t)
 	httpSrv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: s.app.handler}
 	runCtx, stop := context.WithCancel(ctx)
@@ -365,6 +352,22 @@ func TestShutdownFinishesInFlightMutations(t *testing.T) {
 	if err := <-served; err != nil {
 		t.Fatalf("shutdown: %v", err)
 	}
+}
+
+// lockUsers holds a lock that blocks every insert into users (sign-ups)
+// until the returned transaction ends.
+func lockUsers(t *testing.T, s *testServer) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback(ctx) })
+	if _, err := tx.Exec(ctx, `lock table users in exclusive mode`); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
 
 func waitListening(t *testing.T, addr string) {
