@@ -47,6 +47,7 @@ func newObservedServer(t *testing.T, tel *obs.Telemetry) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
+	tel.WatchPool(pool)
 	var c cache.Cache = cache.NewMemory(1000)
 	if url := os.Getenv("REDIS_URL"); url != "" {
 		client, err := cache.NewRedisClient(url)
@@ -68,23 +69,11 @@ func newObservedServer(t *testing.T, tel *obs.Telemetry) *testServer {
 	return &testServer{Server: srv, pool: pool, store: st, cache: c, keySpec: spec, health: a.health, commerce: a.commerce, app: a, deps: d}
 }
 
-// post sends one GraphQL request with extra headers and returns the
-// response's status, X-Request-Id and body.
-func post(t *testing.T, url, query string, vars map[string]any, headers map[string]string) (int, string, string) {
+// post sends one GraphQL request with extra headers.
+func (s *testServer) post(t *testing.T, query string, vars map[string]any, headers map[string]string) rawResponse {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, res.Header.Get("X-Request-Id"), string(b)
+	return s.raw(t, http.MethodPost, "/graphql", "application/json", string(body), headers)
 }
 
 // lockedBuffer is a log sink written by the server's goroutines.
@@ -118,20 +107,20 @@ func TestRequestLog(t *testing.T) {
 	acc := factory.Customer(t, s.store)
 
 	const logIn = `mutation LogIn($input: LogInInput!) { logIn(input: $input) { session { accessToken refreshToken } userErrors { code } } }`
-	_, loginID, body := post(t, s.URL, logIn, map[string]any{"input": map[string]any{"email": acc.Email, "password": factory.Password}}, nil)
-	access, refresh := str(decode(t, body), "data", "logIn", "session", "accessToken"), str(decode(t, body), "data", "logIn", "session", "refreshToken")
+	login := s.post(t, logIn, map[string]any{"input": map[string]any{"email": acc.Email, "password": factory.Password}}, nil)
+	access, refresh := str(decode(t, login.body), "data", "logIn", "session", "accessToken"), str(decode(t, login.body), "data", "logIn", "session", "refreshToken")
 	if access == "" || refresh == "" {
-		t.Fatalf("log in: %s", body)
+		t.Fatalf("log in: %s", login.body)
 	}
 	const wrongPassword = "wrong-password-7f3a"
-	post(t, s.URL, logIn, map[string]any{"input": map[string]any{"email": acc.Email, "password": wrongPassword}}, nil)
-	_, viewerID, body := post(t, s.URL, `query Viewer { viewer { role } }`, nil, map[string]string{"Authorization": "Bearer " + access})
-	if !strings.Contains(body, `"role":"CUSTOMER"`) {
-		t.Fatalf("viewer: %s", body)
+	s.post(t, logIn, map[string]any{"input": map[string]any{"email": acc.Email, "password": wrongPassword}}, nil)
+	viewer := s.post(t, `query Viewer { viewer { role } }`, nil, map[string]string{"Authorization": "Bearer " + access})
+	if !strings.Contains(viewer.body, `"role":"CUSTOMER"`) {
+		t.Fatalf("viewer: %s", viewer.body)
 	}
 	const forged = "forged-token-c0ffee"
-	post(t, s.URL, `query Viewer { viewer { role } }`, nil, map[string]string{"Authorization": "Bearer " + forged})
-	post(t, s.URL, `query Broken { noSuchField }`, nil, nil)
+	s.post(t, `query Viewer { viewer { role } }`, nil, map[string]string{"Authorization": "Bearer " + forged})
+	s.post(t, `query Broken { noSuchField }`, nil, nil)
 
 	text := out.String()
 	for name, secret := range map[string]string{
@@ -161,9 +150,9 @@ func TestRequestLog(t *testing.T) {
 		operation, role, codes string
 		requestID              string
 	}{
-		{"LogIn", "anonymous", "", loginID},
+		{"LogIn", "anonymous", "", login.header.Get("X-Request-Id")},
 		{"LogIn", "anonymous", "", ""}, // a wrong password is a userError, not a failed request
-		{"Viewer", "customer", "", viewerID},
+		{"Viewer", "customer", "", viewer.header.Get("X-Request-Id")},
 		{"Viewer", "", "[UNAUTHENTICATED]", ""},
 		{"Broken", "", "[GRAPHQL_VALIDATION_FAILED]", ""},
 	}
@@ -251,11 +240,11 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("Plans counted before it ran: %v", v)
 	}
 	for range 2 {
-		if status, _, body := post(t, s.URL, `query Plans { tariffPlans { code } }`, nil, nil); status != 200 || !strings.Contains(body, `"code":"D"`) {
-			t.Fatalf("%d %s", status, body)
+		if r := s.post(t, `query Plans { tariffPlans { code } }`, nil, nil); r.status != 200 || !strings.Contains(r.body, `"code":"D"`) {
+			t.Fatalf("%d %s", r.status, r.body)
 		}
 	}
-	post(t, s.URL, `query Broken { noSuchField }`, nil, nil)
+	s.post(t, `query Broken { noSuchField }`, nil, nil)
 	m := scrape()
 	checks := []struct {
 		name   string
@@ -268,6 +257,8 @@ func TestMetrics(t *testing.T) {
 		{"cm_graphql_errors_total", map[string]string{"code": "GRAPHQL_VALIDATION_FAILED"}, 1},
 		{"cm_http_requests_total", map[string]string{"route": "/graphql", "code": "200"}, 3},
 		{"cm_sql_duration_seconds_count", map[string]string{"verb": "SELECT", "outcome": "ok"}, 1},
+		{"cm_db_pool_acquires_total", nil, 1},
+		{"cm_db_pool_max_connections", nil, 1},
 		// The second Plans was answered from the response cache.
 		{"cm_cache_lookups_total", map[string]string{"family": "response", "result": "miss"}, 1},
 		{"cm_cache_lookups_total", map[string]string{"family": "response", "result": "hit"}, 1},
@@ -332,10 +323,10 @@ func TestTracing(t *testing.T) {
 	s := newObservedServer(t, obs.New(obs.Options{Tracing: tp, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}))
 
 	const callerTrace = "4bf92f3577b34da6a3ce929d0e0e4736"
-	status, _, body := post(t, s.URL, `query Storefront { categories { name } tariffPlans { code } }`, nil,
+	r := s.post(t, `query Storefront { categories { name } tariffPlans { code } }`, nil,
 		map[string]string{"traceparent": "00-" + callerTrace + "-00f067aa0ba902b7-01"})
-	if status != 200 || strings.Contains(body, "errors") {
-		t.Fatalf("%d %s", status, body)
+	if r.status != 200 || strings.Contains(r.body, "errors") {
+		t.Fatalf("%d %s", r.status, r.body)
 	}
 
 	byID := map[trace.SpanID]tracetest.SpanStub{}

@@ -116,6 +116,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	defer pool.Close()
+	tel.WatchPool(pool)
 	if cfg.DemoData {
 		if err := demo.Load(ctx, pool); err != nil {
 			return fmt.Errorf("demo data: %w", err)

@@ -89,9 +89,6 @@ func (t *Telemetry) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{Registry: t.registry})
 }
 
-// Register adds collectors of other parts (the connection pool, say).
-func (t *Telemetry) Register(cs ...prometheus.Collector) { t.registry.MustRegister(cs...) }
-
 // maxOperationNames bounds the operation label: client apps use a few
 // dozen names; past the cap, new names are counted as "other".
 const maxOperationNames = 500
