@@ -27,6 +27,8 @@ import (
 // testServer is the real HTTP handler on a fresh database.
 type testServer struct {
 	*httptest.Server
+	// pool and store act as the database's owner, for test setup; the
+	// server itself connects as migrations.AppRole.
 	pool    *pgxpool.Pool
 	store   *store.Store
 	cache   cache.Cache
@@ -60,9 +62,13 @@ func newTestServer(t *testing.T) *testServer {
 // say).
 func newTestServerWithCache(t testing.TB, c cache.Cache) *testServer {
 	t.Helper()
-	pool, counter := dbtest.CountingPool(t)
+	// The server runs as its own role, bound by row-level security; the
+	// test sets up and inspects data as the owner.
+	url := dbtest.URL(t)
+	pool := dbtest.OwnerPool(t, url)
+	appPool, counter := dbtest.AppPool(t, url)
 	st := store.New(pool)
-	d, spec := testDeps(t, st, c)
+	d, spec := testDeps(t, store.New(appPool), c)
 	clk := d.clock.(*clock.Offset)
 	a := newApp(d)
 	hubCtx, stopHub := context.WithCancel(context.Background())

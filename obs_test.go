@@ -29,6 +29,7 @@ import (
 	"configmarket/internal/jobs"
 	"configmarket/internal/obs"
 	"configmarket/internal/store"
+	"configmarket/migrations"
 )
 
 // newObservedServer is the real handler wired to tel the way run() wires
@@ -36,10 +37,15 @@ import (
 // hook.
 func newObservedServer(t *testing.T, tel *obs.Telemetry) *testServer {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(dbtest.URL(t))
+	// As in newTestServer: the server runs as its own role, bound by
+	// row-level security; the test sets data up as the owner.
+	url := dbtest.URL(t)
+	owner := dbtest.OwnerPool(t, url)
+	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.ConnConfig.User, cfg.ConnConfig.Password = migrations.AppRole, dbtest.AppPassword
 	cfg.ConnConfig.Tracer = tel.SQLTracer()
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
@@ -58,15 +64,15 @@ func newObservedServer(t *testing.T, tel *obs.Telemetry) *testServer {
 		t.Cleanup(func() { client.Close() })
 		c = cache.NewRedis(client, "test:"+uuid.NewString()+":")
 	}
-	st := store.New(pool)
-	d, spec := testDeps(t, st, c)
+	st := store.New(owner)
+	d, spec := testDeps(t, store.New(pool), c)
 	d.telemetry, d.graphiql = tel, true
 	a := newApp(d)
 	hubCtx, stopHub := context.WithCancel(context.Background())
 	go a.hub.Run(hubCtx)
 	srv := httptest.NewServer(a.handler)
 	t.Cleanup(func() { a.streams.CloseAll(); srv.Close(); stopHub() })
-	return &testServer{Server: srv, pool: pool, store: st, cache: c, keySpec: spec, health: a.health, commerce: a.commerce, app: a, deps: d}
+	return &testServer{Server: srv, pool: owner, store: st, cache: c, keySpec: spec, health: a.health, commerce: a.commerce, app: a, deps: d}
 }
 
 // post sends one GraphQL request with extra headers.

@@ -22,6 +22,7 @@ func TestRunServesAndShutsDownOnSignal(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	t.Setenv("DATABASE_URL", dbtest.URL(t))
+	t.Setenv("APP_DATABASE_PASSWORD", dbtest.AppPassword)
 	t.Setenv("HTTP_ADDR", addr)
 	t.Setenv("DEMO_DATA", "true")
 	t.Setenv("LOG_LEVEL", "error")

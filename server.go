@@ -22,6 +22,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/caarlos0/env/v11"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/cors"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -58,28 +59,33 @@ import (
 
 // config is read from the environment only; README.md documents each variable.
 type config struct {
-	Env             string        `env:"APP_ENV" envDefault:"development"`
-	HTTPAddr        string        `env:"HTTP_ADDR" envDefault:":8080"`
-	DatabaseURL     string        `env:"DATABASE_URL,required,notEmpty"`
-	DatabaseMaxConn int32         `env:"DATABASE_MAX_CONNS" envDefault:"10"`
-	RedisURL        string        `env:"REDIS_URL"`
-	CachePrefix     string        `env:"CACHE_KEY_PREFIX" envDefault:"cm:"`
-	JWTKeys         string        `env:"JWT_KEYS"`
-	JWTIssuer       string        `env:"JWT_ISSUER" envDefault:"config-market"`
-	JWTAudience     string        `env:"JWT_AUDIENCE" envDefault:"config-market-api"`
-	AccessTokenTTL  time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
-	RefreshTokenTTL time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
-	CORSOrigins     []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:3000,http://localhost:5173"`
-	MaxBodyBytes    int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
-	DemoData        bool          `env:"DEMO_DATA" envDefault:"false"`
-	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
-	WebhookSecrets  []string      `env:"PAYMENT_WEBHOOK_SECRETS" envSeparator:","`
-	WebhookSkew     time.Duration `env:"PAYMENT_WEBHOOK_TOLERANCE" envDefault:"5m"`
-	JobsInterval    time.Duration `env:"JOBS_INTERVAL" envDefault:"30s"`
-	JobsEnabled     bool          `env:"JOBS_ENABLED" envDefault:"true"`
-	TrustedProxies  []string      `env:"TRUSTED_PROXIES" envSeparator:","`
-	AdminNetworks   []string      `env:"ADMIN_NETWORKS" envSeparator:","`
-	LogLevel        slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
+	Env             string `env:"APP_ENV" envDefault:"development"`
+	HTTPAddr        string `env:"HTTP_ADDR" envDefault:":8080"`
+	DatabaseURL     string `env:"DATABASE_URL,required,notEmpty"`
+	DatabaseMaxConn int32  `env:"DATABASE_MAX_CONNS" envDefault:"10"`
+	// The server's own queries run as a role that owns no table and is
+	// bound by row-level security (migration 0014); DATABASE_URL only
+	// migrates.
+	AppDatabaseURL      string        `env:"APP_DATABASE_URL"`
+	AppDatabasePassword string        `env:"APP_DATABASE_PASSWORD"`
+	RedisURL            string        `env:"REDIS_URL"`
+	CachePrefix         string        `env:"CACHE_KEY_PREFIX" envDefault:"cm:"`
+	JWTKeys             string        `env:"JWT_KEYS"`
+	JWTIssuer           string        `env:"JWT_ISSUER" envDefault:"config-market"`
+	JWTAudience         string        `env:"JWT_AUDIENCE" envDefault:"config-market-api"`
+	AccessTokenTTL      time.Duration `env:"ACCESS_TOKEN_TTL" envDefault:"15m"`
+	RefreshTokenTTL     time.Duration `env:"REFRESH_TOKEN_TTL" envDefault:"720h"`
+	CORSOrigins         []string      `env:"CORS_ALLOWED_ORIGINS" envSeparator:"," envDefault:"http://localhost:3000,http://localhost:5173"`
+	MaxBodyBytes        int64         `env:"MAX_BODY_BYTES" envDefault:"1048576"`
+	DemoData            bool          `env:"DEMO_DATA" envDefault:"false"`
+	ShutdownTimeout     time.Duration `env:"SHUTDOWN_TIMEOUT" envDefault:"20s"`
+	WebhookSecrets      []string      `env:"PAYMENT_WEBHOOK_SECRETS" envSeparator:","`
+	WebhookSkew         time.Duration `env:"PAYMENT_WEBHOOK_TOLERANCE" envDefault:"5m"`
+	JobsInterval        time.Duration `env:"JOBS_INTERVAL" envDefault:"30s"`
+	JobsEnabled         bool          `env:"JOBS_ENABLED" envDefault:"true"`
+	TrustedProxies      []string      `env:"TRUSTED_PROXIES" envSeparator:","`
+	AdminNetworks       []string      `env:"ADMIN_NETWORKS" envSeparator:","`
+	LogLevel            slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 	// GraphiQL unset: on in development, off in production.
 	GraphiQL         *bool   `env:"GRAPHIQL"`
 	MetricsAddr      string  `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
@@ -118,7 +124,7 @@ func run(ctx context.Context) error {
 	defer pool.Close()
 	tel.WatchPool(pool)
 	if cfg.DemoData {
-		if err := demo.Load(ctx, pool); err != nil {
+		if err := demo.Load(identity.AsSystem(ctx), pool); err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		slog.Info("demo data loaded", "password", demo.Password)
@@ -229,10 +235,24 @@ func serveMetrics(ctx context.Context, addr string, tel *obs.Telemetry) {
 	}
 }
 
+// openPostgres migrates the schema as the owner (DATABASE_URL) and returns a
+// pool that connects as the server's role: APP_DATABASE_URL, or DATABASE_URL
+// with the role and APP_DATABASE_PASSWORD swapped in.
 func openPostgres(ctx context.Context, cfg config, tel *obs.Telemetry) (*pgxpool.Pool, error) {
-	pc, err := pgxpool.ParseConfig(cfg.DatabaseURL)
-	if err != nil {
-		return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+	if err := migrate(ctx, cfg.DatabaseURL); err != nil {
+		return nil, err
+	}
+	var pc *pgxpool.Config
+	var err error
+	if cfg.AppDatabaseURL != "" {
+		if pc, err = pgxpool.ParseConfig(cfg.AppDatabaseURL); err != nil {
+			return nil, fmt.Errorf("parse APP_DATABASE_URL: %w", err)
+		}
+	} else {
+		if pc, err = pgxpool.ParseConfig(cfg.DatabaseURL); err != nil {
+			return nil, fmt.Errorf("parse DATABASE_URL: %w", err)
+		}
+		pc.ConnConfig.User, pc.ConnConfig.Password = migrations.AppRole, cfg.AppDatabasePassword
 	}
 	pc.MaxConns = cfg.DatabaseMaxConn
 	// Business time is UTC everywhere; the session agrees.
@@ -248,22 +268,21 @@ func openPostgres(ctx context.Context, cfg config, tel *obs.Telemetry) (*pgxpool
 	if err != nil {
 		return nil, fmt.Errorf("connect postgres: %w", err)
 	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
+	if err := pool.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("connect postgres: %w", err)
-	}
-	defer conn.Release()
-	// Migrations may outlast the request timeouts set above.
-	if _, err := conn.Exec(ctx, "set statement_timeout = 0; set lock_timeout = 0"); err != nil {
-		pool.Close()
-		return nil, fmt.Errorf("migration session: %w", err)
-	}
-	if err := migrations.Migrate(ctx, conn.Conn()); err != nil {
-		pool.Close()
-		return nil, err
+		return nil, fmt.Errorf("connect postgres as %s: %w", pc.ConnConfig.User, err)
 	}
 	return pool, nil
+}
+
+// migrate applies the schema over one owner connection.
+func migrate(ctx context.Context, ownerURL string) error {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return fmt.Errorf("connect postgres to migrate: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return migrations.Migrate(ctx, conn)
 }
 
 // openCache uses Redis when configured and otherwise runs as a single

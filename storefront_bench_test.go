@@ -55,7 +55,9 @@ type benchServer struct {
 // 1.0.0..1.3.0, rent on every plan, a sale price, installs and ratings.
 func newBenchServer(b *testing.B) *benchServer {
 	b.Helper()
-	pool, counter := dbtest.CountingPool(b)
+	url := dbtest.URL(b)
+	pool := dbtest.OwnerPool(b, url)
+	appPool, counter := dbtest.AppPool(b, url)
 	st := store.New(pool)
 	ctx := context.Background()
 	for i := range 10 {
@@ -83,7 +85,7 @@ func newBenchServer(b *testing.B) *benchServer {
 			b.Fatal(err)
 		}
 	}
-	return &benchServer{store: st, counter: counter}
+	return &benchServer{store: store.New(appPool), counter: counter}
 }
 
 func (bs *benchServer) handler(b *testing.B, c cache.Cache) *httptest.Server {

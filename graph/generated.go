@@ -234,6 +234,11 @@ type ComplexityRoot struct {
 		Share   func(childComplexity int) int
 	}
 
+	ErasePersonalDataPayload struct {
+		Erased     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Installation struct {
 		AutoUpdate         func(childComplexity int) int
 		BackupRef          func(childComplexity int) int
@@ -370,6 +375,8 @@ type ComplexityRoot struct {
 		CreateVersion            func(childComplexity int, input model.CreateVersionInput) int
 		DecidePayout             func(childComplexity int, input model.DecidePayoutInput) int
 		DeclinePin               func(childComplexity int, input model.PinIDInput) int
+		ErasePersonalData        func(childComplexity int, input model.ErasePersonalDataInput) int
+		GrantRole                func(childComplexity int, input model.RoleChangeInput) int
 		InviteCustomer           func(childComplexity int, input model.InviteCustomerInput) int
 		LogIn                    func(childComplexity int, input model.LogInInput) int
 		LogOut                   func(childComplexity int, input *model.LogOutInput) int
@@ -384,6 +391,7 @@ type ComplexityRoot struct {
 		RentConfiguration        func(childComplexity int, input model.ChargeInput) int
 		RequestPayout            func(childComplexity int, input model.RequestPayoutInput) int
 		RestoreConfiguration     func(childComplexity int, input model.ConfigurationIDInput) int
+		RevokeRole               func(childComplexity int, input model.RoleChangeInput) int
 		SetAllowedNetworks       func(childComplexity int, input model.SetAllowedNetworksInput) int
 		SetConfigurationPrices   func(childComplexity int, input model.SetConfigurationPricesInput) int
 		SetDeveloperFlags        func(childComplexity int, input model.SetDeveloperFlagsInput) int
@@ -586,6 +594,11 @@ type ComplexityRoot struct {
 
 	ReviewPayload struct {
 		Review     func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RoleChangePayload struct {
+		Roles      func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -816,6 +829,9 @@ type MutationResolver interface {
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.RefreshTokenPayload, error)
 	SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error)
+	GrantRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error)
+	RevokeRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error)
+	ErasePersonalData(ctx context.Context, input model.ErasePersonalDataInput) (*model.ErasePersonalDataPayload, error)
 }
 type PartnerResolver interface {
 	Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
@@ -1670,6 +1686,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EarningsTotal.Share(childComplexity), true
 
+	case "ErasePersonalDataPayload.erased":
+		if e.ComplexityRoot.ErasePersonalDataPayload.Erased == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasePersonalDataPayload.Erased(childComplexity), true
+	case "ErasePersonalDataPayload.userErrors":
+		if e.ComplexityRoot.ErasePersonalDataPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ErasePersonalDataPayload.UserErrors(childComplexity), true
+
 	case "Installation.autoUpdate":
 		if e.ComplexityRoot.Installation.AutoUpdate == nil {
 			break
@@ -2256,6 +2285,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.DeclinePin(childComplexity, args["input"].(model.PinIDInput)), true
+	case "Mutation.erasePersonalData":
+		if e.ComplexityRoot.Mutation.ErasePersonalData == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_erasePersonalData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ErasePersonalData(childComplexity, args["input"].(model.ErasePersonalDataInput)), true
+	case "Mutation.grantRole":
+		if e.ComplexityRoot.Mutation.GrantRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantRole(childComplexity, args["input"].(model.RoleChangeInput)), true
 	case "Mutation.inviteCustomer":
 		if e.ComplexityRoot.Mutation.InviteCustomer == nil {
 			break
@@ -2410,6 +2461,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreConfiguration(childComplexity, args["input"].(model.ConfigurationIDInput)), true
+	case "Mutation.revokeRole":
+		if e.ComplexityRoot.Mutation.RevokeRole == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeRole_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeRole(childComplexity, args["input"].(model.RoleChangeInput)), true
 	case "Mutation.setAllowedNetworks":
 		if e.ComplexityRoot.Mutation.SetAllowedNetworks == nil {
 			break
@@ -3296,6 +3358,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ReviewPayload.UserErrors(childComplexity), true
 
+	case "RoleChangePayload.roles":
+		if e.ComplexityRoot.RoleChangePayload.Roles == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleChangePayload.Roles(childComplexity), true
+	case "RoleChangePayload.userErrors":
+		if e.ComplexityRoot.RoleChangePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RoleChangePayload.UserErrors(childComplexity), true
+
 	case "RoleGrant.actingFor":
 		if e.ComplexityRoot.RoleGrant.ActingFor == nil {
 			break
@@ -3728,6 +3803,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputCreateVersionInput,
 		ec.unmarshalInputDecidePayoutInput,
 		ec.unmarshalInputDeveloperRefInput,
+		ec.unmarshalInputErasePersonalDataInput,
 		ec.unmarshalInputInstallationFilter,
 		ec.unmarshalInputInviteCustomerInput,
 		ec.unmarshalInputLedgerFilter,
@@ -3743,6 +3819,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefusePinInput,
 		ec.unmarshalInputRejectVersionInput,
 		ec.unmarshalInputRequestPayoutInput,
+		ec.unmarshalInputRoleChangeInput,
 		ec.unmarshalInputSetAllowedNetworksInput,
 		ec.unmarshalInputSetConfigurationPricesInput,
 		ec.unmarshalInputSetDeveloperFlagsInput,
@@ -5289,6 +5366,30 @@ type SetAllowedNetworksPayload {
   userErrors: [UserError!]!
 }
 
+input RoleChangeInput {
+  userId: ID!
+  role: Role!
+  "The customer, developer or partner the role acts for; omitted for ADMIN."
+  organizationId: ID
+}
+
+type RoleChangePayload {
+  "Every role the user holds after the change."
+  roles: [RoleGrant!]
+  userErrors: [UserError!]!
+}
+
+input ErasePersonalDataInput {
+  "The current password, so a stolen access token alone cannot erase an account."
+  password: String!
+}
+
+type ErasePersonalDataPayload {
+  "True once names, e-mails, phones and IP history are gone and every session has ended."
+  erased: Boolean!
+  userErrors: [UserError!]!
+}
+
 type Mutation {
   "Customers: starts the one trial of a configuration."
   startTrial(input: ConfigurationRefInput!): InstallationPayload!
@@ -5368,6 +5469,16 @@ type Mutation {
   changePassword(input: ChangePasswordInput!): RefreshTokenPayload!
   "Restricts the user's logins and token use to these networks."
   setAllowedNetworks(input: SetAllowedNetworksInput!): SetAllowedNetworksPayload!
+  "Admins: gives a user a role. Every session of the user ends: tokens name the role they act in."
+  grantRole(input: RoleChangeInput!): RoleChangePayload!
+  "Admins: takes a role from a user. Every session of the user ends."
+  revokeRole(input: RoleChangeInput!): RoleChangePayload!
+  """
+  Customers, developers and partners: erases the user's personal data (SPEC §9). Names,
+  e-mails, phones and IP history are erased, every session ends; invoices, payments and
+  the ledger stay, tied to the now anonymous ids. Irreversible.
+  """
+  erasePersonalData(input: ErasePersonalDataInput!): ErasePersonalDataPayload!
 }
 `, BuiltIn: false},
 }
@@ -5731,6 +5842,16 @@ func (ec *executionContext) childFields_EarningsTotal(ctx context.Context, field
 		return ec.fieldContext_EarningsTotal_entries(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EarningsTotal", field.Name)
+}
+
+func (ec *executionContext) childFields_ErasePersonalDataPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "erased":
+		return ec.fieldContext_ErasePersonalDataPayload_erased(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ErasePersonalDataPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ErasePersonalDataPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Installation(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6323,6 +6444,16 @@ func (ec *executionContext) childFields_ReviewPayload(ctx context.Context, field
 		return ec.fieldContext_ReviewPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ReviewPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RoleChangePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "roles":
+		return ec.fieldContext_RoleChangePayload_roles(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RoleChangePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RoleChangePayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RoleGrant(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7141,6 +7272,34 @@ func (ec *executionContext) field_Mutation_declinePin_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_erasePersonalData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ErasePersonalDataInput, error) {
+			return ec.unmarshalNErasePersonalDataInput2configmarketᚋgraphᚋmodelᚐErasePersonalDataInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_grantRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoleChangeInput, error) {
+			return ec.unmarshalNRoleChangeInput2configmarketᚋgraphᚋmodelᚐRoleChangeInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_inviteCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7329,6 +7488,20 @@ func (ec *executionContext) field_Mutation_restoreConfiguration_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ConfigurationIDInput, error) {
 			return ec.unmarshalNConfigurationIdInput2configmarketᚋgraphᚋmodelᚐConfigurationIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeRole_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RoleChangeInput, error) {
+			return ec.unmarshalNRoleChangeInput2configmarketᚋgraphᚋmodelᚐRoleChangeInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -11169,6 +11342,61 @@ func (ec *executionContext) fieldContext_EarningsTotal_entries(_ context.Context
 	return graphql.NewScalarFieldContext("EarningsTotal", field, false, false, errors.New("field of type Int does not have child fields"))
 }
 
+func (ec *executionContext) _ErasePersonalDataPayload_erased(ctx context.Context, field graphql.CollectedField, obj *model.ErasePersonalDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasePersonalDataPayload_erased(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Erased, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasePersonalDataPayload_erased(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ErasePersonalDataPayload", field, false, false, errors.New("field of type Boolean does not have child fields"))
+}
+
+func (ec *executionContext) _ErasePersonalDataPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ErasePersonalDataPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ErasePersonalDataPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ErasePersonalDataPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ErasePersonalDataPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Installation_id(ctx context.Context, field graphql.CollectedField, obj *model.Installation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14806,6 +15034,138 @@ func (ec *executionContext) fieldContext_Mutation_setAllowedNetworks(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_grantRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantRole(ctx, fc.Args["input"].(model.RoleChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RoleChangePayload) graphql.Marshaler {
+			return ec.marshalNRoleChangePayload2ᚖconfigmarketᚋgraphᚋmodelᚐRoleChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeRole(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeRole(ctx, fc.Args["input"].(model.RoleChangeInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RoleChangePayload) graphql.Marshaler {
+			return ec.marshalNRoleChangePayload2ᚖconfigmarketᚋgraphᚋmodelᚐRoleChangePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeRole(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleChangePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeRole_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_erasePersonalData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_erasePersonalData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ErasePersonalData(ctx, fc.Args["input"].(model.ErasePersonalDataInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ErasePersonalDataPayload) graphql.Marshaler {
+			return ec.marshalNErasePersonalDataPayload2ᚖconfigmarketᚋgraphᚋmodelᚐErasePersonalDataPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_erasePersonalData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ErasePersonalDataPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_erasePersonalData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18080,6 +18440,70 @@ func (ec *executionContext) _ReviewPayload_userErrors(ctx context.Context, field
 func (ec *executionContext) fieldContext_ReviewPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ReviewPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleChangePayload_roles(ctx context.Context, field graphql.CollectedField, obj *model.RoleChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleChangePayload_roles(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Roles, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.RoleGrant) graphql.Marshaler {
+			return ec.marshalORoleGrant2ᚕᚖconfigmarketᚋgraphᚋmodelᚐRoleGrantᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RoleChangePayload_roles(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleChangePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RoleGrant(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RoleChangePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RoleChangePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RoleChangePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RoleChangePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RoleChangePayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -21548,6 +21972,36 @@ func (ec *executionContext) unmarshalInputDeveloperRefInput(ctx context.Context,
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputErasePersonalDataInput(ctx context.Context, obj any) (model.ErasePersonalDataInput, error) {
+	var it model.ErasePersonalDataInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"password"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputInstallationFilter(ctx context.Context, obj any) (model.InstallationFilter, error) {
 	var it model.InstallationFilter
 	if obj == nil {
@@ -22161,6 +22615,50 @@ func (ec *executionContext) unmarshalInputRequestPayoutInput(ctx context.Context
 				return it, err
 			}
 			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputRoleChangeInput(ctx context.Context, obj any) (model.RoleChangeInput, error) {
+	var it model.RoleChangeInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"userId", "role", "organizationId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "userId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("userId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.UserID = data
+		case "role":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("role"))
+			data, err := ec.unmarshalNRole2configmarketᚋgraphᚋmodelᚐRole(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Role = data
+		case "organizationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("organizationId"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrganizationID = data
 		}
 	}
 	return it, nil
@@ -25078,6 +25576,49 @@ func (ec *executionContext) _EarningsTotal(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var erasePersonalDataPayloadImplementors = []string{"ErasePersonalDataPayload"}
+
+func (ec *executionContext) _ErasePersonalDataPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ErasePersonalDataPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, erasePersonalDataPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ErasePersonalDataPayload")
+		case "erased":
+			out.Values[i] = ec._ErasePersonalDataPayload_erased(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ErasePersonalDataPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var installationImplementors = []string{"Installation", "Node"}
 
 func (ec *executionContext) _Installation(ctx context.Context, sel ast.SelectionSet, obj *model.Installation) graphql.Marshaler {
@@ -26712,6 +27253,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setAllowedNetworks":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAllowedNetworks(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeRole":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeRole(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "erasePersonalData":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_erasePersonalData(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -28768,6 +29330,49 @@ func (ec *executionContext) _ReviewPayload(ctx context.Context, sel ast.Selectio
 	return out
 }
 
+var roleChangePayloadImplementors = []string{"RoleChangePayload"}
+
+func (ec *executionContext) _RoleChangePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RoleChangePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, roleChangePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RoleChangePayload")
+		case "roles":
+			out.Values[i] = ec._RoleChangePayload_roles(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RoleChangePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var roleGrantImplementors = []string{"RoleGrant"}
 
 func (ec *executionContext) _RoleGrant(ctx context.Context, sel ast.SelectionSet, obj *model.RoleGrant) graphql.Marshaler {
@@ -30678,6 +31283,21 @@ func (ec *executionContext) marshalNEarningsTotal2ᚖconfigmarketᚋgraphᚋmode
 	return ec._EarningsTotal(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNErasePersonalDataInput2configmarketᚋgraphᚋmodelᚐErasePersonalDataInput(ctx context.Context, v any) (model.ErasePersonalDataInput, error) {
+	res, err := ec.unmarshalInputErasePersonalDataInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNErasePersonalDataPayload2ᚖconfigmarketᚋgraphᚋmodelᚐErasePersonalDataPayload(ctx context.Context, sel ast.SelectionSet, v *model.ErasePersonalDataPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._ErasePersonalDataPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
 	res, err := graphql.UnmarshalID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -31610,6 +32230,21 @@ func (ec *executionContext) unmarshalNRole2configmarketᚋgraphᚋmodelᚐRole(c
 
 func (ec *executionContext) marshalNRole2configmarketᚋgraphᚋmodelᚐRole(ctx context.Context, sel ast.SelectionSet, v model.Role) graphql.Marshaler {
 	return v
+}
+
+func (ec *executionContext) unmarshalNRoleChangeInput2configmarketᚋgraphᚋmodelᚐRoleChangeInput(ctx context.Context, v any) (model.RoleChangeInput, error) {
+	res, err := ec.unmarshalInputRoleChangeInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRoleChangePayload2ᚖconfigmarketᚋgraphᚋmodelᚐRoleChangePayload(ctx context.Context, sel ast.SelectionSet, v *model.RoleChangePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._RoleChangePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRoleGrant2ᚕᚖconfigmarketᚋgraphᚋmodelᚐRoleGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RoleGrant) graphql.Marshaler {
@@ -32678,6 +33313,25 @@ func (ec *executionContext) marshalORole2ᚖconfigmarketᚋgraphᚋmodelᚐRole(
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalORoleGrant2ᚕᚖconfigmarketᚋgraphᚋmodelᚐRoleGrantᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.RoleGrant) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNRoleGrant2ᚖconfigmarketᚋgraphᚋmodelᚐRoleGrant(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOSaleMode2ᚕconfigmarketᚋgraphᚋmodelᚐSaleModeᚄ(ctx context.Context, v any) ([]model.SaleMode, error) {

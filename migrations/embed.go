@@ -18,6 +18,10 @@ import (
 //go:embed *.sql
 var files embed.FS
 
+// AppRole is the role the server connects as: it owns no table and cannot
+// bypass row-level security (0014_row_security.sql creates it).
+const AppRole = "cm_app"
+
 // versionTable records which files have run; tern takes an advisory lock
 // around the run, so several instances starting at once apply each file once.
 const versionTable = "public.schema_version"

@@ -99,3 +99,14 @@ func orgTypeOf(r identity.Role) string {
 	}
 	return ""
 }
+
+func toRoleGrants(grants []store.RoleGrant) []*model.RoleGrant {
+	out := make([]*model.RoleGrant, len(grants))
+	for i, g := range grants {
+		out[i] = &model.RoleGrant{Role: toRole(identity.Role(g.Role)), OrganizationName: g.OrgName}
+		if g.ActingFor != nil {
+			out[i].ActingForID = *g.ActingFor
+		}
+	}
+	return out
+}

@@ -1,8 +1,13 @@
 package resolvers
 
 import (
+	"context"
+
+	"github.com/google/uuid"
+
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
+	"configmarket/internal/identity"
 	"configmarket/internal/store"
 )
 
@@ -32,4 +37,24 @@ func reviewPayload(r store.Review, err error) (*model.ReviewPayload, error) {
 		return &model.ReviewPayload{UserErrors: ues}, err
 	}
 	return &model.ReviewPayload{Review: toReview(&r), UserErrors: ues}, nil
+}
+
+// changeRole grants or revokes a role; the organisation id must name the
+// kind of organisation the role acts for.
+func (r *mutationResolver) changeRole(ctx context.Context, input model.RoleChangeInput, grant bool) (*model.RoleChangePayload, error) {
+	role := fromRole(input.Role)
+	userID, err := idArg("input.userId", input.UserID, typeUser)
+	var org uuid.UUID
+	if err == nil && input.OrganizationID != nil {
+		org, err = idArg("input.organizationId", *input.OrganizationID, orgTypeOf(role))
+	}
+	var grants []store.RoleGrant
+	if err == nil {
+		grants, err = r.Accounts.ChangeRole(ctx, identity.FromContext(ctx), userID, role, org, grant)
+	}
+	ues, err := userErrors(err, apperr.KindNotFound)
+	if err != nil || len(ues) > 0 {
+		return &model.RoleChangePayload{UserErrors: ues}, err
+	}
+	return &model.RoleChangePayload{Roles: toRoleGrants(grants), UserErrors: ues}, nil
 }

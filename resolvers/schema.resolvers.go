@@ -884,6 +884,23 @@ func (r *mutationResolver) SetAllowedNetworks(ctx context.Context, input model.S
 	return &model.SetAllowedNetworksPayload{Networks: out, UserErrors: ues}, nil
 }
 
+// GrantRole is the resolver for the grantRole field.
+func (r *mutationResolver) GrantRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error) {
+	return r.changeRole(ctx, input, true)
+}
+
+// RevokeRole is the resolver for the revokeRole field.
+func (r *mutationResolver) RevokeRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error) {
+	return r.changeRole(ctx, input, false)
+}
+
+// ErasePersonalData is the resolver for the erasePersonalData field.
+func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.ErasePersonalDataInput) (*model.ErasePersonalDataPayload, error) {
+	err := r.Accounts.ErasePersonalData(ctx, identity.FromContext(ctx), input.Password)
+	ues, err := userErrors(err)
+	return &model.ErasePersonalDataPayload{Erased: err == nil && len(ues) == 0, UserErrors: ues}, err
+}
+
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
 	f, err := ledgerFilter("partner", obj.RowID, filter)
@@ -1210,17 +1227,7 @@ func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.Us
 // Roles is the resolver for the roles field.
 func (r *viewerResolver) Roles(ctx context.Context, obj *model.Viewer) ([]*model.RoleGrant, error) {
 	grants, err := r.Accounts.RoleGrants(ctx, obj.Subject)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]*model.RoleGrant, len(grants))
-	for i, g := range grants {
-		out[i] = &model.RoleGrant{Role: toRole(identity.Role(g.Role)), OrganizationName: g.OrgName}
-		if g.ActingFor != nil {
-			out[i].ActingForID = *g.ActingFor
-		}
-	}
-	return out, nil
+	return toRoleGrants(grants), err
 }
 
 // Customer is the resolver for the customer field.

@@ -264,6 +264,17 @@ type EarningsTotal struct {
 	Entries int    `json:"entries"`
 }
 
+type ErasePersonalDataInput struct {
+	// The current password, so a stolen access token alone cannot erase an account.
+	Password string `json:"password"`
+}
+
+type ErasePersonalDataPayload struct {
+	// True once names, e-mails, phones and IP history are gone and every session has ended.
+	Erased     bool         `json:"erased"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type InstallationConnection struct {
 	Edges    []*InstallationEdge `json:"edges"`
 	Nodes    []*Installation     `json:"nodes"`
@@ -565,6 +576,19 @@ type ReviewEdge struct {
 
 type ReviewPayload struct {
 	Review     *Review      `json:"review,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RoleChangeInput struct {
+	UserID string `json:"userId"`
+	Role   Role   `json:"role"`
+	// The customer, developer or partner the role acts for; omitted for ADMIN.
+	OrganizationID *string `json:"organizationId,omitempty"`
+}
+
+type RoleChangePayload struct {
+	// Every role the user holds after the change.
+	Roles      []*RoleGrant `json:"roles,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
 

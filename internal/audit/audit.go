@@ -12,6 +12,9 @@ import (
 type Pending struct {
 	Action string
 	Target string
+	// WithoutIP leaves the request's address out of the row: an erasure
+	// must not record anew the IP history it erases.
+	WithoutIP bool
 	// written is set once a row for this mutation is committed.
 	written atomic.Bool
 }

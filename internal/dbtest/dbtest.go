@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -57,10 +58,52 @@ func serverConfig(t testing.TB) pgtestdb.Config {
 	}
 }
 
-// URL returns the connection string of a new migrated database for t.
+// AppPassword is the test clusters' password of the server's role.
+const AppPassword = "cm-app-test"
+
+var appRole sync.Once
+
+// ensureAppRole creates the server's role once per process, as the
+// cluster's admin: the migrations run as pgtestdb's role, which may not
+// create roles.
+func ensureAppRole(t testing.TB) {
+	t.Helper()
+	var err error
+	appRole.Do(func() {
+		ctx := context.Background()
+		var conn *pgx.Conn
+		if conn, err = pgx.Connect(ctx, os.Getenv("DATABASE_URL")); err != nil {
+			return
+		}
+		defer conn.Close(ctx)
+		_, err = conn.Exec(ctx, `do $$ begin
+			if not exists (select from pg_roles where rolname = '`+migrations.AppRole+`') then
+				create role `+migrations.AppRole+` login;
+			end if;
+			alter role `+migrations.AppRole+` login password '`+AppPassword+`';
+		end $$`)
+	})
+	if err != nil {
+		t.Fatalf("create the server's database role: %v", err)
+	}
+}
+
+// URL returns the connection string of a new migrated database for t; it
+// connects as the database's owner.
 func URL(t testing.TB) string {
 	t.Helper()
+	ensureAppRole(t)
 	return pgtestdb.Custom(t, serverConfig(t), migrator{}).URL()
+}
+
+// AppPool connects to the database at ownerURL as the server's own role,
+// bound by row-level security, with a statement counter; closed when t
+// ends.
+func AppPool(t testing.TB, ownerURL string) (*pgxpool.Pool, *Counter) {
+	t.Helper()
+	return connect(t, ownerURL, func(cfg *pgxpool.Config) {
+		cfg.ConnConfig.User, cfg.ConnConfig.Password = migrations.AppRole, AppPassword
+	})
 }
 
 // Pool returns a pool on a new migrated database, closed when t ends.
@@ -83,12 +126,28 @@ func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQ
 
 func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
+// OwnerPool connects to the database at url as its owner, which row-level
+// security does not bind: for setting up and inspecting test data.
+func OwnerPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	pool, _ := connect(t, url, nil)
+	return pool
+}
+
 // CountingPool is Pool with a statement counter.
 func CountingPool(t testing.TB) (*pgxpool.Pool, *Counter) {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(URL(t))
+	return connect(t, URL(t), nil)
+}
+
+func connect(t testing.TB, url string, adjust func(*pgxpool.Config)) (*pgxpool.Pool, *Counter) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if adjust != nil {
+		adjust(cfg)
 	}
 	counter := &Counter{}
 	cfg.ConnConfig.Tracer = counter

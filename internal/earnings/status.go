@@ -242,6 +242,8 @@ func (s *Statuses) RecomputeOnDemand(ctx context.Context, v identity.Viewer, dev
 }
 
 func (s *Statuses) recompute(ctx context.Context, developerID uuid.UUID, reason string) (StatusDecision, error) {
+	// Gross sales span every party's ledger rows: a platform aggregate.
+	ctx = identity.AsSystem(ctx)
 	now := s.clock.Now()
 	from, to, _ := statusMonths(now)
 	var d StatusDecision
@@ -299,6 +301,7 @@ type MonthlyStatusReport struct {
 // later in the month is first evaluated by the next month's run (or on
 // demand).
 func (s *Statuses) RunMonthly(ctx context.Context) (MonthlyStatusReport, error) {
+	ctx = identity.AsSystem(ctx)
 	now := s.clock.Now()
 	from, to, _ := statusMonths(now)
 	var r MonthlyStatusReport
@@ -412,6 +415,10 @@ func (s *Statuses) Progress(ctx context.Context, v identity.Viewer, developerID 
 	if !v.IsAdmin() && !v.IsDeveloper(developerID) {
 		return StatusProgress{}, apperr.Forbidden("only the developer itself or an admin may see its status progress")
 	}
+	// Sales are gross: they include the partner's and platform's shares,
+	// which row-level security hides from the developer. The check above
+	// allowed the aggregate, so it is read as the platform.
+	ctx = identity.AsSystem(ctx)
 	devs, err := s.store.DevelopersByIDs(ctx, []uuid.UUID{developerID})
 	if err != nil {
 		return StatusProgress{}, fmt.Errorf("status progress: %w", err)

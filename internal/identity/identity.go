@@ -99,3 +99,19 @@ func OriginFrom(ctx context.Context) Origin {
 	o, _ := ctx.Value(originKey{}).(Origin)
 	return o
 }
+
+type systemKey struct{}
+
+// AsSystem marks ctx as the platform acting on its own behalf: a job, the
+// payment provider's signed webhook, or an aggregate across parties that a
+// domain check has already allowed. Row-level security on money data lets
+// such a context see every party's rows.
+func AsSystem(ctx context.Context) context.Context {
+	return context.WithValue(ctx, systemKey{}, true)
+}
+
+// IsSystem reports whether ctx acts as the platform itself.
+func IsSystem(ctx context.Context) bool {
+	sys, _ := ctx.Value(systemKey{}).(bool)
+	return sys
+}

@@ -31,7 +31,7 @@ var Defaults = Limits{
 	MaxDepth:   12,
 	MaxAliases: 30,
 	MaxCost:    5000,
-	Sensitive:  map[string]bool{"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "requestPayout": true},
+	Sensitive:  map[string]bool{"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "erasePersonalData": true, "requestPayout": true},
 }
 
 // Measure is what a document asks for.

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"configmarket/internal/apperr"
 )
 
 // User is a human who logs in.
@@ -206,4 +208,61 @@ func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID, reas
 	const sql = `update auth_sessions set revoked_at = now(), revoke_reason = $2 where user_id = $1 and revoked_at is null`
 	_, err := q.db.Exec(ctx, sql, userID, reason)
 	return mapErr(err, "revoke user sessions")
+}
+
+// RevokeRole takes a role from a user; false when the user did not hold it.
+func (q *Queries) RevokeRole(ctx context.Context, userID uuid.UUID, role string, org *uuid.UUID) (bool, error) {
+	const sql = `delete from role_grants where user_id = $1 and role = $2 and acting_for is not distinct from $3`
+	tag, err := q.db.Exec(ctx, sql, userID, role, org)
+	return tag.RowsAffected() > 0, mapErr(err, "delete role grant")
+}
+
+// UserExists reports whether a user with id exists and is not erased.
+func (q *Queries) UserExists(ctx context.Context, id uuid.UUID) (bool, error) {
+	var ok bool
+	err := q.db.QueryRow(ctx, `select exists (select 1 from users where id = $1 and erased_at is null)`, id).Scan(&ok)
+	return ok, mapErr(err, "select user exists")
+}
+
+// ErasePersonalData irreversibly replaces a user's name, e-mail and phone,
+// forgets its IP history (sessions, audit IPs) and allow-list, and
+// pseudonymises the customers, developers and partners only this user acts
+// for. Ids stay, so invoices, payments and the ledger keep their links.
+// It reports whether a developer was renamed (the storefront shows them).
+func (q *Queries) ErasePersonalData(ctx context.Context, userID uuid.UUID) (developerRenamed bool, err error) {
+	const sql = `with
+		erased_user as (
+			update users set email = 'erased-' || replace(id::text, '-', '') || '@erased.invalid',
+				name = 'Erased user', phone = null, password_hash = '!', allowed_networks = '{}',
+				erased_at = now(), updated_at = now()
+			where id = $1 and erased_at is null
+			returning id),
+		sessions as (
+			update auth_sessions set ip = null, user_agent = null where user_id = $1 and (ip is not null or user_agent is not null)),
+		ips as (
+			delete from audit_log_ips where actor_user_id = $1),
+		sole as (
+			select g.customer_id, g.developer_id, g.partner_id from role_grants g
+			where g.user_id = $1 and g.role <> 'admin'
+				and not exists (select 1 from role_grants o where o.acting_for = g.acting_for and o.user_id <> $1)),
+		customers_erased as (
+			update customers set name = 'Erased customer ' || left(id::text, 8), inn = null
+			where id in (select customer_id from sole)),
+		partners_erased as (
+			update partners set name = 'Erased partner ' || left(id::text, 8), inn = null, website = null
+			where id in (select partner_id from sole)),
+		developers_erased as (
+			update developers set name = 'Erased developer ' || left(id::text, 8),
+				slug = 'erased-' || replace(id::text, '-', ''), bio = '', website = null
+			where id in (select developer_id from sole)
+			returning id)
+		select (select count(*) from erased_user), (select count(*) from developers_erased)`
+	var users, developers int
+	if err := q.db.QueryRow(ctx, sql, userID).Scan(&users, &developers); err != nil {
+		return false, mapErr(err, "erase personal data")
+	}
+	if users == 0 {
+		return false, apperr.NotFound("user")
+	}
+	return developers > 0, nil
 }

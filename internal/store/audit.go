@@ -34,11 +34,17 @@ func (q *Queries) InsertAudit(ctx context.Context, action, target, result string
 		actor, role = &v.UserID, ptrString(string(v.Role))
 	}
 	var ip *string
-	if o.IP.IsValid() {
+	if p := audit.From(ctx); o.IP.IsValid() && (p == nil || !p.WithoutIP) {
 		ip = ptrString(o.IP.String())
 	}
-	const sql = `insert into audit_log (actor_user_id, role, action, target, result, ip, request_id)
-		values ($1, $2, $3, nullif($4, ''), $5, $6::inet, nullif($7, ''))`
+	// The IP goes to its own table, outside the hash chain, so that an
+	// erasure can remove it (migration 0013).
+	const sql = `with written as (
+			insert into audit_log (actor_user_id, role, action, target, result, request_id)
+			values ($1, $2, $3, nullif($4, ''), $5, nullif($7, ''))
+			returning id, actor_user_id)
+		insert into audit_log_ips (audit_id, actor_user_id, ip)
+		select id, actor_user_id, $6::inet from written where $6::inet is not null`
 	_, err := q.db.Exec(ctx, sql, actor, role, action, target, result, ip, o.RequestID)
 	return mapErr(err, "insert audit row")
 }
@@ -62,7 +68,9 @@ type AuditFilter struct {
 
 // AuditPage lists the audit log newest first.
 func (q *Queries) AuditPage(ctx context.Context, f AuditFilter, after *int64, limit int) ([]AuditRow, error) {
-	const sql = `select id, at, actor_user_id, role, action, target, result, host(ip), request_id from audit_log
+	const sql = `select id, at, actor_user_id, role, action, target, result,
+			(select host(ip) from audit_log_ips where audit_id = id), request_id
+		from audit_log
 		where ($1::uuid is null or actor_user_id = $1) and ($2::text is null or action = $2)
 			and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)
 			and ($5::bigint is null or id < $5)

@@ -51,7 +51,7 @@ func (q *Queries) EntriesPage(ctx context.Context, f EntryFilter, after *EntryKe
 		k = *after
 	}
 	args := append(f.args(), after != nil, k.At, k.ID, limit)
-	return list(ctx, q.db, "select entries page", func(r pgx.CollectableRow) (LedgerEntry, error) {
+	return listMoney(ctx, q, "select entries page", func(r pgx.CollectableRow) (LedgerEntry, error) {
 		var e LedgerEntry
 		err := r.Scan(&e.ID, &e.PaymentID, &e.RefundID, &e.Party, &e.DeveloperID, &e.PartnerID, &e.Amount.Minor,
 			&e.Amount.Currency, &e.Rate, &e.PaidFor, &e.ConfigurationID, &e.CustomerID, &e.OccurredAt)
@@ -114,7 +114,7 @@ func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([
 				and ($7::uuid is null or e.configuration_id = $7)
 			group by 1, 2
 		) t order by key`
-	return list(ctx, q.db, "select entry totals", func(r pgx.CollectableRow) (EntryTotal, error) {
+	return listMoney(ctx, q, "select entry totals", func(r pgx.CollectableRow) (EntryTotal, error) {
 		var t EntryTotal
 		err := r.Scan(&t.Key, &t.Label, &t.Gross, &t.Share, &t.Entries, &t.Currency)
 		if err == nil && g == ByMonth {
@@ -131,7 +131,7 @@ func (q *Queries) PartyEntry(ctx context.Context, party string, partyID uuid.UUI
 			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at
 		from ledger_entries e
 		where e.id = $3 and e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2`
-	return one(ctx, q.db, "select party entry", func(r pgx.CollectableRow) (LedgerEntry, error) {
+	return oneMoney(ctx, q, "select party entry", func(r pgx.CollectableRow) (LedgerEntry, error) {
 		var e LedgerEntry
 		err := r.Scan(&e.ID, &e.PaymentID, &e.RefundID, &e.Party, &e.DeveloperID, &e.PartnerID, &e.Amount.Minor,
 			&e.Amount.Currency, &e.Rate, &e.PaidFor, &e.ConfigurationID, &e.CustomerID, &e.OccurredAt)
@@ -149,6 +149,6 @@ func (q *Queries) RunningTotals(ctx context.Context, party string, partyID uuid.
 		from ledger_entries e
 		where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
 			and e.occurred_at >= date_trunc('month', $3::timestamptz at time zone 'UTC') at time zone 'UTC'`
-	err = q.db.QueryRow(ctx, sql, party, partyID, at).Scan(&day, &month, &lastID)
-	return day, month, lastID, mapErr(err, "select running totals")
+	err = q.scanMoney(ctx, "select running totals", sql, []any{party, partyID, at}, &day, &month, &lastID)
+	return day, month, lastID, err
 }

@@ -92,13 +92,15 @@ func (q *Queries) InsertLedgerEntries(ctx context.Context, entries []LedgerEntry
 	const sql = `insert into ledger_entries (payment_id, refund_id, party, developer_id, partner_id, amount_minor,
 			currency, rate, paid_for, configuration_id, customer_id, occurred_at)
 		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`
-	for _, e := range entries {
-		if _, err := q.db.Exec(ctx, sql, e.PaymentID, e.RefundID, e.Party, e.DeveloperID, e.PartnerID, e.Amount.Minor,
-			e.Amount.Currency, e.Rate, e.PaidFor, e.ConfigurationID, e.CustomerID, e.OccurredAt); err != nil {
-			return mapErr(err, "insert ledger entry")
+	return q.withSubject(ctx, "insert ledger entry", func(db dbtx) error {
+		for _, e := range entries {
+			if _, err := db.Exec(ctx, sql, e.PaymentID, e.RefundID, e.Party, e.DeveloperID, e.PartnerID, e.Amount.Minor,
+				e.Amount.Currency, e.Rate, e.PaidFor, e.ConfigurationID, e.CustomerID, e.OccurredAt); err != nil {
+				return mapErr(err, "insert ledger entry")
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // PaymentEntries lists a payment's entries, its refunds' reversals included.
@@ -106,7 +108,7 @@ func (q *Queries) PaymentEntries(ctx context.Context, paymentID uuid.UUID) ([]Le
 	const sql = `select id, payment_id, refund_id, party, developer_id, partner_id, amount_minor, currency, rate,
 			coalesce(paid_for, ''), configuration_id, customer_id, occurred_at
 		from ledger_entries where payment_id = $1 order by id`
-	return list(ctx, q.db, "select payment entries", func(r pgx.CollectableRow) (LedgerEntry, error) {
+	return listMoney(ctx, q, "select payment entries", func(r pgx.CollectableRow) (LedgerEntry, error) {
 		var e LedgerEntry
 		var customer *uuid.UUID
 		var at *time.Time
@@ -128,5 +130,5 @@ func (q *Queries) PaymentsWithoutEntries(ctx context.Context) ([]Payment, error)
 	const sql = `select ` + paymentColumns + ` from payments p
 		where not exists (select 1 from ledger_entries e where e.payment_id = p.id)
 		order by p.received_at, p.id`
-	return list(ctx, q.db, "select payments without entries", scanPayment, sql)
+	return listMoney(ctx, q, "select payments without entries", scanPayment, sql)
 }

@@ -86,8 +86,8 @@ func (q *Queries) Balance(ctx context.Context, party string, partyID uuid.UUID, 
 			where (developer_id = $1 or partner_id = $2) and state in ('requested', 'paid')
 		)
 		select e.total, e.settled - o.out, e.total - e.settled, o.out from e, o`
-	err = q.db.QueryRow(ctx, sql, dev, partner, holdUntil).Scan(&ledgerTotal, &available, &onHold, &paidOrRequested)
-	return ledgerTotal, available, onHold, paidOrRequested, mapErr(err, "select balance")
+	err = q.scanMoney(ctx, "select balance", sql, []any{dev, partner, holdUntil}, &ledgerTotal, &available, &onHold, &paidOrRequested)
+	return ledgerTotal, available, onHold, paidOrRequested, err
 }
 
 // LockParty locks a developer's or partner's row for the rest of the
@@ -120,14 +120,14 @@ func (q *Queries) InsertPayout(ctx context.Context, p Payout) (Payout, error) {
 			requested_by, requested_at)
 		values ($1, $2, $3, $4, $5, $6, 'requested', $7, $8)
 		returning ` + payoutColumns
-	return one(ctx, q.db, "insert payout", scanPayout, sql, p.Party, dev, partner, p.Amount.Minor, p.Amount.Currency,
+	return oneMoney(ctx, q, "insert payout", scanPayout, sql, p.Party, dev, partner, p.Amount.Minor, p.Amount.Currency,
 		p.Method, p.RequestedBy, p.RequestedAt)
 }
 
 // LockPayout reads a payout for a decision.
 func (q *Queries) LockPayout(ctx context.Context, id uuid.UUID) (Payout, error) {
 	const sql = `select ` + payoutColumns + ` from payouts o where o.id = $1 for update`
-	return one(ctx, q.db, "lock payout", scanPayout, sql, id)
+	return oneMoney(ctx, q, "lock payout", scanPayout, sql, id)
 }
 
 // DecidePayout moves a requested payout to paid or failed; a payout that is
@@ -137,7 +137,7 @@ func (q *Queries) DecidePayout(ctx context.Context, id uuid.UUID, state string, 
 	const sql = `update payouts as o set state = $2, failure_reason = $3, decided_at = $4
 		where o.id = $1 and o.state = 'requested'
 		returning ` + payoutColumns
-	return one(ctx, q.db, "decide payout", scanPayout, sql, id, state, reason, at)
+	return oneMoney(ctx, q, "decide payout", scanPayout, sql, id, state, reason, at)
 }
 
 // PayoutsPage lists a party's payouts, newest first.
@@ -152,13 +152,13 @@ func (q *Queries) PayoutsPage(ctx context.Context, party string, id uuid.UUID, a
 		order by o.requested_at desc, o.id desc
 		limit $6`
 	k := after.OrZero()
-	return list(ctx, q.db, "select payouts page", scanPayout, sql, dev, partner, after != nil, k.At, k.ID, limit)
+	return listMoney(ctx, q, "select payouts page", scanPayout, sql, dev, partner, after != nil, k.At, k.ID, limit)
 }
 
 // PayoutsByIDs returns payouts by id; the caller checks visibility.
 func (q *Queries) PayoutsByIDs(ctx context.Context, ids []uuid.UUID) ([]Payout, error) {
 	const sql = `select ` + payoutColumns + ` from payouts o where o.id = any($1)`
-	return list(ctx, q.db, "select payouts", scanPayout, sql, ids)
+	return listMoney(ctx, q, "select payouts", scanPayout, sql, ids)
 }
 
 // PayoutsRequestedIn lists a party's payouts requested in [from, to), oldest first.
@@ -170,5 +170,5 @@ func (q *Queries) PayoutsRequestedIn(ctx context.Context, party string, id uuid.
 	const sql = `select ` + payoutColumns + ` from payouts o
 		where (o.developer_id = $1 or o.partner_id = $2) and o.requested_at >= $3 and o.requested_at < $4
 		order by o.requested_at, o.id`
-	return list(ctx, q.db, "select payouts in period", scanPayout, sql, dev, partner, from, to)
+	return listMoney(ctx, q, "select payouts in period", scanPayout, sql, dev, partner, from, to)
 }

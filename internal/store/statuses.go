@@ -22,8 +22,8 @@ const salesRange = `from ledger_entries le
 func (q *Queries) DeveloperSales(ctx context.Context, developerID uuid.UUID, from, to time.Time, currency string) (int64, error) {
 	const sql = `select coalesce(sum(le.amount_minor), 0)::bigint ` + salesRange + ` and c.developer_id = $4`
 	var sum int64
-	err := q.db.QueryRow(ctx, sql, from, to, currency, developerID).Scan(&sum)
-	return sum, mapErr(err, "select developer sales")
+	err := q.scanMoney(ctx, "select developer sales", sql, []any{from, to, currency, developerID}, &sum)
+	return sum, err
 }
 
 // SalesByDeveloper is DeveloperSales for every developer with entries in
@@ -35,7 +35,7 @@ func (q *Queries) SalesByDeveloper(ctx context.Context, from, to time.Time, curr
 		id  uuid.UUID
 		sum int64
 	}
-	rows, err := list(ctx, q.db, "select sales by developer", func(r pgx.CollectableRow) (row, error) {
+	rows, err := listMoney(ctx, q, "select sales by developer", func(r pgx.CollectableRow) (row, error) {
 		var x row
 		err := r.Scan(&x.id, &x.sum)
 		return x, err

@@ -27,6 +27,10 @@ type dbtx interface {
 // Queries runs statements on the pool or, inside InTx, on one transaction.
 type Queries struct {
 	db dbtx
+	// pool is set outside InTx; inside, subjectSet records that the
+	// transaction has named its row-level-security subject (withSubject).
+	pool       *pgxpool.Pool
+	subjectSet bool
 }
 
 // Store owns the pool.
@@ -37,7 +41,7 @@ type Store struct {
 
 // New wraps a pool.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: &Queries{db: pool}, pool: pool}
+	return &Store{Queries: &Queries{db: pool, pool: pool}, pool: pool}
 }
 
 // Pool is the connection pool, for the one listener that needs a

@@ -13,6 +13,7 @@ import (
 
 	"configmarket/internal/apperr"
 	"configmarket/internal/commerce"
+	"configmarket/internal/identity"
 	"configmarket/internal/money"
 	"configmarket/internal/relay"
 	"configmarket/internal/webhook"
@@ -70,7 +71,9 @@ func PaymentWebhook(v *webhook.Verifier, payments PaymentApplier) http.Handler {
 			writeJSONError(w, http.StatusBadRequest, "BAD_USER_INPUT", err.Error())
 			return
 		}
-		applied, err := payments.ApplyProviderPayment(r.Context(), p)
+		// SECURITY: the signature is the provider's authority; only after
+		// it checks out may the event write every party's ledger rows.
+		applied, err := payments.ApplyProviderPayment(identity.AsSystem(r.Context()), p)
 		if err != nil {
 			e, ok := apperr.As(err)
 			if !ok || e.Kind == apperr.KindInternal {
