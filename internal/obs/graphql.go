@@ -127,13 +127,13 @@ func (e gqlExtension) InterceptOperation(ctx context.Context, next graphql.Opera
 				span.SetStatus(codes.Error, rec.codes[0])
 			}
 			span.End()
+			if subscription {
+				e.t.metrics.subscriptions.Dec()
+			}
 			if !stream {
 				return // the HTTP line counts and logs it
 			}
 			elapsed := time.Since(start)
-			if subscription {
-				e.t.metrics.subscriptions.Dec()
-			}
 			e.t.metrics.operation(rec, elapsed)
 			level := slog.LevelInfo
 			if contains(rec.codes, "INTERNAL") {
