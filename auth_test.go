@@ -299,6 +299,25 @@ func TestOneHumanWithTwoRolesChoosesAtLogIn(t *testing.T) {
 
 var jwtEdDSA = jwt.SigningMethodEdDSA
 
+// Failed logins answer later and later: none for two typos, then the
+// backoff doubling (here 40 ms: 40, 80, 160 ms).
+func TestFailedLoginsAnswerWithGrowingDelays(t *testing.T) {
+	s := newTestServer(t)
+	s.app.accounts.SetLoginBackoff(40 * time.Millisecond)
+	c := factory.Customer(t, s.store)
+	var took []time.Duration
+	for range 5 {
+		start := time.Now()
+		s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": c.Email, "password": "wrong password"}})
+		took = append(took, time.Since(start))
+	}
+	for i, least := range []time.Duration{0, 0, 40 * time.Millisecond, 80 * time.Millisecond, 160 * time.Millisecond} {
+		if took[i] < least {
+			t.Errorf("failure %d answered in %v, want at least %v", i+1, took[i], least)
+		}
+	}
+}
+
 func TestRepeatedFailedLoginsLockTheAccount(t *testing.T) {
 	s := newTestServer(t)
 	c := factory.Customer(t, s.store)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -18,9 +19,18 @@ func TestDocumentsAreBounded(t *testing.T) {
 		aliases.WriteString(": tariffPlans { code } ")
 	}
 	aliases.WriteString("}")
+	// Fragments that spread the next one twice: 2^20 fields once expanded.
+	var fragments strings.Builder
+	fragments.WriteString("{ ...f0 } ")
+	for i := range 20 {
+		fmt.Fprintf(&fragments, "fragment f%d on Query { ...f%d ...f%d } ", i, i+1, i+1)
+	}
+	fragments.WriteString("fragment f20 on Query { __typename }")
 	cases := []struct {
 		name, query, reason string
 	}{
+		{"500 duplicated fields", "{ " + strings.Repeat("__typename ", 500) + "}", "MAX_SELECTIONS_EXCEEDED"},
+		{"exponential fragments", fragments.String(), "MAX_SELECTIONS_EXCEEDED"},
 		{"depth", deep, "MAX_DEPTH_EXCEEDED"},
 		{"aliases", aliases.String(), "MAX_ALIASES_EXCEEDED"},
 		{"cost: connections multiply by first", `{ configurations(first: 100) { nodes { versions(first: 100) { nodes { number } } } } }`, "MAX_COST_EXCEEDED"},

@@ -105,9 +105,11 @@ func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
 		tokens: auth.NewTokens(keys, auth.Config{
 			Issuer: testIssuer, Audience: testAudience, AccessTTL: 15 * time.Minute, Leeway: 30 * time.Second,
 		}),
-		refreshTTL:   24 * time.Hour,
-		corsOrigins:  []string{testOrigin},
-		maxBodyBytes: 64 << 10,
+		refreshTTL:     24 * time.Hour,
+		corsOrigins:    []string{testOrigin},
+		maxBodyBytes:   64 << 10,
+		requestTimeout: 10 * time.Second,
+		loginBackoff:   time.Millisecond,
 		// Business time is real time (prices are stamped by the database
 		// clock) until a test moves it ahead.
 		clock:          &clock.Offset{},

@@ -63,6 +63,10 @@ type config struct {
 	HTTPAddr        string `env:"HTTP_ADDR" envDefault:":8080"`
 	DatabaseURL     string `env:"DATABASE_URL,required,notEmpty"`
 	DatabaseMaxConn int32  `env:"DATABASE_MAX_CONNS" envDefault:"10"`
+	// A request waits this long for a pooled connection, then gets
+	// UNAVAILABLE: a saturated pool answers at once, it does not queue.
+	DatabaseAcquireTimeout time.Duration `env:"DATABASE_ACQUIRE_TIMEOUT" envDefault:"1s"`
+	RequestTimeout         time.Duration `env:"REQUEST_TIMEOUT" envDefault:"10s"`
 	// The server's own queries run as a role that owns no table and is
 	// bound by row-level security (migration 0014); DATABASE_URL only
 	// migrates.
@@ -147,7 +151,7 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	st := store.New(pool)
+	st := store.NewWithAcquireTimeout(pool, cfg.DatabaseAcquireTimeout)
 	d := deps{
 		store:  st,
 		cache:  c,
@@ -159,6 +163,7 @@ func run(ctx context.Context) error {
 		refreshTTL:     cfg.RefreshTokenTTL,
 		corsOrigins:    cfg.CORSOrigins,
 		maxBodyBytes:   cfg.MaxBodyBytes,
+		requestTimeout: cfg.RequestTimeout,
 		production:     cfg.production(),
 		clock:          clock.System{},
 		limiter:        limiter,
@@ -255,14 +260,7 @@ func openPostgres(ctx context.Context, cfg config, tel *obs.Telemetry) (*pgxpool
 		pc.ConnConfig.User, pc.ConnConfig.Password = migrations.AppRole, cfg.AppDatabasePassword
 	}
 	pc.MaxConns = cfg.DatabaseMaxConn
-	// Business time is UTC everywhere; the session agrees.
-	pc.ConnConfig.RuntimeParams["timezone"] = "UTC"
-	// No statement, lock wait or forgotten transaction may hold a
-	// connection for long: a stuck request fails instead of starving the
-	// pool. (LISTEN waits on a hijacked connection, outside statements.)
-	pc.ConnConfig.RuntimeParams["statement_timeout"] = "10s"
-	pc.ConnConfig.RuntimeParams["lock_timeout"] = "3s"
-	pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "15s"
+	store.ConfigureSessions(pc)
 	pc.ConnConfig.Tracer = tel.SQLTracer()
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
@@ -327,9 +325,13 @@ type deps struct {
 	refreshTTL   time.Duration
 	corsOrigins  []string
 	maxBodyBytes int64
-	production   bool
-	clock        clock.Clock
-	limiter      *ratelimit.Limiter
+	// loginBackoff is the first delay of failed logins (zero: the default).
+	loginBackoff time.Duration
+	// requestTimeout bounds every plain HTTP request (not WebSockets).
+	requestTimeout time.Duration
+	production     bool
+	clock          clock.Clock
+	limiter        *ratelimit.Limiter
 	// trustedProxies may set X-Forwarded-For; adminNetworks, when set, are
 	// the only networks admins work from.
 	trustedProxies []netip.Prefix
@@ -353,6 +355,7 @@ type app struct {
 	statuses *earnings.Statuses
 	hub      *live.Hub
 	streams  *web.Streams
+	accounts *account.Service
 	tel      *obs.Telemetry
 }
 
@@ -367,6 +370,9 @@ func newApp(d deps) *app {
 	public := cache.NewGeneration(tel.Cache(d.cache), "public")
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
 	accounts.RestrictAdmins(d.adminNetworks)
+	if d.loginBackoff > 0 {
+		accounts.SetLoginBackoff(d.loginBackoff)
+	}
 	cat := catalog.New(d.store, public)
 	com := commerce.New(d.store, cat, d.clock, commerce.DefaultRules, public)
 	com.LimitLicenseChecks(func(ctx context.Context, key string) bool {
@@ -395,7 +401,8 @@ func newApp(d deps) *app {
 		ExposedHeaders: []string{"X-Request-Id"},
 		MaxAge:         600,
 	})
-	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Authenticate(accounts, streams.Track(web.GraphQLOverHTTP(gql))))))
+	mux.Handle("/graphql", c.Handler(web.LimitBody(d.maxBodyBytes, web.Deadline(d.requestTimeout,
+		web.Authenticate(accounts, streams.Track(web.GraphQLOverHTTP(gql)))))))
 	secrets := make([][]byte, len(d.webhookSecrets))
 	for i, s := range d.webhookSecrets {
 		secrets[i] = []byte(s)
@@ -409,7 +416,7 @@ func newApp(d deps) *app {
 		mux.Handle("GET /{$}", http.RedirectHandler("/graphiql", http.StatusFound))
 	}
 	return &app{
-		handler: web.Origin(d.trustedProxies)(tel.HTTP(web.Recover(mux))), health: health, commerce: com, pins: root.PinService,
+		handler: web.Origin(d.trustedProxies)(tel.HTTP(web.Recover(mux))), health: health, commerce: com, pins: root.PinService, accounts: accounts,
 		statuses: root.Statuses, hub: root.Hub, streams: streams, tel: tel,
 	}
 }
@@ -455,6 +462,11 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		m := limits.Of(graphql.GetOperationContext(ctx))
 		err := limits.Defaults.Check(m)
+		if err == nil && m.Introspection && d.production {
+			// Refused whole, before execution, with a code of its own
+			// rather than gqlgen's per-field internal error.
+			err = apperr.Forbidden("introspection is disabled in production").WithCode("INTROSPECTION_DISABLED")
+		}
 		if err == nil {
 			// Every document spends its cost from its client's budget.
 			if ok, retry := d.limiter.Allow(ctx, budgetKey(ctx), queryBudget, max(m.Cost, 1)); !ok {

@@ -51,7 +51,7 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		gqlErr.Message = "request cancelled or timed out"
-		gqlErr.Extensions = map[string]any{"code": apperr.KindInternal.Code()}
+		gqlErr.Extensions = map[string]any{"code": apperr.KindUnavailable.Code()}
 		return gqlErr
 	}
 	return internal(ctx, gqlErr, err)

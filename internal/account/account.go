@@ -44,6 +44,9 @@ type Service struct {
 	adminNetworks []netip.Prefix
 }
 
+// SetLoginBackoff sets the first delay of failed logins (tests shorten it).
+func (s *Service) SetLoginBackoff(d time.Duration) { s.throttle.backoff = d }
+
 // RestrictAdmins limits admin access to networks (empty: anywhere).
 func (s *Service) RestrictAdmins(networks []netip.Prefix) { s.adminNetworks = networks }
 

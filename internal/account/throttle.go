@@ -24,15 +24,40 @@ const (
 
 var errLocked = apperr.RateLimited("too many failed logins; try again later").WithCode("LOGIN_LOCKED")
 
+// DefaultLoginBackoff is the first delay of a failed login's answer; it
+// doubles with every further failure of the account or IP, up to
+// maxLoginBackoff, until the lock-out.
+const (
+	DefaultLoginBackoff = 250 * time.Millisecond
+	maxLoginBackoff     = 4 * time.Second
+	// freeFailures are typos: answered at once.
+	freeFailures = 2
+)
+
 // throttle counts failures in the shared cache, or in this process when
 // the cache is down: it never fails open.
 type throttle struct {
-	shared cache.Cache
-	local  *cache.Memory
+	shared  cache.Cache
+	local   *cache.Memory
+	backoff time.Duration
 }
 
 func newThrottle(c cache.Cache) *throttle {
-	return &throttle{shared: c, local: cache.NewMemory(100_000)}
+	return &throttle{shared: c, local: cache.NewMemory(100_000), backoff: DefaultLoginBackoff}
+}
+
+// delay is how long the answer to the n-th failure in a row waits: zero
+// for the first two, then backoff, doubling, capped. Guessing gets slower
+// long before the lock-out, at the cost of one waiting goroutine.
+func (t *throttle) delay(n int64) time.Duration {
+	if n <= freeFailures {
+		return 0
+	}
+	d := t.backoff
+	for i := int64(freeFailures + 1); i < n && d < maxLoginBackoff; i++ {
+		d *= 2
+	}
+	return min(d, maxLoginBackoff)
 }
 
 func failureKeys(ctx context.Context, email string) []string {
@@ -65,10 +90,25 @@ func (t *throttle) locked(ctx context.Context, email string) bool {
 	return len(keys) > 1 && t.count(ctx, keys[1]) >= maxIPFailures
 }
 
+// failed counts a failure and holds the answer for its delay; unknown
+// accounts go through the same, so timing tells nothing.
 func (t *throttle) failed(ctx context.Context, email string) {
-	for _, k := range failureKeys(ctx, email) {
-		if _, err := t.shared.Incr(ctx, k, failureWindow); err != nil {
-			_, _ = t.local.Incr(ctx, k, failureWindow)
+	var worst int64
+	for i, k := range failureKeys(ctx, email) {
+		n, err := t.shared.Incr(ctx, k, failureWindow)
+		if err != nil {
+			n, _ = t.local.Incr(ctx, k, failureWindow)
+		}
+		if i > 0 {
+			// An IP (a shared office) gets the slack its limit has.
+			n = n * maxAccountFailures / maxIPFailures
+		}
+		worst = max(worst, n)
+	}
+	if d := t.delay(worst); d > 0 {
+		select {
+		case <-time.After(d):
+		case <-ctx.Done():
 		}
 	}
 }

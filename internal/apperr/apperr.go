@@ -22,6 +22,9 @@ const (
 	KindConflict
 	KindFailedPrecondition
 	KindRateLimited
+	// KindUnavailable: a dependency (the database) is down or saturated;
+	// the same request may succeed shortly.
+	KindUnavailable
 )
 
 // Code is the stable extensions.code of the kind.
@@ -41,6 +44,8 @@ func (k Kind) Code() string {
 		return "FAILED_PRECONDITION"
 	case KindRateLimited:
 		return "RATE_LIMITED"
+	case KindUnavailable:
+		return "UNAVAILABLE"
 	default:
 		return "INTERNAL"
 	}
@@ -122,6 +127,11 @@ func FailedPrecondition(format string, args ...any) *Error {
 	return newf(KindFailedPrecondition, format, args...)
 }
 func RateLimited(format string, args ...any) *Error { return newf(KindRateLimited, format, args...) }
+
+// Unavailable says a dependency is down or saturated; cause is logged only.
+func Unavailable(cause error) *Error {
+	return &Error{Kind: KindUnavailable, Message: "the service is temporarily unavailable, try again shortly", Err: cause}
+}
 
 // Invalid blames one input field; field is a dotted GraphQL input path such
 // as "input.email" (empty for the whole input).

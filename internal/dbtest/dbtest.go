@@ -17,6 +17,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx" for pgtestdb
 	"github.com/peterldowns/pgtestdb"
 
+	"configmarket/internal/store"
 	"configmarket/migrations"
 )
 
@@ -99,10 +100,14 @@ func URL(t testing.TB) string {
 // AppPool connects to the database at ownerURL as the server's own role,
 // bound by row-level security, with a statement counter; closed when t
 // ends.
-func AppPool(t testing.TB, ownerURL string) (*pgxpool.Pool, *Counter) {
+func AppPool(t testing.TB, ownerURL string, adjust ...func(*pgxpool.Config)) (*pgxpool.Pool, *Counter) {
 	t.Helper()
 	return connect(t, ownerURL, func(cfg *pgxpool.Config) {
 		cfg.ConnConfig.User, cfg.ConnConfig.Password = migrations.AppRole, AppPassword
+		store.ConfigureSessions(cfg)
+		for _, a := range adjust {
+			a(cfg)
+		}
 	})
 }
 

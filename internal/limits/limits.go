@@ -17,6 +17,11 @@ type Limits struct {
 	MaxDepth   int
 	MaxAliases int
 	MaxCost    int
+	// MaxSelections bounds the fields and fragment spreads the document
+	// expands to, counted per occurrence: duplicated fields cost nothing
+	// by the cost rule but still parse, validate and merge, and fragments
+	// that spread each other twice per level grow exponentially.
+	MaxSelections int
 	// Sensitive mutations (logging in, asking for money) may appear once
 	// per document, so one request cannot try many passwords or payouts.
 	Sensitive map[string]bool
@@ -26,12 +31,15 @@ type Limits struct {
 // installations → configuration → versions → …) nests 7 levels, so 12
 // leaves room; 30 aliases cover dashboards that ask for a few variants;
 // a full storefront page of 100 configurations with every nested field
-// costs about 2,000, so 5,000 allows it twice and stops floods.
+// costs about 2,000, so 5,000 allows it twice and stops floods; the
+// largest client document (operations/) selects under 100 fields, so 400
+// selections leave room and refuse graphql-cop's 500 duplicated fields.
 var Defaults = Limits{
-	MaxDepth:   12,
-	MaxAliases: 30,
-	MaxCost:    5000,
-	Sensitive:  map[string]bool{"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "erasePersonalData": true, "requestPayout": true},
+	MaxDepth:      12,
+	MaxAliases:    30,
+	MaxCost:       5000,
+	MaxSelections: 400,
+	Sensitive:     map[string]bool{"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "erasePersonalData": true, "requestPayout": true},
 }
 
 // Measure is what a document asks for.
@@ -40,6 +48,11 @@ type Measure struct {
 	Depth     int
 	Aliases   int
 	Sensitive int
+	// Selections counts fields and spreads as expanded; counting stops
+	// just past the limit.
+	Selections int
+	// Introspection is set when the document asks for __schema or __type.
+	Introspection bool
 }
 
 // Of measures the operation about to run.
@@ -62,16 +75,23 @@ type walker struct {
 func (w walker) set(ss ast.SelectionSet, depth int, topMutation bool) int {
 	cost := 0
 	for _, sel := range ss {
+		if w.m.Selections > Defaults.MaxSelections {
+			return cost // refused anyway: do not expand the rest
+		}
+		w.m.Selections++
 		switch s := sel.(type) {
 		case *ast.Field:
+			if s.Alias != "" && s.Alias != s.Name {
+				w.m.Aliases++
+			}
 			if s.Name == "__typename" {
 				continue
 			}
+			if s.Name == "__schema" || s.Name == "__type" {
+				w.m.Introspection = true
+			}
 			if depth > w.m.Depth {
 				w.m.Depth = depth
-			}
-			if s.Alias != "" && s.Alias != s.Name {
-				w.m.Aliases++
 			}
 			if topMutation && Defaults.Sensitive[s.Name] {
 				w.m.Sensitive++
@@ -121,6 +141,8 @@ func (l Limits) Check(m Measure) error {
 		return apperr.Invalid("", "the query has %d aliases; at most %d", m.Aliases, l.MaxAliases).WithCode("MAX_ALIASES_EXCEEDED")
 	case m.Cost > l.MaxCost:
 		return apperr.Invalid("", "the query costs %d; at most %d", m.Cost, l.MaxCost).WithCode("MAX_COST_EXCEEDED")
+	case m.Selections > l.MaxSelections:
+		return apperr.Invalid("", "the query selects more than %d fields and fragments", l.MaxSelections).WithCode("MAX_SELECTIONS_EXCEEDED")
 	case m.Sensitive > 1:
 		return apperr.Invalid("", "at most one login or payout request per document").WithCode("SENSITIVE_MUTATION_REPEATED")
 	}

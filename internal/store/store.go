@@ -29,19 +29,28 @@ type Queries struct {
 	db dbtx
 	// pool is set outside InTx; inside, subjectSet records that the
 	// transaction has named its row-level-security subject (withSubject).
-	pool       *pgxpool.Pool
+	pool       *boundedPool
 	subjectSet bool
 }
 
 // Store owns the pool.
 type Store struct {
 	*Queries
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	bounded *boundedPool
 }
 
-// New wraps a pool.
+// New wraps a pool; statements wait at most DefaultAcquireTimeout for a
+// connection.
 func New(pool *pgxpool.Pool) *Store {
-	return &Store{Queries: &Queries{db: pool, pool: pool}, pool: pool}
+	return NewWithAcquireTimeout(pool, DefaultAcquireTimeout)
+}
+
+// NewWithAcquireTimeout wraps a pool whose statements wait at most timeout
+// for a connection, then fail with UNAVAILABLE.
+func NewWithAcquireTimeout(pool *pgxpool.Pool, timeout time.Duration) *Store {
+	b := &boundedPool{pool: pool, timeout: timeout}
+	return &Store{Queries: &Queries{db: b, pool: b}, pool: pool, bounded: b}
 }
 
 // Pool is the connection pool, for the one listener that needs a
@@ -70,7 +79,7 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error, opts ...TxO
 	}
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
-		err = pgx.BeginTxFunc(ctx, s.pool, txOpts, func(tx pgx.Tx) error {
+		err = pgx.BeginTxFunc(ctx, s.bounded, txOpts, func(tx pgx.Tx) error {
 			q := &Queries{db: tx}
 			if err := fn(q); err != nil {
 				return err
@@ -84,7 +93,8 @@ func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error, opts ...TxO
 			}
 		}
 		if !retryable(err) {
-			return err
+			// A lost or refused connection becomes UNAVAILABLE here too.
+			return mapErr(err, "transaction")
 		}
 		select {
 		case <-ctx.Done():
@@ -153,6 +163,9 @@ func mapErr(err error, op string) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if unavailable(err) {
+		return apperr.Unavailable(fmt.Errorf("%s: %w", op, err))
 	}
 	return apperr.Internal(fmt.Errorf("%s: %w", op, err))
 }

@@ -134,6 +134,24 @@ func LimitBody(max int64, next http.Handler) http.Handler {
 	})
 }
 
+// Deadline bounds each plain request to d, so a stuck dependency cannot
+// hold a request (and its pooled connection) for longer; WebSocket upgrades
+// live as long as their token and are left alone.
+func Deadline(d time.Duration, next http.Handler) http.Handler {
+	if d <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
 // Recover answers 500 instead of dropping the connection when a handler
 // panics outside the GraphQL executor (which recovers on its own).
 func Recover(next http.Handler) http.Handler {

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"slices"
+	"testing"
+
+	"configmarket/internal/probe"
+)
+
+func probeServer(t *testing.T, production bool) []probe.Finding {
+	t.Helper()
+	d := newTestServer(t).deps
+	d.production = production
+	a := newApp(d)
+	srv := httptest.NewServer(a.handler)
+	t.Cleanup(func() {
+		a.streams.CloseAll()
+		srv.Close()
+	})
+	findings, err := (&probe.Prober{Endpoint: srv.URL + "/graphql", BodyLimit: int(d.maxBodyBytes)}).Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return findings
+}
+
+// The graphql-cop style probe (also `go run ./cmd/probe -url ...` against
+// a deployed server) finds nothing in production mode.
+func TestProbeFindsNothingInProduction(t *testing.T) {
+	if findings := probeServer(t, true); len(findings) > 0 {
+		t.Fatalf("findings: %v", findings)
+	}
+}
+
+// The same probe against development mode, where introspection and
+// suggestions are on by design, finds exactly those: it can fail.
+func TestProbeCatchesWhatDevelopmentModeOpens(t *testing.T) {
+	var got []string
+	for _, f := range probeServer(t, false) {
+		got = append(got, f.Check)
+	}
+	if !slices.Equal(got, []string{"introspection", "field suggestions"}) {
+		t.Fatalf("findings %v, want introspection and field suggestions", got)
+	}
+}
