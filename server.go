@@ -40,10 +40,12 @@ import (
 	"configmarket/internal/commerce"
 	"configmarket/internal/demo"
 	"configmarket/internal/earnings"
+	"configmarket/internal/graphiql"
 	"configmarket/internal/identity"
 	"configmarket/internal/jobs"
 	"configmarket/internal/limits"
 	"configmarket/internal/live"
+	"configmarket/internal/obs"
 	"configmarket/internal/password"
 	"configmarket/internal/persisted"
 	"configmarket/internal/pins"
@@ -92,6 +94,12 @@ type config struct {
 	LogLevel            slog.Level    `env:"LOG_LEVEL" envDefault:"info"`
 	APQTTL              time.Duration `env:"APQ_TTL" envDefault:"24h"`
 	TrustedClients      []string      `env:"TRUSTED_DOCUMENT_CLIENTS" envSeparator:","`
+	// GraphiQL unset: on in development, off in production.
+	GraphiQL         *bool   `env:"GRAPHIQL"`
+	MetricsAddr      string  `env:"METRICS_ADDR" envDefault:"127.0.0.1:9090"`
+	OTLPEndpoint     string  `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
+	OTELServiceName  string  `env:"OTEL_SERVICE_NAME" envDefault:"configmarket"`
+	TraceSampleRatio float64 `env:"TRACE_SAMPLE_RATIO" envDefault:"1"`
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -110,13 +118,19 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("config: %w", err)
 	}
-	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel})))
+	slog.SetDefault(slog.New(obs.NewLogHandler(slog.NewJSONHandler(os.Stderr, obs.LogOptions(cfg.LogLevel)))))
+	tel, stopTracing, err := openTelemetry(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer stopTracing()
 
-	pool, err := openPostgres(ctx, cfg)
+	pool, err := openPostgres(ctx, cfg, tel)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	tel.WatchPool(pool)
 	if cfg.DemoData {
 		if err := demo.Load(identity.AsSystem(ctx), pool); err != nil {
 			return fmt.Errorf("demo data: %w", err)
@@ -124,7 +138,7 @@ func run(ctx context.Context) error {
 		slog.Info("demo data loaded", "password", demo.Password)
 	}
 
-	c, limiter, closeCache, err := openCache(cfg)
+	c, limiter, closeCache, err := openCache(cfg, tel)
 	if err != nil {
 		return err
 	}
@@ -161,6 +175,8 @@ func run(ctx context.Context) error {
 		webhookSkew:    cfg.WebhookSkew,
 		apqTTL:         cfg.APQTTL,
 		trustedClients: cfg.TrustedClients,
+		telemetry:      tel,
+		graphiql:       cfg.GraphiQL == nil && !cfg.production() || cfg.GraphiQL != nil && *cfg.GraphiQL,
 	}
 	if d.trustedProxies, err = parseNetworks("TRUSTED_PROXIES", cfg.TrustedProxies); err != nil {
 		return err
@@ -171,12 +187,15 @@ func run(ctx context.Context) error {
 	a := newApp(d)
 	go a.hub.Run(ctx)
 	if cfg.JobsEnabled {
-		go jobs.Run(ctx, cfg.JobsInterval,
+		go jobs.Run(ctx, cfg.JobsInterval, tel.Jobs(
 			jobs.Task{Name: "billing", Run: func(ctx context.Context) error { _, err := a.commerce.RunBilling(ctx); return err }},
 			jobs.Task{Name: "updates", Run: func(ctx context.Context) error { _, err := a.commerce.ProcessUpdates(ctx); return err }},
 			jobs.Task{Name: "pins", Run: func(ctx context.Context) error { _, err := a.pins.ExpirePins(ctx); return err }},
 			jobs.Task{Name: "statuses", Run: func(ctx context.Context) error { _, err := a.statuses.RunMonthly(ctx); return err }},
-		)
+		)...)
+	}
+	if cfg.MetricsAddr != "" {
+		go serveMetrics(ctx, cfg.MetricsAddr, tel)
 	}
 	srv := &http.Server{
 		Addr:              cfg.HTTPAddr,
@@ -190,10 +209,47 @@ func run(ctx context.Context) error {
 	return serve(ctx, srv, a, cfg.ShutdownTimeout)
 }
 
+// openTelemetry builds metrics and, when an OTLP endpoint is configured,
+// tracing; the returned func flushes spans at exit.
+func openTelemetry(ctx context.Context, cfg config) (*obs.Telemetry, func(), error) {
+	if cfg.OTLPEndpoint == "" {
+		return obs.New(obs.Options{}), func() {}, nil
+	}
+	tp, err := obs.NewTracerProvider(ctx, obs.TracingConfig{
+		Endpoint: cfg.OTLPEndpoint, ServiceName: cfg.OTELServiceName, SampleRatio: cfg.TraceSampleRatio,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	slog.Info("tracing on", "otlp_endpoint", cfg.OTLPEndpoint, "sample_ratio", cfg.TraceSampleRatio)
+	return obs.New(obs.Options{Tracing: tp}), func() {
+		flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = tp.Shutdown(flushCtx)
+	}, nil
+}
+
+// serveMetrics serves /metrics on its own listener: operation names, error
+// rates and pool sizes are for the operators' network, not the internet,
+// and scraping must keep working while the public listener drains.
+func serveMetrics(ctx context.Context, addr string, tel *obs.Telemetry) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", tel.MetricsHandler())
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		_ = srv.Close()
+	}()
+	slog.Info("serving metrics", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		slog.Error("metrics listener stopped", "err", err)
+	}
+}
+
 // openPostgres migrates the schema as the owner (DATABASE_URL) and returns a
 // pool that connects as the server's role: APP_DATABASE_URL, or DATABASE_URL
 // with the role and APP_DATABASE_PASSWORD swapped in.
-func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
+func openPostgres(ctx context.Context, cfg config, tel *obs.Telemetry) (*pgxpool.Pool, error) {
 	if err := migrate(ctx, cfg.DatabaseURL); err != nil {
 		return nil, err
 	}
@@ -211,6 +267,7 @@ func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 	}
 	pc.MaxConns = cfg.DatabaseMaxConn
 	store.ConfigureSessions(pc)
+	pc.ConnConfig.Tracer = tel.SQLTracer()
 	pool, err := pgxpool.NewWithConfig(ctx, pc)
 	if err != nil {
 		return nil, fmt.Errorf("connect postgres: %w", err)
@@ -234,7 +291,7 @@ func migrate(ctx context.Context, ownerURL string) error {
 
 // openCache uses Redis when configured and otherwise runs as a single
 // instance with an in-process cache.
-func openCache(cfg config) (cache.Cache, *ratelimit.Limiter, func(), error) {
+func openCache(cfg config, tel *obs.Telemetry) (cache.Cache, *ratelimit.Limiter, func(), error) {
 	if cfg.RedisURL == "" {
 		slog.Info("REDIS_URL not set: single instance, in-process cache and rate limits")
 		return cache.NewMemory(10_000), ratelimit.New(nil, ""), func() {}, nil
@@ -243,6 +300,7 @@ func openCache(cfg config) (cache.Cache, *ratelimit.Limiter, func(), error) {
 	if err != nil {
 		return nil, nil, nil, err
 	}
+	client.AddHook(tel.RedisHook())
 	return cache.NewRedis(client, cfg.CachePrefix), ratelimit.New(client, cfg.CachePrefix+"rate:"), func() { _ = client.Close() }, nil
 }
 
@@ -291,6 +349,10 @@ type deps struct {
 	// Apollographql-Client-Name) may send only the mobile manifest's documents.
 	apqTTL         time.Duration
 	trustedClients []string
+	// telemetry observes the server (nil: a private, untraced one);
+	// graphiql serves the explorer at /graphiql.
+	telemetry *obs.Telemetry
+	graphiql  bool
 }
 
 // app is the assembled service: its HTTP handler, readiness, and the
@@ -304,13 +366,18 @@ type app struct {
 	hub      *live.Hub
 	streams  *web.Streams
 	accounts *account.Service
+	tel      *obs.Telemetry
 }
 
 // maxStreamsPerUser caps one user's simultaneous WebSocket connections.
 const maxStreamsPerUser = 8
 
 func newApp(d deps) *app {
-	public := cache.NewGeneration(d.cache, "public")
+	if d.telemetry == nil {
+		d.telemetry = obs.New(obs.Options{})
+	}
+	tel := d.telemetry
+	public := cache.NewGeneration(tel.Cache(d.cache), "public")
 	accounts := account.New(d.store, d.hasher, d.tokens, d.refreshTTL, public)
 	accounts.RestrictAdmins(d.adminNetworks)
 	if d.loginBackoff > 0 {
@@ -352,9 +419,15 @@ func newApp(d deps) *app {
 	}
 	verifier := webhook.NewVerifier(secrets, d.webhookSkew, d.clock.Now)
 	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
+	if d.graphiql {
+		explorer := graphiql.Handler("/graphiql")
+		mux.Handle("GET /graphiql", explorer)
+		mux.Handle("GET /graphiql/", explorer)
+		mux.Handle("GET /{$}", http.RedirectHandler("/graphiql", http.StatusFound))
+	}
 	return &app{
-		handler: web.Recover(web.Origin(d.trustedProxies)(mux)), health: health, commerce: com, pins: root.PinService, accounts: accounts,
-		statuses: root.Statuses, hub: root.Hub, streams: streams,
+		handler: web.Origin(d.trustedProxies)(tel.HTTP(web.Recover(mux))), health: health, commerce: com, pins: root.PinService, accounts: accounts,
+		statuses: root.Statuses, hub: root.Hub, streams: streams, tel: tel,
 	}
 }
 
@@ -366,6 +439,8 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.POST{})
 	srv.AddTransport(ws)
+	// First, so it is the outermost extension and sees final responses.
+	srv.Use(d.telemetry.GraphQL())
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	// Trusted documents first, so a refused document is never registered.
 	srv.Use(persisted.NewTrusted(mobileManifest, d.trustedClients))
@@ -378,7 +453,7 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 		srv.Use(extension.Introspection{})
 	}
 	srv.AroundFields(resolvers.AuditMutations(d.store))
-	srv.SetErrorPresenter(resolvers.PresentError)
+	srv.SetErrorPresenter(d.telemetry.Presenter(resolvers.PresentError))
 	srv.SetRecoverFunc(resolvers.Recover)
 
 	sources := dataloaders.Sources{

@@ -15,14 +15,17 @@ _cm_node() {
             "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || return 1
     fi
     local dir
-    for dir in "$root/e2e" "$root/clients"; do
+    # e2e/ and clients/: the real GraphQL clients; graphiql/: the explorer's
+    # build and its headless-Chromium check (playwright-core, which never
+    # downloads a browser).
+    for dir in "$root/e2e" "$root/clients" "$root/graphiql"; do
         # npm ci is skipped when the installed tree matches the lock file.
         if [[ ! -f "$dir/node_modules/.package-lock.json" ]] || ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cm-lock"; then
             (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
             cp "$dir/package-lock.json" "$dir/node_modules/.cm-lock"
         fi
     done
-    echo "node: $(node --version), e2e and clients/ installed" >&2
+    echo "node: $(node --version), e2e/, clients/ and graphiql/ installed" >&2
 }
 _cm_node
 _cm_node_status=$?
