@@ -36,6 +36,8 @@ func TestImportsPointOneWay(t *testing.T) {
 		"configmarket/internal/apperr":      {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/money":       {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/relay":       {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/graphiql":    {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/probe":       {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/store":       {gqlgen, redis, jwt, "configmarket/internal/account", "configmarket/internal/catalog"},
 		"configmarket/internal/cache":       {gqlgen, pgx, jwt},
 		"configmarket/internal/auth":        {gqlgen, pgx, redis},
