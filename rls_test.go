@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"configmarket/internal/dbtest"
 	"configmarket/internal/factory"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
@@ -110,4 +111,54 @@ func TestRowSecurityHoldsWhenApplicationChecksDoNot(t *testing.T) {
 func refusedByPolicy(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "42501"
+}
+
+// BenchmarkRowSecurity reads a partner's newest 50 entries and its monthly
+// totals over 20,000 payments (60,000 entries, a third the partner's) as
+// the owner without row-level security (no transaction, no subject) and as
+// the server's role (a read-only transaction naming the subject, policies
+// on every row): the ratio is what the defence in depth costs.
+func BenchmarkRowSecurity(b *testing.B) {
+	url := dbtest.URL(b)
+	owner := dbtest.OwnerPool(b, url)
+	app, _ := dbtest.AppPool(b, url)
+	st := store.New(owner)
+	dev, partner, customer := factory.Developer(b, st), factory.Partner(b, st), factory.Customer(b, st)
+	conf := factory.Configuration(b, st, dev.OrgID, factory.ConfigurationOptions{})
+	ctx := context.Background()
+	for _, q := range []struct {
+		sql  string
+		args []any
+	}{
+		{`insert into payments (customer_id, configuration_id, paid_for, amount_minor, provider, provider_payment_id, received_at)
+		select $1, $2, 'rent', 50000, 'bench', g::text, now() - make_interval(mins => g) from generate_series(1, 20000) g`,
+			[]any{customer.OrgID, conf.ID}},
+		{`insert into ledger_entries (payment_id, party, developer_id, partner_id, amount_minor, currency, paid_for,
+			configuration_id, customer_id, occurred_at)
+		select p.id, s.party, case when s.party = 'developer' then $3::uuid end, case when s.party = 'partner' then $4::uuid end,
+			s.amount, 'RUB', 'rent', $2, $1, p.received_at
+		from payments p cross join (values ('developer', 37500), ('partner', 3125), ('platform', 9375)) s(party, amount)`,
+			[]any{customer.OrgID, conf.ID, dev.OrgID, partner.OrgID}},
+		{`analyze`, nil},
+	} {
+		if _, err := owner.Exec(ctx, q.sql, q.args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	viewer := identity.WithViewer(ctx, partner.Viewer())
+	f := store.EntryFilter{Party: "partner", PartyID: partner.OrgID}
+	for name, s := range map[string]*store.Store{"owner without RLS": store.New(owner), "cm_app with RLS": store.New(app)} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				rows, err := s.EntriesPage(viewer, f, nil, 50)
+				if err != nil || len(rows) != 50 {
+					b.Fatalf("%d rows, %v", len(rows), err)
+				}
+				totals, err := s.EntryTotals(viewer, f, store.ByMonth)
+				if err != nil || len(totals) == 0 {
+					b.Fatalf("totals %v, %v", totals, err)
+				}
+			}
+		})
+	}
 }

@@ -30,6 +30,8 @@ revoke update, delete on ledger_entries, audit_log from cm_app;
 revoke update on audit_log_ips from cm_app;
 revoke delete on payouts from cm_app;
 
+-- Policies call these inside scalar subqueries, (select cm_subject_kind()),
+-- so they run once per statement as init plans, not once per row.
 create function cm_subject_kind() returns text language sql stable
     return split_part(coalesce(current_setting('cm.subject', true), ''), ':', 1);
 
@@ -39,28 +41,28 @@ create function cm_subject_id() returns uuid language sql stable
 alter table ledger_entries enable row level security;
 
 create policy ledger_entries_read on ledger_entries for select to cm_app using (
-    cm_subject_kind() in ('system', 'admin')
-    or (cm_subject_kind() = 'developer' and developer_id = cm_subject_id())
-    or (cm_subject_kind() = 'partner' and partner_id = cm_subject_id()));
+    (select cm_subject_kind()) in ('system', 'admin')
+    or ((select cm_subject_kind()) = 'developer' and developer_id = (select cm_subject_id()))
+    or ((select cm_subject_kind()) = 'partner' and partner_id = (select cm_subject_id())));
 
 -- Entries come from payments and refunds, which only the platform records.
 create policy ledger_entries_write on ledger_entries for insert to cm_app
-    with check (cm_subject_kind() in ('system', 'admin'));
+    with check ((select cm_subject_kind()) in ('system', 'admin'));
 
 alter table payouts enable row level security;
 
 create policy payouts_read on payouts for select to cm_app using (
-    cm_subject_kind() in ('system', 'admin')
-    or (cm_subject_kind() = 'developer' and developer_id = cm_subject_id())
-    or (cm_subject_kind() = 'partner' and partner_id = cm_subject_id()));
+    (select cm_subject_kind()) in ('system', 'admin')
+    or ((select cm_subject_kind()) = 'developer' and developer_id = (select cm_subject_id()))
+    or ((select cm_subject_kind()) = 'partner' and partner_id = (select cm_subject_id())));
 
 -- A party requests payouts of its own balance.
 create policy payouts_request on payouts for insert to cm_app with check (
-    cm_subject_kind() in ('system', 'admin')
-    or (cm_subject_kind() = 'developer' and developer_id = cm_subject_id())
-    or (cm_subject_kind() = 'partner' and partner_id = cm_subject_id()));
+    (select cm_subject_kind()) in ('system', 'admin')
+    or ((select cm_subject_kind()) = 'developer' and developer_id = (select cm_subject_id()))
+    or ((select cm_subject_kind()) = 'partner' and partner_id = (select cm_subject_id())));
 
 -- Only the platform decides them.
 create policy payouts_decide on payouts for update to cm_app
-    using (cm_subject_kind() in ('system', 'admin'))
-    with check (cm_subject_kind() in ('system', 'admin'));
+    using ((select cm_subject_kind()) in ('system', 'admin'))
+    with check ((select cm_subject_kind()) in ('system', 'admin'));

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"configmarket/internal/apperr"
 )
 
 // EntryFilter narrows one party's ledger entries.
@@ -19,10 +22,23 @@ type EntryFilter struct {
 	ConfigurationID *uuid.UUID
 }
 
+// partyMatch is the condition "entry of party $1 with id $2". The party
+// comes from code, never from a client; naming its column in the text (not
+// choosing it with a CASE on $1) lets each variant use that column's index.
+func partyMatch(party string) (string, error) {
+	switch party {
+	case "developer":
+		return `e.party = $1 and e.developer_id = $2`, nil
+	case "partner":
+		return `e.party = $1 and e.partner_id = $2`, nil
+	}
+	return "", apperr.Internal(fmt.Errorf("unknown ledger party %q", party))
+}
+
 // partyEntries selects the entries of $1 party $2 within the filter's
 // parameters $3..$7.
 const partyEntries = `from ledger_entries e
-	where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
+	where %s
 		and ($3::timestamptz is null or e.occurred_at >= $3)
 		and ($4::timestamptz is null or e.occurred_at < $4)
 		and ($5::text is null or e.paid_for = $5)
@@ -41,8 +57,12 @@ type EntryKey struct {
 
 // EntriesPage lists a party's entries newest first.
 func (q *Queries) EntriesPage(ctx context.Context, f EntryFilter, after *EntryKey, limit int) ([]LedgerEntry, error) {
-	const sql = `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
-			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at ` + partyEntries + `
+	match, err := partyMatch(f.Party)
+	if err != nil {
+		return nil, err
+	}
+	sql := `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
+			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at ` + fmt.Sprintf(partyEntries, match) + `
 			and ($8::boolean is not true or (e.occurred_at, e.id) < ($9, $10))
 		order by e.occurred_at desc, e.id desc
 		limit $11`
@@ -97,6 +117,10 @@ var groupings = map[Grouping]struct{ key, label string }{
 // payments and refunds behind the entries.
 func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([]EntryTotal, error) {
 	expr := groupings[g]
+	match, err := partyMatch(f.Party)
+	if err != nil {
+		return nil, err
+	}
 	sql := `select key, label, gross, share, n, currency from (
 			select ` + expr.key + ` as key, ` + expr.label + ` as label,
 				sum(case when e.refund_id is null then p.amount_minor else -r.amount_minor end) as gross,
@@ -106,7 +130,7 @@ func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([
 			left join refunds r on r.id = e.refund_id
 			left join customers cu on cu.id = e.customer_id
 			left join configurations co on co.id = e.configuration_id
-			where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
+			where ` + match + `
 				and ($3::timestamptz is null or e.occurred_at >= $3)
 				and ($4::timestamptz is null or e.occurred_at < $4)
 				and ($5::text is null or e.paid_for = $5)
@@ -127,10 +151,14 @@ func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([
 
 // PartyEntry returns entry id if it belongs to the party.
 func (q *Queries) PartyEntry(ctx context.Context, party string, partyID uuid.UUID, id int64) (LedgerEntry, error) {
-	const sql = `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
+	match, err := partyMatch(party)
+	if err != nil {
+		return LedgerEntry{}, err
+	}
+	sql := `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
 			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at
 		from ledger_entries e
-		where e.id = $3 and e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2`
+		where e.id = $3 and ` + match
 	return oneMoney(ctx, q, "select party entry", func(r pgx.CollectableRow) (LedgerEntry, error) {
 		var e LedgerEntry
 		err := r.Scan(&e.ID, &e.PaymentID, &e.RefundID, &e.Party, &e.DeveloperID, &e.PartnerID, &e.Amount.Minor,
@@ -142,12 +170,16 @@ func (q *Queries) PartyEntry(ctx context.Context, party string, partyID uuid.UUI
 // RunningTotals sums a party's entries since the start of the UTC day and
 // month of at, and returns the newest entry id (0 for none).
 func (q *Queries) RunningTotals(ctx context.Context, party string, partyID uuid.UUID, at time.Time) (day, month, lastID int64, err error) {
-	const sql = `select
+	match, err := partyMatch(party)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	sql := `select
 			coalesce(sum(e.amount_minor) filter (where e.occurred_at >= date_trunc('day', $3::timestamptz at time zone 'UTC') at time zone 'UTC'), 0),
 			coalesce(sum(e.amount_minor), 0),
 			coalesce(max(e.id), 0)
 		from ledger_entries e
-		where e.party = $1 and (case when $1 = 'developer' then e.developer_id else e.partner_id end) = $2
+		where ` + match + `
 			and e.occurred_at >= date_trunc('month', $3::timestamptz at time zone 'UTC') at time zone 'UTC'`
 	err = q.scanMoney(ctx, "select running totals", sql, []any{party, partyID, at}, &day, &month, &lastID)
 	return day, month, lastID, err
