@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -79,5 +80,35 @@ func TestRatesThroughTheAPI(t *testing.T) {
 	}
 	if r := w.s.do(t, w.tokens["admin"], `{ rateHistory { developer { rate } } }`, nil); len(get(r.Data, "rateHistory", "developer").([]any)) != 7 {
 		t.Fatalf("history: %s", r.Raw)
+	}
+}
+
+// A dashboard's totals by several groupings cost one statement, however
+// many groupings it asks for, and each grouping's rows are its own.
+func TestTotalsByGroupingsShareOneStatement(t *testing.T) {
+	w := newCommerceWorld(t)
+	dealer, dealerToken := w.premiumDeveloperAndDealer(t)
+	w.payRent(t)
+	vars := map[string]any{"p": globalIDOf("Partner", dealer.OrgID)}
+	statements := func(query string) (int64, gqlResponse) {
+		before := w.s.counter.Count()
+		r := w.s.do(t, dealerToken, query, vars)
+		return w.s.counter.Count() - before, r
+	}
+	one, _ := statements(`query($p: ID!) { node(id: $p) { ... on Partner {
+		byMonth: commissionTotals(groupBy: MONTH) { key share { amount } } } } }`)
+	four, r := statements(`query($p: ID!) { node(id: $p) { ... on Partner {
+		byMonth: commissionTotals(groupBy: MONTH) { key share { amount } }
+		byPaidFor: commissionTotals(groupBy: PAID_FOR) { key share { amount } gross { amount } }
+		byCustomer: commissionTotals(groupBy: CUSTOMER) { label share { amount } }
+		byConfiguration: commissionTotals(groupBy: CONFIGURATION) { label share { amount } } } } }`)
+	if four != one {
+		t.Fatalf("four groupings took %d statements, one took %d", four, one)
+	}
+	month := time.Now().UTC().Format("2006-01")
+	if !strings.HasPrefix(str(r.Data, "node", "byMonth", 0, "key"), month) || str(r.Data, "node", "byPaidFor", 0, "key") != "rent" ||
+		str(r.Data, "node", "byPaidFor", 0, "gross", "amount") != "500.00" || str(r.Data, "node", "byCustomer", 0, "share", "amount") != "31.25" ||
+		str(r.Data, "node", "byConfiguration", 0, "label") != w.conf.Title || len(get(r.Data, "node", "byMonth").([]any)) != 1 {
+		t.Fatalf("totals: %s", r.Raw)
 	}
 }

@@ -457,7 +457,7 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 	srv.SetRecoverFunc(resolvers.Recover)
 
 	sources := dataloaders.Sources{
-		Accounts: root.Accounts, Catalog: root.Catalog, Commerce: root.Commerce, Payouts: root.PayoutService, Pins: root.PinService,
+		Accounts: root.Accounts, Catalog: root.Catalog, Commerce: root.Commerce, Payouts: root.PayoutService, Ledger: root.Ledger, Pins: root.PinService,
 	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if err := web.AuthError(ctx); err != nil {

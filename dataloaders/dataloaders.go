@@ -33,6 +33,7 @@ type Sources struct {
 	Catalog  *catalog.Service
 	Commerce *commerce.Service
 	Payouts  *earnings.Payouts
+	Ledger   *earnings.Ledger
 	Pins     *pins.Service
 }
 
@@ -131,6 +132,7 @@ type Loaders struct {
 	updates        *batched[uuid.UUID, []store.InstallationUpdate]
 	pins           *batched[uuid.UUID, store.Pin]
 	payouts        *batched[uuid.UUID, store.Payout]
+	totals         *batched[earnings.TotalsKey, []store.EntryTotal]
 }
 
 // New builds fresh loaders for one operation of viewer v.
@@ -178,6 +180,9 @@ func New(src Sources, v identity.Viewer) *Loaders {
 		payouts: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Payout, error) {
 			return src.Payouts.PayoutsByIDs(ctx, v, ids)
 		}, func(p store.Payout) uuid.UUID { return p.ID })),
+		totals: newBatched(func(ctx context.Context, keys []earnings.TotalsKey) (map[earnings.TotalsKey][]store.EntryTotal, error) {
+			return src.Ledger.Totals(ctx, v, keys)
+		}),
 	}
 }
 
@@ -341,4 +346,10 @@ func From(ctx context.Context) *Loaders {
 		panic("dataloaders: no loaders in context; is the operation middleware installed?")
 	}
 	return l
+}
+
+// EntryTotals are a party's totals by one grouping; sibling totals of the
+// same filter (by month and by what was paid for, say) share a statement.
+func (l *Loaders) EntryTotals(ctx context.Context, k earnings.TotalsKey) ([]store.EntryTotal, error) {
+	return group(l.totals.load(ctx, k))
 }

@@ -322,7 +322,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if err != nil {
 		return nil, err
 	}
-	ts, err := r.Ledger.Totals(ctx, v, f, groupings[groupBy])
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]))
 	out := toEarningsTotals(ts)
 	if out == nil {
 		out = []*model.EarningsTotal{}
@@ -917,7 +917,7 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 	if err != nil {
 		return nil, err
 	}
-	ts, err := r.Ledger.Totals(ctx, identity.FromContext(ctx), f, groupings[groupBy])
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]))
 	out := toEarningsTotals(ts)
 	if out == nil {
 		out = []*model.EarningsTotal{}

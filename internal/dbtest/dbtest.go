@@ -77,7 +77,10 @@ func ensureAppRole(t testing.TB) {
 			return
 		}
 		defer conn.Close(ctx)
+		// Test binaries of several packages run at once: the lock keeps
+		// their role changes from colliding ("tuple concurrently updated").
 		_, err = conn.Exec(ctx, `do $$ begin
+			perform pg_advisory_xact_lock(hashtext('configmarket:app-role'));
 			if not exists (select from pg_roles where rolname = '`+migrations.AppRole+`') then
 				create role `+migrations.AppRole+` login;
 			end if;

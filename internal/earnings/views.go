@@ -2,6 +2,7 @@ package earnings
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -63,13 +64,98 @@ func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f store.EntryFi
 	return relay.Cut(rows, limit, func(e store.LedgerEntry) string { return relay.EncodeCursor(e.OccurredAt, e.ID) }), nil
 }
 
-// Totals sums a party's entries by month, by what was paid for, by
-// customer or by configuration; nil for someone else's.
-func (l *Ledger) Totals(ctx context.Context, v identity.Viewer, f store.EntryFilter, g store.Grouping) ([]store.EntryTotal, error) {
-	if !mayReadParty(v, f.Party, f.PartyID) {
-		return nil, nil
+// TotalsKey asks for a party's totals by one grouping within a filter. It
+// holds values, not pointers, so that equal questions are equal keys.
+type TotalsKey struct {
+	Party                       string
+	PartyID                     uuid.UUID
+	From, To                    time.Time // zero: open
+	PaidFor                     string    // empty: any
+	CustomerID, ConfigurationID uuid.UUID // nil: any
+	Grouping                    store.Grouping
+}
+
+// TotalsKeyOf is the key of f's totals by g.
+func TotalsKeyOf(f store.EntryFilter, g store.Grouping) TotalsKey {
+	k := TotalsKey{Party: f.Party, PartyID: f.PartyID, Grouping: g}
+	if f.From != nil {
+		k.From = *f.From
 	}
-	return l.store.EntryTotals(ctx, f, g)
+	if f.To != nil {
+		k.To = *f.To
+	}
+	if f.PaidFor != nil {
+		k.PaidFor = *f.PaidFor
+	}
+	if f.CustomerID != nil {
+		k.CustomerID = *f.CustomerID
+	}
+	if f.ConfigurationID != nil {
+		k.ConfigurationID = *f.ConfigurationID
+	}
+	return k
+}
+
+func (k TotalsKey) filter() store.EntryFilter {
+	f := store.EntryFilter{Party: k.Party, PartyID: k.PartyID}
+	if !k.From.IsZero() {
+		f.From = &k.From
+	}
+	if !k.To.IsZero() {
+		f.To = &k.To
+	}
+	if k.PaidFor != "" {
+		f.PaidFor = &k.PaidFor
+	}
+	if k.CustomerID != uuid.Nil {
+		f.CustomerID = &k.CustomerID
+	}
+	if k.ConfigurationID != uuid.Nil {
+		f.ConfigurationID = &k.ConfigurationID
+	}
+	return f
+}
+
+// Totals sums parties' entries by month, by what was paid for, by customer
+// or by configuration. The groupings asked of one filter are summed in one
+// statement; someone else's totals are empty.
+func (l *Ledger) Totals(ctx context.Context, v identity.Viewer, keys []TotalsKey) (map[TotalsKey][]store.EntryTotal, error) {
+	type question struct {
+		filter TotalsKey // Grouping left empty
+		gs     []store.Grouping
+	}
+	var questions []*question
+	byFilter := map[TotalsKey]*question{}
+	out := make(map[TotalsKey][]store.EntryTotal, len(keys))
+	for _, k := range keys {
+		if !mayReadParty(v, k.Party, k.PartyID) {
+			out[k] = nil
+			continue
+		}
+		fk := k
+		fk.Grouping = ""
+		q := byFilter[fk]
+		if q == nil {
+			q = &question{filter: fk}
+			byFilter[fk] = q
+			questions = append(questions, q)
+		}
+		if !slices.Contains(q.gs, k.Grouping) {
+			q.gs = append(q.gs, k.Grouping)
+		}
+	}
+	for _, q := range questions {
+		sets, err := l.store.EntryTotalsBy(ctx, q.filter.filter(), q.gs)
+		if err != nil {
+			return nil, err
+		}
+		for g, totals := range sets {
+			k := q.filter
+			k.Grouping = g
+			out[k] = totals
+		}
+	}
+	return out, nil
 }
 
 // Statement is a party's month: its entries and totals, to the kopeck the

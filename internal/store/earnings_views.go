@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -113,18 +114,42 @@ var groupings = map[Grouping]struct{ key, label string }{
 	ByConfiguration: {`coalesce(e.configuration_id::text, '')`, `coalesce(co.title, '')`},
 }
 
-// EntryTotals sums a party's entries by one grouping. Gross comes from the
-// payments and refunds behind the entries.
+// EntryTotals sums a party's entries by one grouping.
 func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([]EntryTotal, error) {
-	expr := groupings[g]
+	sets, err := q.EntryTotalsBy(ctx, f, []Grouping{g})
+	return sets[g], err
+}
+
+// EntryTotalsBy sums a party's entries by several groupings in one pass
+// over them (GROUPING SETS): a dashboard asking for totals by month and by
+// what was paid for reads the entries, and joins their payments for the
+// gross, once. Every grouping asked for has a (possibly empty) list.
+func (q *Queries) EntryTotalsBy(ctx context.Context, f EntryFilter, gs []Grouping) (map[Grouping][]EntryTotal, error) {
 	match, err := partyMatch(f.Party)
 	if err != nil {
 		return nil, err
 	}
-	sql := `select key, label, gross, share, n, currency from (
-			select ` + expr.key + ` as key, ` + expr.label + ` as label,
-				sum(case when e.refund_id is null then p.amount_minor else -r.amount_minor end) as gross,
-				sum(e.amount_minor) as share, count(*) as n, min(e.currency) as currency
+	var cols, sets, which []string
+	for i, g := range gs {
+		expr, ok := groupings[g]
+		if !ok {
+			return nil, apperr.Internal(fmt.Errorf("unknown grouping %q", g))
+		}
+		cols = append(cols, fmt.Sprintf("%s as k%d, %s as l%d", expr.key, i, expr.label, i))
+		sets = append(sets, fmt.Sprintf("(k%d, l%d)", i, i))
+		which = append(which, fmt.Sprintf("when grouping(k%d, l%d) = 0 then %d", i, i, i))
+	}
+	keys := func(prefix string) string {
+		var ks []string
+		for i := range gs {
+			ks = append(ks, fmt.Sprintf("%s%d", prefix, i))
+		}
+		return strings.Join(ks, ", ")
+	}
+	sql := `with e as (
+			select ` + strings.Join(cols, ", ") + `,
+				case when e.refund_id is null then p.amount_minor else -r.amount_minor end as gross,
+				e.amount_minor as share, e.currency
 			from ledger_entries e
 			join payments p on p.id = e.payment_id
 			left join refunds r on r.id = e.refund_id
@@ -136,17 +161,35 @@ func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([
 				and ($5::text is null or e.paid_for = $5)
 				and ($6::uuid is null or e.customer_id = $6)
 				and ($7::uuid is null or e.configuration_id = $7)
-			group by 1, 2
-		) t order by key`
-	return listMoney(ctx, q, "select entry totals", func(r pgx.CollectableRow) (EntryTotal, error) {
-		var t EntryTotal
-		err := r.Scan(&t.Key, &t.Label, &t.Gross, &t.Share, &t.Entries, &t.Currency)
-		if err == nil && g == ByMonth {
-			t.Month, err = time.Parse("2006-01-02 15:04:05", t.Key)
-			t.Month = t.Month.UTC()
+		)
+		select case ` + strings.Join(which, " ") + ` end as set, coalesce(` + keys("k") + `), coalesce(` + keys("l") + `),
+			sum(gross), sum(share), count(*), min(currency)
+		from e group by grouping sets (` + strings.Join(sets, ", ") + `)
+		order by 1, 2`
+	type row struct {
+		set int
+		t   EntryTotal
+	}
+	rows, err := listMoney(ctx, q, "select entry totals", func(r pgx.CollectableRow) (row, error) {
+		var x row
+		err := r.Scan(&x.set, &x.t.Key, &x.t.Label, &x.t.Gross, &x.t.Share, &x.t.Entries, &x.t.Currency)
+		if err == nil && gs[x.set] == ByMonth {
+			x.t.Month, err = time.Parse("2006-01-02 15:04:05", x.t.Key)
+			x.t.Month = x.t.Month.UTC()
 		}
-		return t, err
+		return x, err
 	}, sql, f.args()...)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[Grouping][]EntryTotal, len(gs))
+	for _, g := range gs {
+		out[g] = []EntryTotal{}
+	}
+	for _, x := range rows {
+		out[gs[x.set]] = append(out[gs[x.set]], x.t)
+	}
+	return out, nil
 }
 
 // PartyEntry returns entry id if it belongs to the party.
