@@ -132,7 +132,11 @@ type Loaders struct {
 	updates        *batched[uuid.UUID, []store.InstallationUpdate]
 	pins           *batched[uuid.UUID, store.Pin]
 	payouts        *batched[uuid.UUID, store.Payout]
-	totals         *batched[earnings.TotalsKey, []store.EntryTotal]
+	// totals are summed once per filter: see EntryTotals.
+	ledger   *earnings.Ledger
+	viewer   identity.Viewer
+	totalsMu sync.Mutex
+	totals   map[earnings.TotalsKey]*memo[map[earnings.TotalsKey][]store.EntryTotal]
 }
 
 // New builds fresh loaders for one operation of viewer v.
@@ -180,9 +184,9 @@ func New(src Sources, v identity.Viewer) *Loaders {
 		payouts: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Payout, error) {
 			return src.Payouts.PayoutsByIDs(ctx, v, ids)
 		}, func(p store.Payout) uuid.UUID { return p.ID })),
-		totals: newBatched(func(ctx context.Context, keys []earnings.TotalsKey) (map[earnings.TotalsKey][]store.EntryTotal, error) {
-			return src.Ledger.Totals(ctx, v, keys)
-		}),
+		ledger: src.Ledger,
+		viewer: v,
+		totals: map[earnings.TotalsKey]*memo[map[earnings.TotalsKey][]store.EntryTotal]{},
 	}
 }
 
@@ -348,8 +352,34 @@ func From(ctx context.Context) *Loaders {
 	return l
 }
 
-// EntryTotals are a party's totals by one grouping; sibling totals of the
-// same filter (by month and by what was paid for, say) share a statement.
-func (l *Loaders) EntryTotals(ctx context.Context, k earnings.TotalsKey) ([]store.EntryTotal, error) {
-	return group(l.totals.load(ctx, k))
+// EntryTotals are a party's totals by k's grouping. siblings are the other
+// groupings the query asks of the same filter beside it (by month and by
+// what was paid for, say): whichever of those fields runs first sums them
+// all in one statement and the others wait for it, so the statement count
+// does not depend on how the fields' goroutines happen to be scheduled.
+func (l *Loaders) EntryTotals(ctx context.Context, k earnings.TotalsKey, siblings []store.Grouping) ([]store.EntryTotal, error) {
+	filter := k
+	filter.Grouping = ""
+	l.totalsMu.Lock()
+	m := l.totals[filter]
+	if m == nil {
+		keys := []earnings.TotalsKey{k}
+		for _, g := range siblings {
+			sk := filter
+			sk.Grouping = g
+			keys = append(keys, sk)
+		}
+		m = &memo[map[earnings.TotalsKey][]store.EntryTotal]{load: func(ctx context.Context) (map[earnings.TotalsKey][]store.EntryTotal, error) {
+			return l.ledger.Totals(ctx, l.viewer, keys)
+		}}
+		l.totals[filter] = m
+	}
+	l.totalsMu.Unlock()
+	sets, err := m.get(ctx)
+	if totals, ok := sets[k]; ok || err != nil {
+		return totals, err
+	}
+	// A grouping the first field did not know of (another filter spelling).
+	sets, err = l.ledger.Totals(ctx, l.viewer, []earnings.TotalsKey{k})
+	return sets[k], err
 }

@@ -2,11 +2,13 @@ package resolvers
 
 import (
 	"context"
+	"reflect"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"configmarket/dataloaders"
+	"configmarket/graph/model"
 	"configmarket/internal/catalog"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
@@ -101,4 +103,32 @@ func firstPage(args map[string]any) (int, bool) {
 	}
 	limit, err := relay.PageSize(first)
 	return limit, err == nil
+}
+
+// siblingGroupings are the groupings of the other fields like the one being
+// resolved (commissionTotals, earningsTotals) that the query selects on the
+// same object with the same filter, so their totals can be summed together.
+func siblingGroupings(ctx context.Context) []store.Grouping {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Parent == nil || fc.Parent.Field.Field == nil {
+		return nil
+	}
+	op := graphql.GetOperationContext(ctx)
+	mine := fc.Field.ArgumentMap(op.Variables)
+	var out []store.Grouping
+	for _, f := range graphql.CollectFields(op, fc.Parent.Field.Selections, []string{fc.Object, "Node"}) {
+		if f.Name != fc.Field.Name || f.Alias == fc.Field.Alias {
+			continue
+		}
+		args := f.ArgumentMap(op.Variables)
+		if !reflect.DeepEqual(args["filter"], mine["filter"]) {
+			continue
+		}
+		if g, ok := args["groupBy"].(string); ok {
+			if sg, ok := groupings[model.EarningsGrouping(g)]; ok {
+				out = append(out, sg)
+			}
+		}
+	}
+	return out
 }

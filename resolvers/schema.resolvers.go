@@ -322,7 +322,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]))
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
 	out := toEarningsTotals(ts)
 	if out == nil {
 		out = []*model.EarningsTotal{}
@@ -917,7 +917,7 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]))
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
 	out := toEarningsTotals(ts)
 	if out == nil {
 		out = []*model.EarningsTotal{}
