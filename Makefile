@@ -5,13 +5,25 @@ SHELL := /bin/bash
 # it honours a preset DATABASE_URL / REDIS_URL, otherwise it starts private
 # instances (state in .data/) and exports the URLs.
 
-.PHONY: run test generate stop
+.PHONY: run test generate stop bench bench-smoke
 
 run:
 	source scripts/services.sh && DEMO_DATA=true go run .
 
 test:
 	export CM_TEST_CLUSTER=1 && source scripts/services.sh && source scripts/node.sh && go test -race -count=1 ./...
+
+# The load benchmark (docs/performance.md): loads the marketplace (once;
+# about 4 minutes), starts this server (-trimpath), PostGraphile and
+# pgbench on the same database and prints one table. About 25 minutes.
+bench:
+	source scripts/services.sh && source scripts/bench.sh && mkdir -p .data/bench && \
+		go build -trimpath -o .data/bench/configmarket . && go run ./bench
+
+# The same harness on small data, one concurrency, 2 s per run (CI).
+bench-smoke:
+	source scripts/services.sh && source scripts/bench.sh && mkdir -p .data/bench && \
+		go build -trimpath -o .data/bench/configmarket . && go run ./bench -smoke -seconds 2 -out .data/bench/smoke.md
 
 generate:
 	go tool gqlgen generate

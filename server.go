@@ -62,6 +62,7 @@ type config struct {
 	DatabaseMaxConn int32         `env:"DATABASE_MAX_CONNS" envDefault:"10"`
 	RedisURL        string        `env:"REDIS_URL"`
 	CachePrefix     string        `env:"CACHE_KEY_PREFIX" envDefault:"cm:"`
+	CacheDisabled   bool          `env:"CACHE_DISABLED" envDefault:"false"`
 	JWTKeys         string        `env:"JWT_KEYS"`
 	JWTIssuer       string        `env:"JWT_ISSUER" envDefault:"config-market"`
 	JWTAudience     string        `env:"JWT_AUDIENCE" envDefault:"config-market-api"`
@@ -210,17 +211,26 @@ func openPostgres(ctx context.Context, cfg config) (*pgxpool.Pool, error) {
 }
 
 // openCache uses Redis when configured and otherwise runs as a single
-// instance with an in-process cache.
+// instance with an in-process cache. CACHE_DISABLED keeps the rate limits
+// and drops only the cache, to measure the uncached cost.
 func openCache(cfg config) (cache.Cache, *ratelimit.Limiter, func(), error) {
+	var c cache.Cache
+	limiter, closeCache := ratelimit.New(nil, ""), func() {}
 	if cfg.RedisURL == "" {
 		slog.Info("REDIS_URL not set: single instance, in-process cache and rate limits")
-		return cache.NewMemory(10_000), ratelimit.New(nil, ""), func() {}, nil
+		c = cache.NewMemory(10_000)
+	} else {
+		client, err := cache.NewRedisClient(cfg.RedisURL)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		c, limiter, closeCache = cache.NewRedis(client, cfg.CachePrefix), ratelimit.New(client, cfg.CachePrefix+"rate:"), func() { _ = client.Close() }
 	}
-	client, err := cache.NewRedisClient(cfg.RedisURL)
-	if err != nil {
-		return nil, nil, nil, err
+	if cfg.CacheDisabled {
+		slog.Warn("CACHE_DISABLED: every read goes to PostgreSQL")
+		c = &cache.None{}
 	}
-	return cache.NewRedis(client, cfg.CachePrefix), ratelimit.New(client, cfg.CachePrefix+"rate:"), func() { _ = client.Close() }, nil
+	return c, limiter, closeCache, nil
 }
 
 // jwtKeys reads the signing keys. Development without keys gets a key that
