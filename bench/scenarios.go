@@ -170,18 +170,19 @@ const searchQuery = `query ($q: String!) { configurations(first: 20, filter: {se
 	nodes { slug title summary rating { average count } rentPrice(plan: "B") { amount } }
 } }`
 
-// floorSearch is the storefront's own search statement for one term,
-// relevance order, first page.
+// floorSearch is the storefront's search statement for one term,
+// relevance order, first page, with the plan-B price of the page's rows
+// joined after the limit.
 func floorSearch(term, prefix string) string {
 	return fmt.Sprintf(`with sq as (select %[1]s::text as raw,
 	websearch_to_tsquery('russian', %[1]s) || websearch_to_tsquery('english', %[1]s) || to_tsquery('simple', %[2]s) as q)
 select c.id, c.slug, c.title, c.summary, c.rating_count, c.rating_sum, rp.amount_minor
-from configurations c cross join sq
+from (select c.* from configurations c cross join sq
+	where c.state = 'published' and c.visibility = 'public' and (c.search @@ sq.q or sq.raw <%% c.title)
+	order by round((ts_rank(c.search, sq.q) + word_similarity(sq.raw, c.title))::numeric, 6) desc, c.id desc
+	limit 21) c
 left join lateral (select p.amount_minor from prices p join tariff_plans t on t.id = p.tariff_plan_id and t.code = 'B'
-	where p.configuration_id = c.id and p.kind = 'rent' and p.valid_from <= now() order by p.valid_from desc limit 1) rp on true
-where c.state = 'published' and c.visibility = 'public' and (c.search @@ sq.q or sq.raw <%% c.title)
-order by round((ts_rank(c.search, sq.q) + word_similarity(sq.raw, c.title))::numeric, 6) desc, c.id desc
-limit 21;
+	where p.configuration_id = c.id and p.kind = 'rent' and p.valid_from <= now() order by p.valid_from desc limit 1) rp on true;
 `, quote(term), quote(prefix))
 }
 
