@@ -224,13 +224,13 @@ func runGrowth(ctx context.Context, r *runner, admin string, anchor time.Time, s
 		if err != nil {
 			return nil, err
 		}
-		srv, err := start(ctx, "server-growth", r.workDir, "http://"+growthAddr+"/readyz", serverEnv(growthAddr, dbURL, true), serverBin)
+		srv, err := start(ctx, fmt.Sprintf("server-growth-%dk", n/1000), r.workDir, "http://"+growthAddr+"/readyz", serverEnv(growthAddr, dbURL, true), serverBin)
 		if err != nil {
 			return nil, err
 		}
 		for _, page := range []int{10, 50, 100} {
 			var reqs []request
-			for i := range 256 {
+			for i := range anonymousRequests {
 				reqs = append(reqs, gql(listingQuery(page), nil, anonymous(i)))
 			}
 			l := load{connections: 8}
