@@ -17,7 +17,7 @@ func formatReport(results []measurement, scen []scenario, growth []measurement, 
 	fmt.Fprintf(&b, "Data: %s. %d CPUs. %d s per run; load generator autocannon (HTTP) and pgbench -M prepared (SQL floor).\n\n",
 		sizes, runtime.NumCPU(), o.seconds)
 	fmt.Fprintln(&b, "Ratios: at a concurrency, our requests/s ÷ theirs; at a fixed rate, their p50 ÷ ours. Above 1 means faster than them.")
-	fmt.Fprintln(&b, "CPU per request: the serving process (app) and all PostgreSQL backends (db).")
+	fmt.Fprintln(&b, "CPU per request: the serving process (app) and all PostgreSQL backends (db). autocannon reports latency in whole milliseconds.")
 	fmt.Fprintln(&b)
 	fmt.Fprintln(&b, "| scenario | load | system | req/s | p50 ms | p99 ms | errors | app CPU ms/req | db CPU ms/req | peak RSS MB | × PostGraphile | × SQL floor |")
 	fmt.Fprintln(&b, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
@@ -31,13 +31,15 @@ func formatReport(results []measurement, scen []scenario, growth []measurement, 
 		return nil
 	}
 	ratio := func(ours, theirs *measurement) string {
-		if ours == nil || theirs == nil || ours.rps == 0 || ours.p50 == 0 {
+		switch {
+		case ours == nil || theirs == nil:
 			return "—"
-		}
-		if ours.load.rate > 0 {
+		case ours.load.rate > 0 && ours.p50 > 0:
 			return fmt.Sprintf("%.2f", theirs.p50/ours.p50)
+		case ours.load.rate == 0 && theirs.rps > 0:
+			return fmt.Sprintf("%.2f", ours.rps/theirs.rps)
 		}
-		return fmt.Sprintf("%.2f", ours.rps/theirs.rps)
+		return "—"
 	}
 	row := func(m *measurement, peer, floor string) {
 		rss := "—"
