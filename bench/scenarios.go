@@ -284,9 +284,18 @@ type mutationInputs struct {
 	configs       []uuid.UUID
 	admins        []session
 	invoices      []openInvoice
-	payoutTargets []session // developers with an available balance
+	payoutTargets []payoutTarget // developers with an available balance
 	payoutMethod  map[string]string
 }
+
+// payoutTarget is a developer and how many more payouts its balance allows.
+type payoutTarget struct {
+	session
+	left int
+}
+
+// payoutMinor is each requested payout: the minimum, 1,000.00.
+const payoutMinor = 100_000
 
 type openInvoice struct {
 	id     uuid.UUID
@@ -316,7 +325,7 @@ func mutations(ctx context.Context, db *pgx.Conn, in mutationInputs, n int, runI
 	}
 	// Pairs in order: every fresh customer with the first configuration,
 	// then the next one, skipping those tried in earlier runs.
-	pair, pairs := 0, len(in.customers)*len(in.configs)
+	pair, pairs, payout := 0, len(in.customers)*len(in.configs), 0
 	for i := range n {
 		started := false
 		for ; pair < pairs && !started; pair++ {
@@ -338,10 +347,19 @@ func mutations(ctx context.Context, db *pgx.Conn, in mutationInputs, n int, runI
 				"reference": fmt.Sprintf("bench-%s-%d", runID, i), "idempotencyKey": fmt.Sprintf("bench-%s-pay-%d", runID, i),
 			}}, bearer(admin.token, i)))
 		}
-		dev := in.payoutTargets[i%len(in.payoutTargets)]
-		s.ours = append(s.ours, gql(requestPayoutMutation, map[string]any{"in": map[string]any{
-			"amount": "1000.00", "method": in.payoutMethod[dev.email], "idempotencyKey": fmt.Sprintf("bench-%s-payout-%d", runID, i),
-		}}, bearer(dev.token, i)))
+		// The next developer round the table that can still be paid.
+		for range in.payoutTargets {
+			t := &in.payoutTargets[payout%len(in.payoutTargets)]
+			payout++
+			if t.left > 0 {
+				t.left--
+				s.ours = append(s.ours, gql(requestPayoutMutation, map[string]any{"in": map[string]any{
+					"amount": fmt.Sprintf("%d.00", payoutMinor/100), "method": in.payoutMethod[t.email],
+					"idempotencyKey": fmt.Sprintf("bench-%s-payout-%d", runID, i),
+				}}, bearer(t.token, i)))
+				break
+			}
+		}
 	}
 	return s, nil
 }
