@@ -123,8 +123,9 @@ func parentOf(pid int) int {
 // PostgreSQL postmaster and its backends, those that exited included
 // (the kernel adds a reaped child's time to its parent's cutime/cstime).
 func treeCPU(root int) time.Duration {
-	total, _ := cpuOf(root)
-	total += reapedCPU(root)
+	// Children first, the reaped ones after: a backend that exits in
+	// between is then counted twice instead of not at all.
+	var total time.Duration
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -134,7 +135,8 @@ func treeCPU(root int) time.Duration {
 		c, _ := cpuOf(pid)
 		total += c
 	}
-	return total
+	own, _ := cpuOf(root)
+	return total + own + reapedCPU(root)
 }
 
 // resetPeakRSS restarts the process's high-water mark of resident memory

@@ -33,7 +33,7 @@ func scanPrice(r pgx.CollectableRow) (Price, error) {
 func (q *Queries) CurrentPrices(ctx context.Context, configurationIDs []uuid.UUID) ([]Price, error) {
 	// One index range per configuration (a lateral join): the cost
 	// follows the page, never the size of the price table.
-	const sql = `select p.* from unnest($1::uuid[]) ids(id)
+	const sql = `select p.* from (select distinct unnest($1::uuid[]) as id) ids
 		cross join lateral (
 			select distinct on (kind, tariff_plan_id)
 				configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by

@@ -55,7 +55,7 @@ func (q *Queries) LockVersion(ctx context.Context, id uuid.UUID) (Version, error
 func (q *Queries) NewestVersions(ctx context.Context, configurationIDs []uuid.UUID, states []string, perParent int) ([]Version, error) {
 	// A lateral join reads perParent rows of each configuration from
 	// versions_configuration_idx, however many versions it has.
-	const sql = `select ` + versionColumns + ` from unnest($1::uuid[]) ids(id)
+	const sql = `select ` + versionColumns + ` from (select distinct unnest($1::uuid[]) as id) ids
 		cross join lateral (
 			select * from versions v
 			where v.configuration_id = ids.id and v.state = any($2)
