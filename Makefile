@@ -14,13 +14,13 @@ test:
 	export CM_TEST_CLUSTER=1 && source scripts/services.sh && source scripts/node.sh && go test -race -count=1 ./...
 
 # The load benchmark (docs/performance.md): loads the marketplace (once;
-# about 4 minutes), starts this server (-trimpath), PostGraphile and
-# pgbench on the same database and prints one table. About 25 minutes.
+# 5-7 minutes), starts this server (-trimpath), PostGraphile and pgbench
+# on the same database and prints one table. About 11 minutes after that.
 bench:
 	source scripts/services.sh && source scripts/bench.sh && mkdir -p .data/bench && \
 		go build -trimpath -o .data/bench/configmarket . && go run ./bench
 
-# The same harness on small data, one concurrency, 2 s per run (CI).
+# The same harness on small data, 2 s per run, mostly at the fixed rate (CI).
 bench-smoke:
 	source scripts/services.sh && source scripts/bench.sh && mkdir -p .data/bench && \
 		go build -trimpath -o .data/bench/configmarket . && go run ./bench -smoke -seconds 2 -out .data/bench/smoke.md
