@@ -154,12 +154,12 @@ func connect(t testing.TB, url string, adjust func(*pgxpool.Config)) (*pgxpool.P
 	if err != nil {
 		t.Fatal(err)
 	}
-	if adjust != nil {
-		adjust(cfg)
-	}
 	counter := &Counter{}
 	cfg.ConnConfig.Tracer = counter
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if adjust != nil {
+		adjust(cfg) // last, so a test may trace with its own tracer
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(fmt.Errorf("connect test database: %w", err))

@@ -210,7 +210,9 @@ const (
 // sortKeys are the fixed SQL expressions each order sorts by, and the type
 // their cursor value is cast back to. Values never enter this SQL.
 var sortKeys = map[StorefrontOrder]struct{ expr, cast string }{
-	OrderPopularity: {"c.active_installations::bigint", "bigint"},
+	// The bare column, so configurations_storefront_idx serves the order
+	// (a cast would hide it and sort every public configuration).
+	OrderPopularity: {"c.active_installations", "integer"},
 	OrderNewest:     {"c.published_at", "timestamptz"},
 	OrderRating:     {"(case when c.rating_count = 0 then 0 else round(c.rating_sum::numeric / c.rating_count, 4) end)", "numeric"},
 	// Configurations without a rent price on the plan sort last.

@@ -31,12 +31,15 @@ func scanPrice(r pgx.CollectableRow) (Price, error) {
 // CurrentPrices returns the prices in force now for each configuration:
 // one rent price per plan and the sale price, where set.
 func (q *Queries) CurrentPrices(ctx context.Context, configurationIDs []uuid.UUID) ([]Price, error) {
-	const sql = `select p.* from (
-			select distinct on (configuration_id, kind, tariff_plan_id)
+	// One index range per configuration (a lateral join): the cost
+	// follows the page, never the size of the price table.
+	const sql = `select p.* from (select distinct unnest($1::uuid[]) as id) ids
+		cross join lateral (
+			select distinct on (kind, tariff_plan_id)
 				configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by
 			from prices
-			where configuration_id = any($1) and valid_from <= now()
-			order by configuration_id, kind, tariff_plan_id, valid_from desc
+			where configuration_id = ids.id and valid_from <= now()
+			order by kind, tariff_plan_id, valid_from desc
 		) p
 		left join tariff_plans t on t.id = p.tariff_plan_id
 		order by p.configuration_id, p.kind, t.max_users`

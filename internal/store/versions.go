@@ -53,13 +53,15 @@ func (q *Queries) LockVersion(ctx context.Context, id uuid.UUID) (Version, error
 // the given states, at most perParent each, newest first — one statement
 // for a whole page of configurations.
 func (q *Queries) NewestVersions(ctx context.Context, configurationIDs []uuid.UUID, states []string, perParent int) ([]Version, error) {
-	const sql = `select ` + versionColumns + ` from (
-			select v.*, row_number() over (partition by v.configuration_id
-				order by v.major desc, v.minor desc, v.patch desc) as n
-			from versions v
-			where v.configuration_id = any($1) and v.state = any($2)
+	// A lateral join reads perParent rows of each configuration from
+	// versions_configuration_idx, however many versions it has.
+	const sql = `select ` + versionColumns + ` from (select distinct unnest($1::uuid[]) as id) ids
+		cross join lateral (
+			select * from versions v
+			where v.configuration_id = ids.id and v.state = any($2)
+			order by v.major desc, v.minor desc, v.patch desc
+			limit $3
 		) v
-		where v.n <= $3
 		order by v.configuration_id, v.major desc, v.minor desc, v.patch desc`
 	return list(ctx, q.db, "select newest versions", scanVersion, sql, configurationIDs, states, perParent)
 }

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// load is one point of a scenario: a concurrency, or a fixed offered rate.
+type load struct {
+	connections int
+	rate        int // 0: as fast as the connections go
+}
+
+func (l load) String() string {
+	if l.rate > 0 {
+		return fmt.Sprintf("%d/s", l.rate)
+	}
+	return fmt.Sprintf("c=%d", l.connections)
+}
+
+// measurement is one row of the table.
+type measurement struct {
+	scenario, system string
+	load             load
+	requests         int
+	rps, p50, p99    float64 // p50, p99 in milliseconds
+	errors           int
+	firstError       string
+	appCPU, dbCPU    time.Duration // per request
+	peakRSS          int64
+}
+
+// runner drives loads and measures the processes serving them.
+type runner struct {
+	nodeBin, loadScript string
+	seconds             int
+	workDir             string
+	postmaster          int
+}
+
+type loadResult struct {
+	Requests   int     `json:"requests"`
+	RPS        float64 `json:"rps"`
+	P50        float64 `json:"p50"`
+	P99        float64 `json:"p99"`
+	Errors     int     `json:"errors"`
+	FirstError string  `json:"firstError"`
+}
+
+// measure runs fn while watching the app process (pid 0: none, as for
+// pgbench) and the PostgreSQL backends.
+func (r *runner) measure(scenario, system string, l load, appPID int, fn func() (loadResult, error)) (measurement, error) {
+	m := measurement{scenario: scenario, system: system, load: l}
+	var app0 time.Duration
+	if appPID != 0 {
+		app0, _ = cpuOf(appPID)
+		resetPeakRSS(appPID)
+	}
+	db0 := treeCPU(r.postmaster)
+	res, err := fn()
+	if err != nil {
+		return m, fmt.Errorf("%s %s %s: %w", scenario, system, l, err)
+	}
+	db1 := treeCPU(r.postmaster)
+	m.requests, m.rps, m.p50, m.p99, m.errors, m.firstError = res.Requests, res.RPS, res.P50, res.P99, res.Errors, res.FirstError
+	if res.Requests > 0 {
+		m.dbCPU = (db1 - db0) / time.Duration(res.Requests)
+		if appPID != 0 {
+			app1, _ := cpuOf(appPID)
+			m.appCPU = (app1 - app0) / time.Duration(res.Requests)
+		}
+	}
+	if appPID != 0 {
+		m.peakRSS = peakRSS(appPID)
+	}
+	return m, nil
+}
+
+// http runs one autocannon load against url.
+func (r *runner) http(ctx context.Context, url string, l load, reqs []request) (loadResult, error) {
+	spec, err := json.Marshal(map[string]any{
+		"url": url, "connections": l.connections, "seconds": r.seconds, "rate": l.rate, "requests": reqs,
+	})
+	if err != nil {
+		return loadResult{}, err
+	}
+	f := filepath.Join(r.workDir, "load-spec.json")
+	if err := os.WriteFile(f, spec, 0o600); err != nil {
+		return loadResult{}, err
+	}
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, r.nodeBin, r.loadScript, f)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return loadResult{}, fmt.Errorf("autocannon: %w: %s", err, errOut.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	var res loadResult
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
+		return loadResult{}, fmt.Errorf("autocannon output %q: %w", out.String(), err)
+	}
+	return res, nil
+}
+
+var (
+	tpsLine    = regexp.MustCompile(`(?m)^tps = ([0-9.]+)`)
+	failedLine = regexp.MustCompile(`(?m)^number of failed transactions: (\d+)`)
+)
+
+// pgbench runs the scripts (equal weights) with prepared statements at
+// the load, against dbURL as its owner, and reads the per-transaction
+// log for the latency percentiles.
+func (r *runner) pgbench(ctx context.Context, dbURL string, l load, scripts []string) (loadResult, error) {
+	dir, err := os.MkdirTemp(r.workDir, "pgbench-")
+	if err != nil {
+		return loadResult{}, err
+	}
+	defer os.RemoveAll(dir)
+	args := []string{"-n", "-M", "prepared", "-c", strconv.Itoa(l.connections), "-j", strconv.Itoa(min(l.connections, 2)),
+		"-T", strconv.Itoa(r.seconds), "-l", "--log-prefix", filepath.Join(dir, "log")}
+	if l.rate > 0 {
+		args = append(args, "-R", strconv.Itoa(l.rate))
+	}
+	for i, s := range scripts {
+		f := filepath.Join(dir, fmt.Sprintf("script%d.sql", i))
+		if err := os.WriteFile(f, []byte(s), 0o600); err != nil {
+			return loadResult{}, err
+		}
+		args = append(args, "-f", f+"@1")
+	}
+	args = append(args, dbURL)
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, pgbenchPath(), args...)
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return loadResult{}, fmt.Errorf("pgbench: %w: %s", err, out.String())
+	}
+	res := loadResult{}
+	if m := tpsLine.FindStringSubmatch(out.String()); m != nil {
+		res.RPS, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := failedLine.FindStringSubmatch(out.String()); m != nil {
+		res.Errors, _ = strconv.Atoi(m[1])
+	}
+	var lat []float64
+	logs, _ := filepath.Glob(filepath.Join(dir, "log*"))
+	for _, lf := range logs {
+		f, err := os.Open(lf)
+		if err != nil {
+			return loadResult{}, err
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			if len(fields) < 3 {
+				continue
+			}
+			if fields[2] == "failed" || fields[2] == "skipped" {
+				continue
+			}
+			us, err := strconv.ParseFloat(fields[2], 64)
+			if err == nil {
+				lat = append(lat, us/1000)
+			}
+		}
+		f.Close()
+	}
+	res.Requests = len(lat)
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		res.P50 = lat[len(lat)*50/100]
+		res.P99 = lat[min(len(lat)*99/100, len(lat)-1)]
+	}
+	if res.Requests == 0 {
+		return res, fmt.Errorf("pgbench ran no transaction: %s", out.String())
+	}
+	return res, nil
+}
+
+// pgbenchPath finds pgbench on PATH or beside the PostgreSQL server.
+func pgbenchPath() string {
+	if p, err := exec.LookPath("pgbench"); err == nil {
+		return p
+	}
+	if found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pgbench"); len(found) > 0 {
+		return found[len(found)-1]
+	}
+	return "pgbench"
+}
