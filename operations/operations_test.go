@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -97,5 +98,33 @@ func TestMobileManifestHoldsTheMobileDocuments(t *testing.T) {
 	slices.Sort(got)
 	if !slices.Equal(want, got) {
 		t.Fatalf("manifest operations %v, want %v: run `node clients/manifest.mjs`", got, want)
+	}
+}
+
+// Card data is never accepted (SPEC §9): no input field or argument of the
+// schema can carry a card number, CVC or expiry.
+func TestSchemaAcceptsNoCardData(t *testing.T) {
+	schema := loadSchema(t)
+	card := regexp.MustCompile(`(?i)(card|pan$|cvv|cvc|expir|iban|track)`)
+	inputs := 0
+	for _, def := range schema.Types {
+		for _, f := range def.Fields {
+			names := []string{}
+			if def.Kind == ast.InputObject {
+				names = append(names, f.Name)
+				inputs++
+			}
+			for _, a := range f.Arguments {
+				names = append(names, a.Name)
+			}
+			for _, n := range names {
+				if card.MatchString(n) {
+					t.Errorf("%s.%s: %s looks like card data", def.Name, f.Name, n)
+				}
+			}
+		}
+	}
+	if inputs < 50 {
+		t.Fatalf("only %d input fields seen: the schema did not load whole", inputs)
 	}
 }
