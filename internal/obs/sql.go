@@ -54,6 +54,30 @@ func (s sqlTracer) TraceQueryEnd(ctx context.Context, _ *pgx.Conn, data pgx.Trac
 	}
 }
 
+// Money reads go out as batches (the row-level-security subject, then the
+// statement): a batch is timed as a whole under its statement's verb.
+func (s sqlTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	st := &sqlStart{at: time.Now(), verb: "BATCH"}
+	if trace.SpanFromContext(ctx).IsRecording() {
+		ctx, st.span = s.t.tracer.Start(ctx, "BATCH", trace.WithSpanKind(trace.SpanKindClient),
+			trace.WithAttributes(semconv.DBSystemNamePostgreSQL))
+	}
+	return context.WithValue(ctx, sqlStartKey{}, st)
+}
+
+func (s sqlTracer) TraceBatchQuery(ctx context.Context, _ *pgx.Conn, data pgx.TraceBatchQueryData) {
+	if st, ok := ctx.Value(sqlStartKey{}).(*sqlStart); ok {
+		st.verb = verb(data.SQL)
+		if st.span != nil {
+			st.span.SetAttributes(semconv.DBQueryText(data.SQL))
+		}
+	}
+}
+
+func (s sqlTracer) TraceBatchEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceBatchEndData) {
+	s.TraceQueryEnd(ctx, conn, pgx.TraceQueryEndData{Err: data.Err})
+}
+
 // verbs are the statement kinds the store sends; others count as "other".
 var verbs = map[string]bool{
 	"SELECT": true, "INSERT": true, "UPDATE": true, "DELETE": true, "WITH": true,
