@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"net"
+	"fmt"
 	"net/http"
 	"strconv"
 	"testing"
@@ -15,12 +15,7 @@ import (
 // environment: migrations (already applied: a no-op), demo data, serving,
 // then a graceful stop when the signal context ends.
 func TestRunServesAndShutsDownOnSignal(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	t.Setenv("DATABASE_URL", dbtest.URL(t))
 	t.Setenv("APP_DATABASE_PASSWORD", dbtest.AppPassword)
 	t.Setenv("HTTP_ADDR", addr)

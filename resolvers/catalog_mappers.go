@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
 	"configmarket/internal/catalog"
@@ -179,4 +180,13 @@ func storefrontArgs(first *int, after *string, f *model.ConfigurationFilter, o *
 		}
 	}
 	return a, nil
+}
+
+// optionalConfiguration loads the configuration an object may name.
+func optionalConfiguration(ctx context.Context, id *uuid.UUID) (*model.Configuration, error) {
+	if id == nil {
+		return nil, nil
+	}
+	c, err := dataloaders.From(ctx).Configuration(ctx, *id)
+	return toConfiguration(c), err
 }

@@ -49,11 +49,7 @@ func (r *activityResolver) Version(ctx context.Context, obj *model.Activity) (*m
 
 // Configuration is the resolver for the configuration field.
 func (r *activityResolver) Configuration(ctx context.Context, obj *model.Activity) (*model.Configuration, error) {
-	if obj.ConfigurationID == nil {
-		return nil, nil
-	}
-	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
-	return toConfiguration(c), err
+	return optionalConfiguration(ctx, obj.ConfigurationID)
 }
 
 // Category is the resolver for the category field.
@@ -441,29 +437,17 @@ func (r *invoiceResolver) Installation(ctx context.Context, obj *model.Invoice) 
 
 // Configuration is the resolver for the configuration field.
 func (r *invoiceResolver) Configuration(ctx context.Context, obj *model.Invoice) (*model.Configuration, error) {
-	if obj.ConfigurationID == nil {
-		return nil, nil
-	}
-	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
-	return toConfiguration(c), err
+	return optionalConfiguration(ctx, obj.ConfigurationID)
 }
 
 // Configuration is the resolver for the configuration field.
 func (r *ledgerEntryResolver) Configuration(ctx context.Context, obj *model.LedgerEntry) (*model.Configuration, error) {
-	if obj.ConfigurationID == nil {
-		return nil, nil
-	}
-	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
-	return toConfiguration(c), err
+	return optionalConfiguration(ctx, obj.ConfigurationID)
 }
 
 // Configuration is the resolver for the configuration field.
 func (r *licenseCheckResolver) Configuration(ctx context.Context, obj *model.LicenseCheck) (*model.Configuration, error) {
-	if obj.ConfigurationID == nil {
-		return nil, nil
-	}
-	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
-	return toConfiguration(c), err
+	return optionalConfiguration(ctx, obj.ConfigurationID)
 }
 
 // Version is the resolver for the version field.
@@ -954,11 +938,7 @@ func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *i
 
 // Configuration is the resolver for the configuration field.
 func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment) (*model.Configuration, error) {
-	if obj.ConfigurationID == nil {
-		return nil, nil
-	}
-	c, err := dataloaders.From(ctx).Configuration(ctx, *obj.ConfigurationID)
-	return toConfiguration(c), err
+	return optionalConfiguration(ctx, obj.ConfigurationID)
 }
 
 // Events is the resolver for the events field.
