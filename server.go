@@ -41,6 +41,7 @@ import (
 	"configmarket/internal/commerce"
 	"configmarket/internal/demo"
 	"configmarket/internal/earnings"
+	"configmarket/internal/fastpath"
 	"configmarket/internal/graphiql"
 	"configmarket/internal/identity"
 	"configmarket/internal/jobs"
@@ -102,6 +103,9 @@ type config struct {
 	OTLPEndpoint     string  `env:"OTEL_EXPORTER_OTLP_ENDPOINT"`
 	OTELServiceName  string  `env:"OTEL_SERVICE_NAME" envDefault:"configmarket"`
 	TraceSampleRatio float64 `env:"TRACE_SAMPLE_RATIO" envDefault:"1"`
+	// Off: the storefront listing goes through gqlgen like every other
+	// field (a switch should the fast path ever disagree with it).
+	ListingFastPath bool `env:"LISTING_FAST_PATH" envDefault:"true"`
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -174,19 +178,20 @@ func run(ctx context.Context) error {
 			Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience,
 			AccessTTL: cfg.AccessTokenTTL, Leeway: 30 * time.Second,
 		}),
-		refreshTTL:     cfg.RefreshTokenTTL,
-		corsOrigins:    cfg.CORSOrigins,
-		maxBodyBytes:   cfg.MaxBodyBytes,
-		requestTimeout: cfg.RequestTimeout,
-		production:     cfg.production(),
-		clock:          clock.System{},
-		limiter:        limiter,
-		webhookSecrets: cfg.WebhookSecrets,
-		webhookSkew:    cfg.WebhookSkew,
-		apqTTL:         cfg.APQTTL,
-		trustedClients: cfg.TrustedClients,
-		telemetry:      tel,
-		graphiql:       cfg.GraphiQL == nil && !cfg.production() || cfg.GraphiQL != nil && *cfg.GraphiQL,
+		refreshTTL:      cfg.RefreshTokenTTL,
+		corsOrigins:     cfg.CORSOrigins,
+		maxBodyBytes:    cfg.MaxBodyBytes,
+		requestTimeout:  cfg.RequestTimeout,
+		production:      cfg.production(),
+		clock:           clock.System{},
+		limiter:         limiter,
+		webhookSecrets:  cfg.WebhookSecrets,
+		webhookSkew:     cfg.WebhookSkew,
+		apqTTL:          cfg.APQTTL,
+		trustedClients:  cfg.TrustedClients,
+		telemetry:       tel,
+		graphiql:        cfg.GraphiQL == nil && !cfg.production() || cfg.GraphiQL != nil && *cfg.GraphiQL,
+		listingByGqlgen: !cfg.ListingFastPath,
 	}
 	if d.trustedProxies, err = parseNetworks("TRUSTED_PROXIES", cfg.TrustedProxies); err != nil {
 		return err
@@ -372,6 +377,8 @@ type deps struct {
 	// graphiql serves the explorer at /graphiql.
 	telemetry *obs.Telemetry
 	graphiql  bool
+	// listingByGqlgen turns the storefront listing's fast path off.
+	listingByGqlgen bool
 }
 
 // app is the assembled service: its HTTP handler, readiness, and the
@@ -386,6 +393,8 @@ type app struct {
 	streams  *web.Streams
 	accounts *account.Service
 	tel      *obs.Telemetry
+	// listing is the storefront listing's fast path (nil when off).
+	listing *fastpath.Listing
 }
 
 // maxStreamsPerUser caps one user's simultaneous WebSocket connections.
@@ -417,7 +426,11 @@ func newApp(d deps) *app {
 		AuditLogService: auditlog.New(d.store),
 	}
 	streams := web.NewStreams(maxStreamsPerUser)
-	gql := newGraphQL(d, root, respcache.New(public), streams.Websocket(accounts, d.corsOrigins))
+	var listing *fastpath.Listing
+	if !d.listingByGqlgen {
+		listing = fastpath.New(root)
+	}
+	gql := newGraphQL(d, root, listing, respcache.New(public), streams.Websocket(accounts, d.corsOrigins))
 
 	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
 	mux := http.NewServeMux()
@@ -446,11 +459,11 @@ func newApp(d deps) *app {
 	}
 	return &app{
 		handler: web.Origin(d.trustedProxies)(tel.HTTP(web.Recover(mux))), health: health, commerce: com, pins: root.PinService, accounts: accounts,
-		statuses: root.Statuses, hub: root.Hub, streams: streams, tel: tel,
+		statuses: root.Statuses, hub: root.Hub, streams: streams, tel: tel, listing: listing,
 	}
 }
 
-func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws transport.Websocket) http.Handler {
+func newGraphQL(d deps, root *resolvers.Resolver, listing *fastpath.Listing, responses *respcache.Cache, ws transport.Websocket) http.Handler {
 	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: root}))
 	// Only OPTIONS and POST with a JSON body: GET, form, multipart and
 	// text/plain requests are "simple" requests a foreign page can make
@@ -537,6 +550,11 @@ func newGraphQL(d deps, root *resolvers.Resolver, responses *respcache.Cache, ws
 		}
 	})
 	srv.AroundOperations(responses.Middleware)
+	if listing != nil {
+		// Registered last: innermost, so telemetry's root-field span and
+		// everything above still wrap the fields it answers.
+		srv.AroundRootFields(listing.RootField)
+	}
 	return srv
 }
 

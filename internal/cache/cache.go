@@ -36,6 +36,10 @@ var ErrNoTTL = errors.New("cache: ttl must be positive")
 // Cache failures are logged and bypassed; only load's error is returned.
 // Call it outside transactions, and only for data every viewer may see.
 func Remember[T any](ctx context.Context, c Cache, key string, ttl time.Duration, load func(context.Context) (T, error)) (T, error) {
+	if c.Kind() == "none" {
+		// CACHE_DISABLED: nothing would be kept, so nothing is encoded.
+		return load(ctx)
+	}
 	if b, ok, err := c.Get(ctx, key); err != nil {
 		slog.WarnContext(ctx, "cache get failed", "key", key, "err", err)
 	} else if ok {

@@ -30,6 +30,14 @@ func ConfigureSessions(pc *pgxpool.Config) {
 	pc.ConnConfig.RuntimeParams["idle_in_transaction_session_timeout"] = "15s"
 	// A database that does not answer a connect is down, not slow.
 	pc.ConnConfig.ConnectTimeout = 2 * time.Second
+	afterConnect := pc.AfterConnect
+	pc.AfterConnect = func(ctx context.Context, conn *pgx.Conn) error {
+		registerUUID(conn.TypeMap())
+		if afterConnect != nil {
+			return afterConnect(ctx, conn)
+		}
+		return nil
+	}
 }
 
 // boundedPool runs statements on pooled connections but waits at most

@@ -1,0 +1,262 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"configmarket/internal/cache"
+	"configmarket/internal/demo"
+	"configmarket/internal/fastpath"
+	"configmarket/internal/ratelimit"
+)
+
+// TestListingFastPathAnswersAsGqlgen asks the same storefront listings of
+// two servers on one database — one with the listing's fast path, one
+// answering through gqlgen alone — as four viewers, and requires the same
+// bytes back: every field the fast path writes, random selections of them
+// with aliases, fragments, __typename and directives, every filter and
+// order, later pages, the storefront client's own document, and the
+// arguments and selections it must hand back to gqlgen (errors included).
+func TestListingFastPathAnswersAsGqlgen(t *testing.T) {
+	s := newTestServerWithCache(t, &cache.None{})
+	ctx := context.Background()
+	if err := demo.Load(ctx, s.pool); err != nil {
+		t.Fatal(err)
+	}
+	// Variety the demo lacks: a listed configuration with no ratings, no
+	// category, no sale price and a draft its developer (alfa) sees.
+	for _, sql := range []string{
+		`update configurations set rating_count = 0, rating_sum = 0, category_id = null
+			where id = (select id from configurations where state = 'published' and visibility = 'public' order by slug limit 1)`,
+		`update configurations set sells_purchase = false
+			where id = (select id from configurations where state = 'published' and visibility = 'public' order by slug desc limit 1)`,
+		`insert into versions (configuration_id, major, minor, patch, changelog, state)
+			select c.id, 9, 0, 0, 'Unreleased', 'draft' from configurations c join developers d on d.id = c.developer_id
+			where d.slug = 'alfa' and c.state = 'published' and c.visibility = 'public' limit 1`,
+	} {
+		if _, err := s.pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two servers on the database, trusting the test's X-Forwarded-For so
+	// every request spends its own query budget.
+	d := s.deps
+	d.trustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	fastSrv, fastApp := startApp(t, d)
+	d.listingByGqlgen = true
+	d.limiter = ratelimit.New(nil, "")
+	gqlgen, _ := startApp(t, d)
+
+	viewers := map[string]string{"anonymous": ""}
+	for name, email := range map[string]string{"customer": "romashka@configmarket.test", "developer": "alfa@configmarket.test", "admin": "admin@configmarket.test"} {
+		res := s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": email, "password": demo.Password}})
+		if viewers[name] = str(res.Data, "logIn", "session", "accessToken"); viewers[name] == "" {
+			t.Fatalf("log in %s: %s", email, res.Raw)
+		}
+	}
+
+	type ask struct {
+		name  string
+		query string
+		vars  map[string]any
+		// declined: the fast path must hand it to gqlgen.
+		declined bool
+		// anonymousOnly keeps logged-in viewers, whose query budget is
+		// theirs whatever the address, within it.
+		anonymousOnly bool
+	}
+	every := everyListingField("ConfigurationConnection", fastpath.Fields())
+	asks := []ask{
+		{name: "every field", query: `{ configurations(first: 7) ` + every + ` }`},
+		{name: "every field, page 2", query: `query($after: String) { configurations(first: 3, after: $after) ` + every + ` }`, vars: map[string]any{"after": pageCursor(t, s, 3)}},
+		{name: "two aliases of the listing", query: `{ a: configurations(first: 2) { nodes { slug } } b: configurations(first: 3, orderBy: {field: NEWEST}) { nodes { title slug } } __typename }`},
+		{name: "storefront client document", query: operationDocument(t, "storefront/Configurations.graphql"), vars: map[string]any{"first": 4, "plan": "B"}},
+		{name: "storefront client document, search", query: operationDocument(t, "storefront/Configurations.graphql"), vars: map[string]any{"filter": map[string]any{"search": "crm"}, "plan": "A"}},
+		{name: "selection it does not know", query: `{ configurations(first: 2) { nodes { slug reviews(first: 1) { nodes { body } } } } }`, declined: true},
+		{name: "private field", query: `{ configurations(first: 2) { nodes { slug activeInstallations } } }`, declined: true},
+		{name: "page too large", query: `{ configurations(first: 101) { nodes { slug } } }`, declined: true},
+		{name: "bad cursor", query: `{ configurations(first: 2, after: "nope") { nodes { slug } } }`, declined: true},
+		{name: "bad decimal", query: `{ configurations(filter: {price: {min: "1,5"}}) { nodes { slug } } }`, declined: true},
+		{name: "unknown plan", query: `{ configurations(orderBy: {field: PRICE, plan: "Z"}) { nodes { slug } } }`, declined: true},
+		{name: "bad nested page", query: `{ configurations(first: 1) { nodes { versions(first: 0) { nodes { number } } } } }`, declined: true},
+	}
+	for _, f := range []string{
+		`{search: "crm"}`, `{search: "прод"}`, `{saleMode: RENT}`, `{saleMode: SALE}`, `{hasTrial: true}`, `{tags: ["crm"]}`,
+		`{category: "sales"}`, `{price: {min: "100.00", max: "2000.00"}}`, `{price: {plan: "C", max: "5000.00"}}`,
+	} {
+		asks = append(asks, ask{name: "filter " + f, query: `{ configurations(first: 5, filter: ` + f + `) ` + every + ` }`, anonymousOnly: true})
+	}
+	for _, o := range []string{`{field: POPULARITY}`, `{field: NEWEST, direction: ASC}`, `{field: RATING}`, `{field: PRICE, plan: "D"}`, `{field: PRICE, direction: DESC}`} {
+		asks = append(asks, ask{name: "order " + o, query: `{ configurations(first: 5, orderBy: ` + o + `) { edges { cursor node { slug } } pageInfo { endCursor hasNextPage } } }`})
+	}
+	rng := rand.New(rand.NewPCG(8, 2026))
+	for i := range 40 {
+		vars := map[string]any{"yes": i%2 == 0, "first": 1 + i%6}
+		sel := randomListingSelection(rng, "ConfigurationConnection", fastpath.Fields(), 0)
+		asks = append(asks, ask{
+			name: fmt.Sprintf("random selection %d", i),
+			query: `query($yes: Boolean!, $first: Int) { configurations(first: $first) { n0: nodes { ...Card t: __typename @include(if: $yes) } ...on ConfigurationConnection ` +
+				sel + ` } } fragment Card on Configuration { slug title ... on Node { id } }`,
+			vars:          vars,
+			anonymousOnly: true,
+		})
+	}
+
+	for viewer, token := range viewers {
+		for _, a := range asks {
+			if a.anonymousOnly && token != "" {
+				continue
+			}
+			before := fastApp.listing.Served()
+			fast := postRaw(t, fastSrv.URL, token, a.query, a.vars)
+			plain := postRaw(t, gqlgen.URL, token, a.query, a.vars)
+			if !bytes.Equal(fast, plain) {
+				t.Errorf("%s, %s: answers differ\nfast path: %s\ngqlgen:    %s", viewer, a.name, fast, plain)
+			}
+			served := fastApp.listing.Served() > before
+			if served == a.declined {
+				t.Errorf("%s, %s: served by the fast path = %v", viewer, a.name, served)
+			}
+			if !a.declined && bytes.Contains(fast, []byte(`"errors"`)) {
+				t.Errorf("%s, %s: %s", viewer, a.name, fast)
+			}
+		}
+	}
+}
+
+// everyListingField selects every field the fast path writes on typ, at
+// every depth.
+func everyListingField(typ string, fields map[string]map[string]string) string {
+	names := slices.Sorted(func(yield func(string) bool) {
+		for name := range fields[typ] {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+	var b strings.Builder
+	b.WriteString("{ __typename")
+	for _, name := range names {
+		b.WriteString(" " + name + listingFieldArgs(name))
+		if child := fields[typ][name]; child != "" {
+			b.WriteString(" " + everyListingField(child, fields))
+		}
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+func listingFieldArgs(field string) string {
+	switch field {
+	case "versions":
+		return "(first: 2)"
+	case "rentPrice":
+		return `(plan: "B")`
+	}
+	return ""
+}
+
+// randomListingSelection picks fields of typ at random, some aliased, some
+// twice, some behind fragments or @include/@skip on $yes.
+func randomListingSelection(rng *rand.Rand, typ string, fields map[string]map[string]string, depth int) string {
+	names := slices.Sorted(func(yield func(string) bool) {
+		for name := range fields[typ] {
+			if !yield(name) {
+				return
+			}
+		}
+	})
+	var parts []string
+	for _, name := range names {
+		if rng.IntN(10) < 4 {
+			continue
+		}
+		f := name + listingFieldArgs(name)
+		if rng.IntN(5) == 0 {
+			f = fmt.Sprintf("a%d_%s: %s", depth, name, f)
+		}
+		switch rng.IntN(8) {
+		case 0:
+			f += " @include(if: $yes)"
+		case 1:
+			f += " @skip(if: $yes)"
+		}
+		if child := fields[typ][name]; child != "" {
+			f += " " + randomListingSelection(rng, child, fields, depth+1)
+		}
+		if rng.IntN(8) == 0 {
+			f = "... on " + typ + " { " + f + " }"
+		}
+		parts = append(parts, f)
+		if rng.IntN(10) == 0 {
+			parts = append(parts, f) // the same field twice merges into one
+		}
+	}
+	if typ == "Configuration" && rng.IntN(3) == 0 {
+		parts = append(parts, "...Card")
+	}
+	if rng.IntN(3) == 0 || len(parts) == 0 {
+		parts = append(parts, "__typename")
+	}
+	return "{ " + strings.Join(parts, " ") + " }"
+}
+
+// pageCursor is the end cursor of the listing's first page of n.
+func pageCursor(t *testing.T, s *testServer, n int) string {
+	t.Helper()
+	res := s.do(t, "", `query($n: Int) { configurations(first: $n) { pageInfo { endCursor } } }`, map[string]any{"n": n})
+	c := str(res.Data, "configurations", "pageInfo", "endCursor")
+	if c == "" {
+		t.Fatalf("no cursor: %s", res.Raw)
+	}
+	return c
+}
+
+func operationDocument(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile("operations/" + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// postRaw returns an answer's bytes as sent, with the request id (which
+// differs by request) taken out of error extensions.
+func postRaw(t *testing.T, url, token, query string, vars map[string]any) []byte {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	visitors++
+	req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.9.%d.%d", visitors/256%256, visitors%256))
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return requestIDs.ReplaceAll(out, []byte(`"requestId":"-"`))
+}
+
+// visitors numbers the test's client addresses.
+var visitors int
+
+var requestIDs = regexp.MustCompile(`"requestId":"[^"]*"`)

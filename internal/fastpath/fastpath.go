@@ -1,0 +1,229 @@
+// Package fastpath answers the storefront listing, Query.configurations,
+// without gqlgen's per-field machinery.
+//
+// gqlgen resolves every field that has a resolver, and every element of a
+// list of objects, on a goroutine of its own, with a field context and a
+// deferred field set each: about 55,000 allocations and most of the CPU of
+// a 50-card page, the hottest uncached question the server is asked
+// (docs/performance.md). This package is a second, sequential executor for
+// that one field. It calls the same resolvers through the same generated
+// interfaces (graph.ResolverRoot), so visibility, prices and money
+// formatting stay theirs, and writes the answer with gqlgen's own scalar
+// marshallers, so the bytes are the ones gqlgen would write.
+//
+// It serves a field only when every field selected under it is one it
+// knows (see fields) and everything resolves without an error; otherwise,
+// before anything is written, it hands the field back to gqlgen, which then
+// answers it — errors, paths and null propagation included — as it always
+// has. The two are kept byte-identical by a differential test over every
+// field listed here.
+package fastpath
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"sync/atomic"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"configmarket/graph"
+	"configmarket/graph/model"
+)
+
+// Listing serves Query.configurations through the resolvers of root.
+type Listing struct {
+	root   graph.ResolverRoot
+	served atomic.Int64
+}
+
+// Served counts the fields the fast path answered itself.
+func (l *Listing) Served() int64 { return l.served.Load() }
+
+// New returns the fast path over the resolvers gqlgen also calls.
+func New(root graph.ResolverRoot) *Listing {
+	return &Listing{root: root}
+}
+
+// RootField is a gqlgen root-field middleware (AroundRootFields). Register
+// it last so the others (telemetry) still wrap the field it answers.
+func (l *Listing) RootField(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+	if out, ok := l.answer(ctx); ok {
+		l.served.Add(1)
+		return out
+	}
+	return next(ctx)
+}
+
+// listingArgs are the arguments of Query.configurations.
+type listingArgs struct {
+	First   *int                       `json:"first"`
+	After   *string                    `json:"after"`
+	Filter  *model.ConfigurationFilter `json:"filter"`
+	OrderBy *model.ConfigurationOrder  `json:"orderBy"`
+}
+
+func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
+	rf := graphql.GetRootFieldContext(ctx)
+	op := graphql.GetOperationContext(ctx)
+	if rf == nil || op == nil || op.Operation == nil || op.Operation.Operation != ast.Query ||
+		rf.Field.Name != "configurations" || !supported(op, rf.Field.Selections, "ConfigurationConnection") {
+		return nil, false
+	}
+	raw := rf.Field.ArgumentMap(op.Variables)
+	var args listingArgs
+	if !decode(raw, &args) || !decimalsValid(args.Filter) {
+		return nil, false
+	}
+	// The resolver reads its selection (to prefetch the page's nested
+	// level) from the field context gqlgen would have given it.
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Query", Field: rf.Field, Args: raw, IsMethod: true, IsResolver: true,
+	})
+	conn, err := l.root.Query().Configurations(ctx, args.First, args.After, args.Filter, args.OrderBy)
+	if err != nil || conn == nil {
+		return nil, false
+	}
+	w := writer{ctx: ctx, op: op, root: l.root, collected: map[collectKey][]graphql.CollectedField{}}
+	w.buf.Grow(32 << 10)
+	if !w.configurationConnection(conn, rf.Field.Selections) {
+		return nil, false
+	}
+	return rawJSON(w.buf.Bytes()), true
+}
+
+// decode reads validated argument values into typed arguments as gqlgen's
+// generated unmarshallers would: the shapes through JSON (enums check
+// themselves there), the Decimal scalar by its own check, since JSON takes
+// any string.
+func decode(raw map[string]any, into any) bool {
+	b, err := json.Marshal(raw)
+	return err == nil && json.Unmarshal(b, into) == nil
+}
+
+func decimalsValid(f *model.ConfigurationFilter) bool {
+	if f == nil || f.Price == nil {
+		return true
+	}
+	for _, d := range []*model.Decimal{f.Price.Min, f.Price.Max} {
+		if d != nil && new(model.Decimal).UnmarshalGQL(string(*d)) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+type rawJSON []byte
+
+func (r rawJSON) MarshalGQL(w io.Writer) { _, _ = w.Write(r) }
+
+// writer writes one answer; every method reports false when the field
+// must go back to gqlgen (an error, or a null the schema does not allow).
+type writer struct {
+	ctx  context.Context
+	op   *graphql.OperationContext
+	root graph.ResolverRoot
+	buf  bytes.Buffer
+	// collected are the selections' fields by selection set and type: a
+	// page selects the same set on every row.
+	collected map[collectKey][]graphql.CollectedField
+}
+
+type collectKey struct {
+	first *ast.Selection
+	typ   string
+}
+
+func (w *writer) collect(sel ast.SelectionSet, typ string) []graphql.CollectedField {
+	if len(sel) == 0 {
+		return nil
+	}
+	k := collectKey{&sel[0], typ}
+	fields, ok := w.collected[k]
+	if !ok {
+		fields = graphql.CollectFields(w.op, sel, types[typ].implements)
+		w.collected[k] = fields
+	}
+	return fields
+}
+
+// object writes the fields selected on a value of typ in gqlgen's order,
+// each through field.
+func (w *writer) object(typ string, sel ast.SelectionSet, field func(f graphql.CollectedField) bool) bool {
+	w.buf.WriteByte('{')
+	for i, f := range w.collect(sel, typ) {
+		if i > 0 {
+			w.buf.WriteByte(',')
+		}
+		// Aliases and field names are GraphQL names: nothing to escape.
+		w.buf.WriteByte('"')
+		w.buf.WriteString(f.Alias)
+		w.buf.WriteString(`":`)
+		if f.Name == "__typename" {
+			w.string(typ)
+			continue
+		}
+		if !field(f) {
+			return false
+		}
+	}
+	w.buf.WriteByte('}')
+	return true
+}
+
+// list writes n elements, each through elem.
+func (w *writer) list(n int, elem func(i int) bool) bool {
+	w.buf.WriteByte('[')
+	for i := range n {
+		if i > 0 {
+			w.buf.WriteByte(',')
+		}
+		if !elem(i) {
+			return false
+		}
+	}
+	w.buf.WriteByte(']')
+	return true
+}
+
+func (w *writer) null() bool {
+	w.buf.WriteString("null")
+	return true
+}
+
+func (w *writer) marshal(m graphql.Marshaler) bool {
+	m.MarshalGQL(&w.buf)
+	return true
+}
+
+func (w *writer) string(s string) bool { return w.marshal(graphql.MarshalString(s)) }
+
+func (w *writer) strings(ss []string) bool {
+	return w.list(len(ss), func(i int) bool { return w.string(ss[i]) })
+}
+
+func (w *writer) optionalString(s *string) bool {
+	if s == nil {
+		return w.null()
+	}
+	return w.string(*s)
+}
+
+func (w *writer) int(n int) bool { return w.marshal(graphql.MarshalInt(n)) }
+
+func (w *writer) bool(b bool) bool { return w.marshal(graphql.MarshalBoolean(b)) }
+
+// time writes a non-null DateTime; gqlgen reports the zero time as an
+// error, so it goes back to gqlgen.
+func (w *writer) time(m graphql.Marshaler) bool {
+	if m == graphql.Null {
+		return false
+	}
+	return w.marshal(m)
+}
+
+func (w *writer) args(f graphql.CollectedField) map[string]any {
+	return f.ArgumentMap(w.op.Variables)
+}
