@@ -16,6 +16,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +31,7 @@ type options struct {
 	smoke    bool
 	loadOnly bool
 	growth   bool
+	only     string
 	seconds  int
 	server   string
 	out      string
@@ -39,6 +42,7 @@ func main() {
 	flag.BoolVar(&o.smoke, "smoke", false, "small data, one concurrency, short runs (CI)")
 	flag.BoolVar(&o.loadOnly, "load-only", false, "load the database and stop")
 	flag.BoolVar(&o.growth, "growth", true, "run the growth scenario (catalogs of 1k/10k/100k configurations)")
+	flag.StringVar(&o.only, "only", "", "run only these scenario groups, comma-separated (a,e); empty: all")
 	flag.IntVar(&o.seconds, "seconds", 8, "length of each load run")
 	flag.StringVar(&o.server, "server", ".data/bench/configmarket", "the server binary (go build -trimpath)")
 	flag.StringVar(&o.out, "out", ".data/bench/results.md", "where the table is also written")
@@ -149,6 +153,9 @@ func run(ctx context.Context, o options) error {
 	var results []measurement
 	peerDone, floorDone := map[string]bool{}, map[string]bool{}
 	for _, s := range scen {
+		if o.only != "" && !slices.Contains(strings.Split(o.only, ","), s.group) {
+			continue
+		}
 		srv, url := cold, "http://"+coldAddr+"/graphql"
 		if s.target == cachedServer {
 			srv, url = cached, "http://"+cachedAddr+"/graphql"

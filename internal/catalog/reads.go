@@ -88,35 +88,44 @@ type VersionsKey struct {
 	First           int
 }
 
-// NewestVersions serves a batch of VersionsKey in one statement per
-// distinct (states, first).
+// NewestVersions serves a batch of VersionsKey in one statement per set of
+// states: keys asking for fewer versions (currentVersion asks for one, a
+// page of versions for its size + 1) take the newest of the longest list.
 func (s *Service) NewestVersions(ctx context.Context, keys []VersionsKey) (map[VersionsKey][]store.Version, error) {
 	type group struct {
-		private bool
-		first   int
+		ids   []uuid.UUID
+		first int
 	}
-	groups := map[group][]uuid.UUID{}
+	groups := map[bool]*group{}
 	for _, k := range keys {
-		g := group{k.Private, k.First}
-		groups[g] = append(groups[g], k.ConfigurationID)
+		g := groups[k.Private]
+		if g == nil {
+			g = &group{}
+			groups[k.Private] = g
+		}
+		g.ids = append(g.ids, k.ConfigurationID)
+		g.first = max(g.first, k.First)
 	}
-	out := make(map[VersionsKey][]store.Version, len(keys))
-	for g, ids := range groups {
+	newest := map[bool]map[uuid.UUID][]store.Version{}
+	for private, g := range groups {
 		states := publicStates
-		if g.private {
+		if private {
 			states = privateStates
 		}
-		rows, err := s.store.NewestVersions(ctx, ids, states, g.first)
+		rows, err := s.store.NewestVersions(ctx, g.ids, states, g.first)
 		if err != nil {
 			return nil, err
 		}
-		for _, id := range ids {
-			out[VersionsKey{id, g.private, g.first}] = []store.Version{}
-		}
+		byConfiguration := map[uuid.UUID][]store.Version{}
 		for _, r := range rows {
-			k := VersionsKey{r.ConfigurationID, g.private, g.first}
-			out[k] = append(out[k], r)
+			byConfiguration[r.ConfigurationID] = append(byConfiguration[r.ConfigurationID], r)
 		}
+		newest[private] = byConfiguration
+	}
+	out := make(map[VersionsKey][]store.Version, len(keys))
+	for _, k := range keys {
+		vs := newest[k.Private][k.ConfigurationID]
+		out[k] = append([]store.Version{}, vs[:min(k.First, len(vs))]...)
 	}
 	return out, nil
 }
