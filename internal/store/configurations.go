@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -255,8 +256,11 @@ type ListedConfiguration struct {
 }
 
 // StorefrontPage lists public, published configurations. The statement is
-// put together from fixed fragments chosen by the order; every value is a
-// parameter.
+// put together from fixed fragments, only those the query uses, so each
+// shape of listing is its own prepared statement with a plan of its own
+// (a catch-all statement with "$n is null or …" for every filter is planned
+// anew on every execution, which cost more than running it); every value
+// is a parameter.
 func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]ListedConfiguration, error) {
 	key, ok := sortKeys[sq.Order]
 	if !ok {
@@ -266,43 +270,65 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	if sq.Desc {
 		cmp, dir = "<", "desc"
 	}
-	sql := `with sq as (
-			select $1::text as raw,
-				websearch_to_tsquery('russian', $1) || websearch_to_tsquery('english', $1)
-					|| case when $2 = '' then ''::tsquery else to_tsquery('simple', $2) end as q
-		)
-		select ` + configurationColumns + `, (` + key.expr + `)::text
-		from configurations c
-		cross join sq
-		left join lateral (
+	var args []any
+	param := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	var with, joins string
+	where := []string{"c.state = 'published'", "c.visibility = 'public'"}
+	if sq.Search != "" || sq.Order == OrderRelevance {
+		raw, prefix := param(sq.Search), param(sq.Prefix)
+		with = `with sq as (
+			select ` + raw + `::text as raw,
+				websearch_to_tsquery('russian', ` + raw + `) || websearch_to_tsquery('english', ` + raw + `)
+					|| case when ` + prefix + ` = '' then ''::tsquery else to_tsquery('simple', ` + prefix + `) end as q
+		) `
+		joins += ` cross join sq`
+	}
+	if sq.Search != "" {
+		where = append(where, "(c.search @@ sq.q or sq.raw <% c.title)")
+	}
+	if sq.MinPrice != nil || sq.MaxPrice != nil || sq.Order == OrderPrice {
+		joins += ` left join lateral (
 			select p.amount_minor from prices p
-			where p.configuration_id = c.id and p.kind = 'rent' and p.tariff_plan_id = $3 and p.valid_from <= now()
+			where p.configuration_id = c.id and p.kind = 'rent' and p.tariff_plan_id = ` + param(sq.PlanID) + `::uuid and p.valid_from <= now()
 			order by p.valid_from desc limit 1
-		) rp on true
-		where c.state = 'published' and c.visibility = 'public'
-			and ($1 = '' or c.search @@ sq.q or sq.raw <% c.title)
-			and ($4::uuid is null or c.category_id = $4)
-			and ($5::text[] is null or c.tags @> $5)
-			and ($6::boolean is null or c.sells_rent = $6)
-			and ($7::boolean is null or c.sells_purchase = $7)
-			and ($8::boolean is null or (c.trial_days > 0) = $8)
-			and ($9::uuid is null or c.developer_id = $9)
-			and ($10::bigint is null or rp.amount_minor >= $10)
-			and ($11::bigint is null or rp.amount_minor <= $11)
-			and ($12::boolean is not true or ((` + key.expr + `), c.id) ` + cmp + ` ($13::` + key.cast + `, $14::uuid))
-		order by ` + key.expr + ` ` + dir + `, c.id ` + dir + `
-		limit $15`
-	var tags []string
+		) rp on true`
+	}
+	if sq.CategoryID != nil {
+		where = append(where, "c.category_id = "+param(*sq.CategoryID))
+	}
 	if len(sq.Tags) > 0 {
-		tags = sq.Tags
+		where = append(where, "c.tags @> "+param(sq.Tags)+"::text[]")
 	}
-	var afterValue *string
-	var afterID uuid.UUID
+	if sq.SellsRent != nil {
+		where = append(where, "c.sells_rent = "+param(*sq.SellsRent))
+	}
+	if sq.SellsSale != nil {
+		where = append(where, "c.sells_purchase = "+param(*sq.SellsSale))
+	}
+	if sq.HasTrial != nil {
+		where = append(where, "(c.trial_days > 0) = "+param(*sq.HasTrial))
+	}
+	if sq.DeveloperID != nil {
+		where = append(where, "c.developer_id = "+param(*sq.DeveloperID))
+	}
+	if sq.MinPrice != nil {
+		where = append(where, "rp.amount_minor >= "+param(*sq.MinPrice))
+	}
+	if sq.MaxPrice != nil {
+		where = append(where, "rp.amount_minor <= "+param(*sq.MaxPrice))
+	}
 	if sq.After != nil {
-		afterValue, afterID = &sq.After.Value, sq.After.ID
+		where = append(where, "(("+key.expr+"), c.id) "+cmp+" ("+param(sq.After.Value)+"::"+key.cast+", "+param(sq.After.ID)+"::uuid)")
 	}
-	rows, err := q.db.Query(ctx, sql, sq.Search, sq.Prefix, sq.PlanID, sq.CategoryID, tags, sq.SellsRent, sq.SellsSale,
-		sq.HasTrial, sq.DeveloperID, sq.MinPrice, sq.MaxPrice, sq.After != nil, afterValue, afterID, sq.Limit)
+	sql := with + `select ` + configurationColumns + `, (` + key.expr + `)::text
+		from configurations c` + joins + `
+		where ` + strings.Join(where, " and ") + `
+		order by ` + key.expr + ` ` + dir + `, c.id ` + dir + `
+		limit ` + param(sq.Limit)
+	rows, err := q.db.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, mapErr(err, "select storefront")
 	}
