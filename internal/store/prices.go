@@ -32,15 +32,21 @@ func scanPrice(r pgx.CollectableRow) (Price, error) {
 // one rent price per plan and the sale price, where set.
 func (q *Queries) CurrentPrices(ctx context.Context, configurationIDs []uuid.UUID) ([]Price, error) {
 	// One index range per configuration (a lateral join): the cost
-	// follows the page, never the size of the price table.
-	const sql = `select p.* from (select distinct unnest($1::uuid[]) as id) ids
-		cross join lateral (
-			select distinct on (kind, tariff_plan_id)
-				configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by
-			from prices
-			where configuration_id = ids.id and valid_from <= now()
-			order by kind, tariff_plan_id, valid_from desc
-		) p
+	// follows the page, never the size of the price table. The plans are
+	// joined once, after the lateral (a materialized CTE keeps the planner
+	// from joining them inside it, once per configuration: a third slower
+	// on a page of 50).
+	const sql = `with p as materialized (
+			select p.* from (select distinct unnest($1::uuid[]) as id) ids
+			cross join lateral (
+				select distinct on (kind, tariff_plan_id)
+					configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by
+				from prices
+				where configuration_id = ids.id and valid_from <= now()
+				order by kind, tariff_plan_id, valid_from desc
+			) p
+		)
+		select p.* from p
 		left join tariff_plans t on t.id = p.tariff_plan_id
 		order by p.configuration_id, p.kind, t.max_users`
 	return list(ctx, q.db, "select current prices", scanPrice, sql, configurationIDs)
