@@ -24,10 +24,19 @@ func TestAnonymousAnswersAreCachedAndAWriteIsVisibleOnTheNextRead(t *testing.T) 
 	dev := factory.Developer(t, s.store)
 	c := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{})
 	devToken, _ := s.logIn(t, dev, nil)
+	// A second instance on the same cache keeps the answer in its process
+	// too; the write below goes through the first one.
+	srv2, _ := startApp(t, s.deps)
+	other := &testServer{Server: srv2}
 
 	first := s.do(t, "", storefrontQuery, nil)
 	if priceOf(first, c.Slug) != "500.00" {
 		t.Fatalf("first read: %s", first.Raw)
+	}
+	for range 2 {
+		if got := priceOf(other.do(t, "", storefrontQuery, nil), c.Slug); got != "500.00" {
+			t.Fatalf("second instance reads %q", got)
+		}
 	}
 	before := s.counter.Count()
 	again := s.do(t, "", storefrontQuery, nil)
@@ -42,6 +51,9 @@ func TestAnonymousAnswersAreCachedAndAWriteIsVisibleOnTheNextRead(t *testing.T) 
 	}
 	if got := priceOf(s.do(t, "", storefrontQuery, nil), c.Slug); got != "550.00" {
 		t.Fatalf("after the price change the next read shows %q", got)
+	}
+	if got := priceOf(other.do(t, "", storefrontQuery, nil), c.Slug); got != "550.00" {
+		t.Fatalf("after the price change the second instance shows %q", got)
 	}
 	slug := s.do(t, "", `query($s: String!) { configuration(slug: $s) { rentPrice(plan: "B") { amount } } }`, map[string]any{"s": c.Slug})
 	if str(slug.Data, "configuration", "rentPrice", "amount") != "550.00" {

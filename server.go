@@ -469,7 +469,7 @@ func newGraphQL(d deps, root *resolvers.Resolver, listing *fastpath.Listing, res
 	// text/plain requests are "simple" requests a foreign page can make
 	// without a CORS preflight, so they stay out (CSRF).
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(web.POST{})
 	srv.AddTransport(ws)
 	// First, so it is the outermost extension and sees final responses.
 	srv.Use(d.telemetry.GraphQL())

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"configmarket/internal/cache"
@@ -27,10 +28,27 @@ const TTL = time.Minute
 // Cache caches anonymous query responses under the public generation.
 type Cache struct {
 	public *cache.Generation
+	// near keeps recent answers in the process when the shared cache is
+	// Redis. A key names its generation, so a kept answer is the shared one
+	// for as long as anyone asks for that key; a hit then costs no round
+	// trip and no 30 KB off the wire. Nil for the other caches.
+	near *expirable.LRU[string, []byte]
 }
 
+// Answers larger than this are not kept in the process.
+const (
+	nearEntries  = 256
+	nearMaxBytes = 64 << 10
+)
+
 // New caches responses keyed by the public generation.
-func New(public *cache.Generation) *Cache { return &Cache{public: public} }
+func New(public *cache.Generation) *Cache {
+	c := &Cache{public: public}
+	if public.Cache().Kind() == "redis" {
+		c.near = expirable.NewLRU[string, []byte](nearEntries, nil, TTL)
+	}
+	return c
+}
 
 // uncached are public fields whose answers do not follow the public
 // generation: a license's validity moves with time and billing, and every
@@ -63,8 +81,14 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 	if err != nil {
 		return next(ctx)
 	}
+	if c.near != nil {
+		if b, ok := c.near.Get(key); ok {
+			return graphql.OneShot(&graphql.Response{Data: json.RawMessage(b)})
+		}
+	}
 	store := c.public.Cache()
 	if b, found, err := store.Get(ctx, key); err == nil && found {
+		c.keep(key, b)
 		return graphql.OneShot(&graphql.Response{Data: json.RawMessage(b)})
 	}
 	h := next(ctx)
@@ -77,9 +101,16 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 				if err := store.Set(ctx, key, resp.Data, TTL); err != nil {
 					slog.WarnContext(ctx, "response cache set failed", "err", err)
 				}
+				c.keep(key, resp.Data)
 			}
 		})
 		return resp
+	}
+}
+
+func (c *Cache) keep(key string, answer []byte) {
+	if c.near != nil && len(answer) <= nearMaxBytes {
+		c.near.Add(key, answer)
 	}
 }
 
