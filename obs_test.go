@@ -270,11 +270,13 @@ func TestMetrics(t *testing.T) {
 		{"cm_cache_lookups_total", map[string]string{"family": "response", "result": "hit"}, 1},
 	}
 	if os.Getenv("REDIS_URL") != "" {
+		// The answer stored; the second Plans came from the process's
+		// copy of it (cache.Near), not from Redis.
 		checks = append(checks, struct {
 			name   string
 			labels map[string]string
 			min    float64
-		}{"cm_redis_duration_seconds_count", map[string]string{"command": "GET", "outcome": "ok"}, 1})
+		}{"cm_redis_duration_seconds_count", map[string]string{"command": "SET", "outcome": "ok"}, 1})
 	}
 	for _, c := range checks {
 		if v := metric(t, m, c.name, c.labels); v < c.min {

@@ -397,6 +397,17 @@ type app struct {
 	listing *fastpath.Listing
 }
 
+// responseStore is where whole answers are cached: the shared cache, with a
+// copy of recent answers kept in the process when it is Redis, since a hit
+// would otherwise fetch a storefront page (30 KB) over the network each
+// time. Answers larger than 64 KB are only kept in Redis.
+func responseStore(shared cache.Cache, tel *obs.Telemetry) cache.Cache {
+	if shared.Kind() == "redis" {
+		shared = cache.NewNear(shared, 256, 64<<10, respcache.TTL)
+	}
+	return tel.Cache(shared)
+}
+
 // maxStreamsPerUser caps one user's simultaneous WebSocket connections.
 const maxStreamsPerUser = 8
 
@@ -430,7 +441,7 @@ func newApp(d deps) *app {
 	if !d.listingByGqlgen {
 		listing = fastpath.New(root)
 	}
-	gql := newGraphQL(d, root, listing, respcache.New(public), streams.Websocket(accounts, d.corsOrigins))
+	gql := newGraphQL(d, root, listing, respcache.New(public, responseStore(d.cache, tel)), streams.Websocket(accounts, d.corsOrigins))
 
 	health := &web.Health{Postgres: d.store.Ping, Cache: d.cache.Ping, CacheKind: d.cache.Kind()}
 	mux := http.NewServeMux()

@@ -166,6 +166,9 @@ func run(ctx context.Context, o options) error {
 			// query budgets sustain (a dashboard page costs 854).
 			points = points[len(loads):]
 		}
+		if err := r.warm(ctx, s, url, dbURL); err != nil {
+			return err
+		}
 		for pi, l := range points {
 			reqs := s.ours
 			if s.perRun > 0 {

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/hashicorp/golang-lru/v2/expirable"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"configmarket/internal/cache"
@@ -28,26 +27,14 @@ const TTL = time.Minute
 // Cache caches anonymous query responses under the public generation.
 type Cache struct {
 	public *cache.Generation
-	// near keeps recent answers in the process when the shared cache is
-	// Redis. A key names its generation, so a kept answer is the shared one
-	// for as long as anyone asks for that key; a hit then costs no round
-	// trip and no 30 KB off the wire. Nil for the other caches.
-	near *expirable.LRU[string, []byte]
+	// answers stores the responses. Their keys name the generation, so an
+	// answer never changes once stored: it may be kept near (cache.Near).
+	answers cache.Cache
 }
 
-// Answers larger than this are not kept in the process.
-const (
-	nearEntries  = 256
-	nearMaxBytes = 64 << 10
-)
-
-// New caches responses keyed by the public generation.
-func New(public *cache.Generation) *Cache {
-	c := &Cache{public: public}
-	if public.Cache().Kind() == "redis" {
-		c.near = expirable.NewLRU[string, []byte](nearEntries, nil, TTL)
-	}
-	return c
+// New caches responses keyed by the public generation in answers.
+func New(public *cache.Generation, answers cache.Cache) *Cache {
+	return &Cache{public: public, answers: answers}
 }
 
 // uncached are public fields whose answers do not follow the public
@@ -81,14 +68,8 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 	if err != nil {
 		return next(ctx)
 	}
-	if c.near != nil {
-		if b, ok := c.near.Get(key); ok {
-			return graphql.OneShot(&graphql.Response{Data: json.RawMessage(b)})
-		}
-	}
-	store := c.public.Cache()
+	store := c.answers
 	if b, found, err := store.Get(ctx, key); err == nil && found {
-		c.keep(key, b)
 		return graphql.OneShot(&graphql.Response{Data: json.RawMessage(b)})
 	}
 	h := next(ctx)
@@ -101,16 +82,9 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 				if err := store.Set(ctx, key, resp.Data, TTL); err != nil {
 					slog.WarnContext(ctx, "response cache set failed", "err", err)
 				}
-				c.keep(key, resp.Data)
 			}
 		})
 		return resp
-	}
-}
-
-func (c *Cache) keep(key string, answer []byte) {
-	if c.near != nil && len(answer) <= nearMaxBytes {
-		c.near.Add(key, answer)
 	}
 }
 

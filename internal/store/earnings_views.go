@@ -36,18 +36,36 @@ func partyMatch(party string) (string, error) {
 	return "", apperr.Internal(fmt.Errorf("unknown ledger party %q", party))
 }
 
-// partyEntries selects the entries of $1 party $2 within the filter's
-// parameters $3..$7.
-const partyEntries = `from ledger_entries e
-	where %s
-		and ($3::timestamptz is null or e.occurred_at >= $3)
-		and ($4::timestamptz is null or e.occurred_at < $4)
-		and ($5::text is null or e.paid_for = $5)
-		and ($6::uuid is null or e.customer_id = $6)
-		and ($7::uuid is null or e.configuration_id = $7)`
-
-func (f EntryFilter) args() []any {
-	return []any{f.Party, f.PartyID, f.From, f.To, f.PaidFor, f.CustomerID, f.ConfigurationID}
+// conditions is "entry of party $1 with id $2" and the filters f uses, as
+// SQL, with its arguments; a caller's own arguments follow them. Only the
+// filters in use are named: with a catch-all "$n is null or …" for each,
+// PostgreSQL estimates a party's entries at a row or two and plans for that.
+func (f EntryFilter) conditions() (string, []any, error) {
+	match, err := partyMatch(f.Party)
+	if err != nil {
+		return "", nil, err
+	}
+	conds, args := []string{match}, []any{f.Party, f.PartyID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if f.From != nil {
+		add("e.occurred_at >= $%d", *f.From)
+	}
+	if f.To != nil {
+		add("e.occurred_at < $%d", *f.To)
+	}
+	if f.PaidFor != nil {
+		add("e.paid_for = $%d", *f.PaidFor)
+	}
+	if f.CustomerID != nil {
+		add("e.customer_id = $%d", *f.CustomerID)
+	}
+	if f.ConfigurationID != nil {
+		add("e.configuration_id = $%d", *f.ConfigurationID)
+	}
+	return strings.Join(conds, " and "), args, nil
 }
 
 // EntryKey is a keyset position in newest-first entry order.
@@ -58,20 +76,21 @@ type EntryKey struct {
 
 // EntriesPage lists a party's entries newest first.
 func (q *Queries) EntriesPage(ctx context.Context, f EntryFilter, after *EntryKey, limit int) ([]LedgerEntry, error) {
-	match, err := partyMatch(f.Party)
+	where, args, err := f.conditions()
 	if err != nil {
 		return nil, err
 	}
-	sql := `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
-			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at ` + fmt.Sprintf(partyEntries, match) + `
-			and ($8::boolean is not true or (e.occurred_at, e.id) < ($9, $10))
-		order by e.occurred_at desc, e.id desc
-		limit $11`
-	var k EntryKey
 	if after != nil {
-		k = *after
+		args = append(args, after.At, after.ID)
+		where += fmt.Sprintf(" and (e.occurred_at, e.id) < ($%d, $%d)", len(args)-1, len(args))
 	}
-	args := append(f.args(), after != nil, k.At, k.ID, limit)
+	args = append(args, limit)
+	sql := `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
+			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at
+		from ledger_entries e
+		where ` + where + `
+		order by e.occurred_at desc, e.id desc
+		limit ` + fmt.Sprintf("$%d", len(args))
 	return listMoney(ctx, q, "select entries page", func(r pgx.CollectableRow) (LedgerEntry, error) {
 		var e LedgerEntry
 		err := r.Scan(&e.ID, &e.PaymentID, &e.RefundID, &e.Party, &e.DeveloperID, &e.PartnerID, &e.Amount.Minor,
@@ -125,7 +144,7 @@ func (q *Queries) EntryTotals(ctx context.Context, f EntryFilter, g Grouping) ([
 // what was paid for reads the entries, and joins their payments for the
 // gross, once. Every grouping asked for has a (possibly empty) list.
 func (q *Queries) EntryTotalsBy(ctx context.Context, f EntryFilter, gs []Grouping) (map[Grouping][]EntryTotal, error) {
-	match, err := partyMatch(f.Party)
+	where, args, err := f.conditions()
 	if err != nil {
 		return nil, err
 	}
@@ -155,12 +174,7 @@ func (q *Queries) EntryTotalsBy(ctx context.Context, f EntryFilter, gs []Groupin
 			left join refunds r on r.id = e.refund_id
 			left join customers cu on cu.id = e.customer_id
 			left join configurations co on co.id = e.configuration_id
-			where ` + match + `
-				and ($3::timestamptz is null or e.occurred_at >= $3)
-				and ($4::timestamptz is null or e.occurred_at < $4)
-				and ($5::text is null or e.paid_for = $5)
-				and ($6::uuid is null or e.customer_id = $6)
-				and ($7::uuid is null or e.configuration_id = $7)
+			where ` + where + `
 		)
 		select case ` + strings.Join(which, " ") + ` end as set, coalesce(` + keys("k") + `), coalesce(` + keys("l") + `),
 			sum(gross), sum(share), count(*), min(currency)
@@ -178,7 +192,7 @@ func (q *Queries) EntryTotalsBy(ctx context.Context, f EntryFilter, gs []Groupin
 			x.t.Month = x.t.Month.UTC()
 		}
 		return x, err
-	}, sql, f.args()...)
+	}, sql, args...)
 	if err != nil {
 		return nil, err
 	}
