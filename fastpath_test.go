@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/netip"
@@ -56,7 +55,8 @@ func TestListingFastPathAnswersAsGqlgen(t *testing.T) {
 	fastSrv, fastApp := startApp(t, d)
 	d.listingByGqlgen = true
 	d.limiter = ratelimit.New(nil, "")
-	gqlgen, _ := startApp(t, d)
+	gqlgenSrv, _ := startApp(t, d)
+	fast, gqlgen := &testServer{Server: fastSrv}, &testServer{Server: gqlgenSrv}
 
 	viewers := map[string]string{"anonymous": ""}
 	for name, email := range map[string]string{"customer": "romashka@configmarket.test", "developer": "alfa@configmarket.test", "admin": "admin@configmarket.test"} {
@@ -119,17 +119,17 @@ func TestListingFastPathAnswersAsGqlgen(t *testing.T) {
 				continue
 			}
 			before := fastApp.listing.Served()
-			fast := postRaw(t, fastSrv.URL, token, a.query, a.vars)
-			plain := postRaw(t, gqlgen.URL, token, a.query, a.vars)
-			if !bytes.Equal(fast, plain) {
-				t.Errorf("%s, %s: answers differ\nfast path: %s\ngqlgen:    %s", viewer, a.name, fast, plain)
+			ours := postRaw(t, fast, token, a.query, a.vars)
+			theirs := postRaw(t, gqlgen, token, a.query, a.vars)
+			if !bytes.Equal(ours, theirs) {
+				t.Errorf("%s, %s: answers differ\nfast path: %s\ngqlgen:    %s", viewer, a.name, ours, theirs)
 			}
 			served := fastApp.listing.Served() > before
 			if served == a.declined {
 				t.Errorf("%s, %s: served by the fast path = %v", viewer, a.name, served)
 			}
-			if !a.declined && bytes.Contains(fast, []byte(`"errors"`)) {
-				t.Errorf("%s, %s: %s", viewer, a.name, fast)
+			if !a.declined && bytes.Contains(ours, []byte(`"errors"`)) {
+				t.Errorf("%s, %s: %s", viewer, a.name, ours)
 			}
 		}
 	}
@@ -234,26 +234,16 @@ func operationDocument(t *testing.T, path string) string {
 
 // postRaw returns an answer's bytes as sent, with the request id (which
 // differs by request) taken out of error extensions.
-func postRaw(t *testing.T, url, token, query string, vars map[string]any) []byte {
+func postRaw(t *testing.T, s *testServer, token, query string, vars map[string]any) []byte {
 	t.Helper()
 	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, _ := http.NewRequest(http.MethodPost, url+"/graphql", bytes.NewReader(body))
-	req.Header.Set("Content-Type", "application/json")
 	visitors++
-	req.Header.Set("X-Forwarded-For", fmt.Sprintf("10.9.%d.%d", visitors/256%256, visitors%256))
+	headers := map[string]string{"X-Forwarded-For": fmt.Sprintf("10.9.%d.%d", visitors/256%256, visitors%256)}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		headers["Authorization"] = "Bearer " + token
 	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return requestIDs.ReplaceAll(out, []byte(`"requestId":"-"`))
+	res := s.raw(t, http.MethodPost, "/graphql", "application/json", string(body), headers)
+	return requestIDs.ReplaceAll([]byte(res.body), []byte(`"requestId":"-"`))
 }
 
 // visitors numbers the test's client addresses.

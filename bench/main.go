@@ -13,10 +13,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -54,6 +56,14 @@ func main() {
 		slog.Error("bench failed", "err", err)
 		os.Exit(1)
 	}
+}
+
+// metricsAddr is the operators' listener (metrics, profiles) of the server
+// serving on addr: its port + 1000.
+func metricsAddr(addr string) string {
+	host, port, _ := net.SplitHostPort(addr)
+	n, _ := strconv.Atoi(port)
+	return net.JoinHostPort(host, strconv.Itoa(n+1000))
 }
 
 // Ports of the processes the bench starts.
@@ -114,7 +124,7 @@ func run(ctx context.Context, o options) error {
 	runID := time.Now().UTC().Format("150405")
 	serverEnv := func(addr, db string, cacheDisabled bool) []string {
 		return []string{
-			"DATABASE_URL=" + db, "REDIS_URL=" + redisURL, "HTTP_ADDR=" + addr,
+			"DATABASE_URL=" + db, "REDIS_URL=" + redisURL, "HTTP_ADDR=" + addr, "METRICS_ADDR=" + metricsAddr(addr),
 			"CACHE_KEY_PREFIX=cmbench:" + runID + ":", fmt.Sprintf("CACHE_DISABLED=%t", cacheDisabled),
 			"JWT_KEYS=bench=" + base64.StdEncoding.EncodeToString(seed), "ACCESS_TOKEN_TTL=3h",
 			"JOBS_ENABLED=false", "TRUSTED_PROXIES=127.0.0.1/32", "LOG_LEVEL=warn", "DEMO_DATA=false",
