@@ -86,7 +86,7 @@ func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
 	if err != nil || conn == nil {
 		return nil, false
 	}
-	w := writer{ctx: ctx, op: op, root: l.root, collected: map[collectKey][]graphql.CollectedField{}}
+	w := writer{ctx: ctx, op: op, root: l.root, collected: map[collectKey][]graphql.CollectedField{}, args: map[*ast.Field]any{}}
 	w.buf.Grow(32 << 10)
 	if !w.configurationConnection(conn, rf.Field.Selections) {
 		return nil, false
@@ -126,9 +126,11 @@ type writer struct {
 	op   *graphql.OperationContext
 	root graph.ResolverRoot
 	buf  bytes.Buffer
-	// collected are the selections' fields by selection set and type: a
-	// page selects the same set on every row.
+	// collected are the selections' fields by selection set and type, and
+	// args the decoded arguments by field: a page selects the same set on
+	// every row.
 	collected map[collectKey][]graphql.CollectedField
+	args      map[*ast.Field]any
 }
 
 type collectKey struct {
@@ -224,6 +226,16 @@ func (w *writer) time(m graphql.Marshaler) bool {
 	return w.marshal(m)
 }
 
-func (w *writer) args(f graphql.CollectedField) map[string]any {
-	return f.ArgumentMap(w.op.Variables)
+// fieldArgs decodes a field's arguments once per field of the document:
+// every row of a page asks for the same ones.
+func fieldArgs[T any](w *writer, f graphql.CollectedField) (*T, bool) {
+	if a, ok := w.args[f.Field].(*T); ok {
+		return a, true
+	}
+	a := new(T)
+	if !decode(f.ArgumentMap(w.op.Variables), a) {
+		return nil, false
+	}
+	w.args[f.Field] = a
+	return a, true
 }

@@ -174,11 +174,11 @@ func (w *writer) configuration(c *model.Configuration, sel ast.SelectionSet) boo
 			}
 			return w.version(v, f.Selections)
 		case "versions":
-			var a struct {
+			a, ok := fieldArgs[struct {
 				First *int    `json:"first"`
 				After *string `json:"after"`
-			}
-			if !decode(w.args(f), &a) {
+			}](w, f)
+			if !ok {
 				return false
 			}
 			vs, err := r.Versions(w.ctx, c, a.First, a.After)
@@ -187,10 +187,10 @@ func (w *writer) configuration(c *model.Configuration, sel ast.SelectionSet) boo
 			ps, err := r.RentPrices(w.ctx, c)
 			return err == nil && ps != nil && w.list(len(ps), func(i int) bool { return w.planPrice(ps[i], f.Selections) })
 		case "rentPrice":
-			var a struct {
+			a, ok := fieldArgs[struct {
 				Plan *string `json:"plan"`
-			}
-			if !decode(w.args(f), &a) || a.Plan == nil {
+			}](w, f)
+			if !ok || a.Plan == nil {
 				return false
 			}
 			m, err := r.RentPrice(w.ctx, c, *a.Plan)
