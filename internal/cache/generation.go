@@ -29,7 +29,10 @@ func NewGeneration(c Cache, name string) *Generation {
 func (g *Generation) Current(ctx context.Context) (gen int64, ok bool) {
 	b, found, err := g.cache.Get(ctx, g.key)
 	if err != nil {
-		slog.WarnContext(ctx, "cache unavailable; reading through", "err", err)
+		// A client that went away is not a cache outage.
+		if ctx.Err() == nil {
+			slog.WarnContext(ctx, "cache unavailable; reading through", "err", err)
+		}
 		return 0, false
 	}
 	if !found {
