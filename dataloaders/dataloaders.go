@@ -137,6 +137,26 @@ type Loaders struct {
 	viewer   identity.Viewer
 	totalsMu sync.Mutex
 	totals   map[earnings.TotalsKey]*memo[map[earnings.TotalsKey][]store.EntryTotal]
+	// mapped are values resolvers built once for the operation (Mapped).
+	mappedMu sync.Mutex
+	mapped   map[any]any
+}
+
+// Mapped returns the value built for key in this operation, building it
+// the first time: a page maps the same few rows (the tariff plans) on every
+// card, and once is enough. Values must not be changed after they are built.
+func (l *Loaders) Mapped(key any, build func() any) any {
+	l.mappedMu.Lock()
+	defer l.mappedMu.Unlock()
+	if v, ok := l.mapped[key]; ok {
+		return v
+	}
+	if l.mapped == nil {
+		l.mapped = map[any]any{}
+	}
+	v := build()
+	l.mapped[key] = v
+	return v
 }
 
 // New builds fresh loaders for one operation of viewer v.

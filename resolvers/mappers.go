@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/account"
 	"configmarket/internal/identity"
@@ -36,6 +37,16 @@ func toTariffPlan(p *store.TariffPlan) *model.TariffPlan {
 		ID: globalID(typeTariffPlan, p.ID), Code: p.Code, Name: p.Name, MaxUsers: p.MaxUsers,
 		MonthlyPrice: toMoney(p.MonthlyPrice), IsDefault: p.IsDefault,
 	}
+}
+
+// tariffPlanOnce maps a plan once per operation: every card of a page
+// prices the same four plans.
+func tariffPlanOnce(l *dataloaders.Loaders, p *store.TariffPlan) *model.TariffPlan {
+	if p == nil {
+		return nil
+	}
+	type key uuid.UUID
+	return l.Mapped(key(p.ID), func() any { return toTariffPlan(p) }).(*model.TariffPlan)
 }
 
 func toDeveloper(d *store.Developer) *model.Developer {

@@ -111,7 +111,7 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &model.PlanPrice{Price: toMoney(p.Amount), TariffPlan: toTariffPlan(plan)})
+		out = append(out, &model.PlanPrice{Price: toMoney(p.Amount), TariffPlan: tariffPlanOnce(l, plan)})
 	}
 	return out, nil
 }
