@@ -81,25 +81,37 @@ func supported(op *graphql.OperationContext, sel ast.SelectionSet, typ string) b
 }
 
 func (w *writer) configurationConnection(c *model.ConfigurationConnection, sel ast.SelectionSet) bool {
-	return w.object("ConfigurationConnection", sel, func(f graphql.CollectedField) bool {
+	return connection(w, "ConfigurationConnection", "ConfigurationEdge", sel, c.Edges,
+		func(e *model.ConfigurationEdge) (string, *model.Configuration) { return e.Cursor, e.Node },
+		c.Nodes, c.PageInfo, w.configuration)
+}
+
+// connection writes a Relay connection of typ: its edges (of edgeType:
+// cursor and node), its nodes and its page info, each node through node.
+func connection[E, N any](w *writer, typ, edgeType string, sel ast.SelectionSet, edges []*E, edge func(*E) (string, N),
+	nodes []N, page *model.PageInfo, node func(N, ast.SelectionSet) bool) bool {
+	return w.object(typ, sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "edges":
-			return w.list(len(c.Edges), func(i int) bool {
-				e := c.Edges[i]
-				return e != nil && w.object("ConfigurationEdge", f.Selections, func(g graphql.CollectedField) bool {
+			return w.list(len(edges), func(i int) bool {
+				if edges[i] == nil {
+					return false
+				}
+				cursor, n := edge(edges[i])
+				return w.object(edgeType, f.Selections, func(g graphql.CollectedField) bool {
 					switch g.Name {
 					case "cursor":
-						return w.string(e.Cursor)
+						return w.string(cursor)
 					case "node":
-						return w.configuration(e.Node, g.Selections)
+						return node(n, g.Selections)
 					}
 					return false
 				})
 			})
 		case "nodes":
-			return w.list(len(c.Nodes), func(i int) bool { return w.configuration(c.Nodes[i], f.Selections) })
+			return w.list(len(nodes), func(i int) bool { return node(nodes[i], f.Selections) })
 		case "pageInfo":
-			return w.pageInfo(c.PageInfo, f.Selections)
+			return w.pageInfo(page, f.Selections)
 		}
 		return false
 	})
@@ -258,28 +270,9 @@ func (w *writer) developer(d *model.Developer, sel ast.SelectionSet) bool {
 }
 
 func (w *writer) versionConnection(c *model.VersionConnection, sel ast.SelectionSet) bool {
-	return c != nil && w.object("VersionConnection", sel, func(f graphql.CollectedField) bool {
-		switch f.Name {
-		case "edges":
-			return w.list(len(c.Edges), func(i int) bool {
-				e := c.Edges[i]
-				return e != nil && w.object("VersionEdge", f.Selections, func(g graphql.CollectedField) bool {
-					switch g.Name {
-					case "cursor":
-						return w.string(e.Cursor)
-					case "node":
-						return e.Node != nil && w.version(e.Node, g.Selections)
-					}
-					return false
-				})
-			})
-		case "nodes":
-			return w.list(len(c.Nodes), func(i int) bool { return c.Nodes[i] != nil && w.version(c.Nodes[i], f.Selections) })
-		case "pageInfo":
-			return w.pageInfo(c.PageInfo, f.Selections)
-		}
-		return false
-	})
+	return c != nil && connection(w, "VersionConnection", "VersionEdge", sel, c.Edges,
+		func(e *model.VersionEdge) (string, *model.Version) { return e.Cursor, e.Node },
+		c.Nodes, c.PageInfo, func(v *model.Version, sel ast.SelectionSet) bool { return v != nil && w.version(v, sel) })
 }
 
 func (w *writer) version(v *model.Version, sel ast.SelectionSet) bool {
