@@ -1215,7 +1215,7 @@ func (r *viewerResolver) Customer(ctx context.Context, obj *model.Viewer) (*mode
 	if obj.Subject.Role != identity.RoleCustomer {
 		return nil, nil
 	}
-	c, err := dataloaders.From(ctx).Customer(ctx, obj.Subject.ActingFor)
+	c, err := dataloaders.From(ctx).OwnCustomer(ctx, obj.Subject.ActingFor)
 	return toCustomer(c), err
 }
 
@@ -1224,7 +1224,7 @@ func (r *viewerResolver) Developer(ctx context.Context, obj *model.Viewer) (*mod
 	if obj.Subject.Role != identity.RoleDeveloper {
 		return nil, nil
 	}
-	d, err := dataloaders.From(ctx).Developer(ctx, obj.Subject.ActingFor)
+	d, err := dataloaders.From(ctx).OwnDeveloper(ctx, obj.Subject.ActingFor)
 	return toDeveloper(d), err
 }
 
@@ -1233,7 +1233,7 @@ func (r *viewerResolver) Partner(ctx context.Context, obj *model.Viewer) (*model
 	if obj.Subject.Role != identity.RolePartner {
 		return nil, nil
 	}
-	p, err := dataloaders.From(ctx).Partner(ctx, obj.Subject.ActingFor)
+	p, err := dataloaders.From(ctx).OwnPartner(ctx, obj.Subject.ActingFor)
 	return toPartner(p), err
 }
 
