@@ -68,8 +68,11 @@ type listingArgs struct {
 func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
 	rf := graphql.GetRootFieldContext(ctx)
 	op := graphql.GetOperationContext(ctx)
-	if rf == nil || op == nil || op.Operation == nil || op.Operation.Operation != ast.Query ||
-		rf.Field.Name != "configurations" || !supported(op, rf.Field.Selections, "ConfigurationConnection") {
+	if rf == nil || op == nil || op.Operation == nil || op.Operation.Operation != ast.Query || rf.Field.Name != "configurations" {
+		return nil, false
+	}
+	w := writer{op: op, root: l.root, collected: map[collectKey][]graphql.CollectedField{}, args: map[*ast.Field]any{}}
+	if !w.supported(rf.Field.Selections, "ConfigurationConnection") {
 		return nil, false
 	}
 	raw := rf.Field.ArgumentMap(op.Variables)
@@ -86,7 +89,7 @@ func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
 	if err != nil || conn == nil {
 		return nil, false
 	}
-	w := writer{ctx: ctx, op: op, root: l.root, collected: map[collectKey][]graphql.CollectedField{}, args: map[*ast.Field]any{}}
+	w.ctx = ctx
 	w.buf.Grow(32 << 10)
 	if !w.configurationConnection(conn, rf.Field.Selections) {
 		return nil, false

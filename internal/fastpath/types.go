@@ -65,15 +65,16 @@ func Fields() map[string]map[string]string {
 }
 
 // supported tells whether every field selected on typ, at any depth, is
-// one the fast path writes.
-func supported(op *graphql.OperationContext, sel ast.SelectionSet, typ string) bool {
+// one the fast path writes. The fields it collects are the ones the writer
+// then writes (w.collect keeps them).
+func (w *writer) supported(sel ast.SelectionSet, typ string) bool {
 	t := types[typ]
-	for _, f := range graphql.CollectFields(op, sel, t.implements) {
+	for _, f := range w.collect(sel, typ) {
 		if f.Name == "__typename" {
 			continue
 		}
 		child, ok := t.fields[f.Name]
-		if !ok || (child != "" && !supported(op, f.Selections, child)) {
+		if !ok || (child != "" && !w.supported(f.Selections, child)) {
 			return false
 		}
 	}

@@ -68,8 +68,7 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 	if err != nil {
 		return next(ctx)
 	}
-	store := c.answers
-	if b, found, err := store.Get(ctx, key); err == nil && found {
+	if b, found, err := c.answers.Get(ctx, key); err == nil && found {
 		return graphql.OneShot(&graphql.Response{Data: json.RawMessage(b)})
 	}
 	h := next(ctx)
@@ -79,7 +78,7 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 		once.Do(func() {
 			// Partial answers (with errors) are not worth sharing.
 			if resp != nil && len(resp.Errors) == 0 && len(resp.Data) > 0 {
-				if err := store.Set(ctx, key, resp.Data, TTL); err != nil {
+				if err := c.answers.Set(ctx, key, resp.Data, TTL); err != nil {
 					slog.WarnContext(ctx, "response cache set failed", "err", err)
 				}
 			}
