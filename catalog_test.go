@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"configmarket/internal/cache"
 	"configmarket/internal/factory"
+	"configmarket/internal/money"
 	"configmarket/internal/store"
 )
 
@@ -200,8 +204,101 @@ func TestStorefrontListingIsNPlusOneFree(t *testing.T) {
 	}
 	t.Logf("statements for 10/50/100 configurations: %v", counts)
 	for _, c := range counts {
-		if c != counts[0] || c > 4 {
-			t.Fatalf("statements %v: want the same count, at most 4", counts)
+		// The page statement reads the cards' developers, versions
+		// and prices too.
+		if c != 1 {
+			t.Fatalf("statements %v: want one per page", counts)
+		}
+	}
+}
+
+// TestStorefrontCardsAreWhatEachViewerSees checks what the page statement
+// reads for the cards against each viewer: the public versions for
+// everyone, the owner's and admins' drafts through their own read, rent
+// prices smallest plan first whatever order the plans' ids sort in.
+func TestStorefrontCardsAreWhatEachViewerSees(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	owner := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
+		Versions: []store.VersionKey{{Major: 1}, {Major: 2}}, SaleMinor: 990000,
+	})
+	if _, err := s.store.CreateVersion(ctx, c.ID, store.VersionKey{Major: 3}, "Unreleased"); err != nil {
+		t.Fatal(err)
+	}
+	plans, err := s.store.TariffPlans(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range plans {
+		// A price a plan's size apart: 100.00 per allowed user.
+		price := store.Price{ConfigurationID: c.ID, Kind: "rent", TariffPlanID: &p.ID, Amount: money.New(int64(p.MaxUsers)*10000, money.RUB)}
+		if err := s.store.InsertPrice(ctx, price); err != nil {
+			t.Fatal(err)
+		}
+	}
+	devs, err := s.store.DevelopersByIDs(ctx, []uuid.UUID{owner.OrgID})
+	if err != nil || len(devs) != 1 {
+		t.Fatal(devs, err)
+	}
+	ownerToken, _ := s.logIn(t, owner, nil)
+	adminToken, _ := s.logIn(t, factory.Admin(t, s.store), nil)
+	const query = `{ configurations(first: 50) { nodes { slug developer { name }
+		currentVersion { number } versions(first: 5) { nodes { number } } latest: versions(first: 1) { nodes { number } }
+		rentPrices { tariffPlan { code maxUsers } price { amount } } salePrice { amount } } } }`
+	numbers := func(card any, field string) []string {
+		var out []string
+		for _, n := range get(card, field, "nodes").([]any) {
+			out = append(out, str(n, "number"))
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		viewer, token string
+		versions      []string
+	}{
+		{"anonymous", "", []string{"2.0.0", "1.0.0"}},
+		{"owner", ownerToken, []string{"3.0.0", "2.0.0", "1.0.0"}},
+		{"admin", adminToken, []string{"3.0.0", "2.0.0", "1.0.0"}},
+	} {
+		res := s.do(t, tc.token, query, nil)
+		if res.code() != "" {
+			t.Fatalf("%s: %s", tc.viewer, res.Raw)
+		}
+		var card any
+		for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+			if str(n, "slug") == c.Slug {
+				card = n
+			}
+		}
+		if card == nil {
+			t.Fatalf("%s: %s not listed", tc.viewer, c.Slug)
+		}
+		if got := str(get(card, "developer"), "name"); got != devs[0].Name {
+			t.Errorf("%s: developer %q, want %q", tc.viewer, got, devs[0].Name)
+		}
+		if got := str(get(card, "currentVersion"), "number"); got != "2.0.0" {
+			t.Errorf("%s: currentVersion %s, want 2.0.0", tc.viewer, got)
+		}
+		if got := numbers(card, "versions"); !slices.Equal(got, tc.versions) {
+			t.Errorf("%s: versions %v, want %v", tc.viewer, got, tc.versions)
+		}
+		if got := numbers(card, "latest"); !slices.Equal(got, tc.versions[:1]) {
+			t.Errorf("%s: versions(first: 1) %v, want %v", tc.viewer, got, tc.versions[:1])
+		}
+		prices := get(card, "rentPrices").([]any)
+		if len(prices) != len(plans) {
+			t.Fatalf("%s: %d rent prices, want %d", tc.viewer, len(prices), len(plans))
+		}
+		for i, p := range prices {
+			users := int64(get(p, "tariffPlan", "maxUsers").(float64))
+			want := money.New(users*10000, money.RUB).Amount()
+			if got := str(get(p, "price"), "amount"); got != want || (i > 0 && users <= int64(get(prices[i-1], "tariffPlan", "maxUsers").(float64))) {
+				t.Errorf("%s: rent prices %v: want smallest plan first at 100.00 per user", tc.viewer, prices)
+			}
+		}
+		if got := str(get(card, "salePrice"), "amount"); got != "9900.00" {
+			t.Errorf("%s: sale price %s, want 9900.00", tc.viewer, got)
 		}
 	}
 }

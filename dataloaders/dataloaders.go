@@ -360,17 +360,37 @@ type Prefetch struct {
 	Moderation []uuid.UUID
 }
 
+// PrimeDeveloper, PrimePrices and PrimeNewestVersions give the loaders
+// rows a page statement already read, so they run no statement of their
+// own for them.
+func (l *Loaders) PrimeDeveloper(d store.Developer) { l.developers.loader.Prime(d.ID, d) }
+
+func (l *Loaders) PrimePrices(configurationID uuid.UUID, prices []store.Price) {
+	l.prices.loader.Prime(configurationID, prices)
+}
+
+func (l *Loaders) PrimeNewestVersions(k catalog.VersionsKey, versions []store.Version) {
+	l.newestVersions.loader.Prime(k, versions)
+}
+
 // Prefetch loads a page's nested level now, one statement per kind, all
 // in parallel, and primes the loaders. Batching by time window alone splits
 // a large page into several batches when its resolvers start slower than
 // the window; prefetching makes the statement count independent of timing.
 func (l *Loaders) Prefetch(ctx context.Context, p Prefetch) error {
-	jobs := []func() error{
-		func() error { return l.developers.prefetch(ctx, p.Developers) },
-		func() error { return l.prices.prefetch(ctx, p.Prices) },
-		func() error { return l.newestVersions.prefetch(ctx, p.Versions) },
-		func() error { return l.newestReviews.prefetch(ctx, p.Reviews) },
-		func() error { return l.moderation.prefetch(ctx, p.Moderation) },
+	var jobs []func() error
+	add := func(n int, job func() error) {
+		if n > 0 {
+			jobs = append(jobs, job)
+		}
+	}
+	add(len(p.Developers), func() error { return l.developers.prefetch(ctx, p.Developers) })
+	add(len(p.Prices), func() error { return l.prices.prefetch(ctx, p.Prices) })
+	add(len(p.Versions), func() error { return l.newestVersions.prefetch(ctx, p.Versions) })
+	add(len(p.Reviews), func() error { return l.newestReviews.prefetch(ctx, p.Reviews) })
+	add(len(p.Moderation), func() error { return l.moderation.prefetch(ctx, p.Moderation) })
+	if len(jobs) == 1 {
+		return jobs[0]()
 	}
 	errs := make([]error, len(jobs))
 	var wg sync.WaitGroup

@@ -1,8 +1,10 @@
 package resolvers
 
 import (
+	"cmp"
 	"context"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -75,8 +77,11 @@ func toCategory(c *store.Category) *model.Category {
 	return &model.Category{ID: globalID(typeCategory, c.ID), Slug: c.Slug, Name: c.Name}
 }
 
-func toConfigurationConnection(ctx context.Context, p catalog.ConfigurationPage) (*model.ConfigurationConnection, error) {
-	if err := prefetchConfigurations(ctx, p.Rows); err != nil {
+// toConfigurationConnection maps a page of configurations after loading
+// what the query selects on them; cards, when not nil, are what the page
+// statement already read of it, row by row.
+func toConfigurationConnection(ctx context.Context, sel configurationFields, p catalog.ConfigurationPage, cards []store.CardRows) (*model.ConfigurationConnection, error) {
+	if err := prefetchConfigurations(ctx, sel, p.Rows, cards); err != nil {
 		return nil, err
 	}
 	edges, nodes := connection(p.Rows, p.Cursors, toConfiguration,
@@ -189,4 +194,20 @@ func optionalConfiguration(ctx context.Context, id *uuid.UUID) (*model.Configura
 	}
 	c, err := dataloaders.From(ctx).Configuration(ctx, *id)
 	return toConfiguration(c), err
+}
+
+// sortByPlanSize lists a card's rent prices smallest plan first (prices
+// come by plan id).
+func sortByPlanSize(prices []*model.PlanPrice) {
+	size := func(p *model.PlanPrice) (int, string) {
+		if p.TariffPlan == nil {
+			return math.MaxInt, ""
+		}
+		return p.TariffPlan.MaxUsers, p.TariffPlan.Code
+	}
+	slices.SortStableFunc(prices, func(a, b *model.PlanPrice) int {
+		au, ac := size(a)
+		bu, bc := size(b)
+		return cmp.Or(cmp.Compare(au, bu), strings.Compare(ac, bc))
+	})
 }

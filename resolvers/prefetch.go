@@ -3,9 +3,9 @@ package resolvers
 import (
 	"context"
 	"reflect"
+	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/google/uuid"
 
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
@@ -35,55 +35,107 @@ func nodeFields(ctx context.Context) []graphql.CollectedField {
 	return out
 }
 
-// prefetchConfigurations loads, for a page of configurations, the nested
-// fields the query asks for, one statement per kind, so the page costs the
-// same number of statements whatever its size.
-func prefetchConfigurations(ctx context.Context, rows []store.Configuration) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	v := identity.FromContext(ctx)
+// configurationFields are the nested fields a query selects on a page of
+// configurations that read other tables.
+type configurationFields struct {
+	developer, prices, currentVersion, moderation bool
+	// versions and reviews are the page sizes + 1 of the first pages of
+	// those connections the query selects.
+	versions, reviews []int
+}
+
+func selectedConfigurationFields(ctx context.Context) configurationFields {
 	vars := graphql.GetOperationContext(ctx).Variables
-	ids := make([]uuid.UUID, len(rows))
-	for i, c := range rows {
-		ids[i] = c.ID
-	}
-	var p dataloaders.Prefetch
+	var sel configurationFields
 	for _, f := range nodeFields(ctx) {
-		args := f.ArgumentMap(vars)
 		switch f.Name {
 		case "developer":
-			for _, c := range rows {
-				p.Developers = append(p.Developers, c.DeveloperID)
-			}
+			sel.developer = true
 		case "rentPrices", "rentPrice", "salePrice":
-			p.Prices = ids
+			sel.prices = true
 		case "currentVersion":
-			for _, id := range ids {
-				p.Versions = append(p.Versions, catalog.VersionsKey{ConfigurationID: id, First: 1})
-			}
+			sel.currentVersion = true
 		case "versions":
-			limit, ok := firstPage(args)
-			for _, c := range rows {
-				if ok {
-					p.Versions = append(p.Versions, catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.CanSeePrivate(v, c), First: limit + 1})
-				}
+			if limit, ok := firstPage(f.ArgumentMap(vars)); ok {
+				sel.versions = append(sel.versions, limit+1)
 			}
 		case "reviews":
-			if limit, ok := firstPage(args); ok {
-				for _, id := range ids {
-					p.Reviews = append(p.Reviews, catalog.ReviewsKey{ConfigurationID: id, First: limit + 1})
-				}
+			if limit, ok := firstPage(f.ArgumentMap(vars)); ok {
+				sel.reviews = append(sel.reviews, limit+1)
 			}
 		case "moderationHistory":
-			for _, c := range rows {
-				if catalog.CanSeePrivate(v, c) {
-					p.Moderation = append(p.Moderation, c.ID)
-				}
-			}
+			sel.moderation = true
 		}
 	}
-	return dataloaders.From(ctx).Prefetch(ctx, p)
+	return sel
+}
+
+// cards are what a storefront page reads with its configurations for
+// these fields. Its versions are the public ones: an admin sees every
+// configuration's private versions, so its page reads none.
+func (sel configurationFields) cards(v identity.Viewer) catalog.Cards {
+	c := catalog.Cards{Developer: sel.developer, Prices: sel.prices}
+	if sel.currentVersion {
+		c.Versions = 1
+	}
+	if !v.IsAdmin() {
+		c.Versions = max(c.Versions, slices.Max(append(sel.versions, 0)))
+	}
+	return c
+}
+
+// prefetchConfigurations loads, for a page of configurations, the nested
+// fields the query asks for, one statement per kind, so the page costs the
+// same number of statements whatever its size. What the page statement
+// already read (cards, row by row; nil when it read none) primes the
+// loaders instead.
+func prefetchConfigurations(ctx context.Context, sel configurationFields, rows []store.Configuration, cards []store.CardRows) error {
+	v := identity.FromContext(ctx)
+	l := dataloaders.From(ctx)
+	var p dataloaders.Prefetch
+	for i, c := range rows {
+		var card store.CardRows
+		if cards != nil {
+			card = cards[i]
+		}
+		if sel.developer {
+			if card.Developer != nil {
+				l.PrimeDeveloper(*card.Developer)
+			} else {
+				p.Developers = append(p.Developers, c.DeveloperID)
+			}
+		}
+		if sel.prices {
+			if card.Prices != nil {
+				l.PrimePrices(c.ID, card.Prices)
+			} else {
+				p.Prices = append(p.Prices, c.ID)
+			}
+		}
+		var versionKeys []catalog.VersionsKey
+		if sel.currentVersion {
+			versionKeys = append(versionKeys, catalog.VersionsKey{ConfigurationID: c.ID, First: 1})
+		}
+		for _, first := range sel.versions {
+			versionKeys = append(versionKeys, catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.CanSeePrivate(v, c), First: first})
+		}
+		for _, k := range versionKeys {
+			// The card read as many public versions as the longest of
+			// these asks for (cards), so its newest are the key's.
+			if card.Versions != nil && !k.Private {
+				l.PrimeNewestVersions(k, card.Versions[:min(k.First, len(card.Versions))])
+			} else {
+				p.Versions = append(p.Versions, k)
+			}
+		}
+		for _, first := range sel.reviews {
+			p.Reviews = append(p.Reviews, catalog.ReviewsKey{ConfigurationID: c.ID, First: first})
+		}
+		if sel.moderation && catalog.CanSeePrivate(v, c) {
+			p.Moderation = append(p.Moderation, c.ID)
+		}
+	}
+	return l.Prefetch(ctx, p)
 }
 
 // firstPage reads a nested connection's page size when it asks for the

@@ -113,6 +113,7 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 		}
 		out = append(out, &model.PlanPrice{Price: toMoney(p.Amount), TariffPlan: tariffPlanOnce(l, plan)})
 	}
+	sortByPlanSize(out)
 	return out, nil
 }
 
@@ -252,7 +253,7 @@ func (r *developerResolver) Configurations(ctx context.Context, obj *model.Devel
 	if err != nil {
 		return nil, err
 	}
-	return toConfigurationConnection(ctx, page)
+	return toConfigurationConnection(ctx, selectedConfigurationFields(ctx), page, nil)
 }
 
 // Installations is the resolver for the installations field.
@@ -1028,11 +1029,14 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 	if err != nil {
 		return nil, err
 	}
-	page, err := r.Catalog.Storefront(ctx, identity.FromContext(ctx), args)
+	v := identity.FromContext(ctx)
+	sel := selectedConfigurationFields(ctx)
+	args.Cards = sel.cards(v)
+	page, err := r.Catalog.Storefront(ctx, v, args)
 	if err != nil {
 		return nil, err
 	}
-	return toConfigurationConnection(ctx, page)
+	return toConfigurationConnection(ctx, sel, page.ConfigurationPage, page.Cards)
 }
 
 // Configuration is the resolver for the configuration field.

@@ -36,10 +36,29 @@ type StorefrontArgs struct {
 	Order string
 	// Desc overrides the order's natural direction.
 	Desc *bool
+	// Cards are what the page's cards show besides the configurations:
+	// the page reads them in the same statement.
+	Cards Cards
+}
+
+// Cards name the rows of other tables a storefront page shows per card.
+type Cards struct {
+	Developer bool
+	// Versions is how many of the newest published versions; 0: none.
+	Versions int
+	Prices   bool
 }
 
 // ConfigurationPage is one page of configurations with their cursors.
 type ConfigurationPage = relay.Connection[store.Configuration]
+
+// StorefrontPage is a storefront page and, row by row, what its cards
+// show (StorefrontArgs.Cards). The versions are those everyone may see
+// (publicStates), whoever asks.
+type StorefrontPage struct {
+	ConfigurationPage
+	Cards []store.CardRows
+}
 
 var orders = map[string]struct {
 	order store.StorefrontOrder
@@ -60,23 +79,28 @@ const (
 // Storefront lists public, published configurations. The listing is the
 // same for every viewer (private and unlisted ones are never listed), so
 // pages are cached and shared.
-func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args StorefrontArgs) (ConfigurationPage, error) {
+func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args StorefrontArgs) (StorefrontPage, error) {
 	sq, err := s.storefrontQuery(ctx, args)
 	if err != nil {
-		return ConfigurationPage{}, err
+		return StorefrontPage{}, err
+	}
+	sq.With = store.CardRowsWanted{Developer: args.Cards.Developer, Prices: args.Cards.Prices}
+	if args.Cards.Versions > 0 {
+		sq.With.Versions, sq.With.VersionStates = args.Cards.Versions, publicStates
 	}
 	tag := cursorTag(sq)
 	rows, err := remember(ctx, s, "storefront", sq, func(ctx context.Context) ([]store.ListedConfiguration, error) {
 		return s.store.StorefrontPage(ctx, sq)
 	})
 	if err != nil {
-		return ConfigurationPage{}, err
+		return StorefrontPage{}, err
 	}
 	page, hasNext := relay.Page(rows, sq.Limit-1)
-	out := ConfigurationPage{HasNext: hasNext}
+	out := StorefrontPage{ConfigurationPage: ConfigurationPage{HasNext: hasNext}}
 	for _, r := range page {
 		out.Rows = append(out.Rows, r.Configuration)
 		out.Cursors = append(out.Cursors, relay.EncodeCursor(tag, r.Key.Value, r.Key.ID))
+		out.Cards = append(out.Cards, r.Card)
 	}
 	return out, nil
 }

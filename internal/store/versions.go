@@ -27,10 +27,14 @@ type Version struct {
 const versionColumns = `v.id, v.configuration_id, v.major, v.minor, v.patch, v.changelog, v.state,
 	v.rejection_reason, v.submitted_at, v.decided_at, v.decided_by, v.created_at`
 
+func (v *Version) scanTargets() []any {
+	return []any{&v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.Changelog, &v.State,
+		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt}
+}
+
 func scanVersion(r pgx.CollectableRow) (Version, error) {
 	var v Version
-	err := r.Scan(&v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.Changelog, &v.State,
-		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt)
+	err := r.Scan(v.scanTargets()...)
 	return v, err
 }
 
@@ -55,15 +59,21 @@ func (q *Queries) LockVersion(ctx context.Context, id uuid.UUID) (Version, error
 func (q *Queries) NewestVersions(ctx context.Context, configurationIDs []uuid.UUID, states []string, perParent int) ([]Version, error) {
 	// A lateral join reads perParent rows of each configuration from
 	// versions_configuration_idx, however many versions it has.
-	const sql = `select ` + versionColumns + ` from (select distinct unnest($1::uuid[]) as id) ids
-		cross join lateral (
-			select * from versions v
-			where v.configuration_id = ids.id and v.state = any($2)
-			order by v.major desc, v.minor desc, v.patch desc
-			limit $3
-		) v
-		order by v.configuration_id, v.major desc, v.minor desc, v.patch desc`
-	return list(ctx, q.db, "select newest versions", scanVersion, sql, configurationIDs, states, perParent)
+	return list(ctx, q.db, "select newest versions", scanVersion, newestVersionsSQL, configurationIDs, states, perParent)
+}
+
+var newestVersionsSQL = `select ` + versionColumns + ` from (select distinct unnest($1::uuid[]) as id) ids
+	cross join lateral (` + newestVersionsOf("ids.id", "$2", "$3") + `) v
+	order by v.configuration_id, v.major desc, v.minor desc, v.patch desc`
+
+// newestVersionsOf selects the newest versions in states (an SQL
+// expression for a text array), at most limit, of the configuration whose
+// id is the SQL expression id.
+func newestVersionsOf(id, states, limit string) string {
+	return `select * from versions v
+		where v.configuration_id = ` + id + ` and v.state = any(` + states + `)
+		order by v.major desc, v.minor desc, v.patch desc
+		limit ` + limit
 }
 
 // VersionKey is a keyset position in newest-first version order.
