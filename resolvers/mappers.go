@@ -23,7 +23,7 @@ const (
 	typeUser       = "User"
 )
 
-func globalID(typeName string, id uuid.UUID) string { return relay.ID(typeName, id.String()) }
+func globalID(typeName string, id uuid.UUID) string { return relay.UUIDID(typeName, id) }
 
 func toMoney(m money.Money) *model.Money {
 	return &model.Money{Amount: model.Decimal(m.Amount()), CurrencyCode: m.Currency}

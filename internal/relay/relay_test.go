@@ -2,6 +2,7 @@ package relay
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"math"
 	"strings"
@@ -272,5 +273,56 @@ func TestPage(t *testing.T) {
 	_ = append(page, 99)
 	if rows[2] != 2 {
 		t.Error("appending to a page overwrote the extra row")
+	}
+}
+
+// TestEncodingIsJSONMarshalsByteForByte pins the hand-written encoders to
+// what encoding/json and base64 wrote before them: cursors and ids clients
+// already hold must keep meaning the same position and object.
+func TestEncodingIsJSONMarshalsByteForByte(t *testing.T) {
+	old := func(keys ...any) string {
+		vals := make([]any, len(keys))
+		for i, k := range keys {
+			switch k := k.(type) {
+			case time.Time:
+				vals[i] = k.UTC().Format(time.RFC3339Nano)
+			case uuid.UUID:
+				vals[i] = k.String()
+			default:
+				vals[i] = k
+			}
+		}
+		b, _ := json.Marshal(vals)
+		return enc.EncodeToString(b)
+	}
+	id := uuid.MustParse("0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0")
+	moscow := time.FixedZone("MSK", 3*3600)
+	strs := []string{"", "popularity/desc", "12.5000", "a\"b", `back\slash`, "<tag>&", "tab\there", "new\nline", "\x00\x1f\x7f",
+		"Воронка продаж", "line\u2028sep", "bad\xffutf8", strings.Repeat("long ", 100)}
+	for _, s := range strs {
+		for _, keys := range [][]any{
+			{s, id}, {"price/asc", s, id},
+		} {
+			if got, want := EncodeCursor(keys...), old(keys...); got != want {
+				t.Errorf("EncodeCursor(%q) = %s, want %s", keys, got, want)
+			}
+		}
+		if got, want := ID("Configuration", s), enc.EncodeToString([]byte("Configuration:"+s)); got != want {
+			t.Errorf("ID(%q) = %s, want %s", s, got, want)
+		}
+	}
+	for _, keys := range [][]any{
+		{1, 2, 3}, {-7, int64(1) << 62, true, false},
+		{time.Date(2026, 11, 22, 10, 0, 0, 123456789, moscow), id},
+		{time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), uuid.Nil},
+	} {
+		if got, want := EncodeCursor(keys...), old(keys...); got != want {
+			t.Errorf("EncodeCursor(%v) = %s, want %s", keys, got, want)
+		}
+	}
+	for _, u := range []uuid.UUID{id, uuid.Nil, uuid.New(), uuid.New()} {
+		if got, want := UUIDID("Version", u), ID("Version", u.String()); got != want {
+			t.Errorf("UUIDID(%s) = %s, want %s", u, got, want)
+		}
 	}
 }
