@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
 	"configmarket/internal/cache"
 	"configmarket/internal/factory"
@@ -392,5 +394,77 @@ func TestStorefrontPagesByEveryOrderWithoutGaps(t *testing.T) {
 		map[string]any{"a": str(first.Data, "configurations", "pageInfo", "endCursor")})
 	if res.code() != "BAD_USER_INPUT" {
 		t.Fatalf("foreign cursor: %s", res.Raw)
+	}
+}
+
+// TestPricesInForceFollowTheHistory inserts a sale price history out of
+// order — a change an hour ago, one scheduled ahead, a later change, one
+// scheduled between — and checks the spans the database keeps and the
+// price in force.
+func TestPricesInForceFollowTheHistory(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	dev := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{})
+	now := time.Now()
+	sale := func(minor int64, from time.Time) {
+		t.Helper()
+		if err := s.store.InsertPrice(ctx, store.Price{ConfigurationID: c.ID, Kind: "sale", Amount: money.New(minor, money.RUB), ValidFrom: from}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	inForce := func() []int64 {
+		t.Helper()
+		prices, err := s.store.CurrentPrices(ctx, []uuid.UUID{c.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var found []int64
+		for _, p := range prices {
+			if p.Kind == "sale" {
+				found = append(found, p.Amount.Minor)
+			}
+		}
+		return found
+	}
+	sale(90000, now.Add(48*time.Hour)) // scheduled the day after tomorrow
+	if got := inForce(); len(got) != 0 {
+		t.Fatalf("sale prices in force %v before any started, want none", got)
+	}
+	sale(60000, now.Add(-time.Hour))   // a change an hour ago
+	sale(70000, now.Add(-time.Minute)) // a later change
+	sale(80000, now.Add(24*time.Hour)) // scheduled tomorrow, between
+	if got := inForce(); !slices.Equal(got, []int64{70000}) {
+		t.Fatalf("sale prices in force %v, want [70000]: the newest change not in the future", got)
+	}
+	rows, err := s.pool.Query(ctx, `select amount_minor, valid_from, valid_until from prices
+		where configuration_id = $1 and kind = 'sale' order by valid_from`, c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type span struct {
+		amount int64
+		from   time.Time
+		until  *time.Time
+	}
+	spans, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (span, error) {
+		var sp span
+		return sp, r.Scan(&sp.amount, &sp.from, &sp.until)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []int64{60000, 70000, 80000, 90000}
+	if len(spans) != len(want) {
+		t.Fatalf("history %v, want amounts %v", spans, want)
+	}
+	for i, sp := range spans {
+		if sp.amount != want[i] {
+			t.Fatalf("history %v, want amounts %v", spans, want)
+		}
+		last := i == len(spans)-1
+		if last != (sp.until == nil) || !last && !sp.until.Equal(spans[i+1].from) {
+			t.Errorf("%d: valid until %v, want the next row's start (none for the last)", sp.amount, sp.until)
+		}
 	}
 }

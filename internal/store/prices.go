@@ -35,12 +35,12 @@ func scanPrice(r pgx.CollectableRow) (Price, error) {
 }
 
 // pricesInForce selects the prices in force now of the configuration whose
-// id is the SQL expression id: the newest of each kind and plan.
+// id is the SQL expression id: one of each kind and plan, the rows whose
+// span (valid_from until the next row's start, kept by a trigger) holds now.
 func pricesInForce(id string) string {
-	return `select distinct on (kind, tariff_plan_id) ` + priceColumns + `
+	return `select ` + priceColumns + `
 		from prices
-		where configuration_id = ` + id + ` and valid_from <= now()
-		order by kind, tariff_plan_id, valid_from desc`
+		where configuration_id = ` + id + ` and valid_from <= now() and (valid_until is null or valid_until > now())`
 }
 
 // One index range per configuration (a lateral join): the cost follows the
