@@ -4,7 +4,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -61,6 +64,9 @@ func (n *nested[T, P]) record(src []byte, row *T) error {
 				return errMalformedRecord
 			}
 			field, rest = rest[:size], rest[size:]
+		}
+		if scanCommon(oid, field, target) {
+			continue
 		}
 		if err := n.plan(i, oid, target).Scan(field, target); err != nil {
 			return fmt.Errorf("store: nested field %d: %w", i, err)
@@ -122,4 +128,102 @@ func int32At(src []byte) (int32, []byte, bool) {
 		return 0, nil, false
 	}
 	return int32(binary.BigEndian.Uint32(src)), src[4:], true
+}
+
+// postgresEpoch is where PostgreSQL's binary timestamps count from, in
+// microseconds after the Unix epoch.
+const postgresEpoch = 946_684_800_000_000
+
+// scanCommon decodes the column types nested rows are made of straight
+// into their usual targets, as pgx's own plans would, and reports whether
+// it did; anything else (other types, a NULL into a non-pointer, infinite
+// times) is left to pgx. pgx's plans for pointer targets go through
+// reflection, which was most of the cost of reading a card's rows.
+func scanCommon(oid uint32, src []byte, target any) bool {
+	switch t := target.(type) {
+	case *uuid.UUID:
+		if oid == pgtype.UUIDOID && len(src) == 16 {
+			*t = uuid.UUID(src)
+			return true
+		}
+	case **uuid.UUID:
+		if oid == pgtype.UUIDOID && (src == nil || len(src) == 16) {
+			*t = nil
+			if src != nil {
+				u := uuid.UUID(src)
+				*t = &u
+			}
+			return true
+		}
+	case *string:
+		if src != nil && isText(oid) {
+			*t = string(src)
+			return true
+		}
+	case **string:
+		if isText(oid) {
+			*t = nil
+			if src != nil {
+				text := string(src)
+				*t = &text
+			}
+			return true
+		}
+	case *int:
+		switch {
+		case oid == pgtype.Int4OID && len(src) == 4:
+			*t = int(int32(binary.BigEndian.Uint32(src)))
+			return true
+		case oid == pgtype.Int8OID && len(src) == 8:
+			*t = int(int64(binary.BigEndian.Uint64(src)))
+			return true
+		}
+	case *int64:
+		switch {
+		case oid == pgtype.Int8OID && len(src) == 8:
+			*t = int64(binary.BigEndian.Uint64(src))
+			return true
+		case oid == pgtype.Int4OID && len(src) == 4:
+			*t = int64(int32(binary.BigEndian.Uint32(src)))
+			return true
+		}
+	case *bool:
+		if oid == pgtype.BoolOID && len(src) == 1 {
+			*t = src[0] == 1
+			return true
+		}
+	case *time.Time:
+		if tm, ok := timestamptz(oid, src); ok {
+			*t = tm
+			return true
+		}
+	case **time.Time:
+		if oid == pgtype.TimestamptzOID && src == nil {
+			*t = nil
+			return true
+		}
+		if tm, ok := timestamptz(oid, src); ok {
+			*t = &tm
+			return true
+		}
+	}
+	return false
+}
+
+func isText(oid uint32) bool {
+	return oid == pgtype.TextOID || oid == pgtype.VarcharOID || oid == pgtype.BPCharOID
+}
+
+// timestamptz decodes a finite binary timestamptz as pgx does (time.Unix:
+// the local zone).
+func timestamptz(oid uint32, src []byte) (time.Time, bool) {
+	if oid != pgtype.TimestamptzOID || len(src) != 8 {
+		return time.Time{}, false
+	}
+	micros := int64(binary.BigEndian.Uint64(src))
+	if micros == math.MaxInt64 || micros == math.MinInt64 {
+		return time.Time{}, false
+	}
+	unix := micros + postgresEpoch
+	return time.Unix(unix/1_000_000, (unix%1_000_000)*1_000), true
 }
