@@ -303,6 +303,12 @@ func TestStorefrontCardsAreWhatEachViewerSees(t *testing.T) {
 			t.Errorf("%s: sale price %s, want 9900.00", tc.viewer, got)
 		}
 	}
+	// A page reads descriptions only when it shows them, however it asks.
+	res := s.do(t, "", `{ configurations(first: 5) { edges { node { slug ...long } } } }
+		fragment long on Configuration { description }`, nil)
+	if got := str(get(res.Data, "configurations", "edges", 0, "node"), "description"); got != "About "+c.Title {
+		t.Errorf("description through a fragment %q, want %q", got, "About "+c.Title)
+	}
 }
 
 func TestStorefrontSearchFiltersAndOrders(t *testing.T) {

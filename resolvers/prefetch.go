@@ -35,10 +35,10 @@ func nodeFields(ctx context.Context) []graphql.CollectedField {
 	return out
 }
 
-// configurationFields are the nested fields a query selects on a page of
-// configurations that read other tables.
+// configurationFields are the fields a query selects on a page of
+// configurations that cost a read: other tables, and the long description.
 type configurationFields struct {
-	developer, prices, currentVersion, moderation bool
+	description, developer, prices, currentVersion, moderation bool
 	// versions and reviews are the page sizes + 1 of the first pages of
 	// those connections the query selects.
 	versions, reviews []int
@@ -49,6 +49,8 @@ func selectedConfigurationFields(ctx context.Context) configurationFields {
 	var sel configurationFields
 	for _, f := range nodeFields(ctx) {
 		switch f.Name {
+		case "description":
+			sel.description = true
 		case "developer":
 			sel.developer = true
 		case "rentPrices", "rentPrice", "salePrice":
@@ -74,7 +76,7 @@ func selectedConfigurationFields(ctx context.Context) configurationFields {
 // these fields. Its versions are the public ones: an admin sees every
 // configuration's private versions, so its page reads none.
 func (sel configurationFields) cards(v identity.Viewer) catalog.Cards {
-	c := catalog.Cards{Developer: sel.developer, Prices: sel.prices}
+	c := catalog.Cards{Description: sel.description, Developer: sel.developer, Prices: sel.prices}
 	if sel.currentVersion {
 		c.Versions = 1
 	}

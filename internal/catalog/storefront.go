@@ -41,9 +41,12 @@ type StorefrontArgs struct {
 	Cards Cards
 }
 
-// Cards name the rows of other tables a storefront page shows per card.
+// Cards name what a storefront page shows per card besides the
+// configuration's short fields.
 type Cards struct {
-	Developer bool
+	// Description is the configuration's long description.
+	Description bool
+	Developer   bool
 	// Versions is how many of the newest published versions; 0: none.
 	Versions int
 	Prices   bool
@@ -84,6 +87,7 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 	if err != nil {
 		return StorefrontPage{}, err
 	}
+	sq.Description = args.Cards.Description
 	sq.With = store.CardRowsWanted{Developer: args.Cards.Developer, Prices: args.Cards.Prices}
 	if args.Cards.Versions > 0 {
 		sq.With.Versions, sq.With.VersionStates = args.Cards.Versions, publicStates
@@ -96,7 +100,9 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 		return StorefrontPage{}, err
 	}
 	page, hasNext := relay.Page(rows, sq.Limit-1)
-	out := StorefrontPage{ConfigurationPage: ConfigurationPage{HasNext: hasNext}}
+	out := StorefrontPage{ConfigurationPage: ConfigurationPage{
+		Rows: make([]store.Configuration, 0, len(page)), Cursors: make([]string, 0, len(page)), HasNext: hasNext,
+	}, Cards: make([]store.CardRows, 0, len(page))}
 	for _, r := range page {
 		out.Rows = append(out.Rows, r.Configuration)
 		out.Cursors = append(out.Cursors, relay.EncodeCursor(tag, r.Key.Value, r.Key.ID))
@@ -135,8 +141,10 @@ func (s *Service) storefrontQuery(ctx context.Context, a StorefrontArgs) (store.
 	if utf8.RuneCountInString(sq.Search) > maxSearchLen {
 		errs = append(errs, apperr.Invalid("filter.search", "search is longer than %d characters", maxSearchLen))
 	}
-	if words := searchWord.FindAllString(strings.ToLower(sq.Search), 8); len(words) > 0 {
-		sq.Prefix = strings.Join(words, ":* & ") + ":*"
+	if sq.Search != "" {
+		if words := searchWord.FindAllString(strings.ToLower(sq.Search), 8); len(words) > 0 {
+			sq.Prefix = strings.Join(words, ":* & ") + ":*"
+		}
 	}
 
 	if a.Category != "" {

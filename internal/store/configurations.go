@@ -246,6 +246,10 @@ type StorefrontQuery struct {
 	// After is the cursor position: the sort key as text and the id.
 	After *SortKey
 	Limit int
+	// Description reads each configuration's description, a kilobyte a
+	// card and most of a page's bytes; a page that does not show it leaves
+	// it empty.
+	Description bool
 	// With names what the page's cards show besides the configuration,
 	// read by the same statement.
 	With CardRowsWanted
@@ -362,6 +366,10 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	// statement: given as parameters, they kept PostgreSQL from settling
 	// on a generic plan, and it planned every execution anew (0.25 ms, a
 	// third of the statement's run).
+	columns := configurationColumns
+	if !sq.Description {
+		columns = strings.Replace(columns, "c.description", "''::text as description", 1)
+	}
 	var card string
 	if sq.With.Developer {
 		card += `, (select row(` + developerColumns + `) from developers where id = c.developer_id)`
@@ -375,7 +383,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	}
 	sql := with + `select ` + configurationColumns + `, c.sort_key::text` + card + `
 		from (
-			select ` + configurationColumns + `, ` + key.expr + ` as sort_key
+			select ` + columns + `, ` + key.expr + ` as sort_key
 			from configurations c` + joins + `
 			where ` + strings.Join(where, " and ") + `
 			order by ` + key.expr + ` ` + dir + `, c.id ` + dir + `
@@ -394,7 +402,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	}
 	types := rows.Conn().TypeMap()
 	developers, versions, prices := newNested[Developer](types), newNested[Version](types), newNested[Price](types)
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
+	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
 		var lc ListedConfiguration
 		raw := r.RawValues()
 		targets := append(lc.Configuration.scanTargets(), &lc.Key.Value)
