@@ -39,14 +39,15 @@ func toTariffPlan(p *store.TariffPlan) *model.TariffPlan {
 	}
 }
 
-// tariffPlanOnce maps a plan once per operation: every card of a page
-// prices the same four plans.
+// tariffPlanOnce maps a plan of l.TariffPlan once per operation: every card
+// of a page prices the same four plans. The loaders read the plans once
+// per operation, so a plan's pointer names it (and, unlike its id, keys
+// the map without an allocation).
 func tariffPlanOnce(l *dataloaders.Loaders, p *store.TariffPlan) *model.TariffPlan {
 	if p == nil {
 		return nil
 	}
-	type key uuid.UUID
-	return l.Mapped(key(p.ID), func() any { return toTariffPlan(p) }).(*model.TariffPlan)
+	return l.Mapped(p, func() any { return toTariffPlan(p) }).(*model.TariffPlan)
 }
 
 func toDeveloper(d *store.Developer) *model.Developer {

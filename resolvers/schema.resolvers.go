@@ -102,7 +102,7 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 	if err != nil {
 		return nil, err
 	}
-	out := []*model.PlanPrice{}
+	out := make([]*model.PlanPrice, 0, len(prices))
 	for _, p := range prices {
 		if p.Kind != "rent" || !obj.Row.SellsRent {
 			continue

@@ -24,6 +24,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -203,7 +204,44 @@ func (w *writer) marshal(m graphql.Marshaler) bool {
 	return true
 }
 
-func (w *writer) string(s string) bool { return w.marshal(graphql.MarshalString(s)) }
+// string writes s as gqlgen's MarshalString does, byte for byte
+// (TestScalarsAreWrittenAsGqlgenWrites), without the closure and interface
+// value gqlgen allocates for every string.
+func (w *writer) string(s string) bool {
+	const hex = "0123456789ABCDEF"
+	w.buf.WriteByte('"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '\\' && c != '"' {
+			continue
+		}
+		w.buf.WriteString(s[start:i])
+		switch c {
+		case '\t':
+			w.buf.WriteString(`\t`)
+		case '\r':
+			w.buf.WriteString(`\r`)
+		case '\n':
+			w.buf.WriteString(`\n`)
+		case '\\':
+			w.buf.WriteString(`\\`)
+		case '"':
+			w.buf.WriteString(`\"`)
+		default:
+			w.buf.WriteString(`\u00`)
+			w.buf.WriteByte(hex[c>>4])
+			w.buf.WriteByte(hex[c&0xf])
+		}
+		start = i + 1
+	}
+	w.buf.WriteString(s[start:])
+	w.buf.WriteByte('"')
+	return true
+}
+
+// id writes an ID as gqlgen's MarshalID does: as a string.
+func (w *writer) id(id string) bool { return w.string(id) }
 
 func (w *writer) strings(ss []string) bool {
 	return w.list(len(ss), func(i int) bool { return w.string(ss[i]) })
@@ -216,9 +254,15 @@ func (w *writer) optionalString(s *string) bool {
 	return w.string(*s)
 }
 
-func (w *writer) int(n int) bool { return w.marshal(graphql.MarshalInt(n)) }
+func (w *writer) int(n int) bool {
+	w.buf.Write(strconv.AppendInt(w.buf.AvailableBuffer(), int64(n), 10))
+	return true
+}
 
-func (w *writer) bool(b bool) bool { return w.marshal(graphql.MarshalBoolean(b)) }
+func (w *writer) bool(b bool) bool {
+	w.buf.WriteString(strconv.FormatBool(b))
+	return true
+}
 
 // time writes a non-null DateTime; gqlgen reports the zero time as an
 // error, so it goes back to gqlgen.

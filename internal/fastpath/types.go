@@ -142,7 +142,7 @@ func (w *writer) configuration(c *model.Configuration, sel ast.SelectionSet) boo
 	return w.object("Configuration", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.marshal(graphql.MarshalID(c.ID))
+			return w.id(c.ID)
 		case "slug":
 			return w.string(c.Slug)
 		case "title":
@@ -238,7 +238,7 @@ func (w *writer) category(c *model.Category, sel ast.SelectionSet) bool {
 	return w.object("Category", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.marshal(graphql.MarshalID(c.ID))
+			return w.id(c.ID)
 		case "slug":
 			return w.string(c.Slug)
 		case "name":
@@ -252,7 +252,7 @@ func (w *writer) developer(d *model.Developer, sel ast.SelectionSet) bool {
 	return w.object("Developer", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.marshal(graphql.MarshalID(d.ID))
+			return w.id(d.ID)
 		case "slug":
 			return w.string(d.Slug)
 		case "name":
@@ -280,7 +280,7 @@ func (w *writer) version(v *model.Version, sel ast.SelectionSet) bool {
 	return w.object("Version", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.marshal(graphql.MarshalID(v.ID))
+			return w.id(v.ID)
 		case "number":
 			return w.string(v.Number)
 		case "changelog":
@@ -314,7 +314,7 @@ func (w *writer) tariffPlan(t *model.TariffPlan, sel ast.SelectionSet) bool {
 	return t != nil && w.object("TariffPlan", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.marshal(graphql.MarshalID(t.ID))
+			return w.id(t.ID)
 		case "code":
 			return w.string(t.Code)
 		case "name":
@@ -341,7 +341,8 @@ func (w *writer) money(m *model.Money, sel ast.SelectionSet) bool {
 	return w.object("Money", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "amount":
-			return w.marshal(m.Amount)
+			m.Amount.MarshalGQL(&w.buf)
+			return true
 		case "currencyCode":
 			return w.string(m.CurrencyCode)
 		}

@@ -157,7 +157,7 @@ func scanCommon(oid uint32, src []byte, target any) bool {
 		}
 	case *string:
 		if src != nil && isText(oid) {
-			*t = string(src)
+			*t = text(src)
 			return true
 		}
 	case **string:
@@ -208,6 +208,23 @@ func scanCommon(oid uint32, src []byte, target any) bool {
 		}
 	}
 	return false
+}
+
+// knownTexts are the few values of the state, kind and currency columns
+// every nested row repeats: shared rather than allocated a copy each.
+var knownTexts = map[string]string{}
+
+func init() {
+	for _, s := range []string{"draft", "in_review", "approved", "rejected", "rent", "sale", "RUB", "basic", "standard", "premium"} {
+		knownTexts[s] = s
+	}
+}
+
+func text(src []byte) string {
+	if s, ok := knownTexts[string(src)]; ok {
+		return s
+	}
+	return string(src)
 }
 
 func isText(oid uint32) bool {

@@ -1,0 +1,69 @@
+package fastpath
+
+import (
+	"bytes"
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+
+	"configmarket/graph/model"
+)
+
+// TestScalarsAreWrittenAsGqlgenWrites pins the writer's own scalar
+// encoders to gqlgen's marshallers, byte for byte: every single byte, the
+// storefront's texts, invalid UTF-8 and random strings.
+func TestScalarsAreWrittenAsGqlgenWrites(t *testing.T) {
+	gqlgen := func(m graphql.Marshaler) string {
+		var b bytes.Buffer
+		m.MarshalGQL(&b)
+		return b.String()
+	}
+	ours := func(write func(w *writer)) string {
+		var w writer
+		write(&w)
+		return w.buf.String()
+	}
+	strs := []string{"", "plain", `"quoted" \back\slash`, "tab\tcr\rnl\n", "\x00\x01\x1f\x7f", "Воронка продаж — CRM",
+		"emoji 🚀", "bad \xff\xfe utf8", "\u2028\u2029", "<script>&amp;</script>"}
+	for c := range 256 {
+		strs = append(strs, string([]byte{byte(c)}), "a"+string([]byte{byte(c)})+"b")
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 500 {
+		b := make([]byte, rng.IntN(40))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		strs = append(strs, string(b))
+	}
+	for _, s := range strs {
+		if got, want := ours(func(w *writer) { w.string(s) }), gqlgen(graphql.MarshalString(s)); got != want {
+			t.Errorf("string %q: wrote %s, gqlgen %s", s, got, want)
+		}
+		if got, want := ours(func(w *writer) { w.id(s) }), gqlgen(graphql.MarshalID(s)); got != want {
+			t.Errorf("id %q: wrote %s, gqlgen %s", s, got, want)
+		}
+	}
+	for _, n := range []int{0, 1, -1, 42, 1 << 40, math.MaxInt, math.MinInt} {
+		if got, want := ours(func(w *writer) { w.int(n) }), gqlgen(graphql.MarshalInt(n)); got != want {
+			t.Errorf("int %d: wrote %s, gqlgen %s", n, got, want)
+		}
+	}
+	for _, b := range []bool{true, false} {
+		if got, want := ours(func(w *writer) { w.bool(b) }), gqlgen(graphql.MarshalBoolean(b)); got != want {
+			t.Errorf("bool %v: wrote %s, gqlgen %s", b, got, want)
+		}
+	}
+	// Decimal writes plain decimals itself and quotes anything else as
+	// strconv.Quote does.
+	for _, d := range []model.Decimal{"500.00", "-0.01", "0", "1e5", `5"0`, "5\n0"} {
+		var b bytes.Buffer
+		d.MarshalGQL(&b)
+		if want := strconv.Quote(string(d)); b.String() != want {
+			t.Errorf("decimal %q: wrote %s, want %s", d, b.String(), want)
+		}
+	}
+}
