@@ -147,6 +147,8 @@ func TestMainQueriesUseIndexesAtScale(t *testing.T) {
 		return token
 	}
 	developer, partner := logIn("developer-7@bench.test", "DEVELOPER"), logIn("partner-3@bench.test", "PARTNER")
+	// The tariff plans are kept in the process from their first read on.
+	s.do(t, "", `{ tariffPlans { code } }`, nil)
 
 	listing := func(first int, orderBy string) string {
 		return fmt.Sprintf(`{ configurations(first: %d%s) { nodes { slug title developer { name } currentVersion { number }

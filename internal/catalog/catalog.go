@@ -21,25 +21,29 @@ type Service struct {
 	// public is bumped by every write that can change what anonymous
 	// visitors see; cached storefront answers are keyed by it.
 	public *cache.Generation
+	// plans are kept in the process: every card with prices reads them,
+	// and only migrations write them.
+	plans *cache.Reference[[]store.TariffPlan]
 }
 
 // New builds the service.
 func New(st *store.Store, public *cache.Generation) *Service {
-	return &Service{store: st, cache: public.Cache(), public: public}
+	return &Service{store: st, cache: public.Cache(), public: public,
+		plans: cache.NewReference(referenceTTL, st.TariffPlans)}
 }
 
 // Versioned keys: a change of the cached shape bumps the version instead of
 // reading old values.
 const (
-	tariffPlansKey = "v1:catalog:tariff_plans"
-	tariffPlansTTL = 5 * time.Minute
-	categoriesKey  = "v1:catalog:categories"
+	categoriesKey = "v1:catalog:categories"
+	referenceTTL  = 5 * time.Minute
 )
 
-// TariffPlans lists the plans, smallest first. Plans are public and change
-// rarely, so every viewer shares one cached copy.
+// TariffPlans lists the plans, smallest first. Plans are public and no
+// request writes them, so each process keeps them for referenceTTL (with
+// the cache disabled too: they are reference data, not a cached answer).
 func (s *Service) TariffPlans(ctx context.Context) ([]store.TariffPlan, error) {
-	return cache.Remember(ctx, s.cache, tariffPlansKey, tariffPlansTTL, s.store.TariffPlans)
+	return s.plans.Get(ctx)
 }
 
 // TariffPlanByCode finds a plan by its letter among the cached plans.
@@ -58,7 +62,7 @@ func (s *Service) TariffPlanByCode(ctx context.Context, code string) (*store.Tar
 
 // Categories lists the storefront's categories; they are public.
 func (s *Service) Categories(ctx context.Context) ([]store.Category, error) {
-	return cache.Remember(ctx, s.cache, categoriesKey, tariffPlansTTL, s.store.Categories)
+	return cache.Remember(ctx, s.cache, categoriesKey, referenceTTL, s.store.Categories)
 }
 
 // CategoriesByIDs returns categories from the cached list.
