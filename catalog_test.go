@@ -474,3 +474,35 @@ func TestPricesInForceFollowTheHistory(t *testing.T) {
 		}
 	}
 }
+
+// TestCardVersionCursorsPageOn pages through a card's versions with the
+// cursors the listing gave, asked for directly and through a fragment: a
+// listing encodes version cursors only when its document selects one.
+func TestCardVersionCursorsPageOn(t *testing.T) {
+	s := newTestServer(t)
+	dev := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{
+		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}, {Major: 1, Minor: 2}, {Major: 2}, {Major: 3}},
+	})
+	for _, query := range []string{
+		`{ configurations(first: 10) { nodes { slug versions(first: 2) { edges { cursor node { number } } pageInfo { endCursor } } } } }`,
+		`{ configurations(first: 10) { nodes { slug versions(first: 2) { ...page } } } }
+		fragment page on VersionConnection { nodes { number } pageInfo { endCursor } }`,
+	} {
+		res := s.do(t, "", query, nil)
+		card := get(res.Data, "configurations", "nodes", 0)
+		if res.code() != "" || str(card, "slug") != c.Slug {
+			t.Fatalf("listing: %s", res.Raw)
+		}
+		end := str(get(card, "versions", "pageInfo"), "endCursor")
+		next := s.do(t, "", `query ($slug: String!, $after: String) { configuration(slug: $slug) {
+			versions(first: 2, after: $after) { nodes { number } } } }`, map[string]any{"slug": c.Slug, "after": end})
+		var got []string
+		for _, n := range get(next.Data, "configuration", "versions", "nodes").([]any) {
+			got = append(got, str(n, "number"))
+		}
+		if want := []string{"1.2.0", "1.1.0"}; !slices.Equal(got, want) {
+			t.Errorf("after the card's end cursor %q: %v (%s), want %v", end, got, next.Raw, want)
+		}
+	}
+}

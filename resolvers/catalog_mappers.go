@@ -211,3 +211,7 @@ func sortByPlanSize(prices []*model.PlanPrice) {
 		return cmp.Or(cmp.Compare(au, bu), strings.Compare(ac, bc))
 	})
 }
+
+// noCursor stands in for a cursor the document does not select
+// (documentSelectsCursors): it is never written.
+func noCursor(store.Version) string { return "" }

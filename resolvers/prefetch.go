@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
 
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
@@ -185,4 +186,46 @@ func siblingGroupings(ctx context.Context) []store.Grouping {
 		}
 	}
 	return out
+}
+
+// documentSelectsCursors reports whether the operation's document asks for
+// a cursor anywhere (an edge's cursor, a page's start or end cursor), so a
+// nested connection of every card (a storefront page's versions: 200
+// cursors) can skip encoding cursors nobody reads. Read once per operation.
+func documentSelectsCursors(ctx context.Context) bool {
+	type key struct{}
+	return dataloaders.From(ctx).Mapped(key{}, func() any {
+		doc := graphql.GetOperationContext(ctx).Doc
+		for _, op := range doc.Operations {
+			if selectsCursor(op.SelectionSet) {
+				return true
+			}
+		}
+		for _, f := range doc.Fragments {
+			if selectsCursor(f.SelectionSet) {
+				return true
+			}
+		}
+		return false
+	}).(bool)
+}
+
+func selectsCursor(set ast.SelectionSet) bool {
+	for _, sel := range set {
+		switch s := sel.(type) {
+		case *ast.Field:
+			switch s.Name {
+			case "cursor", "startCursor", "endCursor":
+				return true
+			}
+			if selectsCursor(s.SelectionSet) {
+				return true
+			}
+		case *ast.InlineFragment:
+			if selectsCursor(s.SelectionSet) {
+				return true
+			}
+		}
+	}
+	return false
 }

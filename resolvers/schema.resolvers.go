@@ -92,7 +92,11 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 	if err != nil {
 		return nil, err
 	}
-	return toVersionConnection(relay.Cut(rows, limit, catalog.VersionCursor)), nil
+	cursor := catalog.VersionCursor
+	if !documentSelectsCursors(ctx) {
+		cursor = noCursor
+	}
+	return toVersionConnection(relay.Cut(rows, limit, cursor)), nil
 }
 
 // RentPrices is the resolver for the rentPrices field.

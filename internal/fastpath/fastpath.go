@@ -72,7 +72,7 @@ func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
 	if rf == nil || op == nil || op.Operation == nil || op.Operation.Operation != ast.Query || rf.Field.Name != "configurations" {
 		return nil, false
 	}
-	w := writer{op: op, root: l.root, collected: map[collectKey][]graphql.CollectedField{}, args: map[*ast.Field]any{}}
+	w := writer{op: op, root: l.root, args: map[*ast.Field]any{}}
 	if !w.supported(rf.Field.Selections, "ConfigurationConnection") {
 		return nil, false
 	}
@@ -133,25 +133,32 @@ type writer struct {
 	// collected are the selections' fields by selection set and type, and
 	// args the decoded arguments by field: a page selects the same set on
 	// every row.
-	collected map[collectKey][]graphql.CollectedField
+	collected []collected
 	args      map[*ast.Field]any
 }
 
-type collectKey struct {
-	first *ast.Selection
-	typ   string
+// collected are the fields of one selection set on one type. A document
+// has a few such sets, each asked for on every row: a short list compared
+// by pointer is cheaper than hashing a map key with a string in it, which
+// was 4.6 % of the loaded server's CPU.
+type collected struct {
+	first  *ast.Selection
+	typ    string
+	fields []graphql.CollectedField
 }
 
 func (w *writer) collect(sel ast.SelectionSet, typ string) []graphql.CollectedField {
 	if len(sel) == 0 {
 		return nil
 	}
-	k := collectKey{&sel[0], typ}
-	fields, ok := w.collected[k]
-	if !ok {
-		fields = graphql.CollectFields(w.op, sel, types[typ].implements)
-		w.collected[k] = fields
+	first := &sel[0]
+	for i := range w.collected {
+		if c := &w.collected[i]; c.first == first && c.typ == typ {
+			return c.fields
+		}
 	}
+	fields := graphql.CollectFields(w.op, sel, types[typ].implements)
+	w.collected = append(w.collected, collected{first, typ, fields})
 	return fields
 }
 
