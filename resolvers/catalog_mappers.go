@@ -31,8 +31,8 @@ func toConfiguration(c *store.Configuration) *model.Configuration {
 	m := &model.Configuration{
 		ID: globalID(typeConfiguration, c.ID), Slug: c.Slug, Title: c.Title, Summary: c.Summary,
 		Description: c.Description, Tags: c.Tags, Screenshots: c.Screenshots,
-		Visibility: model.Visibility(strings.ToUpper(c.Visibility)), SupportMode: model.SupportMode(strings.ToUpper(c.SupportMode)),
-		TrialDays: c.TrialDays, State: model.ConfigurationState(strings.ToUpper(c.State)),
+		Visibility: model.Visibility(enumName(c.Visibility)), SupportMode: model.SupportMode(enumName(c.SupportMode)),
+		TrialDays: c.TrialDays, State: model.ConfigurationState(enumName(c.State)),
 		Rating:    &model.Rating{Count: c.RatingCount},
 		CreatedAt: c.CreatedAt, PublishedAt: c.PublishedAt, Row: *c,
 	}
@@ -55,7 +55,7 @@ func toVersion(v *store.Version) *model.Version {
 	}
 	return &model.Version{
 		ID: globalID(typeVersion, v.ID), Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
-		State: model.VersionState(strings.ToUpper(v.State)), CreatedAt: v.CreatedAt,
+		State: model.VersionState(enumName(v.State)), CreatedAt: v.CreatedAt,
 		SubmittedAt: v.SubmittedAt, DecidedAt: v.DecidedAt, Row: *v,
 	}
 }

@@ -1,8 +1,6 @@
 package resolvers
 
 import (
-	"strings"
-
 	"github.com/google/uuid"
 
 	"configmarket/graph/model"
@@ -22,8 +20,8 @@ func toInstallation(i *store.Installation) *model.Installation {
 		return nil
 	}
 	return &model.Installation{
-		ID: globalID(typeInstallation, i.ID), Mode: model.InstallationMode(strings.ToUpper(i.Mode)),
-		State: model.InstallationState(strings.ToUpper(i.State)), AutoUpdate: i.AutoUpdate, TrialEndsAt: i.TrialEndsAt,
+		ID: globalID(typeInstallation, i.ID), Mode: model.InstallationMode(enumName(i.Mode)),
+		State: model.InstallationState(enumName(i.State)), AutoUpdate: i.AutoUpdate, TrialEndsAt: i.TrialEndsAt,
 		CurrentPeriodStart: i.CurrentPeriodStart, CurrentPeriodEnd: i.CurrentPeriodEnd, CancelAtPeriodEnd: i.CancelAtPeriodEnd,
 		DataRetainedUntil: i.DataRetainedUntil, CreatedAt: i.CreatedAt, Row: *i,
 	}
@@ -34,8 +32,8 @@ func toInvoice(v *store.Invoice) *model.Invoice {
 		return nil
 	}
 	return &model.Invoice{
-		ID: globalID(typeInvoice, v.ID), PaidFor: model.PaidFor(strings.ToUpper(v.PaidFor)), Amount: toMoney(v.Amount),
-		PeriodStart: v.PeriodStart, PeriodEnd: v.PeriodEnd, State: model.InvoiceState(strings.ToUpper(v.State)),
+		ID: globalID(typeInvoice, v.ID), PaidFor: model.PaidFor(enumName(v.PaidFor)), Amount: toMoney(v.Amount),
+		PeriodStart: v.PeriodStart, PeriodEnd: v.PeriodEnd, State: model.InvoiceState(enumName(v.State)),
 		IssuedAt: v.IssuedAt, PaidAt: v.PaidAt, InstallationID: v.InstallationID, ConfigurationID: v.ConfigurationID,
 	}
 }
@@ -45,7 +43,7 @@ func toPayment(p *store.Payment) *model.Payment {
 		return nil
 	}
 	return &model.Payment{
-		ID: globalID(typePayment, p.ID), PaidFor: model.PaidFor(strings.ToUpper(p.PaidFor)), Amount: toMoney(p.Amount),
+		ID: globalID(typePayment, p.ID), PaidFor: model.PaidFor(enumName(p.PaidFor)), Amount: toMoney(p.Amount),
 		Provider: p.Provider, ReceivedAt: p.ReceivedAt, ConfigurationID: p.ConfigurationID,
 	}
 }

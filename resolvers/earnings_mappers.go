@@ -1,8 +1,6 @@
 package resolvers
 
 import (
-	"strings"
-
 	"configmarket/graph/model"
 	"configmarket/internal/earnings"
 	"configmarket/internal/money"
@@ -11,7 +9,7 @@ import (
 
 func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
 	m := &model.LedgerEntry{
-		Party: model.LedgerParty(strings.ToUpper(e.Party)), Amount: toMoney(e.Amount),
+		Party: model.LedgerParty(enumName(e.Party)), Amount: toMoney(e.Amount),
 		Reversal: e.RefundID != nil, OccurredAt: e.OccurredAt, ConfigurationID: e.ConfigurationID,
 	}
 	if e.Rate != nil {
@@ -19,7 +17,7 @@ func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
 		m.Rate = &r
 	}
 	if e.PaidFor != "" {
-		pf := model.PaidFor(strings.ToUpper(e.PaidFor))
+		pf := model.PaidFor(enumName(e.PaidFor))
 		m.PaidFor = &pf
 	}
 	return m
@@ -78,13 +76,13 @@ func toRateTables(t earnings.RateTables) *model.RateTables {
 	out := &model.RateTables{Developer: []*model.DeveloperRate{}, Partner: []*model.PartnerRate{}}
 	for _, r := range t.Developer {
 		out.Developer = append(out.Developer, &model.DeveloperRate{
-			Status: model.DeveloperStatus(strings.ToUpper(r.Status)), SupportMode: model.SupportMode(strings.ToUpper(r.Kind)),
+			Status: model.DeveloperStatus(enumName(r.Status)), SupportMode: model.SupportMode(enumName(r.Kind)),
 			Rate: money.Rate(r.Rate).String(), ValidFrom: r.ValidFrom,
 		})
 	}
 	for _, r := range t.Partner {
 		out.Partner = append(out.Partner, &model.PartnerRate{
-			Status: model.PartnerStatus(strings.ToUpper(r.Status)), PaidFor: model.PaidFor(strings.ToUpper(r.Kind)),
+			Status: model.PartnerStatus(enumName(r.Status)), PaidFor: model.PaidFor(enumName(r.Kind)),
 			Rate: money.Rate(r.Rate).String(), ValidFrom: r.ValidFrom,
 		})
 	}

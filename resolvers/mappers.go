@@ -56,7 +56,7 @@ func toDeveloper(d *store.Developer) *model.Developer {
 	}
 	return &model.Developer{
 		ID: globalID(typeDeveloper, d.ID), Slug: d.Slug, Name: d.Name, Bio: d.Bio, Website: d.Website,
-		Status: model.DeveloperStatus(strings.ToUpper(d.Status)), CreatedAt: d.CreatedAt, RowID: d.ID,
+		Status: model.DeveloperStatus(enumName(d.Status)), CreatedAt: d.CreatedAt, RowID: d.ID,
 	}
 }
 
@@ -76,7 +76,7 @@ func toPartner(p *store.Partner) *model.Partner {
 	}
 	return &model.Partner{
 		ID: globalID(typePartner, p.ID), Name: p.Name, Inn: p.INN, Website: p.Website,
-		Status: model.PartnerStatus(strings.ToUpper(p.Status)), CreatedAt: p.CreatedAt, RowID: p.ID,
+		Status: model.PartnerStatus(enumName(p.Status)), CreatedAt: p.CreatedAt, RowID: p.ID,
 	}
 }
 
@@ -87,7 +87,7 @@ func toUser(u *store.User) *model.User {
 	return &model.User{ID: globalID(typeUser, u.ID), Email: u.Email, Name: u.Name, Phone: u.Phone, CreatedAt: u.CreatedAt}
 }
 
-func toRole(r identity.Role) model.Role { return model.Role(strings.ToUpper(string(r))) }
+func toRole(r identity.Role) model.Role { return model.Role(enumName(string(r))) }
 
 func fromRole(r model.Role) identity.Role { return identity.Role(strings.ToLower(string(r))) }
 
@@ -121,4 +121,48 @@ func toRoleGrants(grants []store.RoleGrant) []*model.RoleGrant {
 		}
 	}
 	return out
+}
+
+// enumNames are the GraphQL enum values by their database spelling (the
+// same words in lower case).
+var enumNames = func() map[string]string {
+	m := map[string]string{}
+	add := func(values ...string) {
+		for _, v := range values {
+			m[strings.ToLower(v)] = v
+		}
+	}
+	add(names(model.AllConfigurationState)...)
+	add(names(model.AllDeveloperStatus)...)
+	add(names(model.AllInstallationMode)...)
+	add(names(model.AllInstallationState)...)
+	add(names(model.AllInvoiceState)...)
+	add(names(model.AllLedgerParty)...)
+	add(names(model.AllPaidFor)...)
+	add(names(model.AllPartnerStatus)...)
+	add(names(model.AllPayoutMethod)...)
+	add(names(model.AllPayoutState)...)
+	add(names(model.AllPinState)...)
+	add(names(model.AllRole)...)
+	add(names(model.AllSupportMode)...)
+	add(names(model.AllVersionState)...)
+	add(names(model.AllVisibility)...)
+	return m
+}()
+
+func names[T ~string](values []T) []string {
+	out := make([]string, len(values))
+	for i, v := range values {
+		out[i] = string(v)
+	}
+	return out
+}
+
+// enumName is the GraphQL enum value of a database value: strings.ToUpper,
+// without a new copy of the same few words for every row of a page.
+func enumName(s string) string {
+	if name, ok := enumNames[s]; ok {
+		return name
+	}
+	return strings.ToUpper(s)
 }

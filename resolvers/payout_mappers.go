@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
@@ -24,7 +23,7 @@ func toPin(p *store.Pin) *model.Pin {
 		return nil
 	}
 	return &model.Pin{
-		ID: globalID(typePin, p.ID), State: model.PinState(strings.ToUpper(p.State)), PartnerName: p.PartnerName,
+		ID: globalID(typePin, p.ID), State: model.PinState(enumName(p.State)), PartnerName: p.PartnerName,
 		RequestedAt: p.RequestedAt, RequestedVia: p.RequestedVia, StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt,
 		DecidedAt: p.DecidedAt, Reason: p.Reason, RowID: p.ID,
 	}
@@ -41,8 +40,8 @@ func toPayout(p *store.Payout) *model.Payout {
 		return nil
 	}
 	return &model.Payout{
-		ID: globalID(typePayout, p.ID), Amount: toMoney(p.Amount), Method: model.PayoutMethod(strings.ToUpper(p.Method)),
-		State: model.PayoutState(strings.ToUpper(p.State)), FailureReason: p.FailureReason,
+		ID: globalID(typePayout, p.ID), Amount: toMoney(p.Amount), Method: model.PayoutMethod(enumName(p.Method)),
+		State: model.PayoutState(enumName(p.State)), FailureReason: p.FailureReason,
 		RequestedAt: p.RequestedAt, DecidedAt: p.DecidedAt,
 	}
 }
@@ -91,7 +90,7 @@ func (r *Resolver) balanceOf(ctx context.Context, party string, id [16]byte) (*m
 
 func toStatusProgress(p earnings.StatusProgress) *model.StatusProgress {
 	out := &model.StatusProgress{
-		Status: model.DeveloperStatus(strings.ToUpper(string(p.Status))), Eligible: model.DeveloperStatus(strings.ToUpper(string(p.Eligible))),
+		Status: model.DeveloperStatus(enumName(string(p.Status))), Eligible: model.DeveloperStatus(enumName(string(p.Eligible))),
 		LastMonth: p.LastMonth, LastMonthSales: toMoney(p.LastMonthSales),
 		CurrentMonth: p.CurrentMonth, CurrentMonthSales: toMoney(p.CurrentMonthSales),
 		Flags: &model.DeveloperFlags{
@@ -100,7 +99,7 @@ func toStatusProgress(p earnings.StatusProgress) *model.StatusProgress {
 		Missing: []*model.StatusRequirement{},
 	}
 	if p.Next != nil {
-		n := model.DeveloperStatus(strings.ToUpper(string(*p.Next)))
+		n := model.DeveloperStatus(enumName(string(*p.Next)))
 		out.Next = &n
 	}
 	if p.Threshold != nil {

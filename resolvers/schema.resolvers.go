@@ -204,7 +204,7 @@ func (r *configurationResolver) ModerationHistory(ctx context.Context, obj *mode
 	events, err := dataloaders.From(ctx).ModerationEvents(ctx, obj.Row.ID)
 	out := []*model.ModerationEvent{}
 	for _, e := range events {
-		out = append(out, &model.ModerationEvent{Action: strings.ToUpper(e.Action), Reason: e.Reason, At: e.CreatedAt, VersionID: e.VersionID})
+		out = append(out, &model.ModerationEvent{Action: enumName(e.Action), Reason: e.Reason, At: e.CreatedAt, VersionID: e.VersionID})
 	}
 	return out, err
 }
@@ -1076,7 +1076,7 @@ func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID 
 	}
 	out := &model.LicenseCheck{Valid: st.Valid}
 	if st.Valid {
-		mode := model.InstallationMode(strings.ToUpper(st.Mode))
+		mode := model.InstallationMode(enumName(st.Mode))
 		out.Mode, out.ValidUntil, out.ConfigurationID = &mode, st.ValidUntil, uuidPtr(st.ConfigurationID)
 	}
 	return out, nil

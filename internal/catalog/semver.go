@@ -1,7 +1,6 @@
 package catalog
 
 import (
-	"fmt"
 	"regexp"
 	"strconv"
 
@@ -24,7 +23,12 @@ func parseSemver(s string) (store.VersionKey, bool) {
 }
 
 func formatSemver(k store.VersionKey) string {
-	return fmt.Sprintf("%d.%d.%d", k.Major, k.Minor, k.Patch)
+	// Not fmt.Sprintf: a storefront page formats 250 numbers.
+	var buf [32]byte
+	b := strconv.AppendInt(buf[:0], int64(k.Major), 10)
+	b = strconv.AppendInt(append(b, '.'), int64(k.Minor), 10)
+	b = strconv.AppendInt(append(b, '.'), int64(k.Patch), 10)
+	return string(b)
 }
 
 // VersionNumber formats a version's number.
