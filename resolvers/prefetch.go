@@ -45,10 +45,16 @@ type configurationFields struct {
 	versions, reviews []int
 }
 
+// selectedConfigurationFields reads them off the nodes of the connection
+// being resolved.
 func selectedConfigurationFields(ctx context.Context) configurationFields {
+	return configurationFieldsOf(ctx, nodeFields(ctx))
+}
+
+func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField) configurationFields {
 	vars := graphql.GetOperationContext(ctx).Variables
 	var sel configurationFields
-	for _, f := range nodeFields(ctx) {
+	for _, f := range fields {
 		switch f.Name {
 		case "description":
 			sel.description = true
@@ -71,6 +77,18 @@ func selectedConfigurationFields(ctx context.Context) configurationFields {
 		}
 	}
 	return sel
+}
+
+// prefetchConfiguration loads what the query selects on the one
+// configuration being resolved, in parallel and at once: the loaders'
+// batch window has nothing to gather for a single object, and each of its
+// nested fields would wait it out.
+func prefetchConfiguration(ctx context.Context, c *store.Configuration) error {
+	if c == nil {
+		return nil
+	}
+	fields := graphql.CollectFieldsCtx(ctx, []string{"Configuration", "Node"})
+	return prefetchConfigurations(ctx, configurationFieldsOf(ctx, fields), []store.Configuration{*c}, nil)
 }
 
 // cards are what a storefront page reads with its configurations for

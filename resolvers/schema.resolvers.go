@@ -1046,7 +1046,13 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 // Configuration is the resolver for the configuration field.
 func (r *queryResolver) Configuration(ctx context.Context, slug string) (*model.Configuration, error) {
 	c, err := r.Catalog.ConfigurationBySlug(ctx, identity.FromContext(ctx), slug)
-	return toConfiguration(c), err
+	if err != nil {
+		return nil, err
+	}
+	if err := prefetchConfiguration(ctx, c); err != nil {
+		return nil, err
+	}
+	return toConfiguration(c), nil
 }
 
 // Categories is the resolver for the categories field.
