@@ -69,14 +69,14 @@ type Developer struct {
 
 const developerColumns = `id, slug, name, bio, website, status, knowledge_test_passed, website_info, contract_signed, created_at`
 
-func (d *Developer) scanTargets() []any {
-	return []any{&d.ID, &d.Slug, &d.Name, &d.Bio, &d.Website, &d.Status,
-		&d.KnowledgeTestPassed, &d.WebsiteInfo, &d.ContractSigned, &d.CreatedAt}
+func (d *Developer) scanTargets(dst []any) []any {
+	return append(dst, &d.ID, &d.Slug, &d.Name, &d.Bio, &d.Website, &d.Status,
+		&d.KnowledgeTestPassed, &d.WebsiteInfo, &d.ContractSigned, &d.CreatedAt)
 }
 
 func scanDeveloper(r pgx.CollectableRow) (Developer, error) {
 	var d Developer
-	err := r.Scan(d.scanTargets()...)
+	err := r.Scan(d.scanTargets(nil)...)
 	return d, err
 }
 

@@ -43,15 +43,15 @@ const configurationColumns = `c.id, c.developer_id, c.slug, c.title, c.summary, 
 	c.tags, c.screenshots, c.visibility, c.sells_rent, c.sells_purchase, c.support_mode, c.trial_days, c.state,
 	c.rating_count, c.rating_sum, c.active_installations, c.suspended_reason, c.created_at, c.updated_at, c.published_at`
 
-func (c *Configuration) scanTargets() []any {
-	return []any{&c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Summary, &c.Description, &c.CategoryID,
+func (c *Configuration) scanTargets(dst []any) []any {
+	return append(dst, &c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Summary, &c.Description, &c.CategoryID,
 		&c.Tags, &c.Screenshots, &c.Visibility, &c.SellsRent, &c.SellsPurchase, &c.SupportMode, &c.TrialDays, &c.State,
-		&c.RatingCount, &c.RatingSum, &c.ActiveInstallations, &c.SuspendedReason, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt}
+		&c.RatingCount, &c.RatingSum, &c.ActiveInstallations, &c.SuspendedReason, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt)
 }
 
 func scanConfiguration(r pgx.CollectableRow) (Configuration, error) {
 	var c Configuration
-	err := r.Scan(c.scanTargets()...)
+	err := r.Scan(c.scanTargets(nil)...)
 	return c, err
 }
 
@@ -405,7 +405,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
 		var lc ListedConfiguration
 		raw := r.RawValues()
-		targets := append(lc.Configuration.scanTargets(), &lc.Key.Value)
+		targets := append(lc.Configuration.scanTargets(nil), &lc.Key.Value)
 		card := raw[len(targets):]
 		// The card's columns are decoded below; nil targets skip them here.
 		for len(targets) < len(raw) {

@@ -11,11 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// scannable is a row type that names the scan targets of its columns, in
-// the order of its column list.
+// scannable is a row type that appends the scan targets of its columns to
+// dst, in the order of its column list.
 type scannable[T any] interface {
 	*T
-	scanTargets() []any
+	scanTargets(dst []any) []any
 }
 
 // nested decodes the binary form of anonymous records — row(<columns>) —
@@ -28,6 +28,8 @@ type scannable[T any] interface {
 type nested[T any, P scannable[T]] struct {
 	types *pgtype.Map
 	plans []fieldPlan
+	// targets is reused from record to record.
+	targets []any
 }
 
 type fieldPlan struct {
@@ -46,7 +48,8 @@ func (n *nested[T, P]) record(src []byte, row *T) error {
 	if src == nil {
 		return errors.New("store: nested row is null")
 	}
-	targets := P(row).scanTargets()
+	targets := P(row).scanTargets(n.targets[:0])
+	n.targets = targets
 	count, rest, ok := int32At(src)
 	if !ok || int(count) != len(targets) {
 		return fmt.Errorf("%w: %d fields for %d columns", errMalformedRecord, count, len(targets))

@@ -24,13 +24,13 @@ type Price struct {
 
 const priceColumns = `configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by`
 
-func (p *Price) scanTargets() []any {
-	return []any{&p.ConfigurationID, &p.Kind, &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency, &p.ValidFrom, &p.CreatedBy}
+func (p *Price) scanTargets(dst []any) []any {
+	return append(dst, &p.ConfigurationID, &p.Kind, &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency, &p.ValidFrom, &p.CreatedBy)
 }
 
 func scanPrice(r pgx.CollectableRow) (Price, error) {
 	var p Price
-	err := r.Scan(p.scanTargets()...)
+	err := r.Scan(p.scanTargets(nil)...)
 	return p, err
 }
 

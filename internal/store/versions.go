@@ -27,14 +27,14 @@ type Version struct {
 const versionColumns = `v.id, v.configuration_id, v.major, v.minor, v.patch, v.changelog, v.state,
 	v.rejection_reason, v.submitted_at, v.decided_at, v.decided_by, v.created_at`
 
-func (v *Version) scanTargets() []any {
-	return []any{&v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.Changelog, &v.State,
-		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt}
+func (v *Version) scanTargets(dst []any) []any {
+	return append(dst, &v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.Changelog, &v.State,
+		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt)
 }
 
 func scanVersion(r pgx.CollectableRow) (Version, error) {
 	var v Version
-	err := r.Scan(v.scanTargets()...)
+	err := r.Scan(v.scanTargets(nil)...)
 	return v, err
 }
 
