@@ -401,7 +401,8 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		return nil, mapErr(err, "select storefront")
 	}
 	types := rows.Conn().TypeMap()
-	developers, versions, prices := newNested[Developer](types), newNested[Version](types), newNested[Price](types)
+	values := new(arena)
+	developers, versions, prices := newNested[Developer](types, values), newNested[Version](types, values), newNested[Price](types, values)
 	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
 		var lc ListedConfiguration
 		raw := r.RawValues()

@@ -46,7 +46,7 @@ func TestScanCommonDecodesAsPgx(t *testing.T) {
 		}
 		for _, newTarget := range targets {
 			ours, theirs := newTarget(), newTarget()
-			if !scanCommon(v.oid, src, ours) {
+			if !scanCommon(v.oid, src, ours, new(arena)) {
 				continue
 			}
 			plan := m.PlanScan(v.oid, pgtype.BinaryFormatCode, theirs)
@@ -93,4 +93,21 @@ func deref(target any) any {
 		return *t
 	}
 	return target
+}
+
+// TestArenaValuesStayPut: values handed out before a block filled keep
+// their own values after it did.
+func TestArenaValuesStayPut(t *testing.T) {
+	var a arena
+	var times []*time.Time
+	var ids []*uuid.UUID
+	for i := range 3*arenaBlock + 5 {
+		times = append(times, a.time(time.Unix(int64(i), 0)))
+		ids = append(ids, a.uuid(uuid.UUID{byte(i), byte(i >> 8)}))
+	}
+	for i := range times {
+		if !times[i].Equal(time.Unix(int64(i), 0)) || *ids[i] != (uuid.UUID{byte(i), byte(i >> 8)}) {
+			t.Fatalf("value %d changed: %v %v", i, *times[i], *ids[i])
+		}
+	}
 }
