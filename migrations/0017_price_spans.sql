@@ -17,9 +17,11 @@ alter table prices add constraint prices_span_check check (valid_until > valid_f
 
 -- A new row ends the span of the row it replaces and ends where a row
 -- scheduled after it starts. Price changes of one configuration are
--- serialised by its row lock, so no two of these race.
+-- serialised by its row lock (taken here too, whoever inserts), so no two
+-- of these race.
 create function prices_span() returns trigger language plpgsql as $$
 begin
+    perform 1 from configurations where id = new.configuration_id for update;
     update prices set valid_until = new.valid_from
     where configuration_id = new.configuration_id and kind = new.kind
         and tariff_plan_id is not distinct from new.tariff_plan_id
