@@ -127,35 +127,28 @@ func toRoleGrants(grants []store.RoleGrant) []*model.RoleGrant {
 // same words in lower case).
 var enumNames = func() map[string]string {
 	m := map[string]string{}
-	add := func(values ...string) {
-		for _, v := range values {
-			m[strings.ToLower(v)] = v
-		}
-	}
-	add(names(model.AllConfigurationState)...)
-	add(names(model.AllDeveloperStatus)...)
-	add(names(model.AllInstallationMode)...)
-	add(names(model.AllInstallationState)...)
-	add(names(model.AllInvoiceState)...)
-	add(names(model.AllLedgerParty)...)
-	add(names(model.AllPaidFor)...)
-	add(names(model.AllPartnerStatus)...)
-	add(names(model.AllPayoutMethod)...)
-	add(names(model.AllPayoutState)...)
-	add(names(model.AllPinState)...)
-	add(names(model.AllRole)...)
-	add(names(model.AllSupportMode)...)
-	add(names(model.AllVersionState)...)
-	add(names(model.AllVisibility)...)
+	addNames(m, model.AllConfigurationState)
+	addNames(m, model.AllDeveloperStatus)
+	addNames(m, model.AllInstallationMode)
+	addNames(m, model.AllInstallationState)
+	addNames(m, model.AllInvoiceState)
+	addNames(m, model.AllLedgerParty)
+	addNames(m, model.AllPaidFor)
+	addNames(m, model.AllPartnerStatus)
+	addNames(m, model.AllPayoutMethod)
+	addNames(m, model.AllPayoutState)
+	addNames(m, model.AllPinState)
+	addNames(m, model.AllRole)
+	addNames(m, model.AllSupportMode)
+	addNames(m, model.AllVersionState)
+	addNames(m, model.AllVisibility)
 	return m
 }()
 
-func names[T ~string](values []T) []string {
-	out := make([]string, len(values))
-	for i, v := range values {
-		out[i] = string(v)
+func addNames[T ~string](m map[string]string, values []T) {
+	for _, v := range values {
+		m[strings.ToLower(string(v))] = string(v)
 	}
-	return out
 }
 
 // enumName is the GraphQL enum value of a database value: strings.ToUpper,

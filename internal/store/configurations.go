@@ -304,15 +304,11 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	if sq.Desc {
 		cmp, dir = "<", "desc"
 	}
-	var args []any
-	param := func(v any) string {
-		args = append(args, v)
-		return fmt.Sprintf("$%d", len(args))
-	}
+	var args sqlArgs
 	var with, joins string
 	where := []string{"c.state = 'published'", "c.visibility = 'public'"}
 	if sq.Search != "" || sq.Order == OrderRelevance {
-		raw, prefix := param(sq.Search), param(sq.Prefix)
+		raw, prefix := args.add(sq.Search), args.add(sq.Prefix)
 		with = `with sq as (
 			select ` + raw + `::text as raw,
 				websearch_to_tsquery('russian', ` + raw + `) || websearch_to_tsquery('english', ` + raw + `)
@@ -324,38 +320,41 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		where = append(where, "(c.search @@ sq.q or sq.raw <% c.title)")
 	}
 	if sq.MinPrice != nil || sq.MaxPrice != nil || sq.Order == OrderPrice {
+		// One plan's price in force, the newest row not in the future,
+		// read backwards along prices_unique. Asked through the spans
+		// (pricesInForce), the price order read the whole price table.
 		joins += ` left join lateral (
 			select p.amount_minor from prices p
-			where p.configuration_id = c.id and p.kind = 'rent' and p.tariff_plan_id = ` + param(sq.PlanID) + `::uuid and p.valid_from <= now()
+			where p.configuration_id = c.id and p.kind = 'rent' and p.tariff_plan_id = ` + args.add(sq.PlanID) + `::uuid and p.valid_from <= now()
 			order by p.valid_from desc limit 1
 		) rp on true`
 	}
 	if sq.CategoryID != nil {
-		where = append(where, "c.category_id = "+param(*sq.CategoryID))
+		where = append(where, "c.category_id = "+args.add(*sq.CategoryID))
 	}
 	if len(sq.Tags) > 0 {
-		where = append(where, "c.tags @> "+param(sq.Tags)+"::text[]")
+		where = append(where, "c.tags @> "+args.add(sq.Tags)+"::text[]")
 	}
 	if sq.SellsRent != nil {
-		where = append(where, "c.sells_rent = "+param(*sq.SellsRent))
+		where = append(where, "c.sells_rent = "+args.add(*sq.SellsRent))
 	}
 	if sq.SellsSale != nil {
-		where = append(where, "c.sells_purchase = "+param(*sq.SellsSale))
+		where = append(where, "c.sells_purchase = "+args.add(*sq.SellsSale))
 	}
 	if sq.HasTrial != nil {
-		where = append(where, "(c.trial_days > 0) = "+param(*sq.HasTrial))
+		where = append(where, "(c.trial_days > 0) = "+args.add(*sq.HasTrial))
 	}
 	if sq.DeveloperID != nil {
-		where = append(where, "c.developer_id = "+param(*sq.DeveloperID))
+		where = append(where, "c.developer_id = "+args.add(*sq.DeveloperID))
 	}
 	if sq.MinPrice != nil {
-		where = append(where, "rp.amount_minor >= "+param(*sq.MinPrice))
+		where = append(where, "rp.amount_minor >= "+args.add(*sq.MinPrice))
 	}
 	if sq.MaxPrice != nil {
-		where = append(where, "rp.amount_minor <= "+param(*sq.MaxPrice))
+		where = append(where, "rp.amount_minor <= "+args.add(*sq.MaxPrice))
 	}
 	if sq.After != nil {
-		where = append(where, "(("+key.expr+"), c.id) "+cmp+" ("+param(sq.After.Value)+"::"+key.cast+", "+param(sq.After.ID)+"::uuid)")
+		where = append(where, "(("+key.expr+"), c.id) "+cmp+" ("+args.add(sq.After.Value)+"::"+key.cast+", "+args.add(sq.After.ID)+"::uuid)")
 	}
 	// The page is chosen first, then each of its few rows reads its card's
 	// rows by index: one statement and one round trip for what used to
@@ -376,7 +375,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	}
 	if sq.With.Versions > 0 {
 		card += `, (select array_agg(row(` + versionColumns + `))
-			from (` + newestVersionsOf("c.id", param(sq.With.VersionStates), strconv.Itoa(sq.With.Versions)) + `) v)`
+			from (` + newestVersionsOf("c.id", args.add(sq.With.VersionStates), strconv.Itoa(sq.With.Versions)) + `) v)`
 	}
 	if sq.With.Prices {
 		card += `, (select array_agg(row(` + priceColumns + `)) from (` + pricesInForce("c.id") + `) p)`

@@ -40,30 +40,26 @@ func partyMatch(party string) (string, error) {
 // SQL, with its arguments; a caller's own arguments follow them. Only the
 // filters in use are named: with a catch-all "$n is null or …" for each,
 // PostgreSQL estimates a party's entries at a row or two and plans for that.
-func (f EntryFilter) conditions() (string, []any, error) {
+func (f EntryFilter) conditions() (string, sqlArgs, error) {
 	match, err := partyMatch(f.Party)
 	if err != nil {
 		return "", nil, err
 	}
-	conds, args := []string{match}, []any{f.Party, f.PartyID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf(cond, len(args)))
-	}
+	conds, args := []string{match}, sqlArgs{f.Party, f.PartyID}
 	if f.From != nil {
-		add("e.occurred_at >= $%d", *f.From)
+		conds = append(conds, "e.occurred_at >= "+args.add(*f.From))
 	}
 	if f.To != nil {
-		add("e.occurred_at < $%d", *f.To)
+		conds = append(conds, "e.occurred_at < "+args.add(*f.To))
 	}
 	if f.PaidFor != nil {
-		add("e.paid_for = $%d", *f.PaidFor)
+		conds = append(conds, "e.paid_for = "+args.add(*f.PaidFor))
 	}
 	if f.CustomerID != nil {
-		add("e.customer_id = $%d", *f.CustomerID)
+		conds = append(conds, "e.customer_id = "+args.add(*f.CustomerID))
 	}
 	if f.ConfigurationID != nil {
-		add("e.configuration_id = $%d", *f.ConfigurationID)
+		conds = append(conds, "e.configuration_id = "+args.add(*f.ConfigurationID))
 	}
 	return strings.Join(conds, " and "), args, nil
 }
@@ -81,16 +77,14 @@ func (q *Queries) EntriesPage(ctx context.Context, f EntryFilter, after *EntryKe
 		return nil, err
 	}
 	if after != nil {
-		args = append(args, after.At, after.ID)
-		where += fmt.Sprintf(" and (e.occurred_at, e.id) < ($%d, $%d)", len(args)-1, len(args))
+		where += " and (e.occurred_at, e.id) < (" + args.add(after.At) + ", " + args.add(after.ID) + ")"
 	}
-	args = append(args, limit)
 	sql := `select e.id, e.payment_id, e.refund_id, e.party, e.developer_id, e.partner_id, e.amount_minor, e.currency,
 			e.rate, coalesce(e.paid_for, ''), e.configuration_id, e.customer_id, e.occurred_at
 		from ledger_entries e
 		where ` + where + `
 		order by e.occurred_at desc, e.id desc
-		limit ` + fmt.Sprintf("$%d", len(args))
+		limit ` + args.add(limit)
 	return listMoney(ctx, q, "select entries page", func(r pgx.CollectableRow) (LedgerEntry, error) {
 		var e LedgerEntry
 		err := r.Scan(&e.ID, &e.PaymentID, &e.RefundID, &e.Party, &e.DeveloperID, &e.PartnerID, &e.Amount.Minor,

@@ -202,21 +202,13 @@ func scanCommon(oid uint32, src []byte, target any, values *arena) bool {
 			return true
 		}
 	case *int:
-		switch {
-		case oid == pgtype.Int4OID && len(src) == 4:
-			*t = int(int32(binary.BigEndian.Uint32(src)))
-			return true
-		case oid == pgtype.Int8OID && len(src) == 8:
-			*t = int(int64(binary.BigEndian.Uint64(src)))
+		if n, ok := integer(oid, src); ok {
+			*t = int(n)
 			return true
 		}
 	case *int64:
-		switch {
-		case oid == pgtype.Int8OID && len(src) == 8:
-			*t = int64(binary.BigEndian.Uint64(src))
-			return true
-		case oid == pgtype.Int4OID && len(src) == 4:
-			*t = int64(int32(binary.BigEndian.Uint32(src)))
+		if n, ok := integer(oid, src); ok {
+			*t = n
 			return true
 		}
 	case *bool:
@@ -244,19 +236,30 @@ func scanCommon(oid uint32, src []byte, target any, values *arena) bool {
 
 // knownTexts are the few values of the state, kind and currency columns
 // every nested row repeats: shared rather than allocated a copy each.
-var knownTexts = map[string]string{}
-
-func init() {
+var knownTexts = func() map[string]string {
+	m := map[string]string{}
 	for _, s := range []string{"draft", "in_review", "approved", "rejected", "rent", "sale", "RUB", "basic", "standard", "premium"} {
-		knownTexts[s] = s
+		m[s] = s
 	}
-}
+	return m
+}()
 
 func text(src []byte) string {
 	if s, ok := knownTexts[string(src)]; ok {
 		return s
 	}
 	return string(src)
+}
+
+// integer decodes a binary int4 or int8.
+func integer(oid uint32, src []byte) (int64, bool) {
+	switch {
+	case oid == pgtype.Int4OID && len(src) == 4:
+		return int64(int32(binary.BigEndian.Uint32(src))), true
+	case oid == pgtype.Int8OID && len(src) == 8:
+		return int64(binary.BigEndian.Uint64(src)), true
+	}
+	return 0, false
 }
 
 func isText(oid uint32) bool {

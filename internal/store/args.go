@@ -1,0 +1,13 @@
+package store
+
+import "strconv"
+
+// sqlArgs are a statement's arguments, collected while its SQL is put
+// together from the fragments a query uses.
+type sqlArgs []any
+
+// add appends v and returns its placeholder ($n).
+func (a *sqlArgs) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
