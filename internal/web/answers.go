@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
@@ -56,35 +57,42 @@ func (w *answerWriter) Write(p []byte) (int, error) {
 
 // answer writes resp as encoding/json would (the fields of
 // graphql.Response in order), with "data" as built. Incremental (deferred)
-// answers are left to gqlgen.
+// answers are left to gqlgen. The parts go out as they are, with their
+// length announced: a 30 KB page is neither copied into one buffer nor
+// sent in chunks.
 func (w *answerWriter) answer(resp *graphql.Response) bool {
 	if resp.Label != "" || resp.Path != nil || resp.HasNext != nil {
 		return false
 	}
-	buf := make([]byte, 0, len(resp.Data)+256)
-	buf = append(buf, '{')
+	head := make([]byte, 0, 64)
+	head = append(head, '{')
 	if len(resp.Errors) > 0 {
 		errs, err := json.Marshal(resp.Errors)
 		if err != nil {
 			return false
 		}
-		buf = append(append(append(buf, `"errors":`...), errs...), ',')
+		head = append(append(append(head, `"errors":`...), errs...), ',')
 	}
-	buf = append(buf, `"data":`...)
-	if len(resp.Data) == 0 {
-		buf = append(buf, "null"...)
-	} else {
-		buf = append(buf, resp.Data...)
+	head = append(head, `"data":`...)
+	data := []byte(resp.Data)
+	if len(data) == 0 {
+		data = []byte("null")
 	}
+	tail := make([]byte, 0, 64)
 	if len(resp.Extensions) > 0 {
 		ext, err := json.Marshal(resp.Extensions)
 		if err != nil {
 			return false
 		}
-		buf = append(append(buf, `,"extensions":`...), ext...)
+		tail = append(append(tail, `,"extensions":`...), ext...)
 	}
-	buf = append(buf, '}')
-	_, _ = w.ResponseWriter.Write(buf)
+	tail = append(tail, '}')
+	w.Header().Set("Content-Length", strconv.Itoa(len(head)+len(data)+len(tail)))
+	for _, part := range [][]byte{head, data, tail} {
+		if _, err := w.ResponseWriter.Write(part); err != nil {
+			break
+		}
+	}
 	w.answered = true
 	return true
 }

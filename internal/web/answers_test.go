@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -57,6 +58,11 @@ func TestPOSTWritesWhatGqlgenWould(t *testing.T) {
 			}
 			if ours.Code != theirs.Code || ours.Body.String() != theirs.Body.String() {
 				t.Errorf("%s, %s: %d %s, gqlgen: %d %s", name, bodyName, ours.Code, ours.Body, theirs.Code, theirs.Body)
+			}
+			if length := ours.Header().Get("Content-Length"); length != "" && length != strconv.Itoa(ours.Body.Len()) {
+				t.Errorf("%s, %s: Content-Length %s for %d bytes", name, bodyName, length, ours.Body.Len())
+			} else if length == "" && bodyName == "operation" && resp.Label == "" {
+				t.Errorf("%s, %s: answered without Content-Length", name, bodyName)
 			}
 		}
 	}

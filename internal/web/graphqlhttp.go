@@ -23,24 +23,24 @@ func GraphQLOverHTTP(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		rec := &recorder{header: w.Header(), status: http.StatusOK}
 		limited := &rateMark{}
+		rec := &recorder{w: w, status: http.StatusOK, limited: limited}
 		next.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), rateKey{}, limited)))
-		body := rec.body.Bytes()
+		if rec.passing {
+			return
+		}
+		if !rec.holding {
+			// Nothing was written: the status alone.
+			rec.start()
+			return
+		}
+		body := withoutNullData(rec.body.Bytes())
 		status := rec.status
-		if limited.retryAfter > 0 {
-			// A spent budget is an HTTP matter too: 429 and when to retry.
-			status = http.StatusTooManyRequests
-			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(limited.retryAfter.Seconds()))))
+		// 400 stays: the request itself (its JSON) was malformed.
+		if status == http.StatusUnprocessableEntity && !acceptsGraphQLResponse(r.Header.Get("Accept")) {
+			status = http.StatusOK
 		}
-		if status == http.StatusUnprocessableEntity || status == http.StatusBadRequest {
-			body = withoutNullData(body)
-			// 400 stays: the request itself (its JSON) was malformed.
-			if status == http.StatusUnprocessableEntity && !acceptsGraphQLResponse(r.Header.Get("Accept")) {
-				status = http.StatusOK
-			}
-			w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		}
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	})
@@ -58,15 +58,46 @@ func MarkRateLimited(ctx context.Context, retryAfter time.Duration) {
 	}
 }
 
+// recorder holds back the body of a request error (400, 422), which
+// GraphQLOverHTTP rewrites; any other answer passes straight through,
+// under 429 when the operation spent its budget.
 type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
+	w       http.ResponseWriter
+	status  int
+	limited *rateMark
+	// passing: the status is written and writes go through; holding:
+	// writes are kept in body.
+	passing, holding bool
+	body             bytes.Buffer
 }
 
-func (r *recorder) Header() http.Header         { return r.header }
-func (r *recorder) WriteHeader(status int)      { r.status = status }
-func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recorder) Header() http.Header    { return r.w.Header() }
+func (r *recorder) WriteHeader(status int) { r.status = status }
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if !r.passing && !r.holding {
+		if r.status == http.StatusUnprocessableEntity || r.status == http.StatusBadRequest {
+			r.holding = true
+		} else {
+			r.start()
+		}
+	}
+	if r.holding {
+		return r.body.Write(b)
+	}
+	return r.w.Write(b)
+}
+
+// start writes the status: a spent budget is an HTTP matter too, 429 and
+// when to retry.
+func (r *recorder) start() {
+	r.passing = true
+	if r.limited.retryAfter > 0 {
+		r.status = http.StatusTooManyRequests
+		r.w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(r.limited.retryAfter.Seconds()))))
+	}
+	r.w.WriteHeader(r.status)
+}
 
 // withoutNullData drops `"data": null` from a JSON response.
 func withoutNullData(body []byte) []byte {
