@@ -525,3 +525,67 @@ func TestCardVersionCursorsPageOn(t *testing.T) {
 		}
 	}
 }
+
+// A page reads its versions' changelogs and moderation fields only when the
+// document asks for one of them somewhere: on the page's versions, through
+// a fragment, or on a version connection deeper in the document, which
+// the page's versions prime the loaders for.
+func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	owner := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
+		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}},
+	})
+	for _, detail := range []bool{false, true} {
+		rows, err := s.store.StorefrontPage(ctx, store.StorefrontQuery{Order: store.OrderNewest, Desc: true, Limit: 50,
+			With: store.CardRowsWanted{Versions: 4, VersionStates: []string{"approved"}, VersionDetail: detail}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			if r.ID != c.ID {
+				continue
+			}
+			v := r.Card.Versions[0]
+			if v.Major != 1 || v.Minor != 1 || v.State != "approved" || v.ConfigurationID != c.ID {
+				t.Errorf("detail %t: newest version %+v", detail, v)
+			}
+			if read := v.Changelog != "" && !v.CreatedAt.IsZero(); read != detail {
+				t.Errorf("detail %t: changelog %q, created %v", detail, v.Changelog, v.CreatedAt)
+			}
+		}
+	}
+	for name, query := range map[string]string{
+		"on the page": `{ configurations(first: 50) { nodes { slug current: versions(first: 3) { nodes { number changelog } } } } }`,
+		"in a fragment": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number } } current: currentVersion { ...log } } } }
+			fragment log on Version { changelog }`,
+		"deeper": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number
+			configuration { current: versions(first: 3) { nodes { changelog } } } } } } } }`,
+	} {
+		res := s.do(t, "", query, nil)
+		if res.code() != "" {
+			t.Fatalf("%s: %s", name, res.Raw)
+		}
+		found := false
+		for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+			if str(n, "slug") != c.Slug {
+				continue
+			}
+			found = true
+			current := get(n, "current")
+			if name == "deeper" {
+				current = get(get(n, "versions", "nodes").([]any)[0], "configuration", "current")
+			}
+			if nodes, ok := get(current, "nodes").([]any); ok {
+				current = nodes[0]
+			}
+			if got := str(current, "changelog"); got != "Release 1.1.0" {
+				t.Errorf("%s: changelog %q, want Release 1.1.0", name, got)
+			}
+		}
+		if !found {
+			t.Fatalf("%s: %s not listed", name, c.Slug)
+		}
+	}
+}

@@ -94,7 +94,7 @@ func prefetchConfiguration(ctx context.Context, c *store.Configuration) error {
 // cards are what a storefront page reads with its configurations for
 // these fields. Its versions are the public ones: an admin sees every
 // configuration's private versions, so its page reads none.
-func (sel configurationFields) cards(v identity.Viewer) catalog.Cards {
+func (sel configurationFields) cards(ctx context.Context, v identity.Viewer) catalog.Cards {
 	c := catalog.Cards{Description: sel.description, Developer: sel.developer, Prices: sel.prices}
 	if sel.currentVersion {
 		c.Versions = 1
@@ -102,6 +102,7 @@ func (sel configurationFields) cards(v identity.Viewer) catalog.Cards {
 	if !v.IsAdmin() {
 		c.Versions = max(c.Versions, slices.Max(append(sel.versions, 0)))
 	}
+	c.VersionDetail = c.Versions > 0 && documentSelectsVersionDetail(ctx)
 	return c
 }
 
@@ -212,15 +213,39 @@ func siblingGroupings(ctx context.Context) []store.Grouping {
 // cursors) can skip encoding cursors nobody reads. Read once per operation.
 func documentSelectsCursors(ctx context.Context) bool {
 	type key struct{}
-	return dataloaders.From(ctx).Mapped(key{}, func() any {
+	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
+		return f.Name == "cursor" || f.Name == "startCursor" || f.Name == "endCursor"
+	})
+}
+
+// versionSummaryFields are the fields of a version its summary row
+// (store.CardRowsWanted.VersionDetail unset) answers.
+var versionSummaryFields = map[string]bool{"id": true, "number": true, "state": true, "configuration": true, "__typename": true}
+
+// documentSelectsVersionDetail reports whether the operation's document
+// asks, anywhere, for a field of a version its summary row leaves empty.
+// The whole document counts: a page's versions prime the loaders, which a
+// version connection deeper in the same document may read again.
+func documentSelectsVersionDetail(ctx context.Context) bool {
+	type key struct{}
+	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
+		return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Version" && !versionSummaryFields[f.Name]
+	})
+}
+
+// documentSelects reports whether any field of the operation's document,
+// in its operations or fragments, satisfies selects; the answer is kept
+// under key for the rest of the operation.
+func documentSelects(ctx context.Context, key any, selects func(*ast.Field) bool) bool {
+	return dataloaders.From(ctx).Mapped(key, func() any {
 		doc := graphql.GetOperationContext(ctx).Doc
 		for _, op := range doc.Operations {
-			if selectsCursor(op.SelectionSet) {
+			if anySelected(op.SelectionSet, selects) {
 				return true
 			}
 		}
 		for _, f := range doc.Fragments {
-			if selectsCursor(f.SelectionSet) {
+			if anySelected(f.SelectionSet, selects) {
 				return true
 			}
 		}
@@ -228,19 +253,15 @@ func documentSelectsCursors(ctx context.Context) bool {
 	}).(bool)
 }
 
-func selectsCursor(set ast.SelectionSet) bool {
+func anySelected(set ast.SelectionSet, selects func(*ast.Field) bool) bool {
 	for _, sel := range set {
 		switch s := sel.(type) {
 		case *ast.Field:
-			switch s.Name {
-			case "cursor", "startCursor", "endCursor":
-				return true
-			}
-			if selectsCursor(s.SelectionSet) {
+			if selects(s) || anySelected(s.SelectionSet, selects) {
 				return true
 			}
 		case *ast.InlineFragment:
-			if selectsCursor(s.SelectionSet) {
+			if anySelected(s.SelectionSet, selects) {
 				return true
 			}
 		}

@@ -1035,7 +1035,7 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 	}
 	v := identity.FromContext(ctx)
 	sel := selectedConfigurationFields(ctx)
-	args.Cards = sel.cards(v)
+	args.Cards = sel.cards(ctx, v)
 	page, err := r.Catalog.Storefront(ctx, v, args)
 	if err != nil {
 		return nil, err

@@ -49,7 +49,9 @@ type Cards struct {
 	Developer   bool
 	// Versions is how many of the newest published versions; 0: none.
 	Versions int
-	Prices   bool
+	// VersionDetail reads their changelogs and moderation fields too.
+	VersionDetail bool
+	Prices        bool
 }
 
 // ConfigurationPage is one page of configurations with their cursors.
@@ -90,7 +92,7 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 	sq.Description = args.Cards.Description
 	sq.With = store.CardRowsWanted{Developer: args.Cards.Developer, Prices: args.Cards.Prices}
 	if args.Cards.Versions > 0 {
-		sq.With.Versions, sq.With.VersionStates = args.Cards.Versions, publicStates
+		sq.With.Versions, sq.With.VersionStates, sq.With.VersionDetail = args.Cards.Versions, publicStates, args.Cards.VersionDetail
 	}
 	tag := cursorTag(sq)
 	rows, err := remember(ctx, s, "storefront", sq, func(ctx context.Context) ([]store.ListedConfiguration, error) {

@@ -262,6 +262,10 @@ type CardRowsWanted struct {
 	// Versions is how many of the newest versions in VersionStates; 0 reads none.
 	Versions      int
 	VersionStates []string
+	// VersionDetail reads the versions' changelogs and moderation fields
+	// too; without it they are left empty, and a page's versions are a
+	// quarter of its bytes lighter.
+	VersionDetail bool
 	Prices        bool
 }
 
@@ -374,7 +378,11 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		card += `, (select row(` + developerColumns + `) from developers where id = c.developer_id)`
 	}
 	if sq.With.Versions > 0 {
-		card += `, (select array_agg(row(` + versionColumns + `))
+		columns := versionSummaryColumns
+		if sq.With.VersionDetail {
+			columns = versionColumns
+		}
+		card += `, (select array_agg(row(` + columns + `))
 			from (` + newestVersionsOf("c.id", args.add(sq.With.VersionStates), strconv.Itoa(sq.With.Versions)) + `) v)`
 	}
 	if sq.With.Prices {
@@ -401,7 +409,11 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	}
 	types := rows.Conn().TypeMap()
 	values := new(arena)
-	developers, versions, prices := newNested[Developer](types, values), newNested[Version](types, values), newNested[Price](types, values)
+	developers, prices := newNested(types, values, (*Developer).scanTargets), newNested(types, values, (*Price).scanTargets)
+	versions := newNested(types, values, (*Version).summaryTargets)
+	if sq.With.VersionDetail {
+		versions = newNested(types, values, (*Version).scanTargets)
+	}
 	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
 		var lc ListedConfiguration
 		raw := r.RawValues()

@@ -11,13 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
-// scannable is a row type that appends the scan targets of its columns to
-// dst, in the order of its column list.
-type scannable[T any] interface {
-	*T
-	scanTargets(dst []any) []any
-}
-
 // nested decodes the binary form of anonymous records — row(<columns>) —
 // and arrays of them (array_agg(row(…))) into T, the way a statement
 // returns another table's rows beside its own. pgx can scan records too,
@@ -25,9 +18,12 @@ type scannable[T any] interface {
 // cards took 5,000 more allocations than reading the same rows by four
 // statements); nested plans each field once and reuses the plan for every
 // record of the statement.
-type nested[T any, P scannable[T]] struct {
+type nested[T any] struct {
 	types *pgtype.Map
-	plans []fieldPlan
+	// columns appends the scan targets of a row's fields to dst, in the
+	// order of the record's column list.
+	columns func(row *T, dst []any) []any
+	plans   []fieldPlan
 	// targets is reused from record to record.
 	targets []any
 	// values holds what nullable fields point to.
@@ -41,10 +37,10 @@ type fieldPlan struct {
 
 var errMalformedRecord = errors.New("store: malformed record")
 
-// newNested returns a decoder for one statement's nested rows of T; its
-// nullable fields point into values.
-func newNested[T any, P scannable[T]](types *pgtype.Map, values *arena) *nested[T, P] {
-	return &nested[T, P]{types: types, values: values}
+// newNested returns a decoder for one statement's nested rows of T, whose
+// records hold the fields columns names; nullable fields point into values.
+func newNested[T any](types *pgtype.Map, values *arena, columns func(row *T, dst []any) []any) *nested[T] {
+	return &nested[T]{types: types, values: values, columns: columns}
 }
 
 // arena hands out the values nested rows' nullable fields point to from
@@ -74,11 +70,11 @@ func (a *arena) uuid(id uuid.UUID) *uuid.UUID {
 }
 
 // record decodes one record into row.
-func (n *nested[T, P]) record(src []byte, row *T) error {
+func (n *nested[T]) record(src []byte, row *T) error {
 	if src == nil {
 		return errors.New("store: nested row is null")
 	}
-	targets := P(row).scanTargets(n.targets[:0])
+	targets := n.columns(row, n.targets[:0])
 	n.targets = targets
 	count, rest, ok := int32At(src)
 	if !ok || int(count) != len(targets) {
@@ -110,7 +106,7 @@ func (n *nested[T, P]) record(src []byte, row *T) error {
 
 // array decodes a one-dimensional array of records; NULL (an aggregate
 // over no rows) is an empty slice.
-func (n *nested[T, P]) array(src []byte) ([]T, error) {
+func (n *nested[T]) array(src []byte) ([]T, error) {
 	if src == nil {
 		return []T{}, nil
 	}
@@ -145,7 +141,7 @@ func (n *nested[T, P]) array(src []byte) ([]T, error) {
 
 // plan is the scan plan of field i, made for the first record and kept
 // while the field's type stays the same.
-func (n *nested[T, P]) plan(i int, oid uint32, target any) pgtype.ScanPlan {
+func (n *nested[T]) plan(i int, oid uint32, target any) pgtype.ScanPlan {
 	for len(n.plans) <= i {
 		n.plans = append(n.plans, fieldPlan{})
 	}

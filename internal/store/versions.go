@@ -32,6 +32,13 @@ func (v *Version) scanTargets(dst []any) []any {
 		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt)
 }
 
+// versionSummaryColumns are what a version's number and visibility need.
+const versionSummaryColumns = `v.id, v.configuration_id, v.major, v.minor, v.patch, v.state`
+
+func (v *Version) summaryTargets(dst []any) []any {
+	return append(dst, &v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.State)
+}
+
 func scanVersion(r pgx.CollectableRow) (Version, error) {
 	var v Version
 	err := r.Scan(v.scanTargets(nil)...)
