@@ -25,8 +25,12 @@ const (
 
 func globalID(typeName string, id uuid.UUID) string { return relay.UUIDID(typeName, id) }
 
-func toMoney(m money.Money) *model.Money {
-	return &model.Money{Amount: model.Decimal(m.Amount()), CurrencyCode: m.Currency}
+func toMoney(m money.Money) *model.Money { return moneyIn(new(model.Money), m) }
+
+// moneyIn maps m into dst, for callers that allocate many at once.
+func moneyIn(dst *model.Money, m money.Money) *model.Money {
+	*dst = model.Money{Amount: model.Decimal(m.Amount()), CurrencyCode: m.Currency}
+	return dst
 }
 
 func toTariffPlan(p *store.TariffPlan) *model.TariffPlan {

@@ -107,7 +107,13 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 		return nil, err
 	}
 	out := make([]*model.PlanPrice, 0, len(prices))
-	for _, p := range prices {
+	// One allocation for all of a card's prices, not two per price.
+	type planPrice struct {
+		model.PlanPrice
+		money model.Money
+	}
+	each := make([]planPrice, len(prices))
+	for i, p := range prices {
 		if p.Kind != "rent" || !obj.Row.SellsRent {
 			continue
 		}
@@ -115,7 +121,9 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, &model.PlanPrice{Price: toMoney(p.Amount), TariffPlan: tariffPlanOnce(l, plan)})
+		pp := &each[i]
+		pp.PlanPrice = model.PlanPrice{Price: moneyIn(&pp.money, p.Amount), TariffPlan: tariffPlanOnce(l, plan)}
+		out = append(out, &pp.PlanPrice)
 	}
 	sortByPlanSize(out)
 	return out, nil

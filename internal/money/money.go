@@ -131,27 +131,39 @@ func (m Money) Amount() string {
 }
 
 // formatFixed renders v/10^scale. It works on the unsigned magnitude so the
-// minimum int64 needs no special case.
+// minimum int64 needs no special case. The digits are put together on the
+// stack: a page of prices formats hundreds of amounts, one allocation each.
 func formatFixed(v int64, scale int) string {
 	mag := uint64(v)
 	if v < 0 {
 		mag = -mag
 	}
-	digits := strconv.FormatUint(mag, 10)
-	if len(digits) <= scale {
-		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	// At least one digit before the point: 5 kopecks are 0.05.
+	var digitsBuf [40]byte
+	digits := digitsBuf[:0]
+	for n := scale - decimalDigits(mag) + 1; n > 0; n-- {
+		digits = append(digits, '0')
 	}
-	var b strings.Builder
+	digits = strconv.AppendUint(digits, mag, 10)
+	var buf [48]byte
+	out := buf[:0]
 	if v < 0 {
-		b.WriteByte('-')
+		out = append(out, '-')
 	}
 	cut := len(digits) - scale
-	b.WriteString(digits[:cut])
+	out = append(out, digits[:cut]...)
 	if scale > 0 {
-		b.WriteByte('.')
-		b.WriteString(digits[cut:])
+		out = append(append(out, '.'), digits[cut:]...)
 	}
-	return b.String()
+	return string(out)
+}
+
+func decimalDigits(n uint64) int {
+	d := 1
+	for ; n >= 10; n /= 10 {
+		d++
+	}
+	return d
 }
 
 // String formats m as "500.00 RUB".

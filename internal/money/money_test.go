@@ -105,6 +105,10 @@ func TestAmount(t *testing.T) {
 	if got, want := rub(50000).String(), "500.00 RUB"; got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
+	// A storefront page formats hundreds of amounts: one allocation each.
+	if n := testing.AllocsPerRun(100, func() { _ = rub(-3500000).Amount() }); n > 1 {
+		t.Errorf("Amount allocates %v times, want 1", n)
+	}
 }
 
 func TestRoundTrip(t *testing.T) {
