@@ -9030,8 +9030,8 @@ func (ec *executionContext) _Configuration_id(ctx context.Context, field graphql
 			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.NodeID) graphql.Marshaler {
+			return ec.marshalNID2configmarketᚋgraphᚋmodelᚐNodeID(ctx, selections, v)
 		},
 		true,
 		true,
@@ -10684,8 +10684,8 @@ func (ec *executionContext) _Developer_id(ctx context.Context, field graphql.Col
 			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.NodeID) graphql.Marshaler {
+			return ec.marshalNID2configmarketᚋgraphᚋmodelᚐNodeID(ctx, selections, v)
 		},
 		true,
 		true,
@@ -19718,8 +19718,8 @@ func (ec *executionContext) _Version_id(ctx context.Context, field graphql.Colle
 			return obj.ID, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
-			return ec.marshalNID2string(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.NodeID) graphql.Marshaler {
+			return ec.marshalNID2configmarketᚋgraphᚋmodelᚐNodeID(ctx, selections, v)
 		},
 		true,
 		true,
@@ -31296,6 +31296,16 @@ func (ec *executionContext) marshalNErasePersonalDataPayload2ᚖconfigmarketᚋg
 		return graphql.Null
 	}
 	return ec._ErasePersonalDataPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNID2configmarketᚋgraphᚋmodelᚐNodeID(ctx context.Context, v any) (model.NodeID, error) {
+	var res model.NodeID
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2configmarketᚋgraphᚋmodelᚐNodeID(ctx context.Context, sel ast.SelectionSet, v model.NodeID) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {

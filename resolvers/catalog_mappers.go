@@ -29,7 +29,7 @@ func toConfiguration(c *store.Configuration) *model.Configuration {
 		return nil
 	}
 	m := &model.Configuration{
-		ID: globalID(typeConfiguration, c.ID), Slug: c.Slug, Title: c.Title, Summary: c.Summary,
+		ID: model.NodeID{Type: typeConfiguration, UUID: c.ID}, Slug: c.Slug, Title: c.Title, Summary: c.Summary,
 		Description: c.Description, Tags: c.Tags, Screenshots: c.Screenshots,
 		Visibility: model.Visibility(enumName(c.Visibility)), SupportMode: model.SupportMode(enumName(c.SupportMode)),
 		TrialDays: c.TrialDays, State: model.ConfigurationState(enumName(c.State)),
@@ -54,7 +54,7 @@ func toVersion(v *store.Version) *model.Version {
 		return nil
 	}
 	return &model.Version{
-		ID: globalID(typeVersion, v.ID), Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
+		ID: model.NodeID{Type: typeVersion, UUID: v.ID}, Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
 		State: model.VersionState(enumName(v.State)), CreatedAt: v.CreatedAt,
 		SubmittedAt: v.SubmittedAt, DecidedAt: v.DecidedAt, Row: *v,
 	}

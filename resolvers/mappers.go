@@ -59,7 +59,7 @@ func toDeveloper(d *store.Developer) *model.Developer {
 		return nil
 	}
 	return &model.Developer{
-		ID: globalID(typeDeveloper, d.ID), Slug: d.Slug, Name: d.Name, Bio: d.Bio, Website: d.Website,
+		ID: model.NodeID{Type: typeDeveloper, UUID: d.ID}, Slug: d.Slug, Name: d.Name, Bio: d.Bio, Website: d.Website,
 		Status: model.DeveloperStatus(enumName(d.Status)), CreatedAt: d.CreatedAt, RowID: d.ID,
 	}
 }

@@ -42,7 +42,7 @@ type RoleGrant struct {
 // Configuration carries its row; nested and private fields resolve from it
 // through loaders and the catalog's visibility rules.
 type Configuration struct {
-	ID          string              `json:"id"`
+	ID          NodeID              `json:"id"`
 	Slug        string              `json:"slug"`
 	Title       string              `json:"title"`
 	Summary     string              `json:"summary"`
@@ -61,11 +61,11 @@ type Configuration struct {
 }
 
 func (Configuration) IsNode()         {}
-func (c Configuration) GetID() string { return c.ID }
+func (c Configuration) GetID() string { return c.ID.String() }
 
 // Version carries its row for the configuration and private fields.
 type Version struct {
-	ID          string        `json:"id"`
+	ID          NodeID        `json:"id"`
 	Number      string        `json:"number"`
 	Changelog   string        `json:"changelog"`
 	State       VersionState  `json:"state"`
@@ -76,7 +76,7 @@ type Version struct {
 }
 
 func (Version) IsNode()         {}
-func (v Version) GetID() string { return v.ID }
+func (v Version) GetID() string { return v.ID.String() }
 
 // Review carries its configuration's id.
 type Review struct {
@@ -118,7 +118,7 @@ type ModerationEvent struct {
 // Developer is a developer's public profile; it carries its row id for its
 // configurations connection.
 type Developer struct {
-	ID        string          `json:"id"`
+	ID        NodeID          `json:"id"`
 	Slug      string          `json:"slug"`
 	Name      string          `json:"name"`
 	Bio       string          `json:"bio"`
@@ -129,7 +129,7 @@ type Developer struct {
 }
 
 func (Developer) IsNode()         {}
-func (d Developer) GetID() string { return d.ID }
+func (d Developer) GetID() string { return d.ID.String() }
 
 // Installation carries its row; the license key and backup resolve only
 // for those allowed to see them.

@@ -6,7 +6,10 @@ import (
 	"regexp"
 	"strconv"
 
+	"github.com/google/uuid"
+
 	"configmarket/internal/apperr"
+	"configmarket/internal/relay"
 )
 
 // Decimal is an exact decimal number carried as a string, never a float.
@@ -40,5 +43,41 @@ func (d *Decimal) UnmarshalGQL(v any) error {
 		return apperr.Invalid("", "%s", fmt.Sprintf("%q is not a decimal number such as \"500.00\"", s))
 	}
 	*d = Decimal(s)
+	return nil
+}
+
+// NodeID is the global ID of an object with a uuid local id, kept as its
+// parts and encoded only when written: a storefront page maps hundreds of
+// objects and most documents select few of their ids.
+type NodeID struct {
+	Type string
+	UUID uuid.UUID
+}
+
+func (n NodeID) String() string { return relay.UUIDID(n.Type, n.UUID) }
+
+// MarshalGQL writes the ID as a JSON string; base64 needs no escaping.
+func (n NodeID) MarshalGQL(w io.Writer) {
+	var buf [160]byte
+	b := relay.AppendUUIDID(append(buf[:0], '"'), n.Type, n.UUID)
+	_, _ = w.Write(append(b, '"'))
+}
+
+// UnmarshalGQL accepts a global ID of any type with a uuid local id; the
+// field that reads it checks the type.
+func (n *NodeID) UnmarshalGQL(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return apperr.Invalid("", "ID must be a string")
+	}
+	typeName, local, err := relay.ParseID(s)
+	if err != nil {
+		return err
+	}
+	id, err := uuid.Parse(local)
+	if err != nil {
+		return apperr.Invalid("", "%s is not an ID", s)
+	}
+	*n = NodeID{Type: typeName, UUID: id}
 	return nil
 }

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+
 	"configmarket/internal/apperr"
+	"configmarket/internal/relay"
 )
 
 func TestDecimalAcceptsOnlyDecimalStrings(t *testing.T) {
@@ -24,5 +28,29 @@ func TestDecimalAcceptsOnlyDecimalStrings(t *testing.T) {
 	Decimal("500.00").MarshalGQL(&buf)
 	if buf.String() != `"500.00"` {
 		t.Fatalf("marshal = %s", buf.String())
+	}
+}
+
+// A NodeID is written byte for byte as gqlgen writes the relay ID string it
+// stands for, and reads back to its parts.
+func TestNodeIDIsWrittenAsItsRelayID(t *testing.T) {
+	for _, typeName := range []string{"Configuration", "Version", "Developer"} {
+		for range 50 {
+			id := NodeID{Type: typeName, UUID: uuid.New()}
+			var ours, theirs bytes.Buffer
+			id.MarshalGQL(&ours)
+			graphql.MarshalID(relay.UUIDID(typeName, id.UUID)).MarshalGQL(&theirs)
+			if ours.String() != theirs.String() || id.String() != relay.UUIDID(typeName, id.UUID) {
+				t.Fatalf("%v: wrote %s (%s), gqlgen %s", id, ours.String(), id.String(), theirs.String())
+			}
+			var back NodeID
+			if err := back.UnmarshalGQL(id.String()); err != nil || back != id {
+				t.Fatalf("%v read back as %v, %v", id, back, err)
+			}
+		}
+	}
+	var n NodeID
+	if n.UnmarshalGQL("not an id") == nil || n.UnmarshalGQL(relay.ID("Version", "not-a-uuid")) == nil || n.UnmarshalGQL(7) == nil {
+		t.Error("malformed IDs accepted")
 	}
 }

@@ -257,6 +257,11 @@ func (w *writer) string(s string) bool {
 // id writes an ID as gqlgen's MarshalID does: as a string.
 func (w *writer) id(id string) bool { return w.string(id) }
 
+func (w *writer) nodeID(id model.NodeID) bool {
+	id.MarshalGQL(&w.buf)
+	return true
+}
+
 func (w *writer) strings(ss []string) bool {
 	return w.list(len(ss), func(i int) bool { return w.string(ss[i]) })
 }

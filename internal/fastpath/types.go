@@ -142,7 +142,7 @@ func (w *writer) configuration(c *model.Configuration, sel ast.SelectionSet) boo
 	return w.object("Configuration", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.id(c.ID)
+			return w.nodeID(c.ID)
 		case "slug":
 			return w.string(c.Slug)
 		case "title":
@@ -252,7 +252,7 @@ func (w *writer) developer(d *model.Developer, sel ast.SelectionSet) bool {
 	return w.object("Developer", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.id(d.ID)
+			return w.nodeID(d.ID)
 		case "slug":
 			return w.string(d.Slug)
 		case "name":
@@ -280,7 +280,7 @@ func (w *writer) version(v *model.Version, sel ast.SelectionSet) bool {
 	return w.object("Version", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.id(v.ID)
+			return w.nodeID(v.ID)
 		case "number":
 			return w.string(v.Number)
 		case "changelog":

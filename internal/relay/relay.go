@@ -78,6 +78,13 @@ func UUIDID(typeName string, id uuid.UUID) string {
 	return encode(appendUUID(append(append(buf[:0], typeName...), ':'), id))
 }
 
+// AppendUUIDID appends UUIDID(typeName, id) to b, allocating nothing
+// when b has room.
+func AppendUUIDID(b []byte, typeName string, id uuid.UUID) []byte {
+	var buf [128]byte
+	return enc.AppendEncode(b, appendUUID(append(append(buf[:0], typeName...), ':'), id))
+}
+
 // encode is enc.EncodeToString with one allocation instead of two.
 func encode(raw []byte) string {
 	var buf [256]byte
