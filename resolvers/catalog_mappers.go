@@ -53,11 +53,17 @@ func toVersion(v *store.Version) *model.Version {
 	if v == nil {
 		return nil
 	}
-	return &model.Version{
+	return versionIn(new(model.Version), v)
+}
+
+// versionIn maps v into dst, for callers that allocate many at once.
+func versionIn(dst *model.Version, v *store.Version) *model.Version {
+	*dst = model.Version{
 		ID: model.NodeID{Type: typeVersion, UUID: v.ID}, Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
 		State: model.VersionState(enumName(v.State)), CreatedAt: v.CreatedAt,
 		SubmittedAt: v.SubmittedAt, DecidedAt: v.DecidedAt, Row: *v,
 	}
+	return dst
 }
 
 func toReview(r *store.Review) *model.Review {
@@ -85,31 +91,39 @@ func toConfigurationConnection(ctx context.Context, sel configurationFields, p c
 		return nil, err
 	}
 	edges, nodes := connection(p.Rows, p.Cursors, toConfiguration,
-		func(c string, n *model.Configuration) *model.ConfigurationEdge {
-			return &model.ConfigurationEdge{Cursor: c, Node: n}
+		func(c string, n *model.Configuration) model.ConfigurationEdge {
+			return model.ConfigurationEdge{Cursor: c, Node: n}
 		})
 	return &model.ConfigurationConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
 }
 
 func toVersionConnection(p catalog.VersionPage) *model.VersionConnection {
+	// One allocation for the page's versions: a storefront page maps 200.
+	versions, next := make([]model.Version, len(p.Rows)), 0
+	toVersion := func(v *store.Version) *model.Version {
+		next++
+		return versionIn(&versions[next-1], v)
+	}
 	edges, nodes := connection(p.Rows, p.Cursors, toVersion,
-		func(c string, n *model.Version) *model.VersionEdge { return &model.VersionEdge{Cursor: c, Node: n} })
+		func(c string, n *model.Version) model.VersionEdge { return model.VersionEdge{Cursor: c, Node: n} })
 	return &model.VersionConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
 func toReviewConnection(p catalog.ReviewPage) *model.ReviewConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toReview,
-		func(c string, n *model.Review) *model.ReviewEdge { return &model.ReviewEdge{Cursor: c, Node: n} })
+		func(c string, n *model.Review) model.ReviewEdge { return model.ReviewEdge{Cursor: c, Node: n} })
 	return &model.ReviewConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
 // connection maps a page of rows to a Relay connection's edges and nodes
-// (never nil: clients get empty lists).
-func connection[R, N, E any](rows []R, cursors []string, node func(*R) N, edge func(string, N) E) ([]E, []N) {
-	edges, nodes := make([]E, 0, len(rows)), make([]N, 0, len(rows))
+// (never nil: clients get empty lists). The edges share one allocation: a
+// storefront page has 200 of its versions'.
+func connection[R, N, E any](rows []R, cursors []string, node func(*R) N, edge func(string, N) E) ([]*E, []N) {
+	all, edges, nodes := make([]E, len(rows)), make([]*E, 0, len(rows)), make([]N, 0, len(rows))
 	for i := range rows {
 		n := node(&rows[i])
-		edges = append(edges, edge(cursors[i], n))
+		all[i] = edge(cursors[i], n)
+		edges = append(edges, &all[i])
 		nodes = append(nodes, n)
 	}
 	return edges, nodes

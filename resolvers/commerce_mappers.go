@@ -50,21 +50,21 @@ func toPayment(p *store.Payment) *model.Payment {
 
 func toInstallationConnection(p commerce.Page[store.Installation]) *model.InstallationConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toInstallation,
-		func(c string, n *model.Installation) *model.InstallationEdge {
-			return &model.InstallationEdge{Cursor: c, Node: n}
+		func(c string, n *model.Installation) model.InstallationEdge {
+			return model.InstallationEdge{Cursor: c, Node: n}
 		})
 	return &model.InstallationConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
 func toInvoiceConnection(p commerce.Page[store.Invoice]) *model.InvoiceConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toInvoice,
-		func(c string, n *model.Invoice) *model.InvoiceEdge { return &model.InvoiceEdge{Cursor: c, Node: n} })
+		func(c string, n *model.Invoice) model.InvoiceEdge { return model.InvoiceEdge{Cursor: c, Node: n} })
 	return &model.InvoiceConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
 func toPaymentConnection(p commerce.Page[store.Payment]) *model.PaymentConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toPayment,
-		func(c string, n *model.Payment) *model.PaymentEdge { return &model.PaymentEdge{Cursor: c, Node: n} })
+		func(c string, n *model.Payment) model.PaymentEdge { return model.PaymentEdge{Cursor: c, Node: n} })
 	return &model.PaymentConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 

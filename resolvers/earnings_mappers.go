@@ -25,8 +25,8 @@ func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
 
 func toLedgerConnection(p earnings.EntryPage) *model.LedgerEntryConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toLedgerEntry,
-		func(c string, n *model.LedgerEntry) *model.LedgerEntryEdge {
-			return &model.LedgerEntryEdge{Cursor: c, Node: n}
+		func(c string, n *model.LedgerEntry) model.LedgerEntryEdge {
+			return model.LedgerEntryEdge{Cursor: c, Node: n}
 		})
 	return &model.LedgerEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }

@@ -1029,8 +1029,8 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 		return nil, err
 	}
 	edges, nodes := connection(page.Rows, page.Cursors, toDeveloper,
-		func(c string, n *model.Developer) *model.DeveloperEdge {
-			return &model.DeveloperEdge{Cursor: c, Node: n}
+		func(c string, n *model.Developer) model.DeveloperEdge {
+			return model.DeveloperEdge{Cursor: c, Node: n}
 		})
 	return &model.DeveloperConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(page.Cursors, page.HasNext)}, nil
 }
@@ -1132,8 +1132,8 @@ func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string,
 		return nil, err
 	}
 	edges, nodes := connection(p.Rows, p.Cursors, toAuditEntry,
-		func(c string, n *model.AuditEntry) *model.AuditEntryEdge {
-			return &model.AuditEntryEdge{Cursor: c, Node: n}
+		func(c string, n *model.AuditEntry) model.AuditEntryEdge {
+			return model.AuditEntryEdge{Cursor: c, Node: n}
 		})
 	return &model.AuditEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
 }
