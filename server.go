@@ -49,6 +49,7 @@ import (
 	"configmarket/internal/limits"
 	"configmarket/internal/live"
 	"configmarket/internal/obs"
+	"configmarket/internal/opmemo"
 	"configmarket/internal/password"
 	"configmarket/internal/persisted"
 	"configmarket/internal/pins"
@@ -534,8 +535,9 @@ func newGraphQL(d deps, root *resolvers.Resolver, listing *fastpath.Listing, res
 	})
 	// Bounded documents: depth, aliases, cost and sensitive mutations are
 	// checked before anything runs; the cost is reported like Shopify's.
+	costs := opmemo.New[limits.Measure](1000)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		m := limits.Of(graphql.GetOperationContext(ctx))
+		m := costs.Of(graphql.GetOperationContext(ctx), limits.Of)
 		err := limits.Defaults.Check(m)
 		if err == nil && m.Introspection && d.production {
 			// Refused whole, before execution, with a code of its own

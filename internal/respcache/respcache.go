@@ -9,8 +9,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
+	"io"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 
 	"configmarket/internal/cache"
 	"configmarket/internal/identity"
+	"configmarket/internal/opmemo"
 )
 
 // TTL bounds how long an answer lives should an invalidation be lost.
@@ -30,11 +32,13 @@ type Cache struct {
 	// answers stores the responses. Their keys name the generation, so an
 	// answer never changes once stored: it may be kept near (cache.Near).
 	answers cache.Cache
+	// digests are the questions' hashes, by document.
+	digests *opmemo.Memo[string]
 }
 
 // New caches responses keyed by the public generation in answers.
 func New(public *cache.Generation, answers cache.Cache) *Cache {
-	return &Cache{public: public, answers: answers}
+	return &Cache{public: public, answers: answers, digests: opmemo.New[string](1000)}
 }
 
 // uncached are public fields whose answers do not follow the public
@@ -64,10 +68,11 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 	if !ok {
 		return next(ctx)
 	}
-	key, err := keyFor(gen, op)
-	if err != nil {
+	digest := c.digests.Of(op, digestOf)
+	if digest == "" {
 		return next(ctx)
 	}
+	key := "v1:response:" + strconv.FormatInt(gen, 10) + ":" + digest
 	if b, found, err := c.answers.Get(ctx, key); err == nil && found {
 		return graphql.OneShot(&graphql.Response{Data: json.RawMessage(b)})
 	}
@@ -87,13 +92,17 @@ func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) g
 	}
 }
 
-func keyFor(gen int64, op *graphql.OperationContext) (string, error) {
+// digestOf names the question: the document, the operation and the
+// variables; "" when the variables cannot be encoded.
+func digestOf(op *graphql.OperationContext) string {
 	vars, err := json.Marshal(op.Variables)
 	if err != nil {
-		return "", err
+		return ""
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s\x00%s\x00", op.OperationName, op.RawQuery)
+	_, _ = io.WriteString(h, op.OperationName+"\x00")
+	_, _ = io.WriteString(h, op.RawQuery)
+	_, _ = io.WriteString(h, "\x00")
 	h.Write(vars)
-	return fmt.Sprintf("v1:response:%d:%s", gen, hex.EncodeToString(h.Sum(nil))), nil
+	return hex.EncodeToString(h.Sum(nil))
 }
