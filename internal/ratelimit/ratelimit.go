@@ -52,6 +52,11 @@ func (l *Limiter) Allow(ctx context.Context, key string, rule Rule, n int) (ok b
 		if err == nil {
 			return res.Allowed > 0, res.RetryAfter
 		}
+		if ctx.Err() != nil {
+			// The client went away: that is no Redis outage, and the
+			// other requests keep their shared budgets.
+			return l.local.allow(key, rule, n, time.Now())
+		}
 		l.downUntil.Store(time.Now().Add(redisBackoff).UnixNano())
 		slog.WarnContext(ctx, "rate limiter: redis unavailable, limiting in process", "err", err)
 	}
