@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -120,21 +121,36 @@ type InstallationFilter struct {
 	Mode            *string
 }
 
-// InstallationsPage lists installations matching f, newest first.
+// InstallationsPage lists installations matching f, newest first. Only the
+// filters in use are named, and the limit is written into the statement:
+// each shape is its own prepared statement with a plan PostgreSQL keeps (a
+// catch-all "$n is null or …" per filter was planned on every execution).
 func (q *Queries) InstallationsPage(ctx context.Context, f InstallationFilter, after *TimeKey, limit int) ([]Installation, error) {
-	const sql = `select ` + installationColumns + ` from installations i
-		join configurations c on c.id = i.configuration_id
-		where ($1::uuid is null or i.customer_id = $1)
-			and ($2::uuid is null or c.developer_id = $2)
-			and ($3::uuid is null or i.configuration_id = $3)
-			and ($4::text is null or i.state = $4)
-			and ($5::text is null or i.mode = $5)
-			and ($6::boolean is not true or (i.created_at, i.id) < ($7, $8))
+	var args sqlArgs
+	var where []string
+	if f.CustomerID != nil {
+		where = append(where, "i.customer_id = "+args.add(*f.CustomerID))
+	}
+	if f.DeveloperID != nil {
+		where = append(where, "c.developer_id = "+args.add(*f.DeveloperID))
+	}
+	if f.ConfigurationID != nil {
+		where = append(where, "i.configuration_id = "+args.add(*f.ConfigurationID))
+	}
+	if f.State != nil {
+		where = append(where, "i.state = "+args.add(*f.State))
+	}
+	if f.Mode != nil {
+		where = append(where, "i.mode = "+args.add(*f.Mode))
+	}
+	if after != nil {
+		where = append(where, "(i.created_at, i.id) < ("+args.add(after.At)+", "+args.add(after.ID)+")")
+	}
+	sql := `select ` + installationColumns + ` from installations i
+		join configurations c on c.id = i.configuration_id` + whereClause(where) + `
 		order by i.created_at desc, i.id desc
-		limit $9`
-	k := after.OrZero()
-	return list(ctx, q.db, "select installations page", scanInstallation, sql,
-		f.CustomerID, f.DeveloperID, f.ConfigurationID, f.State, f.Mode, after != nil, k.At, k.ID, limit)
+		limit ` + strconv.Itoa(limit)
+	return list(ctx, q.db, "select installations page", scanInstallation, sql, args...)
 }
 
 // InsertTrial records that the customer used its one trial of the
@@ -291,19 +307,28 @@ type PaymentFilter struct {
 	ConfigurationID *uuid.UUID
 }
 
-// PaymentsPage lists payments matching f, newest first.
+// PaymentsPage lists payments matching f, newest first, named and limited
+// as InstallationsPage is.
 func (q *Queries) PaymentsPage(ctx context.Context, f PaymentFilter, after *TimeKey, limit int) ([]Payment, error) {
-	const sql = `select ` + paymentColumns + ` from payments p
-		left join configurations c on c.id = p.configuration_id
-		where ($1::uuid is null or p.customer_id = $1)
-			and ($2::uuid is null or c.developer_id = $2)
-			and ($3::uuid is null or p.configuration_id = $3)
-			and ($4::boolean is not true or (p.received_at, p.id) < ($5, $6))
+	var args sqlArgs
+	var where []string
+	if f.CustomerID != nil {
+		where = append(where, "p.customer_id = "+args.add(*f.CustomerID))
+	}
+	if f.DeveloperID != nil {
+		where = append(where, "c.developer_id = "+args.add(*f.DeveloperID))
+	}
+	if f.ConfigurationID != nil {
+		where = append(where, "p.configuration_id = "+args.add(*f.ConfigurationID))
+	}
+	if after != nil {
+		where = append(where, "(p.received_at, p.id) < ("+args.add(after.At)+", "+args.add(after.ID)+")")
+	}
+	sql := `select ` + paymentColumns + ` from payments p
+		left join configurations c on c.id = p.configuration_id` + whereClause(where) + `
 		order by p.received_at desc, p.id desc
-		limit $7`
-	k := after.OrZero()
-	return list(ctx, q.db, "select payments page", scanPayment, sql, f.CustomerID, f.DeveloperID, f.ConfigurationID,
-		after != nil, k.At, k.ID, limit)
+		limit ` + strconv.Itoa(limit)
+	return list(ctx, q.db, "select payments page", scanPayment, sql, args...)
 }
 
 // RefundedTotal is how much of a payment was refunded so far.
