@@ -21,8 +21,8 @@ func TestOnlyOperationsWithoutVariablesAreRemembered(t *testing.T) {
 		want int
 	}{
 		{plain("A"), 1}, {plain("A"), 1}, // remembered
-		{plain("B"), 2}, // another operation of the same document
-		{plain("A"), 3}, // B took the document's place
+		{plain("B"), 2},              // another operation of the same document
+		{plain("A"), 3},              // B took the document's place
 		{withVars, 4}, {withVars, 5}, // never remembered
 		{&graphql.OperationContext{RawQuery: "{ a }", Variables: map[string]any{"unused": 1}, Operation: &ast.OperationDefinition{}}, 6},
 	} {
