@@ -409,6 +409,10 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	}
 	types := rows.Conn().TypeMap()
 	values := new(arena)
+	// The page's own columns are decoded like its cards' records: pgx's
+	// Scan plans every column of every row through reflection.
+	fields, page := rows.FieldDescriptions(), fieldDecoder{types: types, values: values}
+	var targets []any
 	developers, prices := newNested(types, values, (*Developer).scanTargets), newNested(types, values, (*Price).scanTargets)
 	versions := newNested(types, values, (*Version).summaryTargets)
 	if sq.With.VersionDetail {
@@ -417,14 +421,12 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
 		var lc ListedConfiguration
 		raw := r.RawValues()
-		targets := append(lc.Configuration.scanTargets(nil), &lc.Key.Value)
+		targets = append(lc.Configuration.scanTargets(targets[:0]), &lc.Key.Value)
 		card := raw[len(targets):]
-		// The card's columns are decoded below; nil targets skip them here.
-		for len(targets) < len(raw) {
-			targets = append(targets, nil)
-		}
-		if err := r.Scan(targets...); err != nil {
-			return lc, err
+		for i, target := range targets {
+			if err := page.decode(i, fields[i].DataTypeOID, fields[i].Format, raw[i], target); err != nil {
+				return lc, err
+			}
 		}
 		lc.Key.ID = lc.ID
 		var err error

@@ -19,20 +19,28 @@ import (
 // statements); nested plans each field once and reuses the plan for every
 // record of the statement.
 type nested[T any] struct {
-	types *pgtype.Map
+	fields fieldDecoder
 	// columns appends the scan targets of a row's fields to dst, in the
 	// order of the record's column list.
 	columns func(row *T, dst []any) []any
-	plans   []fieldPlan
 	// targets is reused from record to record.
 	targets []any
+}
+
+// fieldDecoder decodes binary column values into scan targets: the common
+// types directly (scanCommon), the others by a pgx plan made once per
+// column and kept while its type stays the same.
+type fieldDecoder struct {
+	types *pgtype.Map
+	plans []fieldPlan
 	// values holds what nullable fields point to.
 	values *arena
 }
 
 type fieldPlan struct {
-	oid  uint32
-	plan pgtype.ScanPlan
+	oid    uint32
+	format int16
+	plan   pgtype.ScanPlan
 }
 
 var errMalformedRecord = errors.New("store: malformed record")
@@ -40,7 +48,7 @@ var errMalformedRecord = errors.New("store: malformed record")
 // newNested returns a decoder for one statement's nested rows of T, whose
 // records hold the fields columns names; nullable fields point into values.
 func newNested[T any](types *pgtype.Map, values *arena, columns func(row *T, dst []any) []any) *nested[T] {
-	return &nested[T]{types: types, values: values, columns: columns}
+	return &nested[T]{fields: fieldDecoder{types: types, values: values}, columns: columns}
 }
 
 // arena hands out the values nested rows' nullable fields point to from
@@ -94,11 +102,8 @@ func (n *nested[T]) record(src []byte, row *T) error {
 			}
 			field, rest = rest[:size], rest[size:]
 		}
-		if scanCommon(oid, field, target, n.values) {
-			continue
-		}
-		if err := n.plan(i, oid, target).Scan(field, target); err != nil {
-			return fmt.Errorf("store: nested field %d: %w", i, err)
+		if err := n.fields.decode(i, oid, pgtype.BinaryFormatCode, field, target); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -139,17 +144,23 @@ func (n *nested[T]) array(src []byte) ([]T, error) {
 	return out, nil
 }
 
-// plan is the scan plan of field i, made for the first record and kept
-// while the field's type stays the same.
-func (n *nested[T]) plan(i int, oid uint32, target any) pgtype.ScanPlan {
-	for len(n.plans) <= i {
-		n.plans = append(n.plans, fieldPlan{})
+// decode decodes src, the value of column i of type oid in format, into
+// target; a nil target skips the column.
+func (d *fieldDecoder) decode(i int, oid uint32, format int16, src []byte, target any) error {
+	if target == nil || format == pgtype.BinaryFormatCode && scanCommon(oid, src, target, d.values) {
+		return nil
 	}
-	p := &n.plans[i]
-	if p.plan == nil || p.oid != oid {
-		p.oid, p.plan = oid, n.types.PlanScan(oid, pgtype.BinaryFormatCode, target)
+	for len(d.plans) <= i {
+		d.plans = append(d.plans, fieldPlan{})
 	}
-	return p.plan
+	p := &d.plans[i]
+	if p.plan == nil || p.oid != oid || p.format != format {
+		p.oid, p.format, p.plan = oid, format, d.types.PlanScan(oid, format, target)
+	}
+	if err := p.plan.Scan(src, target); err != nil {
+		return fmt.Errorf("store: field %d: %w", i, err)
+	}
+	return nil
 }
 
 func int32At(src []byte) (int32, []byte, bool) {
@@ -230,11 +241,13 @@ func scanCommon(oid uint32, src []byte, target any, values *arena) bool {
 	return false
 }
 
-// knownTexts are the few values of the state, kind and currency columns
-// every nested row repeats: shared rather than allocated a copy each.
+// knownTexts are the few values of the state, kind, visibility and
+// currency columns every row of a page repeats: shared rather than
+// allocated a copy each.
 var knownTexts = func() map[string]string {
 	m := map[string]string{}
-	for _, s := range []string{"draft", "in_review", "approved", "rejected", "rent", "sale", "RUB", "basic", "standard", "premium"} {
+	for _, s := range []string{"draft", "in_review", "approved", "rejected", "rent", "sale", "RUB", "basic", "standard", "premium",
+		"published", "suspended", "archived", "public", "unlisted", "private", "developer", "platform"} {
 		m[s] = s
 	}
 	return m
