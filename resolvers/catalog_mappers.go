@@ -28,17 +28,31 @@ func toConfiguration(c *store.Configuration) *model.Configuration {
 	if c == nil {
 		return nil
 	}
-	m := &model.Configuration{
+	return new(configurationModel).fill(c)
+}
+
+// configurationModel is a configuration's model with what it points to
+// (its rating, the rating's average, its sale modes) in one allocation; a
+// page allocates all of its own at once.
+type configurationModel struct {
+	model.Configuration
+	rating    model.Rating
+	average   float64
+	saleModes [2]model.SaleMode
+}
+
+func (m *configurationModel) fill(c *store.Configuration) *model.Configuration {
+	m.rating = model.Rating{Count: c.RatingCount}
+	m.Configuration = model.Configuration{
 		ID: model.NodeID{Type: typeConfiguration, UUID: c.ID}, Slug: c.Slug, Title: c.Title, Summary: c.Summary,
 		Description: c.Description, Tags: c.Tags, Screenshots: c.Screenshots,
 		Visibility: model.Visibility(enumName(c.Visibility)), SupportMode: model.SupportMode(enumName(c.SupportMode)),
 		TrialDays: c.TrialDays, State: model.ConfigurationState(enumName(c.State)),
-		Rating:    &model.Rating{Count: c.RatingCount},
-		CreatedAt: c.CreatedAt, PublishedAt: c.PublishedAt, Row: *c,
+		Rating: &m.rating, SaleModes: m.saleModes[:0], CreatedAt: c.CreatedAt, PublishedAt: c.PublishedAt, Row: *c,
 	}
 	if c.RatingCount > 0 {
-		avg := math.Round(float64(c.RatingSum)/float64(c.RatingCount)*100) / 100
-		m.Rating.Average = &avg
+		m.average = math.Round(float64(c.RatingSum)/float64(c.RatingCount)*100) / 100
+		m.rating.Average = &m.average
 	}
 	if c.SellsRent {
 		m.SaleModes = append(m.SaleModes, model.SaleModeRent)
@@ -46,7 +60,7 @@ func toConfiguration(c *store.Configuration) *model.Configuration {
 	if c.SellsPurchase {
 		m.SaleModes = append(m.SaleModes, model.SaleModeSale)
 	}
-	return m
+	return &m.Configuration
 }
 
 func toVersion(v *store.Version) *model.Version {
@@ -89,6 +103,11 @@ func toCategory(c *store.Category) *model.Category {
 func toConfigurationConnection(ctx context.Context, sel configurationFields, p catalog.ConfigurationPage, cards []store.CardRows) (*model.ConfigurationConnection, error) {
 	if err := prefetchConfigurations(ctx, sel, p.Rows, cards); err != nil {
 		return nil, err
+	}
+	models, next := make([]configurationModel, len(p.Rows)), 0
+	toConfiguration := func(c *store.Configuration) *model.Configuration {
+		next++
+		return models[next-1].fill(c)
 	}
 	edges, nodes := connection(p.Rows, p.Cursors, toConfiguration,
 		func(c string, n *model.Configuration) model.ConfigurationEdge {
