@@ -85,14 +85,22 @@ func groupedByParent[V any](fetch func(context.Context, []uuid.UUID) ([]V, error
 // load returns nil for rows that do not exist or the viewer may not see:
 // the two cases look the same to the client.
 func (b *batched[K, V]) load(ctx context.Context, key K) (*V, error) {
-	v, err := b.loader.Load(ctx, key)
-	if errors.Is(err, dataloadgen.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	v, found, err := b.value(ctx, key)
+	if !found {
 		return nil, err
 	}
 	return &v, nil
+}
+
+// value is load without copying the row to the heap, for lists (a nil
+// list when not found): their values are references already, and a
+// storefront page reads 150 of them.
+func (b *batched[K, V]) value(ctx context.Context, key K) (v V, found bool, err error) {
+	v, err = b.loader.Load(ctx, key)
+	if errors.Is(err, dataloadgen.ErrNotFound) {
+		return v, false, nil
+	}
+	return v, err == nil, err
 }
 
 // alone fetches one key at once, without waiting out the batch window, and
@@ -301,29 +309,26 @@ func (l *Loaders) Category(ctx context.Context, id uuid.UUID) (*store.Category, 
 
 // Prices are the prices in force of a configuration.
 func (l *Loaders) Prices(ctx context.Context, configurationID uuid.UUID) ([]store.Price, error) {
-	return group(l.prices.load(ctx, configurationID))
+	rows, _, err := l.prices.value(ctx, configurationID)
+	return rows, err
 }
 
 // NewestVersions are the first versions of a configuration's connection.
 func (l *Loaders) NewestVersions(ctx context.Context, k catalog.VersionsKey) ([]store.Version, error) {
-	return group(l.newestVersions.load(ctx, k))
+	rows, _, err := l.newestVersions.value(ctx, k)
+	return rows, err
 }
 
 // NewestReviews are the first reviews of a configuration's connection.
 func (l *Loaders) NewestReviews(ctx context.Context, k catalog.ReviewsKey) ([]store.Review, error) {
-	return group(l.newestReviews.load(ctx, k))
+	rows, _, err := l.newestReviews.value(ctx, k)
+	return rows, err
 }
 
 // ModerationEvents are a configuration's moderation history.
 func (l *Loaders) ModerationEvents(ctx context.Context, configurationID uuid.UUID) ([]store.ModerationEvent, error) {
-	return group(l.moderation.load(ctx, configurationID))
-}
-
-func group[V any](rows *[]V, err error) ([]V, error) {
-	if rows == nil {
-		return nil, err
-	}
-	return *rows, err
+	rows, _, err := l.moderation.value(ctx, configurationID)
+	return rows, err
 }
 
 func (l *Loaders) Installation(ctx context.Context, id uuid.UUID) (*store.Installation, error) {
@@ -340,7 +345,8 @@ func (l *Loaders) Payment(ctx context.Context, id uuid.UUID) (*store.Payment, er
 
 // Updates are an installation's automatic updates, oldest first.
 func (l *Loaders) Updates(ctx context.Context, installationID uuid.UUID) ([]store.InstallationUpdate, error) {
-	return group(l.updates.load(ctx, installationID))
+	rows, _, err := l.updates.value(ctx, installationID)
+	return rows, err
 }
 
 func (l *Loaders) Pin(ctx context.Context, id uuid.UUID) (*store.Pin, error) {
