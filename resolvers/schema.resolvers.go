@@ -1044,6 +1044,7 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 	v := identity.FromContext(ctx)
 	sel := selectedConfigurationFields(ctx)
 	args.Cards = sel.cards(ctx, v)
+	args.SkipCursors = !documentSelectsCursors(ctx)
 	page, err := r.Catalog.Storefront(ctx, v, args)
 	if err != nil {
 		return nil, err
