@@ -208,6 +208,13 @@ func scanCommon(oid uint32, src []byte, target any, values *arena) bool {
 			}
 			return true
 		}
+	case *[]string:
+		if oid == pgtype.TextArrayOID {
+			if list, ok := textArray(src); ok {
+				*t = list
+				return true
+			}
+		}
 	case *int:
 		if n, ok := integer(oid, src); ok {
 			*t = int(n)
@@ -258,6 +265,38 @@ func text(src []byte) string {
 		return s
 	}
 	return string(src)
+}
+
+// textArray decodes a binary one-dimensional text[] without NULL elements
+// (a configuration's tags and screenshots) as pgx does: NULL is a nil
+// slice, an empty array an empty one.
+func textArray(src []byte) ([]string, bool) {
+	if src == nil {
+		return nil, true
+	}
+	if len(src) < 12 {
+		return nil, false
+	}
+	switch dims := binary.BigEndian.Uint32(src); {
+	case dims == 0:
+		return []string{}, true
+	case dims != 1 || len(src) < 20:
+		return nil, false
+	}
+	n := int(int32(binary.BigEndian.Uint32(src[12:])))
+	rest := src[20:]
+	if n < 0 || n > len(rest)/4 {
+		return nil, false
+	}
+	out := make([]string, n)
+	for i := range out {
+		size, next, ok := int32At(rest)
+		if !ok || size < 0 || int(size) > len(next) {
+			return nil, false // NULL elements, or malformed: pgx decides
+		}
+		out[i], rest = text(next[:size]), next[size:]
+	}
+	return out, true
 }
 
 // integer decodes a binary int4 or int8.

@@ -2,6 +2,7 @@ package store
 
 import (
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -29,12 +30,15 @@ func TestScanCommonDecodesAsPgx(t *testing.T) {
 		{pgtype.BoolOID, true}, {pgtype.BoolOID, false},
 		{pgtype.TimestamptzOID, at}, {pgtype.TimestamptzOID, before2000}, {pgtype.TimestamptzOID, nil},
 		{pgtype.TimestamptzOID, pgtype.Timestamptz{InfinityModifier: pgtype.Infinity, Valid: true}},
+		{pgtype.TextArrayOID, []string{"crm", "продажи", ""}}, {pgtype.TextArrayOID, []string{}}, {pgtype.TextArrayOID, nil},
+		{pgtype.TextArrayOID, []*string{&text, nil}}, {pgtype.TextArrayOID, pgtype.Array[string]{Elements: []string{"a", "b"}, Valid: true,
+			Dims: []pgtype.ArrayDimension{{Length: 2, LowerBound: 1}, {Length: 1, LowerBound: 1}}}},
 	}
 	targets := []func() any{
 		func() any { return new(uuid.UUID) }, func() any { return new(*uuid.UUID) },
 		func() any { return new(string) }, func() any { return new(*string) },
 		func() any { return new(int) }, func() any { return new(int64) }, func() any { return new(bool) },
-		func() any { return new(time.Time) }, func() any { return new(*time.Time) },
+		func() any { return new(time.Time) }, func() any { return new(*time.Time) }, func() any { return new([]string) },
 	}
 	for _, v := range values {
 		var src []byte
@@ -54,7 +58,7 @@ func TestScanCommonDecodesAsPgx(t *testing.T) {
 				t.Errorf("oid %d %v into %T: scanCommon took it, pgx refuses it: %v", v.oid, v.value, ours, err)
 				continue
 			}
-			if got, want := deref(ours), deref(theirs); got != want {
+			if got, want := deref(ours), deref(theirs); !reflect.DeepEqual(got, want) {
 				t.Errorf("oid %d %v into %T: scanCommon %#v, pgx %#v", v.oid, v.value, ours, got, want)
 			}
 		}
@@ -90,6 +94,8 @@ func deref(target any) any {
 	case *bool:
 		return *t
 	case *time.Time:
+		return *t
+	case *[]string:
 		return *t
 	}
 	return target
