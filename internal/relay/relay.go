@@ -74,8 +74,8 @@ func ID(typeName, id string) string {
 // UUIDID is ID for a uuid local id, without spelling the uuid out first:
 // a storefront page names a few hundred objects.
 func UUIDID(typeName string, id uuid.UUID) string {
-	var buf [128]byte
-	return encode(appendUUID(append(append(buf[:0], typeName...), ':'), id))
+	var buf [256]byte
+	return string(AppendUUIDID(buf[:0], typeName, id))
 }
 
 // AppendUUIDID appends UUIDID(typeName, id) to b, allocating nothing

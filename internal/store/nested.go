@@ -115,33 +115,58 @@ func (n *nested[T]) array(src []byte) ([]T, error) {
 	if src == nil {
 		return []T{}, nil
 	}
-	if len(src) < 12 {
-		return nil, errMalformedRecord
+	elems, err := openArray(src)
+	if err != nil {
+		return nil, err
 	}
-	dims := int32(binary.BigEndian.Uint32(src))
-	if dims == 0 {
-		return []T{}, nil
-	}
-	if dims != 1 || len(src) < 20 {
-		return nil, fmt.Errorf("%w: %d-dimensional array", errMalformedRecord, dims)
-	}
-	length := int(int32(binary.BigEndian.Uint32(src[12:])))
-	rest := src[20:]
-	if length < 0 || length > len(rest)/4 {
-		return nil, errMalformedRecord
-	}
-	out := make([]T, length)
+	out := make([]T, elems.len)
 	for i := range out {
-		size, next, ok := int32At(rest)
-		if !ok || size < 0 || int(size) > len(next) {
+		record, ok := elems.next()
+		if !ok {
 			return nil, errMalformedRecord
 		}
-		if err := n.record(next[:size], &out[i]); err != nil {
+		if err := n.record(record, &out[i]); err != nil {
 			return nil, err
 		}
-		rest = next[size:]
 	}
 	return out, nil
+}
+
+// arrayElements reads the elements of a one-dimensional binary array in
+// order.
+type arrayElements struct {
+	len  int
+	rest []byte
+}
+
+// openArray reads the header of src, a non-NULL binary array; an empty
+// array has no dimension and no elements.
+func openArray(src []byte) (arrayElements, error) {
+	if len(src) < 12 {
+		return arrayElements{}, errMalformedRecord
+	}
+	switch dims := int32(binary.BigEndian.Uint32(src)); {
+	case dims == 0:
+		return arrayElements{}, nil
+	case dims != 1 || len(src) < 20:
+		return arrayElements{}, fmt.Errorf("%w: %d-dimensional array", errMalformedRecord, dims)
+	}
+	n := int(int32(binary.BigEndian.Uint32(src[12:])))
+	rest := src[20:]
+	if n < 0 || n > len(rest)/4 {
+		return arrayElements{}, errMalformedRecord
+	}
+	return arrayElements{len: n, rest: rest}, nil
+}
+
+// next returns the next element; ok is false for a NULL or malformed one.
+func (a *arrayElements) next() (elem []byte, ok bool) {
+	size, rest, ok := int32At(a.rest)
+	if !ok || size < 0 || int(size) > len(rest) {
+		return nil, false
+	}
+	elem, a.rest = rest[:size], rest[size:]
+	return elem, true
 }
 
 // decode decodes src, the value of column i of type oid in format, into
@@ -274,27 +299,17 @@ func textArray(src []byte) ([]string, bool) {
 	if src == nil {
 		return nil, true
 	}
-	if len(src) < 12 {
+	elems, err := openArray(src)
+	if err != nil {
 		return nil, false
 	}
-	switch dims := binary.BigEndian.Uint32(src); {
-	case dims == 0:
-		return []string{}, true
-	case dims != 1 || len(src) < 20:
-		return nil, false
-	}
-	n := int(int32(binary.BigEndian.Uint32(src[12:])))
-	rest := src[20:]
-	if n < 0 || n > len(rest)/4 {
-		return nil, false
-	}
-	out := make([]string, n)
+	out := make([]string, elems.len)
 	for i := range out {
-		size, next, ok := int32At(rest)
-		if !ok || size < 0 || int(size) > len(next) {
+		elem, ok := elems.next()
+		if !ok {
 			return nil, false // NULL elements, or malformed: pgx decides
 		}
-		out[i], rest = text(next[:size]), next[size:]
+		out[i] = text(elem)
 	}
 	return out, true
 }
