@@ -40,6 +40,8 @@ func nodeFields(ctx context.Context) []graphql.CollectedField {
 // configurations that cost a read: other tables, and the long description.
 type configurationFields struct {
 	description, developer, prices, currentVersion, moderation bool
+	// details: a field the card's columns do not answer (cardFields).
+	details bool
 	// versions and reviews are the page sizes + 1 of the first pages of
 	// those connections the query selects.
 	versions, reviews []int
@@ -75,8 +77,23 @@ func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField)
 		case "moderationHistory":
 			sel.moderation = true
 		}
+		if !cardFields[f.Name] {
+			sel.details = true
+		}
 	}
 	return sel
+}
+
+// cardFields are the fields of a configuration that its card's columns
+// (store.StorefrontQuery without Details) answer, its own resolvers
+// included: those read the owner, the sale flags and other tables.
+// TestStorefrontCardsAnswerEveryFieldAsTheConfigurationDoes asks each field
+// of a page and of the configuration itself.
+var cardFields = map[string]bool{
+	"__typename": true, "id": true, "slug": true, "title": true, "visibility": true, "saleModes": true, "state": true,
+	"rating": true, "activeInstallations": true, "developer": true, "currentVersion": true, "versions": true,
+	"rentPrices": true, "rentPrice": true, "salePrice": true, "reviews": true, "priceHistory": true,
+	"moderationHistory": true,
 }
 
 // prefetchConfiguration loads what the query selects on the one
@@ -95,7 +112,7 @@ func prefetchConfiguration(ctx context.Context, c *store.Configuration) error {
 // these fields. Its versions are the public ones: an admin sees every
 // configuration's private versions, so its page reads none.
 func (sel configurationFields) cards(ctx context.Context, v identity.Viewer) catalog.Cards {
-	c := catalog.Cards{Description: sel.description, Developer: sel.developer, Prices: sel.prices}
+	c := catalog.Cards{Description: sel.description, Details: sel.details, Developer: sel.developer, Prices: sel.prices}
 	if sel.currentVersion {
 		c.Versions = 1
 	}

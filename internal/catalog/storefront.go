@@ -49,7 +49,10 @@ type StorefrontArgs struct {
 type Cards struct {
 	// Description is the configuration's long description.
 	Description bool
-	Developer   bool
+	// Details are the configuration's fields a card need not show
+	// (store.StorefrontQuery.Details).
+	Details   bool
+	Developer bool
 	// Versions is how many of the newest published versions; 0: none.
 	Versions int
 	// VersionDetail reads their changelogs and moderation fields too.
@@ -92,7 +95,7 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 	if err != nil {
 		return StorefrontPage{}, err
 	}
-	sq.Description = args.Cards.Description
+	sq.Description, sq.Details = args.Cards.Description, args.Cards.Details
 	sq.With = store.CardRowsWanted{Developer: args.Cards.Developer, Prices: args.Cards.Prices}
 	if args.Cards.Versions > 0 {
 		sq.With.Versions, sq.With.VersionStates, sq.With.VersionDetail = args.Cards.Versions, publicStates, args.Cards.VersionDetail

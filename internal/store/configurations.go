@@ -43,6 +43,18 @@ const configurationColumns = `c.id, c.developer_id, c.slug, c.title, c.summary, 
 	c.tags, c.screenshots, c.visibility, c.sells_rent, c.sells_purchase, c.support_mode, c.trial_days, c.state,
 	c.rating_count, c.rating_sum, c.active_installations, c.suspended_reason, c.created_at, c.updated_at, c.published_at`
 
+// configurationCardColumns are the columns a storefront card needs
+// whatever it shows: its identity, who owns it, whether it is for sale and
+// its rating. The other columns (StorefrontQuery.Details) are read only when
+// a page shows one of them.
+const configurationCardColumns = `c.id, c.developer_id, c.slug, c.title, c.visibility, c.sells_rent, c.sells_purchase,
+	c.state, c.rating_count, c.rating_sum, c.active_installations`
+
+func (c *Configuration) cardTargets(dst []any) []any {
+	return append(dst, &c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Visibility, &c.SellsRent, &c.SellsPurchase,
+		&c.State, &c.RatingCount, &c.RatingSum, &c.ActiveInstallations)
+}
+
 func (c *Configuration) scanTargets(dst []any) []any {
 	return append(dst, &c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Summary, &c.Description, &c.CategoryID,
 		&c.Tags, &c.Screenshots, &c.Visibility, &c.SellsRent, &c.SellsPurchase, &c.SupportMode, &c.TrialDays, &c.State,
@@ -250,6 +262,12 @@ type StorefrontQuery struct {
 	// card and most of a page's bytes; a page that does not show it leaves
 	// it empty.
 	Description bool
+	// Details reads the configuration's columns beyond its card's
+	// (configurationCardColumns): summary, category, tags, screenshots,
+	// support mode, trial days, times and suspension reason. A page that
+	// shows none of them leaves them empty; a fifth of the statement's
+	// database time.
+	Details bool
 	// With names what the page's cards show besides the configuration,
 	// read by the same statement.
 	With CardRowsWanted
@@ -369,9 +387,13 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	// statement: given as parameters, they kept PostgreSQL from settling
 	// on a generic plan, and it planned every execution anew (0.25 ms, a
 	// third of the statement's run).
-	columns := configurationColumns
+	columns, pageTargets := configurationColumns, (*Configuration).scanTargets
+	if !sq.Details && !sq.Description {
+		columns, pageTargets = configurationCardColumns, (*Configuration).cardTargets
+	}
+	inner := columns
 	if !sq.Description {
-		columns = strings.Replace(columns, "c.description", "''::text as description", 1)
+		inner = strings.Replace(columns, "c.description", "''::text as description", 1)
 	}
 	var card string
 	if sq.With.Developer {
@@ -386,11 +408,11 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 			from (` + newestVersionsOf("c.id", args.add(sq.With.VersionStates), strconv.Itoa(sq.With.Versions)) + `) v)`
 	}
 	if sq.With.Prices {
-		card += `, (select array_agg(row(` + priceColumns + `)) from (` + pricesInForce("c.id") + `) p)`
+		card += `, (select array_agg(row(` + cardPriceColumns + `)) from (` + pricesInForce("c.id") + `) p)`
 	}
-	sql := with + `select ` + configurationColumns + `, c.sort_key::text` + card + `
+	sql := with + `select ` + columns + `, c.sort_key::text` + card + `
 		from (
-			select ` + columns + `, ` + key.expr + ` as sort_key
+			select ` + inner + `, ` + key.expr + ` as sort_key
 			from configurations c` + joins + `
 			where ` + strings.Join(where, " and ") + `
 			order by ` + key.expr + ` ` + dir + `, c.id ` + dir + `
@@ -413,7 +435,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	// Scan plans every column of every row through reflection.
 	fields, page := rows.FieldDescriptions(), fieldDecoder{types: types, values: values}
 	var targets []any
-	developers, prices := newNested(types, values, (*Developer).scanTargets), newNested(types, values, (*Price).scanTargets)
+	developers, prices := newNested(types, values, (*Developer).scanTargets), newNested(types, values, (*Price).cardTargets)
 	versions := newNested(types, values, (*Version).summaryTargets)
 	if sq.With.VersionDetail {
 		versions = newNested(types, values, (*Version).scanTargets)
@@ -421,7 +443,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
 		var lc ListedConfiguration
 		raw := r.RawValues()
-		targets = append(lc.Configuration.scanTargets(targets[:0]), &lc.Key.Value)
+		targets = append(pageTargets(&lc.Configuration, targets[:0]), &lc.Key.Value)
 		card := raw[len(targets):]
 		for i, target := range targets {
 			if err := page.decode(i, fields[i].DataTypeOID, fields[i].Format, raw[i], target); err != nil {
@@ -441,6 +463,13 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		}
 		if sq.With.Prices && err == nil {
 			lc.Card.Prices, err = prices.array(card[0])
+		}
+		// A card's records leave out whose they are: the card's own id.
+		for i := range lc.Card.Versions {
+			lc.Card.Versions[i].ConfigurationID = lc.ID
+		}
+		for i := range lc.Card.Prices {
+			lc.Card.Prices[i].ConfigurationID = lc.ID
 		}
 		return lc, err
 	})

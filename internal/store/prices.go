@@ -24,6 +24,14 @@ type Price struct {
 
 const priceColumns = `configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by`
 
+// cardPriceColumns are a price's columns but whose it is, for a storefront
+// card that knows.
+const cardPriceColumns = `kind, tariff_plan_id, amount_minor, currency, valid_from, created_by`
+
+func (p *Price) cardTargets(dst []any) []any {
+	return append(dst, &p.Kind, &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency, &p.ValidFrom, &p.CreatedBy)
+}
+
 func (p *Price) scanTargets(dst []any) []any {
 	return append(dst, &p.ConfigurationID, &p.Kind, &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency, &p.ValidFrom, &p.CreatedBy)
 }

@@ -32,11 +32,13 @@ func (v *Version) scanTargets(dst []any) []any {
 		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt)
 }
 
-// versionSummaryColumns are what a version's number and visibility need.
-const versionSummaryColumns = `v.id, v.configuration_id, v.major, v.minor, v.patch, v.state`
+// versionSummaryColumns are what a version's number and visibility need,
+// all in versions_configuration_summary_idx (an index-only read); the
+// storefront card that reads them knows whose versions they are.
+const versionSummaryColumns = `v.id, v.major, v.minor, v.patch, v.state`
 
 func (v *Version) summaryTargets(dst []any) []any {
-	return append(dst, &v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.State)
+	return append(dst, &v.ID, &v.Major, &v.Minor, &v.Patch, &v.State)
 }
 
 func scanVersion(r pgx.CollectableRow) (Version, error) {
@@ -65,7 +67,7 @@ func (q *Queries) LockVersion(ctx context.Context, id uuid.UUID) (Version, error
 // for a whole page of configurations.
 func (q *Queries) NewestVersions(ctx context.Context, configurationIDs []uuid.UUID, states []string, perParent int) ([]Version, error) {
 	// A lateral join reads perParent rows of each configuration from
-	// versions_configuration_idx, however many versions it has.
+	// versions_configuration_summary_idx, however many versions it has.
 	return list(ctx, q.db, "select newest versions", scanVersion, newestVersionsSQL, configurationIDs, states, perParent)
 }
 
