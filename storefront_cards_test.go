@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -36,6 +35,10 @@ func TestStorefrontCardsAnswerEveryFieldAsTheConfigurationDoes(t *testing.T) {
 		where id = $1`, c.ID); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.pool.Exec(ctx, `update developers set bio = 'Pipelines since 2019', website = 'https://studio.example'
+		where id = $1`, owner.OrgID); err != nil {
+		t.Fatal(err)
+	}
 	admin := factory.Admin(t, s.store)
 	ownerToken, _ := s.logIn(t, owner, nil)
 	adminToken, _ := s.logIn(t, admin, nil)
@@ -45,13 +48,22 @@ func TestStorefrontCardsAnswerEveryFieldAsTheConfigurationDoes(t *testing.T) {
 	if len(fields) < 25 {
 		t.Fatalf("Configuration has %d fields; the schema was not read", len(fields))
 	}
+	// Each field whole, and each field of an object field alone: a card
+	// reads less of its developer when the document asks less.
+	var selections []string
 	for _, f := range fields {
-		selection := fieldSelection(schema, f, 0)
+		selections = append(selections, fieldSelection(schema, f, 0))
+		head, subs := fieldParts(schema, f, 0)
+		for i := 1; i < len(subs); i++ {
+			selections = append(selections, head+" { "+subs[i]+" }")
+		}
+	}
+	for _, selection := range selections {
 		for viewer, token := range map[string]string{"anonymous": "", "owner": ownerToken, "admin": adminToken} {
 			page := s.do(t, token, `{ configurations(first: 5) { nodes { slug `+selection+` } } }`, nil)
 			one := s.do(t, token, `query ($slug: String!) { configuration(slug: $slug) { slug `+selection+` } }`, map[string]any{"slug": c.Slug})
 			if len(page.Errors) > 0 || len(one.Errors) > 0 {
-				t.Fatalf("%s as %s: %s / %s", f.Name, viewer, page.Raw, one.Raw)
+				t.Fatalf("%s as %s: %s / %s", selection, viewer, page.Raw, one.Raw)
 			}
 			var card any
 			for _, n := range get(page.Data, "configurations", "nodes").([]any) {
@@ -62,9 +74,36 @@ func TestStorefrontCardsAnswerEveryFieldAsTheConfigurationDoes(t *testing.T) {
 			got, _ := json.Marshal(card)
 			want, _ := json.Marshal(get(one.Data, "configuration"))
 			if string(got) != string(want) {
-				t.Errorf("%s as %s:\n page %s\n want %s", f.Name, viewer, got, want)
+				t.Errorf("%s as %s:\n page %s\n want %s", selection, viewer, got, want)
 			}
 		}
+	}
+}
+
+// TestStorefrontDevelopersReadTheirDetailWhenAskedAnywhere: a page's
+// developers prime the loaders, so a developer's other fields asked
+// elsewhere in the document (here deeper in the same card) must not find the summary
+// the page read for its cards.
+func TestStorefrontDevelopersReadTheirDetailWhenAskedAnywhere(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	owner := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{})
+	if _, err := s.pool.Exec(ctx, `update developers set bio = 'Pipelines since 2019' where id = $1`, owner.OrgID); err != nil {
+		t.Fatal(err)
+	}
+	// The deeper developer is read after the page primed the loaders.
+	res := s.do(t, "", `{ configurations(first: 5) { nodes { slug developer { name }
+		currentVersion { configuration { developer { bio } } } } } }`, nil)
+	if res.code() != "" {
+		t.Fatal(res.Raw)
+	}
+	nodes := get(res.Data, "configurations", "nodes").([]any)
+	if len(nodes) != 1 || str(nodes[0], "slug") != c.Slug {
+		t.Fatalf("page %s", res.Raw)
+	}
+	if got := str(nodes[0], "currentVersion", "configuration", "developer", "bio"); got != "Pipelines since 2019" {
+		t.Errorf("bio %q after the page's cards: %s", got, res.Raw)
 	}
 }
 
@@ -77,8 +116,18 @@ var movesWithTheClock = map[string]bool{"holdUntil": true}
 // scalars and its objects without arguments (a connection's nodes) one
 // level down. Fields that need arguments below depth 0 are left out.
 func fieldSelection(schema *ast.Schema, f *ast.FieldDefinition, depth int) string {
+	head, subs := fieldParts(schema, f, depth)
+	if len(subs) == 0 {
+		return head
+	}
+	return head + " { " + strings.Join(subs, " ") + " }"
+}
+
+// fieldParts are f with its arguments ("" when it is left out) and, for an
+// object, the selections under it, __typename first.
+func fieldParts(schema *ast.Schema, f *ast.FieldDefinition, depth int) (string, []string) {
 	if movesWithTheClock[f.Name] {
-		return ""
+		return "", nil
 	}
 	var args []string
 	for _, a := range f.Arguments {
@@ -86,26 +135,26 @@ func fieldSelection(schema *ast.Schema, f *ast.FieldDefinition, depth int) strin
 			continue
 		}
 		if depth > 0 || a.Type.Name() != "String" {
-			return ""
+			return "", nil
 		}
 		args = append(args, a.Name+`: "B"`)
 	}
-	out := f.Name
+	head := f.Name
 	if len(args) > 0 {
-		out += "(" + strings.Join(args, ", ") + ")"
+		head += "(" + strings.Join(args, ", ") + ")"
 	}
 	def := schema.Types[f.Type.Name()]
 	if def.Kind != ast.Object && def.Kind != ast.Interface {
-		return out
+		return head, nil
 	}
 	if depth > 1 || (depth == 1 && len(f.Arguments) > 0) {
-		return ""
+		return "", nil
 	}
-	sub := []string{"__typename"}
+	subs := []string{"__typename"}
 	for _, g := range def.Fields {
 		if s := fieldSelection(schema, g, depth+1); s != "" && !strings.HasPrefix(g.Name, "__") {
-			sub = append(sub, s)
+			subs = append(subs, s)
 		}
 	}
-	return fmt.Sprintf("%s { %s }", out, strings.Join(sub, " "))
+	return head, subs
 }

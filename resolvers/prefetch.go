@@ -120,6 +120,7 @@ func (sel configurationFields) cards(ctx context.Context, v identity.Viewer) cat
 		c.Versions = max(c.Versions, slices.Max(append(sel.versions, 0)))
 	}
 	c.VersionDetail = c.Versions > 0 && documentSelectsVersionDetail(ctx)
+	c.DeveloperDetail = c.Developer && documentSelectsDeveloperDetail(ctx)
 	return c
 }
 
@@ -232,6 +233,21 @@ func documentSelectsCursors(ctx context.Context) bool {
 	type key struct{}
 	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
 		return f.Name == "cursor" || f.Name == "startCursor" || f.Name == "endCursor"
+	})
+}
+
+// developerSummaryFields are the fields of a developer its card's
+// summary row (store.CardRowsWanted.DeveloperDetail unset) answers.
+var developerSummaryFields = map[string]bool{"id": true, "slug": true, "name": true, "__typename": true}
+
+// documentSelectsDeveloperDetail reports whether the operation's document
+// asks, anywhere, for a field of a developer its summary row leaves empty:
+// a page's developers prime the loaders, which any developer field of the
+// same document may read again.
+func documentSelectsDeveloperDetail(ctx context.Context) bool {
+	type key struct{}
+	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
+		return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Developer" && !developerSummaryFields[f.Name]
 	})
 }
 

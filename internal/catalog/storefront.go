@@ -53,6 +53,9 @@ type Cards struct {
 	// (store.StorefrontQuery.Details).
 	Details   bool
 	Developer bool
+	// DeveloperDetail reads the developers' other fields than their id,
+	// slug and name too.
+	DeveloperDetail bool
 	// Versions is how many of the newest published versions; 0: none.
 	Versions int
 	// VersionDetail reads their changelogs and moderation fields too.
@@ -96,7 +99,7 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 		return StorefrontPage{}, err
 	}
 	sq.Description, sq.Details = args.Cards.Description, args.Cards.Details
-	sq.With = store.CardRowsWanted{Developer: args.Cards.Developer, Prices: args.Cards.Prices}
+	sq.With = store.CardRowsWanted{Developer: args.Cards.Developer, DeveloperDetail: args.Cards.DeveloperDetail, Prices: args.Cards.Prices}
 	if args.Cards.Versions > 0 {
 		sq.With.Versions, sq.With.VersionStates, sq.With.VersionDetail = args.Cards.Versions, publicStates, args.Cards.VersionDetail
 	}

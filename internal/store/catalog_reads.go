@@ -69,6 +69,13 @@ type Developer struct {
 
 const developerColumns = `id, slug, name, bio, website, status, knowledge_test_passed, website_info, contract_signed, created_at`
 
+// developerSummaryColumns are what a storefront card shows of its developer.
+const developerSummaryColumns = `id, slug, name`
+
+func (d *Developer) summaryTargets(dst []any) []any {
+	return append(dst, &d.ID, &d.Slug, &d.Name)
+}
+
 func (d *Developer) scanTargets(dst []any) []any {
 	return append(dst, &d.ID, &d.Slug, &d.Name, &d.Bio, &d.Website, &d.Status,
 		&d.KnowledgeTestPassed, &d.WebsiteInfo, &d.ContractSigned, &d.CreatedAt)

@@ -277,6 +277,9 @@ type StorefrontQuery struct {
 // each of its configurations.
 type CardRowsWanted struct {
 	Developer bool
+	// DeveloperDetail reads the developers' bio, website, status, flags
+	// and time too; without it only their id, slug and name are read.
+	DeveloperDetail bool
 	// Versions is how many of the newest versions in VersionStates; 0 reads none.
 	Versions      int
 	VersionStates []string
@@ -396,8 +399,13 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		inner = strings.Replace(columns, "c.description", "''::text as description", 1)
 	}
 	var card string
+	developerTargets := (*Developer).summaryTargets
 	if sq.With.Developer {
-		card += `, (select row(` + developerColumns + `) from developers where id = c.developer_id)`
+		columns := developerSummaryColumns
+		if sq.With.DeveloperDetail {
+			columns, developerTargets = developerColumns, (*Developer).scanTargets
+		}
+		card += `, (select row(` + columns + `) from developers where id = c.developer_id)`
 	}
 	if sq.With.Versions > 0 {
 		columns := versionSummaryColumns
@@ -435,7 +443,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	// Scan plans every column of every row through reflection.
 	fields, page := rows.FieldDescriptions(), fieldDecoder{types: types, values: values}
 	var targets []any
-	developers, prices := newNested(types, values, (*Developer).scanTargets), newNested(types, values, (*Price).cardTargets)
+	developers, prices := newNested(types, values, developerTargets), newNested(types, values, (*Price).cardTargets)
 	versions := newNested(types, values, (*Version).summaryTargets)
 	if sq.With.VersionDetail {
 		versions = newNested(types, values, (*Version).scanTargets)
