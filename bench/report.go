@@ -132,6 +132,14 @@ func targets(results []measurement, scen []scenario) string {
 		}
 		fmt.Fprintf(&b, "- listing, cache off, c=%d: %.2f× PostGraphile (≥ 3×: %s), %.0f%% of the SQL floor (≥ 50%%: %s)\n",
 			c, cold.rps/peer.rps, verdict(cold.rps >= 3*peer.rps), 100*cold.rps/floor.rps, verdict(cold.rps >= floor.rps/2))
+		// The same comparison in CPU, which the machine's other work
+		// moves less than requests/s: what one answer costs all the
+		// processes it runs through, the load generator included.
+		ours, theirs := cold.appCPU+cold.dbCPU+cold.clientCPU, floor.dbCPU+floor.clientCPU
+		if ours > 0 {
+			fmt.Fprintf(&b, "  - CPU per answer, c=%d: ours %.2f ms (app + db + client), the floor's %.2f ms (db + client): %.0f%%\n",
+				c, ms(ours), ms(theirs), 100*float64(theirs)/float64(ours))
+		}
 		fmt.Fprintf(&b, "- listing, cached, c=%d: %.1f× PostGraphile (≥ 20×: %s)\n", c, cached.rps/peer.rps, verdict(cached.rps >= 20*peer.rps))
 	}
 	l8 := load{connections: 8}
