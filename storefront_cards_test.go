@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -104,6 +105,55 @@ func TestStorefrontDevelopersReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 	}
 	if got := str(nodes[0], "currentVersion", "configuration", "developer", "bio"); got != "Pipelines since 2019" {
 		t.Errorf("bio %q after the page's cards: %s", got, res.Raw)
+	}
+}
+
+// TestConfigurationPageIsOneStatement: configuration(slug:) reads the
+// configuration with its developer, newest versions, prices and newest
+// reviews in one statement, and answers as the loaders would have.
+func TestConfigurationPageIsOneStatement(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	owner := factory.Developer(t, s.store)
+	var versions []store.VersionKey
+	for minor := range 7 {
+		versions = append(versions, store.VersionKey{Major: 1, Minor: minor})
+	}
+	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{Versions: versions, SaleMinor: 990_000})
+	for i := range 12 {
+		customer := factory.Customer(t, s.store)
+		if _, err := s.pool.Exec(ctx, `insert into reviews (configuration_id, customer_id, rating, body, created_at)
+			values ($1, $2, $3, $4, now() - make_interval(mins => $5))`, c.ID, customer.OrgID, 1+i%5, fmt.Sprintf("review %d", i), i/2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.do(t, "", `{ tariffPlans { code } }`, nil) // plans are kept apart from the catalog
+	query := `query ($slug: String!) { configuration(slug: $slug) {
+		title description developer { name bio } currentVersion { number changelog }
+		versions(first: 5) { nodes { number changelog } }
+		rentPrices { tariffPlan { code } price { amount } } salePrice { amount } rating { average count }
+		reviews(first: 10) { nodes { rating body } pageInfo { hasNextPage } }
+	} }`
+	before := s.counter.Count()
+	res := s.do(t, "", query, map[string]any{"slug": c.Slug})
+	if res.code() != "" {
+		t.Fatal(res.Raw)
+	}
+	if n := s.counter.Count() - before; n != 1 {
+		t.Errorf("%d statements for the configuration's page, want 1", n)
+	}
+	if got := str(res.Data, "configuration", "versions", "nodes", 0, "number"); got != "1.6.0" {
+		t.Errorf("newest version %q: %s", got, res.Raw)
+	}
+	reviews := get(res.Data, "configuration", "reviews", "nodes").([]any)
+	// Two reviews a minute, newest first; the same minute's by id.
+	if len(reviews) != 10 || get(res.Data, "configuration", "reviews", "pageInfo", "hasNextPage") != true {
+		t.Fatalf("reviews: %s", res.Raw)
+	}
+	want := s.do(t, "", `query ($id: ID!) { node(id: $id) { ... on Configuration { reviews(first: 10, after: null) { nodes { rating body } } } } }`,
+		map[string]any{"id": globalIDOf("Configuration", c.ID)})
+	if got, w := fmt.Sprint(reviews), fmt.Sprint(get(want.Data, "node", "reviews", "nodes")); got != w {
+		t.Errorf("reviews\n %s\nwant\n %s", got, w)
 	}
 }
 

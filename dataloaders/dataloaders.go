@@ -366,9 +366,9 @@ type Prefetch struct {
 	Moderation []uuid.UUID
 }
 
-// PrimeDeveloper, PrimePrices and PrimeNewestVersions give the loaders
-// rows a page statement already read, so they run no statement of their
-// own for them.
+// PrimeDeveloper, PrimePrices, PrimeNewestVersions and PrimeNewestReviews
+// give the loaders rows a page statement already read, so they run no
+// statement of their own for them.
 func (l *Loaders) PrimeDeveloper(d store.Developer) { l.developers.loader.Prime(d.ID, d) }
 
 func (l *Loaders) PrimePrices(configurationID uuid.UUID, prices []store.Price) {
@@ -377,6 +377,10 @@ func (l *Loaders) PrimePrices(configurationID uuid.UUID, prices []store.Price) {
 
 func (l *Loaders) PrimeNewestVersions(k catalog.VersionsKey, versions []store.Version) {
 	l.newestVersions.loader.Prime(k, versions)
+}
+
+func (l *Loaders) PrimeNewestReviews(k catalog.ReviewsKey, reviews []store.Review) {
+	l.newestReviews.loader.Prime(k, reviews)
 }
 
 // Prefetch loads a page's nested level now, one statement per kind, all

@@ -96,16 +96,24 @@ var cardFields = map[string]bool{
 	"moderationHistory": true,
 }
 
-// prefetchConfiguration loads what the query selects on the one
-// configuration being resolved, in parallel and at once: the loaders'
-// batch window has nothing to gather for a single object, and each of its
-// nested fields would wait it out.
-func prefetchConfiguration(ctx context.Context, c *store.Configuration) error {
-	if c == nil {
-		return nil
+// configurationBySlug reads the configuration and what its page selects
+// of other tables in one statement, and primes the loaders with it. Each
+// nested field of one object would otherwise wait out the loaders' batch
+// window, with nothing to batch.
+func configurationBySlug(ctx context.Context, cat *catalog.Service, slug string) (*model.Configuration, error) {
+	v := identity.FromContext(ctx)
+	sel := configurationFieldsOf(ctx, graphql.CollectFieldsCtx(ctx, []string{"Configuration", "Node"}))
+	cards := sel.cards(ctx, v)
+	// One configuration's reviews come with it; a page's are batched.
+	cards.Reviews = slices.Max(append(sel.reviews, 0))
+	c, card, err := cat.ConfigurationBySlug(ctx, v, slug, cards)
+	if err != nil || c == nil {
+		return nil, err
 	}
-	fields := graphql.CollectFieldsCtx(ctx, []string{"Configuration", "Node"})
-	return prefetchConfigurations(ctx, configurationFieldsOf(ctx, fields), []store.Configuration{*c}, nil)
+	if err := prefetchConfigurations(ctx, sel, []store.Configuration{*c}, []store.CardRows{card}); err != nil {
+		return nil, err
+	}
+	return toConfiguration(c), nil
 }
 
 // cards are what a storefront page reads with its configurations for
@@ -169,7 +177,13 @@ func prefetchConfigurations(ctx context.Context, sel configurationFields, rows [
 			}
 		}
 		for _, first := range sel.reviews {
-			p.Reviews = append(p.Reviews, catalog.ReviewsKey{ConfigurationID: c.ID, First: first})
+			k := catalog.ReviewsKey{ConfigurationID: c.ID, First: first}
+			// The card read as many as the longest of these asks for.
+			if card.Reviews != nil {
+				l.PrimeNewestReviews(k, card.Reviews[:min(first, len(card.Reviews))])
+			} else {
+				p.Reviews = append(p.Reviews, k)
+			}
 		}
 		if sel.moderation && catalog.CanSeePrivate(v, c) {
 			p.Moderation = append(p.Moderation, c.ID)

@@ -1054,14 +1054,7 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 
 // Configuration is the resolver for the configuration field.
 func (r *queryResolver) Configuration(ctx context.Context, slug string) (*model.Configuration, error) {
-	c, err := r.Catalog.ConfigurationBySlug(ctx, identity.FromContext(ctx), slug)
-	if err != nil {
-		return nil, err
-	}
-	if err := prefetchConfiguration(ctx, c); err != nil {
-		return nil, err
-	}
-	return toConfiguration(c), nil
+	return configurationBySlug(ctx, r.Catalog, slug)
 }
 
 // Categories is the resolver for the categories field.

@@ -12,30 +12,43 @@ import (
 )
 
 // ConfigurationBySlug returns the configuration if v may see it, else nil.
-func (s *Service) ConfigurationBySlug(ctx context.Context, v identity.Viewer, slug string) (*store.Configuration, error) {
+func (s *Service) ConfigurationBySlug(ctx context.Context, v identity.Viewer, slug string, cards Cards) (*store.Configuration, store.CardRows, error) {
 	// What anonymous visitors may see, everyone may: only such answers
 	// are cached and shared; anything else is read for this viewer.
-	c, err := remember(ctx, s, "slug", slug, func(ctx context.Context) (*store.Configuration, error) {
-		return s.configurationBySlug(ctx, store.Scope{}, slug)
+	with := cards.rows()
+	key := struct {
+		Slug string
+		With store.CardRowsWanted
+	}{slug, with}
+	c, err := remember(ctx, s, "slug", key, func(ctx context.Context) (configurationCard, error) {
+		return s.configurationBySlug(ctx, store.Scope{}, slug, with)
 	})
-	if err != nil || c != nil {
-		return c, err
+	if err != nil || c.Configuration != nil {
+		return c.Configuration, c.Card, err
 	}
 	if scope := scopeFor(v); scope != (store.Scope{}) {
-		return s.configurationBySlug(ctx, scope, slug)
+		c, err = s.configurationBySlug(ctx, scope, slug, with)
+		return c.Configuration, c.Card, err
 	}
-	return nil, nil
+	return nil, store.CardRows{}, nil
 }
 
-func (s *Service) configurationBySlug(ctx context.Context, scope store.Scope, slug string) (*store.Configuration, error) {
-	c, err := s.store.ConfigurationBySlug(ctx, slug, scope)
+// configurationCard is a configuration and the rows its page shows, as
+// cached; no configuration: none by that slug in scope.
+type configurationCard struct {
+	Configuration *store.Configuration
+	Card          store.CardRows
+}
+
+func (s *Service) configurationBySlug(ctx context.Context, scope store.Scope, slug string, with store.CardRowsWanted) (configurationCard, error) {
+	c, card, err := s.store.ConfigurationCardBySlug(ctx, slug, scope, with)
 	if apperr.Is(err, apperr.KindNotFound) {
-		return nil, nil
+		return configurationCard{}, nil
 	}
 	if err != nil {
-		return nil, err
+		return configurationCard{}, err
 	}
-	return &c, nil
+	return configurationCard{Configuration: &c, Card: card}, nil
 }
 
 // ConfigurationsByIDs returns the configurations among ids v may see.

@@ -56,11 +56,23 @@ type Cards struct {
 	// DeveloperDetail reads the developers' other fields than their id,
 	// slug and name too.
 	DeveloperDetail bool
+	// Reviews is how many of the newest reviews; 0: none.
+	Reviews int
 	// Versions is how many of the newest published versions; 0: none.
 	Versions int
 	// VersionDetail reads their changelogs and moderation fields too.
 	VersionDetail bool
 	Prices        bool
+}
+
+// rows are what the cards' statement reads. Their versions are those
+// everyone may see (publicStates), whoever asks.
+func (c Cards) rows() store.CardRowsWanted {
+	with := store.CardRowsWanted{Developer: c.Developer, DeveloperDetail: c.DeveloperDetail, Prices: c.Prices, Reviews: c.Reviews}
+	if c.Versions > 0 {
+		with.Versions, with.VersionStates, with.VersionDetail = c.Versions, publicStates, c.VersionDetail
+	}
+	return with
 }
 
 // ConfigurationPage is one page of configurations with their cursors.
@@ -99,10 +111,7 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 		return StorefrontPage{}, err
 	}
 	sq.Description, sq.Details = args.Cards.Description, args.Cards.Details
-	sq.With = store.CardRowsWanted{Developer: args.Cards.Developer, DeveloperDetail: args.Cards.DeveloperDetail, Prices: args.Cards.Prices}
-	if args.Cards.Versions > 0 {
-		sq.With.Versions, sq.With.VersionStates, sq.With.VersionDetail = args.Cards.Versions, publicStates, args.Cards.VersionDetail
-	}
+	sq.With = args.Cards.rows()
 	tag := cursorTag(sq)
 	rows, err := remember(ctx, s, "storefront", sq, func(ctx context.Context) ([]store.ListedConfiguration, error) {
 		return s.store.StorefrontPage(ctx, sq)

@@ -101,6 +101,40 @@ func (q *Queries) ConfigurationBySlug(ctx context.Context, slug string, scope Sc
 	return one(ctx, q.db, "select configuration by slug", scanConfiguration, sql, append(scope.args(), slug)...)
 }
 
+// ConfigurationCardBySlug finds a configuration visible in scope, with the
+// rows its page shows (with), in one statement: the configuration page
+// took five, one per kind of row.
+func (q *Queries) ConfigurationCardBySlug(ctx context.Context, slug string, scope Scope, with CardRowsWanted) (Configuration, CardRows, error) {
+	args := sqlArgs(append(scope.args(), slug))
+	sql := `select ` + configurationColumns + cardSelects(&args, with) + ` from configurations c where c.slug = $4 and ` + visibleTo
+	rows, err := q.db.Query(ctx, sql, args...)
+	if err != nil {
+		return Configuration{}, CardRows{}, mapErr(err, "select configuration card")
+	}
+	types := rows.Conn().TypeMap()
+	values := new(arena)
+	fields, columns := rows.FieldDescriptions(), fieldDecoder{types: types, values: values}
+	cards := newCardDecoder(types, values, with)
+	type configurationCard struct {
+		Configuration
+		card CardRows
+	}
+	out, err := pgx.CollectExactlyOneRow(rows, func(r pgx.CollectableRow) (configurationCard, error) {
+		var c configurationCard
+		raw := r.RawValues()
+		targets := c.Configuration.scanTargets(nil)
+		for i, target := range targets {
+			if err := columns.decode(i, fields[i].DataTypeOID, fields[i].Format, raw[i], target); err != nil {
+				return c, err
+			}
+		}
+		var err error
+		c.card, err = cards.decode(c.ID, raw[len(targets):])
+		return c, err
+	})
+	return out.Configuration, out.card, mapErr(err, "select configuration card")
+}
+
 // LockConfiguration reads a configuration for a change, holding its row
 // lock to the end of the transaction so concurrent changes serialise.
 func (q *Queries) LockConfiguration(ctx context.Context, id uuid.UUID) (Configuration, error) {
@@ -273,33 +307,6 @@ type StorefrontQuery struct {
 	With CardRowsWanted
 }
 
-// CardRowsWanted are the rows of other tables a storefront page reads for
-// each of its configurations.
-type CardRowsWanted struct {
-	Developer bool
-	// DeveloperDetail reads the developers' bio, website, status, flags
-	// and time too; without it only their id, slug and name are read.
-	DeveloperDetail bool
-	// Versions is how many of the newest versions in VersionStates; 0 reads none.
-	Versions      int
-	VersionStates []string
-	// VersionDetail reads the versions' changelogs and moderation fields
-	// too; without it they are left empty, and a page's versions are a
-	// quarter of its bytes lighter.
-	VersionDetail bool
-	Prices        bool
-}
-
-// CardRows are the rows a storefront card shows besides its
-// configuration; what was not wanted is nil.
-type CardRows struct {
-	Developer *Developer
-	// Versions are newest first.
-	Versions []Version
-	// Prices are the prices in force, as CurrentPrices orders them.
-	Prices []Price
-}
-
 // SortKey is a keyset position: the sort expression's value and the id.
 type SortKey struct {
 	Value string
@@ -398,26 +405,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	if !sq.Description {
 		inner = strings.Replace(columns, "c.description", "''::text as description", 1)
 	}
-	var card string
-	developerTargets := (*Developer).summaryTargets
-	if sq.With.Developer {
-		columns := developerSummaryColumns
-		if sq.With.DeveloperDetail {
-			columns, developerTargets = developerColumns, (*Developer).scanTargets
-		}
-		card += `, (select row(` + columns + `) from developers where id = c.developer_id)`
-	}
-	if sq.With.Versions > 0 {
-		columns := versionSummaryColumns
-		if sq.With.VersionDetail {
-			columns = versionColumns
-		}
-		card += `, (select array_agg(row(` + columns + `))
-			from (` + newestVersionsOf("c.id", args.add(sq.With.VersionStates), strconv.Itoa(sq.With.Versions)) + `) v)`
-	}
-	if sq.With.Prices {
-		card += `, (select array_agg(row(` + cardPriceColumns + `)) from (` + pricesInForce("c.id") + `) p)`
-	}
+	card := cardSelects(&args, sq.With)
 	sql := with + `select ` + columns + `, c.sort_key::text` + card + `
 		from (
 			select ` + inner + `, ` + key.expr + ` as sort_key
@@ -443,11 +431,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	// Scan plans every column of every row through reflection.
 	fields, page := rows.FieldDescriptions(), fieldDecoder{types: types, values: values}
 	var targets []any
-	developers, prices := newNested(types, values, developerTargets), newNested(types, values, (*Price).cardTargets)
-	versions := newNested(types, values, (*Version).summaryTargets)
-	if sq.With.VersionDetail {
-		versions = newNested(types, values, (*Version).scanTargets)
-	}
+	cards := newCardDecoder(types, values, sq.With)
 	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
 		var lc ListedConfiguration
 		raw := r.RawValues()
@@ -460,25 +444,7 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		}
 		lc.Key.ID = lc.ID
 		var err error
-		if sq.With.Developer {
-			lc.Card.Developer = new(Developer)
-			err = developers.record(card[0], lc.Card.Developer)
-			card = card[1:]
-		}
-		if sq.With.Versions > 0 && err == nil {
-			lc.Card.Versions, err = versions.array(card[0])
-			card = card[1:]
-		}
-		if sq.With.Prices && err == nil {
-			lc.Card.Prices, err = prices.array(card[0])
-		}
-		// A card's records leave out whose they are: the card's own id.
-		for i := range lc.Card.Versions {
-			lc.Card.Versions[i].ConfigurationID = lc.ID
-		}
-		for i := range lc.Card.Prices {
-			lc.Card.Prices[i].ConfigurationID = lc.ID
-		}
+		lc.Card, err = cards.decode(lc.ID, card)
 		return lc, err
 	})
 	return out, mapErr(err, "select storefront")

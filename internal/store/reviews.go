@@ -24,6 +24,14 @@ type Review struct {
 
 const reviewColumns = `r.id, r.configuration_id, r.customer_id, r.author_user_id, cu.name, r.rating, r.body, r.created_at, r.updated_at`
 
+// cardReviewColumns are a review's columns but whose it is, for a card
+// that knows.
+const cardReviewColumns = `r.id, r.customer_id, r.author_user_id, r.author_name, r.rating, r.body, r.created_at, r.updated_at`
+
+func (r *Review) cardTargets(dst []any) []any {
+	return append(dst, &r.ID, &r.CustomerID, &r.AuthorUserID, &r.AuthorName, &r.Rating, &r.Body, &r.CreatedAt, &r.UpdatedAt)
+}
+
 func scanReview(row pgx.CollectableRow) (Review, error) {
 	var r Review
 	err := row.Scan(&r.ID, &r.ConfigurationID, &r.CustomerID, &r.AuthorUserID, &r.AuthorName, &r.Rating, &r.Body, &r.CreatedAt, &r.UpdatedAt)
