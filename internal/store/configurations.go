@@ -95,12 +95,6 @@ func (q *Queries) ConfigurationsByIDs(ctx context.Context, ids []uuid.UUID, scop
 	return list(ctx, q.db, "select configurations", scanConfiguration, sql, append(scope.args(), ids)...)
 }
 
-// ConfigurationBySlug finds a configuration visible in scope.
-func (q *Queries) ConfigurationBySlug(ctx context.Context, slug string, scope Scope) (Configuration, error) {
-	const sql = `select ` + configurationColumns + ` from configurations c where c.slug = $4 and ` + visibleTo
-	return one(ctx, q.db, "select configuration by slug", scanConfiguration, sql, append(scope.args(), slug)...)
-}
-
 // ConfigurationCardBySlug finds a configuration visible in scope, with the
 // rows its page shows (with), in one statement: the configuration page
 // took five, one per kind of row.
@@ -299,8 +293,8 @@ type StorefrontQuery struct {
 	// Details reads the configuration's columns beyond its card's
 	// (configurationCardColumns): summary, category, tags, screenshots,
 	// support mode, trial days, times and suspension reason. A page that
-	// shows none of them leaves them empty; a fifth of the statement's
-	// database time.
+	// shows none of them leaves them empty (a tenth of the statement's
+	// database time).
 	Details bool
 	// With names what the page's cards show besides the configuration,
 	// read by the same statement.
@@ -389,14 +383,11 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		where = append(where, "(("+key.expr+"), c.id) "+cmp+" ("+args.add(sq.After.Value)+"::"+key.cast+", "+args.add(sq.After.ID)+"::uuid)")
 	}
 	// The page is chosen first, then each of its few rows reads its card's
-	// rows by index: one statement and one round trip for what used to
-	// take four, and no join ever runs over more than the page. The
-	// aggregates take their rows in the order of the subquery they read
-	// (nothing joins in between); an ORDER BY of their own sorted again
-	// and cost a quarter of the statement. Limits are written into the
-	// statement: given as parameters, they kept PostgreSQL from settling
-	// on a generic plan, and it planned every execution anew (0.25 ms, a
-	// third of the statement's run).
+	// rows by index (cardSelects): one statement and one round trip for
+	// what used to take four, and no join ever runs over more than the
+	// page. Limits are written into the statement: given as parameters,
+	// they kept PostgreSQL from settling on a generic plan, and it planned
+	// every execution anew (0.25 ms, a third of the statement's run).
 	columns, pageTargets := configurationColumns, (*Configuration).scanTargets
 	if !sq.Details && !sq.Description {
 		columns, pageTargets = configurationCardColumns, (*Configuration).cardTargets
