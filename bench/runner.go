@@ -189,8 +189,13 @@ func runLoad(ctx context.Context, name string, cmd *exec.Cmd) (loadResult, error
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &res); err != nil {
 		return loadResult{}, fmt.Errorf("%s output %q: %w", name, out.String(), err)
 	}
-	res.ClientCPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	res.ClientCPU = cpuSpent(cmd)
 	return res, nil
+}
+
+// cpuSpent is the CPU time a command that has exited spent.
+func cpuSpent(cmd *exec.Cmd) time.Duration {
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 var (
@@ -226,7 +231,7 @@ func (r *runner) pgbench(ctx context.Context, dbURL string, l load, scripts []st
 	if err := cmd.Run(); err != nil {
 		return loadResult{}, fmt.Errorf("pgbench: %w: %s", err, out.String())
 	}
-	res := loadResult{ClientCPU: cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()}
+	res := loadResult{ClientCPU: cpuSpent(cmd)}
 	if m := tpsLine.FindStringSubmatch(out.String()); m != nil {
 		res.RPS, _ = strconv.ParseFloat(m[1], 64)
 	}

@@ -9,20 +9,22 @@ _cm_bench() {
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
     local sudo=()
     [[ "$(id -u)" == 0 ]] || sudo=(sudo)
-    if ! command -v npm >/dev/null 2>&1; then
-        echo "bench: installing nodejs and npm with apt-get (one-time)..." >&2
+    # _cm_bench_install WHAT PKG...: one-time apt-get install of what is missing.
+    _cm_bench_install() {
+        local what="$1"
+        shift
+        echo "bench: installing $what with apt-get (one-time)..." >&2
         "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null || return 1
+            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    }
+    if ! command -v npm >/dev/null 2>&1; then
+        _cm_bench_install "nodejs and npm" nodejs npm || return 1
     fi
     if ! command -v pgbench >/dev/null 2>&1 && ! compgen -G "/usr/lib/postgresql/*/bin/pgbench" >/dev/null; then
-        echo "bench: installing pgbench (postgresql-contrib) with apt-get (one-time)..." >&2
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-contrib >/dev/null || return 1
+        _cm_bench_install "pgbench (postgresql-contrib)" postgresql-contrib || return 1
     fi
     if ! command -v wrk >/dev/null 2>&1; then
-        echo "bench: installing wrk with apt-get (one-time)..." >&2
-        "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
-            "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null || return 1
+        _cm_bench_install wrk wrk || return 1
     fi
     dir="$root/bench"
     # npm ci is skipped when the installed tree matches the lock file.
@@ -34,5 +36,5 @@ _cm_bench() {
 }
 _cm_bench
 _cm_bench_status=$?
-unset -f _cm_bench
+unset -f _cm_bench _cm_bench_install
 return $_cm_bench_status 2>/dev/null || exit $_cm_bench_status

@@ -117,10 +117,8 @@ func (q *Queries) ConfigurationCardBySlug(ctx context.Context, slug string, scop
 		var c configurationCard
 		raw := r.RawValues()
 		targets := c.Configuration.scanTargets(nil)
-		for i, target := range targets {
-			if err := columns.decode(i, fields[i].DataTypeOID, fields[i].Format, raw[i], target); err != nil {
-				return c, err
-			}
+		if err := columns.row(fields, raw, targets); err != nil {
+			return c, err
 		}
 		var err error
 		c.card, err = cards.decode(c.ID, raw[len(targets):])
@@ -427,15 +425,12 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 		var lc ListedConfiguration
 		raw := r.RawValues()
 		targets = append(pageTargets(&lc.Configuration, targets[:0]), &lc.Key.Value)
-		card := raw[len(targets):]
-		for i, target := range targets {
-			if err := page.decode(i, fields[i].DataTypeOID, fields[i].Format, raw[i], target); err != nil {
-				return lc, err
-			}
+		if err := page.row(fields, raw, targets); err != nil {
+			return lc, err
 		}
 		lc.Key.ID = lc.ID
 		var err error
-		lc.Card, err = cards.decode(lc.ID, card)
+		lc.Card, err = cards.decode(lc.ID, raw[len(targets):])
 		return lc, err
 	})
 	return out, mapErr(err, "select storefront")

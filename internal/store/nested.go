@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
@@ -184,6 +185,17 @@ func (d *fieldDecoder) decode(i int, oid uint32, format int16, src []byte, targe
 	}
 	if err := p.plan.Scan(src, target); err != nil {
 		return fmt.Errorf("store: field %d: %w", i, err)
+	}
+	return nil
+}
+
+// row decodes a statement's first len(targets) columns of one row, whose
+// raw values are raw, into targets.
+func (d *fieldDecoder) row(fields []pgconn.FieldDescription, raw [][]byte, targets []any) error {
+	for i, target := range targets {
+		if err := d.decode(i, fields[i].DataTypeOID, fields[i].Format, raw[i], target); err != nil {
+			return err
+		}
 	}
 	return nil
 }
