@@ -447,7 +447,7 @@ func newApp(d deps) *app {
 	streams := web.NewStreams(maxStreamsPerUser)
 	var listing *fastpath.Listing
 	if !d.listingByGqlgen {
-		listing = fastpath.New(root)
+		listing = fastpath.New(root, cat)
 	}
 	gql := newGraphQL(d, root, listing, respcache.New(public, responseStore(d.cache, tel)), streams.Websocket(accounts, d.corsOrigins))
 

@@ -307,7 +307,9 @@ func (l *Loaders) Category(ctx context.Context, id uuid.UUID) (*store.Category, 
 	return l.categories.load(ctx, id)
 }
 
-// Prices are the prices in force of a configuration.
+// Prices are the prices in force of a configuration. Their ValidFrom and
+// CreatedBy may be zero: a storefront page primes them from its cards,
+// which read only what a price is (store.CardRows).
 func (l *Loaders) Prices(ctx context.Context, configurationID uuid.UUID) ([]store.Price, error) {
 	rows, _, err := l.prices.value(ctx, configurationID)
 	return rows, err

@@ -1,10 +1,7 @@
 package resolvers
 
 import (
-	"cmp"
 	"context"
-	"math"
-	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -50,8 +47,8 @@ func (m *configurationModel) fill(c *store.Configuration) *model.Configuration {
 		TrialDays: c.TrialDays, State: model.ConfigurationState(enumName(c.State)),
 		Rating: &m.rating, SaleModes: m.saleModes[:0], CreatedAt: c.CreatedAt, PublishedAt: c.PublishedAt, Row: *c,
 	}
-	if c.RatingCount > 0 {
-		m.average = math.Round(float64(c.RatingSum)/float64(c.RatingCount)*100) / 100
+	if average, ok := catalog.RatingAverage(*c); ok {
+		m.average = average
 		m.rating.Average = &m.average
 	}
 	if c.SellsRent {
@@ -227,22 +224,6 @@ func optionalConfiguration(ctx context.Context, id *uuid.UUID) (*model.Configura
 	}
 	c, err := dataloaders.From(ctx).Configuration(ctx, *id)
 	return toConfiguration(c), err
-}
-
-// sortByPlanSize lists a card's rent prices smallest plan first (prices
-// come by plan id).
-func sortByPlanSize(prices []*model.PlanPrice) {
-	size := func(p *model.PlanPrice) (int, string) {
-		if p.TariffPlan == nil {
-			return math.MaxInt, ""
-		}
-		return p.TariffPlan.MaxUsers, p.TariffPlan.Code
-	}
-	slices.SortStableFunc(prices, func(a, b *model.PlanPrice) int {
-		au, ac := size(a)
-		bu, bc := size(b)
-		return cmp.Or(cmp.Compare(au, bu), strings.Compare(ac, bc))
-	})
 }
 
 // noCursor stands in for a cursor the document does not select

@@ -96,6 +96,28 @@ var cardFields = map[string]bool{
 	"moderationHistory": true,
 }
 
+// StorefrontPage reads the page Query.configurations answers, with the
+// same arguments, checks and card rows as its resolver, for the listing's
+// fast path: it writes the page from these rows itself, without the models
+// and loaders the field resolvers go through.
+func (r *Resolver) StorefrontPage(ctx context.Context, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (catalog.StorefrontPage, error) {
+	page, _, err := storefrontPage(ctx, r.Catalog, first, after, filter, orderBy)
+	return page, err
+}
+
+func storefrontPage(ctx context.Context, cat *catalog.Service, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (catalog.StorefrontPage, configurationFields, error) {
+	args, err := storefrontArgs(first, after, filter, orderBy)
+	if err != nil {
+		return catalog.StorefrontPage{}, configurationFields{}, err
+	}
+	v := identity.FromContext(ctx)
+	sel := selectedConfigurationFields(ctx)
+	args.Cards = sel.cards(ctx, v)
+	args.SkipCursors = !documentSelectsCursors(ctx)
+	page, err := cat.Storefront(ctx, v, args)
+	return page, sel, err
+}
+
 // configurationBySlug reads the configuration and what its page selects
 // of other tables in one statement, and primes the loaders with it. Each
 // nested field of one object would otherwise wait out the loaders' batch

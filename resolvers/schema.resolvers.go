@@ -106,33 +106,29 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 	if err != nil {
 		return nil, err
 	}
-	out := make([]*model.PlanPrice, 0, len(prices))
+	plans, err := l.TariffPlans(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rent := catalog.AppendRentPrices(nil, obj.Row, prices, plans)
+	out := make([]*model.PlanPrice, len(rent))
 	// One allocation for all of a card's prices, not two per price.
 	type planPrice struct {
 		model.PlanPrice
 		money model.Money
 	}
-	each := make([]planPrice, len(prices))
-	for i, p := range prices {
-		if p.Kind != "rent" || !obj.Row.SellsRent {
-			continue
-		}
-		plan, err := l.TariffPlan(ctx, *p.TariffPlanID)
-		if err != nil {
-			return nil, err
-		}
+	each := make([]planPrice, len(rent))
+	for i, p := range rent {
 		pp := &each[i]
-		pp.PlanPrice = model.PlanPrice{Price: moneyIn(&pp.money, p.Amount), TariffPlan: tariffPlanOnce(l, plan)}
-		out = append(out, &pp.PlanPrice)
+		pp.PlanPrice = model.PlanPrice{Price: moneyIn(&pp.money, p.Amount), TariffPlan: tariffPlanOnce(l, p.Plan)}
+		out[i] = &pp.PlanPrice
 	}
-	sortByPlanSize(out)
 	return out, nil
 }
 
 // RentPrice is the resolver for the rentPrice field.
 func (r *configurationResolver) RentPrice(ctx context.Context, obj *model.Configuration, plan string) (*model.Money, error) {
-	l := dataloaders.From(ctx)
-	prices, err := l.Prices(ctx, obj.Row.ID)
+	prices, err := dataloaders.From(ctx).Prices(ctx, obj.Row.ID)
 	if err != nil || !obj.Row.SellsRent {
 		return nil, err
 	}
@@ -140,10 +136,8 @@ func (r *configurationResolver) RentPrice(ctx context.Context, obj *model.Config
 	if err != nil || p == nil {
 		return nil, err
 	}
-	for _, price := range prices {
-		if price.Kind == "rent" && *price.TariffPlanID == p.ID {
-			return toMoney(price.Amount), nil
-		}
+	if m, ok := catalog.RentPrice(obj.Row, prices, p.ID); ok {
+		return toMoney(m), nil
 	}
 	return nil, nil
 }
@@ -151,13 +145,11 @@ func (r *configurationResolver) RentPrice(ctx context.Context, obj *model.Config
 // SalePrice is the resolver for the salePrice field.
 func (r *configurationResolver) SalePrice(ctx context.Context, obj *model.Configuration) (*model.Money, error) {
 	prices, err := dataloaders.From(ctx).Prices(ctx, obj.Row.ID)
-	if err != nil || !obj.Row.SellsPurchase {
+	if err != nil {
 		return nil, err
 	}
-	for _, p := range prices {
-		if p.Kind == "sale" {
-			return toMoney(p.Amount), nil
-		}
+	if m, ok := catalog.SalePrice(obj.Row, prices); ok {
+		return toMoney(m), nil
 	}
 	return nil, nil
 }
@@ -1037,15 +1029,7 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 
 // Configurations is the resolver for the configurations field.
 func (r *queryResolver) Configurations(ctx context.Context, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (*model.ConfigurationConnection, error) {
-	args, err := storefrontArgs(first, after, filter, orderBy)
-	if err != nil {
-		return nil, err
-	}
-	v := identity.FromContext(ctx)
-	sel := selectedConfigurationFields(ctx)
-	args.Cards = sel.cards(ctx, v)
-	args.SkipCursors = !documentSelectsCursors(ctx)
-	page, err := r.Catalog.Storefront(ctx, v, args)
+	page, sel, err := storefrontPage(ctx, r.Catalog, first, after, filter, orderBy)
 	if err != nil {
 		return nil, err
 	}

@@ -25,10 +25,18 @@ func parseSemver(s string) (store.VersionKey, bool) {
 func formatSemver(k store.VersionKey) string {
 	// Not fmt.Sprintf: a storefront page formats 250 numbers.
 	var buf [32]byte
-	b := strconv.AppendInt(buf[:0], int64(k.Major), 10)
+	return string(appendSemver(buf[:0], k))
+}
+
+func appendSemver(b []byte, k store.VersionKey) []byte {
+	b = strconv.AppendInt(b, int64(k.Major), 10)
 	b = strconv.AppendInt(append(b, '.'), int64(k.Minor), 10)
-	b = strconv.AppendInt(append(b, '.'), int64(k.Patch), 10)
-	return string(b)
+	return strconv.AppendInt(append(b, '.'), int64(k.Patch), 10)
+}
+
+// AppendVersionNumber appends a version's number to b.
+func AppendVersionNumber(b []byte, v store.Version) []byte {
+	return appendSemver(b, store.VersionKey{Major: v.Major, Minor: v.Minor, Patch: v.Patch})
 }
 
 // VersionNumber formats a version's number.

@@ -5,11 +5,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/99designs/gqlgen/graphql"
 
 	"configmarket/graph/model"
+	"configmarket/internal/money"
 )
 
 // TestScalarsAreWrittenAsGqlgenWrites pins the writer's own scalar
@@ -55,6 +57,23 @@ func TestScalarsAreWrittenAsGqlgenWrites(t *testing.T) {
 	for _, b := range []bool{true, false} {
 		if got, want := ours(func(w *writer) { w.bool(b) }), gqlgen(graphql.MarshalBoolean(b)); got != want {
 			t.Errorf("bool %v: wrote %s, gqlgen %s", b, got, want)
+		}
+	}
+	for _, v := range []string{"published", "in_review", "public", "developer_support", "rent", "x9"} {
+		if got, want := ours(func(w *writer) { w.enum(v) }), gqlgen(model.ConfigurationState(strings.ToUpper(v))); got != want {
+			t.Errorf("enum %q: wrote %s, gqlgen %s", v, got, want)
+		}
+	}
+	for _, v := range []string{"Public", "in-review", "", "é"} {
+		var w writer
+		if w.enum(v) && v != "" {
+			t.Errorf("enum %q: written as %s, not handed back", v, w.buf.String())
+		}
+	}
+	for _, m := range []money.Money{{Minor: 50000, Currency: "RUB"}, {Minor: 5, Currency: "RUB"}, {Minor: -1, Currency: "USD"},
+		{Minor: 0, Currency: "RUB"}, {Minor: math.MinInt64, Currency: "RUB"}, {Minor: 12345, Currency: "JPY"}, {Minor: 7, Currency: "XXX"}} {
+		if got, want := ours(func(w *writer) { w.amount(m) }), gqlgen(model.Decimal(m.Amount())); got != want {
+			t.Errorf("amount %v: wrote %s, gqlgen %s", m, got, want)
 		}
 	}
 	// Decimal writes plain decimals itself and quotes anything else as

@@ -2,12 +2,18 @@ package fastpath
 
 import (
 	"maps"
+	"slices"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"configmarket/graph/model"
+	"configmarket/internal/catalog"
+	"configmarket/internal/money"
+	"configmarket/internal/relay"
+	"configmarket/internal/store"
 )
 
 // objectType is what the fast path knows of a GraphQL object type: the
@@ -65,8 +71,9 @@ func Fields() map[string]map[string]string {
 }
 
 // supported tells whether every field selected on typ, at any depth, is
-// one the fast path writes. The fields it collects are the ones the writer
-// then writes (w.collect keeps them).
+// one the fast path writes, and notes whether a configuration's versions
+// are. The fields it collects are the ones the writer then writes
+// (w.collect keeps them).
 func (w *writer) supported(sel ast.SelectionSet, typ string) bool {
 	t := types[typ]
 	for _, f := range w.collect(sel, typ) {
@@ -77,72 +84,70 @@ func (w *writer) supported(sel ast.SelectionSet, typ string) bool {
 		if !ok || (child != "" && !w.supported(f.Selections, child)) {
 			return false
 		}
+		if typ == "Configuration" && f.Name == "versions" {
+			w.versions = true
+		}
 	}
 	return true
 }
 
-func (w *writer) configurationConnection(c *model.ConfigurationConnection, sel ast.SelectionSet) bool {
-	return connection(w, "ConfigurationConnection", "ConfigurationEdge", sel, c.Edges,
-		func(e *model.ConfigurationEdge) (string, *model.Configuration) { return e.Cursor, e.Node },
-		c.Nodes, c.PageInfo, w.configuration)
+func (w *writer) configurationConnection(p catalog.StorefrontPage, sel ast.SelectionSet) bool {
+	return connection(w, "ConfigurationConnection", "ConfigurationEdge", sel, len(p.Rows),
+		func(i int) string { return p.Cursors[i] }, p.HasNext,
+		func(i int, sel ast.SelectionSet) bool { return w.configuration(&p.Rows[i], &p.Cards[i], sel) })
 }
 
-// connection writes a Relay connection of typ: its edges (of edgeType:
-// cursor and node), its nodes and its page info, each node through node.
-func connection[E, N any](w *writer, typ, edgeType string, sel ast.SelectionSet, edges []*E, edge func(*E) (string, N),
-	nodes []N, page *model.PageInfo, node func(N, ast.SelectionSet) bool) bool {
+// connection writes a Relay connection of typ with n nodes: its edges (of
+// edgeType: cursor and node), its nodes and its page info, each node
+// through node. Cursors are made only when written.
+func connection(w *writer, typ, edgeType string, sel ast.SelectionSet, n int, cursor func(i int) string, hasNext bool,
+	node func(i int, sel ast.SelectionSet) bool) bool {
 	return w.object(typ, sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "edges":
-			return w.list(len(edges), func(i int) bool {
-				if edges[i] == nil {
-					return false
-				}
-				cursor, n := edge(edges[i])
+			return w.list(n, func(i int) bool {
 				return w.object(edgeType, f.Selections, func(g graphql.CollectedField) bool {
 					switch g.Name {
 					case "cursor":
-						return w.string(cursor)
+						return w.string(cursor(i))
 					case "node":
-						return node(n, g.Selections)
+						return node(i, g.Selections)
 					}
 					return false
 				})
 			})
 		case "nodes":
-			return w.list(len(nodes), func(i int) bool { return node(nodes[i], f.Selections) })
+			return w.list(n, func(i int) bool { return node(i, f.Selections) })
 		case "pageInfo":
-			return w.pageInfo(page, f.Selections)
+			return w.object("PageInfo", f.Selections, func(g graphql.CollectedField) bool {
+				switch g.Name {
+				case "hasNextPage":
+					return w.bool(hasNext)
+				case "hasPreviousPage":
+					return w.bool(false)
+				case "startCursor":
+					if n == 0 {
+						return w.null()
+					}
+					return w.string(cursor(0))
+				case "endCursor":
+					if n == 0 {
+						return w.null()
+					}
+					return w.string(cursor(n - 1))
+				}
+				return false
+			})
 		}
 		return false
 	})
 }
 
-func (w *writer) pageInfo(p *model.PageInfo, sel ast.SelectionSet) bool {
-	return p != nil && w.object("PageInfo", sel, func(f graphql.CollectedField) bool {
-		switch f.Name {
-		case "hasNextPage":
-			return w.bool(p.HasNextPage)
-		case "hasPreviousPage":
-			return w.bool(p.HasPreviousPage)
-		case "startCursor":
-			return w.optionalString(p.StartCursor)
-		case "endCursor":
-			return w.optionalString(p.EndCursor)
-		}
-		return false
-	})
-}
-
-func (w *writer) configuration(c *model.Configuration, sel ast.SelectionSet) bool {
-	if c == nil {
-		return false
-	}
-	r := w.root.Configuration()
+func (w *writer) configuration(c *store.Configuration, card *store.CardRows, sel ast.SelectionSet) bool {
 	return w.object("Configuration", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.nodeID(c.ID)
+			return w.nodeID(model.NodeID{Type: "Configuration", UUID: c.ID})
 		case "slug":
 			return w.string(c.Slug)
 		case "title":
@@ -156,89 +161,101 @@ func (w *writer) configuration(c *model.Configuration, sel ast.SelectionSet) boo
 		case "screenshots":
 			return w.strings(c.Screenshots)
 		case "visibility":
-			return w.marshal(c.Visibility)
+			return w.enum(c.Visibility)
 		case "saleModes":
-			return w.list(len(c.SaleModes), func(i int) bool { return w.marshal(c.SaleModes[i]) })
+			return w.saleModes(c)
 		case "supportMode":
-			return w.marshal(c.SupportMode)
+			return w.enum(c.SupportMode)
 		case "trialDays":
 			return w.int(c.TrialDays)
 		case "state":
-			return w.marshal(c.State)
+			return w.enum(c.State)
 		case "createdAt":
 			return w.time(graphql.MarshalTime(c.CreatedAt))
 		case "publishedAt":
 			return w.optionalTime(c.PublishedAt)
 		case "rating":
-			return w.rating(c.Rating, f.Selections)
+			return w.rating(c, f.Selections)
 		case "category":
-			cat, err := r.Category(w.ctx, c)
-			return err == nil && w.category(cat, f.Selections)
+			return w.category(c.CategoryID, f.Selections)
 		case "developer":
-			d, err := r.Developer(w.ctx, c)
-			return err == nil && d != nil && w.developer(d, f.Selections)
+			return card.Developer != nil && w.developer(card.Developer, f.Selections)
 		case "currentVersion":
-			v, err := r.CurrentVersion(w.ctx, c)
-			if err != nil {
+			if card.Versions == nil {
 				return false
 			}
-			if v == nil {
+			if len(card.Versions) == 0 {
 				return w.null()
 			}
-			return w.version(v, f.Selections)
+			return w.version(&card.Versions[0], f.Selections)
 		case "versions":
-			a, ok := fieldArgs[struct {
-				First *int    `json:"first"`
-				After *string `json:"after"`
-			}](w, f)
-			if !ok {
-				return false
-			}
-			vs, err := r.Versions(w.ctx, c, a.First, a.After)
-			return err == nil && w.versionConnection(vs, f.Selections)
+			return w.versionConnection(c, card.Versions, f)
 		case "rentPrices":
-			ps, err := r.RentPrices(w.ctx, c)
-			return err == nil && ps != nil && w.list(len(ps), func(i int) bool { return w.planPrice(ps[i], f.Selections) })
+			return w.rentPrices(c, card.Prices, f.Selections)
 		case "rentPrice":
-			a, ok := fieldArgs[struct {
-				Plan *string `json:"plan"`
-			}](w, f)
-			if !ok || a.Plan == nil {
+			return w.rentPrice(c, card.Prices, f)
+		case "salePrice":
+			if card.Prices == nil {
 				return false
 			}
-			m, err := r.RentPrice(w.ctx, c, *a.Plan)
-			return err == nil && w.optionalMoney(m, f.Selections)
-		case "salePrice":
-			m, err := r.SalePrice(w.ctx, c)
-			return err == nil && w.optionalMoney(m, f.Selections)
+			m, ok := catalog.SalePrice(*c, card.Prices)
+			return w.optionalMoney(m, ok, f.Selections)
 		}
 		return false
 	})
 }
 
-func (w *writer) rating(r *model.Rating, sel ast.SelectionSet) bool {
-	return r != nil && w.object("Rating", sel, func(f graphql.CollectedField) bool {
+func (w *writer) saleModes(c *store.Configuration) bool {
+	w.buf.WriteByte('[')
+	if c.SellsRent {
+		w.enum("rent")
+	}
+	if c.SellsPurchase {
+		if c.SellsRent {
+			w.buf.WriteByte(',')
+		}
+		w.enum("sale")
+	}
+	w.buf.WriteByte(']')
+	return true
+}
+
+func (w *writer) rating(c *store.Configuration, sel ast.SelectionSet) bool {
+	return w.object("Rating", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "average":
-			if r.Average == nil {
+			average, ok := catalog.RatingAverage(*c)
+			if !ok {
 				return w.null()
 			}
-			return graphql.MarshalFloatContext(*r.Average).MarshalGQLContext(w.ctx, &w.buf) == nil
+			return graphql.MarshalFloatContext(average).MarshalGQLContext(w.ctx, &w.buf) == nil
 		case "count":
-			return w.int(r.Count)
+			return w.int(c.RatingCount)
 		}
 		return false
 	})
 }
 
-func (w *writer) category(c *model.Category, sel ast.SelectionSet) bool {
-	if c == nil {
+func (w *writer) category(id *uuid.UUID, sel ast.SelectionSet) bool {
+	if id == nil {
 		return w.null()
 	}
+	if w.categories == nil {
+		cats, err := w.cat.Categories(w.ctx)
+		if err != nil {
+			return false
+		}
+		w.categories = cats
+	}
+	i := slices.IndexFunc(w.categories, func(c store.Category) bool { return c.ID == *id })
+	if i < 0 {
+		return w.null()
+	}
+	c := &w.categories[i]
 	return w.object("Category", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.id(c.ID)
+			return w.nodeID(model.NodeID{Type: "Category", UUID: c.ID})
 		case "slug":
 			return w.string(c.Slug)
 		case "name":
@@ -248,11 +265,11 @@ func (w *writer) category(c *model.Category, sel ast.SelectionSet) bool {
 	})
 }
 
-func (w *writer) developer(d *model.Developer, sel ast.SelectionSet) bool {
+func (w *writer) developer(d *store.Developer, sel ast.SelectionSet) bool {
 	return w.object("Developer", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.nodeID(d.ID)
+			return w.nodeID(model.NodeID{Type: "Developer", UUID: d.ID})
 		case "slug":
 			return w.string(d.Slug)
 		case "name":
@@ -262,7 +279,7 @@ func (w *writer) developer(d *model.Developer, sel ast.SelectionSet) bool {
 		case "website":
 			return w.optionalString(d.Website)
 		case "status":
-			return w.marshal(d.Status)
+			return w.enum(d.Status)
 		case "createdAt":
 			return w.time(graphql.MarshalTime(d.CreatedAt))
 		}
@@ -270,23 +287,42 @@ func (w *writer) developer(d *model.Developer, sel ast.SelectionSet) bool {
 	})
 }
 
-func (w *writer) versionConnection(c *model.VersionConnection, sel ast.SelectionSet) bool {
-	return c != nil && connection(w, "VersionConnection", "VersionEdge", sel, c.Edges,
-		func(e *model.VersionEdge) (string, *model.Version) { return e.Cursor, e.Node },
-		c.Nodes, c.PageInfo, func(v *model.Version, sel ast.SelectionSet) bool { return v != nil && w.version(v, sel) })
+// versionConnection writes the first page of a card's versions, which
+// the page read newest first, one more than the longest page asked for
+// (resolvers' cards). A later page, or a viewer who also sees the
+// configuration's drafts, goes back to gqlgen.
+func (w *writer) versionConnection(c *store.Configuration, versions []store.Version, f graphql.CollectedField) bool {
+	a, ok := fieldArgs[struct {
+		First *int    `json:"first"`
+		After *string `json:"after"`
+	}](w, f)
+	if !ok || a.After != nil || versions == nil || catalog.CanSeePrivate(w.viewer, *c) {
+		return false
+	}
+	limit, err := relay.PageSize(a.First)
+	if err != nil {
+		return false
+	}
+	page, hasNext := relay.Page(versions, limit)
+	return connection(w, "VersionConnection", "VersionEdge", f.Selections, len(page),
+		func(i int) string { return catalog.VersionCursor(page[i]) }, hasNext,
+		func(i int, sel ast.SelectionSet) bool { return w.version(&page[i], sel) })
 }
 
-func (w *writer) version(v *model.Version, sel ast.SelectionSet) bool {
+func (w *writer) version(v *store.Version, sel ast.SelectionSet) bool {
 	return w.object("Version", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.nodeID(v.ID)
+			return w.nodeID(model.NodeID{Type: "Version", UUID: v.ID})
 		case "number":
-			return w.string(v.Number)
+			w.buf.WriteByte('"')
+			w.buf.Write(catalog.AppendVersionNumber(w.buf.AvailableBuffer(), *v))
+			w.buf.WriteByte('"')
+			return true
 		case "changelog":
 			return w.string(v.Changelog)
 		case "state":
-			return w.marshal(v.State)
+			return w.enum(v.State)
 		case "createdAt":
 			return w.time(graphql.MarshalTime(v.CreatedAt))
 		case "submittedAt":
@@ -298,23 +334,61 @@ func (w *writer) version(v *model.Version, sel ast.SelectionSet) bool {
 	})
 }
 
-func (w *writer) planPrice(p *model.PlanPrice, sel ast.SelectionSet) bool {
-	return p != nil && w.object("PlanPrice", sel, func(f graphql.CollectedField) bool {
-		switch f.Name {
-		case "tariffPlan":
-			return w.tariffPlan(p.TariffPlan, f.Selections)
-		case "price":
-			return p.Price != nil && w.money(p.Price, f.Selections)
-		}
+// tariffPlans are the plans, read once per answer.
+func (w *writer) tariffPlans() bool {
+	if w.plans != nil {
+		return true
+	}
+	plans, err := w.cat.TariffPlans(w.ctx)
+	w.plans = plans
+	return err == nil && plans != nil
+}
+
+func (w *writer) rentPrices(c *store.Configuration, prices []store.Price, sel ast.SelectionSet) bool {
+	if prices == nil || !w.tariffPlans() {
 		return false
+	}
+	w.rent = catalog.AppendRentPrices(w.rent[:0], *c, prices, w.plans)
+	return w.list(len(w.rent), func(i int) bool {
+		p := w.rent[i]
+		return w.object("PlanPrice", sel, func(f graphql.CollectedField) bool {
+			switch f.Name {
+			case "tariffPlan":
+				return w.tariffPlan(p.Plan, f.Selections)
+			case "price":
+				return w.money(p.Amount, f.Selections)
+			}
+			return false
+		})
 	})
 }
 
-func (w *writer) tariffPlan(t *model.TariffPlan, sel ast.SelectionSet) bool {
-	return t != nil && w.object("TariffPlan", sel, func(f graphql.CollectedField) bool {
+func (w *writer) rentPrice(c *store.Configuration, prices []store.Price, f graphql.CollectedField) bool {
+	a, ok := fieldArgs[struct {
+		Plan *string `json:"plan"`
+	}](w, f)
+	if !ok || a.Plan == nil || prices == nil {
+		return false
+	}
+	if !c.SellsRent {
+		return w.null()
+	}
+	plan, err := w.cat.TariffPlanByCode(w.ctx, *a.Plan)
+	if err != nil {
+		return false
+	}
+	if plan == nil {
+		return w.null()
+	}
+	m, found := catalog.RentPrice(*c, prices, plan.ID)
+	return w.optionalMoney(m, found, f.Selections)
+}
+
+func (w *writer) tariffPlan(t *store.TariffPlan, sel ast.SelectionSet) bool {
+	return w.object("TariffPlan", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
-			return w.id(t.ID)
+			return w.nodeID(model.NodeID{Type: "TariffPlan", UUID: t.ID})
 		case "code":
 			return w.string(t.Code)
 		case "name":
@@ -322,7 +396,7 @@ func (w *writer) tariffPlan(t *model.TariffPlan, sel ast.SelectionSet) bool {
 		case "maxUsers":
 			return w.int(t.MaxUsers)
 		case "monthlyPrice":
-			return t.MonthlyPrice != nil && w.money(t.MonthlyPrice, f.Selections)
+			return w.money(t.MonthlyPrice, f.Selections)
 		case "isDefault":
 			return w.bool(t.IsDefault)
 		}
@@ -330,21 +404,20 @@ func (w *writer) tariffPlan(t *model.TariffPlan, sel ast.SelectionSet) bool {
 	})
 }
 
-func (w *writer) optionalMoney(m *model.Money, sel ast.SelectionSet) bool {
-	if m == nil {
+func (w *writer) optionalMoney(m money.Money, ok bool, sel ast.SelectionSet) bool {
+	if !ok {
 		return w.null()
 	}
 	return w.money(m, sel)
 }
 
-func (w *writer) money(m *model.Money, sel ast.SelectionSet) bool {
+func (w *writer) money(m money.Money, sel ast.SelectionSet) bool {
 	return w.object("Money", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "amount":
-			m.Amount.MarshalGQL(&w.buf)
-			return true
+			return w.amount(m)
 		case "currencyCode":
-			return w.string(m.CurrencyCode)
+			return w.string(m.Currency)
 		}
 		return false
 	})

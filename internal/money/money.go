@@ -126,14 +126,20 @@ func parseFixed(s string, scale int, sentinel error) (int64, error) {
 // the form Parse accepts. An unsupported currency is shown in minor units
 // because inventing an exponent for it would misstate the value.
 func (m Money) Amount() string {
-	exp, _ := Exponent(m.Currency)
-	return formatFixed(m.Minor, exp)
+	var buf [48]byte
+	return string(m.AppendAmount(buf[:0]))
 }
 
-// formatFixed renders v/10^scale. It works on the unsigned magnitude so the
+// AppendAmount appends m's Amount to b.
+func (m Money) AppendAmount(b []byte) []byte {
+	exp, _ := Exponent(m.Currency)
+	return appendFixed(b, m.Minor, exp)
+}
+
+// appendFixed renders v/10^scale. It works on the unsigned magnitude so the
 // minimum int64 needs no special case. The digits are put together on the
-// stack: a page of prices formats hundreds of amounts, one allocation each.
-func formatFixed(v int64, scale int) string {
+// stack: a page of prices formats hundreds of amounts.
+func appendFixed(out []byte, v int64, scale int) []byte {
 	mag := uint64(v)
 	if v < 0 {
 		mag = -mag
@@ -145,8 +151,6 @@ func formatFixed(v int64, scale int) string {
 		digits = append(digits, '0')
 	}
 	digits = strconv.AppendUint(digits, mag, 10)
-	var buf [48]byte
-	out := buf[:0]
 	if v < 0 {
 		out = append(out, '-')
 	}
@@ -155,7 +159,7 @@ func formatFixed(v int64, scale int) string {
 	if scale > 0 {
 		out = append(append(out, '.'), digits[cut:]...)
 	}
-	return string(out)
+	return out
 }
 
 func decimalDigits(n uint64) int {
@@ -239,7 +243,8 @@ func ParseRate(s string) (Rate, error) {
 
 // String formats r as a percentage without trailing zeros: "35%", "12.5%".
 func (r Rate) String() string {
-	s := formatFixed(int64(r), 2)
+	var buf [48]byte
+	s := string(appendFixed(buf[:0], int64(r), 2))
 	s = strings.TrimRight(s, "0")
 	s = strings.TrimSuffix(s, ".")
 	return s + "%"

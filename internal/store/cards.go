@@ -33,7 +33,8 @@ type CardRows struct {
 	Developer *Developer
 	// Versions are newest first.
 	Versions []Version
-	// Prices are the prices in force, as CurrentPrices orders them.
+	// Prices are the prices in force, as CurrentPrices orders them, without
+	// ValidFrom and CreatedBy (cardPriceColumns).
 	Prices []Price
 	// Reviews are newest first, as NewestReviews reads them.
 	Reviews []Review
