@@ -14,6 +14,7 @@ import (
 	"configmarket/internal/cache"
 	"configmarket/internal/factory"
 	"configmarket/internal/money"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -526,6 +527,58 @@ func TestCardVersionCursorsPageOn(t *testing.T) {
 	}
 }
 
+// A page reads its versions' ids and states only when the document asks
+// for one of them somewhere: a version's own field, any node's id (which
+// may be a version's), or a version connection deeper in the document.
+func TestStorefrontVersionsReadTheirIDsWhenAskedAnywhere(t *testing.T) {
+	s := newTestServer(t)
+	ctx := context.Background()
+	owner := factory.Developer(t, s.store)
+	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
+		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}},
+	})
+	var newest uuid.UUID
+	if err := s.pool.QueryRow(ctx, `select id from versions where configuration_id = $1 and minor = 1`, c.ID).Scan(&newest); err != nil {
+		t.Fatal(err)
+	}
+	for name, query := range map[string]string{
+		"on the page": `{ configurations(first: 50) { nodes { slug v: versions(first: 3) { nodes { number id state } } } } }`,
+		"as a node":   `{ configurations(first: 50) { nodes { slug v: versions(first: 3) { nodes { number ... on Node { id } } } } } }`,
+		"in a fragment": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number } } v: currentVersion { ...ids } } } }
+			fragment ids on Version { id state }`,
+		"deeper": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number
+			configuration { v: versions(first: 3) { nodes { id state } } } } } } } }`,
+	} {
+		res := s.do(t, "", query, nil)
+		if res.code() != "" {
+			t.Fatalf("%s: %s", name, res.Raw)
+		}
+		found := false
+		for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+			if str(n, "slug") != c.Slug {
+				continue
+			}
+			found = true
+			v := get(n, "v")
+			if name == "deeper" {
+				v = get(get(n, "versions", "nodes").([]any)[0], "configuration", "v")
+			}
+			if nodes, ok := get(v, "nodes").([]any); ok {
+				v = nodes[0]
+			}
+			if got, want := str(v, "id"), relay.UUIDID("Version", newest); got != want {
+				t.Errorf("%s: id %q, want %q", name, got, want)
+			}
+			if got := get(v, "state"); got != nil && got != "APPROVED" {
+				t.Errorf("%s: state %v", name, got)
+			}
+		}
+		if !found {
+			t.Fatalf("%s: %s not listed", name, c.Slug)
+		}
+	}
+}
+
 // A page reads its versions' changelogs and moderation fields only when the
 // document asks for one of them somewhere: on the page's versions, through
 // a fragment, or on a version connection deeper in the document, which
@@ -537,9 +590,9 @@ func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
 		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}},
 	})
-	for _, detail := range []bool{false, true} {
+	for _, columns := range []store.VersionColumns{store.VersionNumber, store.VersionSummary, store.VersionDetail} {
 		rows, err := s.store.StorefrontPage(ctx, store.StorefrontQuery{Order: store.OrderNewest, Desc: true, Limit: 50,
-			With: store.CardRowsWanted{Versions: 4, VersionStates: []string{"approved"}, VersionDetail: detail}})
+			With: store.CardRowsWanted{Versions: 4, VersionStates: []string{"approved"}, VersionColumns: columns}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -548,11 +601,14 @@ func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 				continue
 			}
 			v := r.Card.Versions[0]
-			if v.Major != 1 || v.Minor != 1 || v.State != "approved" || v.ConfigurationID != c.ID {
-				t.Errorf("detail %t: newest version %+v", detail, v)
+			if v.Major != 1 || v.Minor != 1 || v.ConfigurationID != c.ID {
+				t.Errorf("columns %d: newest version %+v", columns, v)
 			}
-			if read := v.Changelog != "" && !v.CreatedAt.IsZero(); read != detail {
-				t.Errorf("detail %t: changelog %q, created %v", detail, v.Changelog, v.CreatedAt)
+			if summary := v.ID != uuid.Nil && v.State == "approved"; summary != (columns != store.VersionNumber) {
+				t.Errorf("columns %d: id %v, state %q", columns, v.ID, v.State)
+			}
+			if detail := v.Changelog != "" && !v.CreatedAt.IsZero(); detail != (columns == store.VersionDetail) {
+				t.Errorf("columns %d: changelog %q, created %v", columns, v.Changelog, v.CreatedAt)
 			}
 		}
 	}

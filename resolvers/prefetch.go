@@ -149,7 +149,13 @@ func (sel configurationFields) cards(ctx context.Context, v identity.Viewer) cat
 	if !v.IsAdmin() {
 		c.Versions = max(c.Versions, slices.Max(append(sel.versions, 0)))
 	}
-	c.VersionDetail = c.Versions > 0 && documentSelectsVersionDetail(ctx)
+	switch {
+	case c.Versions == 0:
+	case documentSelectsVersionDetail(ctx):
+		c.VersionColumns = store.VersionDetail
+	case !documentSelectsVersionSummary(ctx):
+		c.VersionColumns = store.VersionNumber
+	}
 	c.DeveloperDetail = c.Developer && documentSelectsDeveloperDetail(ctx)
 	return c
 }
@@ -288,8 +294,28 @@ func documentSelectsDeveloperDetail(ctx context.Context) bool {
 }
 
 // versionSummaryFields are the fields of a version its summary row
-// (store.CardRowsWanted.VersionDetail unset) answers.
-var versionSummaryFields = map[string]bool{"id": true, "number": true, "state": true, "configuration": true, "__typename": true}
+// (store.VersionSummary) answers, and versionNumberFields those its number
+// alone (store.VersionNumber) does: a card's records know whose they are.
+var (
+	versionSummaryFields = map[string]bool{"id": true, "number": true, "state": true, "configuration": true, "__typename": true}
+	versionNumberFields  = map[string]bool{"number": true, "configuration": true, "__typename": true}
+)
+
+// documentSelectsVersionSummary reports whether the operation's document
+// asks, anywhere, for a field of a version its number alone does not
+// answer. Any node's id counts: "... on Node { id }" may name a version's.
+func documentSelectsVersionSummary(ctx context.Context) bool {
+	type key struct{}
+	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
+		switch {
+		case f.ObjectDefinition == nil:
+			return false
+		case f.ObjectDefinition.Name == "Node":
+			return f.Name == "id"
+		}
+		return f.ObjectDefinition.Name == "Version" && !versionNumberFields[f.Name]
+	})
+}
 
 // documentSelectsVersionDetail reports whether the operation's document
 // asks, anywhere, for a field of a version its summary row leaves empty.

@@ -60,9 +60,9 @@ type Cards struct {
 	Reviews int
 	// Versions is how many of the newest published versions; 0: none.
 	Versions int
-	// VersionDetail reads their changelogs and moderation fields too.
-	VersionDetail bool
-	Prices        bool
+	// VersionColumns are how much of each version they read.
+	VersionColumns store.VersionColumns
+	Prices         bool
 }
 
 // rows are what the cards' statement reads. Their versions are those
@@ -70,7 +70,7 @@ type Cards struct {
 func (c Cards) rows() store.CardRowsWanted {
 	with := store.CardRowsWanted{Developer: c.Developer, DeveloperDetail: c.DeveloperDetail, Prices: c.Prices, Reviews: c.Reviews}
 	if c.Versions > 0 {
-		with.Versions, with.VersionStates, with.VersionDetail = c.Versions, publicStates, c.VersionDetail
+		with.Versions, with.VersionStates, with.VersionColumns = c.Versions, publicStates, c.VersionColumns
 	}
 	return with
 }

@@ -160,7 +160,7 @@ type writer struct {
 	// collected are the selections' fields by selection set and type, and
 	// args the decoded arguments by field: a page selects the same set on
 	// every row.
-	collected []collected
+	collected []*collected
 	args      map[*ast.Field]any
 	// versions: the document selects a configuration's versions.
 	versions bool
@@ -179,35 +179,47 @@ type collected struct {
 	first  *ast.Selection
 	typ    string
 	fields []graphql.CollectedField
+	// keys open each field's member: `{"alias":` for the first, `,"alias":`
+	// for the others (aliases and field names are GraphQL names: nothing
+	// to escape).
+	keys [][]byte
 }
 
-func (w *writer) collect(sel ast.SelectionSet, typ string) []graphql.CollectedField {
-	if len(sel) == 0 {
-		return nil
+func (w *writer) collect(sel ast.SelectionSet, typ string) *collected {
+	var first *ast.Selection
+	if len(sel) > 0 {
+		first = &sel[0]
 	}
-	first := &sel[0]
 	for i := range w.collected {
-		if c := &w.collected[i]; c.first == first && c.typ == typ {
-			return c.fields
+		if c := w.collected[i]; c.first == first && c.typ == typ {
+			return c
 		}
 	}
-	fields := graphql.CollectFields(w.op, sel, types[typ].implements)
-	w.collected = append(w.collected, collected{first, typ, fields})
-	return fields
+	c := &collected{first: first, typ: typ}
+	if first != nil {
+		c.fields = graphql.CollectFields(w.op, sel, types[typ].implements)
+	}
+	for i, f := range c.fields {
+		key := []byte{','}
+		if i == 0 {
+			key[0] = '{'
+		}
+		c.keys = append(c.keys, append(append(append(key, '"'), f.Alias...), `":`...))
+	}
+	w.collected = append(w.collected, c)
+	return c
 }
 
 // object writes the fields selected on a value of typ in gqlgen's order,
 // each through field.
 func (w *writer) object(typ string, sel ast.SelectionSet, field func(f graphql.CollectedField) bool) bool {
-	w.buf.WriteByte('{')
-	for i, f := range w.collect(sel, typ) {
-		if i > 0 {
-			w.buf.WriteByte(',')
-		}
-		// Aliases and field names are GraphQL names: nothing to escape.
-		w.buf.WriteByte('"')
-		w.buf.WriteString(f.Alias)
-		w.buf.WriteString(`":`)
+	c := w.collect(sel, typ)
+	if len(c.fields) == 0 {
+		w.buf.WriteString("{}")
+		return true
+	}
+	for i, f := range c.fields {
+		w.buf.Write(c.keys[i])
 		if f.Name == "__typename" {
 			w.string(typ)
 			continue

@@ -76,7 +76,7 @@ func Fields() map[string]map[string]string {
 // (w.collect keeps them).
 func (w *writer) supported(sel ast.SelectionSet, typ string) bool {
 	t := types[typ]
-	for _, f := range w.collect(sel, typ) {
+	for _, f := range w.collect(sel, typ).fields {
 		if f.Name == "__typename" {
 			continue
 		}

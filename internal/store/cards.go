@@ -16,16 +16,28 @@ type CardRowsWanted struct {
 	// and time too; without it only their id, slug and name are read.
 	DeveloperDetail bool
 	// Versions is how many of the newest versions in VersionStates; 0 reads none.
-	Versions      int
-	VersionStates []string
-	// VersionDetail reads the versions' changelogs and moderation fields
-	// too; without it they are left empty, and a page's versions are a
-	// quarter of its bytes lighter.
-	VersionDetail bool
-	Prices        bool
+	Versions       int
+	VersionStates  []string
+	VersionColumns VersionColumns
+	Prices         bool
 	// Reviews is how many of the newest reviews; 0 reads none.
 	Reviews int
 }
+
+// VersionColumns are how much of each version a card reads; what it does
+// not read is left zero.
+type VersionColumns int
+
+const (
+	// VersionSummary reads a version's id, number and state.
+	VersionSummary VersionColumns = iota
+	// VersionNumber reads its number alone: a card that shows only that
+	// reads a quarter fewer bytes than with the id and state.
+	VersionNumber
+	// VersionDetail reads every column, the changelog and moderation
+	// fields too (a page's versions weigh a third more).
+	VersionDetail
+)
 
 // CardRows are the rows a configuration's card shows besides the
 // configuration; what was not wanted is nil.
@@ -58,7 +70,10 @@ func cardSelects(args *sqlArgs, with CardRowsWanted) string {
 	}
 	if with.Versions > 0 {
 		columns := versionSummaryColumns
-		if with.VersionDetail {
+		switch with.VersionColumns {
+		case VersionNumber:
+			columns = versionNumberColumns
+		case VersionDetail:
 			columns = versionColumns
 		}
 		card += `, (select array_agg(row(` + columns + `))
@@ -96,7 +111,10 @@ func newCardDecoder(types *pgtype.Map, values *arena, with CardRowsWanted) *card
 	if with.DeveloperDetail {
 		d.developers = newNested(types, values, (*Developer).scanTargets)
 	}
-	if with.VersionDetail {
+	switch with.VersionColumns {
+	case VersionNumber:
+		d.versions = newNested(types, values, (*Version).numberTargets)
+	case VersionDetail:
 		d.versions = newNested(types, values, (*Version).scanTargets)
 	}
 	return d

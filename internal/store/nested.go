@@ -288,18 +288,23 @@ func scanCommon(oid uint32, src []byte, target any, values *arena) bool {
 // knownTexts are the few values of the state, kind, visibility and
 // currency columns every row of a page repeats: shared rather than
 // allocated a copy each.
-var knownTexts = func() map[string]string {
-	m := map[string]string{}
+var knownTexts, longestKnownText = func() (map[string]string, int) {
+	m, longest := map[string]string{}, 0
 	for _, s := range []string{"draft", "in_review", "approved", "rejected", "rent", "sale", "RUB", "basic", "standard", "premium",
 		"published", "suspended", "archived", "public", "unlisted", "private", "developer", "platform"} {
 		m[s] = s
+		longest = max(longest, len(s))
 	}
-	return m
+	return m, longest
 }()
 
 func text(src []byte) string {
-	if s, ok := knownTexts[string(src)]; ok {
-		return s
+	// Titles, slugs and names are longer than any known text: they skip
+	// the lookup, which cost more than the copy.
+	if len(src) <= longestKnownText {
+		if s, ok := knownTexts[string(src)]; ok {
+			return s
+		}
 	}
 	return string(src)
 }

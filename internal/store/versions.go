@@ -41,6 +41,12 @@ func (v *Version) summaryTargets(dst []any) []any {
 	return append(dst, &v.ID, &v.Major, &v.Minor, &v.Patch, &v.State)
 }
 
+const versionNumberColumns = `v.major, v.minor, v.patch`
+
+func (v *Version) numberTargets(dst []any) []any {
+	return append(dst, &v.Major, &v.Minor, &v.Patch)
+}
+
 func scanVersion(r pgx.CollectableRow) (Version, error) {
 	var v Version
 	err := r.Scan(v.scanTargets(nil)...)
