@@ -26,6 +26,9 @@ type nested[T any] struct {
 	columns func(row *T, dst []any) []any
 	// targets is reused from record to record.
 	targets []any
+	// slab is where arrays are carved from: one allocation for the
+	// versions (or prices) of many cards, not one per card.
+	slab []T
 }
 
 // fieldDecoder decodes binary column values into scan targets: the common
@@ -120,7 +123,7 @@ func (n *nested[T]) array(src []byte) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]T, elems.len)
+	out := n.carve(elems.len)
 	for i := range out {
 		record, ok := elems.next()
 		if !ok {
@@ -131,6 +134,20 @@ func (n *nested[T]) array(src []byte) ([]T, error) {
 		}
 	}
 	return out, nil
+}
+
+// carve returns n zero rows from the slab, capped so that appending to
+// them never reaches the next array's.
+func (n *nested[T]) carve(count int) []T {
+	if count == 0 {
+		return []T{} // read, and empty: not nil, which is "not read"
+	}
+	if cap(n.slab)-len(n.slab) < count {
+		n.slab = make([]T, 0, max(arenaBlock, count))
+	}
+	start := len(n.slab)
+	n.slab = n.slab[:start+count]
+	return n.slab[start : start+count : start+count]
 }
 
 // arrayElements reads the elements of a one-dimensional binary array in
@@ -173,7 +190,7 @@ func (a *arrayElements) next() (elem []byte, ok bool) {
 // decode decodes src, the value of column i of type oid in format, into
 // target; a nil target skips the column.
 func (d *fieldDecoder) decode(i int, oid uint32, format int16, src []byte, target any) error {
-	if target == nil || format == pgtype.BinaryFormatCode && scanCommon(oid, src, target, d.values) {
+	if target == nil || scanCommon(oid, format, src, target, d.values) {
 		return nil
 	}
 	for len(d.plans) <= i {
@@ -215,8 +232,31 @@ const postgresEpoch = 946_684_800_000_000
 // into their usual targets, as pgx's own plans would, and reports whether
 // it did; anything else (other types, a NULL into a non-pointer, infinite
 // times) is left to pgx. pgx's plans for pointer targets go through
-// reflection, which was most of the cost of reading a card's rows.
-func scanCommon(oid uint32, src []byte, target any, values *arena) bool {
+// reflection, which was most of the cost of reading a card's rows. Texts
+// are the same bytes in either format (pgx asks for a statement's own text
+// columns as text); every other type is decoded from binary only.
+func scanCommon(oid uint32, format int16, src []byte, target any, values *arena) bool {
+	switch t := target.(type) {
+	case *string:
+		if src != nil && isText(oid) {
+			*t = text(src)
+			return true
+		}
+		return false
+	case **string:
+		if isText(oid) {
+			*t = nil
+			if src != nil {
+				text := string(src)
+				*t = &text
+			}
+			return true
+		}
+		return false
+	}
+	if format != pgtype.BinaryFormatCode {
+		return false
+	}
 	switch t := target.(type) {
 	case *uuid.UUID:
 		if oid == pgtype.UUIDOID && len(src) == 16 {
@@ -228,20 +268,6 @@ func scanCommon(oid uint32, src []byte, target any, values *arena) bool {
 			*t = nil
 			if src != nil {
 				*t = values.uuid(uuid.UUID(src))
-			}
-			return true
-		}
-	case *string:
-		if src != nil && isText(oid) {
-			*t = text(src)
-			return true
-		}
-	case **string:
-		if isText(oid) {
-			*t = nil
-			if src != nil {
-				text := string(src)
-				*t = &text
 			}
 			return true
 		}

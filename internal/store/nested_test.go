@@ -40,28 +40,36 @@ func TestScanCommonDecodesAsPgx(t *testing.T) {
 		func() any { return new(int) }, func() any { return new(int64) }, func() any { return new(bool) },
 		func() any { return new(time.Time) }, func() any { return new(*time.Time) }, func() any { return new([]string) },
 	}
-	for _, v := range values {
-		var src []byte
-		if v.value != nil {
-			var err error
-			if src, err = m.Encode(v.oid, pgtype.BinaryFormatCode, v.value, nil); err != nil {
-				t.Fatalf("encode %v: %v", v.value, err)
+	taken := map[int16]int{}
+	for _, format := range []int16{pgtype.BinaryFormatCode, pgtype.TextFormatCode} {
+		for _, v := range values {
+			var src []byte
+			if v.value != nil {
+				var err error
+				if src, err = m.Encode(v.oid, format, v.value, nil); err != nil {
+					t.Fatalf("encode %v: %v", v.value, err)
+				}
+			}
+			for _, newTarget := range targets {
+				ours, theirs := newTarget(), newTarget()
+				if !scanCommon(v.oid, format, src, ours, new(arena)) {
+					continue
+				}
+				taken[format]++
+				plan := m.PlanScan(v.oid, format, theirs)
+				if err := plan.Scan(src, theirs); err != nil {
+					t.Errorf("format %d, oid %d %v into %T: scanCommon took it, pgx refuses it: %v", format, v.oid, v.value, ours, err)
+					continue
+				}
+				if got, want := deref(ours), deref(theirs); !reflect.DeepEqual(got, want) {
+					t.Errorf("format %d, oid %d %v into %T: scanCommon %#v, pgx %#v", format, v.oid, v.value, ours, got, want)
+				}
 			}
 		}
-		for _, newTarget := range targets {
-			ours, theirs := newTarget(), newTarget()
-			if !scanCommon(v.oid, src, ours, new(arena)) {
-				continue
-			}
-			plan := m.PlanScan(v.oid, pgtype.BinaryFormatCode, theirs)
-			if err := plan.Scan(src, theirs); err != nil {
-				t.Errorf("oid %d %v into %T: scanCommon took it, pgx refuses it: %v", v.oid, v.value, ours, err)
-				continue
-			}
-			if got, want := deref(ours), deref(theirs); !reflect.DeepEqual(got, want) {
-				t.Errorf("oid %d %v into %T: scanCommon %#v, pgx %#v", v.oid, v.value, ours, got, want)
-			}
-		}
+	}
+	// Texts in either format, the rest in binary only.
+	if taken[pgtype.TextFormatCode] == 0 || taken[pgtype.BinaryFormatCode] <= taken[pgtype.TextFormatCode] {
+		t.Errorf("decoded %v values by format", taken)
 	}
 }
 
