@@ -27,6 +27,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"math"
 	"strconv"
 	"sync/atomic"
 
@@ -166,9 +167,10 @@ type writer struct {
 	versions bool
 	// plans and categories are read once an answer needs them; rent is
 	// reused from card to card.
-	plans      []store.TariffPlan
-	categories []store.Category
-	rent       []catalog.RentOnPlan
+	plans        []store.TariffPlan
+	categories   []store.Category
+	rent         []catalog.RentOnPlan
+	plansWritten []writtenPlan
 }
 
 // collected are the fields of one selection set on one type. A document
@@ -319,6 +321,16 @@ func (w *writer) int(n int) bool {
 
 func (w *writer) bool(b bool) bool {
 	w.buf.WriteString(strconv.FormatBool(b))
+	return true
+}
+
+// float writes f as gqlgen's MarshalFloatContext does (%g, the shortest
+// form); infinities and NaN, which gqlgen reports as errors, go back to it.
+func (w *writer) float(f float64) bool {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return false
+	}
+	w.buf.Write(strconv.AppendFloat(w.buf.AvailableBuffer(), f, 'g', -1, 64))
 	return true
 }
 

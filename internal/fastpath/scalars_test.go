@@ -2,6 +2,7 @@ package fastpath
 
 import (
 	"bytes"
+	"context"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -52,6 +53,25 @@ func TestScalarsAreWrittenAsGqlgenWrites(t *testing.T) {
 	for _, n := range []int{0, 1, -1, 42, 1 << 40, math.MaxInt, math.MinInt} {
 		if got, want := ours(func(w *writer) { w.int(n) }), gqlgen(graphql.MarshalInt(n)); got != want {
 			t.Errorf("int %d: wrote %s, gqlgen %s", n, got, want)
+		}
+	}
+	floats := []float64{0, 1, 4.33, 4.5, 5, 0.01, 1.0 / 3, -2.5, 1e-7, 123456789, 1e21, 1e20, math.MaxFloat64, math.SmallestNonzeroFloat64}
+	for range 200 {
+		floats = append(floats, math.Round(rng.Float64()*500)/100, rng.NormFloat64()*math.Pow(10, float64(rng.IntN(40)-20)))
+	}
+	for _, f := range floats {
+		var b bytes.Buffer
+		if err := graphql.MarshalFloatContext(f).MarshalGQLContext(context.Background(), &b); err != nil {
+			t.Fatal(err)
+		}
+		if got := ours(func(w *writer) { w.float(f) }); got != b.String() {
+			t.Errorf("float %v: wrote %s, gqlgen %s", f, got, b.String())
+		}
+	}
+	for _, f := range []float64{math.Inf(1), math.Inf(-1), math.NaN()} {
+		var w writer
+		if w.float(f) {
+			t.Errorf("float %v written, not handed back", f)
 		}
 	}
 	for _, b := range []bool{true, false} {

@@ -1,6 +1,7 @@
 package fastpath
 
 import (
+	"bytes"
 	"maps"
 	"slices"
 	"time"
@@ -228,7 +229,7 @@ func (w *writer) rating(c *store.Configuration, sel ast.SelectionSet) bool {
 			if !ok {
 				return w.null()
 			}
-			return graphql.MarshalFloatContext(average).MarshalGQLContext(w.ctx, &w.buf) == nil
+			return w.float(average)
 		case "count":
 			return w.int(c.RatingCount)
 		}
@@ -384,7 +385,35 @@ func (w *writer) rentPrice(c *store.Configuration, prices []store.Price, f graph
 	return w.optionalMoney(m, found, f.Selections)
 }
 
+// tariffPlan writes a plan; every card prices the same few plans, so each
+// is written once per selection and its bytes copied after that.
 func (w *writer) tariffPlan(t *store.TariffPlan, sel ast.SelectionSet) bool {
+	var first *ast.Selection
+	if len(sel) > 0 {
+		first = &sel[0]
+	}
+	for _, p := range w.plansWritten {
+		if p.plan == t && p.sel == first {
+			w.buf.Write(p.json)
+			return true
+		}
+	}
+	start := w.buf.Len()
+	if !w.writeTariffPlan(t, sel) {
+		return false
+	}
+	w.plansWritten = append(w.plansWritten, writtenPlan{t, first, bytes.Clone(w.buf.Bytes()[start:])})
+	return true
+}
+
+// writtenPlan is a plan's object as written for one selection.
+type writtenPlan struct {
+	plan *store.TariffPlan
+	sel  *ast.Selection
+	json []byte
+}
+
+func (w *writer) writeTariffPlan(t *store.TariffPlan, sel ast.SelectionSet) bool {
 	return w.object("TariffPlan", sel, func(f graphql.CollectedField) bool {
 		switch f.Name {
 		case "id":
