@@ -549,34 +549,40 @@ func TestStorefrontVersionsReadTheirIDsWhenAskedAnywhere(t *testing.T) {
 		"deeper": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number
 			configuration { v: versions(first: 3) { nodes { id state } } } } } } } }`,
 	} {
-		res := s.do(t, "", query, nil)
-		if res.code() != "" {
-			t.Fatalf("%s: %s", name, res.Raw)
+		v := listedVersion(t, s, query, c.Slug, name == "deeper")
+		if got, want := str(v, "id"), relay.UUIDID("Version", newest); got != want {
+			t.Errorf("%s: id %q, want %q", name, got, want)
 		}
-		found := false
-		for _, n := range get(res.Data, "configurations", "nodes").([]any) {
-			if str(n, "slug") != c.Slug {
-				continue
-			}
-			found = true
-			v := get(n, "v")
-			if name == "deeper" {
-				v = get(get(n, "versions", "nodes").([]any)[0], "configuration", "v")
-			}
-			if nodes, ok := get(v, "nodes").([]any); ok {
-				v = nodes[0]
-			}
-			if got, want := str(v, "id"), relay.UUIDID("Version", newest); got != want {
-				t.Errorf("%s: id %q, want %q", name, got, want)
-			}
-			if got := get(v, "state"); got != nil && got != "APPROVED" {
-				t.Errorf("%s: state %v", name, got)
-			}
-		}
-		if !found {
-			t.Fatalf("%s: %s not listed", name, c.Slug)
+		if got := get(v, "state"); got != nil && got != "APPROVED" {
+			t.Errorf("%s: state %v", name, got)
 		}
 	}
+}
+
+// listedVersion asks query and returns, on the card of slug, the first
+// version under the alias v: on the card itself or, deeper, on the
+// configuration of the card's first version.
+func listedVersion(t *testing.T, s *testServer, query, slug string, deeper bool) any {
+	t.Helper()
+	res := s.do(t, "", query, nil)
+	if res.code() != "" {
+		t.Fatalf("%s", res.Raw)
+	}
+	for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+		if str(n, "slug") != slug {
+			continue
+		}
+		v := get(n, "v")
+		if deeper {
+			v = get(get(n, "versions", "nodes").([]any)[0], "configuration", "v")
+		}
+		if nodes, ok := get(v, "nodes").([]any); ok {
+			v = nodes[0]
+		}
+		return v
+	}
+	t.Fatalf("%s not listed: %s", slug, res.Raw)
+	return nil
 }
 
 // A page reads its versions' changelogs and moderation fields only when the
@@ -613,35 +619,15 @@ func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 		}
 	}
 	for name, query := range map[string]string{
-		"on the page": `{ configurations(first: 50) { nodes { slug current: versions(first: 3) { nodes { number changelog } } } } }`,
-		"in a fragment": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number } } current: currentVersion { ...log } } } }
+		"on the page": `{ configurations(first: 50) { nodes { slug v: versions(first: 3) { nodes { number changelog } } } } }`,
+		"in a fragment": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number } } v: currentVersion { ...log } } } }
 			fragment log on Version { changelog }`,
 		"deeper": `{ configurations(first: 50) { nodes { slug versions(first: 3) { nodes { number
-			configuration { current: versions(first: 3) { nodes { changelog } } } } } } } }`,
+			configuration { v: versions(first: 3) { nodes { changelog } } } } } } } }`,
 	} {
-		res := s.do(t, "", query, nil)
-		if res.code() != "" {
-			t.Fatalf("%s: %s", name, res.Raw)
-		}
-		found := false
-		for _, n := range get(res.Data, "configurations", "nodes").([]any) {
-			if str(n, "slug") != c.Slug {
-				continue
-			}
-			found = true
-			current := get(n, "current")
-			if name == "deeper" {
-				current = get(get(n, "versions", "nodes").([]any)[0], "configuration", "current")
-			}
-			if nodes, ok := get(current, "nodes").([]any); ok {
-				current = nodes[0]
-			}
-			if got := str(current, "changelog"); got != "Release 1.1.0" {
-				t.Errorf("%s: changelog %q, want Release 1.1.0", name, got)
-			}
-		}
-		if !found {
-			t.Fatalf("%s: %s not listed", name, c.Slug)
+		v := listedVersion(t, s, query, c.Slug, name == "deeper")
+		if got := str(v, "changelog"); got != "Release 1.1.0" {
+			t.Errorf("%s: changelog %q, want Release 1.1.0", name, got)
 		}
 	}
 }
