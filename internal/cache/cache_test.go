@@ -164,3 +164,15 @@ func TestDeadRedisIsSkippedAfterAFailure(t *testing.T) {
 		t.Fatalf("set must skip too: %v", err)
 	}
 }
+
+// With the cache disabled there is no generation: callers skip caching
+// rather than build keys for entries nobody keeps.
+func TestDisabledCacheHasNoGeneration(t *testing.T) {
+	ctx := context.Background()
+	if _, ok := NewGeneration(&None{}, "public").Current(ctx); ok {
+		t.Error("a disabled cache reported a generation")
+	}
+	if _, ok := NewGeneration(NewMemory(10), "public").Current(ctx); !ok {
+		t.Error("a working cache reported none")
+	}
+}

@@ -24,9 +24,13 @@ func NewGeneration(c Cache, name string) *Generation {
 	return &Generation{cache: c, key: "v1:generation:" + name}
 }
 
-// Current returns the counter; ok is false when the cache cannot be read,
-// and callers then skip caching.
+// Current returns the counter; ok is false when nothing can be cached —
+// the cache is disabled (CACHE_DISABLED) or cannot be read — and callers
+// then skip caching, without building keys for entries nobody keeps.
 func (g *Generation) Current(ctx context.Context) (gen int64, ok bool) {
+	if g.cache.Kind() == "none" {
+		return 0, false
+	}
 	b, found, err := g.cache.Get(ctx, g.key)
 	if err != nil {
 		// A client that went away is not a cache outage.

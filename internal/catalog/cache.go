@@ -28,9 +28,7 @@ func keyFor(gen int64, kind string, parts any) string {
 // the cache is down or disabled.
 func remember[T any](ctx context.Context, s *Service, kind string, parts any, load func(context.Context) (T, error)) (T, error) {
 	gen, ok := s.public.Current(ctx)
-	if !ok || s.cache.Kind() == "none" {
-		// Down, or disabled (CACHE_DISABLED): nothing is kept, so no key
-		// is built.
+	if !ok {
 		return load(ctx)
 	}
 	return cache.Remember(ctx, s.cache, keyFor(gen, kind, parts), entryTTL, load)

@@ -295,9 +295,6 @@ func (w *writer) string(s string) bool {
 	return true
 }
 
-// id writes an ID as gqlgen's MarshalID does: as a string.
-func (w *writer) id(id string) bool { return w.string(id) }
-
 func (w *writer) nodeID(id model.NodeID) bool {
 	id.MarshalGQL(&w.buf)
 	return true

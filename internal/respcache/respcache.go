@@ -60,10 +60,6 @@ func cacheable(op *graphql.OperationContext) bool {
 
 // Middleware is a gqlgen operation middleware.
 func (c *Cache) Middleware(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-	if c.answers.Kind() == "none" {
-		// CACHE_DISABLED: no answer is kept, so none is named.
-		return next(ctx)
-	}
 	op := graphql.GetOperationContext(ctx)
 	if !identity.FromContext(ctx).Anonymous() || !cacheable(op) {
 		return next(ctx)
