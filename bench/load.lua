@@ -43,9 +43,13 @@ function request()
   return r
 end
 
+-- The plain search for 'rrors"' (in both "errors" and "userErrors") runs
+-- first and once: searching each key from its quote stopped at every quote
+-- of a 30 KB page, which cost wrk 0.08 ms of CPU an answer, more than the
+-- rest of its work and on the cores the measured systems share.
 function response(status, headers, body)
-  if status ~= 200 or (string.find(body, '"errors"', 1, true) and string.find(body, '"errors"%s*:'))
-      or (string.find(body, '"userErrors"', 1, true) and string.find(body, '"userErrors"%s*:%s*%[%s*{')) then
+  if status ~= 200 or (string.find(body, 'rrors"', 1, true) and (string.find(body, '"errors"%s*:')
+      or string.find(body, '"userErrors"%s*:%s*%[%s*{'))) then
     errors = errors + 1
     if first_error == "" then
       first_error = status .. " " .. string.sub(body, 1, 300)
