@@ -631,3 +631,61 @@ func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 		}
 	}
 }
+
+// A page reads the row past its end, which tells whether another page
+// follows, only when the document asks a hasNextPage somewhere; asked on
+// the page, on its cards' versions or through a fragment, it is right.
+func TestPagesReadPastTheirEndOnlyForHasNextPage(t *testing.T) {
+	s := newTestServer(t)
+	owner := factory.Developer(t, s.store)
+	four := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
+		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}, {Major: 1, Minor: 2}, {Major: 1, Minor: 3}},
+	})
+	one := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{})
+	factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{})
+	s.do(t, "", `{ configurations(first: 1) { nodes { slug } } }`, nil) // reference data read once
+
+	for _, tc := range []struct {
+		name, query string
+		rows        int64
+		pageNext    any
+	}{
+		{"not asked", `{ configurations(first: 2) { nodes { slug versions(first: 3) { nodes { number } } } } }`, 2, nil},
+		{"on the page", `{ configurations(first: 2) { pageInfo { hasNextPage } nodes { slug } } }`, 3, true},
+		{"on the page, all of it", `{ configurations(first: 3) { pageInfo { hasNextPage } nodes { slug } } }`, 3, false},
+		{"on the versions, through a fragment", `{ configurations(first: 2) { nodes { slug versions(first: 3) { ...more } } } }
+			fragment more on VersionConnection { pageInfo { hasNextPage } }`, 3, nil},
+	} {
+		before := s.counter.Rows()
+		res := s.do(t, "", tc.query, nil)
+		if res.code() != "" {
+			t.Fatalf("%s: %s", tc.name, res.Raw)
+		}
+		if got := s.counter.Rows() - before; got != tc.rows {
+			t.Errorf("%s: the page read %d rows, want %d", tc.name, got, tc.rows)
+		}
+		if got := get(res.Data, "configurations", "pageInfo", "hasNextPage"); got != tc.pageNext {
+			t.Errorf("%s: page hasNextPage %v, want %v", tc.name, got, tc.pageNext)
+		}
+	}
+
+	res := s.do(t, "", `{ configurations(first: 3) { nodes { slug versions(first: 3) { pageInfo { hasNextPage } nodes { number } } } } }`, nil)
+	if res.code() != "" {
+		t.Fatalf("%s", res.Raw)
+	}
+	want := map[string]bool{four.Slug: true, one.Slug: false}
+	for _, n := range get(res.Data, "configurations", "nodes").([]any) {
+		if next, ok := want[str(n, "slug")]; ok {
+			if got := get(n, "versions", "pageInfo", "hasNextPage"); got != next {
+				t.Errorf("%s: versions hasNextPage %v, want %v", str(n, "slug"), got, next)
+			}
+			if got := len(get(n, "versions", "nodes").([]any)); got != min(3, map[bool]int{true: 4, false: 1}[next]) {
+				t.Errorf("%s: %d versions", str(n, "slug"), got)
+			}
+			delete(want, str(n, "slug"))
+		}
+	}
+	if len(want) != 0 {
+		t.Errorf("not listed: %v", want)
+	}
+}

@@ -42,8 +42,8 @@ type configurationFields struct {
 	description, developer, prices, currentVersion, moderation bool
 	// details: a field the card's columns do not answer (cardFields).
 	details bool
-	// versions and reviews are the page sizes + 1 of the first pages of
-	// those connections the query selects.
+	// versions and reviews are the rows to read for the first pages of
+	// those connections the query selects: their sizes + lookahead.
 	versions, reviews []int
 }
 
@@ -68,11 +68,11 @@ func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField)
 			sel.currentVersion = true
 		case "versions":
 			if limit, ok := firstPage(f.ArgumentMap(vars)); ok {
-				sel.versions = append(sel.versions, limit+1)
+				sel.versions = append(sel.versions, limit+lookahead(ctx))
 			}
 		case "reviews":
 			if limit, ok := firstPage(f.ArgumentMap(vars)); ok {
-				sel.reviews = append(sel.reviews, limit+1)
+				sel.reviews = append(sel.reviews, limit+lookahead(ctx))
 			}
 		case "moderationHistory":
 			sel.moderation = true
@@ -114,6 +114,7 @@ func storefrontPage(ctx context.Context, cat *catalog.Service, first *int, after
 	sel := selectedConfigurationFields(ctx)
 	args.Cards = sel.cards(ctx, v)
 	args.SkipCursors = !documentSelectsCursors(ctx)
+	args.SkipHasNext = lookahead(ctx) == 0
 	page, err := cat.Storefront(ctx, v, args)
 	return page, sel, err
 }
@@ -276,6 +277,18 @@ func documentSelectsCursors(ctx context.Context) bool {
 	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
 		return f.Name == "cursor" || f.Name == "startCursor" || f.Name == "endCursor"
 	})
+}
+
+// lookahead is how many rows past a first page to read: one, which tells
+// whether another page follows, when the operation's document asks any
+// connection's hasNextPage; none otherwise (a storefront page's versions
+// read a quarter fewer rows, its statement a fiftieth).
+func lookahead(ctx context.Context) int {
+	type key struct{}
+	if documentSelects(ctx, key{}, func(f *ast.Field) bool { return f.Name == "hasNextPage" }) {
+		return 1
+	}
+	return 0
 }
 
 // developerSummaryFields are the fields of a developer its card's

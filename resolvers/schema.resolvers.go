@@ -87,7 +87,7 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 		page, err := r.Catalog.Versions(ctx, v, obj.Row, limit, *after)
 		return toVersionConnection(page), err
 	}
-	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + 1}
+	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + lookahead(ctx)}
 	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
 	if err != nil {
 		return nil, err
@@ -164,7 +164,7 @@ func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configur
 		page, err := r.Catalog.Reviews(ctx, obj.Row, limit, *after)
 		return toReviewConnection(page), err
 	}
-	rows, err := dataloaders.From(ctx).NewestReviews(ctx, catalog.ReviewsKey{ConfigurationID: obj.Row.ID, First: limit + 1})
+	rows, err := dataloaders.From(ctx).NewestReviews(ctx, catalog.ReviewsKey{ConfigurationID: obj.Row.ID, First: limit + lookahead(ctx)})
 	if err != nil {
 		return nil, err
 	}

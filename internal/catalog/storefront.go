@@ -42,6 +42,9 @@ type StorefrontArgs struct {
 	// SkipCursors leaves the page's cursors empty, for a caller that writes
 	// none (encoding 50 of them was a few percent of a page's CPU).
 	SkipCursors bool
+	// SkipHasNext reads no row past the page, for a caller that does not
+	// tell whether another page follows: HasNext is then false.
+	SkipHasNext bool
 }
 
 // Cards name what a storefront page shows per card besides the
@@ -112,6 +115,10 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 	}
 	sq.Description, sq.Details = args.Cards.Description, args.Cards.Details
 	sq.With = args.Cards.rows()
+	size := sq.Limit
+	if !args.SkipHasNext {
+		sq.Limit++ // the row past the page proves there is a next one
+	}
 	tag := cursorTag(sq)
 	rows, err := remember(ctx, s, "storefront", sq, func(ctx context.Context) ([]store.ListedConfiguration, error) {
 		return s.store.StorefrontPage(ctx, sq)
@@ -119,7 +126,7 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 	if err != nil {
 		return StorefrontPage{}, err
 	}
-	page, hasNext := relay.Page(rows, sq.Limit-1)
+	page, hasNext := relay.Page(rows, size)
 	out := StorefrontPage{ConfigurationPage: ConfigurationPage{
 		Rows: make([]store.Configuration, 0, len(page)), Cursors: make([]string, 0, len(page)), HasNext: hasNext,
 	}, Cards: make([]store.CardRows, 0, len(page))}
@@ -159,7 +166,7 @@ func (s *Service) storefrontQuery(ctx context.Context, a StorefrontArgs) (store.
 	if err != nil {
 		errs = append(errs, apperr.Wrap(apperr.KindInvalid, "first", err))
 	}
-	sq := store.StorefrontQuery{Limit: limit + 1, HasTrial: a.HasTrial, DeveloperID: a.Developer}
+	sq := store.StorefrontQuery{Limit: limit, HasTrial: a.HasTrial, DeveloperID: a.Developer}
 
 	sq.Search = strings.TrimSpace(a.Search)
 	if utf8.RuneCountInString(sq.Search) > maxSearchLen {

@@ -121,18 +121,24 @@ func Pool(t testing.TB) *pgxpool.Pool {
 }
 
 // Counter counts the statements a pool sends, so loader tests can prove a
-// query's statement count does not grow with the number of rows.
-type Counter struct{ n atomic.Int64 }
+// query's statement count does not grow with the number of rows, and the
+// rows they returned.
+type Counter struct{ n, rows atomic.Int64 }
 
 // Count is the number of statements sent so far.
 func (c *Counter) Count() int64 { return c.n.Load() }
+
+// Rows is the number of rows the statements returned or changed so far.
+func (c *Counter) Rows() int64 { return c.rows.Load() }
 
 func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	c.n.Add(1)
 	return ctx
 }
 
-func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *Counter) TraceQueryEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceQueryEndData) {
+	c.rows.Add(d.CommandTag.RowsAffected())
+}
 
 // Batches count each statement they carry.
 func (c *Counter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
