@@ -25,7 +25,7 @@ func TestScalarsAreWrittenAsGqlgenWrites(t *testing.T) {
 		return b.String()
 	}
 	ours := func(write func(w *writer)) string {
-		var w writer
+		w := writer{buf: new(bytes.Buffer)}
 		write(&w)
 		return w.buf.String()
 	}
@@ -66,7 +66,7 @@ func TestScalarsAreWrittenAsGqlgenWrites(t *testing.T) {
 		}
 	}
 	for _, f := range []float64{math.Inf(1), math.Inf(-1), math.NaN()} {
-		var w writer
+		w := writer{buf: new(bytes.Buffer)}
 		if w.float(f) {
 			t.Errorf("float %v written, not handed back", f)
 		}
@@ -82,7 +82,7 @@ func TestScalarsAreWrittenAsGqlgenWrites(t *testing.T) {
 		}
 	}
 	for _, v := range []string{"Public", "in-review", "", "é"} {
-		var w writer
+		w := writer{buf: new(bytes.Buffer)}
 		if w.enum(v) && v != "" {
 			t.Errorf("enum %q: written as %s, not handed back", v, w.buf.String())
 		}
