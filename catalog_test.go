@@ -602,11 +602,11 @@ func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range rows {
+		for i, r := range rows.Configurations {
 			if r.ID != c.ID {
 				continue
 			}
-			v := r.Card.Versions[0]
+			v := rows.Cards[i].Versions[0]
 			if v.Major != 1 || v.Minor != 1 || v.ConfigurationID != c.ID {
 				t.Errorf("columns %d: newest version %+v", columns, v)
 			}

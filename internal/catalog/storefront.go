@@ -120,24 +120,21 @@ func (s *Service) Storefront(ctx context.Context, _ identity.Viewer, args Storef
 		sq.Limit++ // the row past the page proves there is a next one
 	}
 	tag := cursorTag(sq)
-	rows, err := remember(ctx, s, "storefront", sq, func(ctx context.Context) ([]store.ListedConfiguration, error) {
+	rows, err := remember(ctx, s, "storefront page", sq, func(ctx context.Context) (store.StorefrontRows, error) {
 		return s.store.StorefrontPage(ctx, sq)
 	})
 	if err != nil {
 		return StorefrontPage{}, err
 	}
-	page, hasNext := relay.Page(rows, size)
+	configurations, hasNext := relay.Page(rows.Configurations, size)
+	n := len(configurations)
 	out := StorefrontPage{ConfigurationPage: ConfigurationPage{
-		Rows: make([]store.Configuration, 0, len(page)), Cursors: make([]string, 0, len(page)), HasNext: hasNext,
-	}, Cards: make([]store.CardRows, 0, len(page))}
-	for _, r := range page {
-		out.Rows = append(out.Rows, r.Configuration)
-		cursor := ""
-		if !args.SkipCursors {
-			cursor = relay.EncodeCursor(tag, r.Key.Value, r.Key.ID)
+		Rows: configurations, Cursors: make([]string, n), HasNext: hasNext,
+	}, Cards: rows.Cards[:n:n]}
+	if !args.SkipCursors {
+		for i, k := range rows.Keys[:n] {
+			out.Cursors[i] = relay.EncodeCursor(tag, k.Value, k.ID)
 		}
-		out.Cursors = append(out.Cursors, cursor)
-		out.Cards = append(out.Cards, r.Card)
 	}
 	return out, nil
 }

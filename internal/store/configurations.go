@@ -305,12 +305,14 @@ type SortKey struct {
 	ID    uuid.UUID
 }
 
-// ListedConfiguration is a storefront row, its keyset position and the
-// rows its card shows.
-type ListedConfiguration struct {
-	Configuration
-	Key  SortKey
-	Card CardRows
+// StorefrontRows are a storefront page: its configurations, each one's
+// keyset position and the rows its card shows, at the same index. Kept
+// apart, the page's configurations and cards are handed on as read, not
+// copied out of rows that hold all three.
+type StorefrontRows struct {
+	Configurations []Configuration
+	Keys           []SortKey
+	Cards          []CardRows
 }
 
 // StorefrontPage lists public, published configurations. The statement is
@@ -319,10 +321,10 @@ type ListedConfiguration struct {
 // keeps (a catch-all statement with "$n is null or …" for every filter was
 // planned anew on every execution, which cost more than running it); every
 // value is a parameter.
-func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]ListedConfiguration, error) {
+func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) (StorefrontRows, error) {
 	key, ok := sortKeys[sq.Order]
 	if !ok {
-		return nil, fmt.Errorf("store: unknown storefront order %d", sq.Order)
+		return StorefrontRows{}, fmt.Errorf("store: unknown storefront order %d", sq.Order)
 	}
 	cmp, dir := ">", "asc"
 	if sq.Desc {
@@ -412,8 +414,9 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	}
 	rows, err := q.db.Query(ctx, sql, args...)
 	if err != nil {
-		return nil, mapErr(err, "select storefront")
+		return StorefrontRows{}, mapErr(err, "select storefront")
 	}
+	defer rows.Close()
 	types := rows.Conn().TypeMap()
 	values := new(arena)
 	// The page's own columns are decoded like its cards' records: pgx's
@@ -421,17 +424,27 @@ func (q *Queries) StorefrontPage(ctx context.Context, sq StorefrontQuery) ([]Lis
 	fields, page := rows.FieldDescriptions(), fieldDecoder{types: types, values: values}
 	var targets []any
 	cards := newCardDecoder(types, values, sq.With)
-	out, err := pgx.AppendRows(make([]ListedConfiguration, 0, sq.Limit), rows, func(r pgx.CollectableRow) (ListedConfiguration, error) {
-		var lc ListedConfiguration
-		raw := r.RawValues()
-		targets = append(pageTargets(&lc.Configuration, targets[:0]), &lc.Key.Value)
+	out := StorefrontRows{
+		Configurations: make([]Configuration, 0, sq.Limit), Keys: make([]SortKey, 0, sq.Limit), Cards: make([]CardRows, 0, sq.Limit),
+	}
+	for i := 0; rows.Next(); i++ {
+		// Decoded in place: the scan targets point into the page's slices.
+		out.Configurations, out.Keys = append(out.Configurations, Configuration{}), append(out.Keys, SortKey{})
+		c, key := &out.Configurations[i], &out.Keys[i]
+		raw := rows.RawValues()
+		targets = append(pageTargets(c, targets[:0]), &key.Value)
 		if err := page.row(fields, raw, targets); err != nil {
-			return lc, err
+			return StorefrontRows{}, mapErr(err, "select storefront")
 		}
-		lc.Key.ID = lc.ID
-		var err error
-		lc.Card, err = cards.decode(lc.ID, raw[len(targets):])
-		return lc, err
-	})
-	return out, mapErr(err, "select storefront")
+		key.ID = c.ID
+		card, err := cards.decode(c.ID, raw[len(targets):])
+		if err != nil {
+			return StorefrontRows{}, mapErr(err, "select storefront")
+		}
+		out.Cards = append(out.Cards, card)
+	}
+	if err := rows.Err(); err != nil {
+		return StorefrontRows{}, mapErr(err, "select storefront")
+	}
+	return out, nil
 }
