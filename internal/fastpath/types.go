@@ -207,17 +207,17 @@ func (w *writer) configuration(c *store.Configuration, card *store.CardRows, sel
 }
 
 func (w *writer) saleModes(c *store.Configuration) bool {
-	w.buf.WriteByte('[')
+	w.buf = append(w.buf, '[')
 	if c.SellsRent {
 		w.enum("rent")
 	}
 	if c.SellsPurchase {
 		if c.SellsRent {
-			w.buf.WriteByte(',')
+			w.buf = append(w.buf, ',')
 		}
 		w.enum("sale")
 	}
-	w.buf.WriteByte(']')
+	w.buf = append(w.buf, ']')
 	return true
 }
 
@@ -316,9 +316,9 @@ func (w *writer) version(v *store.Version, sel ast.SelectionSet) bool {
 		case "id":
 			return w.nodeID(model.NodeID{Type: "Version", UUID: v.ID})
 		case "number":
-			w.buf.WriteByte('"')
-			w.buf.Write(catalog.AppendVersionNumber(w.buf.AvailableBuffer(), *v))
-			w.buf.WriteByte('"')
+			w.buf = append(w.buf, '"')
+			w.buf = catalog.AppendVersionNumber(w.buf, *v)
+			w.buf = append(w.buf, '"')
 			return true
 		case "changelog":
 			return w.string(v.Changelog)
@@ -394,15 +394,15 @@ func (w *writer) tariffPlan(t *store.TariffPlan, sel ast.SelectionSet) bool {
 	}
 	for _, p := range w.plansWritten {
 		if p.plan == t && p.sel == first {
-			w.buf.Write(p.json)
+			w.buf = append(w.buf, p.json...)
 			return true
 		}
 	}
-	start := w.buf.Len()
+	start := len(w.buf)
 	if !w.writeTariffPlan(t, sel) {
 		return false
 	}
-	w.plansWritten = append(w.plansWritten, writtenPlan{t, first, bytes.Clone(w.buf.Bytes()[start:])})
+	w.plansWritten = append(w.plansWritten, writtenPlan{t, first, bytes.Clone(w.buf[start:])})
 	return true
 }
 
