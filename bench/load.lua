@@ -70,8 +70,16 @@ function done(summary, latency, requests)
   local e = summary.errors
   failed = failed + e.connect + e.read + e.write + e.timeout
   local seconds = summary.duration / 1e6
+  -- The latency distribution as [percentile, ms] pairs, finer in the
+  -- tail: the bench merges the runs of one system from them.
+  local q = {string.format("[0,%.3f]", latency.min / 1000)}
+  local function add(p) table.insert(q, string.format("[%g,%.3f]", p, latency:percentile(p) / 1000)) end
+  for p = 1, 99 do add(p) end
+  for p = 99.1, 99.95, 0.1 do add(p) end
+  add(99.99)
+  table.insert(q, string.format("[100,%.3f]", latency.max / 1000))
   io.write(string.format(
-    '{"requests":%d,"seconds":%.3f,"rps":%.3f,"p50":%.3f,"p99":%.3f,"errors":%d,"firstError":%s}\n',
+    '{"requests":%d,"seconds":%.3f,"rps":%.3f,"p50":%.3f,"p99":%.3f,"errors":%d,"firstError":%s,"quantiles":[%s]}\n',
     summary.requests, seconds, summary.requests / seconds,
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000, failed, json_string(first)))
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, failed, json_string(first), table.concat(q, ",")))
 end

@@ -35,6 +35,7 @@ type options struct {
 	growth   bool
 	only     string
 	seconds  int
+	rounds   int
 	server   string
 	out      string
 }
@@ -45,7 +46,8 @@ func main() {
 	flag.BoolVar(&o.loadOnly, "load-only", false, "load the database and stop")
 	flag.BoolVar(&o.growth, "growth", true, "run the growth scenario (catalogs of 1k/10k/100k configurations)")
 	flag.StringVar(&o.only, "only", "", "run only these scenario groups, comma-separated (a,e); empty: all")
-	flag.IntVar(&o.seconds, "seconds", 8, "length of each load run")
+	flag.IntVar(&o.seconds, "seconds", 8, "how long each system answers each load, in all")
+	flag.IntVar(&o.rounds, "rounds", 4, "turns each system takes at a concurrency, alternating with the others (the seconds split between them)")
 	flag.StringVar(&o.server, "server", ".data/bench/configmarket", "the server binary (go build -trimpath)")
 	flag.StringVar(&o.out, "out", ".data/bench/results.md", "where the table is also written")
 	flag.Parse()
@@ -162,17 +164,20 @@ func run(ctx context.Context, o options) error {
 		loads = []load{{connections: 8}}
 	}
 	var results []measurement
-	peerDone, floorDone := map[string]bool{}, map[string]bool{}
-	for _, s := range scen {
-		if o.only != "" && !slices.Contains(strings.Split(o.only, ","), s.group) {
+	done := map[string]bool{}
+	for _, first := range scen {
+		if done[first.group] || o.only != "" && !slices.Contains(strings.Split(o.only, ","), first.group) {
 			continue
 		}
-		srv, url := cold, "http://"+coldAddr+"/graphql"
-		if s.target == cachedServer {
-			srv, url = cached, "http://"+cachedAddr+"/graphql"
+		done[first.group] = true
+		var group []scenario
+		for _, s := range scen {
+			if s.group == first.group {
+				group = append(group, s)
+			}
 		}
-		points := append(append([]load(nil), loads...), load{connections: 32, rate: s.rate})
-		if o.smoke && s.group != "a" {
+		points := append(append([]load(nil), loads...), load{connections: 32, rate: first.rate})
+		if o.smoke && first.group != "a" {
 			// Smoke: the fixed rate only, which the few smoke users'
 			// query budgets sustain (a dashboard page costs 854).
 			points = points[len(loads):]
@@ -180,43 +185,51 @@ func run(ctx context.Context, o options) error {
 		// The smoke run keeps the harness alive, it measures nothing; its
 		// few users' query budgets would not carry a warm-up as well.
 		if !o.smoke {
-			if err := r.warm(ctx, s, url, dbURL); err != nil {
-				return err
+			for _, s := range group {
+				url := "http://" + coldAddr + "/graphql"
+				if s.target == cachedServer {
+					url = "http://" + cachedAddr + "/graphql"
+				}
+				if err := r.warm(ctx, s, url, dbURL); err != nil {
+					return err
+				}
 			}
 		}
 		for pi, l := range points {
-			reqs := s.ours
-			if s.perRun > 0 {
-				// Mutations are used once each: every run gets its own slice.
-				reqs = s.ours[pi*s.perRun : (pi+1)*s.perRun]
+			var turns []turn
+			rounds := o.rounds
+			for _, s := range group {
+				srv, url := cold, "http://"+coldAddr+"/graphql"
+				if s.target == cachedServer {
+					srv, url = cached, "http://"+cachedAddr+"/graphql"
+				}
+				reqs := s.ours
+				if s.perRun > 0 {
+					// Mutations are used once each: every point gets its
+					// own slice, sent in one run.
+					reqs, rounds = s.ours[pi*s.perRun:(pi+1)*s.perRun], 1
+				}
+				turns = append(turns, turn{s.name, "configmarket", srv.pid(), func(r *runner) (loadResult, error) { return r.http(ctx, url, l, reqs) }})
 			}
-			m, err := r.measure(s.name, "configmarket", l, srv.pid(), func() (loadResult, error) { return r.http(ctx, url, l, reqs) })
+			if first.peer != nil {
+				turns = append(turns, turn{first.group, "postgraphile", peer.pid(), func(r *runner) (loadResult, error) {
+					return r.http(ctx, "http://127.0.0.1:"+peerPort+"/graphql", l, first.peer)
+				}})
+			}
+			if first.floor != nil {
+				turns = append(turns, turn{first.group, "sql floor", 0, func(r *runner) (loadResult, error) { return r.pgbench(ctx, dbURL, l, first.floor) }})
+			}
+			if l.rate > 0 || o.smoke {
+				rounds = 1 // a fixed rate sets its own pace; smoke runs are too short to split
+			}
+			ms, err := r.measureInTurns(l, rounds, turns)
 			if err != nil {
 				return err
 			}
-			results = append(results, m)
-			slog.Info("measured", "scenario", s.name, "system", "configmarket", "load", l.String(), "rps", int(m.rps), "errors", m.errors)
-			key := s.group + " " + l.String()
-			if s.peer != nil && !peerDone[key] {
-				m, err := r.measure(s.group, "postgraphile", l, peer.pid(), func() (loadResult, error) {
-					return r.http(ctx, "http://127.0.0.1:"+peerPort+"/graphql", l, s.peer)
-				})
-				if err != nil {
-					return err
-				}
-				results = append(results, m)
-				peerDone[key] = true
-				slog.Info("measured", "scenario", s.group, "system", "postgraphile", "load", l.String(), "rps", int(m.rps), "errors", m.errors)
+			for _, m := range ms {
+				slog.Info("measured", "scenario", m.scenario, "system", m.system, "load", l.String(), "rps", int(m.rps), "errors", m.errors)
 			}
-			if s.floor != nil && !floorDone[key] {
-				m, err := r.measure(s.group, "sql floor", l, 0, func() (loadResult, error) { return r.pgbench(ctx, dbURL, l, s.floor) })
-				if err != nil {
-					return err
-				}
-				results = append(results, m)
-				floorDone[key] = true
-				slog.Info("measured", "scenario", s.group, "system", "sql floor", "load", l.String(), "rps", int(m.rps), "errors", m.errors)
-			}
+			results = append(results, ms...)
 		}
 	}
 	var growth []measurement

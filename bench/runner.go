@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	neturl "net/url"
 	"os"
 	"os/exec"
@@ -39,9 +40,12 @@ type measurement struct {
 	rps, p50, p99    float64 // p50, p99 in milliseconds
 	errors           int
 	firstError       string
-	appCPU, dbCPU    time.Duration // per request
-	clientCPU        time.Duration // per request, of the load generator (wrk, autocannon or pgbench)
-	peakRSS          int64
+	// quantiles are the latency distribution as [percentile, ms] pairs in
+	// rising order, 0 the fastest and 100 the slowest; nil: not reported.
+	quantiles     [][2]float64
+	appCPU, dbCPU time.Duration // per request
+	clientCPU     time.Duration // per request, of the load generator (wrk, autocannon or pgbench)
+	peakRSS       int64
 }
 
 // runner drives loads and measures the processes serving them.
@@ -54,12 +58,13 @@ type runner struct {
 }
 
 type loadResult struct {
-	Requests   int     `json:"requests"`
-	RPS        float64 `json:"rps"`
-	P50        float64 `json:"p50"`
-	P99        float64 `json:"p99"`
-	Errors     int     `json:"errors"`
-	FirstError string  `json:"firstError"`
+	Requests   int          `json:"requests"`
+	RPS        float64      `json:"rps"`
+	P50        float64      `json:"p50"`
+	P99        float64      `json:"p99"`
+	Errors     int          `json:"errors"`
+	FirstError string       `json:"firstError"`
+	Quantiles  [][2]float64 `json:"quantiles"`
 	// ClientCPU is the load generator's own CPU time for the whole run.
 	ClientCPU time.Duration `json:"-"`
 }
@@ -80,6 +85,7 @@ func (r *runner) measure(scenario, system string, l load, appPID int, fn func() 
 	}
 	db1 := treeCPU(r.postmaster)
 	m.requests, m.rps, m.p50, m.p99, m.errors, m.firstError = res.Requests, res.RPS, res.P50, res.P99, res.Errors, res.FirstError
+	m.quantiles = res.Quantiles
 	if res.Requests > 0 {
 		m.dbCPU = (db1 - db0) / time.Duration(res.Requests)
 		m.clientCPU = res.ClientCPU / time.Duration(res.Requests)
@@ -92,6 +98,143 @@ func (r *runner) measure(scenario, system string, l load, appPID int, fn func() 
 		m.peakRSS = peakRSS(appPID)
 	}
 	return m, nil
+}
+
+// turn is one system's part at a load: run drives it for r.seconds.
+type turn struct {
+	scenario, system string
+	pid              int // the serving process; 0: none (pgbench)
+	run              func(r *runner) (loadResult, error)
+}
+
+// measureInTurns measures each turn at l: with rounds > 1 the turns take
+// their seconds in that many short runs, round after round (ours,
+// PostGraphile, the floor, ours again…), so a ratio between two of them
+// compares the same minutes of a shared machine whose speed drifts, not
+// whichever minute each happened to run in. The runs of a turn merge
+// into one measurement (mergeRuns).
+func (r *runner) measureInTurns(l load, rounds int, turns []turn) ([]measurement, error) {
+	short := *r
+	short.seconds = max(1, r.seconds/rounds)
+	runs := make([][]measurement, len(turns))
+	for range rounds {
+		for i, t := range turns {
+			m, err := short.measure(t.scenario, t.system, l, t.pid, func() (loadResult, error) { return t.run(&short) })
+			if err != nil {
+				return nil, err
+			}
+			runs[i] = append(runs[i], m)
+		}
+	}
+	out := make([]measurement, len(turns))
+	for i := range runs {
+		out[i] = mergeRuns(runs[i])
+	}
+	return out, nil
+}
+
+// mergeRuns makes one measurement of a turn's runs: requests/s over their
+// whole time, CPU per request over all their requests, and the p50 and
+// p99 of all their requests (mergedPercentile). A run that reported no
+// distribution leaves the median of the runs' p50s and the largest of
+// their p99s, which does not flatter.
+func mergeRuns(runs []measurement) measurement {
+	if len(runs) == 1 {
+		return runs[0]
+	}
+	m := measurement{scenario: runs[0].scenario, system: runs[0].system, load: runs[0].load}
+	var seconds float64
+	var app, db, client time.Duration
+	var p50s []float64
+	for _, r := range runs {
+		m.requests += r.requests
+		if r.rps > 0 {
+			seconds += float64(r.requests) / r.rps
+		}
+		n := time.Duration(r.requests)
+		app, db, client = app+r.appCPU*n, db+r.dbCPU*n, client+r.clientCPU*n
+		p50s = append(p50s, r.p50)
+		m.p99 = max(m.p99, r.p99)
+		m.errors += r.errors
+		if m.firstError == "" {
+			m.firstError = r.firstError
+		}
+		m.peakRSS = max(m.peakRSS, r.peakRSS)
+	}
+	if seconds > 0 {
+		m.rps = float64(m.requests) / seconds
+	}
+	if n := time.Duration(m.requests); n > 0 {
+		m.appCPU, m.dbCPU, m.clientCPU = app/n, db/n, client/n
+	}
+	slices.Sort(p50s)
+	m.p50 = p50s[len(p50s)/2]
+	if len(p50s)%2 == 0 {
+		m.p50 = (p50s[len(p50s)/2-1] + p50s[len(p50s)/2]) / 2
+	}
+	if !slices.ContainsFunc(runs, func(r measurement) bool { return len(r.quantiles) < 2 }) {
+		m.p50, m.p99 = mergedPercentile(runs, 50), mergedPercentile(runs, 99)
+	}
+	return m
+}
+
+// mergedPercentile is the latency at percentile p of all the runs'
+// requests together: the latency x at which the runs' distributions,
+// each interpolated between its reported percentiles and weighed by its
+// requests, reach p.
+func mergedPercentile(runs []measurement, p float64) float64 {
+	var total float64
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, r := range runs {
+		total += float64(r.requests)
+		lo, hi = min(lo, r.quantiles[0][1]), max(hi, r.quantiles[len(r.quantiles)-1][1])
+	}
+	below := func(x float64) float64 {
+		var sum float64
+		for _, r := range runs {
+			sum += float64(r.requests) * rankOf(r.quantiles, x)
+		}
+		return sum / total
+	}
+	for range 60 {
+		mid := (lo + hi) / 2
+		if below(mid) >= p {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	return hi
+}
+
+// rankOf is the percentile of latency x in the distribution q.
+func rankOf(q [][2]float64, x float64) float64 {
+	if x < q[0][1] {
+		return 0
+	}
+	for k := 1; k < len(q); k++ {
+		if x < q[k][1] {
+			p0, v0, p1, v1 := q[k-1][0], q[k-1][1], q[k][0], q[k][1]
+			return p0 + (p1-p0)*(x-v0)/(v1-v0)
+		}
+	}
+	return 100
+}
+
+// quantilesOf is the distribution of the sorted latencies as the pairs
+// load.lua reports.
+func quantilesOf(sorted []float64) [][2]float64 {
+	at := func(p float64) [2]float64 {
+		return [2]float64{p, sorted[min(int(float64(len(sorted))*p/100), len(sorted)-1)]}
+	}
+	q := [][2]float64{{0, sorted[0]}}
+	for p := 1; p <= 99; p++ {
+		q = append(q, at(float64(p)))
+	}
+	for p := 99.1; p < 99.95; p += 0.1 {
+		q = append(q, at(p))
+	}
+	return append(q, at(99.99), [2]float64{100, sorted[len(sorted)-1]})
 }
 
 // warmSeconds is how long each system answers a scenario, unmeasured,
@@ -266,6 +409,7 @@ func (r *runner) pgbench(ctx context.Context, dbURL string, l load, scripts []st
 		slices.Sort(lat)
 		res.P50 = lat[len(lat)*50/100]
 		res.P99 = lat[min(len(lat)*99/100, len(lat)-1)]
+		res.Quantiles = quantilesOf(lat)
 	}
 	if res.Requests == 0 {
 		return res, fmt.Errorf("pgbench ran no transaction: %s", out.String())
