@@ -14,7 +14,7 @@ import (
 func formatReport(results []measurement, scen []scenario, growth []measurement, sizes benchdata.Sizes, o options) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n## Benchmark %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 MST"))
-	fmt.Fprintf(&b, "Data: %s. %d CPUs. %d s per system and load: at a concurrency in %d turns taken in rotation by the systems compared (a p99 is the largest of the turns', a p50 their median); load generators wrk (HTTP at a concurrency), autocannon (HTTP at a fixed rate) and pgbench -M prepared (SQL floor).\n\n",
+	fmt.Fprintf(&b, "Data: %s. %d CPUs. %d s per system and load: at a concurrency in %d turns taken in rotation by the systems compared (p50 and p99 of all the turns' requests); load generators wrk (HTTP at a concurrency), autocannon (HTTP at a fixed rate) and pgbench -M prepared (SQL floor).\n\n",
 		sizes, runtime.NumCPU(), o.seconds, o.rounds)
 	fmt.Fprintln(&b, "Ratios: at a concurrency, our requests/s ÷ theirs; at a fixed rate, their p50 ÷ ours. Above 1 means faster than them.")
 	fmt.Fprintln(&b, "CPU per request: the serving process (app), all PostgreSQL backends (db) and the load generator (client). autocannon reports latency in whole milliseconds.")
