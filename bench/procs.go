@@ -27,6 +27,12 @@ type proc struct {
 // start runs name with env added to the bench's own environment, its
 // output going to logDir/name.log, and waits until url answers 200.
 func start(ctx context.Context, name, logDir, readyURL string, env []string, bin string, args ...string) (*proc, error) {
+	// Something already answering there would pass for the process, which
+	// then fails to listen: its runs would measure the other one.
+	if res, err := http.Get(readyURL); err == nil {
+		res.Body.Close()
+		return nil, fmt.Errorf("%s: something already answers at %s; stop it first", name, readyURL)
+	}
 	logf, err := os.Create(filepath.Join(logDir, name+".log"))
 	if err != nil {
 		return nil, err
