@@ -163,6 +163,13 @@ func run(ctx context.Context, o options) error {
 	if o.smoke {
 		loads = []load{{connections: 8}}
 	}
+	// serving is the server a scenario asks and its endpoint.
+	serving := func(s scenario) (*proc, string) {
+		if s.target == cachedServer {
+			return cached, "http://" + cachedAddr + "/graphql"
+		}
+		return cold, "http://" + coldAddr + "/graphql"
+	}
 	var results []measurement
 	done := map[string]bool{}
 	for _, first := range scen {
@@ -186,10 +193,7 @@ func run(ctx context.Context, o options) error {
 		// few users' query budgets would not carry a warm-up as well.
 		if !o.smoke {
 			for _, s := range group {
-				url := "http://" + coldAddr + "/graphql"
-				if s.target == cachedServer {
-					url = "http://" + cachedAddr + "/graphql"
-				}
+				_, url := serving(s)
 				if err := r.warm(ctx, s, url, dbURL); err != nil {
 					return err
 				}
@@ -199,10 +203,7 @@ func run(ctx context.Context, o options) error {
 			var turns []turn
 			rounds := o.rounds
 			for _, s := range group {
-				srv, url := cold, "http://"+coldAddr+"/graphql"
-				if s.target == cachedServer {
-					srv, url = cached, "http://"+cachedAddr+"/graphql"
-				}
+				srv, url := serving(s)
 				reqs := s.ours
 				if s.perRun > 0 {
 					// Mutations are used once each: every point gets its
