@@ -61,6 +61,8 @@ type Listing struct {
 	// selection is walked once, not on every request (5 % of a loaded
 	// server's CPU).
 	analyses *lru.Cache[*ast.Field, analysis]
+	// collections counts the selection sets whose fields were collected.
+	collections atomic.Int64
 }
 
 // analysis is whether the fast path writes everything selected under a
@@ -68,7 +70,12 @@ type Listing struct {
 type analysis struct {
 	// doc holds the field's document: while it is kept, the field's
 	// address cannot be reused by another document.
-	doc       *ast.QueryDocument
+	doc *ast.QueryDocument
+	// root is the field's selection the fields were collected from. The
+	// writer starts from it, not from the request's own copy: gqlgen
+	// collects a field's selection into a new slice on every request, and
+	// collected sets are found by their first selection's address.
+	root      ast.SelectionSet
 	supported bool
 	versions  bool
 	collected []*collected
@@ -80,6 +87,10 @@ const analysesKept = 256
 
 // Served counts the fields the fast path answered itself.
 func (l *Listing) Served() int64 { return l.served.Load() }
+
+// Collections counts the selection sets whose fields the fast path
+// collected: a document without variables asked again collects none.
+func (l *Listing) Collections() int64 { return l.collections.Load() }
 
 // New returns the fast path over the pages the resolvers read.
 func New(pages Pages, cat *catalog.Service) *Listing {
@@ -115,7 +126,8 @@ func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
 		return nil, false
 	}
 	w := writer{op: op, cat: l.cat, viewer: identity.FromContext(ctx), args: map[*ast.Field]any{}}
-	if !l.analyse(&w, op, rf.Field) {
+	sel, ok := l.analyse(&w, op, rf.Field)
+	if !ok {
 		return nil, false
 	}
 	// An admin's cards list every version, drafts included: the page's
@@ -140,7 +152,9 @@ func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
 	w.ctx = ctx
 	pooled := answers.Get().(*[]byte)
 	w.buf = (*pooled)[:0]
-	ok := w.configurationConnection(page, rf.Field.Selections)
+	analysed := len(w.collected)
+	ok = w.configurationConnection(page, sel)
+	l.collections.Add(int64(len(w.collected) - analysed))
 	*pooled = w.buf
 	if !ok {
 		release(pooled)
@@ -150,25 +164,27 @@ func (l *Listing) answer(ctx context.Context) (graphql.Marshaler, bool) {
 }
 
 // analyse tells whether the fast path writes everything selected under the
-// root field, and leaves on w the fields collected on the way. Without
-// variables the fields collected depend on the document alone (@skip and
-// @include can only name literals), so the analysis is kept.
-func (l *Listing) analyse(w *writer, op *graphql.OperationContext, root graphql.CollectedField) bool {
+// root field, and leaves on w the fields collected on the way; the writer
+// starts from the selection it returns. Without variables the fields
+// collected depend on the document alone (@skip and @include can only name
+// literals), so the analysis is kept.
+func (l *Listing) analyse(w *writer, op *graphql.OperationContext, root graphql.CollectedField) (ast.SelectionSet, bool) {
 	keep := len(op.Operation.VariableDefinitions) == 0
 	if keep {
 		if a, ok := l.analyses.Get(root.Field); ok && a.doc == op.Doc {
 			w.collected, w.versions = a.collected, a.versions
-			return a.supported
+			return a.root, a.supported
 		}
 	}
 	supported := w.supported(root.Selections, "ConfigurationConnection")
+	l.collections.Add(int64(len(w.collected)))
 	if keep {
 		// Clipped, so the writer's appends copy rather than write into
 		// what other requests read.
 		w.collected = slices.Clip(w.collected)
-		l.analyses.Add(root.Field, analysis{doc: op.Doc, supported: supported, versions: w.versions, collected: w.collected})
+		l.analyses.Add(root.Field, analysis{doc: op.Doc, root: root.Selections, supported: supported, versions: w.versions, collected: w.collected})
 	}
-	return supported
+	return root.Selections, supported
 }
 
 // decode reads validated argument values into typed arguments as gqlgen's
