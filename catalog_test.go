@@ -533,10 +533,7 @@ func TestCardVersionCursorsPageOn(t *testing.T) {
 func TestStorefrontVersionsReadTheirIDsWhenAskedAnywhere(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
-	owner := factory.Developer(t, s.store)
-	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
-		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}},
-	})
+	c := listedWithTwoVersions(t, s)
 	var newest uuid.UUID
 	if err := s.pool.QueryRow(ctx, `select id from versions where configuration_id = $1 and minor = 1`, c.ID).Scan(&newest); err != nil {
 		t.Fatal(err)
@@ -557,6 +554,16 @@ func TestStorefrontVersionsReadTheirIDsWhenAskedAnywhere(t *testing.T) {
 			t.Errorf("%s: state %v", name, got)
 		}
 	}
+}
+
+// listedWithTwoVersions is a listed configuration with approved versions
+// 1.0.0 and 1.1.0.
+func listedWithTwoVersions(t *testing.T, s *testServer) store.Configuration {
+	t.Helper()
+	owner := factory.Developer(t, s.store)
+	return factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
+		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}},
+	})
 }
 
 // listedVersion asks query and returns, on the card of slug, the first
@@ -592,10 +599,7 @@ func listedVersion(t *testing.T, s *testServer, query, slug string, deeper bool)
 func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 	s := newTestServer(t)
 	ctx := context.Background()
-	owner := factory.Developer(t, s.store)
-	c := factory.Configuration(t, s.store, owner.OrgID, factory.ConfigurationOptions{
-		Versions: []store.VersionKey{{Major: 1}, {Major: 1, Minor: 1}},
-	})
+	c := listedWithTwoVersions(t, s)
 	for _, columns := range []store.VersionColumns{store.VersionNumber, store.VersionSummary, store.VersionDetail} {
 		rows, err := s.store.StorefrontPage(ctx, store.StorefrontQuery{Order: store.OrderNewest, Desc: true, Limit: 50,
 			With: store.CardRowsWanted{Versions: 4, VersionStates: []string{"approved"}, VersionColumns: columns}})

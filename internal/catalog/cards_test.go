@@ -27,7 +27,8 @@ func TestRatingAverageIsRoundedToTwoDecimals(t *testing.T) {
 // it sells outright.
 func TestCardPricesFollowPlansAndSaleModes(t *testing.T) {
 	a, b, c := uuid.New(), uuid.New(), uuid.New()
-	plans := []store.TariffPlan{{ID: a, Code: "A", MaxUsers: 5}, {ID: b, Code: "B", MaxUsers: 10}, {ID: c, Code: "C", MaxUsers: 25}}
+	// SPEC §3's plans: A up to 3 users, B up to 10, C up to 30.
+	plans := []store.TariffPlan{{ID: a, Code: "A", MaxUsers: 3}, {ID: b, Code: "B", MaxUsers: 10}, {ID: c, Code: "C", MaxUsers: 30}}
 	rub := func(minor int64) money.Money { return money.Money{Minor: minor, Currency: "RUB"} }
 	prices := []store.Price{ // in plan-id order, as the store reads them
 		{Kind: "rent", TariffPlanID: &c, Amount: rub(40000)},
