@@ -6,12 +6,21 @@ package audit
 import (
 	"context"
 	"sync/atomic"
+
+	"configmarket/internal/money"
 )
 
-// Pending is the audit row of the mutation running in a context.
+// Pending is the audit row of the mutation (or system action) running in a
+// context.
 type Pending struct {
 	Action string
+	// Target is the global id of what the action acts on, named by the
+	// code that runs it (SetTarget), never guessed from its input.
 	Target string
+	// Amount is the money the action moved, when it moved money.
+	Amount *money.Money
+	// EventID is the payment provider's event id of a webhook action.
+	EventID string
 	// WithoutIP leaves the request's address out of the row: an erasure
 	// must not record anew the IP history it erases.
 	WithoutIP bool
@@ -34,4 +43,26 @@ func With(ctx context.Context, p *Pending) context.Context { return context.With
 func From(ctx context.Context) *Pending {
 	p, _ := ctx.Value(key{}).(*Pending)
 	return p
+}
+
+// SetTarget names what the running mutation acts on (a global id); outside
+// a mutation it does nothing.
+func SetTarget(ctx context.Context, target string) {
+	if p := From(ctx); p != nil {
+		p.Target = target
+	}
+}
+
+// SetAmount records the money the running mutation moves.
+func SetAmount(ctx context.Context, m money.Money) {
+	if p := From(ctx); p != nil {
+		p.Amount = &m
+	}
+}
+
+// System starts the audit row of an action the platform takes on its own
+// (a provider's webhook event, a job): the transaction that makes its
+// effect writes it, with the system as the actor.
+func System(ctx context.Context, action, target, eventID string) context.Context {
+	return With(ctx, &Pending{Action: action, Target: target, EventID: eventID})
 }
