@@ -70,12 +70,14 @@ type AuthSession struct {
 type Balance struct {
 	// Every ledger entry of the party.
 	Total *Money `json:"total"`
-	// What may be paid out: entries older than the 14-day hold, minus payouts requested or paid. May be negative after refunds.
+	// What may be paid out: earnings older than the 14-day hold, plus every refund's
+	// or chargeback's reversal the moment it is written, minus payouts requested or
+	// paid. May be negative after refunds; future earnings then net against it.
 	Available *Money `json:"available"`
-	// Entries still within the hold.
+	// Earnings still within the hold (reversals are never held).
 	OnHold          *Money `json:"onHold"`
 	PaidOrRequested *Money `json:"paidOrRequested"`
-	// Entries up to this instant count as available.
+	// Earnings up to this instant count as available.
 	HoldUntil time.Time `json:"holdUntil"`
 }
 
@@ -117,7 +119,9 @@ type ChargeInput struct {
 
 type ChargePayload struct {
 	Installation *Installation `json:"installation,omitempty"`
-	// The invoice to pay now, if any (a converted trial is invoiced when the trial ends).
+	// The invoice to pay now, within 48 hours: the rental or purchase gives nothing
+	// until it is paid. Null for a free configuration (active at once) and for a
+	// converted trial (invoiced when the trial ends).
 	Invoice    *Invoice     `json:"invoice,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -1111,16 +1115,23 @@ func (e InstallationMode) MarshalJSON() ([]byte, error) {
 type InstallationState string
 
 const (
-	InstallationStateTrialing InstallationState = "TRIALING"
-	InstallationStateActive   InstallationState = "ACTIVE"
-	// A rental or purchase unpaid 7 days after its period started.
+	// A new rental or purchase waiting for its first invoice to be paid: no valid
+	// license, no backup, not counted as installed. Paying activates it at once (a
+	// rental's first period starts at the payment); unpaid after 48 hours its
+	// invoice is void and it becomes EXPIRED.
+	InstallationStatePendingPayment InstallationState = "PENDING_PAYMENT"
+	InstallationStateTrialing       InstallationState = "TRIALING"
+	InstallationStateActive         InstallationState = "ACTIVE"
+	// A rental unpaid 7 days after its period started; canceled after 14.
 	InstallationStatePastDue  InstallationState = "PAST_DUE"
 	InstallationStateCanceled InstallationState = "CANCELED"
-	// A trial that ended without conversion; its data is kept for 30 days.
+	// A trial that ended without conversion (its data is kept for 30 days), or a
+	// rental or purchase whose first invoice went unpaid for 48 hours.
 	InstallationStateExpired InstallationState = "EXPIRED"
 )
 
 var AllInstallationState = []InstallationState{
+	InstallationStatePendingPayment,
 	InstallationStateTrialing,
 	InstallationStateActive,
 	InstallationStatePastDue,
@@ -1130,7 +1141,7 @@ var AllInstallationState = []InstallationState{
 
 func (e InstallationState) IsValid() bool {
 	switch e {
-	case InstallationStateTrialing, InstallationStateActive, InstallationStatePastDue, InstallationStateCanceled, InstallationStateExpired:
+	case InstallationStatePendingPayment, InstallationStateTrialing, InstallationStateActive, InstallationStatePastDue, InstallationStateCanceled, InstallationStateExpired:
 		return true
 	}
 	return false
@@ -1176,7 +1187,7 @@ type InvoiceState string
 const (
 	InvoiceStateOpen InvoiceState = "OPEN"
 	InvoiceStatePaid InvoiceState = "PAID"
-	// Canceled unpaid.
+	// Canceled unpaid, or replaced by a newer request for the same configuration.
 	InvoiceStateVoid InvoiceState = "VOID"
 )
 
