@@ -4134,6 +4134,11 @@ enum UserErrorCode {
   NO_RUNNING_RENTAL
   "The configuration is already installed (convert or cancel the current installation)."
   ALREADY_INSTALLED
+  """
+  This rental or purchase already waits for its first payment: pay that invoice
+  (see the installation's invoices), or let it expire after 48 hours.
+  """
+  PAYMENT_PENDING
   "The configuration cannot be installed now (not published, or no approved version)."
   NOT_INSTALLABLE
   "The configuration is not for rent."
@@ -4144,7 +4149,7 @@ enum UserErrorCode {
   IDEMPOTENCY_KEY_INVALID
   "This idempotency key was used for another request."
   IDEMPOTENCY_KEY_REUSED
-  "The invoice is not open."
+  "The invoice is not open (paid, void, or its 48-hour payment window closed)."
   INVOICE_NOT_OPEN
   "The amount does not match (the invoice, or what is left to refund)."
   AMOUNT_MISMATCH

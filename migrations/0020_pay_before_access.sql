@@ -15,10 +15,10 @@ alter table installations
         or (mode = 'purchase' and state in ('pending_payment', 'active', 'past_due', 'canceled', 'expired'))
     ),
     -- A pending rental has no period yet: it starts when the first invoice
-    -- is paid.
+    -- is paid; one that expired unpaid never had one.
     drop constraint installations_rent_period_check,
-    add constraint installations_rent_period_check
-        check (mode <> 'rent' or state = 'pending_payment' or current_period_start is not null),
+    add constraint installations_rent_period_check check (mode <> 'rent' or current_period_start is not null
+        or (billing_anchor is null and state in ('pending_payment', 'expired'))),
     -- Nothing to download before the purchase is paid.
     add constraint installations_backup_paid_check
         check (backup_ref is null or (mode = 'purchase' and state <> 'pending_payment'));

@@ -1951,6 +1951,9 @@ const (
 	UserErrorCodeNoRunningRental UserErrorCode = "NO_RUNNING_RENTAL"
 	// The configuration is already installed (convert or cancel the current installation).
 	UserErrorCodeAlreadyInstalled UserErrorCode = "ALREADY_INSTALLED"
+	// This rental or purchase already waits for its first payment: pay that invoice
+	// (see the installation's invoices), or let it expire after 48 hours.
+	UserErrorCodePaymentPending UserErrorCode = "PAYMENT_PENDING"
 	// The configuration cannot be installed now (not published, or no approved version).
 	UserErrorCodeNotInstallable UserErrorCode = "NOT_INSTALLABLE"
 	// The configuration is not for rent.
@@ -1961,7 +1964,7 @@ const (
 	UserErrorCodeIdempotencyKeyInvalid UserErrorCode = "IDEMPOTENCY_KEY_INVALID"
 	// This idempotency key was used for another request.
 	UserErrorCodeIdempotencyKeyReused UserErrorCode = "IDEMPOTENCY_KEY_REUSED"
-	// The invoice is not open.
+	// The invoice is not open (paid, void, or its 48-hour payment window closed).
 	UserErrorCodeInvoiceNotOpen UserErrorCode = "INVOICE_NOT_OPEN"
 	// The amount does not match (the invoice, or what is left to refund).
 	UserErrorCodeAmountMismatch UserErrorCode = "AMOUNT_MISMATCH"
@@ -2030,6 +2033,7 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeNoRunningTrial,
 	UserErrorCodeNoRunningRental,
 	UserErrorCodeAlreadyInstalled,
+	UserErrorCodePaymentPending,
 	UserErrorCodeNotInstallable,
 	UserErrorCodeNotForRent,
 	UserErrorCodeNotForSale,
@@ -2041,7 +2045,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

@@ -104,6 +104,9 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 		if found && live(prev) {
 			return Charge{}, apperr.Conflict("this configuration is already installed; convert the trial instead").WithCode("ALREADY_INSTALLED")
 		}
+		if found && prev.State == "pending_payment" && prev.Mode == "rent" {
+			return Charge{}, paymentPending()
+		}
 		if err := dropPending(ctx, q, prev, found, now); err != nil {
 			return Charge{}, err
 		}
@@ -147,14 +150,21 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 	})
 }
 
+// paymentPending refuses a second request for what already waits for its
+// first payment: one invoice to pay, never two.
+func paymentPending() error {
+	return apperr.Conflict("this configuration already waits for the payment of its invoice").WithCode("PAYMENT_PENDING")
+}
+
 // dropPending voids what an earlier rental or purchase still waiting for
-// its first payment asked for, when the customer asks for the
-// configuration anew: only the newest request can be paid.
+// its first payment asked for, when the customer asks for something else
+// (a trial, the other of rent and purchase): only the newest request can be
+// paid.
 func dropPending(ctx context.Context, q *store.Queries, prev store.Installation, found bool, now time.Time) error {
 	if !found || prev.State != "pending_payment" {
 		return nil
 	}
-	return q.VoidOpenInvoices(ctx, prev.ID, false, now)
+	return q.VoidOpenInvoices(ctx, prev.ID, now)
 }
 
 func customerPlan(ctx context.Context, q *store.Queries, customerID uuid.UUID) (uuid.UUID, error) {
@@ -235,11 +245,18 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 			return Charge{}, apperr.Conflict("this configuration is already bought").WithCode("ALREADY_INSTALLED")
 		}
 		if found {
-			// Only the newest request can be paid: an earlier purchase
-			// request, or a pending rental, is dropped.
-			if err := q.VoidOpenInvoices(ctx, inst.ID, true, now); err != nil {
+			// A purchase waiting for payment, alone or over a running trial
+			// or rental.
+			pending, err := q.HasOpenFirstInvoice(ctx, inst.ID, "purchase")
+			if err != nil {
 				return Charge{}, err
 			}
+			if pending {
+				return Charge{}, paymentPending()
+			}
+		}
+		if err := dropPending(ctx, q, inst, found, now); err != nil {
+			return Charge{}, err
 		}
 		if price.IsZero() {
 			if inst, err = completePurchase(ctx, q, inst, found, store.Installation{
@@ -290,7 +307,7 @@ func completePurchase(ctx context.Context, q *store.Queries, prev store.Installa
 		return store.Installation{}, err
 	}
 	if found {
-		if err := q.VoidOpenInvoices(ctx, prev.ID, false, now); err != nil {
+		if err := q.VoidOpenInvoices(ctx, prev.ID, now); err != nil {
 			return store.Installation{}, err
 		}
 	}

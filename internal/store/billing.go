@@ -164,13 +164,22 @@ func (q *Queries) ReactivatePaid(ctx context.Context, installationID uuid.UUID, 
 }
 
 // VoidOpenInvoices voids an installation's unpaid invoices when what they
-// were for is replaced (a rental bought outright, a pending rental or
-// purchase asked for again). Only first invoices when firstOnly.
-func (q *Queries) VoidOpenInvoices(ctx context.Context, installationID uuid.UUID, firstOnly bool, at time.Time) error {
-	const sql = `update invoices set state = 'void', voided_at = $2
-		where installation_id = $1 and state = 'open' and (not $3 or expires_at is not null)`
-	_, err := q.db.Exec(ctx, sql, installationID, at, firstOnly)
+// were for is replaced (a rental bought outright, a pending rental given up
+// for a trial or a purchase).
+func (q *Queries) VoidOpenInvoices(ctx context.Context, installationID uuid.UUID, at time.Time) error {
+	const sql = `update invoices set state = 'void', voided_at = $2 where installation_id = $1 and state = 'open'`
+	_, err := q.db.Exec(ctx, sql, installationID, at)
 	return mapErr(err, "void open invoices")
+}
+
+// HasOpenFirstInvoice reports whether an installation has an unpaid first
+// invoice (one with a payment window) for paidFor.
+func (q *Queries) HasOpenFirstInvoice(ctx context.Context, installationID uuid.UUID, paidFor string) (bool, error) {
+	const sql = `select exists (select 1 from invoices where installation_id = $1 and paid_for = $2
+		and state = 'open' and expires_at is not null)`
+	var ok bool
+	err := q.db.QueryRow(ctx, sql, installationID, paidFor).Scan(&ok)
+	return ok, mapErr(err, "select open first invoice")
 }
 
 // StartPaidRental starts a pending rental's first period, on versionID, at
