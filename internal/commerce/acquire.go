@@ -259,8 +259,7 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 			return Charge{}, err
 		}
 		if price.IsZero() {
-			if inst, err = completePurchase(ctx, q, inst, found, store.Installation{
-				CustomerID: v.ActingFor, ConfigurationID: c.ID}, now); err != nil {
+			if inst, err = completePurchase(ctx, q, v.ActingFor, c.ID, inst, found, now); err != nil {
 				return Charge{}, err
 			}
 			return Charge{InstallationID: &inst.ID}, nil
@@ -289,15 +288,12 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 	})
 }
 
-// completePurchase makes an installation a paid purchase of the version
-// current now, with its backup: a new one (found false; of names its
-// customer and configuration), or the customer's pending purchase, trial
-// or rental, whose unpaid invoices are then not owed any more.
-func completePurchase(ctx context.Context, q *store.Queries, prev store.Installation, found bool, of store.Installation, now time.Time) (store.Installation, error) {
-	if found {
-		of = prev
-	}
-	ver, err := currentVersion(ctx, q, of.ConfigurationID)
+// completePurchase makes the customer's installation of a configuration a
+// paid purchase of the version current now, with its backup: a new one
+// (found false), or its pending purchase, trial or rental prev, whose unpaid
+// invoices are then not owed any more.
+func completePurchase(ctx context.Context, q *store.Queries, customerID, configurationID uuid.UUID, prev store.Installation, found bool, now time.Time) (store.Installation, error) {
+	ver, err := currentVersion(ctx, q, configurationID)
 	if found && apperr.Is(err, apperr.KindFailedPrecondition) {
 		// Paid for while the configuration had no approved version left:
 		// the customer keeps the version it has.
@@ -312,7 +308,7 @@ func completePurchase(ctx context.Context, q *store.Queries, prev store.Installa
 		}
 	}
 	inst, err := q.SaveInstallation(ctx, store.Installation{
-		CustomerID: of.CustomerID, ConfigurationID: of.ConfigurationID, Mode: "purchase", State: "active",
+		CustomerID: customerID, ConfigurationID: configurationID, Mode: "purchase", State: "active",
 		VersionID: ver.ID, LicenseKey: keyOf(prev, found), UpdatedAt: now,
 	})
 	if err != nil {

@@ -123,7 +123,7 @@ func activate(ctx context.Context, q *store.Queries, inv store.Invoice, at time.
 	}
 	switch {
 	case inv.PaidFor == "purchase" && inv.ExpiresAt != nil:
-		_, err = completePurchase(ctx, q, inst, true, inst, at)
+		_, err = completePurchase(ctx, q, inst.CustomerID, inst.ConfigurationID, inst, true, at)
 		return err
 	case inst.State == "pending_payment" && inst.Mode == "rent":
 		// Versions approved while it waited were not moved to it.
