@@ -1,0 +1,36 @@
+-- Partner statuses set by admins, with their history (issue 19, item 7), and
+-- a customer's CRM account id kept well-formed (item 5).
+
+-- Every status a partner has had, newest last: the status, why, the admin
+-- who decided it (null where the platform itself set it: a new partner
+-- starts as an agent, and the partners that existed before this history
+-- began get one row for the status they had then). Payments read the
+-- partner's current status; the ledger stores the rate each entry was
+-- written with, so this history never changes a past entry.
+create table partner_status_history (
+    id         uuid primary key default gen_random_uuid(),
+    partner_id uuid not null references partners (id),
+    status     text not null constraint partner_status_history_status_check
+               check (status in ('agent', 'dealer', 'integrator')),
+    reason     text not null constraint partner_status_history_reason_check
+               check (length(btrim(reason)) between 1 and 2000),
+    decided_by uuid references users (id),
+    decided_at timestamptz not null default now()
+);
+create index partner_status_history_partner_idx on partner_status_history (partner_id, decided_at desc, id desc);
+
+insert into partner_status_history (partner_id, status, reason, decided_at)
+    select id, status, 'status when the history began', now() from partners;
+
+-- The history is append-only for the server's role.
+revoke update, delete on partner_status_history from cm_app;
+
+-- A CRM account id is what the CRM sends with a license check: no blanks
+-- around it, 1 to 200 characters, no control characters. Null stays
+-- allowed for customers created before sign-up required it; they set it
+-- once (setCrmAccountId).
+alter table customers add constraint customers_crm_account_id_check check (
+    crm_account_id is null
+    or (length(crm_account_id) between 1 and 200
+        and crm_account_id = btrim(crm_account_id)
+        and crm_account_id !~ '[[:cntrl:]]'));
