@@ -8,7 +8,10 @@
 -- partner's current status; the ledger stores the rate each entry was
 -- written with, so this history never changes a past entry.
 create table partner_status_history (
-    id         uuid primary key default gen_random_uuid(),
+    -- Increasing: the history's order is the order the rows were written
+    -- (decided_at comes from the business clock, a new partner's first row
+    -- from the database's).
+    id         bigint generated always as identity primary key,
     partner_id uuid not null references partners (id),
     status     text not null constraint partner_status_history_status_check
                check (status in ('agent', 'dealer', 'integrator')),
@@ -17,7 +20,7 @@ create table partner_status_history (
     decided_by uuid references users (id),
     decided_at timestamptz not null default now()
 );
-create index partner_status_history_partner_idx on partner_status_history (partner_id, decided_at desc, id desc);
+create index partner_status_history_partner_idx on partner_status_history (partner_id, id desc);
 
 insert into partner_status_history (partner_id, status, reason, decided_at)
     select id, status, 'status when the history began', now() from partners;

@@ -27,7 +27,7 @@ func (q *Queries) SetPartnerStatus(ctx context.Context, partnerID uuid.UUID, sta
 
 // PartnerStatusChange is one row of a partner's status history.
 type PartnerStatusChange struct {
-	ID        uuid.UUID
+	ID        int64
 	PartnerID uuid.UUID
 	Status    string
 	Reason    string
@@ -45,11 +45,13 @@ func (q *Queries) InsertPartnerStatusChange(ctx context.Context, c PartnerStatus
 	return mapErr(err, "insert partner status change")
 }
 
-// PartnerStatusHistory lists a partner's status history, newest first.
+// PartnerStatusHistory lists a partner's status history, newest first: in
+// the order the rows were written (a new partner's first row is stamped by
+// the database's clock, later ones by the business clock).
 func (q *Queries) PartnerStatusHistory(ctx context.Context, partnerID uuid.UUID) ([]PartnerStatusChange, error) {
 	const sql = `select id, partner_id, status, reason, decided_by, decided_at from partner_status_history
 		where partner_id = $1
-		order by decided_at desc, id desc`
+		order by id desc`
 	return list(ctx, q.db, "select partner status history", func(r pgx.CollectableRow) (PartnerStatusChange, error) {
 		var c PartnerStatusChange
 		err := r.Scan(&c.ID, &c.PartnerID, &c.Status, &c.Reason, &c.DecidedBy, &c.DecidedAt)
