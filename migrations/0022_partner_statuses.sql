@@ -1,7 +1,8 @@
--- Partner statuses set by admins, with their history (issue 19, item 7), and
--- a customer's CRM account id kept well-formed (item 5).
+-- Issue 19: partner statuses set by admins, with their history (item 7); a
+-- customer's CRM account id kept well-formed (item 5); indexes for the pins
+-- job that now also expires unanswered requests (item 6).
 
--- Every status a partner has had, newest last: the status, why, the admin
+-- Every status a partner has had, in the order written: the status, why, the admin
 -- who decided it (null where the platform itself set it: a new partner
 -- starts as an agent, and the partners that existed before this history
 -- began get one row for the status they had then). Payments read the
@@ -37,3 +38,10 @@ alter table customers add constraint customers_crm_account_id_check check (
     or (length(crm_account_id) between 1 and 200
         and crm_account_id = btrim(crm_account_id)
         and crm_account_id !~ '[[:cntrl:]]'));
+
+-- The pins job (every JOBS_INTERVAL) looks for active pins whose term ended
+-- and pending requests left unanswered too long (item 6); these partial
+-- indexes hold only live pins, so the look-up stays small however many
+-- pins have ended.
+create index pins_active_expiry_idx on pins (expires_at) where state = 'active';
+create index pins_pending_request_idx on pins (requested_at) where state = 'pending';

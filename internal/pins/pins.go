@@ -4,8 +4,10 @@
 //
 // A pin is requested by the customer's tax number (INN) or CRM account id.
 // A customer new to the platform (no payment yet) is pinned at once; a
-// paying customer confirms first. A pin lasts Term, the partner may renew
-// it before it lapses, the admin may refuse it. At most one pin per
+// paying customer confirms first, within Rules.PendingExpireAfter, or the
+// request expires and the customer is free for other partners. A pin lasts
+// Rules.Term, the partner may renew it before it lapses, the admin may
+// refuse it. At most one pin per
 // customer is live (pending or active): the database's unique index
 // pins_one_live_per_customer decides races between partners.
 package pins
