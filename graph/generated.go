@@ -5488,6 +5488,7 @@ type DeveloperStatusPayload {
 
 "A partner's new status and why."
 input SetPartnerStatusInput {
+  "The partner (a Partner id)."
   partnerId: ID!
   "Differs from the partner's current status."
   status: PartnerStatus!
@@ -5495,9 +5496,11 @@ input SetPartnerStatusInput {
   reason: String!
 }
 
+"What setPartnerStatus did."
 type SetPartnerStatusPayload {
   "The partner with its new status; null on userErrors."
   partner: Partner
+  "PARTNER_STATUS_UNCHANGED, REASON_REQUIRED, NOT_FOUND (no such partner), BAD_USER_INPUT."
   userErrors: [UserError!]!
 }
 
@@ -5523,9 +5526,11 @@ input SetCrmAccountIdInput {
   crmAccountId: String!
 }
 
+"What setCrmAccountId did."
 type SetCrmAccountIdPayload {
   "The account with its CRM account id; null on userErrors."
   customer: Customer
+  "CRM_ACCOUNT_REQUIRED, CRM_ACCOUNT_INVALID, CRM_ACCOUNT_TAKEN, CRM_ACCOUNT_ALREADY_SET."
   userErrors: [UserError!]!
 }
 

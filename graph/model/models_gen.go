@@ -628,9 +628,11 @@ type SetCrmAccountIDInput struct {
 	CrmAccountID string `json:"crmAccountId"`
 }
 
+// What setCrmAccountId did.
 type SetCrmAccountIDPayload struct {
 	// The account with its CRM account id; null on userErrors.
-	Customer   *Customer    `json:"customer,omitempty"`
+	Customer *Customer `json:"customer,omitempty"`
+	// CRM_ACCOUNT_REQUIRED, CRM_ACCOUNT_INVALID, CRM_ACCOUNT_TAKEN, CRM_ACCOUNT_ALREADY_SET.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -656,6 +658,7 @@ type SetPartnerRateInput struct {
 
 // A partner's new status and why.
 type SetPartnerStatusInput struct {
+	// The partner (a Partner id).
 	PartnerID string `json:"partnerId"`
 	// Differs from the partner's current status.
 	Status PartnerStatus `json:"status"`
@@ -663,9 +666,11 @@ type SetPartnerStatusInput struct {
 	Reason string `json:"reason"`
 }
 
+// What setPartnerStatus did.
 type SetPartnerStatusPayload struct {
 	// The partner with its new status; null on userErrors.
-	Partner    *Partner     `json:"partner,omitempty"`
+	Partner *Partner `json:"partner,omitempty"`
+	// PARTNER_STATUS_UNCHANGED, REASON_REQUIRED, NOT_FOUND (no such partner), BAD_USER_INPUT.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
