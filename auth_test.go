@@ -27,7 +27,7 @@ func TestSignUpThenQueryAsTheNewCustomer(t *testing.T) {
 		signUp(input: $input) { session { accessToken role } userErrors { code } }
 	}`, map[string]any{"input": map[string]any{
 		"email": "  New.Customer@Example.TEST ", "password": "long enough pw", "name": "Nina",
-		"role": "CUSTOMER", "organizationName": "Nina LLC", "inn": "7707083893", "tariffPlan": "C",
+		"role": "CUSTOMER", "organizationName": "Nina LLC", "inn": "7707083893", "tariffPlan": "C", "crmAccountId": "crm-nina",
 	}})
 	if res.code() != "" || len(get(res.Data, "signUp", "userErrors").([]any)) != 0 {
 		t.Fatalf("sign up failed: %s", res.Raw)

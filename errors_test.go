@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -19,6 +20,10 @@ func signUpInput(overrides map[string]any) map[string]any {
 	}
 	for k, v := range overrides {
 		in[k] = v
+	}
+	if _, set := in["crmAccountId"]; !set {
+		// A customer is a CRM account (SPEC §1): each sign-up its own.
+		in["crmAccountId"] = fmt.Sprintf("crm-%v", in["email"])
 	}
 	return map[string]any{"input": in}
 }

@@ -439,8 +439,9 @@ func newApp(d deps) *app {
 	root := &resolvers.Resolver{
 		Accounts: accounts, Catalog: cat, Commerce: com,
 		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
-		PayoutService: earnings.NewPayouts(d.store, d.clock), PinService: pins.New(d.store, d.clock),
+		PayoutService: earnings.NewPayouts(d.store, d.clock), PinService: pins.New(d.store, d.clock, pins.DefaultRules),
 		Statuses:        earnings.NewStatuses(d.store, d.clock),
+		PartnerStatuses: earnings.NewPartnerStatuses(d.store, d.clock),
 		Hub:             live.NewHub(d.store.Pool()),
 		AuditLogService: auditlog.New(d.store),
 	}

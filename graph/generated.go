@@ -396,9 +396,11 @@ type ComplexityRoot struct {
 		RevokeRole               func(childComplexity int, input model.RoleChangeInput) int
 		SetAllowedNetworks       func(childComplexity int, input model.SetAllowedNetworksInput) int
 		SetConfigurationPrices   func(childComplexity int, input model.SetConfigurationPricesInput) int
+		SetCrmAccountID          func(childComplexity int, input model.SetCrmAccountIDInput) int
 		SetDeveloperFlags        func(childComplexity int, input model.SetDeveloperFlagsInput) int
 		SetDeveloperRate         func(childComplexity int, input model.SetDeveloperRateInput) int
 		SetPartnerRate           func(childComplexity int, input model.SetPartnerRateInput) int
+		SetPartnerStatus         func(childComplexity int, input model.SetPartnerStatusInput) int
 		SignUp                   func(childComplexity int, input model.SignUpInput) int
 		StartTrial               func(childComplexity int, input model.ConfigurationRefInput) int
 		SubmitVersion            func(childComplexity int, input model.VersionIDInput) int
@@ -427,6 +429,7 @@ type ComplexityRoot struct {
 		Pins             func(childComplexity int, first *int, after *string, states []model.PinState) int
 		Statement        func(childComplexity int, month time.Time) int
 		Status           func(childComplexity int) int
+		StatusHistory    func(childComplexity int) int
 		Website          func(childComplexity int) int
 	}
 
@@ -435,6 +438,13 @@ type ComplexityRoot struct {
 		Rate      func(childComplexity int) int
 		Status    func(childComplexity int) int
 		ValidFrom func(childComplexity int) int
+	}
+
+	PartnerStatusChange struct {
+		DecidedAt func(childComplexity int) int
+		DecidedBy func(childComplexity int) int
+		Reason    func(childComplexity int) int
+		Status    func(childComplexity int) int
 	}
 
 	Payment struct {
@@ -612,6 +622,16 @@ type ComplexityRoot struct {
 
 	SetAllowedNetworksPayload struct {
 		Networks   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	SetCrmAccountIdPayload struct {
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	SetPartnerStatusPayload struct {
+		Partner    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -812,6 +832,7 @@ type MutationResolver interface {
 	DecidePayout(ctx context.Context, input model.DecidePayoutInput) (*model.PayoutPayload, error)
 	RecomputeDeveloperStatus(ctx context.Context, input model.DeveloperRefInput) (*model.DeveloperStatusPayload, error)
 	SetDeveloperFlags(ctx context.Context, input model.SetDeveloperFlagsInput) (*model.DeveloperStatusPayload, error)
+	SetPartnerStatus(ctx context.Context, input model.SetPartnerStatusInput) (*model.SetPartnerStatusPayload, error)
 	CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error)
 	UpdateConfiguration(ctx context.Context, input model.UpdateConfigurationInput) (*model.ConfigurationPayload, error)
 	SetConfigurationPrices(ctx context.Context, input model.SetConfigurationPricesInput) (*model.ConfigurationPayload, error)
@@ -832,6 +853,7 @@ type MutationResolver interface {
 	LogOut(ctx context.Context, input *model.LogOutInput) (*model.LogOutPayload, error)
 	ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.RefreshTokenPayload, error)
 	SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error)
+	SetCrmAccountID(ctx context.Context, input model.SetCrmAccountIDInput) (*model.SetCrmAccountIDPayload, error)
 	GrantRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error)
 	RevokeRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error)
 	ErasePersonalData(ctx context.Context, input model.ErasePersonalDataInput) (*model.ErasePersonalDataPayload, error)
@@ -843,6 +865,7 @@ type PartnerResolver interface {
 	Balance(ctx context.Context, obj *model.Partner) (*model.Balance, error)
 	Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error)
 	Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error)
+	StatusHistory(ctx context.Context, obj *model.Partner) ([]*model.PartnerStatusChange, error)
 }
 type PaymentResolver interface {
 	Configuration(ctx context.Context, obj *model.Payment) (*model.Configuration, error)
@@ -2509,6 +2532,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetConfigurationPrices(childComplexity, args["input"].(model.SetConfigurationPricesInput)), true
+	case "Mutation.setCrmAccountId":
+		if e.ComplexityRoot.Mutation.SetCrmAccountID == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCrmAccountId_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCrmAccountID(childComplexity, args["input"].(model.SetCrmAccountIDInput)), true
 	case "Mutation.setDeveloperFlags":
 		if e.ComplexityRoot.Mutation.SetDeveloperFlags == nil {
 			break
@@ -2542,6 +2576,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetPartnerRate(childComplexity, args["input"].(model.SetPartnerRateInput)), true
+	case "Mutation.setPartnerStatus":
+		if e.ComplexityRoot.Mutation.SetPartnerStatus == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setPartnerStatus_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetPartnerStatus(childComplexity, args["input"].(model.SetPartnerStatusInput)), true
 	case "Mutation.signUp":
 		if e.ComplexityRoot.Mutation.SignUp == nil {
 			break
@@ -2736,6 +2781,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Partner.Status(childComplexity), true
+	case "Partner.statusHistory":
+		if e.ComplexityRoot.Partner.StatusHistory == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Partner.StatusHistory(childComplexity), true
 	case "Partner.website":
 		if e.ComplexityRoot.Partner.Website == nil {
 			break
@@ -2767,6 +2818,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PartnerRate.ValidFrom(childComplexity), true
+
+	case "PartnerStatusChange.decidedAt":
+		if e.ComplexityRoot.PartnerStatusChange.DecidedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerStatusChange.DecidedAt(childComplexity), true
+	case "PartnerStatusChange.decidedBy":
+		if e.ComplexityRoot.PartnerStatusChange.DecidedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerStatusChange.DecidedBy(childComplexity), true
+	case "PartnerStatusChange.reason":
+		if e.ComplexityRoot.PartnerStatusChange.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerStatusChange.Reason(childComplexity), true
+	case "PartnerStatusChange.status":
+		if e.ComplexityRoot.PartnerStatusChange.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PartnerStatusChange.Status(childComplexity), true
 
 	case "Payment.amount":
 		if e.ComplexityRoot.Payment.Amount == nil {
@@ -3418,6 +3494,32 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.SetAllowedNetworksPayload.UserErrors(childComplexity), true
 
+	case "SetCrmAccountIdPayload.customer":
+		if e.ComplexityRoot.SetCrmAccountIdPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetCrmAccountIdPayload.Customer(childComplexity), true
+	case "SetCrmAccountIdPayload.userErrors":
+		if e.ComplexityRoot.SetCrmAccountIdPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetCrmAccountIdPayload.UserErrors(childComplexity), true
+
+	case "SetPartnerStatusPayload.partner":
+		if e.ComplexityRoot.SetPartnerStatusPayload.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetPartnerStatusPayload.Partner(childComplexity), true
+	case "SetPartnerStatusPayload.userErrors":
+		if e.ComplexityRoot.SetPartnerStatusPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SetPartnerStatusPayload.UserErrors(childComplexity), true
+
 	case "SignUpPayload.session":
 		if e.ComplexityRoot.SignUpPayload.Session == nil {
 			break
@@ -3837,9 +3939,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRoleChangeInput,
 		ec.unmarshalInputSetAllowedNetworksInput,
 		ec.unmarshalInputSetConfigurationPricesInput,
+		ec.unmarshalInputSetCrmAccountIdInput,
 		ec.unmarshalInputSetDeveloperFlagsInput,
 		ec.unmarshalInputSetDeveloperRateInput,
 		ec.unmarshalInputSetPartnerRateInput,
+		ec.unmarshalInputSetPartnerStatusInput,
 		ec.unmarshalInputSignUpInput,
 		ec.unmarshalInputSuspendConfigurationInput,
 		ec.unmarshalInputUpdateConfigurationInput,
@@ -4034,6 +4138,12 @@ enum UserErrorCode {
   INN_TAKEN
   "Another customer is linked to this CRM account."
   CRM_ACCOUNT_TAKEN
+  "A customer signs up with its CRM account id (a customer is a CRM account)."
+  CRM_ACCOUNT_REQUIRED
+  "The CRM account id is longer than 200 characters or has control characters."
+  CRM_ACCOUNT_INVALID
+  "The account's CRM account id is already set; it cannot be changed."
+  CRM_ACCOUNT_ALREADY_SET
   "The slug is taken."
   SLUG_TAKEN
   "The slug has characters other than lower-case letters, digits and inner dashes."
@@ -4104,6 +4214,8 @@ enum UserErrorCode {
   PIN_NOT_LIVE
   "The pin has more than 90 days left; renew it later."
   PIN_ALREADY_RENEWED
+  "The partner already has this status."
+  PARTNER_STATUS_UNCHANGED
   "A payout is at least 1,000.00."
   PAYOUT_BELOW_MINIMUM
   "Payouts are in RUB."
@@ -4262,12 +4374,31 @@ type Partner implements Node {
   payouts(first: Int, after: String): PayoutConnection!
   "The partner's pins, newest first."
   pins(first: Int, after: String, states: [PinState!]): PinConnection!
+  """
+  Private: every status the partner has had, newest first: the first row is
+  its status when it signed up (or when the history began), each later one
+  an admin's change. Null for anyone but the partner itself and admins.
+  """
+  statusHistory: [PartnerStatusChange!]
   id: ID!
   name: String!
   inn: String
   website: String
+  "The status in force: it sets the commission rate of payments from now on (SPEC §5, §7)."
   status: PartnerStatus!
   createdAt: DateTime!
+}
+
+"One row of a partner's status history."
+type PartnerStatusChange {
+  "The status set."
+  status: PartnerStatus!
+  "Why: the admin's reason, or the platform's (\"signed up\")."
+  reason: String!
+  "The admin (a User id) who set it; null where the platform set it."
+  decidedBy: ID
+  "When it started to apply to payments."
+  decidedAt: DateTime!
 }
 
 "A person who logs in. Visible to itself and to admins."
@@ -4852,10 +4983,11 @@ type PartnerRate {
 }
 
 enum PinState {
-  "Waiting for the customer's confirmation."
+  "Waiting for the customer's confirmation (14 days at most)."
   PENDING
   ACTIVE
   DECLINED
+  "The term ended, or the customer left the request unanswered for 14 days."
   EXPIRED
   "Ended by an admin."
   REFUSED
@@ -4882,7 +5014,7 @@ type Pin implements Node {
 }
 
 type PinEvent {
-  "requested, activated, confirmed, declined, renewed, refused or expired."
+  "requested, activated, confirmed, declined, renewed, refused or expired (a lapsed term, or a request the customer left unanswered for 14 days)."
   action: String!
   reason: String
   expiresAt: DateTime
@@ -5081,7 +5213,11 @@ input SignUpInput {
   organizationName: String!
   "Tax number (INN) of a customer or partner, checked with its checksum."
   inn: String
-  "A customer's account id in the CRM."
+  """
+  A customer's account id in the CRM: required for CUSTOMER (1 to 200
+  characters, no control characters; unique), ignored for the other roles.
+  The license check names it.
+  """
   crmAccountId: String
   "A customer's tariff plan code; the default plan when omitted."
   tariffPlan: String
@@ -5400,6 +5536,24 @@ type DeveloperStatusPayload {
   userErrors: [UserError!]!
 }
 
+"A partner's new status and why."
+input SetPartnerStatusInput {
+  "The partner (a Partner id)."
+  partnerId: ID!
+  "Differs from the partner's current status."
+  status: PartnerStatus!
+  "Why the status changes (1 to 2,000 characters); the partner sees it in its history."
+  reason: String!
+}
+
+"What setPartnerStatus did."
+type SetPartnerStatusPayload {
+  "The partner with its new status; null on userErrors."
+  partner: Partner
+  "PARTNER_STATUS_UNCHANGED, REASON_REQUIRED, NOT_FOUND (no such partner), BAD_USER_INPUT."
+  userErrors: [UserError!]!
+}
+
 input ChangePasswordInput {
   currentPassword: String!
   "10 to 128 characters."
@@ -5413,6 +5567,20 @@ input SetAllowedNetworksInput {
 
 type SetAllowedNetworksPayload {
   networks: [String!]
+  userErrors: [UserError!]!
+}
+
+"The CRM account id of the customer account the viewer acts for."
+input SetCrmAccountIdInput {
+  "The account's id in the CRM: 1 to 200 characters, no control characters."
+  crmAccountId: String!
+}
+
+"What setCrmAccountId did."
+type SetCrmAccountIdPayload {
+  "The account with its CRM account id; null on userErrors."
+  customer: Customer
+  "CRM_ACCOUNT_REQUIRED, CRM_ACCOUNT_INVALID, CRM_ACCOUNT_TAKEN, CRM_ACCOUNT_ALREADY_SET."
   userErrors: [UserError!]!
 }
 
@@ -5490,6 +5658,13 @@ type Mutation {
   recomputeDeveloperStatus(input: DeveloperRefInput!): DeveloperStatusPayload!
   "Admins: sets the flags that gate the standard status (applied at the next recompute)."
   setDeveloperFlags(input: SetDeveloperFlagsInput!): DeveloperStatusPayload!
+  """
+  Admins: sets a partner's status with a reason; it applies to payments from
+  now on (entries already written keep their rates) and is recorded in
+  ` + "`" + `Partner.statusHistory` + "`" + `. Setting the status the partner already has is
+  refused (PARTNER_STATUS_UNCHANGED).
+  """
+  setPartnerStatus(input: SetPartnerStatusInput!): SetPartnerStatusPayload!
   "Developers: creates a draft configuration."
   createConfiguration(input: CreateConfigurationInput!): ConfigurationPayload!
   "Developers: edits a configuration."
@@ -5530,6 +5705,12 @@ type Mutation {
   changePassword(input: ChangePasswordInput!): RefreshTokenPayload!
   "Restricts the user's logins and token use to these networks."
   setAllowedNetworks(input: SetAllowedNetworksInput!): SetAllowedNetworksPayload!
+  """
+  Customers created before sign-up required a CRM account id: sets it for
+  the account, once (CRM_ACCOUNT_ALREADY_SET afterwards; CRM_ACCOUNT_TAKEN
+  when another customer holds it). License checks name it from then on.
+  """
+  setCrmAccountId(input: SetCrmAccountIdInput!): SetCrmAccountIdPayload!
   "Admins: gives a user a role. Every session of the user ends: tokens name the role they act in."
   grantRole(input: RoleChangeInput!): RoleChangePayload!
   "Admins: takes a role from a user. Every session of the user ends."
@@ -6191,6 +6372,8 @@ func (ec *executionContext) childFields_Partner(ctx context.Context, field graph
 		return ec.fieldContext_Partner_payouts(ctx, field)
 	case "pins":
 		return ec.fieldContext_Partner_pins(ctx, field)
+	case "statusHistory":
+		return ec.fieldContext_Partner_statusHistory(ctx, field)
 	case "id":
 		return ec.fieldContext_Partner_id(ctx, field)
 	case "name":
@@ -6219,6 +6402,20 @@ func (ec *executionContext) childFields_PartnerRate(ctx context.Context, field g
 		return ec.fieldContext_PartnerRate_validFrom(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PartnerRate", field.Name)
+}
+
+func (ec *executionContext) childFields_PartnerStatusChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_PartnerStatusChange_status(ctx, field)
+	case "reason":
+		return ec.fieldContext_PartnerStatusChange_reason(ctx, field)
+	case "decidedBy":
+		return ec.fieldContext_PartnerStatusChange_decidedBy(ctx, field)
+	case "decidedAt":
+		return ec.fieldContext_PartnerStatusChange_decidedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PartnerStatusChange", field.Name)
 }
 
 func (ec *executionContext) childFields_Payment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6541,6 +6738,26 @@ func (ec *executionContext) childFields_SetAllowedNetworksPayload(ctx context.Co
 		return ec.fieldContext_SetAllowedNetworksPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type SetAllowedNetworksPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetCrmAccountIdPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_SetCrmAccountIdPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetCrmAccountIdPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetCrmAccountIdPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_SetPartnerStatusPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partner":
+		return ec.fieldContext_SetPartnerStatusPayload_partner(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SetPartnerStatusPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SetPartnerStatusPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7603,6 +7820,20 @@ func (ec *executionContext) field_Mutation_setConfigurationPrices_args(ctx conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_setCrmAccountId_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetCrmAccountIDInput, error) {
+			return ec.unmarshalNSetCrmAccountIdInput2configmarketᚋgraphᚋmodelᚐSetCrmAccountIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_setDeveloperFlags_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7637,6 +7868,20 @@ func (ec *executionContext) field_Mutation_setPartnerRate_args(ctx context.Conte
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.SetPartnerRateInput, error) {
 			return ec.unmarshalNSetPartnerRateInput2configmarketᚋgraphᚋmodelᚐSetPartnerRateInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setPartnerStatus_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.SetPartnerStatusInput, error) {
+			return ec.unmarshalNSetPartnerStatusInput2configmarketᚋgraphᚋmodelᚐSetPartnerStatusInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -14265,6 +14510,50 @@ func (ec *executionContext) fieldContext_Mutation_setDeveloperFlags(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setPartnerStatus(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setPartnerStatus(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetPartnerStatus(ctx, fc.Args["input"].(model.SetPartnerStatusInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetPartnerStatusPayload) graphql.Marshaler {
+			return ec.marshalNSetPartnerStatusPayload2ᚖconfigmarketᚋgraphᚋmodelᚐSetPartnerStatusPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setPartnerStatus(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetPartnerStatusPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setPartnerStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createConfiguration(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15145,6 +15434,50 @@ func (ec *executionContext) fieldContext_Mutation_setAllowedNetworks(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_setCrmAccountId(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCrmAccountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCrmAccountID(ctx, fc.Args["input"].(model.SetCrmAccountIDInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SetCrmAccountIDPayload) graphql.Marshaler {
+			return ec.marshalNSetCrmAccountIdPayload2ᚖconfigmarketᚋgraphᚋmodelᚐSetCrmAccountIDPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCrmAccountId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SetCrmAccountIdPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCrmAccountId_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_grantRole(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15621,6 +15954,38 @@ func (ec *executionContext) fieldContext_Partner_pins(ctx context.Context, field
 	return fc, nil
 }
 
+func (ec *executionContext) _Partner_statusHistory(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Partner_statusHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Partner().StatusHistory(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.PartnerStatusChange) graphql.Marshaler {
+			return ec.marshalOPartnerStatusChange2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPartnerStatusChangeᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Partner_statusHistory(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Partner",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PartnerStatusChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Partner_id(ctx context.Context, field graphql.CollectedField, obj *model.Partner) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15849,6 +16214,98 @@ func (ec *executionContext) _PartnerRate_validFrom(ctx context.Context, field gr
 }
 func (ec *executionContext) fieldContext_PartnerRate_validFrom(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PartnerRate", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerStatusChange_status(ctx context.Context, field graphql.CollectedField, obj *model.PartnerStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerStatusChange_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.PartnerStatus) graphql.Marshaler {
+			return ec.marshalNPartnerStatus2configmarketᚋgraphᚋmodelᚐPartnerStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerStatusChange_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerStatusChange", field, false, false, errors.New("field of type PartnerStatus does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerStatusChange_reason(ctx context.Context, field graphql.CollectedField, obj *model.PartnerStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerStatusChange_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerStatusChange_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerStatusChange", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerStatusChange_decidedBy(ctx context.Context, field graphql.CollectedField, obj *model.PartnerStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerStatusChange_decidedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerStatusChange_decidedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerStatusChange", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _PartnerStatusChange_decidedAt(ctx context.Context, field graphql.CollectedField, obj *model.PartnerStatusChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PartnerStatusChange_decidedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DecidedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PartnerStatusChange_decidedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PartnerStatusChange", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
 func (ec *executionContext) _Payment_id(ctx context.Context, field graphql.CollectedField, obj *model.Payment) (ret graphql.Marshaler) {
@@ -18748,6 +19205,134 @@ func (ec *executionContext) _SetAllowedNetworksPayload_userErrors(ctx context.Co
 func (ec *executionContext) fieldContext_SetAllowedNetworksPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "SetAllowedNetworksPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetCrmAccountIdPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.SetCrmAccountIDPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetCrmAccountIdPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖconfigmarketᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetCrmAccountIdPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetCrmAccountIdPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetCrmAccountIdPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetCrmAccountIDPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetCrmAccountIdPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetCrmAccountIdPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetCrmAccountIdPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetPartnerStatusPayload_partner(ctx context.Context, field graphql.CollectedField, obj *model.SetPartnerStatusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetPartnerStatusPayload_partner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Partner) graphql.Marshaler {
+			return ec.marshalOPartner2ᚖconfigmarketᚋgraphᚋmodelᚐPartner(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SetPartnerStatusPayload_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetPartnerStatusPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SetPartnerStatusPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SetPartnerStatusPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SetPartnerStatusPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SetPartnerStatusPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SetPartnerStatusPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -22849,6 +23434,36 @@ func (ec *executionContext) unmarshalInputSetConfigurationPricesInput(ctx contex
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputSetCrmAccountIdInput(ctx context.Context, obj any) (model.SetCrmAccountIDInput, error) {
+	var it model.SetCrmAccountIDInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"crmAccountId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "crmAccountId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("crmAccountId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CrmAccountID = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputSetDeveloperFlagsInput(ctx context.Context, obj any) (model.SetDeveloperFlagsInput, error) {
 	var it model.SetDeveloperFlagsInput
 	if obj == nil {
@@ -22983,6 +23598,50 @@ func (ec *executionContext) unmarshalInputSetPartnerRateInput(ctx context.Contex
 				return it, err
 			}
 			it.Rate = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputSetPartnerStatusInput(ctx context.Context, obj any) (model.SetPartnerStatusInput, error) {
+	var it model.SetPartnerStatusInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partnerId", "status", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partnerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partnerId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PartnerID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNPartnerStatus2configmarketᚋgraphᚋmodelᚐPartnerStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
 		}
 	}
 	return it, nil
@@ -27271,6 +27930,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "setPartnerStatus":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setPartnerStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "createConfiguration":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_createConfiguration(ctx, field)
@@ -27407,6 +28073,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setAllowedNetworks":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setAllowedNetworks(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCrmAccountId":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCrmAccountId(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -27746,6 +28419,44 @@ func (ec *executionContext) _Partner(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "statusHistory":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Partner_statusHistory(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "id":
 			out.Values[i] = ec._Partner_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27827,6 +28538,59 @@ func (ec *executionContext) _PartnerRate(ctx context.Context, sel ast.SelectionS
 		case "validFrom":
 			out.Values[i] = ec._PartnerRate_validFrom(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var partnerStatusChangeImplementors = []string{"PartnerStatusChange"}
+
+func (ec *executionContext) _PartnerStatusChange(ctx context.Context, sel ast.SelectionSet, obj *model.PartnerStatusChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, partnerStatusChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PartnerStatusChange")
+		case "status":
+			out.Values[i] = ec._PartnerStatusChange_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reason":
+			out.Values[i] = ec._PartnerStatusChange_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "decidedBy":
+			out.Values[i] = ec._PartnerStatusChange_decidedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "decidedAt":
+			out.Values[i] = ec._PartnerStatusChange_decidedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -29627,6 +30391,92 @@ func (ec *executionContext) _SetAllowedNetworksPayload(ctx context.Context, sel 
 			}
 		case "userErrors":
 			out.Values[i] = ec._SetAllowedNetworksPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setCrmAccountIdPayloadImplementors = []string{"SetCrmAccountIdPayload"}
+
+func (ec *executionContext) _SetCrmAccountIdPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetCrmAccountIDPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setCrmAccountIdPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetCrmAccountIdPayload")
+		case "customer":
+			out.Values[i] = ec._SetCrmAccountIdPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SetCrmAccountIdPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var setPartnerStatusPayloadImplementors = []string{"SetPartnerStatusPayload"}
+
+func (ec *executionContext) _SetPartnerStatusPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SetPartnerStatusPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, setPartnerStatusPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SetPartnerStatusPayload")
+		case "partner":
+			out.Values[i] = ec._SetPartnerStatusPayload_partner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SetPartnerStatusPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31921,6 +32771,16 @@ func (ec *executionContext) marshalNPartnerStatus2configmarketᚋgraphᚋmodel�
 	return v
 }
 
+func (ec *executionContext) marshalNPartnerStatusChange2ᚖconfigmarketᚋgraphᚋmodelᚐPartnerStatusChange(ctx context.Context, sel ast.SelectionSet, v *model.PartnerStatusChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._PartnerStatusChange(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPayment2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Payment) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
@@ -32497,6 +33357,21 @@ func (ec *executionContext) unmarshalNSetConfigurationPricesInput2configmarket�
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalNSetCrmAccountIdInput2configmarketᚋgraphᚋmodelᚐSetCrmAccountIDInput(ctx context.Context, v any) (model.SetCrmAccountIDInput, error) {
+	res, err := ec.unmarshalInputSetCrmAccountIdInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetCrmAccountIdPayload2ᚖconfigmarketᚋgraphᚋmodelᚐSetCrmAccountIDPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetCrmAccountIDPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetCrmAccountIdPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNSetDeveloperFlagsInput2configmarketᚋgraphᚋmodelᚐSetDeveloperFlagsInput(ctx context.Context, v any) (model.SetDeveloperFlagsInput, error) {
 	res, err := ec.unmarshalInputSetDeveloperFlagsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32510,6 +33385,21 @@ func (ec *executionContext) unmarshalNSetDeveloperRateInput2configmarketᚋgraph
 func (ec *executionContext) unmarshalNSetPartnerRateInput2configmarketᚋgraphᚋmodelᚐSetPartnerRateInput(ctx context.Context, v any) (model.SetPartnerRateInput, error) {
 	res, err := ec.unmarshalInputSetPartnerRateInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNSetPartnerStatusInput2configmarketᚋgraphᚋmodelᚐSetPartnerStatusInput(ctx context.Context, v any) (model.SetPartnerStatusInput, error) {
+	res, err := ec.unmarshalInputSetPartnerStatusInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSetPartnerStatusPayload2ᚖconfigmarketᚋgraphᚋmodelᚐSetPartnerStatusPayload(ctx context.Context, sel ast.SelectionSet, v *model.SetPartnerStatusPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SetPartnerStatusPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNSignUpInput2configmarketᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
@@ -33332,6 +34222,25 @@ func (ec *executionContext) marshalOPartner2ᚖconfigmarketᚋgraphᚋmodelᚐPa
 		return graphql.Null
 	}
 	return ec._Partner(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOPartnerStatusChange2ᚕᚖconfigmarketᚋgraphᚋmodelᚐPartnerStatusChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.PartnerStatusChange) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPartnerStatusChange2ᚖconfigmarketᚋgraphᚋmodelᚐPartnerStatusChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalOPayment2ᚖconfigmarketᚋgraphᚋmodelᚐPayment(ctx context.Context, sel ast.SelectionSet, v *model.Payment) graphql.Marshaler {

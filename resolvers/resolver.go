@@ -23,7 +23,9 @@ type Resolver struct {
 	PayoutService *earnings.Payouts
 	PinService    *pins.Service
 	Statuses      *earnings.Statuses
-	Hub           *live.Hub
+	// PartnerStatuses sets partners' statuses (admins) and shows their history.
+	PartnerStatuses *earnings.PartnerStatuses
+	Hub             *live.Hub
 	// AuditLogService reads the audit log (admins).
 	AuditLogService *auditlog.Service
 }

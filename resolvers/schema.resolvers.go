@@ -11,6 +11,7 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/account"
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
@@ -658,6 +659,17 @@ func (r *mutationResolver) SetDeveloperFlags(ctx context.Context, input model.Se
 	return developerPayload(ctx, id, err)
 }
 
+// SetPartnerStatus is the resolver for the setPartnerStatus field.
+func (r *mutationResolver) SetPartnerStatus(ctx context.Context, input model.SetPartnerStatusInput) (*model.SetPartnerStatusPayload, error) {
+	id, err := idArg("input.partnerId", input.PartnerID, typePartner)
+	var p store.Partner
+	if err == nil {
+		audit.SetTarget(ctx, globalID(typePartner, id))
+		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, earnings.PartnerStatus(strings.ToLower(string(input.Status))), input.Reason)
+	}
+	return partnerStatusPayload(p, err)
+}
+
 // CreateConfiguration is the resolver for the createConfiguration field.
 func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error) {
 	return configurationPayload(r.Catalog.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
@@ -882,6 +894,20 @@ func (r *mutationResolver) SetAllowedNetworks(ctx context.Context, input model.S
 	return &model.SetAllowedNetworksPayload{Networks: out, UserErrors: ues}, nil
 }
 
+// SetCrmAccountID is the resolver for the setCrmAccountId field.
+func (r *mutationResolver) SetCrmAccountID(ctx context.Context, input model.SetCrmAccountIDInput) (*model.SetCrmAccountIDPayload, error) {
+	v := identity.FromContext(ctx)
+	if v.Role == identity.RoleCustomer {
+		audit.SetTarget(ctx, globalID(typeCustomer, v.ActingFor))
+	}
+	c, err := r.Accounts.SetCRMAccountID(ctx, v, input.CrmAccountID)
+	ues, err := userErrors(err)
+	if err != nil || len(ues) > 0 {
+		return &model.SetCrmAccountIDPayload{UserErrors: ues}, err
+	}
+	return &model.SetCrmAccountIDPayload{Customer: toCustomer(&c), UserErrors: ues}, nil
+}
+
 // GrantRole is the resolver for the grantRole field.
 func (r *mutationResolver) GrantRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error) {
 	return r.changeRole(ctx, input, true)
@@ -948,6 +974,18 @@ func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *i
 	}
 	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
 	return toPinConnection(p), err
+}
+
+// StatusHistory is the resolver for the statusHistory field.
+func (r *partnerResolver) StatusHistory(ctx context.Context, obj *model.Partner) ([]*model.PartnerStatusChange, error) {
+	h, err := r.PartnerStatuses.StatusHistory(ctx, identity.FromContext(ctx), obj.RowID)
+	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return toPartnerStatusChanges(h), nil
 }
 
 // Configuration is the resolver for the configuration field.

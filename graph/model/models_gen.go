@@ -405,6 +405,18 @@ type PartnerRate struct {
 	ValidFrom *time.Time    `json:"validFrom,omitempty"`
 }
 
+// One row of a partner's status history.
+type PartnerStatusChange struct {
+	// The status set.
+	Status PartnerStatus `json:"status"`
+	// Why: the admin's reason, or the platform's ("signed up").
+	Reason string `json:"reason"`
+	// The admin (a User id) who set it; null where the platform set it.
+	DecidedBy *string `json:"decidedBy,omitempty"`
+	// When it started to apply to payments.
+	DecidedAt time.Time `json:"decidedAt"`
+}
+
 type PaymentConnection struct {
 	Edges    []*PaymentEdge `json:"edges"`
 	Nodes    []*Payment     `json:"nodes"`
@@ -472,7 +484,7 @@ type PinEdge struct {
 }
 
 type PinEvent struct {
-	// requested, activated, confirmed, declined, renewed, refused or expired.
+	// requested, activated, confirmed, declined, renewed, refused or expired (a lapsed term, or a request the customer left unanswered for 14 days).
 	Action    string     `json:"action"`
 	Reason    *string    `json:"reason,omitempty"`
 	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
@@ -614,6 +626,20 @@ type SetConfigurationPricesInput struct {
 	Sale *Decimal          `json:"sale,omitempty"`
 }
 
+// The CRM account id of the customer account the viewer acts for.
+type SetCrmAccountIDInput struct {
+	// The account's id in the CRM: 1 to 200 characters, no control characters.
+	CrmAccountID string `json:"crmAccountId"`
+}
+
+// What setCrmAccountId did.
+type SetCrmAccountIDPayload struct {
+	// The account with its CRM account id; null on userErrors.
+	Customer *Customer `json:"customer,omitempty"`
+	// CRM_ACCOUNT_REQUIRED, CRM_ACCOUNT_INVALID, CRM_ACCOUNT_TAKEN, CRM_ACCOUNT_ALREADY_SET.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type SetDeveloperFlagsInput struct {
 	DeveloperID         string `json:"developerId"`
 	KnowledgeTestPassed *bool  `json:"knowledgeTestPassed,omitempty"`
@@ -634,6 +660,24 @@ type SetPartnerRateInput struct {
 	Rate    Decimal       `json:"rate"`
 }
 
+// A partner's new status and why.
+type SetPartnerStatusInput struct {
+	// The partner (a Partner id).
+	PartnerID string `json:"partnerId"`
+	// Differs from the partner's current status.
+	Status PartnerStatus `json:"status"`
+	// Why the status changes (1 to 2,000 characters); the partner sees it in its history.
+	Reason string `json:"reason"`
+}
+
+// What setPartnerStatus did.
+type SetPartnerStatusPayload struct {
+	// The partner with its new status; null on userErrors.
+	Partner *Partner `json:"partner,omitempty"`
+	// PARTNER_STATUS_UNCHANGED, REASON_REQUIRED, NOT_FOUND (no such partner), BAD_USER_INPUT.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 // A new user and the organisation it acts for.
 type SignUpInput struct {
 	Email string `json:"email"`
@@ -648,7 +692,9 @@ type SignUpInput struct {
 	OrganizationName string `json:"organizationName"`
 	// Tax number (INN) of a customer or partner, checked with its checksum.
 	Inn *string `json:"inn,omitempty"`
-	// A customer's account id in the CRM.
+	// A customer's account id in the CRM: required for CUSTOMER (1 to 200
+	// characters, no control characters; unique), ignored for the other roles.
+	// The license check names it.
 	CrmAccountID *string `json:"crmAccountId,omitempty"`
 	// A customer's tariff plan code; the default plan when omitted.
 	TariffPlan *string `json:"tariffPlan,omitempty"`
@@ -1588,11 +1634,12 @@ func (e PayoutState) MarshalJSON() ([]byte, error) {
 type PinState string
 
 const (
-	// Waiting for the customer's confirmation.
+	// Waiting for the customer's confirmation (14 days at most).
 	PinStatePending  PinState = "PENDING"
 	PinStateActive   PinState = "ACTIVE"
 	PinStateDeclined PinState = "DECLINED"
-	PinStateExpired  PinState = "EXPIRED"
+	// The term ended, or the customer left the request unanswered for 14 days.
+	PinStateExpired PinState = "EXPIRED"
 	// Ended by an admin.
 	PinStateRefused  PinState = "REFUSED"
 	PinStateReleased PinState = "RELEASED"
@@ -1851,6 +1898,12 @@ const (
 	UserErrorCodeInnTaken UserErrorCode = "INN_TAKEN"
 	// Another customer is linked to this CRM account.
 	UserErrorCodeCrmAccountTaken UserErrorCode = "CRM_ACCOUNT_TAKEN"
+	// A customer signs up with its CRM account id (a customer is a CRM account).
+	UserErrorCodeCrmAccountRequired UserErrorCode = "CRM_ACCOUNT_REQUIRED"
+	// The CRM account id is longer than 200 characters or has control characters.
+	UserErrorCodeCrmAccountInvalid UserErrorCode = "CRM_ACCOUNT_INVALID"
+	// The account's CRM account id is already set; it cannot be changed.
+	UserErrorCodeCrmAccountAlreadySet UserErrorCode = "CRM_ACCOUNT_ALREADY_SET"
 	// The slug is taken.
 	UserErrorCodeSlugTaken UserErrorCode = "SLUG_TAKEN"
 	// The slug has characters other than lower-case letters, digits and inner dashes.
@@ -1921,6 +1974,8 @@ const (
 	UserErrorCodePinNotLive UserErrorCode = "PIN_NOT_LIVE"
 	// The pin has more than 90 days left; renew it later.
 	UserErrorCodePinAlreadyRenewed UserErrorCode = "PIN_ALREADY_RENEWED"
+	// The partner already has this status.
+	UserErrorCodePartnerStatusUnchanged UserErrorCode = "PARTNER_STATUS_UNCHANGED"
 	// A payout is at least 1,000.00.
 	UserErrorCodePayoutBelowMinimum UserErrorCode = "PAYOUT_BELOW_MINIMUM"
 	// Payouts are in RUB.
@@ -1983,6 +2038,9 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeInnInvalid,
 	UserErrorCodeInnTaken,
 	UserErrorCodeCrmAccountTaken,
+	UserErrorCodeCrmAccountRequired,
+	UserErrorCodeCrmAccountInvalid,
+	UserErrorCodeCrmAccountAlreadySet,
 	UserErrorCodeSlugTaken,
 	UserErrorCodeSlugInvalid,
 	UserErrorCodeTariffPlanUnknown,
@@ -2018,6 +2076,7 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodePinNotActive,
 	UserErrorCodePinNotLive,
 	UserErrorCodePinAlreadyRenewed,
+	UserErrorCodePartnerStatusUnchanged,
 	UserErrorCodePayoutBelowMinimum,
 	UserErrorCodePayoutCurrencyInvalid,
 	UserErrorCodePayoutMethodInvalid,
@@ -2045,7 +2104,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

@@ -133,7 +133,8 @@ type SignUpInput struct {
 	OrganizationName string
 	// INN is the organisation's tax number (customers and partners).
 	INN *string
-	// CRMAccountID links a customer to its CRM account.
+	// CRMAccountID links a customer to its CRM account: required for
+	// customers, ignored for the other roles.
 	CRMAccountID *string
 	// TariffPlanCode is the customer's plan; empty means the default plan.
 	TariffPlanCode string
@@ -242,6 +243,17 @@ func validateSignUp(in *SignUpInput) (string, apperr.List) {
 	}
 	if !in.Role.ActsForOrganisation() {
 		errs = append(errs, apperr.Invalid("input.role", "role must be customer, developer or partner"))
+	}
+	if in.Role == identity.RoleCustomer {
+		// SPEC §1: a customer is a CRM account; its license checks name it.
+		crm, err := normaliseCRMAccountID(in.CRMAccountID)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		in.CRMAccountID = &crm
+	} else {
+		// Only customers are CRM accounts.
+		in.CRMAccountID = nil
 	}
 	if in.INN != nil && !inn.Valid(*in.INN) {
 		errs = append(errs, apperr.Invalid("input.inn", "tax number is not a valid INN").WithCode("INN_INVALID"))
@@ -584,7 +596,7 @@ func fieldOfConflict(err error) string {
 		switch e.Code {
 		case "INN_TAKEN", "INN_INVALID":
 			return "inn"
-		case "CRM_ACCOUNT_TAKEN":
+		case "CRM_ACCOUNT_TAKEN", "CRM_ACCOUNT_INVALID":
 			return "crmAccountId"
 		}
 	}

@@ -79,11 +79,11 @@ func TestSignUpRefusesAdminAndKeepsNothing(t *testing.T) {
 func TestSignUpEachRole(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
-	inn := "7710140679"
+	inn, crm := "7710140679", "crm-each-role"
 	for _, role := range []identity.Role{identity.RoleCustomer, identity.RoleDeveloper, identity.RolePartner} {
 		sess, err := svc.SignUp(ctx, account.SignUpInput{
 			Email: string(role) + "@example.test", Password: "long enough pw", Name: "N",
-			Role: role, OrganizationName: "Org " + string(role), INN: &inn,
+			Role: role, OrganizationName: "Org " + string(role), INN: &inn, CRMAccountID: &crm,
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", role, err)
@@ -99,10 +99,12 @@ func TestUnknownTariffPlan(t *testing.T) {
 	svc, _ := newService(t)
 	_, err := svc.SignUp(context.Background(), account.SignUpInput{
 		Email: "c@example.test", Password: "long enough pw", Name: "C",
-		Role: identity.RoleCustomer, OrganizationName: "C", TariffPlanCode: "Z",
+		Role: identity.RoleCustomer, OrganizationName: "C", TariffPlanCode: "Z", CRMAccountID: ptr("crm-c"),
 	})
 	e, ok := apperr.As(err)
 	if !ok || e.PublicCode() != "TARIFF_PLAN_UNKNOWN" {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func ptr(s string) *string { return &s }

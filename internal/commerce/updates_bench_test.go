@@ -18,7 +18,7 @@ func BenchmarkProcessUpdates(b *testing.B) {
 	if _, err := e.pool.Exec(e.ctx, `
 		with plan as (select id from tariff_plans where is_default),
 		cust as (
-			insert into customers (name, tariff_plan_id) select 'Bench ' || g, plan.id from generate_series(1, 2000) g, plan
+			insert into customers (name, crm_account_id, tariff_plan_id) select 'Bench ' || g, 'crm-bench-' || g, plan.id from generate_series(1, 2000) g, plan
 			returning id
 		)
 		insert into installations (customer_id, configuration_id, mode, state, version_id, license_key,

@@ -58,6 +58,13 @@ insert into partners (name, inn, website, status) values
     ('Integrator Partner LLC', '7710140679', 'https://integrator.example', 'integrator')
 on conflict (inn) do nothing;
 
+-- Each demo partner's status history: its first status, set by no admin.
+insert into partner_status_history (partner_id, status, reason)
+select p.id, p.status, 'demo data'
+from partners p
+where p.inn in ('7736050003', '7702070139', '7710140679')
+    and not exists (select 1 from partner_status_history h where h.partner_id = p.id);
+
 insert into role_grants (user_id, role, partner_id)
 select u.id, 'partner', p.id
 from (values

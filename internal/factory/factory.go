@@ -33,6 +33,9 @@ type Account struct {
 	Role   identity.Role
 	// OrgID is the customer, developer or partner id; uuid.Nil for admin.
 	OrgID uuid.UUID
+	// CRMAccountID is a customer's CRM account id (SPEC §1: a customer is
+	// a CRM account); empty for the other roles.
+	CRMAccountID string
 }
 
 // Viewer is the account as an authenticated viewer (without a session).
@@ -70,7 +73,8 @@ func grant(t testing.TB, q *store.Queries, u store.User, role identity.Role, org
 	return Account{UserID: u.ID, Email: u.Email, Role: role, OrgID: org}
 }
 
-// Customer creates a customer company on the default plan and its user.
+// Customer creates a customer company with its own CRM account id on the
+// default plan, and its user.
 func Customer(t testing.TB, st *store.Store) Account {
 	t.Helper()
 	ctx := context.Background()
@@ -78,11 +82,14 @@ func Customer(t testing.TB, st *store.Store) Account {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := st.CreateCustomer(ctx, fmt.Sprintf("Customer %d", next()), nil, nil, plan.ID)
+	crm := "crm-" + uuid.NewString()
+	c, err := st.CreateCustomer(ctx, fmt.Sprintf("Customer %d", next()), nil, &crm, plan.ID)
 	if err != nil {
 		t.Fatalf("factory customer: %v", err)
 	}
-	return grant(t, st.Queries, user(t, st.Queries), identity.RoleCustomer, c.ID)
+	a := grant(t, st.Queries, user(t, st.Queries), identity.RoleCustomer, c.ID)
+	a.CRMAccountID = crm
+	return a
 }
 
 // Developer creates a basic developer and its user.

@@ -4,8 +4,10 @@
 //
 // A pin is requested by the customer's tax number (INN) or CRM account id.
 // A customer new to the platform (no payment yet) is pinned at once; a
-// paying customer confirms first. A pin lasts Term, the partner may renew
-// it before it lapses, the admin may refuse it. At most one pin per
+// paying customer confirms first, within Rules.PendingExpireAfter, or the
+// request expires and the customer is free for other partners. A pin lasts
+// Rules.Term, the partner may renew it before it lapses, the admin may
+// refuse it. At most one pin per
 // customer is live (pending or active): the database's unique index
 // pins_one_live_per_customer decides races between partners.
 package pins
@@ -25,23 +27,41 @@ import (
 	"configmarket/internal/store"
 )
 
-// DefaultTerm is how long a pin lasts from activation, and how much a
-// renewal adds (SPEC §7: 90 days).
-const DefaultTerm = 90 * 24 * time.Hour
+// Rules are the numbers of SPEC §7; tests use these defaults.
+type Rules struct {
+	// Term is how long a pin lasts from activation, and how much a
+	// renewal adds.
+	Term time.Duration
+	// PendingExpireAfter counts from a pending pin's request: a paying
+	// customer that neither confirms nor declines by then frees itself
+	// for other partners (the pin expires).
+	PendingExpireAfter time.Duration
+}
+
+// DefaultRules are SPEC §7's: a pin lasts 90 days; a request left
+// unanswered expires after 14.
+var DefaultRules = Rules{
+	Term:               90 * 24 * time.Hour,
+	PendingExpireAfter: 14 * 24 * time.Hour,
+}
 
 // maxCRMAccountID bounds the CRM account id a partner may send.
 const maxCRMAccountID = 200
+
+// AuditExpire is the audit action of a pin the platform expires (a lapsed
+// term or an unanswered request).
+const AuditExpire = "expirePin"
 
 // Service is the pins domain.
 type Service struct {
 	store *store.Store
 	clock clock.Clock
-	term  time.Duration
+	rules Rules
 }
 
-// New builds the service with SPEC §7's term.
-func New(st *store.Store, clk clock.Clock) *Service {
-	return &Service{store: st, clock: clk, term: DefaultTerm}
+// New builds the service.
+func New(st *store.Store, clk clock.Clock, rules Rules) *Service {
+	return &Service{store: st, clock: clk, rules: rules}
 }
 
 // PinTarget names the customer a partner wants to pin: exactly one of its
@@ -119,10 +139,10 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 			return err
 		}
 		customerID = c.CustomerID
-		// A pin whose term ended no longer protects the deal even if the
-		// expiry job has not run yet: lapse it now so that another
-		// partner may pin the customer.
-		if _, err := q.ExpireLapsedPins(ctx, now, &c.CustomerID); err != nil {
+		// A pin whose term ended, or a request left unanswered too long,
+		// no longer holds the customer even if the expiry job has not run
+		// yet: expire it now so that another partner may pin the customer.
+		if _, err := s.expire(ctx, q, now, &c.CustomerID); err != nil {
 			return err
 		}
 		if err := refuseIfPinned(ctx, q, c.CustomerID, partnerID); err != nil {
@@ -134,7 +154,7 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 		}
 		if !c.Paying {
 			// New to the platform: the check above is all it takes.
-			expires := now.Add(s.term)
+			expires := now.Add(s.rules.Term)
 			n.State, n.StartsAt, n.ExpiresAt, n.DecidedAt = store.PinActive, &now, &expires, &now
 		}
 		// Two partners racing past refuseIfPinned meet at the unique index
@@ -228,10 +248,10 @@ func (s *Service) ConfirmPin(ctx context.Context, v identity.Viewer, pinID uuid.
 		if !v.IsCustomer(p.CustomerID) {
 			return store.PinChange{}, store.PinEvent{}, errPinNotFound
 		}
-		if p.State != store.PinPending {
+		if p.State != store.PinPending || s.unanswered(p, now) {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("only a pending pin can be confirmed").WithCode("PIN_NOT_PENDING")
 		}
-		expires := now.Add(s.term)
+		expires := now.Add(s.rules.Term)
 		return store.PinChange{State: store.PinActive, StartsAt: &now, ExpiresAt: &expires, DecidedAt: &now},
 			store.PinEvent{Action: "confirmed", Actor: &v.UserID, ExpiresAt: &expires}, nil
 	})
@@ -247,7 +267,7 @@ func (s *Service) DeclinePin(ctx context.Context, v identity.Viewer, pinID uuid.
 		if !v.IsCustomer(p.CustomerID) {
 			return store.PinChange{}, store.PinEvent{}, errPinNotFound
 		}
-		if p.State != store.PinPending {
+		if p.State != store.PinPending || s.unanswered(p, now) {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("only a pending pin can be declined").WithCode("PIN_NOT_PENDING")
 		}
 		return store.PinChange{State: store.PinDeclined, DecidedAt: &now},
@@ -275,10 +295,10 @@ func (s *Service) RenewPin(ctx context.Context, v identity.Viewer, pinID uuid.UU
 		if !p.ExpiresAt.After(now) {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("the pin has lapsed; pin the customer again").WithCode("PIN_LAPSED")
 		}
-		if p.ExpiresAt.Sub(now) > s.term {
+		if p.ExpiresAt.Sub(now) > s.rules.Term {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("the pin is already renewed for its next term").WithCode("PIN_ALREADY_RENEWED")
 		}
-		expires := p.ExpiresAt.Add(s.term)
+		expires := p.ExpiresAt.Add(s.rules.Term)
 		return store.PinChange{State: store.PinActive, ExpiresAt: &expires},
 			store.PinEvent{Action: "renewed", Actor: &v.UserID, ExpiresAt: &expires}, nil
 	})
@@ -301,6 +321,8 @@ func (s *Service) RefusePin(ctx context.Context, v identity.Viewer, pinID uuid.U
 	return s.change(ctx, pinID, func(p store.Pin, now time.Time) (store.PinChange, store.PinEvent, error) {
 		c := store.PinChange{State: store.PinRefused, DecidedAt: &now, Reason: &reason}
 		switch {
+		case p.State == store.PinPending && s.unanswered(p, now):
+			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("the request expired unanswered").WithCode("PIN_NOT_LIVE")
 		case p.State == store.PinPending:
 		case p.State == store.PinActive && p.ExpiresAt.After(now):
 			// Commission stops accruing from now (the ledger reads
@@ -315,11 +337,54 @@ func (s *Service) RefusePin(ctx context.Context, v identity.Viewer, pinID uuid.U
 	})
 }
 
-// ExpirePins is the periodic job: active pins whose term ended are
-// expired, each with an event. Safe on several instances at once: each pin
-// is updated once, under its row lock.
+// ExpirePins is the periodic job: active pins whose term ended and pending
+// pins the customer left unanswered for PendingExpireAfter are expired in
+// one run, each with an "expired" event and an audit row of the system.
+// Safe on several instances at once: each pin is updated once, under its
+// row lock, and only the run that updated it writes its rows.
 func (s *Service) ExpirePins(ctx context.Context) (expired int, err error) {
-	return s.store.ExpireLapsedPins(ctx, s.clock.Now(), nil)
+	now := s.clock.Now()
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
+		expired, err = s.expire(ctx, q, now, nil)
+		return err
+	})
+	return expired, err
+}
+
+// unanswered reports whether a pending pin's request is older than the
+// customer has to answer it (the job may not have expired it yet).
+func (s *Service) unanswered(p store.Pin, now time.Time) bool {
+	return p.State == store.PinPending && !now.Before(p.RequestedAt.Add(s.rules.PendingExpireAfter))
+}
+
+// expire expires the pins that are due at now (of one customer, if given)
+// in q's transaction and writes each one's audit row as the platform: the
+// job's, or the partner's request that found them due. It returns how many
+// expired.
+func (s *Service) expire(ctx context.Context, q *store.Queries, now time.Time, customerID *uuid.UUID) (int, error) {
+	ids, err := q.ExpireDuePins(ctx, now, now.Add(-s.rules.PendingExpireAfter), customerID)
+	if err != nil {
+		return 0, err
+	}
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	sys := systemContext(ctx)
+	for _, id := range ids {
+		if err := q.InsertAudit(sys, AuditExpire, relay.UUIDID("Pin", id), "ok"); err != nil {
+			return 0, err
+		}
+	}
+	return len(ids), nil
+}
+
+// systemContext is ctx acting as the platform itself: no viewer and no
+// client address, so an expiry found during a partner's request is not
+// recorded as that partner's act. The request id stays, to trace it.
+func systemContext(ctx context.Context) context.Context {
+	ctx = identity.WithViewer(ctx, identity.Viewer{})
+	ctx = identity.WithOrigin(ctx, identity.Origin{RequestID: identity.OriginFrom(ctx).RequestID})
+	return identity.AsSystem(ctx)
 }
 
 // mayRead decides who sees a pin.

@@ -17,6 +17,7 @@ import (
 	"configmarket/internal/factory"
 	"configmarket/internal/identity"
 	"configmarket/internal/pins"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -49,7 +50,7 @@ func newEnv(t *testing.T) *env {
 	clk := clock.NewManual(start)
 	return &env{
 		t: t, ctx: context.Background(), pool: pool, st: st, clk: clk,
-		svc: pins.New(st, clk), admin: factory.Admin(t, st), start: start,
+		svc: pins.New(st, clk, pins.DefaultRules), admin: factory.Admin(t, st), start: start,
 	}
 }
 
@@ -341,11 +342,12 @@ func TestExpireJob(t *testing.T) {
 	p1 := e.pin(partner, c1)
 	e.at(10 * day)
 	p2 := e.pin(partner, c2)
-	p3 := e.pin(partner, c3) // pending: never lapses by itself
+	p3 := e.pin(partner, c3) // pending: the customer never answers
 
 	e.at(90*day - time.Second)
-	if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 0 {
-		t.Fatalf("expired %d, %v; want 0", n, err)
+	// Only the request left unanswered since day 10 is due.
+	if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
 	}
 	e.at(90 * day)
 	if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 1 {
@@ -362,7 +364,7 @@ func TestExpireJob(t *testing.T) {
 	for _, p := range got {
 		states[p.ID] = p.State
 	}
-	if states[p1.ID] != store.PinExpired || states[p2.ID] != store.PinActive || states[p3.ID] != store.PinPending {
+	if states[p1.ID] != store.PinExpired || states[p2.ID] != store.PinActive || states[p3.ID] != store.PinExpired {
 		t.Fatalf("states = %v", states)
 	}
 	// Lapsed: another partner may pin the customer, and so may the old
@@ -746,5 +748,228 @@ func TestConcurrentPinsBySamePartner(t *testing.T) {
 	}
 	if ok != 1 {
 		t.Fatalf("%d successes, want 1", ok)
+	}
+}
+
+// pinState reads a pin's state as an admin sees it.
+func (e *env) pinState(id uuid.UUID) store.Pin {
+	e.t.Helper()
+	got, err := e.svc.PinsByIDs(e.ctx, e.admin.Viewer(), []uuid.UUID{id})
+	if err != nil || len(got) != 1 {
+		e.t.Fatalf("pin %s: %v %v", id, got, err)
+	}
+	return got[0]
+}
+
+// expiryAudits are the audit rows of pins the platform expired: their
+// targets, oldest first, each checked to name no actor.
+func (e *env) expiryAudits() []string {
+	e.t.Helper()
+	rows, err := e.pool.Query(e.ctx, `select target, actor_user_id is null and coalesce(role, 'system') = 'system'
+		from audit_log where action = $1 order by id`, pins.AuditExpire)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var target string
+		var system bool
+		if err := rows.Scan(&target, &system); err != nil {
+			e.t.Fatal(err)
+		}
+		if !system {
+			e.t.Fatalf("expiry of %s audited with a person as the actor", target)
+		}
+		out = append(out, target)
+	}
+	return out
+}
+
+func pinGlobalID(id uuid.UUID) string { return relay.UUIDID("Pin", id) }
+
+// SPEC §7, issue 19 item 6: a request the customer leaves unanswered for
+// 14 days expires, with an event and an audit row of the system, and the
+// customer is free for another partner. Day 13 it still holds.
+func TestUnansweredPinExpiresOnDay14(t *testing.T) {
+	e := newEnv(t)
+	if pins.DefaultRules.PendingExpireAfter != 14*day {
+		t.Fatalf("default window %v, want 14 days (SPEC §7)", pins.DefaultRules.PendingExpireAfter)
+	}
+	partner, other := factory.Partner(t, e.st), factory.Partner(t, e.st)
+	cust := e.customer(innA)
+	e.paying(cust)
+	requested := e.at(0)
+	p := e.pin(partner, cust)
+
+	e.at(13 * day)
+	if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 0 {
+		t.Fatalf("day 13: expired %d, %v; want 0", n, err)
+	}
+	if got := e.pinState(p.ID); got.State != store.PinPending {
+		t.Fatalf("day 13: state %s, want pending", got.State)
+	}
+	_, err := e.svc.PinCustomer(e.ctx, other.Viewer(), pins.PinTarget{INN: innA})
+	wantCode(t, err, "ALREADY_PINNED")
+
+	e.at(14 * day)
+	if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 1 {
+		t.Fatalf("day 14: expired %d, %v; want 1", n, err)
+	}
+	if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 0 {
+		t.Fatalf("second run expired %d, %v; want 0", n, err)
+	}
+	got := e.pinState(p.ID)
+	if got.State != store.PinExpired || got.StartsAt != nil || got.ExpiresAt != nil {
+		t.Fatalf("day 14: pin %+v, want expired without a term", got)
+	}
+	wantTime(t, "decided_at", got.DecidedAt, requested.Add(14*day))
+	if a := e.actions(p.ID); a != "requested,expired" {
+		t.Fatalf("events = %s", a)
+	}
+	if a := e.expiryAudits(); len(a) != 1 || a[0] != pinGlobalID(p.ID) {
+		t.Fatalf("audit targets %v, want the pin", a)
+	}
+	// Too late to answer.
+	_, err = e.svc.ConfirmPin(e.ctx, cust.Viewer(), p.ID)
+	wantCode(t, err, "PIN_NOT_PENDING")
+	if e.holder(cust, e.clk.Now()) != uuid.Nil {
+		t.Fatal("an expired request earns no commission")
+	}
+	// The customer is free: another partner may ask.
+	q, err := e.svc.PinCustomer(e.ctx, other.Viewer(), pins.PinTarget{INN: innA})
+	if err != nil || q.State != store.PinPending || q.PartnerID != other.OrgID {
+		t.Fatalf("another partner's pin: %+v, %v", q, err)
+	}
+}
+
+// A request answered on day 13 is an ordinary active pin: the expiry of
+// unanswered requests never touches it.
+func TestPinConfirmedOnDay13StaysActive(t *testing.T) {
+	e := newEnv(t)
+	partner := factory.Partner(t, e.st)
+	cust := e.customer(innA)
+	e.paying(cust)
+	e.at(0)
+	p := e.pin(partner, cust)
+	confirmed := e.at(13 * day)
+	if _, err := e.svc.ConfirmPin(e.ctx, cust.Viewer(), p.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []time.Duration{14 * day, 30 * day} {
+		e.at(d)
+		if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 0 {
+			t.Fatalf("day %d: expired %d, %v; want 0", d/day, n, err)
+		}
+	}
+	got := e.pinState(p.ID)
+	if got.State != store.PinActive {
+		t.Fatalf("state %s, want active", got.State)
+	}
+	wantTime(t, "expires_at", got.ExpiresAt, confirmed.Add(90*day))
+	if e.holder(cust, e.clk.Now()) != partner.OrgID {
+		t.Fatal("the confirmed pin earns commission")
+	}
+	if a := e.expiryAudits(); len(a) != 0 {
+		t.Fatalf("audit rows %v for a pin that did not expire", a)
+	}
+}
+
+// On day 14 the request is over even before the job runs: the customer can
+// no longer answer it, the admin no longer refuse it, and another partner's
+// request expires it on the spot (audited as the system, not as that
+// partner).
+func TestUnansweredPinIsOverBeforeTheJobRuns(t *testing.T) {
+	e := newEnv(t)
+	partner, other := factory.Partner(t, e.st), factory.Partner(t, e.st)
+	cust := e.customer(innA)
+	e.paying(cust)
+	e.at(0)
+	p := e.pin(partner, cust)
+
+	e.at(14*day - time.Second)
+	_, err := e.svc.PinCustomer(e.ctx, other.Viewer(), pins.PinTarget{INN: innA})
+	wantCode(t, err, "ALREADY_PINNED")
+
+	e.at(14 * day)
+	_, err = e.svc.ConfirmPin(e.ctx, cust.Viewer(), p.ID)
+	wantCode(t, err, "PIN_NOT_PENDING")
+	_, err = e.svc.DeclinePin(e.ctx, cust.Viewer(), p.ID)
+	wantCode(t, err, "PIN_NOT_PENDING")
+	_, err = e.svc.RefusePin(e.ctx, e.admin.Viewer(), p.ID, "too late")
+	wantCode(t, err, "PIN_NOT_LIVE")
+	if got := e.pinState(p.ID); got.State != store.PinPending {
+		t.Fatalf("refused answers changed the pin: %s", got.State)
+	}
+
+	q, err := e.svc.PinCustomer(e.ctx, other.Viewer(), pins.PinTarget{INN: innA})
+	if err != nil || q.State != store.PinPending {
+		t.Fatalf("another partner's pin: %+v, %v", q, err)
+	}
+	if got := e.pinState(p.ID); got.State != store.PinExpired {
+		t.Fatalf("old request: %s, want expired", got.State)
+	}
+	if a := e.actions(p.ID); a != "requested,expired" {
+		t.Fatalf("events = %s", a)
+	}
+	if a := e.expiryAudits(); len(a) != 1 || a[0] != pinGlobalID(p.ID) {
+		t.Fatalf("audit targets %v, want the old pin", a)
+	}
+}
+
+// One run of the job expires both kinds: lapsed terms and unanswered
+// requests, each with its own event and audit row.
+func TestExpiryRunTakesLapsedAndUnansweredPinsTogether(t *testing.T) {
+	e := newEnv(t)
+	if pins.DefaultRules.Term != 90*day {
+		t.Fatalf("default term %v, want 90 days", pins.DefaultRules.Term)
+	}
+	partner := factory.Partner(t, e.st)
+	fresh, paying := e.customer(""), e.customer("")
+	e.paying(paying)
+	e.at(0)
+	active := e.pin(partner, fresh)
+	e.at(80 * day)
+	pending := e.pin(partner, paying)
+	e.at(95 * day)
+	if n, err := e.svc.ExpirePins(e.ctx); err != nil || n != 2 {
+		t.Fatalf("expired %d, %v; want 2", n, err)
+	}
+	for _, id := range []uuid.UUID{active.ID, pending.ID} {
+		if got := e.pinState(id); got.State != store.PinExpired {
+			t.Fatalf("pin %s: %s, want expired", id, got.State)
+		}
+	}
+	if a := e.actions(active.ID); a != "requested,activated,expired" {
+		t.Fatalf("active pin's events = %s", a)
+	}
+	want := map[string]bool{pinGlobalID(active.ID): true, pinGlobalID(pending.ID): true}
+	if a := e.expiryAudits(); len(a) != 2 || !want[a[0]] || !want[a[1]] || a[0] == a[1] {
+		t.Fatalf("audit targets %v, want one per pin", a)
+	}
+}
+
+// The window is a setting.
+func TestPendingExpiryWindowIsASetting(t *testing.T) {
+	e := newEnv(t)
+	svc := pins.New(e.st, e.clk, pins.Rules{Term: 90 * day, PendingExpireAfter: 3 * day})
+	partner := factory.Partner(t, e.st)
+	cust := e.customer(innA)
+	e.paying(cust)
+	e.at(0)
+	p, err := svc.PinCustomer(e.ctx, partner.Viewer(), pins.PinTarget{INN: innA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.at(3*day - time.Second)
+	if n, err := svc.ExpirePins(e.ctx); err != nil || n != 0 {
+		t.Fatalf("expired %d, %v; want 0", n, err)
+	}
+	e.at(3 * day)
+	if n, err := svc.ExpirePins(e.ctx); err != nil || n != 1 {
+		t.Fatalf("expired %d, %v; want 1", n, err)
+	}
+	if got := e.pinState(p.ID); got.State != store.PinExpired {
+		t.Fatalf("state %s", got.State)
 	}
 }

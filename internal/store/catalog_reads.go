@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"configmarket/internal/apperr"
 	"configmarket/internal/money"
 )
 
@@ -145,6 +146,21 @@ func (q *Queries) CreateCustomer(ctx context.Context, name string, inn, crmAccou
 	return one(ctx, q.db, "insert customer", scanCustomer, sql, name, inn, crmAccountID, planID)
 }
 
+// SetCRMAccountID links a customer that has no CRM account id yet to one.
+// set is false when the customer already has one (or does not exist): the
+// id is written once, and two concurrent calls cannot both write it. An id
+// another customer holds violates customers_crm_account_id_key
+// (CRM_ACCOUNT_TAKEN).
+func (q *Queries) SetCRMAccountID(ctx context.Context, customerID uuid.UUID, crmAccountID string) (c Customer, set bool, err error) {
+	const sql = `update customers set crm_account_id = $2 where id = $1 and crm_account_id is null
+		returning ` + customerColumns
+	c, err = one(ctx, q.db, "set crm account id", scanCustomer, sql, customerID, crmAccountID)
+	if apperr.Is(err, apperr.KindNotFound) {
+		return Customer{}, false, nil
+	}
+	return c, err == nil, err
+}
+
 // CustomersByIDs returns the customers among ids.
 func (q *Queries) CustomersByIDs(ctx context.Context, ids []uuid.UUID) ([]Customer, error) {
 	const sql = `select ` + customerColumns + ` from customers where id = any($1)`
@@ -169,11 +185,20 @@ func scanPartner(r pgx.CollectableRow) (Partner, error) {
 	return p, err
 }
 
-// CreatePartner inserts a partner organisation.
+// CreatePartner inserts a partner organisation, an agent, and the first row
+// of its status history (decided by no admin).
 func (q *Queries) CreatePartner(ctx context.Context, name string, inn *string) (Partner, error) {
-	const sql = `insert into partners (name, inn) values ($1, $2) returning ` + partnerColumns
-	return one(ctx, q.db, "insert partner", scanPartner, sql, name, inn)
+	const sql = `with p as (
+			insert into partners (name, inn) values ($1, $2) returning ` + partnerColumns + `),
+		h as (
+			insert into partner_status_history (partner_id, status, reason, decided_at)
+			select id, status, $3, created_at from p)
+		select ` + partnerColumns + ` from p`
+	return one(ctx, q.db, "insert partner", scanPartner, sql, name, inn, PartnerSignedUpReason)
 }
+
+// PartnerSignedUpReason is the reason of a new partner's first status.
+const PartnerSignedUpReason = "signed up"
 
 // PartnersByIDs returns the partners among ids.
 func (q *Queries) PartnersByIDs(ctx context.Context, ids []uuid.UUID) ([]Partner, error) {

@@ -147,18 +147,24 @@ func (q *Queries) UpdatePin(ctx context.Context, id uuid.UUID, c PinChange) (Pin
 	return one(ctx, q.db, "update pin", scanPin, sql, id, c.State, c.StartsAt, c.ExpiresAt, c.DecidedAt, c.Reason)
 }
 
-// ExpireLapsedPins moves active pins whose term ended by now to expired and
-// records an "expired" event for each, in one statement; customerID, if
-// given, limits it to one customer. It returns how many pins lapsed.
-func (q *Queries) ExpireLapsedPins(ctx context.Context, now time.Time, customerID *uuid.UUID) (int, error) {
-	const sql = `with lapsed as (
-			update pins set state = 'expired'
-			where state = 'active' and expires_at <= $1 and ($2::uuid is null or customer_id = $2)
-			returning id, expires_at)
-		insert into pin_events (pin_id, action, expires_at, created_at)
-		select id, 'expired', expires_at, $1 from lapsed`
-	tag, err := q.db.Exec(ctx, sql, now, customerID)
-	return int(tag.RowsAffected()), mapErr(err, "expire lapsed pins")
+// ExpireDuePins expires, in one statement, the active pins whose term
+// ended by now and the pending pins requested at or before pendingBefore
+// (the customer never answered), and records an "expired" event for each;
+// customerID, if given, limits it to one customer. An unanswered request's
+// decided_at is the moment it expired. It returns the expired pins' ids.
+func (q *Queries) ExpireDuePins(ctx context.Context, now, pendingBefore time.Time, customerID *uuid.UUID) ([]uuid.UUID, error) {
+	const sql = `with due as (
+			update pins p set state = 'expired',
+				decided_at = case when p.state = 'pending' then p.requested_at + ($1::timestamptz - $2::timestamptz)
+					else p.decided_at end
+			where (p.state = 'active' and p.expires_at <= $1 or p.state = 'pending' and p.requested_at <= $2)
+				and ($3::uuid is null or p.customer_id = $3)
+			returning p.id, p.expires_at),
+		events as (
+			insert into pin_events (pin_id, action, expires_at, created_at)
+			select id, 'expired', expires_at, $1 from due)
+		select id from due order by id`
+	return list(ctx, q.db, "expire due pins", pgx.RowTo[uuid.UUID], sql, now, pendingBefore, customerID)
 }
 
 // PinsByIDs returns pins by id; the caller checks visibility.
