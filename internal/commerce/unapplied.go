@@ -82,6 +82,7 @@ func (s *Service) UnappliedPaymentsByIDs(ctx context.Context, v identity.Viewer,
 // ledger split, the invoice paid, the installation activated). Once per
 // unapplied payment and per idempotency key.
 func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, invoiceID uuid.UUID, note, idempotencyKey string) (Resolution, error) {
+	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, id))
 	if err := mayHandleUnapplied(v); err != nil {
 		return Resolution{}, err
 	}
@@ -89,7 +90,6 @@ func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, inv
 	if err != nil {
 		return Resolution{}, err
 	}
-	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, id))
 	input := map[string]any{"id": id, "invoiceId": invoiceID, "note": note}
 	out, err := idempotency.Once(ctx, s.store, v.UserID, idempotencyKey, "applyUnappliedPayment", input,
 		func(q *store.Queries) (Resolution, error) {
@@ -139,6 +139,7 @@ func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, inv
 // the payer (or, for a refund or chargeback, was settled outside the
 // books). Once per unapplied payment and per idempotency key.
 func (s *Service) ReturnUnapplied(ctx context.Context, v identity.Viewer, id uuid.UUID, note, idempotencyKey string) (Resolution, error) {
+	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, id))
 	if err := mayHandleUnapplied(v); err != nil {
 		return Resolution{}, err
 	}
@@ -146,7 +147,6 @@ func (s *Service) ReturnUnapplied(ctx context.Context, v identity.Viewer, id uui
 	if err != nil {
 		return Resolution{}, err
 	}
-	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, id))
 	input := map[string]any{"id": id, "note": note}
 	return idempotency.Once(ctx, s.store, v.UserID, idempotencyKey, "returnUnappliedPayment", input,
 		func(q *store.Queries) (Resolution, error) {
@@ -195,6 +195,7 @@ var errNotResolved = errors.New("unapplied payment locked open but not resolved"
 // license (admins), with a note; the license check answers by the
 // installation's state again.
 func (s *Service) RestoreLicense(ctx context.Context, v identity.Viewer, installationID uuid.UUID, note string) (store.Installation, error) {
+	audit.SetTarget(ctx, relay.UUIDID(typeInstallation, installationID))
 	if v.Anonymous() {
 		return store.Installation{}, apperr.Unauthenticated("log in first")
 	}
@@ -208,7 +209,6 @@ func (s *Service) RestoreLicense(ctx context.Context, v identity.Viewer, install
 	if err != nil {
 		return store.Installation{}, err
 	}
-	audit.SetTarget(ctx, relay.UUIDID(typeInstallation, installationID))
 	var inst store.Installation
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		var err error
