@@ -34,10 +34,7 @@ type ProviderPayment struct {
 // HandleProviderEvent): applied is false for a replay and for a payment
 // kept unapplied.
 func (s *Service) ApplyProviderPayment(ctx context.Context, p ProviderPayment) (applied bool, err error) {
-	out, err := s.HandleProviderEvent(ctx, ProviderEvent{
-		Provider: p.Provider, EventID: p.EventID, Type: "payment.succeeded", Kind: store.EventPayment,
-		PaymentID: p.PaymentID, InvoiceID: &p.InvoiceID, Amount: p.Amount, At: p.PaidAt,
-	})
+	out, err := s.HandleProviderEvent(ctx, p.Event())
 	return out.Applied, err
 }
 

@@ -56,6 +56,14 @@ type ProviderEvent struct {
 	Raw json.RawMessage
 }
 
+// Event is the payment.succeeded event reporting p.
+func (p ProviderPayment) Event() ProviderEvent {
+	return ProviderEvent{
+		Provider: p.Provider, EventID: p.EventID, Type: "payment.succeeded", Kind: store.EventPayment,
+		PaymentID: p.PaymentID, InvoiceID: &p.InvoiceID, Amount: p.Amount, At: p.PaidAt,
+	}
+}
+
 // EventOutcome is what became of an event.
 type EventOutcome struct {
 	// Applied is true when the books took the event's money now.
@@ -88,7 +96,7 @@ func (s *Service) HandleProviderEvent(ctx context.Context, ev ProviderEvent) (Ev
 	var out EventOutcome
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		out = EventOutcome{}
-		fresh, err := q.InsertProviderEventPayload(ctx, ev.Provider, ev.EventID, ev.Type, ev.Raw)
+		fresh, err := q.InsertProviderEvent(ctx, ev.Provider, ev.EventID, ev.Type, ev.Raw)
 		if err != nil {
 			return err
 		}

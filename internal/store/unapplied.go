@@ -54,9 +54,9 @@ const (
 	ReasonRefused UnappliedReason = "refused"
 )
 
-// InsertProviderEventPayload records a provider event with its raw body;
-// applied is false when the event was seen before (a replay).
-func (q *Queries) InsertProviderEventPayload(ctx context.Context, provider, eventID, typ string, payload json.RawMessage) (applied bool, err error) {
+// InsertProviderEvent records a provider event with its raw body; applied
+// is false when the event was seen before (a replay).
+func (q *Queries) InsertProviderEvent(ctx context.Context, provider, eventID, typ string, payload json.RawMessage) (applied bool, err error) {
 	const sql = `insert into provider_events (provider, event_id, type, payload) values ($1, $2, $3, $4)
 		on conflict do nothing`
 	tag, err := q.db.Exec(ctx, sql, provider, eventID, typ, payload)
