@@ -152,7 +152,9 @@ func (s *Service) takePayment(ctx context.Context, q *store.Queries, ev Provider
 		reason, text = store.ReasonCurrencyMismatch, "the payment is in "+ev.Amount.Currency+" but the invoice in "+inv.Amount.Currency
 	case ev.Amount != inv.Amount:
 		reason, text = store.ReasonAmountMismatch, "the payment is "+ev.Amount.String()+" but the invoice is "+inv.Amount.String()
-	case ev.At.Before(inv.IssuedAt):
+	case ev.At.Before(inv.IssuedAt.Truncate(time.Second)):
+		// Providers date to the second: a payment in the second the
+		// invoice was issued is not before it.
 		reason, text = store.ReasonPaidBeforeIssue, "paid at "+stamp(ev.At)+", before the invoice was issued at "+stamp(inv.IssuedAt)
 	case ev.At.After(now.Add(PaidAtLeeway)):
 		reason, text = store.ReasonPaidInFuture, "paid at "+stamp(ev.At)+", more than "+PaidAtLeeway.String()+" after now ("+stamp(now)+")"
