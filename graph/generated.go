@@ -5061,16 +5061,16 @@ enum LedgerParty {
   PLATFORM
 }
 
-"One party's share of a payment, or its reversal by a refund."
+"One party's share of a payment, or its reversal by a refund or chargeback."
 type LedgerEntry {
   party: LedgerParty!
-  "Negative for a refund's reversal."
+  "Negative for the reversal of a refund or chargeback."
   amount: Money!
   "The rate the share was computed with, e.g. \"75%\"; null for the platform's remainder."
   rate: String
   paidFor: PaidFor
   configuration: Configuration
-  "Whether a refund wrote this entry."
+  "Whether a refund or chargeback wrote this entry."
   reversal: Boolean!
   occurredAt: DateTime!
 }
