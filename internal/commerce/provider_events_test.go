@@ -398,3 +398,48 @@ func TestResolvingUnappliedPayments(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// A savepoint undoes only what ran inside it, even a statement the
+// database refused, and the transaction goes on: the webhook keeps an event
+// the payment path refused in the transaction that tried it.
+func TestSavepointUndoesOnlyItsOwnWrites(t *testing.T) {
+	e := newEnv(t)
+	c := e.config(factory.ConfigurationOptions{})
+	e.payAs(e.invoice(*e.rent(e.customer(), c.ID).InvoiceID), "pay-1")
+	var paymentID uuid.UUID
+	if err := e.pool.QueryRow(e.ctx, `select id from payments where provider_payment_id = 'pay-1'`).Scan(&paymentID); err != nil {
+		t.Fatal(err)
+	}
+	r := store.NewRefund{PaymentID: paymentID, Amount: rub(100), Kind: store.EventRefund, Provider: "testpay",
+		ProviderRefundID: "re-1", At: e.clk.Now()}
+	err := e.st.InTx(e.ctx, func(q *store.Queries) error {
+		if _, err := q.AddRefund(e.ctx, r); err != nil {
+			return err
+		}
+		err := q.Savepoint(e.ctx, func(q *store.Queries) error {
+			if _, err := q.InsertProviderEvent(e.ctx, "testpay", "inner", "x", json.RawMessage(`{}`)); err != nil {
+				return err
+			}
+			_, err := q.AddRefund(e.ctx, r) // refunds_provider_key refuses it
+			return err
+		})
+		if err == nil {
+			return fmt.Errorf("a provider refund id applied twice")
+		}
+		_, err = q.InsertProviderEvent(e.ctx, "testpay", "outer", "x", json.RawMessage(`{}`))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.count(`select count(*) from refunds where provider_refund_id = 're-1'`); n != 1 {
+		t.Errorf("%d refunds, want 1", n)
+	}
+	if n := e.count(`select count(*) from provider_events where event_id in ('inner', 'outer')`); n != 1 ||
+		e.count(`select count(*) from provider_events where event_id = 'outer'`) != 1 {
+		t.Errorf("the savepoint's write survived, or the transaction's was lost")
+	}
+	if err := e.st.Savepoint(e.ctx, func(*store.Queries) error { return nil }); err == nil {
+		t.Error("a savepoint outside a transaction")
+	}
+}
