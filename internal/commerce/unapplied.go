@@ -79,8 +79,9 @@ func (s *Service) UnappliedPaymentsByIDs(ctx context.Context, v identity.Viewer,
 
 // ApplyUnapplied applies an unapplied payment to an open invoice of
 // exactly its amount: it then goes the way of every payment (pay: the
-// ledger split, the invoice paid, the installation activated). Once per
-// unapplied payment and per idempotency key.
+// ledger split, the invoice paid, the installation activated), dated now,
+// when the books take it (the provider's date may be what kept it out).
+// Once per unapplied payment and per idempotency key.
 func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, invoiceID uuid.UUID, note, idempotencyKey string) (Resolution, error) {
 	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, id))
 	if err := mayHandleUnapplied(v); err != nil {
