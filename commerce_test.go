@@ -141,6 +141,9 @@ func TestLicenseCheckRevealsNothingAboutForeignKeys(t *testing.T) {
 	w := newCommerceWorld(t)
 	res := w.rent(t, w.tokens["buyer"], "order-1")
 	key := str(res.Data, "rentConfiguration", "installation", "licenseKey")
+	if r := w.payByWebhook(t, "evt_license_1", str(res.Data, "rentConfiguration", "invoice", "id"), "500.00"); r.status != 200 {
+		t.Fatalf("payment: %d %s", r.status, r.body)
+	}
 	var account string
 	if err := w.s.pool.QueryRow(context.Background(), `update customers set crm_account_id = 'crm-buyer' where id = $1 returning crm_account_id`, w.buyer.OrgID).Scan(&account); err != nil {
 		t.Fatal(err)

@@ -70,25 +70,28 @@ assert.equal(Date.parse(rental.installation.currentPeriodStart), Date.parse(tria
 const retried = noUserErrors((await convert()).data.convertTrial);
 assert.deepEqual(retried.installation, rental.installation);
 
-// Renting outright invoices the first month now, at the plan's price.
+// Renting outright invoices the first month now, at the plan's price, and
+// gives nothing until that invoice is paid (pay before access).
 const { data: other } = await client.query({ query: op("ConfigurationScreen"), variables: { slug: "budget-planner", plan } });
 assert.equal(other.configuration.rentPrice.amount, "450.00");
 const rent = () =>
   client.mutate({ mutation: op("RentConfiguration"), variables: { configurationId: other.configuration.id, idempotencyKey: "mobile-rent-budget-planner" } });
 const rented = noUserErrors((await rent()).data.rentConfiguration);
 assert.equal(rented.installation.mode, "RENT");
-assert.equal(rented.installation.state, "ACTIVE");
+assert.equal(rented.installation.state, "PENDING_PAYMENT");
 assert.match(rented.installation.licenseKey, /^CM-[0-9A-F]{20}$/);
 assert.equal(rented.invoice.paidFor, "RENT");
 assert.equal(rented.invoice.state, "OPEN");
 assert.equal(money(rented.invoice.amount), money(other.configuration.rentPrice));
-assert.equal(Date.parse(rented.invoice.periodStart), Date.parse(rented.installation.currentPeriodStart));
+// The first period starts when the invoice is paid.
+assert.equal(rented.invoice.periodStart, null);
+assert.equal(rented.installation.currentPeriodStart, null);
 assert.equal((await rent()).data.rentConfiguration.invoice.id, rented.invoice.id, "a replayed rent is the same invoice");
 
 const mine = (await client.query({ query: op("MyInstallations") })).data.viewer.customer;
 const bySlug = Object.fromEntries(mine.installations.nodes.map((i) => [i.configuration.slug, i]));
 assert.equal(bySlug["invoice-desk"].mode, "RENT");
-assert.equal(bySlug["budget-planner"].state, "ACTIVE");
+assert.equal(bySlug["budget-planner"].state, "PENDING_PAYMENT");
 assert.deepEqual(
   mine.invoices.nodes.filter((i) => ["invoice-desk", "budget-planner"].includes(i.configuration.slug)).map((i) => i.id),
   [rented.invoice.id],

@@ -128,6 +128,7 @@ type ComplexityRoot struct {
 		Description         func(childComplexity int) int
 		Developer           func(childComplexity int) int
 		ID                  func(childComplexity int) int
+		IsFree              func(childComplexity int) int
 		ModerationHistory   func(childComplexity int) int
 		PriceHistory        func(childComplexity int) int
 		PublishedAt         func(childComplexity int) int
@@ -284,6 +285,7 @@ type ComplexityRoot struct {
 	Invoice struct {
 		Amount        func(childComplexity int) int
 		Configuration func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
 		ID            func(childComplexity int) int
 		Installation  func(childComplexity int) int
 		IssuedAt      func(childComplexity int) int
@@ -776,6 +778,7 @@ type ConfigurationResolver interface {
 	RentPrices(ctx context.Context, obj *model.Configuration) ([]*model.PlanPrice, error)
 	RentPrice(ctx context.Context, obj *model.Configuration, plan string) (*model.Money, error)
 	SalePrice(ctx context.Context, obj *model.Configuration) (*model.Money, error)
+	IsFree(ctx context.Context, obj *model.Configuration) (bool, error)
 
 	Reviews(ctx context.Context, obj *model.Configuration, first *int, after *string) (*model.ReviewConnection, error)
 
@@ -1234,6 +1237,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Configuration.ID(childComplexity), true
+	case "Configuration.isFree":
+		if e.ComplexityRoot.Configuration.IsFree == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Configuration.IsFree(childComplexity), true
 	case "Configuration.moderationHistory":
 		if e.ComplexityRoot.Configuration.ModerationHistory == nil {
 			break
@@ -1929,6 +1938,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Invoice.Configuration(childComplexity), true
+	case "Invoice.expiresAt":
+		if e.ComplexityRoot.Invoice.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Invoice.ExpiresAt(childComplexity), true
 	case "Invoice.id":
 		if e.ComplexityRoot.Invoice.ID == nil {
 			break
@@ -4397,6 +4412,11 @@ enum UserErrorCode {
   NO_RUNNING_RENTAL
   "The configuration is already installed (convert or cancel the current installation)."
   ALREADY_INSTALLED
+  """
+  This rental or purchase already waits for its first payment: pay that invoice
+  (see the installation's invoices), or let it expire after 48 hours.
+  """
+  PAYMENT_PENDING
   "The configuration cannot be installed now (not published, or no approved version)."
   NOT_INSTALLABLE
   "The configuration is not for rent."
@@ -4407,7 +4427,7 @@ enum UserErrorCode {
   IDEMPOTENCY_KEY_INVALID
   "This idempotency key was used for another request."
   IDEMPOTENCY_KEY_REUSED
-  "The invoice is not open."
+  "The invoice is not open (paid, void, or its 48-hour payment window closed)."
   INVOICE_NOT_OPEN
   "The amount does not match (the invoice, or what is left to refund)."
   AMOUNT_MISMATCH
@@ -4678,6 +4698,12 @@ type Configuration implements Node {
   rentPrice(plan: String!): Money
   "The one-off price; null when not for sale."
   salePrice: Money
+  """
+  True when getting it costs nothing: every price it is sold at (the rent on each
+  plan, the sale price) is 0.00. Renting or buying it activates at once, with no
+  invoice.
+  """
+  isFree: Boolean!
   rating: Rating!
   "Reviews, newest first."
   reviews(first: Int, after: String): ReviewConnection!
@@ -4811,19 +4837,29 @@ enum InstallationMode {
 }
 
 enum InstallationState {
+  """
+  A new rental or purchase waiting for its first invoice to be paid: no valid
+  license, no backup, not counted as installed. Paying activates it at once (a
+  rental's first period starts at the payment); unpaid after 48 hours its
+  invoice is void and it becomes EXPIRED.
+  """
+  PENDING_PAYMENT
   TRIALING
   ACTIVE
-  "A rental or purchase unpaid 7 days after its period started."
+  "A rental unpaid 7 days after its period started; canceled after 14."
   PAST_DUE
   CANCELED
-  "A trial that ended without conversion; its data is kept for 30 days."
+  """
+  A trial that ended without conversion (its data is kept for 30 days), or a
+  rental or purchase whose first invoice went unpaid for 48 hours.
+  """
   EXPIRED
 }
 
 enum InvoiceState {
   OPEN
   PAID
-  "Canceled unpaid."
+  "Canceled unpaid, or replaced by a newer request for the same configuration."
   VOID
 }
 
@@ -4904,6 +4940,12 @@ type Invoice implements Node {
   state: InvoiceState!
   issuedAt: DateTime!
   paidAt: DateTime
+  """
+  The first invoice of a rental or purchase must be paid before this instant
+  (48 hours after issue), or it is void and the installation expires. Null for
+  renewals, which become past due after 7 days and cancel the rental after 14.
+  """
+  expiresAt: DateTime
 }
 
 type InvoiceEdge {
@@ -5277,12 +5319,16 @@ type StatusProgress {
 type Balance {
   "Every ledger entry of the party."
   total: Money!
-  "What may be paid out: entries older than the 14-day hold, minus payouts requested or paid. May be negative after refunds."
+  """
+  What may be paid out: earnings older than the 14-day hold, plus every refund's
+  or chargeback's reversal the moment it is written, minus payouts requested or
+  paid. May be negative after refunds; future earnings then net against it.
+  """
   available: Money!
-  "Entries still within the hold."
+  "Earnings still within the hold (reversals are never held)."
   onHold: Money!
   paidOrRequested: Money!
-  "Entries up to this instant count as available."
+  "Earnings up to this instant count as available."
   holdUntil: DateTime!
 }
 
@@ -5632,7 +5678,11 @@ type InstallationPayload {
 
 type ChargePayload {
   installation: Installation
-  "The invoice to pay now, if any (a converted trial is invoiced when the trial ends)."
+  """
+  The invoice to pay now, within 48 hours: the rental or purchase gives nothing
+  until it is paid. Null for a free configuration (active at once) and for a
+  converted trial (invoiced when the trial ends).
+  """
   invoice: Invoice
   userErrors: [UserError!]!
 }
@@ -5820,11 +5870,22 @@ type ErasePersonalDataPayload {
 type Mutation {
   "Customers: starts the one trial of a configuration."
   startTrial(input: ConfigurationRefInput!): InstallationPayload!
-  "Customers: rents a configuration; the first month is invoiced now."
+  """
+  Customers: rents a configuration. The first month is invoiced now and the
+  rental is PENDING_PAYMENT until that invoice is paid (its period starts at the
+  payment); unpaid for 48 hours it expires. A rent of 0.00 is free: active at
+  once, no invoice. Asking again while pending replaces the earlier request.
+  """
   rentConfiguration(input: ChargeInput!): ChargePayload!
   "Customers: converts a running trial into a rental billed from the trial's end."
   convertTrial(input: ChargeInput!): ChargePayload!
-  "Customers: buys a perpetual copy of the current version."
+  """
+  Customers: buys a perpetual copy of the version current at payment. Nothing is
+  given (no license, no backup) until the invoice is paid; a running trial or
+  rental goes on meanwhile and is replaced by the paid purchase (what it still
+  owed is then void). Unpaid for 48 hours the invoice is void. A sale price of
+  0.00 is free: active at once, no invoice.
+  """
   buyConfiguration(input: ChargeInput!): ChargePayload!
   "Customers: cancels a rental at the end of its paid period."
   cancelRental(input: ConfigurationRefInput!): InstallationPayload!
@@ -6091,6 +6152,8 @@ func (ec *executionContext) childFields_Configuration(ctx context.Context, field
 		return ec.fieldContext_Configuration_rentPrice(ctx, field)
 	case "salePrice":
 		return ec.fieldContext_Configuration_salePrice(ctx, field)
+	case "isFree":
+		return ec.fieldContext_Configuration_isFree(ctx, field)
 	case "rating":
 		return ec.fieldContext_Configuration_rating(ctx, field)
 	case "reviews":
@@ -6395,6 +6458,8 @@ func (ec *executionContext) childFields_Invoice(ctx context.Context, field graph
 		return ec.fieldContext_Invoice_issuedAt(ctx, field)
 	case "paidAt":
 		return ec.fieldContext_Invoice_paidAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_Invoice_expiresAt(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Invoice", field.Name)
 }
@@ -10129,6 +10194,29 @@ func (ec *executionContext) fieldContext_Configuration_salePrice(_ context.Conte
 	return fc, nil
 }
 
+func (ec *executionContext) _Configuration_isFree(ctx context.Context, field graphql.CollectedField, obj *model.Configuration) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Configuration_isFree(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Configuration().IsFree(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Configuration_isFree(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Configuration", field, true, true, errors.New("field of type Boolean does not have child fields"))
+}
+
 func (ec *executionContext) _Configuration_rating(ctx context.Context, field graphql.CollectedField, obj *model.Configuration) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12935,6 +13023,29 @@ func (ec *executionContext) _Invoice_paidAt(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Invoice_paidAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Invoice_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.Invoice) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Invoice_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Invoice_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Invoice", field, false, false, errors.New("field of type DateTime does not have child fields"))
 }
 
@@ -25905,6 +26016,44 @@ func (ec *executionContext) _Configuration(ctx context.Context, sel ast.Selectio
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "isFree":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Configuration_isFree(ctx, field, obj)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "rating":
 			out.Values[i] = ec._Configuration_rating(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -27943,6 +28092,11 @@ func (ec *executionContext) _Invoice(ctx context.Context, sel ast.SelectionSet, 
 			}
 		case "paidAt":
 			out.Values[i] = ec._Invoice_paidAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "expiresAt":
+			out.Values[i] = ec._Invoice_expiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}

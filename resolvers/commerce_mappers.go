@@ -34,7 +34,8 @@ func toInvoice(v *store.Invoice) *model.Invoice {
 	return &model.Invoice{
 		ID: globalID(typeInvoice, v.ID), PaidFor: model.PaidFor(enumName(v.PaidFor)), Amount: toMoney(v.Amount),
 		PeriodStart: v.PeriodStart, PeriodEnd: v.PeriodEnd, State: model.InvoiceState(enumName(v.State)),
-		IssuedAt: v.IssuedAt, PaidAt: v.PaidAt, InstallationID: v.InstallationID, ConfigurationID: v.ConfigurationID,
+		IssuedAt: v.IssuedAt, PaidAt: v.PaidAt, ExpiresAt: v.ExpiresAt, InstallationID: v.InstallationID,
+		ConfigurationID: v.ConfigurationID,
 	}
 }
 

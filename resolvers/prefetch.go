@@ -62,7 +62,7 @@ func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField)
 			sel.description = true
 		case "developer":
 			sel.developer = true
-		case "rentPrices", "rentPrice", "salePrice":
+		case "rentPrices", "rentPrice", "salePrice", "isFree":
 			sel.prices = true
 		case "currentVersion":
 			sel.currentVersion = true
@@ -92,7 +92,7 @@ func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField)
 var cardFields = map[string]bool{
 	"__typename": true, "id": true, "slug": true, "title": true, "visibility": true, "saleModes": true, "state": true,
 	"rating": true, "activeInstallations": true, "developer": true, "currentVersion": true, "versions": true,
-	"rentPrices": true, "rentPrice": true, "salePrice": true, "reviews": true, "priceHistory": true,
+	"rentPrices": true, "rentPrice": true, "salePrice": true, "isFree": true, "reviews": true, "priceHistory": true,
 	"moderationHistory": true,
 }
 

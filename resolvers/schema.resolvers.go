@@ -154,6 +154,15 @@ func (r *configurationResolver) SalePrice(ctx context.Context, obj *model.Config
 	return nil, nil
 }
 
+// IsFree is the resolver for the isFree field.
+func (r *configurationResolver) IsFree(ctx context.Context, obj *model.Configuration) (bool, error) {
+	prices, err := dataloaders.From(ctx).Prices(ctx, obj.Row.ID)
+	if err != nil {
+		return false, err
+	}
+	return catalog.IsFree(obj.Row, prices), nil
+}
+
 // Reviews is the resolver for the reviews field.
 func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configuration, first *int, after *string) (*model.ReviewConnection, error) {
 	limit, err := relay.PageSize(first)

@@ -167,6 +167,7 @@ type Invoice struct {
 	State           InvoiceState `json:"state"`
 	IssuedAt        time.Time    `json:"issuedAt"`
 	PaidAt          *time.Time   `json:"paidAt,omitempty"`
+	ExpiresAt       *time.Time   `json:"expiresAt,omitempty"`
 	InstallationID  *uuid.UUID   `json:"-"`
 	ConfigurationID *uuid.UUID   `json:"-"`
 }

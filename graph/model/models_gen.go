@@ -80,12 +80,14 @@ type AuthSession struct {
 type Balance struct {
 	// Every ledger entry of the party.
 	Total *Money `json:"total"`
-	// What may be paid out: entries older than the 14-day hold, minus payouts requested or paid. May be negative after refunds.
+	// What may be paid out: earnings older than the 14-day hold, plus every refund's
+	// or chargeback's reversal the moment it is written, minus payouts requested or
+	// paid. May be negative after refunds; future earnings then net against it.
 	Available *Money `json:"available"`
-	// Entries still within the hold.
+	// Earnings still within the hold (reversals are never held).
 	OnHold          *Money `json:"onHold"`
 	PaidOrRequested *Money `json:"paidOrRequested"`
-	// Entries up to this instant count as available.
+	// Earnings up to this instant count as available.
 	HoldUntil time.Time `json:"holdUntil"`
 }
 
@@ -127,7 +129,9 @@ type ChargeInput struct {
 
 type ChargePayload struct {
 	Installation *Installation `json:"installation,omitempty"`
-	// The invoice to pay now, if any (a converted trial is invoiced when the trial ends).
+	// The invoice to pay now, within 48 hours: the rental or purchase gives nothing
+	// until it is paid. Null for a free configuration (active at once) and for a
+	// converted trial (invoiced when the trial ends).
 	Invoice    *Invoice     `json:"invoice,omitempty"`
 	UserErrors []*UserError `json:"userErrors"`
 }
@@ -1156,16 +1160,23 @@ func (e InstallationMode) MarshalJSON() ([]byte, error) {
 type InstallationState string
 
 const (
-	InstallationStateTrialing InstallationState = "TRIALING"
-	InstallationStateActive   InstallationState = "ACTIVE"
-	// A rental or purchase unpaid 7 days after its period started.
+	// A new rental or purchase waiting for its first invoice to be paid: no valid
+	// license, no backup, not counted as installed. Paying activates it at once (a
+	// rental's first period starts at the payment); unpaid after 48 hours its
+	// invoice is void and it becomes EXPIRED.
+	InstallationStatePendingPayment InstallationState = "PENDING_PAYMENT"
+	InstallationStateTrialing       InstallationState = "TRIALING"
+	InstallationStateActive         InstallationState = "ACTIVE"
+	// A rental unpaid 7 days after its period started; canceled after 14.
 	InstallationStatePastDue  InstallationState = "PAST_DUE"
 	InstallationStateCanceled InstallationState = "CANCELED"
-	// A trial that ended without conversion; its data is kept for 30 days.
+	// A trial that ended without conversion (its data is kept for 30 days), or a
+	// rental or purchase whose first invoice went unpaid for 48 hours.
 	InstallationStateExpired InstallationState = "EXPIRED"
 )
 
 var AllInstallationState = []InstallationState{
+	InstallationStatePendingPayment,
 	InstallationStateTrialing,
 	InstallationStateActive,
 	InstallationStatePastDue,
@@ -1175,7 +1186,7 @@ var AllInstallationState = []InstallationState{
 
 func (e InstallationState) IsValid() bool {
 	switch e {
-	case InstallationStateTrialing, InstallationStateActive, InstallationStatePastDue, InstallationStateCanceled, InstallationStateExpired:
+	case InstallationStatePendingPayment, InstallationStateTrialing, InstallationStateActive, InstallationStatePastDue, InstallationStateCanceled, InstallationStateExpired:
 		return true
 	}
 	return false
@@ -1221,7 +1232,7 @@ type InvoiceState string
 const (
 	InvoiceStateOpen InvoiceState = "OPEN"
 	InvoiceStatePaid InvoiceState = "PAID"
-	// Canceled unpaid.
+	// Canceled unpaid, or replaced by a newer request for the same configuration.
 	InvoiceStateVoid InvoiceState = "VOID"
 )
 
@@ -2200,6 +2211,9 @@ const (
 	UserErrorCodeNoRunningRental UserErrorCode = "NO_RUNNING_RENTAL"
 	// The configuration is already installed (convert or cancel the current installation).
 	UserErrorCodeAlreadyInstalled UserErrorCode = "ALREADY_INSTALLED"
+	// This rental or purchase already waits for its first payment: pay that invoice
+	// (see the installation's invoices), or let it expire after 48 hours.
+	UserErrorCodePaymentPending UserErrorCode = "PAYMENT_PENDING"
 	// The configuration cannot be installed now (not published, or no approved version).
 	UserErrorCodeNotInstallable UserErrorCode = "NOT_INSTALLABLE"
 	// The configuration is not for rent.
@@ -2210,7 +2224,7 @@ const (
 	UserErrorCodeIdempotencyKeyInvalid UserErrorCode = "IDEMPOTENCY_KEY_INVALID"
 	// This idempotency key was used for another request.
 	UserErrorCodeIdempotencyKeyReused UserErrorCode = "IDEMPOTENCY_KEY_REUSED"
-	// The invoice is not open.
+	// The invoice is not open (paid, void, or its 48-hour payment window closed).
 	UserErrorCodeInvoiceNotOpen UserErrorCode = "INVOICE_NOT_OPEN"
 	// The amount does not match (the invoice, or what is left to refund).
 	UserErrorCodeAmountMismatch UserErrorCode = "AMOUNT_MISMATCH"
@@ -2283,6 +2297,7 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeNoRunningTrial,
 	UserErrorCodeNoRunningRental,
 	UserErrorCodeAlreadyInstalled,
+	UserErrorCodePaymentPending,
 	UserErrorCodeNotInstallable,
 	UserErrorCodeNotForRent,
 	UserErrorCodeNotForSale,
@@ -2294,7 +2309,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

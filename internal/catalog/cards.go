@@ -68,3 +68,20 @@ func SalePrice(c store.Configuration, prices []store.Price) (money.Money, bool) 
 	}
 	return money.Money{}, false
 }
+
+// IsFree reports whether getting c costs nothing (SPEC §4): it is priced,
+// and every price in force for what it sells — the rent on each plan, the
+// sale price — is 0.00.
+func IsFree(c store.Configuration, prices []store.Price) bool {
+	priced := false
+	for _, p := range prices {
+		if (p.Kind == "rent" && !c.SellsRent) || (p.Kind == "sale" && !c.SellsPurchase) {
+			continue
+		}
+		if !p.Amount.IsZero() {
+			return false
+		}
+		priced = true
+	}
+	return priced
+}

@@ -45,6 +45,9 @@ func (s *Service) StartTrial(ctx context.Context, v identity.Viewer, configurati
 		if found && live(prev) {
 			return apperr.Conflict("this configuration is already installed").WithCode("ALREADY_INSTALLED")
 		}
+		if err := dropPending(ctx, q, prev, found, now); err != nil {
+			return err
+		}
 		ends := now.AddDate(0, 0, c.TrialDays)
 		// One trial per customer and configuration, ever: the database
 		// holds it (trials_once_per_customer → TRIAL_ALREADY_USED).
@@ -75,8 +78,12 @@ func keyOf(prev store.Installation, found bool) string {
 	return newLicenseKey()
 }
 
-// Rent starts a monthly rental now; the first month is invoiced at once at
-// the rent in force for the customer's plan (SPEC §4).
+// Rent starts a monthly rental. It gives nothing until its first invoice,
+// issued now at the rent in force for the customer's plan, is paid: the
+// rental waits in pending_payment and its period starts at the payment; the
+// invoice is void and the rental expired when the payment window closes
+// unpaid (SPEC §4: pay before access). A rent of 0.00 is free: the rental
+// is active at once, with no invoice.
 func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID uuid.UUID, idempotencyKey string) (Charge, error) {
 	if err := requireCustomer(v); err != nil {
 		return Charge{}, err
@@ -97,19 +104,45 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 		if found && live(prev) {
 			return Charge{}, apperr.Conflict("this configuration is already installed; convert the trial instead").WithCode("ALREADY_INSTALLED")
 		}
+		if found && prev.State == "pending_payment" && prev.Mode == "rent" {
+			return Charge{}, paymentPending()
+		}
+		if err := dropPending(ctx, q, prev, found, now); err != nil {
+			return Charge{}, err
+		}
 		ver, err := currentVersion(ctx, q, c.ID)
 		if err != nil {
 			return Charge{}, err
 		}
-		inst, err := q.SaveInstallation(ctx, store.Installation{
-			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "rent", State: "active", VersionID: ver.ID,
-			LicenseKey: keyOf(prev, found), BillingAnchor: &now, CurrentPeriodStart: &now,
-			CurrentPeriodEnd: ptrTime(clock.AddMonths(now, 1)), UpdatedAt: now,
-		})
+		plan, err := customerPlan(ctx, q, v.ActingFor)
 		if err != nil {
 			return Charge{}, err
 		}
-		inv, err := s.invoicePeriod(ctx, q, inst)
+		price, ok, err := q.PriceAt(ctx, c.ID, "rent", &plan, now)
+		if err != nil {
+			return Charge{}, err
+		}
+		if !ok {
+			return Charge{}, apperr.FailedPrecondition("the configuration has no rent price for your tariff plan").WithCode("PRICE_MISSING")
+		}
+		inst := store.Installation{
+			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "rent", State: "pending_payment", VersionID: ver.ID,
+			LicenseKey: keyOf(prev, found), UpdatedAt: now,
+		}
+		if price.IsZero() {
+			inst.State, inst.BillingAnchor, inst.CurrentPeriodStart = "active", &now, &now
+			inst.CurrentPeriodEnd = ptrTime(clock.AddMonths(now, 1))
+		}
+		if inst, err = q.SaveInstallation(ctx, inst); err != nil {
+			return Charge{}, err
+		}
+		if price.IsZero() {
+			return Charge{InstallationID: &inst.ID}, nil
+		}
+		inv, _, err := q.CreateInvoice(ctx, store.Invoice{
+			CustomerID: v.ActingFor, InstallationID: &inst.ID, ConfigurationID: &c.ID, TariffPlanID: &plan,
+			PaidFor: "rent", Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(s.rules.PaymentWindow)),
+		})
 		if err != nil {
 			return Charge{}, err
 		}
@@ -117,26 +150,32 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 	})
 }
 
-// invoicePeriod issues the invoice of a rental's current period now.
-func (s *Service) invoicePeriod(ctx context.Context, q *store.Queries, inst store.Installation) (store.Invoice, error) {
-	cust, err := q.CustomersByIDs(ctx, []uuid.UUID{inst.CustomerID})
-	if err != nil || len(cust) == 0 {
-		return store.Invoice{}, fmt.Errorf("customer of installation %s: %w", inst.ID, err)
+// paymentPending refuses a second request for what already waits for its
+// first payment: one invoice to pay, never two.
+func paymentPending() error {
+	return apperr.Conflict("this configuration already waits for the payment of its invoice").WithCode("PAYMENT_PENDING")
+}
+
+// dropPending voids what an earlier rental or purchase still waiting for
+// its first payment asked for, when the customer asks for something else
+// (a trial, the other of rent and purchase): only the newest request can be
+// paid.
+func dropPending(ctx context.Context, q *store.Queries, prev store.Installation, found bool, now time.Time) error {
+	if !found || prev.State != "pending_payment" {
+		return nil
 	}
-	plan := cust[0].TariffPlanID
-	price, ok, err := q.PriceAt(ctx, inst.ConfigurationID, "rent", &plan, *inst.CurrentPeriodStart)
+	return q.VoidOpenInvoices(ctx, prev.ID, now)
+}
+
+func customerPlan(ctx context.Context, q *store.Queries, customerID uuid.UUID) (uuid.UUID, error) {
+	cust, err := q.CustomersByIDs(ctx, []uuid.UUID{customerID})
 	if err != nil {
-		return store.Invoice{}, err
+		return uuid.Nil, err
 	}
-	if !ok {
-		return store.Invoice{}, apperr.FailedPrecondition("the configuration has no rent price for your tariff plan").WithCode("PRICE_MISSING")
+	if len(cust) == 0 {
+		return uuid.Nil, fmt.Errorf("customer %s not found", customerID)
 	}
-	inv, _, err := q.CreateInvoice(ctx, store.Invoice{
-		CustomerID: inst.CustomerID, InstallationID: &inst.ID, ConfigurationID: &inst.ConfigurationID,
-		TariffPlanID: &plan, PaidFor: "rent", Amount: price,
-		PeriodStart: inst.CurrentPeriodStart, PeriodEnd: inst.CurrentPeriodEnd, IssuedAt: *inst.CurrentPeriodStart,
-	})
-	return inv, err
+	return cust[0].TariffPlanID, nil
 }
 
 // ConvertTrial turns a running trial into a rental whose billing starts the
@@ -171,9 +210,13 @@ func (s *Service) ConvertTrial(ctx context.Context, v identity.Viewer, configura
 	})
 }
 
-// Buy sells a perpetual copy of the version current now, with a backup to
-// download; it is never updated automatically (SPEC §4). Buying during a
-// trial or a rental replaces it.
+// Buy sells a perpetual copy of the version current when it is paid, with
+// a backup to download; it is never updated automatically (SPEC §4). It
+// gives nothing until its invoice is paid: a new installation waits in
+// pending_payment, while a running trial or rental goes on untouched until
+// the payment replaces it (and voids what the rental still owed). The
+// invoice is void when its payment window closes unpaid. A sale price of
+// 0.00 is free: the purchase is active at once, with no invoice.
 func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uuid.UUID, idempotencyKey string) (Charge, error) {
 	if err := requireCustomer(v); err != nil {
 		return Charge{}, err
@@ -194,45 +237,86 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 		if !ok {
 			return Charge{}, apperr.FailedPrecondition("the configuration has no sale price").WithCode("PRICE_MISSING")
 		}
-		prev, found, err := q.LockInstallation(ctx, v.ActingFor, c.ID)
+		inst, found, err := q.LockInstallation(ctx, v.ActingFor, c.ID)
 		if err != nil {
 			return Charge{}, err
 		}
-		if found && prev.Mode == "purchase" && live(prev) {
+		if found && inst.Mode == "purchase" && live(inst) {
 			return Charge{}, apperr.Conflict("this configuration is already bought").WithCode("ALREADY_INSTALLED")
 		}
 		if found {
-			// The purchase replaces a trial or rental: what the rental
-			// still owed is not owed any more.
-			if err := q.VoidOpenInvoices(ctx, prev.ID, now); err != nil {
+			// A purchase waiting for payment, alone or over a running trial
+			// or rental.
+			pending, err := q.HasOpenFirstInvoice(ctx, inst.ID, "purchase")
+			if err != nil {
+				return Charge{}, err
+			}
+			if pending {
+				return Charge{}, paymentPending()
+			}
+		}
+		if err := dropPending(ctx, q, inst, found, now); err != nil {
+			return Charge{}, err
+		}
+		if price.IsZero() {
+			if inst, err = completePurchase(ctx, q, v.ActingFor, c.ID, inst, found, now); err != nil {
+				return Charge{}, err
+			}
+			return Charge{InstallationID: &inst.ID}, nil
+		}
+		if !found || !live(inst) {
+			ver, err := currentVersion(ctx, q, c.ID)
+			if err != nil {
+				return Charge{}, err
+			}
+			inst, err = q.SaveInstallation(ctx, store.Installation{
+				CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "purchase", State: "pending_payment",
+				VersionID: ver.ID, LicenseKey: keyOf(inst, found), UpdatedAt: now,
+			})
+			if err != nil {
 				return Charge{}, err
 			}
 		}
-		ver, err := currentVersion(ctx, q, c.ID)
-		if err != nil {
-			return Charge{}, err
-		}
-		inst, err := q.SaveInstallation(ctx, store.Installation{
-			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "purchase", State: "active", VersionID: ver.ID,
-			LicenseKey: keyOf(prev, found), UpdatedAt: now,
-		})
-		if err != nil {
-			return Charge{}, err
-		}
-		backup := fmt.Sprintf("backups/%s/%s.cmbackup", inst.ID, ver.ID)
-		inst.BackupRef = &backup
-		if inst, err = q.SaveInstallation(ctx, inst); err != nil {
-			return Charge{}, err
-		}
 		inv, _, err := q.CreateInvoice(ctx, store.Invoice{
 			CustomerID: v.ActingFor, InstallationID: &inst.ID, ConfigurationID: &c.ID, PaidFor: "purchase",
-			Amount: price, IssuedAt: now,
+			Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(s.rules.PaymentWindow)),
 		})
 		if err != nil {
 			return Charge{}, err
 		}
 		return Charge{InstallationID: &inst.ID, InvoiceID: &inv.ID}, nil
 	})
+}
+
+// completePurchase makes the customer's installation of a configuration a
+// paid purchase of the version current now, with its backup: a new one
+// (found false), or its pending purchase, trial or rental prev, whose unpaid
+// invoices are then not owed any more.
+func completePurchase(ctx context.Context, q *store.Queries, customerID, configurationID uuid.UUID, prev store.Installation, found bool, now time.Time) (store.Installation, error) {
+	ver, err := currentVersion(ctx, q, configurationID)
+	if found && apperr.Is(err, apperr.KindFailedPrecondition) {
+		// Paid for while the configuration had no approved version left:
+		// the customer keeps the version it has.
+		ver, err = store.Version{ID: prev.VersionID}, nil
+	}
+	if err != nil {
+		return store.Installation{}, err
+	}
+	if found {
+		if err := q.VoidOpenInvoices(ctx, prev.ID, now); err != nil {
+			return store.Installation{}, err
+		}
+	}
+	inst, err := q.SaveInstallation(ctx, store.Installation{
+		CustomerID: customerID, ConfigurationID: configurationID, Mode: "purchase", State: "active",
+		VersionID: ver.ID, LicenseKey: keyOf(prev, found), UpdatedAt: now,
+	})
+	if err != nil {
+		return store.Installation{}, err
+	}
+	backup := fmt.Sprintf("backups/%s/%s.cmbackup", inst.ID, ver.ID)
+	inst.BackupRef = &backup
+	return q.SaveInstallation(ctx, inst)
 }
 
 // CancelRental stops a rental at the end of its paid period; it stays

@@ -4,12 +4,18 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/google/uuid"
+
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
 // BillingReport counts what one billing run changed.
 type BillingReport struct {
-	Skipped         bool
+	Skipped bool
+	// UnpaidExpired counts rentals and purchases whose first invoice went
+	// unpaid through its payment window.
+	UnpaidExpired   int64
 	TrialsExpired   int64
 	RentalsStarted  int64
 	RentalsEnded    int64
@@ -22,8 +28,10 @@ type BillingReport struct {
 // RunBilling does everything due at the clock's now, in one transaction
 // under an advisory lock so several instances never bill at once (and the
 // invoices_one_per_period constraint makes a repeat harmless anyway):
-// expire trials, start converted rentals, end canceled rentals, advance
-// paid periods, invoice started periods, then dun unpaid invoices.
+// expire unpaid acquisitions and trials, start converted rentals, end
+// canceled rentals, advance paid periods, invoice started periods, then dun
+// unpaid invoices. Each installation a step changes gets an audit row, the
+// system being the actor.
 func (s *Service) RunBilling(ctx context.Context) (BillingReport, error) {
 	now := s.clock.Now()
 	var r BillingReport
@@ -34,24 +42,30 @@ func (s *Service) RunBilling(ctx context.Context) (BillingReport, error) {
 			r.Skipped = !locked
 			return err
 		}
+		type step func() ([]uuid.UUID, error)
 		steps := []struct {
-			n   *int64
-			run func() (int64, error)
+			action string
+			n      *int64
+			run    step
 		}{
-			{&r.TrialsExpired, func() (int64, error) { return q.ExpireTrials(ctx, now, s.rules.TrialRetention) }},
-			{&r.RentalsStarted, func() (int64, error) { return q.StartConvertedRentals(ctx, now) }},
-			{&r.RentalsEnded, func() (int64, error) { return q.EndCanceledRentals(ctx, now) }},
-			{&r.PeriodsAdvanced, func() (int64, error) { return q.AdvancePaidPeriods(ctx, now) }},
-			{&r.InvoicesIssued, func() (int64, error) { return q.IssueDueInvoices(ctx, now) }},
-			{&r.CanceledUnpaid, func() (int64, error) { return q.CancelUnpaid(ctx, now, s.rules.CancelAfter) }},
-			{&r.MarkedPastDue, func() (int64, error) { return q.MarkPastDue(ctx, now, s.rules.PastDueAfter) }},
+			{"billing.expireUnpaid", &r.UnpaidExpired, func() ([]uuid.UUID, error) { return q.ExpireUnpaidAcquisitions(ctx, now) }},
+			{"billing.expireTrial", &r.TrialsExpired, func() ([]uuid.UUID, error) { return q.ExpireTrials(ctx, now, s.rules.TrialRetention) }},
+			{"billing.startRental", &r.RentalsStarted, func() ([]uuid.UUID, error) { return q.StartConvertedRentals(ctx, now) }},
+			{"billing.endRental", &r.RentalsEnded, func() ([]uuid.UUID, error) { return q.EndCanceledRentals(ctx, now) }},
+			{"billing.advancePeriod", &r.PeriodsAdvanced, func() ([]uuid.UUID, error) { return q.AdvancePaidPeriods(ctx, now) }},
+			{"billing.issueInvoice", &r.InvoicesIssued, func() ([]uuid.UUID, error) { return q.IssueDueInvoices(ctx, now) }},
+			{"billing.cancelUnpaid", &r.CanceledUnpaid, func() ([]uuid.UUID, error) { return q.CancelUnpaid(ctx, now, s.rules.CancelAfter) }},
+			{"billing.markPastDue", &r.MarkedPastDue, func() ([]uuid.UUID, error) { return q.MarkPastDue(ctx, now, s.rules.PastDueAfter) }},
 		}
-		for _, step := range steps {
-			n, err := step.run()
+		for _, st := range steps {
+			ids, err := st.run()
 			if err != nil {
 				return err
 			}
-			*step.n = n
+			*st.n = int64(len(ids))
+			if err := auditInstallations(ctx, q, st.action, ids); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
@@ -104,4 +118,15 @@ func (s *Service) ProcessUpdates(ctx context.Context) (moved int, err error) {
 			return moved, err
 		}
 	}
+}
+
+// auditInstallations writes the audit row of a job's action on each
+// installation it changed, in the job's transaction.
+func auditInstallations(ctx context.Context, q *store.Queries, action string, ids []uuid.UUID) error {
+	for _, id := range ids {
+		if err := q.InsertAudit(ctx, action, relay.UUIDID("Installation", id), "ok"); err != nil {
+			return err
+		}
+	}
+	return nil
 }

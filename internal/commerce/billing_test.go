@@ -133,14 +133,28 @@ func TestDunning(t *testing.T) {
 			return want{"active", "paid"}
 		}},
 	}
+	// Dunning is for renewals: the first month is paid (pay before access),
+	// the second month's invoice is the one left unpaid.
 	for i := range scenarios {
 		s := &scenarios[i]
 		s.cust = e.customer()
 		ch := e.rent(s.cust, c.ID)
-		s.inst, s.inv = *ch.InstallationID, *ch.InvoiceID
+		e.pay(e.invoice(*ch.InvoiceID))
+		s.inst = *ch.InstallationID
+	}
+	second := clock.AddMonths(e.start, 1)
+	e.clk.Set(second)
+	e.bill()
+	for i := range scenarios {
+		s := &scenarios[i]
+		invs := e.invoices(s.inst)
+		if len(invs) != 2 || invs[1].ExpiresAt != nil {
+			t.Fatalf("%s: %d invoices at the second period's start, want a renewal", s.name, len(invs))
+		}
+		s.inv = invs[1].ID
 	}
 	for d := 0; d <= 16; d++ {
-		e.at(time.Duration(d) * day)
+		e.clk.Set(second.Add(time.Duration(d) * day))
 		e.bill()
 		for _, s := range scenarios {
 			if d == s.payOn {
@@ -159,10 +173,10 @@ func TestDunning(t *testing.T) {
 	}
 	never := scenarios[0]
 	got := e.inst(never.inst)
-	if !sameTime(got.CanceledAt, e.start.Add(14*day)) {
+	if !sameTime(got.CanceledAt, second.Add(14*day)) {
 		t.Errorf("never pays: canceled at %s, want day 14", fmtTime(got.CanceledAt))
 	}
-	if inv := e.invoice(never.inv); !sameTime(inv.VoidedAt, e.start.Add(14*day)) {
+	if inv := e.invoice(never.inv); !sameTime(inv.VoidedAt, second.Add(14*day)) {
 		t.Errorf("never pays: invoice voided at %s", fmtTime(inv.VoidedAt))
 	}
 	// Paying a void invoice is refused.
@@ -172,12 +186,12 @@ func TestDunning(t *testing.T) {
 
 	// At the period end the paying ones move on and are invoiced again; the
 	// canceled one is not.
-	e.clk.Set(clock.AddMonths(e.start, 1))
+	e.clk.Set(clock.AddMonths(e.start, 2))
 	e.bill()
 	for _, s := range scenarios {
-		n, want := len(e.invoices(s.inst)), 2
+		n, want := len(e.invoices(s.inst)), 3
 		if s.payOn < 0 {
-			want = 1
+			want = 2
 		}
 		if n != want {
 			t.Errorf("%s: %d invoices after the period end, want %d", s.name, n, want)
@@ -356,6 +370,7 @@ func TestTwelveMonthsOfRent(t *testing.T) {
 
 	cust := e.customer()
 	ch := e.rent(cust, c.ID)
+	e.pay(e.invoice(*ch.InvoiceID)) // pay before access: the first period starts now
 	instID := *ch.InstallationID
 	const latePeriod = 2 // the third invoice (Mar 31) is paid on day 9
 
@@ -441,6 +456,9 @@ func TestTwelveMonthsOfRent(t *testing.T) {
 			t.Errorf("invoice %d is %s", i+1, v.State)
 		} else {
 			wantPaid := v.PeriodStart.Add(day)
+			if i == 0 {
+				wantPaid = *v.PeriodStart // paid when rented: the period starts at the payment
+			}
 			if i == latePeriod {
 				wantPaid = v.PeriodStart.Add(9 * day)
 			}
@@ -522,6 +540,7 @@ func TestBillingPeriodsDoNotDependOnDatabaseTimeZone(t *testing.T) {
 	e.setRent(c.ID, "B", 50000, start.AddDate(0, -1, 0))
 	cust := e.customer()
 	ch := e.rent(cust, c.ID)
+	e.pay(e.invoice(*ch.InvoiceID))
 	for k := 0; k < 4; k++ {
 		e.clk.Set(clock.AddMonths(start, k))
 		e.bill()
@@ -535,6 +554,8 @@ func TestBillingPeriodsDoNotDependOnDatabaseTimeZone(t *testing.T) {
 			t.Errorf("period %d: [%s, %s), want it to end at %s (anchor %s + %d months)", k, fmtTime(v.PeriodStart),
 				fmtTime(v.PeriodEnd), wantEnd.Format(time.RFC3339), start.Format(time.RFC3339), k+1)
 		}
-		e.pay(v)
+		if v.State == "open" {
+			e.pay(v)
+		}
 	}
 }

@@ -31,16 +31,20 @@ type Rules struct {
 	// purchase's issue) while its invoice stays unpaid.
 	PastDueAfter time.Duration
 	CancelAfter  time.Duration
+	// PaymentWindow is how long a new rental or purchase waits for its
+	// first payment before its invoice is void and it expires.
+	PaymentWindow time.Duration
 	// UpdateBatch is how many installations one update transaction moves.
 	UpdateBatch int
 }
 
 // DefaultRules are SPEC §4's: data kept 30 days, past due after 7 days
-// unpaid, canceled after 14.
+// unpaid, canceled after 14, a first payment awaited 48 hours.
 var DefaultRules = Rules{
 	TrialRetention: 30 * 24 * time.Hour,
 	PastDueAfter:   7 * 24 * time.Hour,
 	CancelAfter:    14 * 24 * time.Hour,
+	PaymentWindow:  48 * time.Hour,
 	UpdateBatch:    500,
 }
 

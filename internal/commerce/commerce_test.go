@@ -103,11 +103,18 @@ func TestTrialLifecycle(t *testing.T) {
 		t.Errorf("rent after trial made installation %s, want the same row %s", *ch.InstallationID, inst.ID)
 	}
 	r := e.inst(inst.ID)
-	if r.Mode != "rent" || r.State != "active" || r.LicenseKey != inst.LicenseKey || r.TrialEndsAt != nil {
+	if r.Mode != "rent" || r.State != "pending_payment" || r.LicenseKey != inst.LicenseKey || r.TrialEndsAt != nil {
 		t.Errorf("rent after trial = %s/%s key kept %v trial_ends_at %s", r.Mode, r.State, r.LicenseKey == inst.LicenseKey, fmtTime(r.TrialEndsAt))
 	}
+	if e.license(cust, inst.LicenseKey).Valid {
+		t.Errorf("license valid before the rental is paid")
+	}
+	e.pay(e.invoice(*ch.InvoiceID))
+	if r := e.inst(inst.ID); r.State != "active" {
+		t.Errorf("paid rental is %s", r.State)
+	}
 	if !e.license(cust, inst.LicenseKey).Valid {
-		t.Errorf("license invalid after renting")
+		t.Errorf("license invalid after paying the rental")
 	}
 }
 
@@ -268,7 +275,7 @@ func TestRentIdempotency(t *testing.T) {
 		{"201-character key", cust.Viewer(), func(v identity.Viewer) (commerce.Charge, error) {
 			return e.svc.Rent(e.ctx, v, other.ID, string(make([]byte, 201)))
 		}, "IDEMPOTENCY_KEY_INVALID", false},
-		{"new key, already installed", cust.Viewer(), func(v identity.Viewer) (commerce.Charge, error) { return e.svc.Rent(e.ctx, v, c.ID, "key-2") }, "ALREADY_INSTALLED", false},
+		{"new key, payment pending", cust.Viewer(), func(v identity.Viewer) (commerce.Charge, error) { return e.svc.Rent(e.ctx, v, c.ID, "key-2") }, "PAYMENT_PENDING", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,7 +297,7 @@ func TestRentIdempotency(t *testing.T) {
 		t.Errorf("another user's key-1: %v", err)
 	}
 	// A failed request leaves its key free.
-	if _, err := e.svc.Rent(e.ctx, cust.Viewer(), c.ID, "key-3"); code(err) != "ALREADY_INSTALLED" {
+	if _, err := e.svc.Rent(e.ctx, cust.Viewer(), c.ID, "key-3"); code(err) != "PAYMENT_PENDING" {
 		t.Fatalf("rent again: %s", code(err))
 	}
 	if _, err := e.svc.Rent(e.ctx, cust.Viewer(), other.ID, "key-3"); err != nil {
@@ -356,7 +363,7 @@ func TestRentIdempotencyConcurrent(t *testing.T) {
 			switch code(err) {
 			case "":
 				ok++
-			case "ALREADY_INSTALLED":
+			case "PAYMENT_PENDING":
 			default:
 				t.Errorf("call %d: %v", i, err)
 			}
@@ -663,16 +670,27 @@ func TestBuy(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := e.inst(*ch.InstallationID)
+	if inst.Mode != "purchase" || inst.State != "pending_payment" || inst.BackupRef != nil {
+		t.Errorf("unpaid purchase = %+v, want pending with no backup", inst)
+	}
+	if e.license(cust, inst.LicenseKey).Valid {
+		t.Errorf("license valid before the purchase is paid")
+	}
+	inv := e.invoice(*ch.InvoiceID)
+	if inv.Amount != rub(3500000) || inv.PaidFor != "purchase" || inv.State != "open" || inv.PeriodStart != nil ||
+		inv.ConfigurationID == nil || *inv.ConfigurationID != c.ID || inv.InstallationID == nil || *inv.InstallationID != inst.ID ||
+		!sameTime(inv.ExpiresAt, e.clk.Now().Add(48*time.Hour)) {
+		t.Errorf("purchase invoice = %+v", inv)
+	}
+	if _, err := e.svc.Buy(e.ctx, cust.Viewer(), c.ID, "buy-again-unpaid"); code(err) != "PAYMENT_PENDING" {
+		t.Errorf("buying again before paying: %s, want PAYMENT_PENDING", code(err))
+	}
+	e.pay(inv)
+	inst = e.inst(*ch.InstallationID)
 	if inst.Mode != "purchase" || inst.State != "active" || inst.AutoUpdate || inst.VersionID != cur.ID ||
 		inst.BackupRef == nil || *inst.BackupRef == "" || inst.CurrentPeriodEnd != nil || inst.TrialEndsAt != nil {
 		t.Errorf("purchase = %+v", inst)
 	}
-	inv := e.invoice(*ch.InvoiceID)
-	if inv.Amount != rub(3500000) || inv.PaidFor != "purchase" || inv.State != "open" || inv.PeriodStart != nil ||
-		inv.ConfigurationID == nil || *inv.ConfigurationID != c.ID || inv.InstallationID == nil || *inv.InstallationID != inst.ID {
-		t.Errorf("purchase invoice = %+v", inv)
-	}
-	e.pay(inv)
 	lic := e.license(cust, inst.LicenseKey)
 	if !lic.Valid || lic.Mode != "purchase" || lic.ValidUntil != nil {
 		t.Errorf("purchase license = %+v, want valid forever", lic)

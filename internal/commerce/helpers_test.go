@@ -159,6 +159,15 @@ func (e *env) rent(a factory.Account, configurationID uuid.UUID) commerce.Charge
 	return ch
 }
 
+// rentPaid rents configurationID for a and pays the first invoice now: an
+// active rental whose first period starts now.
+func (e *env) rentPaid(a factory.Account, configurationID uuid.UUID) commerce.Charge {
+	e.t.Helper()
+	ch := e.rent(a, configurationID)
+	e.pay(e.invoice(*ch.InvoiceID))
+	return ch
+}
+
 func (e *env) license(a factory.Account, key string) commerce.LicenseStatus {
 	e.t.Helper()
 	st, err := e.svc.CheckLicense(e.ctx, key, crmAccount(a))

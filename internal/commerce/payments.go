@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/clock"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
@@ -72,6 +73,10 @@ func (s *Service) pay(ctx context.Context, q *store.Queries, invoiceID uuid.UUID
 	if inv.State != "open" {
 		return store.Payment{}, apperr.FailedPrecondition("the invoice is %s, not open", inv.State).WithCode("INVOICE_NOT_OPEN")
 	}
+	if inv.ExpiresAt != nil && !at.Before(*inv.ExpiresAt) {
+		// Paid after its window closed: the billing run voids it.
+		return store.Payment{}, apperr.FailedPrecondition("the invoice expired unpaid").WithCode("INVOICE_NOT_OPEN")
+	}
 	if amount != inv.Amount {
 		return store.Payment{}, apperr.Invalid("input.amount", "the payment is %s but the invoice is %s", amount, inv.Amount).WithCode("AMOUNT_MISMATCH")
 	}
@@ -90,13 +95,39 @@ func (s *Service) pay(ctx context.Context, q *store.Queries, invoiceID uuid.UUID
 		return store.Payment{}, err
 	}
 	if inv.InstallationID != nil {
-		// A paid invoice brings a past-due installation back; the period
-		// itself advances when it ends (AdvancePaidPeriods).
-		if err := q.ReactivatePaid(ctx, *inv.InstallationID, at); err != nil {
+		if err := activate(ctx, q, inv, at); err != nil {
 			return store.Payment{}, err
 		}
 	}
 	return p, nil
+}
+
+// activate gives what a paid invoice paid for: a purchase becomes the
+// installation (replacing a trial or rental), a pending rental starts its
+// first period at the payment, and a past-due installation that owes
+// nothing more is active again. A renewal's period itself advances when the
+// current one ends (AdvancePaidPeriods).
+func activate(ctx context.Context, q *store.Queries, inv store.Invoice, at time.Time) error {
+	inst, err := q.LockInstallationByID(ctx, *inv.InstallationID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case inv.PaidFor == "purchase" && inv.ExpiresAt != nil:
+		_, err = completePurchase(ctx, q, inst.CustomerID, inst.ConfigurationID, inst, true, at)
+		return err
+	case inst.State == "pending_payment" && inst.Mode == "rent":
+		// Versions approved while it waited were not moved to it.
+		ver, err := currentVersion(ctx, q, inst.ConfigurationID)
+		if apperr.Is(err, apperr.KindFailedPrecondition) {
+			ver, err = store.Version{ID: inst.VersionID}, nil
+		}
+		if err != nil {
+			return err
+		}
+		return q.StartPaidRental(ctx, inst.ID, inv.ID, ver.ID, at, clock.AddMonths(at, 1))
+	}
+	return q.ReactivatePaid(ctx, inst.ID, at)
 }
 
 // Refund returns part or all of a payment (admin), with every party's

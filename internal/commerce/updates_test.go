@@ -26,7 +26,7 @@ func TestApprovalMovesRentersAndTrialsNotBuyers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rent := *e.rent(renter, c.ID).InstallationID
+	rent := *e.rentPaid(renter, c.ID).InstallationID
 	buyCh, err := e.svc.Buy(e.ctx, buyer.Viewer(), c.ID, "buy")
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestApprovalMovesRentersAndTrialsNotBuyers(t *testing.T) {
 	// the newest version.
 	e.at(5 * day) // history is ordered by time
 	v3 := e.newVersion(c.ID, store.VersionKey{Major: 2, Minor: 1})
-	late := *e.rent(e.customer(), c.ID).InstallationID
+	late := *e.rentPaid(e.customer(), c.ID).InstallationID
 	if got := e.inst(late); got.VersionID != v3.ID {
 		t.Errorf("new rental on %s, want 2.1.0", got.VersionID)
 	}
@@ -130,7 +130,7 @@ func TestProcessUpdatesBatchesAndResumes(t *testing.T) {
 		v1 := e.versionOf(c.ID)
 		ids := make([]uuid.UUID, renters)
 		for i := range ids {
-			ids[i] = *e.rent(e.customer(), c.ID).InstallationID
+			ids[i] = *e.rentPaid(e.customer(), c.ID).InstallationID
 		}
 		v2 := e.newVersion(c.ID, store.VersionKey{Major: 2})
 		return e, ids, v1, v2

@@ -24,8 +24,9 @@ import (
 const (
 	// MinimumPayout is the smallest payout, 1,000.00 RUB in kopecks.
 	MinimumPayout int64 = 100_000
-	// PayoutHold keeps a ledger entry out of the available balance for 14
-	// days after its payment or refund, so that refunds can land first.
+	// PayoutHold keeps an earning out of the available balance for 14 days
+	// after its payment, so that refunds can land first; reversals are never
+	// held.
 	PayoutHold = 14 * 24 * time.Hour
 	// maxFailureReasonLen bounds the reason an admin gives for a failure.
 	maxFailureReasonLen = 1000
@@ -79,11 +80,12 @@ type PartyBalance struct {
 	PartyID uuid.UUID
 	// Total is every ledger entry of the party, on hold or not.
 	Total money.Money
-	// Available may be paid out: entries that occurred at or before
-	// HoldUntil, minus payouts requested or paid. Refunds can make it
-	// negative; future earnings then net against it.
+	// Available may be paid out: positive entries that occurred at or
+	// before HoldUntil plus every negative entry (a refund's reversal counts
+	// the moment it is written), minus payouts requested or paid. Refunds
+	// can make it negative; future earnings then net against it.
 	Available money.Money
-	// OnHold is the entries newer than HoldUntil.
+	// OnHold is the positive entries newer than HoldUntil.
 	OnHold money.Money
 	// PaidOrRequested is the payouts not failed.
 	PaidOrRequested money.Money

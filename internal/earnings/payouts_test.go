@@ -453,6 +453,32 @@ func TestNegativeBalanceBlocksPayouts(t *testing.T) {
 	wantAvailable(t, e.balance(dev), 0)
 }
 
+// SPEC §8: a refund's reversal counts against the available balance the
+// moment it is written, not 14 days later: refunded money can never be paid
+// out, not even by a payout requested in the same second.
+func TestRefundBitesAtOnce(t *testing.T) {
+	e := newPayoutEnv(t)
+	dev := factory.Developer(t, e.st)
+	matured := e.credit(dev, 300000, 20*day) // 3,000.00, past the 14-day hold
+	e.credit(dev, 100000, 2*day)             // 1,000.00 on hold
+	wantAvailable(t, e.balance(dev), 300000)
+
+	e.refund(dev, matured, 300000, 0) // refunded just now
+	b := e.balance(dev)
+	wantAvailable(t, b, 0)
+	if b.OnHold.Minor != 100000 || b.Total.Minor != 100000 {
+		t.Fatalf("after the refund: on hold %s, total %s; want 1000.00 and 1000.00", b.OnHold, b.Total)
+	}
+	// The old available amount, or any of it, is refused.
+	_, err := e.request(dev, "3000.00", "bank_account")
+	wantPayoutCode(t, err, "INSUFFICIENT_BALANCE")
+	_, err = e.request(dev, "1000.00", "bank_account")
+	wantPayoutCode(t, err, "INSUFFICIENT_BALANCE")
+	// Fourteen days on, the refund is still counted once.
+	e.clk.Advance(14 * day)
+	wantAvailable(t, e.balance(dev), 100000)
+}
+
 // SPEC §8: concurrent requests can never pay out more than the balance.
 func TestConcurrentPayoutsNeverExceedBalance(t *testing.T) {
 	e := newPayoutEnv(t)

@@ -39,7 +39,7 @@ var types = map[string]objectType{
 		"visibility": "", "saleModes": "", "supportMode": "", "trialDays": "", "state": "",
 		"createdAt": "", "publishedAt": "", "rating": "Rating", "category": "Category", "developer": "Developer",
 		"currentVersion": "Version", "versions": "VersionConnection",
-		"rentPrices": "PlanPrice", "rentPrice": "Money", "salePrice": "Money",
+		"rentPrices": "PlanPrice", "rentPrice": "Money", "salePrice": "Money", "isFree": "",
 	}},
 	"Rating":   {[]string{"Rating"}, map[string]string{"average": "", "count": ""}},
 	"Category": {[]string{"Category", "Node"}, map[string]string{"id": "", "slug": "", "name": ""}},
@@ -201,6 +201,11 @@ func (w *writer) configuration(c *store.Configuration, card *store.CardRows, sel
 			}
 			m, ok := catalog.SalePrice(*c, card.Prices)
 			return w.optionalMoney(m, ok, f.Selections)
+		case "isFree":
+			if card.Prices == nil {
+				return false
+			}
+			return w.bool(catalog.IsFree(*c, card.Prices))
 		}
 		return false
 	})

@@ -190,15 +190,18 @@ type Invoice struct {
 	IssuedAt        time.Time
 	PaidAt          *time.Time
 	VoidedAt        *time.Time
+	// ExpiresAt closes the payment window of a rental's or purchase's
+	// first invoice; nil for renewals, which follow the dunning rules.
+	ExpiresAt *time.Time
 }
 
 const invoiceColumns = `v.id, v.customer_id, v.installation_id, v.configuration_id, v.tariff_plan_id, v.paid_for,
-	v.amount_minor, v.currency, v.period_start, v.period_end, v.state, v.issued_at, v.paid_at, v.voided_at`
+	v.amount_minor, v.currency, v.period_start, v.period_end, v.state, v.issued_at, v.paid_at, v.voided_at, v.expires_at`
 
 func scanInvoice(r pgx.CollectableRow) (Invoice, error) {
 	var v Invoice
 	err := r.Scan(&v.ID, &v.CustomerID, &v.InstallationID, &v.ConfigurationID, &v.TariffPlanID, &v.PaidFor,
-		&v.Amount.Minor, &v.Amount.Currency, &v.PeriodStart, &v.PeriodEnd, &v.State, &v.IssuedAt, &v.PaidAt, &v.VoidedAt)
+		&v.Amount.Minor, &v.Amount.Currency, &v.PeriodStart, &v.PeriodEnd, &v.State, &v.IssuedAt, &v.PaidAt, &v.VoidedAt, &v.ExpiresAt)
 	return v, err
 }
 
@@ -206,12 +209,12 @@ func scanInvoice(r pgx.CollectableRow) (Invoice, error) {
 // installation period is not created (created is false).
 func (q *Queries) CreateInvoice(ctx context.Context, v Invoice) (inv Invoice, created bool, err error) {
 	const sql = `insert into invoices as v (customer_id, installation_id, configuration_id, tariff_plan_id, paid_for,
-			amount_minor, currency, period_start, period_end, issued_at)
-		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+			amount_minor, currency, period_start, period_end, issued_at, expires_at)
+		values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 		on conflict (installation_id, period_start) do nothing
 		returning ` + invoiceColumns
 	inv, err = one(ctx, q.db, "insert invoice", scanInvoice, sql, v.CustomerID, v.InstallationID, v.ConfigurationID,
-		v.TariffPlanID, v.PaidFor, v.Amount.Minor, v.Amount.Currency, v.PeriodStart, v.PeriodEnd, v.IssuedAt)
+		v.TariffPlanID, v.PaidFor, v.Amount.Minor, v.Amount.Currency, v.PeriodStart, v.PeriodEnd, v.IssuedAt, v.ExpiresAt)
 	if apperr.Is(err, apperr.KindNotFound) {
 		return Invoice{}, false, nil
 	}

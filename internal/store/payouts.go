@@ -63,12 +63,14 @@ func partyColumns(party string, id uuid.UUID) (developerID, partnerID *uuid.UUID
 	return nil, nil, apperr.Internal(fmt.Errorf("unknown payout party %q", party))
 }
 
-// Balance sums a party's ledger entries and payouts. Entries that occurred
-// at or before holdUntil are available; newer ones are on hold. available
-// = settled entries − payouts requested or paid (a failed payout no longer
-// counts, so its amount is available again). Every figure is in minor units
-// of the settlement currency. Called after LockParty, the figures cannot
-// change under the caller except by new entries, which only add.
+// Balance sums a party's ledger entries and payouts. Positive entries that
+// occurred at or before holdUntil are available, newer ones are on hold;
+// negative entries (a refund's or chargeback's reversals) count at once,
+// so refunded money can never be paid out (SPEC §8). available = settled
+// entries − payouts requested or paid (a failed payout no longer counts, so
+// its amount is available again). Every figure is in minor units of the
+// settlement currency. Called after LockParty, the figures cannot change
+// under the caller except by new entries.
 func (q *Queries) Balance(ctx context.Context, party string, partyID uuid.UUID, holdUntil time.Time) (ledgerTotal, available, onHold, paidOrRequested int64, err error) {
 	dev, partner, err := partyColumns(party, partyID)
 	if err != nil {
@@ -77,7 +79,7 @@ func (q *Queries) Balance(ctx context.Context, party string, partyID uuid.UUID, 
 	// Entries written before occurred_at existed fall back to created_at.
 	const sql = `with e as (
 			select coalesce(sum(amount_minor), 0) as total,
-				coalesce(sum(amount_minor) filter (where coalesce(occurred_at, created_at) <= $3), 0) as settled
+				coalesce(sum(amount_minor) filter (where amount_minor < 0 or coalesce(occurred_at, created_at) <= $3), 0) as settled
 			from ledger_entries
 			where developer_id = $1 or partner_id = $2
 		), o as (
