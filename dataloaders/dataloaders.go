@@ -158,6 +158,7 @@ type Loaders struct {
 	updates        *batched[uuid.UUID, []store.InstallationUpdate]
 	pins           *batched[uuid.UUID, store.Pin]
 	payouts        *batched[uuid.UUID, store.Payout]
+	unapplied      *batched[uuid.UUID, store.UnappliedPayment]
 	// totals are summed once per filter: see EntryTotals.
 	ledger   *earnings.Ledger
 	viewer   identity.Viewer
@@ -230,6 +231,9 @@ func New(src Sources, v identity.Viewer) *Loaders {
 		payouts: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.Payout, error) {
 			return src.Payouts.PayoutsByIDs(ctx, v, ids)
 		}, func(p store.Payout) uuid.UUID { return p.ID })),
+		unapplied: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.UnappliedPayment, error) {
+			return com.UnappliedPaymentsByIDs(ctx, v, ids)
+		}, func(u store.UnappliedPayment) uuid.UUID { return u.ID })),
 		ledger: src.Ledger,
 		viewer: v,
 		totals: map[earnings.TotalsKey]*memo[map[earnings.TotalsKey][]store.EntryTotal]{},
@@ -365,6 +369,11 @@ func (l *Loaders) Pin(ctx context.Context, id uuid.UUID) (*store.Pin, error) {
 
 func (l *Loaders) Payout(ctx context.Context, id uuid.UUID) (*store.Payout, error) {
 	return l.payouts.load(ctx, id)
+}
+
+// UnappliedPayment is nil for anyone but an admin.
+func (l *Loaders) UnappliedPayment(ctx context.Context, id uuid.UUID) (*store.UnappliedPayment, error) {
+	return l.unapplied.load(ctx, id)
 }
 
 // Prefetch names what a page of configurations will ask of its loaders.

@@ -48,6 +48,7 @@ type ResolverRoot interface {
 	Review() ReviewResolver
 	RoleGrant() RoleGrantResolver
 	Subscription() SubscriptionResolver
+	UnappliedPayment() UnappliedPaymentResolver
 	Version() VersionResolver
 	Viewer() ViewerResolver
 }
@@ -364,6 +365,7 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
+		ApplyUnappliedPayment    func(childComplexity int, input model.ApplyUnappliedPaymentInput) int
 		ApproveVersion           func(childComplexity int, input model.VersionIDInput) int
 		ArchiveConfiguration     func(childComplexity int, input model.ConfigurationIDInput) int
 		BuyConfiguration         func(childComplexity int, input model.ChargeInput) int
@@ -393,6 +395,8 @@ type ComplexityRoot struct {
 		RentConfiguration        func(childComplexity int, input model.ChargeInput) int
 		RequestPayout            func(childComplexity int, input model.RequestPayoutInput) int
 		RestoreConfiguration     func(childComplexity int, input model.ConfigurationIDInput) int
+		RestoreLicense           func(childComplexity int, input model.RestoreLicenseInput) int
+		ReturnUnappliedPayment   func(childComplexity int, input model.ReturnUnappliedPaymentInput) int
 		RevokeRole               func(childComplexity int, input model.RoleChangeInput) int
 		SetAllowedNetworks       func(childComplexity int, input model.SetAllowedNetworksInput) int
 		SetConfigurationPrices   func(childComplexity int, input model.SetConfigurationPricesInput) int
@@ -547,20 +551,21 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog         func(childComplexity int, first *int, after *string, filter *model.AuditFilter) int
-		AuditLogBrokenAt func(childComplexity int) int
-		Categories       func(childComplexity int) int
-		Configuration    func(childComplexity int, slug string) int
-		Configurations   func(childComplexity int, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) int
-		Developers       func(childComplexity int, first *int, after *string) int
-		LicenseCheck     func(childComplexity int, key string, accountID string) int
-		ModerationQueue  func(childComplexity int, first *int, after *string) int
-		Node             func(childComplexity int, id string) int
-		Nodes            func(childComplexity int, ids []string) int
-		RateHistory      func(childComplexity int) int
-		Rates            func(childComplexity int) int
-		TariffPlans      func(childComplexity int) int
-		Viewer           func(childComplexity int) int
+		AuditLog          func(childComplexity int, first *int, after *string, filter *model.AuditFilter) int
+		AuditLogBrokenAt  func(childComplexity int) int
+		Categories        func(childComplexity int) int
+		Configuration     func(childComplexity int, slug string) int
+		Configurations    func(childComplexity int, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) int
+		Developers        func(childComplexity int, first *int, after *string) int
+		LicenseCheck      func(childComplexity int, key string, accountID string) int
+		ModerationQueue   func(childComplexity int, first *int, after *string) int
+		Node              func(childComplexity int, id string) int
+		Nodes             func(childComplexity int, ids []string) int
+		RateHistory       func(childComplexity int) int
+		Rates             func(childComplexity int) int
+		TariffPlans       func(childComplexity int) int
+		UnappliedPayments func(childComplexity int, first *int, after *string, state *model.UnappliedPaymentState) int
+		Viewer            func(childComplexity int) int
 	}
 
 	RateTables struct {
@@ -682,6 +687,45 @@ type ComplexityRoot struct {
 		MaxUsers     func(childComplexity int) int
 		MonthlyPrice func(childComplexity int) int
 		Name         func(childComplexity int) int
+	}
+
+	UnappliedPayment struct {
+		Amount            func(childComplexity int) int
+		AppliedInvoice    func(childComplexity int) int
+		AppliedPayment    func(childComplexity int) int
+		Event             func(childComplexity int) int
+		EventID           func(childComplexity int) int
+		ID                func(childComplexity int) int
+		Invoice           func(childComplexity int) int
+		Kind              func(childComplexity int) int
+		Note              func(childComplexity int) int
+		OccurredAt        func(childComplexity int) int
+		Payment           func(childComplexity int) int
+		ProviderPaymentID func(childComplexity int) int
+		ProviderRefundID  func(childComplexity int) int
+		Reason            func(childComplexity int) int
+		ReasonText        func(childComplexity int) int
+		ReceivedAt        func(childComplexity int) int
+		ResolvedAt        func(childComplexity int) int
+		ResolvedBy        func(childComplexity int) int
+		State             func(childComplexity int) int
+	}
+
+	UnappliedPaymentConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	UnappliedPaymentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	UnappliedPaymentPayload struct {
+		Payment          func(childComplexity int) int
+		UnappliedPayment func(childComplexity int) int
+		UserErrors       func(childComplexity int) int
 	}
 
 	User struct {
@@ -821,6 +865,9 @@ type MutationResolver interface {
 	ChangeTariffPlan(ctx context.Context, input model.ChangeTariffPlanInput) (*model.ChangeTariffPlanPayload, error)
 	RecordPayment(ctx context.Context, input model.RecordPaymentInput) (*model.PaymentPayload, error)
 	RefundPayment(ctx context.Context, input model.RefundPaymentInput) (*model.PaymentPayload, error)
+	ApplyUnappliedPayment(ctx context.Context, input model.ApplyUnappliedPaymentInput) (*model.UnappliedPaymentPayload, error)
+	ReturnUnappliedPayment(ctx context.Context, input model.ReturnUnappliedPaymentInput) (*model.UnappliedPaymentPayload, error)
+	RestoreLicense(ctx context.Context, input model.RestoreLicenseInput) (*model.InstallationPayload, error)
 	SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error)
 	SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error)
 	PinCustomer(ctx context.Context, input model.PinCustomerInput) (*model.PinPayload, error)
@@ -891,6 +938,7 @@ type QueryResolver interface {
 	RateHistory(ctx context.Context) (*model.RateTables, error)
 	AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.AuditEntryConnection, error)
 	AuditLogBrokenAt(ctx context.Context) (*string, error)
+	UnappliedPayments(ctx context.Context, first *int, after *string, state *model.UnappliedPaymentState) (*model.UnappliedPaymentConnection, error)
 }
 type ReviewResolver interface {
 	Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error)
@@ -903,6 +951,15 @@ type SubscriptionResolver interface {
 	EarningAdded(ctx context.Context) (<-chan *model.LedgerEvent, error)
 	DeveloperActivity(ctx context.Context) (<-chan *model.Activity, error)
 	ModerationQueue(ctx context.Context) (<-chan *model.Activity, error)
+}
+type UnappliedPaymentResolver interface {
+	Invoice(ctx context.Context, obj *model.UnappliedPayment) (*model.Invoice, error)
+	Payment(ctx context.Context, obj *model.UnappliedPayment) (*model.Payment, error)
+
+	ResolvedBy(ctx context.Context, obj *model.UnappliedPayment) (*model.User, error)
+
+	AppliedInvoice(ctx context.Context, obj *model.UnappliedPayment) (*model.Invoice, error)
+	AppliedPayment(ctx context.Context, obj *model.UnappliedPayment) (*model.Payment, error)
 }
 type VersionResolver interface {
 	Configuration(ctx context.Context, obj *model.Version) (*model.Configuration, error)
@@ -2180,6 +2237,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Money.CurrencyCode(childComplexity), true
 
+	case "Mutation.applyUnappliedPayment":
+		if e.ComplexityRoot.Mutation.ApplyUnappliedPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_applyUnappliedPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApplyUnappliedPayment(childComplexity, args["input"].(model.ApplyUnappliedPaymentInput)), true
 	case "Mutation.approveVersion":
 		if e.ComplexityRoot.Mutation.ApproveVersion == nil {
 			break
@@ -2499,6 +2567,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RestoreConfiguration(childComplexity, args["input"].(model.ConfigurationIDInput)), true
+	case "Mutation.restoreLicense":
+		if e.ComplexityRoot.Mutation.RestoreLicense == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_restoreLicense_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RestoreLicense(childComplexity, args["input"].(model.RestoreLicenseInput)), true
+	case "Mutation.returnUnappliedPayment":
+		if e.ComplexityRoot.Mutation.ReturnUnappliedPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_returnUnappliedPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReturnUnappliedPayment(childComplexity, args["input"].(model.ReturnUnappliedPaymentInput)), true
 	case "Mutation.revokeRole":
 		if e.ComplexityRoot.Mutation.RevokeRole == nil {
 			break
@@ -3302,6 +3392,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.TariffPlans(childComplexity), true
+	case "Query.unappliedPayments":
+		if e.ComplexityRoot.Query.UnappliedPayments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_unappliedPayments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.UnappliedPayments(childComplexity, args["first"].(*int), args["after"].(*string), args["state"].(*model.UnappliedPaymentState)), true
 	case "Query.viewer":
 		if e.ComplexityRoot.Query.Viewer == nil {
 			break
@@ -3712,6 +3813,172 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TariffPlan.Name(childComplexity), true
 
+	case "UnappliedPayment.amount":
+		if e.ComplexityRoot.UnappliedPayment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.Amount(childComplexity), true
+	case "UnappliedPayment.appliedInvoice":
+		if e.ComplexityRoot.UnappliedPayment.AppliedInvoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.AppliedInvoice(childComplexity), true
+	case "UnappliedPayment.appliedPayment":
+		if e.ComplexityRoot.UnappliedPayment.AppliedPayment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.AppliedPayment(childComplexity), true
+	case "UnappliedPayment.event":
+		if e.ComplexityRoot.UnappliedPayment.Event == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.Event(childComplexity), true
+	case "UnappliedPayment.eventId":
+		if e.ComplexityRoot.UnappliedPayment.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.EventID(childComplexity), true
+	case "UnappliedPayment.id":
+		if e.ComplexityRoot.UnappliedPayment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.ID(childComplexity), true
+	case "UnappliedPayment.invoice":
+		if e.ComplexityRoot.UnappliedPayment.Invoice == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.Invoice(childComplexity), true
+	case "UnappliedPayment.kind":
+		if e.ComplexityRoot.UnappliedPayment.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.Kind(childComplexity), true
+	case "UnappliedPayment.note":
+		if e.ComplexityRoot.UnappliedPayment.Note == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.Note(childComplexity), true
+	case "UnappliedPayment.occurredAt":
+		if e.ComplexityRoot.UnappliedPayment.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.OccurredAt(childComplexity), true
+	case "UnappliedPayment.payment":
+		if e.ComplexityRoot.UnappliedPayment.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.Payment(childComplexity), true
+	case "UnappliedPayment.providerPaymentId":
+		if e.ComplexityRoot.UnappliedPayment.ProviderPaymentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.ProviderPaymentID(childComplexity), true
+	case "UnappliedPayment.providerRefundId":
+		if e.ComplexityRoot.UnappliedPayment.ProviderRefundID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.ProviderRefundID(childComplexity), true
+	case "UnappliedPayment.reason":
+		if e.ComplexityRoot.UnappliedPayment.Reason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.Reason(childComplexity), true
+	case "UnappliedPayment.reasonText":
+		if e.ComplexityRoot.UnappliedPayment.ReasonText == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.ReasonText(childComplexity), true
+	case "UnappliedPayment.receivedAt":
+		if e.ComplexityRoot.UnappliedPayment.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.ReceivedAt(childComplexity), true
+	case "UnappliedPayment.resolvedAt":
+		if e.ComplexityRoot.UnappliedPayment.ResolvedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.ResolvedAt(childComplexity), true
+	case "UnappliedPayment.resolvedBy":
+		if e.ComplexityRoot.UnappliedPayment.ResolvedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.ResolvedBy(childComplexity), true
+	case "UnappliedPayment.state":
+		if e.ComplexityRoot.UnappliedPayment.State == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPayment.State(childComplexity), true
+
+	case "UnappliedPaymentConnection.edges":
+		if e.ComplexityRoot.UnappliedPaymentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentConnection.Edges(childComplexity), true
+	case "UnappliedPaymentConnection.nodes":
+		if e.ComplexityRoot.UnappliedPaymentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentConnection.Nodes(childComplexity), true
+	case "UnappliedPaymentConnection.pageInfo":
+		if e.ComplexityRoot.UnappliedPaymentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentConnection.PageInfo(childComplexity), true
+
+	case "UnappliedPaymentEdge.cursor":
+		if e.ComplexityRoot.UnappliedPaymentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentEdge.Cursor(childComplexity), true
+	case "UnappliedPaymentEdge.node":
+		if e.ComplexityRoot.UnappliedPaymentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentEdge.Node(childComplexity), true
+
+	case "UnappliedPaymentPayload.payment":
+		if e.ComplexityRoot.UnappliedPaymentPayload.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentPayload.Payment(childComplexity), true
+	case "UnappliedPaymentPayload.unappliedPayment":
+		if e.ComplexityRoot.UnappliedPaymentPayload.UnappliedPayment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentPayload.UnappliedPayment(childComplexity), true
+	case "UnappliedPaymentPayload.userErrors":
+		if e.ComplexityRoot.UnappliedPaymentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UnappliedPaymentPayload.UserErrors(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -3907,6 +4174,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	opCtx := graphql.GetOperationContext(ctx)
 	ec := newExecutionContext(opCtx, e, make(chan graphql.DeferredResult))
 	inputUnmarshalMap := graphql.BuildUnmarshalerMap(
+		ec.unmarshalInputApplyUnappliedPaymentInput,
 		ec.unmarshalInputAuditFilter,
 		ec.unmarshalInputChangePasswordInput,
 		ec.unmarshalInputChangeTariffPlanInput,
@@ -3936,6 +4204,8 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputRefusePinInput,
 		ec.unmarshalInputRejectVersionInput,
 		ec.unmarshalInputRequestPayoutInput,
+		ec.unmarshalInputRestoreLicenseInput,
+		ec.unmarshalInputReturnUnappliedPaymentInput,
 		ec.unmarshalInputRoleChangeInput,
 		ec.unmarshalInputSetAllowedNetworksInput,
 		ec.unmarshalInputSetConfigurationPricesInput,
@@ -4228,6 +4498,14 @@ enum UserErrorCode {
   INSUFFICIENT_BALANCE
   "The payout was already decided otherwise."
   PAYOUT_ALREADY_DECIDED
+  "The unapplied payment was already applied or returned."
+  UNAPPLIED_ALREADY_RESOLVED
+  "Only an unapplied payment (not a refund or chargeback) can be applied to an invoice; return it instead."
+  UNAPPLIED_NOT_A_PAYMENT
+  "A note of 1 to 1000 characters is required."
+  NOTE_REQUIRED
+  "The installation's license is not held by a chargeback."
+  LICENSE_NOT_HELD
   "Access from this network is not allowed for the account."
   NETWORK_NOT_ALLOWED
   "Not a CIDR range."
@@ -4836,7 +5114,8 @@ type PaymentConnection {
 
 """
 The CRM's license check. For a key that does not match the account only
-` + "`" + `valid: false` + "`" + ` is answered.
+` + "`" + `valid: false` + "`" + ` is answered. A license whose payment was charged back
+answers ` + "`" + `valid: false` + "`" + ` until an admin restores it (` + "`" + `restoreLicense` + "`" + `).
 """
 type LicenseCheck {
   valid: Boolean!
@@ -4846,6 +5125,108 @@ type LicenseCheck {
   validUntil: DateTime
 }
 
+"What a payment provider's event reports about money."
+enum ProviderEventKind {
+  "A payment (` + "`" + `payment.succeeded` + "`" + `) for an invoice."
+  PAYMENT
+  "A refund (` + "`" + `payment.refunded` + "`" + `) of part or all of a payment."
+  REFUND
+  "A chargeback (` + "`" + `payment.chargeback` + "`" + `): the payer's bank took the money back."
+  CHARGEBACK
+}
+
+"Where an unapplied payment stands."
+enum UnappliedPaymentState {
+  "Waiting for an admin."
+  OPEN
+  "An admin applied it to an open invoice: it became a payment."
+  APPLIED
+  "An admin returned the money to the payer (or, for a refund or chargeback, settled it outside the books)."
+  RETURNED
+}
+
+"Why the books could not take a provider event's money."
+enum UnappliedReason {
+  "The payment names no invoice of ours."
+  INVOICE_UNKNOWN
+  "The invoice is void or already paid."
+  INVOICE_NOT_OPEN
+  "The amount differs from the invoice's."
+  AMOUNT_MISMATCH
+  "The currency differs from the invoice's (or, for a refund or chargeback, the payment's)."
+  CURRENCY_MISMATCH
+  "A refund or chargeback of zero or less."
+  AMOUNT_INVALID
+  "` + "`" + `paidAt` + "`" + ` is earlier than the invoice was issued."
+  PAID_BEFORE_ISSUE
+  "` + "`" + `paidAt` + "`" + ` is more than 5 minutes after the time the event arrived."
+  PAID_IN_FUTURE
+  "The provider's payment id is already recorded for another payment."
+  DUPLICATE_PAYMENT
+  "The refund or chargeback names a payment id no payment has."
+  PAYMENT_UNKNOWN
+  "The refund or chargeback is more than what is left of the payment."
+  REFUND_EXCEEDS_PAYMENT
+  "The payment path refused it for another reason (see ` + "`" + `reasonText` + "`" + `)."
+  REFUSED
+}
+
+"""
+A payment provider's event whose money the books could not take: kept, with
+the raw event, until an admin applies it to an open invoice or returns it.
+Nothing the provider took is dropped. Admins only.
+"""
+type UnappliedPayment implements Node {
+  id: ID!
+  "What the event reports."
+  kind: ProviderEventKind!
+  "The provider's event id."
+  eventId: String!
+  "The provider's payment id (for a refund or chargeback, of the payment it takes back)."
+  providerPaymentId: String!
+  "The provider's refund or chargeback id; null for a payment."
+  providerRefundId: String
+  "The amount the event carries."
+  amount: Money!
+  "When the provider says the money moved (` + "`" + `paidAt` + "`" + `, ` + "`" + `refundedAt` + "`" + ` or ` + "`" + `at` + "`" + `)."
+  occurredAt: DateTime!
+  "Why the books could not take it."
+  reason: UnappliedReason!
+  "The reason in words, with the amounts, states or times involved."
+  reasonText: String!
+  "The invoice the payment named, when it is ours."
+  invoice: Invoice
+  "The payment the refund or chargeback named, when it is ours."
+  payment: Payment
+  "The provider's event as received (JSON)."
+  event: String!
+  "When the event arrived."
+  receivedAt: DateTime!
+  state: UnappliedPaymentState!
+  "When an admin applied or returned it."
+  resolvedAt: DateTime
+  "The admin who applied or returned it."
+  resolvedBy: User
+  "The admin's note on the resolution."
+  note: String
+  "The invoice it was applied to."
+  appliedInvoice: Invoice
+  "The payment it became when applied."
+  appliedPayment: Payment
+}
+
+type UnappliedPaymentEdge {
+  cursor: String!
+  node: UnappliedPayment!
+}
+
+"Unapplied payments, newest first."
+type UnappliedPaymentConnection {
+  edges: [UnappliedPaymentEdge!]!
+  nodes: [UnappliedPayment!]!
+  pageInfo: PageInfo!
+}
+
 "Who a ledger entry belongs to."
 enum LedgerParty {
   DEVELOPER
@@ -4853,16 +5234,16 @@ enum LedgerParty {
   PLATFORM
 }
 
-"One party's share of a payment, or its reversal by a refund."
+"One party's share of a payment, or its reversal by a refund or chargeback."
 type LedgerEntry {
   party: LedgerParty!
-  "Negative for a refund's reversal."
+  "Negative for the reversal of a refund or chargeback."
   amount: Money!
   "The rate the share was computed with, e.g. \"75%\"; null for the platform's remainder."
   rate: String
   paidFor: PaidFor
   configuration: Configuration
-  "Whether a refund wrote this entry."
+  "Whether a refund or chargeback wrote this entry."
   reversal: Boolean!
   occurredAt: DateTime!
 }
@@ -5197,6 +5578,19 @@ type Query {
   auditLog(first: Int, after: String, filter: AuditFilter): AuditEntryConnection!
   "Admins: null when the audit log's hash chain is intact, else the id of the first row that does not follow."
   auditLogBrokenAt: String
+  """
+  Admins: the payment provider's events whose money the books could not take
+  (unknown or void invoice, wrong amount or currency, an implausible date, a
+  refund of an unknown payment or beyond what is left), newest first.
+  """
+  unappliedPayments(
+    "Page size, 1 to 100 (default 20)."
+    first: Int
+    "Return unapplied payments after this cursor."
+    after: String
+    "Only those in this state."
+    state: UnappliedPaymentState
+  ): UnappliedPaymentConnection!
 }
 
 "A new user and the organisation it acts for."
@@ -5460,6 +5854,39 @@ type PaymentPayload {
   userErrors: [UserError!]!
 }
 
+input ApplyUnappliedPaymentInput {
+  "The UnappliedPayment."
+  id: ID!
+  "An open invoice of exactly the payment's amount and currency."
+  invoiceId: ID!
+  "Why it goes to this invoice (1 to 1000 characters)."
+  note: String!
+  idempotencyKey: String!
+}
+
+input ReturnUnappliedPaymentInput {
+  "The UnappliedPayment."
+  id: ID!
+  "How the money went back (1 to 1000 characters)."
+  note: String!
+  idempotencyKey: String!
+}
+
+type UnappliedPaymentPayload {
+  "The unapplied payment as it stands after the resolution."
+  unappliedPayment: UnappliedPayment
+  "The payment it became (applyUnappliedPayment)."
+  payment: Payment
+  userErrors: [UserError!]!
+}
+
+input RestoreLicenseInput {
+  "The Installation whose license a chargeback holds."
+  installationId: ID!
+  "Why the license is valid again (1 to 1000 characters)."
+  note: String!
+}
+
 input SetDeveloperRateInput {
   status: DeveloperStatus!
   supportMode: SupportMode!
@@ -5636,6 +6063,16 @@ type Mutation {
   recordPayment(input: RecordPaymentInput!): PaymentPayload!
   "Admins: refunds part or all of a payment."
   refundPayment(input: RefundPaymentInput!): PaymentPayload!
+  """
+  Admins: applies an unapplied payment to an open invoice of exactly its amount;
+  it is then paid like any payment (ledger split, invoice paid, installation
+  activated). Once per unapplied payment (` + "`" + `UNAPPLIED_ALREADY_RESOLVED` + "`" + `).
+  """
+  applyUnappliedPayment(input: ApplyUnappliedPaymentInput!): UnappliedPaymentPayload!
+  "Admins: records that an unapplied payment's money went back to the payer. Once per unapplied payment."
+  returnUnappliedPayment(input: ReturnUnappliedPaymentInput!): UnappliedPaymentPayload!
+  "Admins: makes a license a chargeback held valid again (per the installation's state), with a note."
+  restoreLicense(input: RestoreLicenseInput!): InstallationPayload!
   "Admins: sets a developer rate from now on (later payments only)."
   setDeveloperRate(input: SetDeveloperRateInput!): RatesPayload!
   "Admins: sets a partner rate from now on (later payments only)."
@@ -6844,6 +7281,84 @@ func (ec *executionContext) childFields_TariffPlan(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type TariffPlan", field.Name)
 }
 
+func (ec *executionContext) childFields_UnappliedPayment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_UnappliedPayment_id(ctx, field)
+	case "kind":
+		return ec.fieldContext_UnappliedPayment_kind(ctx, field)
+	case "eventId":
+		return ec.fieldContext_UnappliedPayment_eventId(ctx, field)
+	case "providerPaymentId":
+		return ec.fieldContext_UnappliedPayment_providerPaymentId(ctx, field)
+	case "providerRefundId":
+		return ec.fieldContext_UnappliedPayment_providerRefundId(ctx, field)
+	case "amount":
+		return ec.fieldContext_UnappliedPayment_amount(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_UnappliedPayment_occurredAt(ctx, field)
+	case "reason":
+		return ec.fieldContext_UnappliedPayment_reason(ctx, field)
+	case "reasonText":
+		return ec.fieldContext_UnappliedPayment_reasonText(ctx, field)
+	case "invoice":
+		return ec.fieldContext_UnappliedPayment_invoice(ctx, field)
+	case "payment":
+		return ec.fieldContext_UnappliedPayment_payment(ctx, field)
+	case "event":
+		return ec.fieldContext_UnappliedPayment_event(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_UnappliedPayment_receivedAt(ctx, field)
+	case "state":
+		return ec.fieldContext_UnappliedPayment_state(ctx, field)
+	case "resolvedAt":
+		return ec.fieldContext_UnappliedPayment_resolvedAt(ctx, field)
+	case "resolvedBy":
+		return ec.fieldContext_UnappliedPayment_resolvedBy(ctx, field)
+	case "note":
+		return ec.fieldContext_UnappliedPayment_note(ctx, field)
+	case "appliedInvoice":
+		return ec.fieldContext_UnappliedPayment_appliedInvoice(ctx, field)
+	case "appliedPayment":
+		return ec.fieldContext_UnappliedPayment_appliedPayment(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnappliedPayment", field.Name)
+}
+
+func (ec *executionContext) childFields_UnappliedPaymentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_UnappliedPaymentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_UnappliedPaymentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_UnappliedPaymentConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnappliedPaymentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_UnappliedPaymentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_UnappliedPaymentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_UnappliedPaymentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnappliedPaymentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_UnappliedPaymentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "unappliedPayment":
+		return ec.fieldContext_UnappliedPaymentPayload_unappliedPayment(ctx, field)
+	case "payment":
+		return ec.fieldContext_UnappliedPaymentPayload_payment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UnappliedPaymentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UnappliedPaymentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -7372,6 +7887,20 @@ func (ec *executionContext) field_Developer_statement_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_applyUnappliedPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ApplyUnappliedPaymentInput, error) {
+			return ec.unmarshalNApplyUnappliedPaymentInput2configmarketᚋgraphᚋmodelᚐApplyUnappliedPaymentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_approveVersion_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7770,6 +8299,34 @@ func (ec *executionContext) field_Mutation_restoreConfiguration_args(ctx context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.ConfigurationIDInput, error) {
 			return ec.unmarshalNConfigurationIdInput2configmarketᚋgraphᚋmodelᚐConfigurationIDInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_restoreLicense_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RestoreLicenseInput, error) {
+			return ec.unmarshalNRestoreLicenseInput2configmarketᚋgraphᚋmodelᚐRestoreLicenseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_returnUnappliedPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ReturnUnappliedPaymentInput, error) {
+			return ec.unmarshalNReturnUnappliedPaymentInput2configmarketᚋgraphᚋmodelᚐReturnUnappliedPaymentInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -8293,6 +8850,36 @@ func (ec *executionContext) field_Query_nodes_args(ctx context.Context, rawArgs 
 		return nil, err
 	}
 	args["ids"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_unappliedPayments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "state",
+		func(ctx context.Context, v any) (*model.UnappliedPaymentState, error) {
+			return ec.unmarshalOUnappliedPaymentState2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentState(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["state"] = arg2
 	return args, nil
 }
 
@@ -14026,6 +14613,138 @@ func (ec *executionContext) fieldContext_Mutation_refundPayment(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_applyUnappliedPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_applyUnappliedPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApplyUnappliedPayment(ctx, fc.Args["input"].(model.ApplyUnappliedPaymentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnappliedPaymentPayload) graphql.Marshaler {
+			return ec.marshalNUnappliedPaymentPayload2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_applyUnappliedPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnappliedPaymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_applyUnappliedPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_returnUnappliedPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_returnUnappliedPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReturnUnappliedPayment(ctx, fc.Args["input"].(model.ReturnUnappliedPaymentInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnappliedPaymentPayload) graphql.Marshaler {
+			return ec.marshalNUnappliedPaymentPayload2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_returnUnappliedPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnappliedPaymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_returnUnappliedPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_restoreLicense(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_restoreLicense(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RestoreLicense(ctx, fc.Args["input"].(model.RestoreLicenseInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.InstallationPayload) graphql.Marshaler {
+			return ec.marshalNInstallationPayload2ᚖconfigmarketᚋgraphᚋmodelᚐInstallationPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_restoreLicense(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_InstallationPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_restoreLicense_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_setDeveloperRate(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18319,6 +19038,50 @@ func (ec *executionContext) fieldContext_Query_auditLogBrokenAt(_ context.Contex
 	return graphql.NewScalarFieldContext("Query", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Query_unappliedPayments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_unappliedPayments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().UnappliedPayments(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["state"].(*model.UnappliedPaymentState))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnappliedPaymentConnection) graphql.Marshaler {
+			return ec.marshalNUnappliedPaymentConnection2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_unappliedPayments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnappliedPaymentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_unappliedPayments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20218,6 +20981,744 @@ func (ec *executionContext) fieldContext_TariffPlan_isDefault(_ context.Context,
 	return graphql.NewScalarFieldContext("TariffPlan", field, false, false, errors.New("field of type Boolean does not have child fields"))
 }
 
+func (ec *executionContext) _UnappliedPayment_id(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_kind(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.ProviderEventKind) graphql.Marshaler {
+			return ec.marshalNProviderEventKind2configmarketᚋgraphᚋmodelᚐProviderEventKind(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type ProviderEventKind does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_eventId(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_providerPaymentId(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_providerPaymentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderPaymentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_providerPaymentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_providerRefundId(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_providerRefundId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ProviderRefundID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_providerRefundId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_amount(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalNMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPayment",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPayment_occurredAt(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_reason(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_reason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.UnappliedReason) graphql.Marshaler {
+			return ec.marshalNUnappliedReason2configmarketᚋgraphᚋmodelᚐUnappliedReason(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_reason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type UnappliedReason does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_reasonText(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_reasonText(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReasonText, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_reasonText(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_invoice(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_invoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnappliedPayment().Invoice(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Invoice) graphql.Marshaler {
+			return ec.marshalOInvoice2ᚖconfigmarketᚋgraphᚋmodelᚐInvoice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_invoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPayment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPayment_payment(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnappliedPayment().Payment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖconfigmarketᚋgraphᚋmodelᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPayment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPayment_event(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_event(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Event, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_event(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_receivedAt(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_state(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_state(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.State, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.UnappliedPaymentState) graphql.Marshaler {
+			return ec.marshalNUnappliedPaymentState2configmarketᚋgraphᚋmodelᚐUnappliedPaymentState(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_state(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type UnappliedPaymentState does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_resolvedAt(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_resolvedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResolvedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_resolvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_resolvedBy(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_resolvedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnappliedPayment().ResolvedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖconfigmarketᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_resolvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPayment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPayment_note(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_note(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Note, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_note(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPayment", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPayment_appliedInvoice(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_appliedInvoice(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnappliedPayment().AppliedInvoice(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Invoice) graphql.Marshaler {
+			return ec.marshalOInvoice2ᚖconfigmarketᚋgraphᚋmodelᚐInvoice(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_appliedInvoice(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPayment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Invoice(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPayment_appliedPayment(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPayment_appliedPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.UnappliedPayment().AppliedPayment(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖconfigmarketᚋgraphᚋmodelᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPayment_appliedPayment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPayment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPaymentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UnappliedPaymentEdge) graphql.Marshaler {
+			return ec.marshalNUnappliedPaymentEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnappliedPaymentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPaymentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UnappliedPayment) graphql.Marshaler {
+			return ec.marshalNUnappliedPayment2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnappliedPayment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPaymentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖconfigmarketᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPaymentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UnappliedPaymentEdge", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _UnappliedPaymentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnappliedPayment) graphql.Marshaler {
+			return ec.marshalNUnappliedPayment2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPaymentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnappliedPayment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPaymentPayload_unappliedPayment(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentPayload_unappliedPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UnappliedPayment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UnappliedPayment) graphql.Marshaler {
+			return ec.marshalOUnappliedPayment2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentPayload_unappliedPayment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UnappliedPayment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPaymentPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentPayload_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Payment) graphql.Marshaler {
+			return ec.marshalOPayment2ᚖconfigmarketᚋgraphᚋmodelᚐPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentPayload_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Payment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UnappliedPaymentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UnappliedPaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UnappliedPaymentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UnappliedPaymentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UnappliedPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _User_id(ctx context.Context, field graphql.CollectedField, obj *model.User) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22075,6 +23576,57 @@ func (ec *executionContext) fieldContext___Type_isOneOf(_ context.Context, field
 
 // region    **************************** input.gotpl *****************************
 
+func (ec *executionContext) unmarshalInputApplyUnappliedPaymentInput(ctx context.Context, obj any) (model.ApplyUnappliedPaymentInput, error) {
+	var it model.ApplyUnappliedPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "invoiceId", "note", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "invoiceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("invoiceId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InvoiceID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputAuditFilter(ctx context.Context, obj any) (model.AuditFilter, error) {
 	var it model.AuditFilter
 	if obj == nil {
@@ -23316,6 +24868,87 @@ func (ec *executionContext) unmarshalInputRequestPayoutInput(ctx context.Context
 	return it, nil
 }
 
+func (ec *executionContext) unmarshalInputRestoreLicenseInput(ctx context.Context, obj any) (model.RestoreLicenseInput, error) {
+	var it model.RestoreLicenseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"installationId", "note"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "installationId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("installationId"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.InstallationID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputReturnUnappliedPaymentInput(ctx context.Context, obj any) (model.ReturnUnappliedPaymentInput, error) {
+	var it model.ReturnUnappliedPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"id", "note", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "note":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("note"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Note = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
 func (ec *executionContext) unmarshalInputRoleChangeInput(ctx context.Context, obj any) (model.RoleChangeInput, error) {
 	var it model.RoleChangeInput
 	if obj == nil {
@@ -24024,6 +25657,13 @@ func (ec *executionContext) _Node(ctx context.Context, sel ast.SelectionSet, obj
 			return graphql.Null
 		}
 		return ec._User(ctx, sel, obj)
+	case model.UnappliedPayment:
+		return ec._UnappliedPayment(ctx, sel, &obj)
+	case *model.UnappliedPayment:
+		if obj == nil {
+			return graphql.Null
+		}
+		return ec._UnappliedPayment(ctx, sel, obj)
 	case model.TariffPlan:
 		return ec._TariffPlan(ctx, sel, &obj)
 	case *model.TariffPlan:
@@ -27853,6 +29493,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "applyUnappliedPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_applyUnappliedPayment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "returnUnappliedPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_returnUnappliedPayment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "restoreLicense":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_restoreLicense(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "setDeveloperRate":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setDeveloperRate(ctx, field)
@@ -29806,6 +31467,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "unappliedPayments":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_unappliedPayments(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -30803,6 +32486,438 @@ func (ec *executionContext) _TariffPlan(ctx context.Context, sel ast.SelectionSe
 			}
 		case "isDefault":
 			out.Values[i] = ec._TariffPlan_isDefault(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var unappliedPaymentImplementors = []string{"UnappliedPayment", "Node"}
+
+func (ec *executionContext) _UnappliedPayment(ctx context.Context, sel ast.SelectionSet, obj *model.UnappliedPayment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unappliedPaymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnappliedPayment")
+		case "id":
+			out.Values[i] = ec._UnappliedPayment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "kind":
+			out.Values[i] = ec._UnappliedPayment_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "eventId":
+			out.Values[i] = ec._UnappliedPayment_eventId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "providerPaymentId":
+			out.Values[i] = ec._UnappliedPayment_providerPaymentId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "providerRefundId":
+			out.Values[i] = ec._UnappliedPayment_providerRefundId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			out.Values[i] = ec._UnappliedPayment_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "occurredAt":
+			out.Values[i] = ec._UnappliedPayment_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reason":
+			out.Values[i] = ec._UnappliedPayment_reason(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "reasonText":
+			out.Values[i] = ec._UnappliedPayment_reasonText(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "invoice":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._UnappliedPayment_invoice(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "payment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._UnappliedPayment_payment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "event":
+			out.Values[i] = ec._UnappliedPayment_event(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "receivedAt":
+			out.Values[i] = ec._UnappliedPayment_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "state":
+			out.Values[i] = ec._UnappliedPayment_state(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedAt":
+			out.Values[i] = ec._UnappliedPayment_resolvedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "resolvedBy":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._UnappliedPayment_resolvedBy(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "note":
+			out.Values[i] = ec._UnappliedPayment_note(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "appliedInvoice":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._UnappliedPayment_appliedInvoice(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "appliedPayment":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._UnappliedPayment_appliedPayment(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var unappliedPaymentConnectionImplementors = []string{"UnappliedPaymentConnection"}
+
+func (ec *executionContext) _UnappliedPaymentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.UnappliedPaymentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unappliedPaymentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnappliedPaymentConnection")
+		case "edges":
+			out.Values[i] = ec._UnappliedPaymentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._UnappliedPaymentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._UnappliedPaymentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var unappliedPaymentEdgeImplementors = []string{"UnappliedPaymentEdge"}
+
+func (ec *executionContext) _UnappliedPaymentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.UnappliedPaymentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unappliedPaymentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnappliedPaymentEdge")
+		case "cursor":
+			out.Values[i] = ec._UnappliedPaymentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._UnappliedPaymentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var unappliedPaymentPayloadImplementors = []string{"UnappliedPaymentPayload"}
+
+func (ec *executionContext) _UnappliedPaymentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UnappliedPaymentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, unappliedPaymentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UnappliedPaymentPayload")
+		case "unappliedPayment":
+			out.Values[i] = ec._UnappliedPaymentPayload_unappliedPayment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "payment":
+			out.Values[i] = ec._UnappliedPaymentPayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UnappliedPaymentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -31839,6 +33954,11 @@ func (ec *executionContext) marshalNActivity2ᚖconfigmarketᚋgraphᚋmodelᚐA
 		return graphql.Null
 	}
 	return ec._Activity(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNApplyUnappliedPaymentInput2configmarketᚋgraphᚋmodelᚐApplyUnappliedPaymentInput(ctx context.Context, v any) (model.ApplyUnappliedPaymentInput, error) {
+	res, err := ec.unmarshalInputApplyUnappliedPaymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNAuditEntry2ᚕᚖconfigmarketᚋgraphᚋmodelᚐAuditEntryᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.AuditEntry) graphql.Marshaler {
@@ -33104,6 +35224,16 @@ func (ec *executionContext) marshalNPriceChange2ᚖconfigmarketᚋgraphᚋmodel�
 	return ec._PriceChange(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNProviderEventKind2configmarketᚋgraphᚋmodelᚐProviderEventKind(ctx context.Context, v any) (model.ProviderEventKind, error) {
+	var res model.ProviderEventKind
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNProviderEventKind2configmarketᚋgraphᚋmodelᚐProviderEventKind(ctx context.Context, sel ast.SelectionSet, v model.ProviderEventKind) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) marshalNRateTables2ᚖconfigmarketᚋgraphᚋmodelᚐRateTables(ctx context.Context, sel ast.SelectionSet, v *model.RateTables) graphql.Marshaler {
 	if v == nil {
 		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
@@ -33171,6 +35301,16 @@ func (ec *executionContext) unmarshalNRejectVersionInput2configmarketᚋgraphᚋ
 
 func (ec *executionContext) unmarshalNRequestPayoutInput2configmarketᚋgraphᚋmodelᚐRequestPayoutInput(ctx context.Context, v any) (model.RequestPayoutInput, error) {
 	res, err := ec.unmarshalInputRequestPayoutInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNRestoreLicenseInput2configmarketᚋgraphᚋmodelᚐRestoreLicenseInput(ctx context.Context, v any) (model.RestoreLicenseInput, error) {
+	res, err := ec.unmarshalInputRestoreLicenseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNReturnUnappliedPaymentInput2configmarketᚋgraphᚋmodelᚐReturnUnappliedPaymentInput(ctx context.Context, v any) (model.ReturnUnappliedPaymentInput, error) {
+	res, err := ec.unmarshalInputReturnUnappliedPaymentInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
 }
 
@@ -33527,6 +35667,98 @@ func (ec *executionContext) marshalNTariffPlan2ᚖconfigmarketᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._TariffPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnappliedPayment2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UnappliedPayment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnappliedPayment2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPayment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUnappliedPayment2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPayment(ctx context.Context, sel ast.SelectionSet, v *model.UnappliedPayment) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnappliedPayment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnappliedPaymentConnection2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentConnection(ctx context.Context, sel ast.SelectionSet, v *model.UnappliedPaymentConnection) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnappliedPaymentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnappliedPaymentEdge2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.UnappliedPaymentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNUnappliedPaymentEdge2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNUnappliedPaymentEdge2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentEdge(ctx context.Context, sel ast.SelectionSet, v *model.UnappliedPaymentEdge) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnappliedPaymentEdge(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNUnappliedPaymentPayload2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentPayload(ctx context.Context, sel ast.SelectionSet, v *model.UnappliedPaymentPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UnappliedPaymentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUnappliedPaymentState2configmarketᚋgraphᚋmodelᚐUnappliedPaymentState(ctx context.Context, v any) (model.UnappliedPaymentState, error) {
+	var res model.UnappliedPaymentState
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnappliedPaymentState2configmarketᚋgraphᚋmodelᚐUnappliedPaymentState(ctx context.Context, sel ast.SelectionSet, v model.UnappliedPaymentState) graphql.Marshaler {
+	return v
+}
+
+func (ec *executionContext) unmarshalNUnappliedReason2configmarketᚋgraphᚋmodelᚐUnappliedReason(ctx context.Context, v any) (model.UnappliedReason, error) {
+	var res model.UnappliedReason
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUnappliedReason2configmarketᚋgraphᚋmodelᚐUnappliedReason(ctx context.Context, sel ast.SelectionSet, v model.UnappliedReason) graphql.Marshaler {
+	return v
 }
 
 func (ec *executionContext) unmarshalNUpdateConfigurationInput2configmarketᚋgraphᚋmodelᚐUpdateConfigurationInput(ctx context.Context, v any) (model.UpdateConfigurationInput, error) {
@@ -34547,6 +36779,36 @@ func (ec *executionContext) marshalOTariffPlan2ᚖconfigmarketᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._TariffPlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOUnappliedPayment2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPayment(ctx context.Context, sel ast.SelectionSet, v *model.UnappliedPayment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._UnappliedPayment(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOUnappliedPaymentState2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentState(ctx context.Context, v any) (*model.UnappliedPaymentState, error) {
+	if v == nil {
+		return nil, nil
+	}
+	var res = new(model.UnappliedPaymentState)
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUnappliedPaymentState2ᚖconfigmarketᚋgraphᚋmodelᚐUnappliedPaymentState(ctx context.Context, sel ast.SelectionSet, v *model.UnappliedPaymentState) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return v
+}
+
+func (ec *executionContext) marshalOUser2ᚖconfigmarketᚋgraphᚋmodelᚐUser(ctx context.Context, sel ast.SelectionSet, v *model.User) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._User(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOVersion2ᚖconfigmarketᚋgraphᚋmodelᚐVersion(ctx context.Context, sel ast.SelectionSet, v *model.Version) graphql.Marshaler {

@@ -70,6 +70,9 @@ func loadNode(ctx context.Context, id string) (model.Node, error) {
 	case typeUser:
 		row, err := l.User(ctx, key)
 		return asNode(row, err, toUser)
+	case typeUnappliedPayment:
+		row, err := l.UnappliedPayment(ctx, key)
+		return asNode(row, err, toUnappliedPayment)
 	}
 	return nil, nil
 }

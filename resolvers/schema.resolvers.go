@@ -560,6 +560,39 @@ func (r *mutationResolver) RefundPayment(ctx context.Context, input model.Refund
 	return paymentPayload(ctx, c, err)
 }
 
+// ApplyUnappliedPayment is the resolver for the applyUnappliedPayment field.
+func (r *mutationResolver) ApplyUnappliedPayment(ctx context.Context, input model.ApplyUnappliedPaymentInput) (*model.UnappliedPaymentPayload, error) {
+	id, err := idArg("input.id", input.ID, typeUnappliedPayment)
+	if err != nil {
+		return unappliedPayload(ctx, commerce.Resolution{}, err)
+	}
+	invoiceID, err := idArg("input.invoiceId", input.InvoiceID, typeInvoice)
+	if err != nil {
+		return unappliedPayload(ctx, commerce.Resolution{}, err)
+	}
+	res, err := r.Commerce.ApplyUnapplied(ctx, identity.FromContext(ctx), id, invoiceID, input.Note, input.IdempotencyKey)
+	return unappliedPayload(ctx, res, err)
+}
+
+// ReturnUnappliedPayment is the resolver for the returnUnappliedPayment field.
+func (r *mutationResolver) ReturnUnappliedPayment(ctx context.Context, input model.ReturnUnappliedPaymentInput) (*model.UnappliedPaymentPayload, error) {
+	id, err := idArg("input.id", input.ID, typeUnappliedPayment)
+	if err != nil {
+		return unappliedPayload(ctx, commerce.Resolution{}, err)
+	}
+	res, err := r.Commerce.ReturnUnapplied(ctx, identity.FromContext(ctx), id, input.Note, input.IdempotencyKey)
+	return unappliedPayload(ctx, res, err)
+}
+
+// RestoreLicense is the resolver for the restoreLicense field.
+func (r *mutationResolver) RestoreLicense(ctx context.Context, input model.RestoreLicenseInput) (*model.InstallationPayload, error) {
+	id, err := idArg("input.installationId", input.InstallationID, typeInstallation)
+	if err != nil {
+		return installationPayload(store.Installation{}, err)
+	}
+	return installationPayload(r.Commerce.RestoreLicense(ctx, identity.FromContext(ctx), id, input.Note))
+}
+
 // SetDeveloperRate is the resolver for the setDeveloperRate field.
 func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
@@ -1172,6 +1205,15 @@ func (r *queryResolver) AuditLogBrokenAt(ctx context.Context) (*string, error) {
 	return &id, nil
 }
 
+// UnappliedPayments is the resolver for the unappliedPayments field.
+func (r *queryResolver) UnappliedPayments(ctx context.Context, first *int, after *string, state *model.UnappliedPaymentState) (*model.UnappliedPaymentConnection, error) {
+	page, err := r.Commerce.UnappliedPayments(ctx, identity.FromContext(ctx), unappliedStateArg(state), first, after)
+	if err != nil {
+		return nil, err
+	}
+	return toUnappliedPaymentConnection(page), nil
+}
+
 // Configuration is the resolver for the configuration field.
 func (r *reviewResolver) Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error) {
 	c, err := dataloaders.From(ctx).Configuration(ctx, obj.ConfigurationID)
@@ -1226,6 +1268,35 @@ func (r *subscriptionResolver) ModerationQueue(ctx context.Context) (<-chan *mod
 		return nil, apperr.Forbidden("only admins follow the moderation queue")
 	}
 	return r.activity(ctx, live.Key{Party: live.PartyModeration})
+}
+
+// Invoice is the resolver for the invoice field.
+func (r *unappliedPaymentResolver) Invoice(ctx context.Context, obj *model.UnappliedPayment) (*model.Invoice, error) {
+	return optionalInvoice(ctx, obj.InvoiceID)
+}
+
+// Payment is the resolver for the payment field.
+func (r *unappliedPaymentResolver) Payment(ctx context.Context, obj *model.UnappliedPayment) (*model.Payment, error) {
+	return optionalPayment(ctx, obj.PaymentID)
+}
+
+// ResolvedBy is the resolver for the resolvedBy field.
+func (r *unappliedPaymentResolver) ResolvedBy(ctx context.Context, obj *model.UnappliedPayment) (*model.User, error) {
+	if obj.ResolvedByID == nil {
+		return nil, nil
+	}
+	u, err := dataloaders.From(ctx).User(ctx, *obj.ResolvedByID)
+	return toUser(u), err
+}
+
+// AppliedInvoice is the resolver for the appliedInvoice field.
+func (r *unappliedPaymentResolver) AppliedInvoice(ctx context.Context, obj *model.UnappliedPayment) (*model.Invoice, error) {
+	return optionalInvoice(ctx, obj.AppliedInvoiceID)
+}
+
+// AppliedPayment is the resolver for the appliedPayment field.
+func (r *unappliedPaymentResolver) AppliedPayment(ctx context.Context, obj *model.UnappliedPayment) (*model.Payment, error) {
+	return optionalPayment(ctx, obj.AppliedPaymentID)
 }
 
 // Configuration is the resolver for the configuration field.
@@ -1345,6 +1416,11 @@ func (r *Resolver) RoleGrant() graph.RoleGrantResolver { return &roleGrantResolv
 // Subscription returns graph.SubscriptionResolver implementation.
 func (r *Resolver) Subscription() graph.SubscriptionResolver { return &subscriptionResolver{r} }
 
+// UnappliedPayment returns graph.UnappliedPaymentResolver implementation.
+func (r *Resolver) UnappliedPayment() graph.UnappliedPaymentResolver {
+	return &unappliedPaymentResolver{r}
+}
+
 // Version returns graph.VersionResolver implementation.
 func (r *Resolver) Version() graph.VersionResolver { return &versionResolver{r} }
 
@@ -1371,6 +1447,7 @@ type (
 	reviewResolver             struct{ *Resolver }
 	roleGrantResolver          struct{ *Resolver }
 	subscriptionResolver       struct{ *Resolver }
+	unappliedPaymentResolver   struct{ *Resolver }
 	versionResolver            struct{ *Resolver }
 	viewerResolver             struct{ *Resolver }
 )

@@ -188,6 +188,33 @@ type Payment struct {
 func (Payment) IsNode()         {}
 func (p Payment) GetID() string { return p.ID }
 
+// UnappliedPayment carries the ids its invoices, payments and resolving
+// admin load by.
+type UnappliedPayment struct {
+	ID                string                `json:"id"`
+	Kind              ProviderEventKind     `json:"kind"`
+	EventID           string                `json:"eventId"`
+	ProviderPaymentID string                `json:"providerPaymentId"`
+	ProviderRefundID  *string               `json:"providerRefundId,omitempty"`
+	Amount            *Money                `json:"amount"`
+	OccurredAt        time.Time             `json:"occurredAt"`
+	Reason            UnappliedReason       `json:"reason"`
+	ReasonText        string                `json:"reasonText"`
+	Event             string                `json:"event"`
+	ReceivedAt        time.Time             `json:"receivedAt"`
+	State             UnappliedPaymentState `json:"state"`
+	ResolvedAt        *time.Time            `json:"resolvedAt,omitempty"`
+	Note              *string               `json:"note,omitempty"`
+	InvoiceID         *uuid.UUID            `json:"-"`
+	PaymentID         *uuid.UUID            `json:"-"`
+	ResolvedByID      *uuid.UUID            `json:"-"`
+	AppliedInvoiceID  *uuid.UUID            `json:"-"`
+	AppliedPaymentID  *uuid.UUID            `json:"-"`
+}
+
+func (UnappliedPayment) IsNode()         {}
+func (u UnappliedPayment) GetID() string { return u.ID }
+
 // LicenseCheck carries the configuration's id of a valid key.
 type LicenseCheck struct {
 	Valid           bool              `json:"valid"`

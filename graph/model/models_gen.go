@@ -17,6 +17,16 @@ type Node interface {
 	GetID() string
 }
 
+type ApplyUnappliedPaymentInput struct {
+	// The UnappliedPayment.
+	ID string `json:"id"`
+	// An open invoice of exactly the payment's amount and currency.
+	InvoiceID string `json:"invoiceId"`
+	// Why it goes to this invoice (1 to 1000 characters).
+	Note           string `json:"note"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
 // One audited action (every mutation, login attempts included).
 type AuditEntry struct {
 	// Increasing; the order of the hash chain.
@@ -579,6 +589,21 @@ type RequestPayoutInput struct {
 	IdempotencyKey string       `json:"idempotencyKey"`
 }
 
+type RestoreLicenseInput struct {
+	// The Installation whose license a chargeback holds.
+	InstallationID string `json:"installationId"`
+	// Why the license is valid again (1 to 1000 characters).
+	Note string `json:"note"`
+}
+
+type ReturnUnappliedPaymentInput struct {
+	// The UnappliedPayment.
+	ID string `json:"id"`
+	// How the money went back (1 to 1000 characters).
+	Note           string `json:"note"`
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
 type ReviewConnection struct {
 	Edges    []*ReviewEdge `json:"edges"`
 	Nodes    []*Review     `json:"nodes"`
@@ -779,6 +804,26 @@ func (TariffPlan) IsNode() {}
 
 // Opaque id; pass it to `node(id:)` to fetch the object again.
 func (this TariffPlan) GetID() string { return this.ID }
+
+// Unapplied payments, newest first.
+type UnappliedPaymentConnection struct {
+	Edges    []*UnappliedPaymentEdge `json:"edges"`
+	Nodes    []*UnappliedPayment     `json:"nodes"`
+	PageInfo *PageInfo               `json:"pageInfo"`
+}
+
+type UnappliedPaymentEdge struct {
+	Cursor string            `json:"cursor"`
+	Node   *UnappliedPayment `json:"node"`
+}
+
+type UnappliedPaymentPayload struct {
+	// The unapplied payment as it stands after the resolution.
+	UnappliedPayment *UnappliedPayment `json:"unappliedPayment,omitempty"`
+	// The payment it became (applyUnappliedPayment).
+	Payment    *Payment     `json:"payment,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
 
 // Edits of a configuration; omitted fields keep their value.
 type UpdateConfigurationInput struct {
@@ -1697,6 +1742,67 @@ func (e PinState) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a payment provider's event reports about money.
+type ProviderEventKind string
+
+const (
+	// A payment (`payment.succeeded`) for an invoice.
+	ProviderEventKindPayment ProviderEventKind = "PAYMENT"
+	// A refund (`payment.refunded`) of part or all of a payment.
+	ProviderEventKindRefund ProviderEventKind = "REFUND"
+	// A chargeback (`payment.chargeback`): the payer's bank took the money back.
+	ProviderEventKindChargeback ProviderEventKind = "CHARGEBACK"
+)
+
+var AllProviderEventKind = []ProviderEventKind{
+	ProviderEventKindPayment,
+	ProviderEventKindRefund,
+	ProviderEventKindChargeback,
+}
+
+func (e ProviderEventKind) IsValid() bool {
+	switch e {
+	case ProviderEventKindPayment, ProviderEventKindRefund, ProviderEventKindChargeback:
+		return true
+	}
+	return false
+}
+
+func (e ProviderEventKind) String() string {
+	return string(e)
+}
+
+func (e *ProviderEventKind) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = ProviderEventKind(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid ProviderEventKind", str)
+	}
+	return nil
+}
+
+func (e ProviderEventKind) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *ProviderEventKind) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e ProviderEventKind) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // What a subject acts as in one session (SPEC §1).
 type Role string
 
@@ -1875,6 +1981,152 @@ func (e SupportMode) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Where an unapplied payment stands.
+type UnappliedPaymentState string
+
+const (
+	// Waiting for an admin.
+	UnappliedPaymentStateOpen UnappliedPaymentState = "OPEN"
+	// An admin applied it to an open invoice: it became a payment.
+	UnappliedPaymentStateApplied UnappliedPaymentState = "APPLIED"
+	// An admin returned the money to the payer (or, for a refund or chargeback, settled it outside the books).
+	UnappliedPaymentStateReturned UnappliedPaymentState = "RETURNED"
+)
+
+var AllUnappliedPaymentState = []UnappliedPaymentState{
+	UnappliedPaymentStateOpen,
+	UnappliedPaymentStateApplied,
+	UnappliedPaymentStateReturned,
+}
+
+func (e UnappliedPaymentState) IsValid() bool {
+	switch e {
+	case UnappliedPaymentStateOpen, UnappliedPaymentStateApplied, UnappliedPaymentStateReturned:
+		return true
+	}
+	return false
+}
+
+func (e UnappliedPaymentState) String() string {
+	return string(e)
+}
+
+func (e *UnappliedPaymentState) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UnappliedPaymentState(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UnappliedPaymentState", str)
+	}
+	return nil
+}
+
+func (e UnappliedPaymentState) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UnappliedPaymentState) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UnappliedPaymentState) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
+// Why the books could not take a provider event's money.
+type UnappliedReason string
+
+const (
+	// The payment names no invoice of ours.
+	UnappliedReasonInvoiceUnknown UnappliedReason = "INVOICE_UNKNOWN"
+	// The invoice is void or already paid.
+	UnappliedReasonInvoiceNotOpen UnappliedReason = "INVOICE_NOT_OPEN"
+	// The amount differs from the invoice's.
+	UnappliedReasonAmountMismatch UnappliedReason = "AMOUNT_MISMATCH"
+	// The currency differs from the invoice's (or, for a refund or chargeback, the payment's).
+	UnappliedReasonCurrencyMismatch UnappliedReason = "CURRENCY_MISMATCH"
+	// A refund or chargeback of zero or less.
+	UnappliedReasonAmountInvalid UnappliedReason = "AMOUNT_INVALID"
+	// `paidAt` is earlier than the invoice was issued.
+	UnappliedReasonPaidBeforeIssue UnappliedReason = "PAID_BEFORE_ISSUE"
+	// `paidAt` is more than 5 minutes after the time the event arrived.
+	UnappliedReasonPaidInFuture UnappliedReason = "PAID_IN_FUTURE"
+	// The provider's payment id is already recorded for another payment.
+	UnappliedReasonDuplicatePayment UnappliedReason = "DUPLICATE_PAYMENT"
+	// The refund or chargeback names a payment id no payment has.
+	UnappliedReasonPaymentUnknown UnappliedReason = "PAYMENT_UNKNOWN"
+	// The refund or chargeback is more than what is left of the payment.
+	UnappliedReasonRefundExceedsPayment UnappliedReason = "REFUND_EXCEEDS_PAYMENT"
+	// The payment path refused it for another reason (see `reasonText`).
+	UnappliedReasonRefused UnappliedReason = "REFUSED"
+)
+
+var AllUnappliedReason = []UnappliedReason{
+	UnappliedReasonInvoiceUnknown,
+	UnappliedReasonInvoiceNotOpen,
+	UnappliedReasonAmountMismatch,
+	UnappliedReasonCurrencyMismatch,
+	UnappliedReasonAmountInvalid,
+	UnappliedReasonPaidBeforeIssue,
+	UnappliedReasonPaidInFuture,
+	UnappliedReasonDuplicatePayment,
+	UnappliedReasonPaymentUnknown,
+	UnappliedReasonRefundExceedsPayment,
+	UnappliedReasonRefused,
+}
+
+func (e UnappliedReason) IsValid() bool {
+	switch e {
+	case UnappliedReasonInvoiceUnknown, UnappliedReasonInvoiceNotOpen, UnappliedReasonAmountMismatch, UnappliedReasonCurrencyMismatch, UnappliedReasonAmountInvalid, UnappliedReasonPaidBeforeIssue, UnappliedReasonPaidInFuture, UnappliedReasonDuplicatePayment, UnappliedReasonPaymentUnknown, UnappliedReasonRefundExceedsPayment, UnappliedReasonRefused:
+		return true
+	}
+	return false
+}
+
+func (e UnappliedReason) String() string {
+	return string(e)
+}
+
+func (e *UnappliedReason) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = UnappliedReason(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid UnappliedReason", str)
+	}
+	return nil
+}
+
+func (e UnappliedReason) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *UnappliedReason) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e UnappliedReason) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Stable codes of expected mutation failures. The generic codes mirror
 // `extensions.code`; the specific ones say exactly what to fix.
 type UserErrorCode string
@@ -1988,6 +2240,14 @@ const (
 	UserErrorCodeInsufficientBalance UserErrorCode = "INSUFFICIENT_BALANCE"
 	// The payout was already decided otherwise.
 	UserErrorCodePayoutAlreadyDecided UserErrorCode = "PAYOUT_ALREADY_DECIDED"
+	// The unapplied payment was already applied or returned.
+	UserErrorCodeUnappliedAlreadyResolved UserErrorCode = "UNAPPLIED_ALREADY_RESOLVED"
+	// Only an unapplied payment (not a refund or chargeback) can be applied to an invoice; return it instead.
+	UserErrorCodeUnappliedNotAPayment UserErrorCode = "UNAPPLIED_NOT_A_PAYMENT"
+	// A note of 1 to 1000 characters is required.
+	UserErrorCodeNoteRequired UserErrorCode = "NOTE_REQUIRED"
+	// The installation's license is not held by a chargeback.
+	UserErrorCodeLicenseNotHeld UserErrorCode = "LICENSE_NOT_HELD"
 	// Access from this network is not allowed for the account.
 	UserErrorCodeNetworkNotAllowed UserErrorCode = "NETWORK_NOT_ALLOWED"
 	// Not a CIDR range.
@@ -2083,6 +2343,10 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodePayoutMethodNotAllowed,
 	UserErrorCodeInsufficientBalance,
 	UserErrorCodePayoutAlreadyDecided,
+	UserErrorCodeUnappliedAlreadyResolved,
+	UserErrorCodeUnappliedNotAPayment,
+	UserErrorCodeNoteRequired,
+	UserErrorCodeLicenseNotHeld,
 	UserErrorCodeNetworkNotAllowed,
 	UserErrorCodeNetworkInvalid,
 	UserErrorCodeNetworkWouldLockOut,
@@ -2104,7 +2368,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

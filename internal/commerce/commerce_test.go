@@ -13,6 +13,7 @@ import (
 	"configmarket/internal/commerce"
 	"configmarket/internal/factory"
 	"configmarket/internal/identity"
+	"configmarket/internal/money"
 	"configmarket/internal/store"
 )
 
@@ -377,7 +378,8 @@ func TestRentIdempotencyConcurrent(t *testing.T) {
 }
 
 // SPEC §5: a repeated provider event is applied once; a payment must match
-// an open invoice exactly.
+// an open invoice exactly, and one that does not is kept unapplied (issue
+// 19), never refused.
 func TestProviderPayments(t *testing.T) {
 	e := newEnv(t)
 	c := e.config(factory.ConfigurationOptions{})
@@ -387,38 +389,52 @@ func TestProviderPayments(t *testing.T) {
 	now := e.clk.Now()
 	pp := func(event, payment string, inv uuid.UUID, minor int64, cur string) commerce.ProviderPayment {
 		return commerce.ProviderPayment{Provider: "testpay", EventID: event, PaymentID: payment, InvoiceID: inv,
-			Amount: rub(minor), PaidAt: now}
+			Amount: money.New(minor, cur), PaidAt: now}
 	}
-	usd := pp("evt-usd", "pay-usd", invB.ID, 50000, "USD")
-	usd.Amount.Currency = "USD"
 
 	cases := []struct {
 		name        string
 		p           commerce.ProviderPayment
-		wantErr     string
 		wantApplied bool
+		// wantKept is the reason the event is kept unapplied; "" when not kept.
+		wantKept store.UnappliedReason
 	}{
-		{"first event", pp("evt-1", "pay-1", invA.ID, 50000, "RUB"), "", true},
-		{"replayed event", pp("evt-1", "pay-1", invA.ID, 50000, "RUB"), "", false},
-		{"replayed event, other payload", pp("evt-1", "pay-9", invB.ID, 50000, "RUB"), "", false},
-		{"new event for a paid invoice", pp("evt-2", "pay-2", invA.ID, 50000, "RUB"), "INVOICE_NOT_OPEN", false},
-		{"amount too small", pp("evt-3", "pay-3", invB.ID, 49999, "RUB"), "AMOUNT_MISMATCH", false},
-		{"amount too large", pp("evt-4", "pay-4", invB.ID, 50001, "RUB"), "AMOUNT_MISMATCH", false},
-		{"other currency", usd, "AMOUNT_MISMATCH", false},
-		{"unknown invoice", pp("evt-5", "pay-5", uuid.New(), 50000, "RUB"), "NOT_FOUND", false},
-		{"provider payment id reused", pp("evt-6", "pay-1", invB.ID, 50000, "RUB"), "DUPLICATE_PAYMENT", false},
-		{"second invoice paid", pp("evt-7", "pay-7", invB.ID, 50000, "RUB"), "", true},
+		{"first event", pp("evt-1", "pay-1", invA.ID, 50000, "RUB"), true, ""},
+		{"replayed event", pp("evt-1", "pay-1", invA.ID, 50000, "RUB"), false, ""},
+		{"replayed event, other payload", pp("evt-1", "pay-9", invB.ID, 50000, "RUB"), false, ""},
+		{"new event for a paid invoice", pp("evt-2", "pay-2", invA.ID, 50000, "RUB"), false, store.ReasonInvoiceNotOpen},
+		{"amount too small", pp("evt-3", "pay-3", invB.ID, 49999, "RUB"), false, store.ReasonAmountMismatch},
+		{"amount too large", pp("evt-4", "pay-4", invB.ID, 50001, "RUB"), false, store.ReasonAmountMismatch},
+		{"other currency", pp("evt-usd", "pay-usd", invB.ID, 50000, "USD"), false, store.ReasonCurrencyMismatch},
+		{"unknown invoice", pp("evt-5", "pay-5", uuid.New(), 50000, "RUB"), false, store.ReasonInvoiceUnknown},
+		// The provider's payment id names the money: taken once.
+		{"provider payment id reused", pp("evt-6", "pay-1", invB.ID, 50000, "RUB"), false, ""},
+		{"kept payment id reused", pp("evt-8", "pay-3", invB.ID, 50000, "RUB"), false, ""},
+		{"second invoice paid", pp("evt-7", "pay-7", invB.ID, 50000, "RUB"), true, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			applied, err := e.svc.ApplyProviderPayment(e.ctx, tc.p)
-			if code(err) != tc.wantErr {
-				t.Fatalf("error %s, want %q", code(err), tc.wantErr)
+			out, err := e.svc.HandleProviderEvent(e.ctx, tc.p.Event())
+			if err != nil {
+				t.Fatalf("error %v", err)
 			}
-			if err == nil && applied != tc.wantApplied {
-				t.Errorf("applied=%v, want %v", applied, tc.wantApplied)
+			if out.Applied != tc.wantApplied {
+				t.Errorf("applied=%v, want %v", out.Applied, tc.wantApplied)
+			}
+			var kept store.UnappliedReason
+			if out.Unapplied != nil {
+				kept = out.Unapplied.Reason
+				if out.Unapplied.EventID != tc.p.EventID || out.Unapplied.Amount != tc.p.Amount {
+					t.Errorf("kept %+v", out.Unapplied)
+				}
+			}
+			if kept != tc.wantKept {
+				t.Errorf("kept as %q, want %q", kept, tc.wantKept)
 			}
 		})
+	}
+	if n := e.count(`select count(*) from unapplied_payments`); n != 5 {
+		t.Errorf("%d unapplied payments, want 5", n)
 	}
 	for _, inv := range []store.Invoice{invA, invB} {
 		if n := e.count(`select count(*) from payments where invoice_id = $1`, inv.ID); n != 1 {

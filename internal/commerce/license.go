@@ -52,6 +52,10 @@ func (s *Service) CheckLicense(ctx context.Context, key, accountID string) (Lice
 	if account == nil || *account != accountID || !licensed(inst, s.clock.Now()) {
 		return LicenseStatus{}, nil
 	}
+	// A chargeback took the money back: invalid until an admin restores it.
+	if held, err := s.store.LicenseHeld(ctx, inst.ID); err != nil || held {
+		return LicenseStatus{}, err
+	}
 	st := LicenseStatus{Valid: true, ConfigurationID: inst.ConfigurationID, Mode: inst.Mode}
 	switch {
 	case inst.State == "trialing":

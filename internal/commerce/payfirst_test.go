@@ -119,7 +119,7 @@ func TestRentalPendingUntilPaid48Hours(t *testing.T) {
 }
 
 // An invoice paid after its 48 hours, before the billing run voided it, is
-// refused all the same.
+// refused all the same: the payment is kept unapplied for an admin.
 func TestFirstInvoicePaidAfterWindowIsRefused(t *testing.T) {
 	e := newEnv(t)
 	c := e.config(factory.ConfigurationOptions{})
@@ -127,11 +127,12 @@ func TestFirstInvoicePaidAfterWindowIsRefused(t *testing.T) {
 	ch := e.rent(cust, c.ID)
 	e.at(48 * time.Hour)
 	inv := e.invoice(*ch.InvoiceID)
-	if _, err := e.svc.ApplyProviderPayment(e.ctx, commerce.ProviderPayment{
+	out, err := e.svc.HandleProviderEvent(e.ctx, commerce.ProviderPayment{
 		Provider: "testpay", EventID: "late-" + uuid.NewString(), PaymentID: "late-" + uuid.NewString(),
 		InvoiceID: inv.ID, Amount: inv.Amount, PaidAt: e.clk.Now(),
-	}); code(err) != "INVOICE_NOT_OPEN" {
-		t.Errorf("paid at 48 hours: %s, want INVOICE_NOT_OPEN", code(err))
+	}.Event())
+	if err != nil || out.Applied || out.Unapplied == nil || out.Unapplied.Reason != store.ReasonInvoiceNotOpen {
+		t.Errorf("paid at 48 hours: %+v %v, want kept as invoice_not_open", out, err)
 	}
 	if got := e.inst(*ch.InstallationID); got.State != "pending_payment" {
 		t.Errorf("refused payment changed the rental to %s", got.State)

@@ -31,21 +31,12 @@ type ProviderPayment struct {
 	PaidAt    time.Time
 }
 
-// ApplyProviderPayment records a provider's payment event. A replayed event
-// is a no-op (applied is false).
+// ApplyProviderPayment handles a provider's payment.succeeded event (see
+// HandleProviderEvent): applied is false for a replay and for a payment
+// kept unapplied.
 func (s *Service) ApplyProviderPayment(ctx context.Context, p ProviderPayment) (applied bool, err error) {
-	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		if applied, err = q.InsertProviderEvent(ctx, p.Provider, p.EventID, "payment"); err != nil || !applied {
-			return err
-		}
-		_, err := s.pay(ctx, q, p.InvoiceID, p.Amount, p.Provider, p.PaymentID, nil, p.PaidAt)
-		return err
-	})
-	if applied && err == nil {
-		// A paid invoice may activate an installation: popularity moves.
-		s.public.Bump(ctx)
-	}
-	return applied, err
+	out, err := s.HandleProviderEvent(ctx, p.Event())
+	return out.Applied, err
 }
 
 // RecordPayment lets an admin record a payment received outside the
@@ -139,8 +130,8 @@ func activate(ctx context.Context, q *store.Queries, inv store.Invoice, at time.
 	return q.ReactivatePaid(ctx, inst.ID, at)
 }
 
-// Refund returns part or all of a payment (admin). The earnings reversal
-// follows the refund row (next issue).
+// Refund returns part or all of a payment (admin), with every party's
+// reversal entries (reverse).
 func (s *Service) Refund(ctx context.Context, v identity.Viewer, paymentID uuid.UUID, amount money.Money, reason, idempotencyKey string) (Charge, error) {
 	if err := requireAdmin(v); err != nil {
 		return Charge{}, err
@@ -157,19 +148,11 @@ func (s *Service) Refund(ctx context.Context, v identity.Viewer, paymentID uuid.
 		if err != nil {
 			return Charge{}, err
 		}
-		refunded, err := q.RefundedTotal(ctx, p.ID)
+		id, err := reverse(ctx, q, p, store.NewRefund{
+			PaymentID: p.ID, Amount: amount, Kind: store.EventRefund, Reason: strings.TrimSpace(reason),
+			RecordedBy: &v.UserID, At: now,
+		})
 		if err != nil {
-			return Charge{}, err
-		}
-		if amount.Currency != p.Amount.Currency || amount.Minor > p.Amount.Minor-refunded {
-			return Charge{}, apperr.Invalid("input.amount", "at most %s can still be refunded",
-				money.New(p.Amount.Minor-refunded, p.Amount.Currency)).WithCode("AMOUNT_MISMATCH")
-		}
-		id, err := q.InsertRefund(ctx, p.ID, amount, strings.TrimSpace(reason), &v.UserID, now)
-		if err != nil {
-			return Charge{}, err
-		}
-		if err := earnings.RecordRefund(ctx, q, p, id, amount, refunded, now); err != nil {
 			return Charge{}, err
 		}
 		return Charge{PaymentID: &p.ID, RefundID: &id}, nil

@@ -351,14 +351,6 @@ func (q *Queries) InsertRefund(ctx context.Context, paymentID uuid.UUID, amount 
 	return id, mapErr(err, "insert refund")
 }
 
-// InsertProviderEvent records a provider event; applied is false when the
-// event was seen before (a replay).
-func (q *Queries) InsertProviderEvent(ctx context.Context, provider, eventID, typ string) (applied bool, err error) {
-	const sql = `insert into provider_events (provider, event_id, type) values ($1, $2, $3) on conflict do nothing`
-	tag, err := q.db.Exec(ctx, sql, provider, eventID, typ)
-	return tag.RowsAffected() == 1, mapErr(err, "insert provider event")
-}
-
 // IdempotentCall is a stored money-moving request and its result.
 type IdempotentCall struct {
 	Operation   string
