@@ -899,3 +899,125 @@ func TestBadInputSweepIsDerivedFromTheSchema(t *testing.T) {
 		}
 	}
 }
+
+// TestBadInputIsTheClientsError is issue 19, item 9, by its examples: a
+// NUL character (PostgreSQL refuses it in text) in a search, a slug, a
+// license key or any other argument, and a malformed DateTime, Decimal, ID
+// or cursor, are BAD_USER_INPUT naming the argument; NUL is refused before
+// any SQL, and a refused mutation writes nothing.
+func TestBadInputIsTheClientsError(t *testing.T) {
+	s := sweepServer(t)
+	dev := factory.Developer(t, s.store)
+	devToken, _ := s.logIn(t, dev, nil)
+	cases := []struct {
+		name, token, query string
+		vars               map[string]any
+		path               []any
+		field              []any
+		// noSQL: refused before any statement (anonymous requests read
+		// no session either).
+		noSQL bool
+	}{
+		{"NUL in a search, literal", "", `{ configurations(filter: {search: "crm\u0000"}) { nodes { id } } }`, nil,
+			[]any{"configurations", "filter", "search"}, []any{"filter", "search"}, true},
+		{"NUL in a search, variable", "", `query($f: ConfigurationFilter) { shop: configurations(filter: $f) { nodes { id } } }`,
+			map[string]any{"f": map[string]any{"search": "crm\x00"}}, []any{"shop", "filter", "search"}, []any{"filter", "search"}, true},
+		{"NUL in a slug", "", `query($s: String!) { configuration(slug: $s) { id } }`, map[string]any{"s": "crm\x00"},
+			[]any{"configuration", "slug"}, []any{"slug"}, true},
+		{"NUL in a license key", "", `query($k: String!) { licenseCheck(key: $k, accountId: "acc-1") { valid } }`, map[string]any{"k": "CM-\x00"},
+			[]any{"licenseCheck", "key"}, []any{"key"}, true},
+		{"NUL in a list element", "", `{ configurations(filter: {tags: ["crm", "a\u0000"]}) { nodes { id } } }`, nil,
+			[]any{"configurations", "filter", "tags", 1.0}, []any{"filter", "tags", "1"}, true},
+		{"NUL in a fragment's field", "", `{ ...F } fragment F on Query { viewer { user { id } } configuration(slug: "a\u0000") { id } }`, nil,
+			[]any{"configuration", "slug"}, []any{"slug"}, true},
+		{"NUL in a variable's default", "", `query($s: String! = "a\u0000") { configuration(slug: $s) { id } }`, nil,
+			[]any{"configuration", "slug"}, []any{"slug"}, true},
+		{"NUL inside a global id", "", `query($id: ID!) { node(id: $id) { id } }`, map[string]any{"id": relay.ID("Configuration", "\x00")},
+			[]any{"node"}, []any{"id"}, false},
+		{"NUL inside a cursor", "", `query($c: String) { developers(after: $c) { nodes { id } } }`,
+			map[string]any{"c": relay.EncodeCursor("\x00", uuid.New())}, []any{"developers"}, []any{"after"}, false},
+		{"DateTime 2026-13-45T99:99:99Z in statement(month:)", devToken, `{ viewer { developer { statement(month: "2026-13-45T99:99:99Z") { __typename } } } }`, nil,
+			[]any{"viewer", "developer", "statement", "month"}, []any{"month"}, false},
+		{"DateTime yesterday in statement(month:)", devToken, `query($m: DateTime!) { viewer { developer { statement(month: $m) { __typename } } } }`,
+			map[string]any{"m": "yesterday"}, []any{"viewer", "developer", "statement", "month"}, []any{"month"}, false},
+		{"DateTime 2026-01-01 in statement(month:)", devToken, `{ viewer { developer { statement(month: "2026-01-01") { __typename } } } }`, nil,
+			[]any{"viewer", "developer", "statement", "month"}, []any{"month"}, false},
+		{"DateTime 2026-01-01 in a ledger filter", devToken, `query($f: LedgerFilter) { viewer { developer { earnings(filter: $f) { __typename } } } }`,
+			map[string]any{"f": map[string]any{"from": "2026-01-01"}}, []any{"viewer", "developer", "earnings", "filter", "from"}, []any{"filter", "from"}, false},
+		{"DateTime empty", devToken, `{ viewer { developer { statement(month: "") { __typename } } } }`, nil,
+			[]any{"viewer", "developer", "statement", "month"}, []any{"month"}, false},
+		{"Decimal 1e5 in a price filter", "", `{ configurations(filter: {price: {min: "1e5"}}) { nodes { id } } }`, nil,
+			[]any{"configurations", "filter", "price", "min"}, []any{"filter", "price", "min"}, false},
+		{"id of another type", "", `query($d: ID) { configurations(filter: {developer: $d}) { nodes { id } } }`,
+			map[string]any{"d": relay.ID("Configuration", uuid.NewString())}, []any{"configurations"}, []any{"filter", "developer"}, false},
+		{"garbage cursor", "", `{ configurations(after: "%%%") { nodes { id } } }`, nil, []any{"configurations"}, []any{"after"}, false},
+		{"first: 2147483648", "", `{ developers(first: 2147483648) { nodes { id } } }`, nil, []any{"developers"}, []any{"first"}, false},
+		{"first: -1", "", `{ developers(first: -1) { nodes { id } } }`, nil, []any{"developers"}, []any{"first"}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.counter.Count()
+			res := s.do(t, tc.token, tc.query, tc.vars)
+			statements := s.counter.Count() - before
+			if res.Status != http.StatusOK || len(res.Errors) != 1 || res.code() != "BAD_USER_INPUT" {
+				t.Fatalf("want one BAD_USER_INPUT: %d %s", res.Status, res.Raw)
+			}
+			e := res.Errors[0]
+			if !slices.Equal(e.Path, tc.path) || !slices.Equal(e.Extensions["field"].([]any), tc.field) {
+				t.Errorf("path %v, field %v; want %v, %v", e.Path, e.Extensions["field"], tc.path, tc.field)
+			}
+			if tc.noSQL && statements != 0 {
+				t.Errorf("%d statements ran before the refusal", statements)
+			}
+			for _, leak := range []string{"SQLSTATE", "pgx", "time.Parse", "RFC3339Nano", "relay", "invalid byte sequence"} {
+				if strings.Contains(res.Raw, leak) {
+					t.Errorf("the answer shows %q: %s", leak, res.Raw)
+				}
+			}
+		})
+	}
+
+	t.Run("a mutation refused for NUL writes nothing", func(t *testing.T) {
+		tables := []string{"users", "customers", "role_grants", "auth_sessions", "audit_log"}
+		counts := map[string]int{}
+		for _, tb := range tables {
+			counts[tb] = s.count(t, tb)
+		}
+		before := s.counter.Count()
+		res := s.do(t, "", signUpMutation, signUpInput(map[string]any{"email": "nul@example.test", "name": "Nul\x00l"}))
+		if res.code() != "BAD_USER_INPUT" || !slices.Equal(res.Errors[0].Extensions["field"].([]any), []any{"input", "name"}) {
+			t.Fatalf("want BAD_USER_INPUT on input.name: %s", res.Raw)
+		}
+		if n := s.counter.Count() - before; n != 0 {
+			t.Errorf("%d statements ran", n)
+		}
+		for _, tb := range tables {
+			if n := s.count(t, tb); n != counts[tb] {
+				t.Errorf("%s: %d rows, was %d", tb, n, counts[tb])
+			}
+		}
+	})
+
+	t.Run("odd text is answered, a search too long refused", func(t *testing.T) {
+		for name, search := range map[string]string{
+			"100 KB":  strings.Repeat("воронка ", hundredKB/len("воронка ")),
+			"bidi":    "\u202egnp.exe\u202c crm",
+			"emoji":   "🚀 crm 👩🏽‍💻",
+			"spaces":  " \t\n ",
+			"symbols": `!@#$%^&*()_+{}|:"<>?~\'; -- /* */ & | ! :*`,
+		} {
+			start := time.Now()
+			res := s.do(t, "", `query($q: String) { configurations(filter: {search: $q}) { nodes { id } } }`, map[string]any{"q": search})
+			want := ""
+			if name == "100 KB" {
+				want = "BAD_USER_INPUT"
+			}
+			if res.Status != http.StatusOK || res.code() != want {
+				t.Errorf("%s: %d %s", name, res.Status, clip(res.Raw))
+			}
+			if d := time.Since(start); d > sweepSlow() {
+				t.Errorf("%s: answered in %s", name, d)
+			}
+		}
+	})
+}
