@@ -823,6 +823,9 @@ func (w *sweepWorld) refusedWroteNothing(t *testing.T) {
 	if written == 0 {
 		t.Error("no marker found in any table: the look for written markers is broken")
 	}
+	if len(w.refused) == 0 {
+		t.Error("no mutation was refused: telling refusals apart is broken")
+	}
 	for table, whats := range found {
 		sort.Strings(whats)
 		t.Errorf("%s holds rows of %d refused mutations, e.g. %s", table, len(whats), whats[0])
