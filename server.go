@@ -529,6 +529,9 @@ func newGraphQL(d deps, root *resolvers.Resolver, listing *fastpath.Listing, res
 		}
 		return next(ctx)
 	})
+	// A NUL in any argument is refused before anything runs (PostgreSQL
+	// cannot hold it in text); other bad scalars refuse themselves.
+	srv.AroundOperations(resolvers.RefuseNUL)
 	// Loaders per response: one per query, and one per event of a
 	// subscription, so a long-lived stream never serves stale rows.
 	srv.AroundResponses(func(ctx context.Context, next graphql.ResponseHandler) *graphql.Response {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/vektah/gqlparser/v2/ast"
@@ -21,6 +23,7 @@ import (
 // traces and constraint names never reach a client.
 func PresentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
+	arg := argumentAtFault(ctx, gqlErr.Path)
 	if e, ok := apperr.As(err); ok {
 		if e.Kind == apperr.KindInternal {
 			return internal(ctx, gqlErr, err)
@@ -30,9 +33,22 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		if e.Code != "" && e.Code != e.Kind.Code() {
 			gqlErr.Extensions["reason"] = e.Code
 		}
-		if e.Field != nil {
+		switch {
+		case e.Field != nil:
 			gqlErr.Extensions["field"] = e.Field
+		case arg != nil && e.Kind == apperr.KindInvalid:
+			// A scalar refusing its value does not know where it stands;
+			// the path does.
+			gqlErr.Extensions["field"] = arg
 		}
+		return gqlErr
+	}
+	if arg != nil {
+		// An untyped error while coercing an argument (gqlgen's own
+		// unmarshallers, @oneOf): the client's value, but its message may
+		// name Go types, so it is replaced.
+		gqlErr.Message = strings.Join(arg, ".") + " is not a valid value"
+		gqlErr.Extensions = map[string]any{"code": apperr.KindInvalid.Code(), "field": arg}
 		return gqlErr
 	}
 	// gqlgen's own errors (validation, argument coercion) already explain
@@ -55,6 +71,40 @@ func PresentError(ctx context.Context, err error) *gqlerror.Error {
 		return gqlErr
 	}
 	return internal(ctx, gqlErr, err)
+}
+
+// argumentAtFault is the argument path (argument, input fields, list
+// indexes) of an error raised while gqlgen coerced the arguments of the
+// field in ctx: such an error's path runs past the field's own path into
+// one of its arguments. Nil for any other error.
+func argumentAtFault(ctx context.Context, path ast.Path) []string {
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return nil
+	}
+	at := fc.Path()
+	if len(path) <= len(at) {
+		return nil
+	}
+	for i := range at {
+		if path[i] != at[i] {
+			return nil
+		}
+	}
+	name, ok := path[len(at)].(ast.PathName)
+	if !ok || fc.Field.Definition.Arguments.ForName(string(name)) == nil {
+		return nil
+	}
+	arg := make([]string, 0, len(path)-len(at))
+	for _, p := range path[len(at):] {
+		switch p := p.(type) {
+		case ast.PathName:
+			arg = append(arg, string(p))
+		case ast.PathIndex:
+			arg = append(arg, strconv.Itoa(int(p)))
+		}
+	}
+	return arg
 }
 
 func internal(ctx context.Context, gqlErr *gqlerror.Error, cause error) *gqlerror.Error {

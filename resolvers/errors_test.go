@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
@@ -62,5 +67,44 @@ func TestUserErrorsSplitExpectedFromUnexpected(t *testing.T) {
 	}
 	if _, err := userErrors(errors.New("db down")); err == nil {
 		t.Fatal("unclassified must stay a top-level error")
+	}
+}
+
+// Issue 19, item 9: an error raised while gqlgen coerced a field's
+// arguments is the client's (its path runs past the field into an
+// argument): BAD_USER_INPUT naming the argument, even when the scalar's
+// error is untyped (its message, which may name Go types, is replaced).
+// An untyped error of the resolver itself stays internal.
+func TestPresentErrorBlamesTheArgumentCoercionFailedOn(t *testing.T) {
+	ctx := graphql.WithFieldContext(context.Background(), &graphql.FieldContext{
+		Object: "Developer",
+		Field: graphql.CollectedField{Field: &ast.Field{Alias: "statement", Name: "statement", Definition: &ast.FieldDefinition{
+			Name: "statement", Arguments: ast.ArgumentDefinitionList{{Name: "month"}, {Name: "filter"}},
+		}}},
+	})
+	at := func(p ...ast.PathElement) ast.Path { return append(ast.Path{ast.PathName("statement")}, p...) }
+	cases := []struct {
+		name      string
+		err       error
+		code, msg string
+		field     []string
+	}{
+		{"untyped, on an argument", gqlerror.WrapPath(at(ast.PathName("month")), errors.New("time should be RFC3339Nano formatted string")),
+			"BAD_USER_INPUT", "month is not a valid value", []string{"month"}},
+		{"typed, deep in an input", gqlerror.WrapPath(at(ast.PathName("filter"), ast.PathName("tags"), ast.PathIndex(2)), apperr.Invalid("", "not a tag")),
+			"BAD_USER_INPUT", "not a tag", []string{"filter", "tags", "2"}},
+		{"typed with its own field", gqlerror.WrapPath(at(ast.PathName("month")), apperr.Invalid("input.month", "too early")),
+			"BAD_USER_INPUT", "too early", []string{"input", "month"}},
+		{"untyped, of the resolver", gqlerror.WrapPath(at(), errors.New("select statement: connection reset")),
+			"INTERNAL", "internal error", nil},
+		{"untyped, past the field but not an argument", gqlerror.WrapPath(at(ast.PathName("lines")), errors.New("boom")),
+			"INTERNAL", "internal error", nil},
+	}
+	for _, tc := range cases {
+		got := PresentError(ctx, tc.err)
+		field, _ := got.Extensions["field"].([]string)
+		if got.Extensions["code"] != tc.code || got.Message != tc.msg || !slices.Equal(field, tc.field) {
+			t.Errorf("%s: %+v %v", tc.name, got.Message, got.Extensions)
+		}
 	}
 }

@@ -1,11 +1,13 @@
 package model
 
 import (
-	"fmt"
 	"io"
 	"regexp"
 	"strconv"
+	"time"
+	"unicode/utf8"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
@@ -40,10 +42,45 @@ func (d *Decimal) UnmarshalGQL(v any) error {
 		return apperr.Invalid("", "Decimal must be a string such as \"500.00\"")
 	}
 	if !decimalPattern.MatchString(s) {
-		return apperr.Invalid("", "%s", fmt.Sprintf("%q is not a decimal number such as \"500.00\"", s))
+		return apperr.Invalid("", "%s is not a decimal number such as \"500.00\"", quoteInput(s))
 	}
 	*d = Decimal(s)
 	return nil
+}
+
+// MarshalDateTime writes an instant as gqlgen's own Time scalar does
+// (RFC 3339 with nanoseconds, null for the zero time), so the storefront's
+// fast path, which calls graphql.MarshalTime, writes the same bytes.
+func MarshalDateTime(t time.Time) graphql.Marshaler { return graphql.MarshalTime(t) }
+
+// UnmarshalDateTime reads the DateTime scalar: RFC 3339 with a time zone,
+// as the schema says, and nothing else. gqlgen's Time also takes "" (the
+// zero time) and a zone-less "2006-01-02 15:04:05", and its untyped error
+// was presented as internal; a bad instant is the client's mistake.
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, apperr.Invalid("", "DateTime must be a string such as \"2026-11-22T12:00:00Z\"")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, apperr.Invalid("", "%s is not an RFC 3339 instant with a time zone such as \"2026-11-22T12:00:00Z\"", quoteInput(s))
+	}
+	return t, nil
+}
+
+// quoteInput quotes a client's value for an error message, cut short: the
+// message names the value, it does not echo 100 KB back.
+func quoteInput(s string) string {
+	const keep = 40
+	if len(s) <= keep {
+		return strconv.Quote(s)
+	}
+	cut := keep
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return strconv.Quote(s[:cut]) + "…"
 }
 
 // NodeID is the global ID of an object with a uuid local id, kept as its
@@ -72,11 +109,11 @@ func (n *NodeID) UnmarshalGQL(v any) error {
 	}
 	typeName, local, err := relay.ParseID(s)
 	if err != nil {
-		return err
+		return apperr.Wrap(apperr.KindInvalid, "", err)
 	}
 	id, err := uuid.Parse(local)
 	if err != nil {
-		return apperr.Invalid("", "%s is not an ID", s)
+		return apperr.Invalid("", "%s is not an ID", quoteInput(s))
 	}
 	*n = NodeID{Type: typeName, UUID: id}
 	return nil

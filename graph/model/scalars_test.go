@@ -2,7 +2,10 @@ package model
 
 import (
 	"bytes"
+	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
@@ -52,5 +55,47 @@ func TestNodeIDIsWrittenAsItsRelayID(t *testing.T) {
 	var n NodeID
 	if n.UnmarshalGQL("not an id") == nil || n.UnmarshalGQL(relay.ID("Version", "not-a-uuid")) == nil || n.UnmarshalGQL(7) == nil {
 		t.Error("malformed IDs accepted")
+	}
+}
+
+// Issue 19, item 9: a DateTime is RFC 3339 with a time zone, as the schema
+// says; anything else ("2026-13-45T99:99:99Z", "yesterday", "2026-01-01")
+// is the client's bad input, never an untyped (internal) error.
+func TestDateTimeAcceptsOnlyRFC3339WithAZone(t *testing.T) {
+	for in, want := range map[string]time.Time{
+		"2026-11-22T12:00:00Z":                time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC),
+		"2026-11-22T15:00:00+03:00":           time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC),
+		"2026-11-22T12:00:00.123456789-01:30": time.Date(2026, 11, 22, 13, 30, 0, 123456789, time.UTC),
+	} {
+		got, err := UnmarshalDateTime(in)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%q: %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []any{"2026-13-45T99:99:99Z", "yesterday", "2026-01-01", "", "2026-01-01 00:00:00",
+		"2026-01-01T00:00:00", "2026-01-01T00:00:00Z\x00", 1700000000, nil, true} {
+		_, err := UnmarshalDateTime(bad)
+		if !apperr.Is(err, apperr.KindInvalid) {
+			t.Errorf("%#v accepted or wrongly classified: %v", bad, err)
+		}
+	}
+	at := time.Date(2026, 11, 22, 12, 0, 0, 500, time.FixedZone("MSK", 3*3600))
+	var ours, theirs bytes.Buffer
+	MarshalDateTime(at).MarshalGQL(&ours)
+	graphql.MarshalTime(at).MarshalGQL(&theirs)
+	if ours.String() != theirs.String() || MarshalDateTime(time.Time{}) != graphql.Null {
+		t.Fatalf("wrote %s, gqlgen %s", ours.String(), theirs.String())
+	}
+}
+
+// A message quoting a client's value quotes it cut short: 100 KB in, not
+// 100 KB back.
+func TestBadScalarMessagesQuoteTheValueShort(t *testing.T) {
+	long := strings.Repeat("9", 100<<10) + "x"
+	var d Decimal
+	for name, err := range map[string]error{"decimal": d.UnmarshalGQL(long), "date-time": func() error { _, err := UnmarshalDateTime("я" + long); return err }()} {
+		if e, ok := apperr.As(err); !ok || len(e.Message) > 200 || !utf8.ValidString(e.Message) {
+			t.Errorf("%s: %d bytes: %.300s", name, len(err.Error()), err)
+		}
 	}
 }

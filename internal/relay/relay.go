@@ -112,7 +112,9 @@ func ParseID(global string) (typeName, id string, err error) {
 	if !ok {
 		return "", "", badID("id is not a valid global id")
 	}
-	if !utf8.Valid(b) {
+	// No id this API hands out holds a NUL (PostgreSQL text cannot), and
+	// one that did would fail its statement instead of finding nothing.
+	if !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
 		return "", "", badID("id is not a valid global id")
 	}
 	typeName, id, ok = strings.Cut(string(b), ":")
@@ -258,7 +260,9 @@ func convert(v, dst any) (any, error) {
 	bad := fmt.Errorf("%w: unexpected %T for %T", ErrInvalidCursor, v, dst)
 	switch dst.(type) {
 	case *string:
-		if s, ok := v.(string); ok {
+		// A key read from a row never holds a NUL (PostgreSQL text
+		// cannot); one that did would fail the page's statement.
+		if s, ok := v.(string); ok && strings.IndexByte(s, 0) < 0 {
 			return s, nil
 		}
 	case *int64, *int:

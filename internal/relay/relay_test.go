@@ -52,6 +52,10 @@ func TestParseIDInvalid(t *testing.T) {
 		"empty id":      b64("Product:"),
 		"only colon":    b64(":"),
 		"invalid utf-8": b64("Product:\xff"),
+		// Issue 19: PostgreSQL refuses NUL in text; an id holding one is
+		// bad input, not a failed statement.
+		"NUL in the id":   b64("Product:4\x002"),
+		"NUL in the type": b64("Pro\x00duct:42"),
 	}
 	for name, g := range tests {
 		if typ, id, err := ParseID(g); !errors.Is(err, ErrInvalidID) {
@@ -152,6 +156,9 @@ func TestDecodeCursorInvalid(t *testing.T) {
 		"string for int": b64(`["1","x"]`),
 		"int for string": b64(`[1,2]`),
 		"null key":       b64(`[null,"x"]`),
+		// Issue 19: a string key holding NUL would fail the page's
+		// statement; no row's key holds one.
+		"NUL in a string key": b64(`[1,"a\u0000b"]`),
 	}
 	for name, c := range tests {
 		var (

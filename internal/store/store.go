@@ -113,6 +113,15 @@ func retryable(err error) bool {
 	return false
 }
 
+// badText reports PostgreSQL refusing a text value it cannot hold: NUL in
+// text (22021, character_not_in_repertoire) or in jsonb's \u0000 (22P05,
+// untranslatable_character). Only a client's value can carry one; the
+// GraphQL edge refuses NUL before any statement (resolvers.RefuseNUL), so
+// this is the second wall, for paths that do not pass through it.
+func badText(pgErr *pgconn.PgError) bool {
+	return pgErr.Code == "22021" || pgErr.Code == "22P05"
+}
+
 // constraintErrors turns the violations clients can cause into their
 // classified errors. Constraint names never reach the client.
 var constraintErrors = map[string]*apperr.Error{
@@ -160,6 +169,9 @@ func mapErr(err error, op string) error {
 		if retryable(err) {
 			// InTx must see the original error to retry.
 			return err
+		}
+		if badText(pgErr) {
+			return &apperr.Error{Kind: apperr.KindInvalid, Message: "text must not contain NUL characters", Err: fmt.Errorf("%s: %w", op, err)}
 		}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
