@@ -54,11 +54,18 @@ func TestCustomerCannotSignUpWithoutACRMAccountID(t *testing.T) {
 	for _, tb := range tables {
 		before[tb] = s.count(t, tb)
 	}
-	for _, crm := range []any{nil, "", "   ", "crm\u0000x"} {
+	for _, crm := range []any{nil, "", "   ", "crm\u0007x", "crm\u0000x"} {
 		in := signUpInput(map[string]any{"email": "no-crm@example.test", "crmAccountId": crm})
 		res := s.do(t, "", signUpMutation, in)
-		code := "CRM_ACCOUNT_REQUIRED"
 		if crm == "crm\u0000x" {
+			// NUL is refused before any resolver runs, for every argument.
+			if res.code() != "BAD_USER_INPUT" {
+				t.Fatalf("crmAccountId with NUL: %s", res.Raw)
+			}
+			continue
+		}
+		code := "CRM_ACCOUNT_REQUIRED"
+		if crm == "crm\u0007x" {
 			code = "CRM_ACCOUNT_INVALID"
 		}
 		if res.code() != "" || get(res.Data, "signUp", "session") != nil ||
