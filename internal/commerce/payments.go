@@ -9,9 +9,11 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -87,6 +89,10 @@ func (s *Service) pay(ctx context.Context, q *store.Queries, invoiceID uuid.UUID
 	if err != nil {
 		return store.Payment{}, err
 	}
+	// The admin's or the provider's action records this payment: its
+	// audit row names it and the money it brought.
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePayment, p.ID))
+	audit.SetAmount(ctx, p.Amount)
 	// The split is written with the payment, in the same transaction.
 	if err := earnings.RecordPayment(ctx, q, p); err != nil {
 		return store.Payment{}, err
@@ -107,6 +113,8 @@ func (s *Service) pay(ctx context.Context, q *store.Queries, invoiceID uuid.UUID
 // Refund returns part or all of a payment (admin). The earnings reversal
 // follows the refund row (next issue).
 func (s *Service) Refund(ctx context.Context, v identity.Viewer, paymentID uuid.UUID, amount money.Money, reason, idempotencyKey string) (Charge, error) {
+	// A refund acts on the payment it returns money of.
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePayment, paymentID))
 	if err := requireAdmin(v); err != nil {
 		return Charge{}, err
 	}
@@ -137,6 +145,7 @@ func (s *Service) Refund(ctx context.Context, v identity.Viewer, paymentID uuid.
 		if err := earnings.RecordRefund(ctx, q, p, id, amount, refunded, now); err != nil {
 			return Charge{}, err
 		}
+		audit.SetAmount(ctx, amount)
 		return Charge{PaymentID: &p.ID, RefundID: &id}, nil
 	})
 }
