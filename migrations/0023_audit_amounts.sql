@@ -26,3 +26,18 @@ create or replace function cm_audit_row_text(a audit_log) returns text language 
 -- A replayed money-moving request (the same idempotency key) is audited with
 -- the target its first run named: the replay does not run that code again.
 alter table idempotency_keys add column audit_target text;
+
+-- A row's id was drawn before its writer took the chain's lock: a writer
+-- that drew its id and then waited could be chained after rows with higher
+-- ids, and the verification, which follows the ids, reported tampering that
+-- never happened. The id is now drawn under the lock, so ids follow the
+-- chain. (Jobs write several rows in one statement; another writer's id
+-- could fall between them.)
+create or replace function cm_audit_chain() returns trigger language plpgsql as $$
+begin
+    perform pg_advisory_xact_lock(hashtext('configmarket:audit'));
+    new.id := nextval(pg_get_serial_sequence('audit_log', 'id'));
+    select hash into new.prev_hash from audit_log order by id desc limit 1;
+    new.hash := sha256(coalesce(new.prev_hash, ''::bytea) || convert_to(cm_audit_row_text(new), 'UTF8'));
+    return new;
+end $$;

@@ -183,3 +183,61 @@ func TestAuditAmountConstraints(t *testing.T) {
 		}
 	}
 }
+
+// Two writers at once: B draws its id, then waits for the chain's lock
+// while A, holding it, writes another row. The chain must still follow the
+// ids, or auditLogBrokenAt would report tampering that never happened.
+func TestConcurrentAuditWritersKeepTheChainInIDOrder(t *testing.T) {
+	ctx := context.Background()
+	dbURL := dbtest.URL(t)
+	a, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close(ctx)
+	b, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close(ctx)
+	const insert = `insert into audit_log (role, action, result) values ('system', $1, 'ok')`
+	txA, err := a.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := txA.Exec(ctx, insert, "a1"); err != nil {
+		t.Fatal(err)
+	}
+	var bPID int
+	if err := b.QueryRow(ctx, `select pg_backend_pid()`).Scan(&bPID); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := b.Exec(ctx, insert, "b")
+		done <- err
+	}()
+	// Wait until B is blocked on the chain's lock.
+	for waiting := false; !waiting; {
+		if err := a.QueryRow(ctx, `select exists (select from pg_locks where pid = $1 and not granted and locktype = 'advisory')`, bPID).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := txA.Exec(ctx, insert, "a2"); err != nil {
+		t.Fatal(err)
+	}
+	if err := txA.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(ctx, dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if broken, err := store.New(pool).BrokenAuditRow(ctx); err != nil || broken != 0 {
+		t.Fatalf("chain broken at %d (%v)", broken, err)
+	}
+}
