@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -581,5 +582,50 @@ func TestJobActionsAreAuditedAsTheSystem(t *testing.T) {
 	}
 	if r := w.s.do(t, w.admin, `{ auditLogBrokenAt }`, nil); get(r.Data, "auditLogBrokenAt") != nil {
 		t.Fatalf("chain: %s", r.Raw)
+	}
+}
+
+// The amounts and provider event ids in the audit log are the platform's:
+// nobody but an admin reads a row, by any role.
+func TestOnlyAdminsReadAuditAmountsAndEventIDs(t *testing.T) {
+	w := newAuditWorld(t)
+	_, tok := w.customer(t)
+	w.rent(t, tok) // a row with an amount
+	const read = `{ auditLog(first: 50) { nodes { action role target amount { amount currencyCode } eventId } } }`
+	if r := w.s.do(t, w.admin, read, nil); r.code() != "" || !strings.Contains(r.Raw, `"amount":"500.00"`) {
+		t.Fatalf("admin: %s", r.Raw)
+	}
+	strangers := map[string]string{"anonymous": "", "customer": tok, "developer": w.devTok, "partner": w.partner}
+	other := factory.Developer(t, w.s.store)
+	strangers["another developer"], _ = w.s.logIn(t, other, nil)
+	for who, token := range strangers {
+		r := w.s.do(t, token, read, nil)
+		if c := r.code(); (c != "FORBIDDEN" && c != "UNAUTHENTICATED") || get(r.Data, "auditLog") != nil || strings.Contains(r.Raw, "500.00") {
+			t.Errorf("%s read the audit log: %s", who, r.Raw)
+		}
+	}
+}
+
+// SYSTEM is a role of audit rows only: no one signs up, logs in or is
+// granted it, and asking is the client's error, never an internal one.
+func TestNoOneActsAsTheSystem(t *testing.T) {
+	w := newAuditWorld(t)
+	c := factory.Customer(t, w.s.store)
+	up := w.s.do(t, "", signUpMutation, signUpInput(map[string]any{"role": "SYSTEM", "email": "sys@example.test"}))
+	if str(up.Data, "signUp", "userErrors", 0, "code") != "BAD_USER_INPUT" || str(up.Data, "signUp", "userErrors", 0, "field", 1) != "role" || get(up.Data, "signUp", "session") != nil {
+		t.Errorf("sign up as SYSTEM: %s", up.Raw)
+	}
+	in := w.s.do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": c.Email, "password": factory.Password, "role": "SYSTEM"}})
+	if str(in.Data, "logIn", "userErrors", 0, "code") != "ROLE_NOT_HELD" || get(in.Data, "logIn", "session") != nil {
+		t.Errorf("log in as SYSTEM: %s", in.Raw)
+	}
+	granted := w.s.do(t, w.admin, mutation("grantRole", "RoleChangeInput!", "roles { role }"),
+		map[string]any{"input": map[string]any{"userId": globalIDOf("User", c.UserID), "role": "SYSTEM"}})
+	if str(granted.Data, "grantRole", "userErrors", 0, "code") != "BAD_USER_INPUT" {
+		t.Errorf("grant SYSTEM: %s", granted.Raw)
+	}
+	var n int
+	if err := w.s.pool.QueryRow(context.Background(), `select count(*) from role_grants where role = 'system'`).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d system grants (%v)", n, err)
 	}
 }
