@@ -67,7 +67,9 @@ type ComplexityRoot struct {
 	AuditEntry struct {
 		Action    func(childComplexity int) int
 		Actor     func(childComplexity int) int
+		Amount    func(childComplexity int) int
 		At        func(childComplexity int) int
+		EventID   func(childComplexity int) int
 		ID        func(childComplexity int) int
 		IP        func(childComplexity int) int
 		RequestID func(childComplexity int) int
@@ -1030,12 +1032,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.amount":
+		if e.ComplexityRoot.AuditEntry.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Amount(childComplexity), true
 	case "AuditEntry.at":
 		if e.ComplexityRoot.AuditEntry.At == nil {
 			break
 		}
 
 		return e.ComplexityRoot.AuditEntry.At(childComplexity), true
+	case "AuditEntry.eventId":
+		if e.ComplexityRoot.AuditEntry.EventID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EventID(childComplexity), true
 	case "AuditEntry.id":
 		if e.ComplexityRoot.AuditEntry.ID == nil {
 			break
@@ -4369,6 +4383,12 @@ enum Role {
   PARTNER
   "Platform staff."
   ADMIN
+  """
+  The platform itself: only ever the role of an audit log entry written for
+  an action nobody asked for in a session (a payment provider's webhook
+  event, a job). No user holds it; logging in or signing up with it is refused.
+  """
+  SYSTEM
 }
 
 "A developer's status, which sets its share of each sale (SPEC §5, §6)."
@@ -5498,22 +5518,35 @@ type PayoutConnection {
   pageInfo: PageInfo!
 }
 
-"One audited action (every mutation, login attempts included)."
+"""
+One audited action (SPEC §9): every mutation whatever its result, login
+attempts included, and every action the platform takes on its own (role
+SYSTEM: a payment provider's webhook event, a job).
+"""
 type AuditEntry {
   "Increasing; the order of the hash chain."
   id: String!
   at: DateTime!
-  "The acting user's id (a User global id); null when anonymous."
+  "The acting user's id (a User global id); null when anonymous and for SYSTEM entries."
   actor: ID
+  "The role the actor acted in; SYSTEM for the platform's own actions; null when anonymous."
   role: Role
-  "The mutation's name."
+  "The mutation's name, or the name of the platform's action."
   action: String!
-  "The id the mutation acted on, as the client sent it."
+  """
+  The global id of the object the action acted on or created (an
+  Installation, a Payment, a Version, ...), as the action's own code names
+  it; null when the action failed before it knew its object.
+  """
   target: String
   "ok, denied or failed."
   result: String!
   ip: String
   requestId: String
+  "The money the action moved (an invoice issued, a payment, a refund, a payout); null when it moved none or failed."
+  amount: Money
+  "The payment provider's event id, for an action taken on one of its webhook events."
+  eventId: String
 }
 
 type AuditEntryEdge {
@@ -6201,6 +6234,10 @@ func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field gr
 		return ec.fieldContext_AuditEntry_ip(ctx, field)
 	case "requestId":
 		return ec.fieldContext_AuditEntry_requestId(ctx, field)
+	case "amount":
+		return ec.fieldContext_AuditEntry_amount(ctx, field)
+	case "eventId":
+		return ec.fieldContext_AuditEntry_eventId(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
 }
@@ -9266,6 +9303,61 @@ func (ec *executionContext) _AuditEntry_requestId(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_AuditEntry_requestId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _AuditEntry_amount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Money) graphql.Marshaler {
+			return ec.marshalOMoney2ᚖconfigmarketᚋgraphᚋmodelᚐMoney(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntry",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Money(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_eventId(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntry) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_eventId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EventID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_eventId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
@@ -25967,6 +26059,16 @@ func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSe
 			}
 		case "requestId":
 			out.Values[i] = ec._AuditEntry_requestId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._AuditEntry_amount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "eventId":
+			out.Values[i] = ec._AuditEntry_eventId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}

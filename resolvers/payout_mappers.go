@@ -124,7 +124,10 @@ func developerPayload(ctx context.Context, id [16]byte, err error) (*model.Devel
 func toAuditEntry(a *store.AuditRow) *model.AuditEntry {
 	out := &model.AuditEntry{
 		ID: strconv.FormatInt(a.ID, 10), At: a.At, Action: a.Action, Target: a.Target, Result: a.Result,
-		IP: a.IP, RequestID: a.RequestID,
+		IP: a.IP, RequestID: a.RequestID, EventID: a.EventID,
+	}
+	if a.Amount != nil {
+		out.Amount = toMoney(*a.Amount)
 	}
 	if a.ActorID != nil {
 		id := globalID(typeUser, *a.ActorID)

@@ -27,22 +27,31 @@ type ApplyUnappliedPaymentInput struct {
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
-// One audited action (every mutation, login attempts included).
+// One audited action (SPEC §9): every mutation whatever its result, login
+// attempts included, and every action the platform takes on its own (role
+// SYSTEM: a payment provider's webhook event, a job).
 type AuditEntry struct {
 	// Increasing; the order of the hash chain.
 	ID string    `json:"id"`
 	At time.Time `json:"at"`
-	// The acting user's id (a User global id); null when anonymous.
+	// The acting user's id (a User global id); null when anonymous and for SYSTEM entries.
 	Actor *string `json:"actor,omitempty"`
-	Role  *Role   `json:"role,omitempty"`
-	// The mutation's name.
+	// The role the actor acted in; SYSTEM for the platform's own actions; null when anonymous.
+	Role *Role `json:"role,omitempty"`
+	// The mutation's name, or the name of the platform's action.
 	Action string `json:"action"`
-	// The id the mutation acted on, as the client sent it.
+	// The global id of the object the action acted on or created (an
+	// Installation, a Payment, a Version, ...), as the action's own code names
+	// it; null when the action failed before it knew its object.
 	Target *string `json:"target,omitempty"`
 	// ok, denied or failed.
 	Result    string  `json:"result"`
 	IP        *string `json:"ip,omitempty"`
 	RequestID *string `json:"requestId,omitempty"`
+	// The money the action moved (an invoice issued, a payment, a refund, a payout); null when it moved none or failed.
+	Amount *Money `json:"amount,omitempty"`
+	// The payment provider's event id, for an action taken on one of its webhook events.
+	EventID *string `json:"eventId,omitempty"`
 }
 
 type AuditEntryConnection struct {
@@ -1815,6 +1824,10 @@ const (
 	RolePartner Role = "PARTNER"
 	// Platform staff.
 	RoleAdmin Role = "ADMIN"
+	// The platform itself: only ever the role of an audit log entry written for
+	// an action nobody asked for in a session (a payment provider's webhook
+	// event, a job). No user holds it; logging in or signing up with it is refused.
+	RoleSystem Role = "SYSTEM"
 )
 
 var AllRole = []Role{
@@ -1822,11 +1835,12 @@ var AllRole = []Role{
 	RoleDeveloper,
 	RolePartner,
 	RoleAdmin,
+	RoleSystem,
 }
 
 func (e Role) IsValid() bool {
 	switch e {
-	case RoleCustomer, RoleDeveloper, RolePartner, RoleAdmin:
+	case RoleCustomer, RoleDeveloper, RolePartner, RoleAdmin, RoleSystem:
 		return true
 	}
 	return false

@@ -20,11 +20,13 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/auth"
 	"configmarket/internal/cache"
 	"configmarket/internal/identity"
 	"configmarket/internal/inn"
 	"configmarket/internal/password"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -80,6 +82,7 @@ func (s *Service) SetAllowedNetworks(ctx context.Context, v identity.Viewer, cid
 	if v.Anonymous() {
 		return nil, apperr.Unauthenticated("log in first")
 	}
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, v.UserID))
 	if len(cidrs) > 50 {
 		return nil, apperr.Invalid("input.networks", "at most 50 networks")
 	}
@@ -168,6 +171,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Session, error) {
 		if err != nil {
 			return withField(err, "input", "email")
 		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, user.ID))
 		if err := q.GrantRole(ctx, user.ID, string(in.Role), &org); err != nil {
 			return err
 		}
@@ -311,6 +315,8 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
+	// The attempt is on this account from here on, right password or not.
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, user.ID))
 	ok, err := s.hasher.Verify(in.Password, user.PasswordHash)
 	if err != nil {
 		return Session{}, apperr.Internal(fmt.Errorf("verify password of %s: %w", user.ID, err))
@@ -444,6 +450,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		if err != nil {
 			return err
 		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, rt.Session.UserID))
 		now := s.now()
 		row := rt.Session
 		if row.RevokedAt != nil || !row.ExpiresAt.After(now) || !rt.ExpiresAt.After(now) {
@@ -495,6 +502,9 @@ func (s *Service) LogOut(ctx context.Context, v identity.Viewer, refreshToken st
 			return errBadRefresh
 		}
 		sessionID = row.ID
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, row.UserID))
+	} else if !v.Anonymous() {
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, v.UserID))
 	}
 	if sessionID == uuid.Nil {
 		return apperr.Unauthenticated("log in first, or pass the refresh token")
@@ -610,6 +620,7 @@ func (s *Service) ChangePassword(ctx context.Context, v identity.Viewer, current
 	if v.Anonymous() {
 		return Session{}, apperr.Unauthenticated("log in first")
 	}
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, v.UserID))
 	if n := utf8.RuneCountInString(next); n < minPasswordLen || n > maxPasswordLen {
 		return Session{}, apperr.Invalid("input.newPassword", "password must be %d to %d characters long", minPasswordLen, maxPasswordLen).WithCode("PASSWORD_INVALID")
 	}

@@ -6,6 +6,7 @@ import (
 	"configmarket/internal/apperr"
 	"configmarket/internal/audit"
 	"configmarket/internal/identity"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -16,6 +17,7 @@ func (s *Service) ErasePersonalData(ctx context.Context, v identity.Viewer, pw s
 	if v.Anonymous() {
 		return apperr.Unauthenticated("log in first")
 	}
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, v.UserID))
 	if v.IsAdmin() {
 		return apperr.Forbidden("admin accounts are removed by the platform")
 	}

@@ -6,7 +6,9 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/identity"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -15,6 +17,7 @@ import (
 // session of the user ends either way: an access token names the role it
 // acts in, and no token issued under the old roles should outlive them.
 func (s *Service) ChangeRole(ctx context.Context, v identity.Viewer, userID uuid.UUID, role identity.Role, org uuid.UUID, grant bool) ([]store.RoleGrant, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, userID))
 	// SECURITY: only admins change roles.
 	if !v.IsAdmin() {
 		return nil, apperr.Forbidden("only admins change roles")

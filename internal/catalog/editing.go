@@ -12,8 +12,10 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -97,8 +99,11 @@ func (s *Service) CreateConfiguration(ctx context.Context, v identity.Viewer, in
 	}
 	var c store.Configuration
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		c, err = q.CreateConfiguration(ctx, dev, f)
-		return withInputField(err)
+		if c, err = q.CreateConfiguration(ctx, dev, f); err != nil {
+			return withInputField(err)
+		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, c.ID))
+		return nil
 	})
 	if err == nil {
 		s.invalidate(ctx)
@@ -109,6 +114,7 @@ func (s *Service) CreateConfiguration(ctx context.Context, v identity.Viewer, in
 // UpdateConfiguration edits a configuration of v's developer. The slug is
 // fixed once published: links to it are out in the world.
 func (s *Service) UpdateConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID, in ConfigurationInput) (store.Configuration, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
 	var c store.Configuration
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		cur, err := ownConfiguration(ctx, q, v, id)
@@ -264,6 +270,7 @@ type PlanPrice struct {
 // add no row. Subscriptions already paid keep their price (billing reads
 // the history at each period start, SPEC §3).
 func (s *Service) SetPrices(ctx context.Context, v identity.Viewer, id uuid.UUID, rent []PlanPrice, sale *string) (store.Configuration, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
 	plans, err := s.TariffPlans(ctx)
 	if err != nil {
 		return store.Configuration{}, err
@@ -350,6 +357,7 @@ func equalPlan(a, b *uuid.UUID) bool {
 // ArchiveConfiguration takes a configuration off the storefront for good;
 // customers that have it keep it (SPEC §2).
 func (s *Service) ArchiveConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Configuration, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
 	var c store.Configuration
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		cur, err := ownConfiguration(ctx, q, v, id)
@@ -373,6 +381,7 @@ func (s *Service) ArchiveConfiguration(ctx context.Context, v identity.Viewer, i
 
 // InviteCustomer lets a customer see and install a private configuration.
 func (s *Service) InviteCustomer(ctx context.Context, v identity.Viewer, id, customerID uuid.UUID) (store.Configuration, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
 	var c store.Configuration
 	err := s.store.InTx(ctx, func(q *store.Queries) (err error) {
 		if c, err = ownConfiguration(ctx, q, v, id); err != nil {

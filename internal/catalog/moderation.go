@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
@@ -45,11 +46,13 @@ func (s *Service) ReviewQueue(ctx context.Context, v identity.Viewer, first *int
 // ApproveVersion approves a version in review; the first approved version
 // publishes its configuration (SPEC §2).
 func (s *Service) ApproveVersion(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Version, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeVersion, id))
 	return s.decide(ctx, v, id, "approved", nil)
 }
 
 // RejectVersion rejects a version in review with a reason the developer sees.
 func (s *Service) RejectVersion(ctx context.Context, v identity.Viewer, id uuid.UUID, reason string) (store.Version, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeVersion, id))
 	if err := requireAdmin(v); err != nil {
 		return store.Version{}, err
 	}
@@ -105,6 +108,7 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 
 // SuspendConfiguration takes a published configuration off the storefront.
 func (s *Service) SuspendConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID, reason string) (store.Configuration, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
 	if err := requireAdmin(v); err != nil {
 		return store.Configuration{}, err
 	}
@@ -117,6 +121,7 @@ func (s *Service) SuspendConfiguration(ctx context.Context, v identity.Viewer, i
 
 // RestoreConfiguration puts a suspended configuration back on the storefront.
 func (s *Service) RestoreConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Configuration, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
 	return s.setState(ctx, v, id, "suspended", "published", nil)
 }
 

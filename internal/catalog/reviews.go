@@ -8,7 +8,9 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/identity"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -66,8 +68,11 @@ func (s *Service) CreateReview(ctx context.Context, v identity.Viewer, configura
 		if !installed {
 			return apperr.FailedPrecondition("install the configuration (a trial counts) before reviewing it").WithCode("NOT_INSTALLED")
 		}
-		r, err = q.CreateReview(ctx, configurationID, v.ActingFor, v.UserID, rating, body)
-		return err
+		if r, err = q.CreateReview(ctx, configurationID, v.ActingFor, v.UserID, rating, body); err != nil {
+			return err
+		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeReview, r.ID))
+		return nil
 	})
 	if err == nil {
 		s.invalidate(ctx)
@@ -77,6 +82,7 @@ func (s *Service) CreateReview(ctx context.Context, v identity.Viewer, configura
 
 // UpdateReview edits the customer's own review.
 func (s *Service) UpdateReview(ctx context.Context, v identity.Viewer, id uuid.UUID, rating int, body string) (store.Review, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeReview, id))
 	if err := requireCustomer(v); err != nil {
 		return store.Review{}, err
 	}

@@ -8,7 +8,9 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/identity"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -33,8 +35,11 @@ func (s *Service) CreateVersion(ctx context.Context, v identity.Viewer, configur
 		if err := checkOrder(ctx, q, c.ID, privateStates, uuid.Nil, key); err != nil {
 			return err
 		}
-		ver, err = q.CreateVersion(ctx, c.ID, key, changelog)
-		return err
+		if ver, err = q.CreateVersion(ctx, c.ID, key, changelog); err != nil {
+			return err
+		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeVersion, ver.ID))
+		return nil
 	})
 	if err == nil {
 		s.invalidate(ctx)
@@ -44,6 +49,7 @@ func (s *Service) CreateVersion(ctx context.Context, v identity.Viewer, configur
 
 // UpdateVersion edits a draft version of v's developer.
 func (s *Service) UpdateVersion(ctx context.Context, v identity.Viewer, id uuid.UUID, number, changelog *string) (store.Version, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeVersion, id))
 	var ver store.Version
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		cur, err := ownVersion(ctx, q, v, id)
@@ -85,6 +91,7 @@ func (s *Service) UpdateVersion(ctx context.Context, v identity.Viewer, id uuid.
 // sale mode, and no other configuration with the same title. Every failed
 // check is reported at once.
 func (s *Service) SubmitVersion(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Version, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeVersion, id))
 	var ver store.Version
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
 		cur, err := ownVersion(ctx, q, v, id)

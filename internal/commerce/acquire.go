@@ -8,8 +8,10 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/clock"
 	"configmarket/internal/identity"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -62,7 +64,11 @@ func (s *Service) StartTrial(ctx context.Context, v identity.Viewer, configurati
 			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "trial", State: "trialing",
 			VersionID: ver.ID, LicenseKey: keyOf(prev, found), TrialEndsAt: &ends, UpdatedAt: now,
 		})
-		return err
+		if err != nil {
+			return err
+		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, inst.ID))
+		return nil
 	})
 	if err == nil {
 		s.public.Bump(ctx)
@@ -146,6 +152,8 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 		if err != nil {
 			return Charge{}, err
 		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, inst.ID))
+		audit.SetAmount(ctx, inv.Amount)
 		return Charge{InstallationID: &inst.ID, InvoiceID: &inv.ID}, nil
 	})
 }
@@ -206,6 +214,9 @@ func (s *Service) ConvertTrial(ctx context.Context, v identity.Viewer, configura
 		if inst, err = q.SaveInstallation(ctx, inst); err != nil {
 			return Charge{}, err
 		}
+		// The rental's first invoice is issued when the trial ends: no
+		// money moves now.
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, inst.ID))
 		return Charge{InstallationID: &inst.ID}, nil
 	})
 }
@@ -284,6 +295,8 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 		if err != nil {
 			return Charge{}, err
 		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, inst.ID))
+		audit.SetAmount(ctx, inv.Amount)
 		return Charge{InstallationID: &inst.ID, InvoiceID: &inv.ID}, nil
 	})
 }
@@ -334,6 +347,7 @@ func (s *Service) CancelRental(ctx context.Context, v identity.Viewer, configura
 		if !found || cur.Mode != "rent" || !live(cur) {
 			return apperr.FailedPrecondition("there is no running rental to cancel").WithCode("NO_RUNNING_RENTAL")
 		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, cur.ID))
 		cur.CancelAtPeriodEnd, cur.UpdatedAt = true, s.clock.Now()
 		inst, err = q.SaveInstallation(ctx, cur)
 		return err
@@ -348,6 +362,7 @@ func (s *Service) ChangePlan(ctx context.Context, v identity.Viewer, planCode st
 	if err := requireCustomer(v); err != nil {
 		return store.Customer{}, err
 	}
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeCustomer, v.ActingFor))
 	plan, err := s.catalog.TariffPlanByCode(ctx, planCode)
 	if err != nil {
 		return store.Customer{}, err

@@ -123,10 +123,12 @@ func (s *Service) ProcessUpdates(ctx context.Context) (moved int, err error) {
 // auditInstallations writes the audit row of a job's action on each
 // installation it changed, in the job's transaction.
 func auditInstallations(ctx context.Context, q *store.Queries, action string, ids []uuid.UUID) error {
-	for _, id := range ids {
-		if err := q.InsertAudit(ctx, action, relay.UUIDID("Installation", id), "ok"); err != nil {
-			return err
-		}
+	if len(ids) == 0 {
+		return nil
 	}
-	return nil
+	targets := make([]string, len(ids))
+	for i, id := range ids {
+		targets[i] = relay.UUIDID(relay.TypeInstallation, id)
+	}
+	return q.InsertSystemAudits(ctx, action, targets)
 }

@@ -9,10 +9,12 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/clock"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -87,6 +89,10 @@ func (s *Service) pay(ctx context.Context, q *store.Queries, invoiceID uuid.UUID
 	if err != nil {
 		return store.Payment{}, err
 	}
+	// The admin's or the provider's action records this payment: its
+	// audit row names it and the money it brought.
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePayment, p.ID))
+	audit.SetAmount(ctx, p.Amount)
 	// The split is written with the payment, in the same transaction.
 	if err := earnings.RecordPayment(ctx, q, p); err != nil {
 		return store.Payment{}, err
@@ -133,6 +139,8 @@ func activate(ctx context.Context, q *store.Queries, inv store.Invoice, at time.
 // Refund returns part or all of a payment (admin), with every party's
 // reversal entries (reverse).
 func (s *Service) Refund(ctx context.Context, v identity.Viewer, paymentID uuid.UUID, amount money.Money, reason, idempotencyKey string) (Charge, error) {
+	// A refund acts on the payment it returns money of.
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePayment, paymentID))
 	if err := requireAdmin(v); err != nil {
 		return Charge{}, err
 	}
@@ -155,6 +163,7 @@ func (s *Service) Refund(ctx context.Context, v identity.Viewer, paymentID uuid.
 		if err != nil {
 			return Charge{}, err
 		}
+		audit.SetAmount(ctx, amount)
 		return Charge{PaymentID: &p.ID, RefundID: &id}, nil
 	})
 }

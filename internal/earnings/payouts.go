@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/clock"
 	"configmarket/internal/idempotency"
 	"configmarket/internal/identity"
@@ -191,7 +192,13 @@ func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount m
 		} else {
 			p.PartnerID = &id
 		}
-		return q.InsertPayout(ctx, p)
+		out, err := q.InsertPayout(ctx, p)
+		if err != nil {
+			return store.Payout{}, err
+		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypePayout, out.ID))
+		audit.SetAmount(ctx, out.Amount)
+		return out, nil
 	})
 }
 
@@ -220,6 +227,7 @@ func (s *Payouts) onceForKey(ctx context.Context, v identity.Viewer, key, operat
 // payout unchanged; reversing a decision is refused. reason is required
 // for a failure and ignored for a payment.
 func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID uuid.UUID, paid bool, reason string) (store.Payout, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePayout, payoutID))
 	if v.Anonymous() {
 		return store.Payout{}, apperr.Unauthenticated("log in first")
 	}
@@ -253,8 +261,15 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 		default:
 			return apperr.FailedPrecondition("the payout is already %s", p.State).WithCode("PAYOUT_ALREADY_DECIDED")
 		}
-		out, err = q.DecidePayout(ctx, p.ID, state, failure, s.clock.Now())
-		return err
+		if out, err = q.DecidePayout(ctx, p.ID, state, failure, s.clock.Now()); err != nil {
+			return err
+		}
+		if paid {
+			// The money left the platform; a failed payout moved none
+			// (its amount counts in the balance again).
+			audit.SetAmount(ctx, out.Amount)
+		}
+		return nil
 	})
 	return out, err
 }

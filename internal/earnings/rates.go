@@ -5,9 +5,11 @@ import (
 	"slices"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/clock"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -80,6 +82,9 @@ func (r *Rates) SetDeveloperRate(ctx context.Context, v identity.Viewer, status,
 	if err := errs.Err(); err != nil {
 		return err
 	}
+	// A rate is no object of its own: the target names the cell of the
+	// table that changed.
+	audit.SetTarget(ctx, relay.ID(relay.TypeDeveloperRate, status+":"+supportMode))
 	return r.store.InsertDeveloperRate(ctx, store.RateRow{Status: status, Kind: supportMode, Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
 }
 
@@ -102,6 +107,7 @@ func (r *Rates) SetPartnerRate(ctx context.Context, v identity.Viewer, status, p
 	if err := errs.Err(); err != nil {
 		return err
 	}
+	audit.SetTarget(ctx, relay.ID(relay.TypePartnerRate, status+":"+paidFor))
 	return r.store.InsertPartnerRate(ctx, store.RateRow{Status: status, Kind: paidFor, Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
 }
 

@@ -10,9 +10,11 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/clock"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -222,12 +224,13 @@ func (d StatusDecision) historyRow(at time.Time) store.StatusHistoryEntry {
 // callers (jobs, code that has authorized already); the API uses
 // RecomputeOnDemand.
 func (s *Statuses) Recompute(ctx context.Context, developerID uuid.UUID) (StatusDecision, error) {
-	return s.recompute(ctx, developerID, ReasonRecompute)
+	return s.recompute(ctx, developerID, ReasonRecompute, true)
 }
 
 // RecomputeOnDemand is Recompute asked for by the developer itself or an
 // admin (SPEC §6: "recomputed ... on demand").
 func (s *Statuses) RecomputeOnDemand(ctx context.Context, v identity.Viewer, developerID uuid.UUID) (StatusDecision, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeDeveloper, developerID))
 	if v.Anonymous() {
 		return StatusDecision{}, apperr.Unauthenticated("log in first")
 	}
@@ -238,10 +241,18 @@ func (s *Statuses) RecomputeOnDemand(ctx context.Context, v identity.Viewer, dev
 	if !v.IsAdmin() && !v.IsDeveloper(developerID) {
 		return StatusDecision{}, apperr.Forbidden("only the developer itself or an admin may recompute its status")
 	}
-	return s.recompute(ctx, developerID, ReasonOnDemandRecompute+" by "+string(v.Role))
+	return s.recompute(ctx, developerID, ReasonOnDemandRecompute+" by "+string(v.Role), false)
 }
 
-func (s *Statuses) recompute(ctx context.Context, developerID uuid.UUID, reason string) (StatusDecision, error) {
+// ActionChangeStatus is the audit action of a status change the platform
+// makes on its own (the monthly run, a trusted Recompute); one row per
+// developer whose status changed, the developer as its target.
+const ActionChangeStatus = "changeDeveloperStatus"
+
+// recompute decides and applies one developer's status; byPlatform says
+// that no one asked for it in a mutation (whose own audit row covers it),
+// so a change gets a system audit row of its own.
+func (s *Statuses) recompute(ctx context.Context, developerID uuid.UUID, reason string, byPlatform bool) (StatusDecision, error) {
 	// Gross sales span every party's ledger rows: a platform aggregate.
 	ctx = identity.AsSystem(ctx)
 	now := s.clock.Now()
@@ -267,6 +278,11 @@ func (s *Statuses) recompute(ctx context.Context, developerID uuid.UUID, reason 
 		}
 		if err := q.SetDeveloperStatuses(ctx, []store.StatusChange{{DeveloperID: d.DeveloperID, Status: string(d.To)}}); err != nil {
 			return err
+		}
+		if byPlatform {
+			if err := q.InsertSystemAudits(ctx, ActionChangeStatus, []string{relay.UUIDID(relay.TypeDeveloper, d.DeveloperID)}); err != nil {
+				return err
+			}
 		}
 		return q.InsertStatusHistory(ctx, []store.StatusHistoryEntry{d.historyRow(now)})
 	})
@@ -328,17 +344,24 @@ func (s *Statuses) RunMonthly(ctx context.Context) (MonthlyStatusReport, error) 
 			return err
 		}
 		var changes []store.StatusChange
+		var changed []string
 		history := make([]store.StatusHistoryEntry, 0, len(devs))
 		for _, dev := range devs {
 			d := decide(dev, sales[dev.ID], from, ReasonMonthlyRecompute)
 			if d.Changed {
 				changes = append(changes, store.StatusChange{DeveloperID: d.DeveloperID, Status: string(d.To)})
+				changed = append(changed, relay.UUIDID(relay.TypeDeveloper, d.DeveloperID))
 				r.Changes = append(r.Changes, d)
 			}
 			history = append(history, d.historyRow(now))
 		}
 		r.Evaluated = len(devs)
 		if err := q.SetDeveloperStatuses(ctx, changes); err != nil {
+			return err
+		}
+		// Each change is the platform's own action: one audit row per
+		// developer whose status changed, in the same transaction.
+		if err := q.InsertSystemAudits(ctx, ActionChangeStatus, changed); err != nil {
 			return err
 		}
 		return q.InsertStatusHistory(ctx, history)
@@ -362,6 +385,7 @@ func (s *Statuses) RunMonthly(ctx context.Context) (MonthlyStatusReport, error) 
 // order of an admin's clicks. An admin who wants a flag to take effect now
 // follows it with RecomputeOnDemand.
 func (s *Statuses) SetFlags(ctx context.Context, v identity.Viewer, developerID uuid.UUID, f FlagsUpdate) (StatusFlags, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeDeveloper, developerID))
 	if v.Anonymous() {
 		return StatusFlags{}, apperr.Unauthenticated("log in first")
 	}

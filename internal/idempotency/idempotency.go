@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/store"
 )
 
@@ -46,6 +47,12 @@ func Once[T any](ctx context.Context, st *store.Store, userID uuid.UUID, key, op
 			if err := json.Unmarshal(prev.Response, &out); err != nil {
 				return fmt.Errorf("decode %s response: %w", operation, err)
 			}
+			// The replay acts on what the first call acted on; it moves
+			// no money, so its row has no amount (not even one an attempt
+			// retried into this replay had set).
+			if p := audit.From(ctx); p != nil {
+				p.Target, p.Amount = prev.AuditTarget, nil
+			}
 			if replay != nil {
 				out, err = replay(q, out)
 			}
@@ -54,7 +61,11 @@ func Once[T any](ctx context.Context, st *store.Store, userID uuid.UUID, key, op
 		if out, err = run(q); err != nil {
 			return err
 		}
-		return q.SaveIdempotentResponse(ctx, userID, key, out)
+		var target string
+		if p := audit.From(ctx); p != nil {
+			target = p.Target
+		}
+		return q.SaveIdempotentResponse(ctx, userID, key, out, target)
 	})
 	return out, err
 }

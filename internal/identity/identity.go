@@ -19,9 +19,13 @@ const (
 	RoleDeveloper Role = "developer"
 	RolePartner   Role = "partner"
 	RoleAdmin     Role = "admin"
+	// RoleSystem is never a session's role: it names the platform as the
+	// actor of an audit row (a job, the payment provider's webhook).
+	RoleSystem Role = "system"
 )
 
-// Valid reports whether r is one of the four roles.
+// Valid reports whether r is one of the four roles a user may hold
+// (RoleSystem is not one).
 func (r Role) Valid() bool {
 	switch r {
 	case RoleCustomer, RoleDeveloper, RolePartner, RoleAdmin:

@@ -20,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/clock"
 	"configmarket/internal/identity"
 	"configmarket/internal/inn"
@@ -165,6 +166,7 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 			raced = isAlreadyPinned(err)
 			return err
 		}
+		audit.SetTarget(ctx, relay.UUIDID(relay.TypePin, pin.ID))
 		if err := q.InsertPinEvent(ctx, store.PinEvent{PinID: pin.ID, Action: "requested", Actor: &v.UserID, CreatedAt: now}); err != nil {
 			return err
 		}
@@ -210,6 +212,7 @@ func isAlreadyPinned(err error) bool {
 // change locks the pin, lets decide check it and compute the change, then
 // applies it and records the event decide returns.
 func (s *Service) change(ctx context.Context, pinID uuid.UUID, decide func(p store.Pin, now time.Time) (store.PinChange, store.PinEvent, error)) (store.Pin, error) {
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePin, pinID))
 	now := s.clock.Now()
 	var out store.Pin
 	err := s.store.InTx(ctx, func(q *store.Queries) error {

@@ -9,6 +9,7 @@ import (
 
 	"configmarket/internal/audit"
 	"configmarket/internal/identity"
+	"configmarket/internal/money"
 )
 
 // AuditRow is one audited action.
@@ -22,31 +23,65 @@ type AuditRow struct {
 	Result    string
 	IP        *string
 	RequestID *string
+	// Amount is the money the action moved; nil when it moved none.
+	Amount *money.Money
+	// EventID is the payment provider's event id of a webhook action.
+	EventID *string
 }
 
 // InsertAudit writes a row for the viewer and origin of ctx; the database
-// chains its hash.
+// chains its hash. The actor is the viewer; a platform action (a job, a
+// webhook event: identity.AsSystem with no viewer) is written with the role
+// system and no actor. The amount and provider event id come from ctx's
+// pending row (audit.SetAmount, audit.System); an amount is kept only on a
+// row whose action succeeded, because only then did the money move.
 func (q *Queries) InsertAudit(ctx context.Context, action, target, result string) error {
-	v, o := identity.FromContext(ctx), identity.OriginFrom(ctx)
+	v, o, p := identity.FromContext(ctx), identity.OriginFrom(ctx), audit.From(ctx)
 	var actor *uuid.UUID
 	var role *string
-	if !v.Anonymous() {
+	switch {
+	case !v.Anonymous():
 		actor, role = &v.UserID, ptrString(string(v.Role))
+	case identity.IsSystem(ctx):
+		role = ptrString(string(identity.RoleSystem))
 	}
 	var ip *string
-	if p := audit.From(ctx); o.IP.IsValid() && (p == nil || !p.WithoutIP) {
+	if o.IP.IsValid() && (p == nil || !p.WithoutIP) {
 		ip = ptrString(o.IP.String())
+	}
+	var amountMinor *int64
+	var currency, eventID *string
+	if p != nil && p.Amount != nil && result == "ok" {
+		amountMinor, currency = &p.Amount.Minor, &p.Amount.Currency
+	}
+	if p != nil && p.EventID != "" {
+		eventID = &p.EventID
 	}
 	// The IP goes to its own table, outside the hash chain, so that an
 	// erasure can remove it (migration 0013).
 	const sql = `with written as (
-			insert into audit_log (actor_user_id, role, action, target, result, request_id)
-			values ($1, $2, $3, nullif($4, ''), $5, nullif($7, ''))
+			insert into audit_log (actor_user_id, role, action, target, result, request_id, amount_minor, currency, event_id)
+			values ($1, $2, $3, nullif($4, ''), $5, nullif($7, ''), $8, $9, $10)
 			returning id, actor_user_id)
 		insert into audit_log_ips (audit_id, actor_user_id, ip)
 		select id, actor_user_id, $6::inet from written where $6::inet is not null`
-	_, err := q.db.Exec(ctx, sql, actor, role, action, target, result, ip, o.RequestID)
+	_, err := q.db.Exec(ctx, sql, actor, role, action, target, result, ip, o.RequestID, amountMinor, currency, eventID)
 	return mapErr(err, "insert audit row")
+}
+
+// InsertSystemAudits writes one row per target, in their order, for an
+// action the platform took on its own (a job) on several objects at once:
+// role system, no actor, no address; one statement, chained like any row.
+// Write it in the transaction that makes the effect.
+func (q *Queries) InsertSystemAudits(ctx context.Context, action string, targets []string) error {
+	if len(targets) == 0 {
+		return nil
+	}
+	const sql = `insert into audit_log (role, action, target, result)
+		select $1, $2, t.target, 'ok' from unnest($3::text[]) with ordinality as t(target, n)
+		order by t.n`
+	_, err := q.db.Exec(ctx, sql, string(identity.RoleSystem), action, targets)
+	return mapErr(err, "insert system audit rows")
 }
 
 // auditInTx writes the pending row of ctx's mutation in the transaction
@@ -69,7 +104,7 @@ type AuditFilter struct {
 // AuditPage lists the audit log newest first.
 func (q *Queries) AuditPage(ctx context.Context, f AuditFilter, after *int64, limit int) ([]AuditRow, error) {
 	const sql = `select id, at, actor_user_id, role, action, target, result,
-			(select host(ip) from audit_log_ips where audit_id = id), request_id
+			(select host(ip) from audit_log_ips where audit_id = id), request_id, amount_minor, currency, event_id
 		from audit_log
 		where ($1::uuid is null or actor_user_id = $1) and ($2::text is null or action = $2)
 			and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)
@@ -77,7 +112,13 @@ func (q *Queries) AuditPage(ctx context.Context, f AuditFilter, after *int64, li
 		order by id desc limit $6`
 	return list(ctx, q.db, "select audit page", func(r pgx.CollectableRow) (AuditRow, error) {
 		var a AuditRow
-		err := r.Scan(&a.ID, &a.At, &a.ActorID, &a.Role, &a.Action, &a.Target, &a.Result, &a.IP, &a.RequestID)
+		var minor *int64
+		var currency *string
+		err := r.Scan(&a.ID, &a.At, &a.ActorID, &a.Role, &a.Action, &a.Target, &a.Result, &a.IP, &a.RequestID, &minor, &currency, &a.EventID)
+		if minor != nil && currency != nil {
+			m := money.New(*minor, *currency)
+			a.Amount = &m
+		}
 		return a, err
 	}, sql, f.ActorID, f.Action, f.From, f.To, after, limit)
 }

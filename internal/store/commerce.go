@@ -356,6 +356,9 @@ type IdempotentCall struct {
 	Operation   string
 	RequestHash []byte
 	Response    json.RawMessage
+	// AuditTarget is what the first call's audit row named, for the
+	// rows of its replays.
+	AuditTarget string
 }
 
 // ClaimIdempotencyKey claims key for a request; when the key was claimed
@@ -371,20 +374,21 @@ func (q *Queries) ClaimIdempotencyKey(ctx context.Context, userID uuid.UUID, key
 	if tag.RowsAffected() == 1 {
 		return nil, nil
 	}
-	const sql = `select operation, request_hash, response from idempotency_keys where user_id = $1 and key = $2`
+	const sql = `select operation, request_hash, response, coalesce(audit_target, '') from idempotency_keys where user_id = $1 and key = $2`
 	var c IdempotentCall
-	err = q.db.QueryRow(ctx, sql, userID, key).Scan(&c.Operation, &c.RequestHash, &c.Response)
+	err = q.db.QueryRow(ctx, sql, userID, key).Scan(&c.Operation, &c.RequestHash, &c.Response, &c.AuditTarget)
 	return &c, mapErr(err, "select idempotency key")
 }
 
-// SaveIdempotentResponse stores the result of the call that claimed key.
-func (q *Queries) SaveIdempotentResponse(ctx context.Context, userID uuid.UUID, key string, response any) error {
+// SaveIdempotentResponse stores the result of the call that claimed key,
+// and the target its audit row names.
+func (q *Queries) SaveIdempotentResponse(ctx context.Context, userID uuid.UUID, key string, response any, auditTarget string) error {
 	b, err := json.Marshal(response)
 	if err != nil {
 		return err
 	}
-	const sql = `update idempotency_keys set response = $3 where user_id = $1 and key = $2`
-	_, err = q.db.Exec(ctx, sql, userID, key, b)
+	const sql = `update idempotency_keys set response = $3, audit_target = nullif($4, '') where user_id = $1 and key = $2`
+	_, err = q.db.Exec(ctx, sql, userID, key, b, auditTarget)
 	return mapErr(err, "save idempotent response")
 }
 

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+
+	"configmarket/internal/relay"
 )
 
 // QueueUpdate records that installations of a configuration must move to a
@@ -36,9 +38,16 @@ func (q *Queries) ClaimUpdateJob(ctx context.Context) (UpdateJob, bool, error) {
 	return j, err == nil, mapErr(err, "claim update job")
 }
 
+// ActionUpdateInstallations is the audit action of a batch of automatic
+// updates: one system row per batch that moved anything, the version as its
+// target. Which installations moved, from which version, is in their update
+// history (installation_updates), written by the same statement.
+const ActionUpdateInstallations = "updateInstallations"
+
 // MoveInstallations moves up to limit auto-updating, live installations of
 // the job's configuration that run an older version to the job's version,
-// and records each move. Installations already on a newer version stay.
+// and records each move and the batch's audit row. Installations already on
+// a newer version stay.
 func (q *Queries) MoveInstallations(ctx context.Context, j UpdateJob, limit int, now time.Time) (int, error) {
 	const sql = `with target as (select major, minor, patch from versions where id = $2),
 		batch as (
@@ -58,7 +67,11 @@ func (q *Queries) MoveInstallations(ctx context.Context, j UpdateJob, limit int,
 		insert into installation_updates (installation_id, from_version_id, to_version_id, updated_at)
 		select id, from_version, $2, $4 from moved`
 	tag, err := q.db.Exec(ctx, sql, j.ConfigurationID, j.VersionID, limit, now)
-	return int(tag.RowsAffected()), mapErr(err, "move installations")
+	if err != nil || tag.RowsAffected() == 0 {
+		return 0, mapErr(err, "move installations")
+	}
+	moved := int(tag.RowsAffected())
+	return moved, q.InsertSystemAudits(ctx, ActionUpdateInstallations, []string{relay.UUIDID(relay.TypeVersion, j.VersionID)})
 }
 
 // UpdatesLeft counts installations the job still has to move, locked or not.
