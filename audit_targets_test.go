@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -152,6 +154,31 @@ func (w *auditWorld) submittedVersion(t *testing.T) string {
 	return id
 }
 
+// providerEvent sends the payment provider's signed event and fails
+// unless it is taken (applied or kept).
+func (w *auditWorld) providerEvent(t *testing.T, typ string, data map[string]any) {
+	t.Helper()
+	b, _ := json.Marshal(map[string]any{"id": "evt_" + uuid.NewString(), "type": typ, "data": data})
+	if r := w.s.webhook(t, string(b), w.s.clock.Now(), testWebhookSecret); r.status != 200 {
+		t.Fatalf("%s: %d %s", typ, r.status, r.body)
+	}
+}
+
+// unapplied makes the provider report a 500.00 payment for an invoice the
+// books do not know, and returns the unapplied payment an admin now sees.
+func (w *auditWorld) unapplied(t *testing.T) string {
+	t.Helper()
+	w.providerEvent(t, "payment.succeeded", map[string]any{"paymentId": "pay_" + uuid.NewString(),
+		"invoiceId": globalIDOf("Invoice", uuid.New()), "amount": "500.00", "currency": "RUB",
+		"paidAt": w.s.clock.Now().UTC().Format(time.RFC3339)})
+	res := w.s.do(t, w.admin, `{ unappliedPayments(first: 1) { nodes { id } } }`, nil)
+	id := str(res.Data, "unappliedPayments", "nodes", 0, "id")
+	if id == "" {
+		t.Fatalf("unapplied payments: %s", res.Raw)
+	}
+	return id
+}
+
 // auditCase runs one mutation, with whatever it needs first, and says
 // which target its audit row must name (a global id) and which amount it
 // must record ("500.00 RUB"; "" when the mutation moves no money).
@@ -200,6 +227,48 @@ var auditCases = map[string]auditCase{
 	"changeTariffPlan": func(t *testing.T, w *auditWorld) (string, string) {
 		c, tok := w.customer(t)
 		w.mutate(t, tok, "changeTariffPlan", "ChangeTariffPlanInput!", "customer { id }", map[string]any{"tariffPlan": "C"})
+		return globalIDOf("Customer", c.OrgID), ""
+	},
+	"applyUnappliedPayment": func(t *testing.T, w *auditWorld) (string, string) {
+		id := w.unapplied(t)
+		_, tok := w.customer(t)
+		_, invoice := w.rent(t, tok)
+		w.mutate(t, w.admin, "applyUnappliedPayment", "ApplyUnappliedPaymentInput!", "payment { id }",
+			map[string]any{"id": id, "invoiceId": invoice, "note": "the customer's transfer", "idempotencyKey": uuid.NewString()})
+		return id, "500.00 RUB"
+	},
+	"returnUnappliedPayment": func(t *testing.T, w *auditWorld) (string, string) {
+		id := w.unapplied(t)
+		w.mutate(t, w.admin, "returnUnappliedPayment", "ReturnUnappliedPaymentInput!", "unappliedPayment { id }",
+			map[string]any{"id": id, "note": "sent back to the payer", "idempotencyKey": uuid.NewString()})
+		return id, "500.00 RUB"
+	},
+	"restoreLicense": func(t *testing.T, w *auditWorld) (string, string) {
+		_, tok := w.customer(t)
+		installation, invoice := w.rent(t, tok)
+		payment := "pay_" + uuid.NewString()
+		at := w.s.clock.Now().UTC().Format(time.RFC3339)
+		w.providerEvent(t, "payment.succeeded", map[string]any{"paymentId": payment, "invoiceId": invoice,
+			"amount": "500.00", "currency": "RUB", "paidAt": at})
+		w.providerEvent(t, "payment.chargeback", map[string]any{"paymentId": payment, "chargebackId": "cb_" + uuid.NewString(),
+			"amount": "500.00", "currency": "RUB", "at": at})
+		w.mutate(t, w.admin, "restoreLicense", "RestoreLicenseInput!", "installation { id }",
+			map[string]any{"installationId": installation, "note": "the chargeback was reversed"})
+		return installation, ""
+	},
+	"setPartnerStatus": func(t *testing.T, w *auditWorld) (string, string) {
+		partner := globalIDOf("Partner", factory.Partner(t, w.s.store).OrgID)
+		w.mutate(t, w.admin, "setPartnerStatus", "SetPartnerStatusInput!", "partner { id }",
+			map[string]any{"partnerId": partner, "status": "DEALER", "reason": "sells upgrades"})
+		return partner, ""
+	},
+	"setCrmAccountId": func(t *testing.T, w *auditWorld) (string, string) {
+		c, tok := w.customer(t)
+		if _, err := w.s.pool.Exec(context.Background(), `update customers set crm_account_id = null where id = $1`, c.OrgID); err != nil {
+			t.Fatal(err)
+		}
+		w.mutate(t, tok, "setCrmAccountId", "SetCrmAccountIdInput!", "customer { id }",
+			map[string]any{"crmAccountId": "crm-" + uuid.NewString()})
 		return globalIDOf("Customer", c.OrgID), ""
 	},
 	"recordPayment": func(t *testing.T, w *auditWorld) (string, string) {

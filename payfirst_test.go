@@ -187,4 +187,3 @@ func TestRefundOfMaturedPaymentLowersAvailableAtOnce(t *testing.T) {
 		t.Fatalf("%d payouts written", n)
 	}
 }
-

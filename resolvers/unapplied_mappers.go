@@ -9,10 +9,11 @@ import (
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/commerce"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
-const typeUnappliedPayment = commerce.TypeUnappliedPayment
+const typeUnappliedPayment = relay.TypeUnappliedPayment
 
 func toUnappliedPayment(u *store.UnappliedPayment) *model.UnappliedPayment {
 	if u == nil {

@@ -123,9 +123,6 @@ func (s *Service) ProcessUpdates(ctx context.Context) (moved int, err error) {
 // auditInstallations writes the audit row of a job's action on each
 // installation it changed, in the job's transaction.
 func auditInstallations(ctx context.Context, q *store.Queries, action string, ids []uuid.UUID) error {
-	if len(ids) == 0 {
-		return nil
-	}
 	targets := make([]string, len(ids))
 	for i, id := range ids {
 		targets[i] = relay.UUIDID(relay.TypeInstallation, id)

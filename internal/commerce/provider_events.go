@@ -185,7 +185,7 @@ func (s *Service) takePayment(ctx context.Context, q *store.Queries, ev Provider
 	if err != nil {
 		return EventOutcome{}, err
 	}
-	audit.SetTarget(ctx, relay.UUIDID(typePayment, p.ID))
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePayment, p.ID))
 	audit.SetAmount(ctx, p.Amount)
 	return EventOutcome{Applied: true}, nil
 }
@@ -235,7 +235,7 @@ func (s *Service) takeRefund(ctx context.Context, q *store.Queries, ev ProviderE
 	if err != nil {
 		return EventOutcome{}, err
 	}
-	audit.SetTarget(ctx, relay.UUIDID(typePayment, p.ID))
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypePayment, p.ID))
 	audit.SetAmount(ctx, ev.Amount)
 	return EventOutcome{Applied: true}, nil
 }
@@ -293,7 +293,7 @@ func (s *Service) keep(ctx context.Context, q *store.Queries, ev ProviderEvent, 
 	}
 	// The money is the provider's fact even when the books do not take
 	// it: the audit row says how much waits for an admin.
-	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, u.ID))
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUnappliedPayment, u.ID))
 	audit.SetAmount(ctx, u.Amount)
 	return EventOutcome{Unapplied: &u}, nil
 }

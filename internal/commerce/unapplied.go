@@ -19,14 +19,6 @@ import (
 // The admins' queue of unapplied payments, and the restoring of licenses a
 // chargeback held.
 
-// Global id types of what this file's actions name in the audit log.
-const (
-	typePayment      = "Payment"
-	typeInstallation = "Installation"
-	// TypeUnappliedPayment is the global id type of an unapplied payment.
-	TypeUnappliedPayment = "UnappliedPayment"
-)
-
 // maxNote bounds an admin's note on a resolution.
 const maxNote = 1000
 
@@ -83,7 +75,7 @@ func (s *Service) UnappliedPaymentsByIDs(ctx context.Context, v identity.Viewer,
 // when the books take it (the provider's date may be what kept it out).
 // Once per unapplied payment and per idempotency key.
 func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, invoiceID uuid.UUID, note, idempotencyKey string) (Resolution, error) {
-	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, id))
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUnappliedPayment, id))
 	if err := mayHandleUnapplied(v); err != nil {
 		return Resolution{}, err
 	}
@@ -127,6 +119,9 @@ func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, inv
 			}); err != nil {
 				return Resolution{}, err
 			}
+			// The admin acted on the unapplied payment; pay named the
+			// payment it became.
+			audit.SetTarget(ctx, relay.UUIDID(relay.TypeUnappliedPayment, u.ID))
 			audit.SetAmount(ctx, u.Amount)
 			return Resolution{UnappliedID: u.ID, PaymentID: &p.ID}, nil
 		}, nil)
@@ -140,7 +135,7 @@ func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, inv
 // the payer (or, for a refund or chargeback, was settled outside the
 // books). Once per unapplied payment and per idempotency key.
 func (s *Service) ReturnUnapplied(ctx context.Context, v identity.Viewer, id uuid.UUID, note, idempotencyKey string) (Resolution, error) {
-	audit.SetTarget(ctx, relay.UUIDID(TypeUnappliedPayment, id))
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUnappliedPayment, id))
 	if err := mayHandleUnapplied(v); err != nil {
 		return Resolution{}, err
 	}
@@ -196,7 +191,7 @@ var errNotResolved = errors.New("unapplied payment locked open but not resolved"
 // license (admins), with a note; the license check answers by the
 // installation's state again.
 func (s *Service) RestoreLicense(ctx context.Context, v identity.Viewer, installationID uuid.UUID, note string) (store.Installation, error) {
-	audit.SetTarget(ctx, relay.UUIDID(typeInstallation, installationID))
+	audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, installationID))
 	if v.Anonymous() {
 		return store.Installation{}, apperr.Unauthenticated("log in first")
 	}

@@ -19,6 +19,8 @@ const (
 	TypePayment       = "Payment"
 	TypePin           = "Pin"
 	TypePayout        = "Payout"
+	// TypeUnappliedPayment is a provider event the books could not take.
+	TypeUnappliedPayment = "UnappliedPayment"
 )
 
 // The rows of the rate tables are no objects with an id of their own: an
