@@ -150,6 +150,7 @@ func (w *auditWorld) submittedVersion(t *testing.T) string {
 	v := w.mutate(t, w.devTok, "createVersion", "CreateVersionInput!", "version { id }",
 		map[string]any{"configurationId": confID, "number": "2.0.0", "changelog": "Faster"})
 	id := str(v, "version", "id")
+	w.s.uploadPackage(t, w.devTok, id)
 	w.mutate(t, w.devTok, "submitVersion", "VersionIdInput!", "version { id }", map[string]any{"id": id})
 	return id
 }
@@ -634,6 +635,7 @@ func TestJobActionsAreAuditedAsTheSystem(t *testing.T) {
 	w.mutate(t, w.devTok, "updateConfiguration", "UpdateConfigurationInput!", "configuration { id }", map[string]any{"id": confID, "category": "sales"})
 	v := str(w.mutate(t, w.devTok, "createVersion", "CreateVersionInput!", "version { id }",
 		map[string]any{"configurationId": confID, "number": "2.0.0", "changelog": "Faster"}), "version", "id")
+	w.s.uploadPackage(t, w.devTok, v)
 	w.mutate(t, w.devTok, "submitVersion", "VersionIdInput!", "version { id }", map[string]any{"id": v})
 	w.mutate(t, w.admin, "approveVersion", "VersionIdInput!", "version { id }", map[string]any{"id": v})
 	if moved, err := w.s.commerce.ProcessUpdates(ctx); err != nil || moved != 1 {

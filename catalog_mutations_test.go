@@ -290,6 +290,7 @@ func (w *catmWorld) version(t *testing.T, actor, configurationID, number string)
 
 func (w *catmWorld) submit(t *testing.T, actor, versionID string) {
 	t.Helper()
+	w.uploadPackage(t, w.tok[actor], versionID)
 	res, p, ues := w.mutate(t, actor, catmSubmitVersion, "submitVersion", map[string]any{"id": versionID})
 	catmOK(t, res, ues)
 	if str(p, "version", "state") != "IN_REVIEW" {
@@ -1020,6 +1021,7 @@ func TestCatalogSubmitVersionChecks(t *testing.T) {
 	res, p, ues := w.mutate(t, "developer", catmCreateVersion, "createVersion", map[string]any{"configurationId": id, "number": "1.0.0"})
 	catmOK(t, res, ues)
 	v := str(p, "version", "id")
+	w.uploadPackage(t, w.tok["developer"], v)
 
 	submit := func(t *testing.T) (gqlResponse, map[string]any, []catmUserError) {
 		t.Helper()

@@ -302,6 +302,7 @@ func TestDeveloperActivityAndModerationQueue(t *testing.T) {
 	}
 	create := w.s.do(t, w.tokens["developer"], `mutation($c: ID!) { createVersion(input: {configurationId: $c, number: "2.0.0", changelog: "next"}) { version { id } } }`,
 		map[string]any{"c": globalIDOf("Configuration", w.conf.ID)})
+	w.s.uploadPackage(t, w.tokens["developer"], str(create.Data, "createVersion", "version", "id"))
 	submit := w.s.do(t, w.tokens["developer"], `mutation($v: ID!) { submitVersion(input: {id: $v}) { version { state } userErrors { code message } } }`,
 		map[string]any{"v": str(create.Data, "createVersion", "version", "id")})
 	if str(submit.Data, "submitVersion", "version", "state") != "IN_REVIEW" {

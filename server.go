@@ -5,6 +5,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,6 +38,7 @@ import (
 	"configmarket/internal/apperr"
 	"configmarket/internal/auditlog"
 	"configmarket/internal/auth"
+	"configmarket/internal/blob"
 	"configmarket/internal/cache"
 	"configmarket/internal/catalog"
 	"configmarket/internal/clock"
@@ -50,6 +53,7 @@ import (
 	"configmarket/internal/live"
 	"configmarket/internal/obs"
 	"configmarket/internal/opmemo"
+	"configmarket/internal/packages"
 	"configmarket/internal/password"
 	"configmarket/internal/persisted"
 	"configmarket/internal/pins"
@@ -108,6 +112,10 @@ type config struct {
 	// Off: the storefront listing goes through gqlgen like every other
 	// field (a switch should the fast path ever disagree with it).
 	ListingFastPath bool `env:"LISTING_FAST_PATH" envDefault:"true"`
+	// Packages: the largest one accepted, and the key that signs buyers'
+	// backup links (base64, at least 32 bytes; the same on every instance).
+	PackageMaxBytes int64  `env:"PACKAGE_MAX_BYTES" envDefault:"104857600"`
+	PackageLinkKey  string `env:"PACKAGE_LINK_KEY"`
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -199,6 +207,11 @@ func run(ctx context.Context) error {
 		return err
 	}
 	if d.adminNetworks, err = parseNetworks("ADMIN_NETWORKS", cfg.AdminNetworks); err != nil {
+		return err
+	}
+	d.packageRules = packages.DefaultRules
+	d.packageRules.MaxSize = cfg.PackageMaxBytes
+	if d.linkKey, err = packageLinkKey(cfg); err != nil {
 		return err
 	}
 	a := newApp(d)
@@ -387,6 +400,12 @@ type deps struct {
 	graphiql  bool
 	// listingByGqlgen turns the storefront listing's fast path off.
 	listingByGqlgen bool
+	// blobs keeps the packages (nil: PostgreSQL, in the store's pool);
+	// packageRules bound them; linkKey signs backup links (nil: a random
+	// key of this process, development only).
+	blobs        blob.Store
+	packageRules packages.Rules
+	linkKey      []byte
 }
 
 // app is the assembled service: its HTTP handler, readiness, and the
@@ -436,6 +455,17 @@ func newApp(d deps) *app {
 		ok, _ := d.limiter.Allow(ctx, key, licenseChecks, 1)
 		return ok
 	})
+	if d.blobs == nil {
+		d.blobs = d.store.Blobs()
+	}
+	if d.packageRules == (packages.Rules{}) {
+		d.packageRules = packages.DefaultRules
+	}
+	if d.linkKey == nil {
+		d.linkKey = randomKey()
+	}
+	cat.SetPackageMaxSize(d.packageRules.MaxSize)
+	pkgs := packages.New(d.store, d.blobs, d.clock, d.packageRules, d.linkKey)
 	root := &resolvers.Resolver{
 		Accounts: accounts, Catalog: cat, Commerce: com,
 		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
@@ -444,6 +474,7 @@ func newApp(d deps) *app {
 		PartnerStatuses: earnings.NewPartnerStatuses(d.store, d.clock),
 		Hub:             live.NewHub(d.store.Pool()),
 		AuditLogService: auditlog.New(d.store),
+		Packages:        pkgs,
 	}
 	streams := web.NewStreams(maxStreamsPerUser)
 	var listing *fastpath.Listing
@@ -471,6 +502,7 @@ func newApp(d deps) *app {
 	}
 	verifier := webhook.NewVerifier(secrets, d.webhookSkew, d.clock.Now)
 	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
+	mux.Handle("/packages/", web.Packages(pkgs, com, accounts))
 	if d.graphiql {
 		explorer := graphiql.Handler("/graphiql")
 		mux.Handle("GET /graphiql", explorer)
@@ -651,4 +683,29 @@ func serve(ctx context.Context, srv *http.Server, a *app, grace time.Duration) e
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// packageLinkKey is the key that signs backup links: PACKAGE_LINK_KEY, or
+// in development a random key of this process (links then work on this
+// instance only, until it restarts).
+func packageLinkKey(cfg config) ([]byte, error) {
+	if cfg.PackageLinkKey == "" {
+		if cfg.production() {
+			return nil, errors.New("PACKAGE_LINK_KEY is required in production")
+		}
+		return nil, nil
+	}
+	key, err := base64.StdEncoding.DecodeString(cfg.PackageLinkKey)
+	if err != nil || len(key) < 32 {
+		return nil, errors.New("PACKAGE_LINK_KEY must be base64 of at least 32 bytes")
+	}
+	return key, nil
+}
+
+func randomKey() []byte {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return key
 }

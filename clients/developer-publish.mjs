@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { data, demo, demoPassword, newSession, noUserErrors, urql } from "./lib/clients.mjs";
 import { operation } from "./lib/operations.mjs";
+import { packageArchive } from "./lib/package.mjs";
 
 const url = process.argv[2];
 const session = newSession();
@@ -43,6 +44,18 @@ const duplicate = data(await client.mutation(op("CreateVersion"), { input: { con
 assert.equal(duplicate.version, null);
 assert.equal(duplicate.userErrors.length, 1);
 assert.ok(duplicate.userErrors[0].code.length > 0 && duplicate.userErrors[0].message.length > 0);
+
+// The package (the CRM's export: a gzip-compressed tar with manifest.json)
+// goes up by a bearer-authenticated PUT before the version is submitted.
+const upload = await fetch(new URL(`/packages/versions/${encodeURIComponent(created.version.id)}`, url), {
+  method: "PUT",
+  headers: { Authorization: `Bearer ${session.accessToken}`, "Content-Type": "application/gzip" },
+  body: packageArchive({ slug: "callback-widget", version: "1.1.0", platformVersion: "2026.4" }),
+});
+assert.equal(upload.status, 200, await upload.clone().text());
+const uploaded = await upload.json();
+assert.match(uploaded.sha256, /^[0-9a-f]{64}$/);
+assert.equal(uploaded.problem, null);
 
 const submitted = noUserErrors(data(await client.mutation(op("SubmitVersion"), { id: created.version.id })).submitVersion);
 assert.equal(submitted.version.id, created.version.id);

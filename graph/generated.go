@@ -246,6 +246,7 @@ type ComplexityRoot struct {
 	Installation struct {
 		AutoUpdate         func(childComplexity int) int
 		BackupRef          func(childComplexity int) int
+		BackupURL          func(childComplexity int) int
 		CancelAtPeriodEnd  func(childComplexity int) int
 		Configuration      func(childComplexity int) int
 		CreatedAt          func(childComplexity int) int
@@ -255,6 +256,7 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		LicenseKey         func(childComplexity int) int
 		Mode               func(childComplexity int) int
+		PackageDownloads   func(childComplexity int) int
 		State              func(childComplexity int) int
 		TrialDaysLeft      func(childComplexity int) int
 		TrialEndsAt        func(childComplexity int) int
@@ -414,6 +416,12 @@ type ComplexityRoot struct {
 		UpdateConfiguration      func(childComplexity int, input model.UpdateConfigurationInput) int
 		UpdateReview             func(childComplexity int, input model.UpdateReviewInput) int
 		UpdateVersion            func(childComplexity int, input model.UpdateVersionInput) int
+	}
+
+	PackageManifest struct {
+		PlatformVersion func(childComplexity int) int
+		Slug            func(childComplexity int) int
+		Version         func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -751,6 +759,7 @@ type ComplexityRoot struct {
 		DecidedAt       func(childComplexity int) int
 		ID              func(childComplexity int) int
 		Number          func(childComplexity int) int
+		Package         func(childComplexity int) int
 		RejectionReason func(childComplexity int) int
 		State           func(childComplexity int) int
 		SubmittedAt     func(childComplexity int) int
@@ -765,6 +774,15 @@ type ComplexityRoot struct {
 	VersionEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	VersionPackage struct {
+		DownloadPath func(childComplexity int) int
+		Manifest     func(childComplexity int) int
+		Problem      func(childComplexity int) int
+		Sha256       func(childComplexity int) int
+		Size         func(childComplexity int) int
+		UploadedAt   func(childComplexity int) int
 	}
 
 	VersionPayload struct {
@@ -838,6 +856,8 @@ type InstallationResolver interface {
 	TrialDaysLeft(ctx context.Context, obj *model.Installation) (*int, error)
 
 	BackupRef(ctx context.Context, obj *model.Installation) (*string, error)
+	BackupURL(ctx context.Context, obj *model.Installation) (*string, error)
+	PackageDownloads(ctx context.Context, obj *model.Installation) (*int, error)
 
 	Updates(ctx context.Context, obj *model.Installation) ([]*model.InstallationUpdate, error)
 }
@@ -967,6 +987,7 @@ type VersionResolver interface {
 	Configuration(ctx context.Context, obj *model.Version) (*model.Configuration, error)
 
 	RejectionReason(ctx context.Context, obj *model.Version) (*string, error)
+	Package(ctx context.Context, obj *model.Version) (*model.VersionPackage, error)
 }
 type ViewerResolver interface {
 	User(ctx context.Context, obj *model.Viewer) (*model.User, error)
@@ -1814,6 +1835,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Installation.BackupRef(childComplexity), true
+	case "Installation.backupUrl":
+		if e.ComplexityRoot.Installation.BackupURL == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Installation.BackupURL(childComplexity), true
 	case "Installation.cancelAtPeriodEnd":
 		if e.ComplexityRoot.Installation.CancelAtPeriodEnd == nil {
 			break
@@ -1868,6 +1895,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Installation.Mode(childComplexity), true
+	case "Installation.packageDownloads":
+		if e.ComplexityRoot.Installation.PackageDownloads == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Installation.PackageDownloads(childComplexity), true
 	case "Installation.state":
 		if e.ComplexityRoot.Installation.State == nil {
 			break
@@ -2768,6 +2801,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateVersion(childComplexity, args["input"].(model.UpdateVersionInput)), true
+
+	case "PackageManifest.platformVersion":
+		if e.ComplexityRoot.PackageManifest.PlatformVersion == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageManifest.PlatformVersion(childComplexity), true
+	case "PackageManifest.slug":
+		if e.ComplexityRoot.PackageManifest.Slug == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageManifest.Slug(childComplexity), true
+	case "PackageManifest.version":
+		if e.ComplexityRoot.PackageManifest.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PackageManifest.Version(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -4079,6 +4131,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Version.Number(childComplexity), true
+	case "Version.package":
+		if e.ComplexityRoot.Version.Package == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Version.Package(childComplexity), true
 	case "Version.rejectionReason":
 		if e.ComplexityRoot.Version.RejectionReason == nil {
 			break
@@ -4129,6 +4187,43 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.VersionEdge.Node(childComplexity), true
+
+	case "VersionPackage.downloadPath":
+		if e.ComplexityRoot.VersionPackage.DownloadPath == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionPackage.DownloadPath(childComplexity), true
+	case "VersionPackage.manifest":
+		if e.ComplexityRoot.VersionPackage.Manifest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionPackage.Manifest(childComplexity), true
+	case "VersionPackage.problem":
+		if e.ComplexityRoot.VersionPackage.Problem == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionPackage.Problem(childComplexity), true
+	case "VersionPackage.sha256":
+		if e.ComplexityRoot.VersionPackage.Sha256 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionPackage.Sha256(childComplexity), true
+	case "VersionPackage.size":
+		if e.ComplexityRoot.VersionPackage.Size == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionPackage.Size(childComplexity), true
+	case "VersionPackage.uploadedAt":
+		if e.ComplexityRoot.VersionPackage.UploadedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.VersionPackage.UploadedAt(childComplexity), true
 
 	case "VersionPayload.userErrors":
 		if e.ComplexityRoot.VersionPayload.UserErrors == nil {
@@ -4561,6 +4656,18 @@ enum UserErrorCode {
   IDEMPOTENCY_KEY_REUSED
   "The invoice is not open (paid, void, or its 48-hour payment window closed)."
   INVOICE_NOT_OPEN
+  "Upload the version's package before submitting."
+  PACKAGE_MISSING
+  "The package is not a gzip-compressed tar archive with a manifest.json."
+  PACKAGE_MALFORMED
+  "The package's manifest names another configuration or version, or no CRM platform version."
+  PACKAGE_MANIFEST_MISMATCH
+  "The package is larger than the limit (PACKAGE_MAX_BYTES, 100 MiB by default)."
+  PACKAGE_TOO_LARGE
+  "Another developer's version has exactly this package (copied content)."
+  COPIED_PACKAGE
+  "The package of a submitted version cannot change."
+  PACKAGE_FROZEN
   "The amount does not match (the invoice, or what is left to refund)."
   AMOUNT_MISMATCH
 }
@@ -4894,6 +5001,38 @@ type Version implements Node {
   decidedAt: DateTime
   "The moderator's reason when rejected (seen by the developer and admins)."
   rejectionReason: String
+  """
+  The configuration as the developer exported it from the CRM, once uploaded
+  (` + "`" + `PUT /packages/versions/{id}` + "`" + `); seen by the developer and admins, null for
+  anyone else. Replaced by a new upload while the version is a draft,
+  immutable from its submission on.
+  """
+  package: VersionPackage
+}
+
+"A version's package: a gzip-compressed tar archive with a manifest.json."
+type VersionPackage {
+  "SHA-256 of the archive, lower-case hex; also the ETag it is served with."
+  sha256: String!
+  "Bytes (at most PACKAGE_MAX_BYTES)."
+  size: Int!
+  uploadedAt: DateTime!
+  "What the archive's manifest.json says; null when it has none."
+  manifest: PackageManifest
+  "Why it is not a well-formed package (submitting then fails with PACKAGE_MALFORMED); null when it is."
+  problem: String
+  "Moderators and the developer download it here with their bearer token."
+  downloadPath: String!
+}
+
+"A package's manifest.json."
+type PackageManifest {
+  "The configuration's slug; must be the version's configuration."
+  slug: String!
+  "MAJOR.MINOR.PATCH; must be the version's number."
+  version: String!
+  "The CRM platform version it was exported from."
+  platformVersion: String!
 }
 
 type VersionEdge {
@@ -5052,7 +5191,15 @@ type Installation implements Node {
   currentPeriodEnd: DateTime
   cancelAtPeriodEnd: Boolean!
   "A purchase's full backup to download; null for the developer."
-  backupRef: String
+  backupRef: String @deprecated(reason: "Use backupUrl: a link that downloads the backup.")
+  """
+  A paid purchase's full backup (its version's package): a signed path on this
+  server, valid 15 minutes, issued to the buyer only; null before payment and
+  for anyone else.
+  """
+  backupUrl: String
+  "How many times the CRM fetched this installation's package; null for anyone but its customer, the developer and admins."
+  packageDownloads: Int
   "An expired trial's data is kept until then."
   dataRetainedUntil: DateTime
   createdAt: DateTime!
@@ -6600,6 +6747,10 @@ func (ec *executionContext) childFields_Installation(ctx context.Context, field 
 		return ec.fieldContext_Installation_cancelAtPeriodEnd(ctx, field)
 	case "backupRef":
 		return ec.fieldContext_Installation_backupRef(ctx, field)
+	case "backupUrl":
+		return ec.fieldContext_Installation_backupUrl(ctx, field)
+	case "packageDownloads":
+		return ec.fieldContext_Installation_packageDownloads(ctx, field)
 	case "dataRetainedUntil":
 		return ec.fieldContext_Installation_dataRetainedUntil(ctx, field)
 	case "createdAt":
@@ -6816,6 +6967,18 @@ func (ec *executionContext) childFields_Money(ctx context.Context, field graphql
 		return ec.fieldContext_Money_currencyCode(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Money", field.Name)
+}
+
+func (ec *executionContext) childFields_PackageManifest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slug":
+		return ec.fieldContext_PackageManifest_slug(ctx, field)
+	case "version":
+		return ec.fieldContext_PackageManifest_version(ctx, field)
+	case "platformVersion":
+		return ec.fieldContext_PackageManifest_platformVersion(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PackageManifest", field.Name)
 }
 
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7444,6 +7607,8 @@ func (ec *executionContext) childFields_Version(ctx context.Context, field graph
 		return ec.fieldContext_Version_decidedAt(ctx, field)
 	case "rejectionReason":
 		return ec.fieldContext_Version_rejectionReason(ctx, field)
+	case "package":
+		return ec.fieldContext_Version_package(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Version", field.Name)
 }
@@ -7468,6 +7633,24 @@ func (ec *executionContext) childFields_VersionEdge(ctx context.Context, field g
 		return ec.fieldContext_VersionEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type VersionEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_VersionPackage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "sha256":
+		return ec.fieldContext_VersionPackage_sha256(ctx, field)
+	case "size":
+		return ec.fieldContext_VersionPackage_size(ctx, field)
+	case "uploadedAt":
+		return ec.fieldContext_VersionPackage_uploadedAt(ctx, field)
+	case "manifest":
+		return ec.fieldContext_VersionPackage_manifest(ctx, field)
+	case "problem":
+		return ec.fieldContext_VersionPackage_problem(ctx, field)
+	case "downloadPath":
+		return ec.fieldContext_VersionPackage_downloadPath(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type VersionPackage", field.Name)
 }
 
 func (ec *executionContext) childFields_VersionPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -12726,6 +12909,52 @@ func (ec *executionContext) fieldContext_Installation_backupRef(_ context.Contex
 	return graphql.NewScalarFieldContext("Installation", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Installation_backupUrl(ctx context.Context, field graphql.CollectedField, obj *model.Installation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Installation_backupUrl(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Installation().BackupURL(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Installation_backupUrl(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Installation", field, true, true, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Installation_packageDownloads(ctx context.Context, field graphql.CollectedField, obj *model.Installation) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Installation_packageDownloads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Installation().PackageDownloads(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Installation_packageDownloads(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Installation", field, true, true, errors.New("field of type Int does not have child fields"))
+}
+
 func (ec *executionContext) _Installation_dataRetainedUntil(ctx context.Context, field graphql.CollectedField, obj *model.Installation) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16419,6 +16648,75 @@ func (ec *executionContext) fieldContext_Mutation_erasePersonalData(ctx context.
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _PackageManifest_slug(ctx context.Context, field graphql.CollectedField, obj *model.PackageManifest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageManifest_slug(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slug, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageManifest_slug(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageManifest", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PackageManifest_version(ctx context.Context, field graphql.CollectedField, obj *model.PackageManifest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageManifest_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageManifest_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageManifest", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _PackageManifest_platformVersion(ctx context.Context, field graphql.CollectedField, obj *model.PackageManifest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PackageManifest_platformVersion(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PlatformVersion, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PackageManifest_platformVersion(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PackageManifest", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
@@ -22211,6 +22509,38 @@ func (ec *executionContext) fieldContext_Version_rejectionReason(_ context.Conte
 	return graphql.NewScalarFieldContext("Version", field, true, true, errors.New("field of type String does not have child fields"))
 }
 
+func (ec *executionContext) _Version_package(ctx context.Context, field graphql.CollectedField, obj *model.Version) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Version_package(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Version().Package(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.VersionPackage) graphql.Marshaler {
+			return ec.marshalOVersionPackage2ᚖconfigmarketᚋgraphᚋmodelᚐVersionPackage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Version_package(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Version",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_VersionPackage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _VersionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.VersionConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22360,6 +22690,153 @@ func (ec *executionContext) fieldContext_VersionEdge_node(_ context.Context, fie
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _VersionPackage_sha256(ctx context.Context, field graphql.CollectedField, obj *model.VersionPackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionPackage_sha256(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Sha256, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionPackage_sha256(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionPackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VersionPackage_size(ctx context.Context, field graphql.CollectedField, obj *model.VersionPackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionPackage_size(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Size, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionPackage_size(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionPackage", field, false, false, errors.New("field of type Int does not have child fields"))
+}
+
+func (ec *executionContext) _VersionPackage_uploadedAt(ctx context.Context, field graphql.CollectedField, obj *model.VersionPackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionPackage_uploadedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UploadedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionPackage_uploadedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionPackage", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _VersionPackage_manifest(ctx context.Context, field graphql.CollectedField, obj *model.VersionPackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionPackage_manifest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Manifest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PackageManifest) graphql.Marshaler {
+			return ec.marshalOPackageManifest2ᚖconfigmarketᚋgraphᚋmodelᚐPackageManifest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VersionPackage_manifest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "VersionPackage",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PackageManifest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _VersionPackage_problem(ctx context.Context, field graphql.CollectedField, obj *model.VersionPackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionPackage_problem(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Problem, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_VersionPackage_problem(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionPackage", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _VersionPackage_downloadPath(ctx context.Context, field graphql.CollectedField, obj *model.VersionPackage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_VersionPackage_downloadPath(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DownloadPath, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_VersionPackage_downloadPath(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("VersionPackage", field, false, false, errors.New("field of type String does not have child fields"))
 }
 
 func (ec *executionContext) _VersionPayload_version(ctx context.Context, field graphql.CollectedField, obj *model.VersionPayload) (ret graphql.Marshaler) {
@@ -28411,6 +28888,82 @@ func (ec *executionContext) _Installation(ctx context.Context, sel ast.Selection
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "backupUrl":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Installation_backupUrl(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "packageDownloads":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Installation_packageDownloads(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		case "dataRetainedUntil":
 			out.Values[i] = ec._Installation_dataRetainedUntil(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
@@ -29865,6 +30418,54 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_erasePersonalData(ctx, field)
 			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var packageManifestImplementors = []string{"PackageManifest"}
+
+func (ec *executionContext) _PackageManifest(ctx context.Context, sel ast.SelectionSet, obj *model.PackageManifest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, packageManifestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PackageManifest")
+		case "slug":
+			out.Values[i] = ec._PackageManifest_slug(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "version":
+			out.Values[i] = ec._PackageManifest_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "platformVersion":
+			out.Values[i] = ec._PackageManifest_platformVersion(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33273,6 +33874,44 @@ func (ec *executionContext) _Version(ctx context.Context, sel ast.SelectionSet, 
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+		case "package":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Version_package(ctx, field, obj)
+				if res == graphql.RequiredNull {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			if field.IsDeferred() {
+				deferredFieldSet.AddField(field)
+				fieldIndex := len(deferredFieldSet.Values) - 1
+				deferredFieldSet.Concurrently(fieldIndex, func(ctx context.Context) graphql.Marshaler {
+					return innerFunc(ctx, deferredFieldSet)
+				})
+
+				for _, deferrable := range field.Deferrables {
+					view, ok := deferLabelToView[deferrable.Label]
+					if !ok {
+						view = deferredFieldSet.NewView()
+						deferLabelToView[deferrable.Label] = view
+					}
+					view.AddIndices(fieldIndex)
+				}
+
+				// don't run the out.Concurrently() call below
+				out.Values[i] = graphql.Null
+				continue
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -33361,6 +34000,69 @@ func (ec *executionContext) _VersionEdge(ctx context.Context, sel ast.SelectionS
 			}
 		case "node":
 			out.Values[i] = ec._VersionEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var versionPackageImplementors = []string{"VersionPackage"}
+
+func (ec *executionContext) _VersionPackage(ctx context.Context, sel ast.SelectionSet, obj *model.VersionPackage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, versionPackageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("VersionPackage")
+		case "sha256":
+			out.Values[i] = ec._VersionPackage_sha256(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "size":
+			out.Values[i] = ec._VersionPackage_size(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "uploadedAt":
+			out.Values[i] = ec._VersionPackage_uploadedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "manifest":
+			out.Values[i] = ec._VersionPackage_manifest(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "problem":
+			out.Values[i] = ec._VersionPackage_problem(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "downloadPath":
+			out.Values[i] = ec._VersionPackage_downloadPath(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36535,6 +37237,13 @@ func (ec *executionContext) marshalOOrderDirection2ᚖconfigmarketᚋgraphᚋmod
 	return v
 }
 
+func (ec *executionContext) marshalOPackageManifest2ᚖconfigmarketᚋgraphᚋmodelᚐPackageManifest(ctx context.Context, sel ast.SelectionSet, v *model.PackageManifest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PackageManifest(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOPaidFor2ᚖconfigmarketᚋgraphᚋmodelᚐPaidFor(ctx context.Context, v any) (*model.PaidFor, error) {
 	if v == nil {
 		return nil, nil
@@ -36918,6 +37627,13 @@ func (ec *executionContext) marshalOVersion2ᚖconfigmarketᚋgraphᚋmodelᚐVe
 		return graphql.Null
 	}
 	return ec._Version(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOVersionPackage2ᚖconfigmarketᚋgraphᚋmodelᚐVersionPackage(ctx context.Context, sel ast.SelectionSet, v *model.VersionPackage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._VersionPackage(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOViewer2ᚖconfigmarketᚋgraphᚋmodelᚐViewer(ctx context.Context, sel ast.SelectionSet, v *model.Viewer) graphql.Marshaler {

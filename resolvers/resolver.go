@@ -10,6 +10,7 @@ import (
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
 	"configmarket/internal/live"
+	"configmarket/internal/packages"
 	"configmarket/internal/pins"
 )
 
@@ -28,4 +29,6 @@ type Resolver struct {
 	Hub             *live.Hub
 	// AuditLogService reads the audit log (admins).
 	AuditLogService *auditlog.Service
+	// Packages holds the configurations' packages and buyers' backups.
+	Packages *packages.Service
 }

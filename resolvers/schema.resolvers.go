@@ -419,6 +419,16 @@ func (r *installationResolver) BackupRef(ctx context.Context, obj *model.Install
 	return obj.Row.BackupRef, nil
 }
 
+// BackupURL is the resolver for the backupUrl field.
+func (r *installationResolver) BackupURL(ctx context.Context, obj *model.Installation) (*string, error) {
+	return r.Packages.BackupLink(ctx, identity.FromContext(ctx), obj.Row)
+}
+
+// PackageDownloads is the resolver for the packageDownloads field.
+func (r *installationResolver) PackageDownloads(ctx context.Context, obj *model.Installation) (*int, error) {
+	return r.Commerce.PackageDownloads(ctx, identity.FromContext(ctx), obj.Row.ID)
+}
+
 // Updates is the resolver for the updates field.
 func (r *installationResolver) Updates(ctx context.Context, obj *model.Installation) ([]*model.InstallationUpdate, error) {
 	ups, err := dataloaders.From(ctx).Updates(ctx, obj.Row.ID)
@@ -1314,6 +1324,12 @@ func (r *versionResolver) RejectionReason(ctx context.Context, obj *model.Versio
 	// admins (catalog.VersionsByIDs, VersionStates), and only rejected
 	// ones carry a reason.
 	return obj.Row.RejectionReason, nil
+}
+
+// Package is the resolver for the package field.
+func (r *versionResolver) Package(ctx context.Context, obj *model.Version) (*model.VersionPackage, error) {
+	p, err := r.Packages.OfVersion(ctx, identity.FromContext(ctx), obj.Row)
+	return toVersionPackage(p), err
 }
 
 // User is the resolver for the user field.

@@ -404,6 +404,16 @@ type Money struct {
 type Mutation struct {
 }
 
+// A package's manifest.json.
+type PackageManifest struct {
+	// The configuration's slug; must be the version's configuration.
+	Slug string `json:"slug"`
+	// MAJOR.MINOR.PATCH; must be the version's number.
+	Version string `json:"version"`
+	// The CRM platform version it was exported from.
+	PlatformVersion string `json:"platformVersion"`
+}
+
 // Where a page of a connection sits (Relay cursor connections).
 type PageInfo struct {
 	// Whether another page follows; fetch it with `after: endCursor`.
@@ -900,6 +910,21 @@ type VersionEdge struct {
 
 type VersionIDInput struct {
 	ID string `json:"id"`
+}
+
+// A version's package: a gzip-compressed tar archive with a manifest.json.
+type VersionPackage struct {
+	// SHA-256 of the archive, lower-case hex; also the ETag it is served with.
+	Sha256 string `json:"sha256"`
+	// Bytes (at most PACKAGE_MAX_BYTES).
+	Size       int       `json:"size"`
+	UploadedAt time.Time `json:"uploadedAt"`
+	// What the archive's manifest.json says; null when it has none.
+	Manifest *PackageManifest `json:"manifest,omitempty"`
+	// Why it is not a well-formed package (submitting then fails with PACKAGE_MALFORMED); null when it is.
+	Problem *string `json:"problem,omitempty"`
+	// Moderators and the developer download it here with their bearer token.
+	DownloadPath string `json:"downloadPath"`
 }
 
 type VersionPayload struct {
@@ -2295,6 +2320,18 @@ const (
 	UserErrorCodeIdempotencyKeyReused UserErrorCode = "IDEMPOTENCY_KEY_REUSED"
 	// The invoice is not open (paid, void, or its 48-hour payment window closed).
 	UserErrorCodeInvoiceNotOpen UserErrorCode = "INVOICE_NOT_OPEN"
+	// Upload the version's package before submitting.
+	UserErrorCodePackageMissing UserErrorCode = "PACKAGE_MISSING"
+	// The package is not a gzip-compressed tar archive with a manifest.json.
+	UserErrorCodePackageMalformed UserErrorCode = "PACKAGE_MALFORMED"
+	// The package's manifest names another configuration or version, or no CRM platform version.
+	UserErrorCodePackageManifestMismatch UserErrorCode = "PACKAGE_MANIFEST_MISMATCH"
+	// The package is larger than the limit (PACKAGE_MAX_BYTES, 100 MiB by default).
+	UserErrorCodePackageTooLarge UserErrorCode = "PACKAGE_TOO_LARGE"
+	// Another developer's version has exactly this package (copied content).
+	UserErrorCodeCopiedPackage UserErrorCode = "COPIED_PACKAGE"
+	// The package of a submitted version cannot change.
+	UserErrorCodePackageFrozen UserErrorCode = "PACKAGE_FROZEN"
 	// The amount does not match (the invoice, or what is left to refund).
 	UserErrorCodeAmountMismatch UserErrorCode = "AMOUNT_MISMATCH"
 )
@@ -2377,12 +2414,18 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeIdempotencyKeyInvalid,
 	UserErrorCodeIdempotencyKeyReused,
 	UserErrorCodeInvoiceNotOpen,
+	UserErrorCodePackageMissing,
+	UserErrorCodePackageMalformed,
+	UserErrorCodePackageManifestMismatch,
+	UserErrorCodePackageTooLarge,
+	UserErrorCodeCopiedPackage,
+	UserErrorCodePackageFrozen,
 	UserErrorCodeAmountMismatch,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodePackageMissing, UserErrorCodePackageMalformed, UserErrorCodePackageManifestMismatch, UserErrorCodePackageTooLarge, UserErrorCodeCopiedPackage, UserErrorCodePackageFrozen, UserErrorCodeAmountMismatch:
 		return true
 	}
 	return false

@@ -24,12 +24,14 @@ type Service struct {
 	// plans are kept in the process: every card with prices reads them,
 	// and only migrations write them.
 	plans *cache.Reference[[]store.TariffPlan]
+	// packageMaxSize is the largest package a version may be submitted with.
+	packageMaxSize int64
 }
 
 // New builds the service.
 func New(st *store.Store, public *cache.Generation) *Service {
 	return &Service{store: st, cache: public.Cache(), public: public,
-		plans: cache.NewReference(referenceTTL, st.TariffPlans)}
+		plans: cache.NewReference(referenceTTL, st.TariffPlans), packageMaxSize: DefaultPackageMaxSize}
 }
 
 // Versioned keys: a change of the cached shape bumps the version instead of

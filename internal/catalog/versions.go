@@ -178,7 +178,11 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 	if taken {
 		errs = append(errs, apperr.FailedPrecondition("another configuration already has the title %q", c.Title).WithCode("DUPLICATE_TITLE").WithField("configuration", "title"))
 	}
-	return errs
+	pkgErrs, err := s.packageChecks(ctx, q, c, ver)
+	if err != nil {
+		return apperr.List{apperr.Internal(err)}
+	}
+	return append(errs, pkgErrs...)
 }
 
 // checkOrder refuses a number not greater than every other version of the
@@ -209,6 +213,12 @@ func versionInput(number, changelog string) (store.VersionKey, string, error) {
 
 // ownVersion locks a version of one of v's developer's configurations;
 // another developer's version answers NotFound.
+// OwnVersion reads, locked, a version of one of v's own configurations;
+// for anyone else it does not exist.
+func OwnVersion(ctx context.Context, q *store.Queries, v identity.Viewer, id uuid.UUID) (store.Version, error) {
+	return ownVersion(ctx, q, v, id)
+}
+
 func ownVersion(ctx context.Context, q *store.Queries, v identity.Viewer, id uuid.UUID) (store.Version, error) {
 	dev, err := requireDeveloper(v)
 	if err != nil {

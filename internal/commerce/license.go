@@ -32,28 +32,8 @@ type LicenseLimiter func(ctx context.Context, key string) bool
 // are rate-limited per key and per client IP, so keys cannot be guessed
 // by volume.
 func (s *Service) CheckLicense(ctx context.Context, key, accountID string) (LicenseStatus, error) {
-	if s.licenseLimit != nil {
-		sum := sha256.Sum256([]byte(key))
-		if !s.licenseLimit(ctx, "license:key:"+hex.EncodeToString(sum[:12])) ||
-			!s.licenseLimit(ctx, "license:ip:"+identity.OriginFrom(ctx).IP.String()) {
-			return LicenseStatus{}, apperr.RateLimited("too many license checks; retry later").WithCode("RATE_LIMITED")
-		}
-	}
-	if len(key) == 0 || len(key) > 100 || len(accountID) == 0 || len(accountID) > 200 {
-		return LicenseStatus{}, nil
-	}
-	inst, account, err := s.store.InstallationByLicenseKey(ctx, key)
-	if apperr.Is(err, apperr.KindNotFound) {
-		return LicenseStatus{}, nil
-	}
-	if err != nil {
-		return LicenseStatus{}, err
-	}
-	if account == nil || *account != accountID || !licensed(inst, s.clock.Now()) {
-		return LicenseStatus{}, nil
-	}
-	// A chargeback took the money back: invalid until an admin restores it.
-	if held, err := s.store.LicenseHeld(ctx, inst.ID); err != nil || held {
+	inst, ok, err := s.LicensedInstallation(ctx, key, accountID)
+	if err != nil || !ok {
 		return LicenseStatus{}, err
 	}
 	st := LicenseStatus{Valid: true, ConfigurationID: inst.ConfigurationID, Mode: inst.Mode}
@@ -64,6 +44,38 @@ func (s *Service) CheckLicense(ctx context.Context, key, accountID string) (Lice
 		st.ValidUntil = inst.CurrentPeriodEnd
 	}
 	return st, nil
+}
+
+// LicensedInstallation is the installation key licenses for the CRM
+// account now; ok is false for an unknown, foreign, expired, unpaid or
+// held key alike. Rate-limited like CheckLicense (the CRM's package
+// downloads go through it too).
+func (s *Service) LicensedInstallation(ctx context.Context, key, accountID string) (inst store.Installation, ok bool, err error) {
+	if s.licenseLimit != nil {
+		sum := sha256.Sum256([]byte(key))
+		if !s.licenseLimit(ctx, "license:key:"+hex.EncodeToString(sum[:12])) ||
+			!s.licenseLimit(ctx, "license:ip:"+identity.OriginFrom(ctx).IP.String()) {
+			return store.Installation{}, false, apperr.RateLimited("too many license checks; retry later").WithCode("RATE_LIMITED")
+		}
+	}
+	if len(key) == 0 || len(key) > 100 || len(accountID) == 0 || len(accountID) > 200 {
+		return store.Installation{}, false, nil
+	}
+	inst, account, err := s.store.InstallationByLicenseKey(ctx, key)
+	if apperr.Is(err, apperr.KindNotFound) {
+		return store.Installation{}, false, nil
+	}
+	if err != nil {
+		return store.Installation{}, false, err
+	}
+	if account == nil || *account != accountID || !licensed(inst, s.clock.Now()) {
+		return store.Installation{}, false, nil
+	}
+	// A chargeback took the money back: invalid until an admin restores it.
+	if held, err := s.store.LicenseHeld(ctx, inst.ID); err != nil || held {
+		return store.Installation{}, false, err
+	}
+	return inst, true, nil
 }
 
 // licensed: trials until they end, rentals while active or past due (the

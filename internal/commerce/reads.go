@@ -174,3 +174,20 @@ func (s *Service) Payments(ctx context.Context, v identity.Viewer, f store.Payme
 func (s *Service) Updates(ctx context.Context, installationIDs []uuid.UUID) ([]store.InstallationUpdate, error) {
 	return s.store.InstallationUpdates(ctx, installationIDs)
 }
+
+// PackageDownloads is how many times the CRM fetched an installation's
+// package, for those who read the installation (nil for anyone else).
+func (s *Service) PackageDownloads(ctx context.Context, v identity.Viewer, installationID uuid.UUID) (*int, error) {
+	// SECURITY: exactly who reads the installation (mayRead, through
+	// InstallationsByIDs).
+	visible, err := s.InstallationsByIDs(ctx, v, []uuid.UUID{installationID})
+	if err != nil || len(visible) == 0 {
+		return nil, err
+	}
+	n, err := s.store.PackageDownloads(ctx, installationID)
+	if err != nil {
+		return nil, err
+	}
+	downloads := int(n)
+	return &downloads, nil
+}

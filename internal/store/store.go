@@ -130,6 +130,7 @@ var constraintErrors = map[string]*apperr.Error{
 	"customers_inn_key":               apperr.Conflict("a customer with this tax number already exists").WithCode("INN_TAKEN"),
 	"customers_inn_check":             apperr.Invalid("", "tax number must have 10 or 12 digits").WithCode("INN_INVALID"),
 	"customers_crm_account_id_key":    apperr.Conflict("a customer with this CRM account id already exists").WithCode("CRM_ACCOUNT_TAKEN"),
+	"version_packages_frozen":         apperr.FailedPrecondition("the package of a submitted version cannot change").WithCode("PACKAGE_FROZEN"),
 	"customers_crm_account_id_check":  apperr.Invalid("", "the CRM account id must be 1 to 200 characters without control characters").WithCode("CRM_ACCOUNT_INVALID"),
 	"partners_inn_key":                apperr.Conflict("a partner with this tax number already exists").WithCode("INN_TAKEN"),
 	"developers_slug_key":             apperr.Conflict("this developer slug is taken").WithCode("SLUG_TAKEN"),

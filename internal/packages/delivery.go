@@ -1,0 +1,218 @@
+package packages
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+
+	"configmarket/internal/apperr"
+	"configmarket/internal/blob"
+	"configmarket/internal/identity"
+	"configmarket/internal/store"
+)
+
+// Licenser finds the installation a CRM's license key names, with the
+// license check's rules and rate limits (commerce.Service).
+type Licenser interface {
+	LicensedInstallation(ctx context.Context, key, accountID string) (store.Installation, bool, error)
+}
+
+// Download is an open package to send; the caller closes Reader.
+type Download struct {
+	Reader     blob.Reader
+	SHA256     []byte
+	VersionID  uuid.UUID
+	UploadedAt time.Time
+}
+
+// notFound is the one answer for every package a caller may not have: an
+// invalid, expired, unpaid or foreign key looks like an unknown one.
+func notFound() error { return apperr.NotFound("no such package") }
+
+// open reads a version's package.
+func (s *Service) open(ctx context.Context, versionID uuid.UUID) (Download, error) {
+	ps, err := s.store.VersionPackages(ctx, []uuid.UUID{versionID})
+	if err != nil {
+		return Download{}, err
+	}
+	if len(ps) == 0 {
+		return Download{}, notFound()
+	}
+	r, err := s.blobs.Open(ctx, ps[0].BlobKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return Download{}, notFound()
+	}
+	if err != nil {
+		return Download{}, err
+	}
+	return Download{Reader: r, SHA256: ps[0].SHA256, VersionID: versionID, UploadedAt: ps[0].UploadedAt}, nil
+}
+
+// Current is the package the installation of a license key should run
+// (SPEC §2, §4): for a trial or rental the configuration's current approved
+// version, so an automatic update is a new package to fetch; for a
+// purchase the version it bought. Each fetch is counted per installation.
+func (s *Service) Current(ctx context.Context, lic Licenser, key, accountID string) (Download, error) {
+	// SECURITY: the license key and the CRM account id it was issued to
+	// are the CRM's credentials; whatever is wrong with them, the answer
+	// is the same not-found.
+	inst, ok, err := lic.LicensedInstallation(ctx, key, accountID)
+	if err != nil || !ok {
+		if err == nil {
+			err = notFound()
+		}
+		return Download{}, err
+	}
+	versionID := inst.VersionID
+	if inst.Mode != "purchase" {
+		vs, err := s.store.NewestVersions(ctx, []uuid.UUID{inst.ConfigurationID}, []string{"approved"}, 1)
+		if err != nil {
+			return Download{}, err
+		}
+		if len(vs) == 1 {
+			versionID = vs[0].ID
+		}
+	}
+	d, err := s.open(ctx, versionID)
+	if err != nil {
+		return Download{}, err
+	}
+	if err := s.store.CountPackageDownload(ctx, inst.ID, versionID, s.clock.Now()); err != nil {
+		d.Reader.Close()
+		return Download{}, err
+	}
+	return d, nil
+}
+
+// ForModeration reads a version's package for the moderators who decide
+// it and the developer who uploaded it.
+func (s *Service) ForModeration(ctx context.Context, v identity.Viewer, versionID uuid.UUID) (Download, error) {
+	if v.Anonymous() {
+		return Download{}, apperr.Unauthenticated("log in first")
+	}
+	vs, err := s.store.VersionsByIDs(ctx, []uuid.UUID{versionID})
+	if err != nil {
+		return Download{}, err
+	}
+	if len(vs) == 0 {
+		return Download{}, notFound()
+	}
+	cs, err := s.store.ConfigurationsByIDs(ctx, []uuid.UUID{vs[0].ConfigurationID}, store.Scope{All: true})
+	if err != nil {
+		return Download{}, err
+	}
+	// SECURITY: admins (the moderators) read any version's package; the
+	// developer reads its own; nobody else (customers get packages by
+	// license key, buyers by backup link).
+	own := len(cs) == 1 && v.Role == identity.RoleDeveloper && cs[0].DeveloperID == v.ActingFor
+	if !v.IsAdmin() && !own {
+		return Download{}, notFound()
+	}
+	return s.open(ctx, versionID)
+}
+
+// paidPurchase: a purchase whose payment went through.
+func paidPurchase(i store.Installation) bool {
+	return i.Mode == "purchase" && (i.State == "active" || i.State == "past_due")
+}
+
+// BackupLink is a signed, short-lived path to a paid purchase's package, or
+// nil when there is none to give (SPEC §4: the buyer's full backup).
+func (s *Service) BackupLink(ctx context.Context, v identity.Viewer, inst store.Installation) (*string, error) {
+	// SECURITY: the backup is the buyer's: only the customer the
+	// installation belongs to gets a link, and only once it has paid.
+	if v.Role != identity.RoleCustomer || v.ActingFor != inst.CustomerID || !paidPurchase(inst) {
+		return nil, nil
+	}
+	ps, err := s.store.VersionPackages(ctx, []uuid.UUID{inst.VersionID})
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	link := "/packages/backups/" + s.links.sign(inst.ID, s.clock.Now().Add(s.rules.BackupLinkTTL))
+	return &link, nil
+}
+
+// Backup opens the package a backup link names, while the link is valid
+// and the purchase still paid.
+func (s *Service) Backup(ctx context.Context, token string) (Download, error) {
+	// SECURITY: the link's signature is the buyer's authority (issued by
+	// BackupLink to the buyer only); an expired or altered one is not found.
+	id, ok := s.links.verify(token, s.clock.Now())
+	if !ok {
+		return Download{}, notFound()
+	}
+	is, err := s.store.InstallationsByIDs(ctx, []uuid.UUID{id})
+	if err != nil {
+		return Download{}, err
+	}
+	if len(is) == 0 || !paidPurchase(is[0]) {
+		return Download{}, notFound()
+	}
+	return s.open(ctx, is[0].VersionID)
+}
+
+// linkSigner signs backup links: installation id and expiry, with an
+// HMAC-SHA256 under the server's key.
+type linkSigner struct{ key []byte }
+
+func (l *linkSigner) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, l.key)
+	m.Write([]byte("configmarket backup link\x00"))
+	m.Write(payload)
+	return m.Sum(nil)
+}
+
+func (l *linkSigner) sign(installationID uuid.UUID, expires time.Time) string {
+	payload := make([]byte, 0, 24+32)
+	payload = append(payload, installationID[:]...)
+	payload = binary.BigEndian.AppendUint64(payload, uint64(expires.Unix()))
+	return base64.RawURLEncoding.EncodeToString(append(payload, l.mac(payload)...))
+}
+
+func (l *linkSigner) verify(token string, now time.Time) (uuid.UUID, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) != 24+32 {
+		return uuid.Nil, false
+	}
+	payload, sum := raw[:24], raw[24:]
+	if !hmac.Equal(sum, l.mac(payload)) {
+		return uuid.Nil, false
+	}
+	if now.Unix() >= int64(binary.BigEndian.Uint64(payload[16:24])) {
+		return uuid.Nil, false
+	}
+	id, _ := uuid.FromBytes(payload[:16])
+	return id, !bytes.Equal(id[:], uuid.Nil[:])
+}
+
+// OfVersion is a version's package as its developer and admins see it;
+// nil for anyone else and for a version without one.
+func (s *Service) OfVersion(ctx context.Context, v identity.Viewer, ver store.Version) (*store.VersionPackage, error) {
+	if v.Anonymous() {
+		return nil, nil
+	}
+	if !v.IsAdmin() {
+		cs, err := s.store.ConfigurationsByIDs(ctx, []uuid.UUID{ver.ConfigurationID}, store.Scope{All: true})
+		if err != nil {
+			return nil, err
+		}
+		// SECURITY: the package is the developer's work before it is
+		// anyone's purchase: its developer and the moderators (admins)
+		// see its details; customers get the bytes by license only.
+		if len(cs) != 1 || !v.IsDeveloper(cs[0].DeveloperID) {
+			return nil, nil
+		}
+	}
+	ps, err := s.store.VersionPackages(ctx, []uuid.UUID{ver.ID})
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	return &ps[0], nil
+}

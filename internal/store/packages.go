@@ -1,0 +1,86 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+)
+
+// VersionPackage is a version's uploaded package (migration 0024).
+type VersionPackage struct {
+	VersionID  uuid.UUID
+	BlobKey    string
+	SHA256     []byte
+	Size       int64
+	Manifest   json.RawMessage
+	Problem    *string
+	UploadedBy *uuid.UUID
+	UploadedAt time.Time
+}
+
+const versionPackageColumns = `version_id, blob_key, sha256, size, manifest, problem, uploaded_by, uploaded_at`
+
+func scanVersionPackage(r pgx.CollectableRow) (VersionPackage, error) {
+	var p VersionPackage
+	err := r.Scan(&p.VersionID, &p.BlobKey, &p.SHA256, &p.Size, &p.Manifest, &p.Problem, &p.UploadedBy, &p.UploadedAt)
+	return p, err
+}
+
+// VersionPackages returns the packages of versions that have one.
+func (q *Queries) VersionPackages(ctx context.Context, versionIDs []uuid.UUID) ([]VersionPackage, error) {
+	const sql = `select ` + versionPackageColumns + ` from version_packages where version_id = any($1)`
+	return list(ctx, q.db, "select version packages", scanVersionPackage, sql, versionIDs)
+}
+
+// SaveVersionPackage records a version's package, replacing the one it had
+// (whose blob key it returns, for deletion after commit). The database
+// refuses it once the version is submitted (version_packages_frozen).
+func (q *Queries) SaveVersionPackage(ctx context.Context, p VersionPackage) (replacedKey *string, err error) {
+	const sql = `with old as (select blob_key from version_packages where version_id = $1 for update),
+		saved as (
+			insert into version_packages (` + versionPackageColumns + `) values ($1, $2, $3, $4, $5, $6, $7, $8)
+			on conflict (version_id) do update set blob_key = excluded.blob_key, sha256 = excluded.sha256,
+				size = excluded.size, manifest = excluded.manifest, problem = excluded.problem,
+				uploaded_by = excluded.uploaded_by, uploaded_at = excluded.uploaded_at
+			returning 1
+		)
+		select (select blob_key from old) from saved`
+	err = q.db.QueryRow(ctx, sql, p.VersionID, p.BlobKey, p.SHA256, p.Size, p.Manifest, p.Problem, p.UploadedBy, p.UploadedAt).
+		Scan(&replacedKey)
+	return replacedKey, mapErr(err, "save version package")
+}
+
+// PackageOfOtherDeveloper reports whether the same bytes are the package of
+// a version of another developer's configuration.
+func (q *Queries) PackageOfOtherDeveloper(ctx context.Context, sha256 []byte, developerID uuid.UUID) (bool, error) {
+	const sql = `select exists (select 1 from version_packages p
+		join versions v on v.id = p.version_id
+		join configurations c on c.id = v.configuration_id
+		where p.sha256 = $1 and c.developer_id <> $2)`
+	var found bool
+	err := q.db.QueryRow(ctx, sql, sha256, developerID).Scan(&found)
+	return found, mapErr(err, "select copied package")
+}
+
+// CountPackageDownload counts one fetch of an installation's package.
+func (q *Queries) CountPackageDownload(ctx context.Context, installationID, versionID uuid.UUID, at time.Time) error {
+	const sql = `insert into package_downloads (installation_id, downloads, last_version_id, last_at) values ($1, 1, $2, $3)
+		on conflict (installation_id) do update set downloads = package_downloads.downloads + 1,
+			last_version_id = excluded.last_version_id, last_at = excluded.last_at`
+	_, err := q.db.Exec(ctx, sql, installationID, versionID, at)
+	return mapErr(err, "count package download")
+}
+
+// PackageDownloads is how many times an installation's CRM fetched its package.
+func (q *Queries) PackageDownloads(ctx context.Context, installationID uuid.UUID) (int64, error) {
+	var n int64
+	err := q.db.QueryRow(ctx, `select downloads from package_downloads where installation_id = $1`, installationID).Scan(&n)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	return n, mapErr(err, "select package downloads")
+}
