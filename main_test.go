@@ -62,6 +62,13 @@ func newTestServer(t *testing.T) *testServer {
 // say).
 func newTestServerWithCache(t testing.TB, c cache.Cache) *testServer {
 	t.Helper()
+	return newTestServerWith(t, c, nil)
+}
+
+// newTestServerWith builds the server on cache c with its dependencies
+// adjusted by adjust (package storage, limits), when given.
+func newTestServerWith(t testing.TB, c cache.Cache, adjust func(*deps)) *testServer {
+	t.Helper()
 	// The server runs as its own role, bound by row-level security; the
 	// test sets up and inspects data as the owner.
 	url := dbtest.URL(t)
@@ -69,6 +76,9 @@ func newTestServerWithCache(t testing.TB, c cache.Cache) *testServer {
 	appPool, counter := dbtest.AppPool(t, url)
 	st := store.New(pool)
 	d, spec := testDeps(t, store.New(appPool), c)
+	if adjust != nil {
+		adjust(&d)
+	}
 	clk := d.clock.(*clock.Offset)
 	srv, a := startApp(t, d)
 	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.health, commerce: a.commerce, clock: clk, app: a, deps: d}

@@ -38,9 +38,11 @@ func (q *Queries) VersionPackages(ctx context.Context, versionIDs []uuid.UUID) (
 
 // SaveVersionPackage records a version's package, replacing the one it had
 // (whose blob key it returns, for deletion after commit). The database
-// refuses it once the version is submitted (version_packages_frozen).
+// refuses it once the version is submitted (version_packages_frozen). The
+// caller holds the version's lock (old must not lock the row: a row this
+// statement updates would be skipped).
 func (q *Queries) SaveVersionPackage(ctx context.Context, p VersionPackage) (replacedKey *string, err error) {
-	const sql = `with old as (select blob_key from version_packages where version_id = $1 for update),
+	const sql = `with old as (select blob_key from version_packages where version_id = $1),
 		saved as (
 			insert into version_packages (` + versionPackageColumns + `) values ($1, $2, $3, $4, $5, $6, $7, $8)
 			on conflict (version_id) do update set blob_key = excluded.blob_key, sha256 = excluded.sha256,
