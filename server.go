@@ -214,6 +214,13 @@ func run(ctx context.Context) error {
 	if d.linkKey, err = packageLinkKey(cfg); err != nil {
 		return err
 	}
+	pgBlobs := st.Blobs()
+	d.blobs = pgBlobs
+	if cfg.DemoData {
+		if err := demo.LoadPackages(identity.AsSystem(ctx), st, d.blobs); err != nil {
+			return fmt.Errorf("demo packages: %w", err)
+		}
+	}
 	a := newApp(d)
 	go a.hub.Run(ctx)
 	if cfg.JobsEnabled {
@@ -222,6 +229,11 @@ func run(ctx context.Context) error {
 			jobs.Task{Name: "updates", Run: func(ctx context.Context) error { _, err := a.commerce.ProcessUpdates(ctx); return err }},
 			jobs.Task{Name: "pins", Run: func(ctx context.Context) error { _, err := a.pins.ExpirePins(ctx); return err }},
 			jobs.Task{Name: "statuses", Run: func(ctx context.Context) error { _, err := a.statuses.RunMonthly(ctx); return err }},
+			// Chunks of uploads a process died in the middle of.
+			jobs.Task{Name: "packages", Run: func(ctx context.Context) error {
+				_, err := pgBlobs.DeleteAbandoned(ctx, time.Now(), abandonedUploadAge)
+				return err
+			}},
 		)...)
 	}
 	if cfg.MetricsAddr != "" {
@@ -434,6 +446,10 @@ func responseStore(shared cache.Cache, tel *obs.Telemetry) cache.Cache {
 	}
 	return tel.Cache(shared)
 }
+
+// abandonedUploadAge is when an unfinished package upload in PostgreSQL is
+// taken for dead: longer than any upload may take (packageTransfer).
+const abandonedUploadAge = 2 * time.Hour
 
 // maxStreamsPerUser caps one user's simultaneous WebSocket connections.
 const maxStreamsPerUser = 8

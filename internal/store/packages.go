@@ -86,3 +86,24 @@ func (q *Queries) PackageDownloads(ctx context.Context, installationID uuid.UUID
 	}
 	return n, mapErr(err, "select package downloads")
 }
+
+// UnpackagedVersion is a version that has no package yet.
+type UnpackagedVersion struct {
+	VersionID uuid.UUID
+	Slug      string
+	Key       VersionKey
+	Changelog string
+}
+
+// VersionsWithoutPackage lists the versions in states that have no package.
+func (q *Queries) VersionsWithoutPackage(ctx context.Context, states []string) ([]UnpackagedVersion, error) {
+	const sql = `select v.id, c.slug, v.major, v.minor, v.patch, v.changelog from versions v
+		join configurations c on c.id = v.configuration_id
+		where v.state = any($1) and not exists (select 1 from version_packages p where p.version_id = v.id)
+		order by c.slug, v.major, v.minor, v.patch, v.id`
+	return list(ctx, q.db, "select unpackaged versions", func(r pgx.CollectableRow) (UnpackagedVersion, error) {
+		var u UnpackagedVersion
+		err := r.Scan(&u.VersionID, &u.Slug, &u.Key.Major, &u.Key.Minor, &u.Key.Patch, &u.Changelog)
+		return u, err
+	}, sql, states)
+}
