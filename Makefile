@@ -3,7 +3,9 @@ SHELL := /bin/bash
 
 # Local services (PostgreSQL + Redis) come from scripts/services.sh:
 # it honours a preset DATABASE_URL / REDIS_URL, otherwise it starts private
-# instances (state in .data/) and exports the URLs.
+# instances (state in .data/) and exports the URLs. The tests' S3-compatible
+# object store (versitygw) comes from scripts/objectstore.sh, the same way
+# (OBJECT_STORE_URL / CM_TEST_OBJECT_STORE_URL); `make stop` stops it too.
 
 .PHONY: run test generate graphiql stop bench bench-smoke
 
@@ -11,7 +13,7 @@ run:
 	source scripts/services.sh && DEMO_DATA=true go run .
 
 test:
-	export CM_TEST_CLUSTER=1 && source scripts/services.sh && source scripts/node.sh && source scripts/chromium.sh && go test -race -count=1 ./...
+	export CM_TEST_CLUSTER=1 && source scripts/services.sh && source scripts/objectstore.sh && source scripts/node.sh && source scripts/chromium.sh && go test -race -count=1 ./...
 
 # The load benchmark (docs/performance.md): loads the marketplace (once;
 # 5-7 minutes), starts this server (-trimpath), PostGraphile and pgbench

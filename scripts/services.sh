@@ -6,6 +6,7 @@
 #   source scripts/services.sh        # start private services if needed and
 #                                     # export DATABASE_URL / REDIS_URL
 #   bash scripts/services.sh stop     # stop the private PostgreSQL and Redis
+#                                     # (and scripts/objectstore.sh's store)
 #   bash scripts/services.sh status   # show what is running
 #   bash scripts/services.sh [start]  # start, print `export ...` lines
 #
@@ -452,6 +453,9 @@ _cm_stop_all() {
     local root="$1" rc=0
     _cm_pg_stop "$root" || rc=1
     _cm_redis_stop "$root" || rc=1
+    # The object store the tests start (scripts/objectstore.sh) stops too,
+    # so one command stops everything.
+    bash "$root/scripts/objectstore.sh" stop || rc=1
     return $rc
 }
 
@@ -472,6 +476,7 @@ _cm_status() {
     else
         echo "redis: stopped"
     fi
+    bash "$root/scripts/objectstore.sh" status
 }
 
 _cm_main() {
