@@ -8,11 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
+	"configmarket/internal/blob"
 	"configmarket/internal/factory"
 	"configmarket/internal/packages"
 )
@@ -20,7 +22,29 @@ import (
 // packageStorages are the engines the package suite runs on: PostgreSQL
 // always; the S3-compatible store when the test scripts started one.
 func packageStorages(t *testing.T) map[string]func(*deps) {
-	return map[string]func(*deps){"postgres": nil}
+	storages := map[string]func(*deps){"postgres": nil}
+	raw := os.Getenv("CM_TEST_OBJECT_STORE_URL")
+	if raw == "" {
+		if os.Getenv("CM_TEST_CLUSTER") == "1" {
+			t.Fatal("CM_TEST_OBJECT_STORE_URL is empty: make test starts the S3-compatible store (scripts/objectstore.sh)")
+		}
+		t.Log("no S3-compatible store: only PostgreSQL storage runs (source scripts/objectstore.sh for both)")
+		return storages
+	}
+	storages["s3"] = func(d *deps) {
+		// A prefix of its own per test server: tests never see each other's objects.
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatal("CM_TEST_OBJECT_STORE_URL is not a URL")
+		}
+		u.Path = strings.TrimSuffix(u.Path, "/") + "/packages-test-" + uuid.NewString()[:8]
+		s3, err := blob.NewS3(context.Background(), u.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.blobs = s3
+	}
+	return storages
 }
 
 func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:]) }

@@ -116,6 +116,9 @@ type config struct {
 	// backup links (base64, at least 32 bytes; the same on every instance).
 	PackageMaxBytes int64  `env:"PACKAGE_MAX_BYTES" envDefault:"104857600"`
 	PackageLinkKey  string `env:"PACKAGE_LINK_KEY"`
+	// ObjectStoreURL, set, keeps packages in an S3-compatible object store
+	// instead of PostgreSQL (s3://KEY:SECRET@host:port/bucket[/prefix]).
+	ObjectStoreURL string `env:"OBJECT_STORE_URL"`
 }
 
 func (c config) production() bool { return c.Env == "production" }
@@ -216,6 +219,11 @@ func run(ctx context.Context) error {
 	}
 	pgBlobs := st.Blobs()
 	d.blobs = pgBlobs
+	if cfg.ObjectStoreURL != "" {
+		if d.blobs, err = blob.NewS3(ctx, cfg.ObjectStoreURL); err != nil {
+			return fmt.Errorf("OBJECT_STORE_URL: %w", err)
+		}
+	}
 	if cfg.DemoData {
 		if err := demo.LoadPackages(identity.AsSystem(ctx), st, d.blobs); err != nil {
 			return fmt.Errorf("demo packages: %w", err)

@@ -13,6 +13,9 @@ import (
 // ErrNotFound: no object under the key.
 var ErrNotFound = errors.New("blob: not found")
 
+// ErrExists: Put on a key that already holds an object.
+var ErrExists = errors.New("blob: key exists")
+
 // Store holds objects by key.
 type Store interface {
 	// Put stores everything r yields under key, atomically: a failed or

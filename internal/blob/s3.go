@@ -21,8 +21,6 @@ import (
 // S3's 10,000 parts an object may reach 156 GiB.)
 const s3PartSize = 16 << 20
 
-// errExists: Put on a key that already holds an object.
-var errExists = errors.New("object exists")
 
 // S3 keeps objects in a bucket of an S3-compatible object store (AWS S3,
 // MinIO, Ceph, versitygw, ...), optionally under a key prefix.
@@ -166,7 +164,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader) (int64, error) {
 	_, err := s.client.StatObject(ctx, s.bucket, name, minio.StatObjectOptions{})
 	switch {
 	case err == nil:
-		return 0, fmt.Errorf("s3 put %s: %w", key, errExists)
+		return 0, fmt.Errorf("s3 put %s: %w", key, ErrExists)
 	case !isNoSuchKey(err):
 		return 0, fmt.Errorf("s3 put %s: %w", key, err)
 	}

@@ -33,7 +33,7 @@ func (b *Blobs) Put(ctx context.Context, key string, r io.Reader) (size int64, e
 	if _, err := b.db.Exec(ctx, `insert into blobs (key) values ($1)`, key); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-			return 0, fmt.Errorf("put blob %s: the key exists", key)
+			return 0, fmt.Errorf("put blob %s: %w", key, blob.ErrExists)
 		}
 		return 0, mapErr(err, "insert blob")
 	}
