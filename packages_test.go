@@ -236,7 +236,9 @@ func mustVersion(t *testing.T, s *testServer, configurationID uuid.UUID) (id uui
 // An oversized body is cut at the limit with 413 and nothing stored; a
 // broken archive is stored with its problem and refused on submit.
 func TestPackageLimitsAndBrokenArchives(t *testing.T) {
-	s := newTestServerWith(t, testCache(t), func(d *deps) { d.packageRules = packages.Rules{MaxSize: 4096, BackupLinkTTL: packages.DefaultRules.BackupLinkTTL} })
+	s := newTestServerWith(t, testCache(t), func(d *deps) {
+		d.packageRules = packages.Rules{MaxSize: 4096, BackupLinkTTL: packages.DefaultRules.BackupLinkTTL}
+	})
 	dev := factory.Developer(t, s.store)
 	tok, _ := s.logIn(t, dev, nil)
 	conf := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{State: "draft"})

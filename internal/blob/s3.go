@@ -21,7 +21,6 @@ import (
 // S3's 10,000 parts an object may reach 156 GiB.)
 const s3PartSize = 16 << 20
 
-
 // S3 keeps objects in a bucket of an S3-compatible object store (AWS S3,
 // MinIO, Ceph, versitygw, ...), optionally under a key prefix.
 type S3 struct {
