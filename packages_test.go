@@ -76,7 +76,7 @@ func TestPackagesFromUploadToTheCRM(t *testing.T) {
 			copier := factory.Developer(t, s.store)
 			for role, a := range map[string]factory.Account{
 				"buyer": w.buyer, "other customer": w.other, "developer": w.dev,
-				"other developer": copier, "admin": factory.Admin(t, s.store),
+				"other developer": copier, "admin": factory.Admin(t, s.store), "partner": factory.Partner(t, s.store),
 			} {
 				w.tokens[role], _ = s.logIn(t, a, nil)
 			}
@@ -128,7 +128,17 @@ func TestPackagesFromUploadToTheCRM(t *testing.T) {
 				}
 				return id, body
 			}
-			_, v2 := release("2.0.0")
+			v2ID, v2 := release("2.0.0")
+			// Strangers see no package details of a version.
+			for _, role := range []string{"anonymous", "buyer", "other developer", "partner"} {
+				r := s.do(t, w.tokens[role], `query($v: ID!) { node(id: $v) { ... on Version { number package { sha256 } } } }`, map[string]any{"v": v2ID})
+				if r.code() != "" || get(r.Data, "node", "package") != nil {
+					t.Fatalf("%s sees the version's package: %s", role, r.Raw)
+				}
+			}
+			if n := s.count(t, "audit_log where action = 'uploadPackage' and target = '"+v2ID+"' and result = 'ok'"); n != 1 {
+				t.Fatalf("%d audit rows for the upload, want 1", n)
+			}
 
 			// A renter and a buyer, paid, each with its CRM account.
 			renterAccount, buyerAccount := w.crmAccount(t, w.buyer), w.crmAccount(t, w.other)
@@ -204,6 +214,12 @@ func TestPackagesFromUploadToTheCRM(t *testing.T) {
 			counted := s.do(t, w.tokens["developer"], backupQuery, map[string]any{"i": installation})
 			if get(counted.Data, "node", "packageDownloads") != float64(1) {
 				t.Fatalf("downloads: %s", counted.Raw)
+			}
+			for _, role := range []string{"anonymous", "buyer", "other developer", "partner"} {
+				r := s.do(t, w.tokens[role], backupQuery, map[string]any{"i": installation})
+				if get(r.Data, "node", "packageDownloads") != nil || get(r.Data, "node", "backupUrl") != nil {
+					t.Fatalf("%s sees another's installation downloads or backup: %s", role, r.Raw)
+				}
 			}
 
 			// Another developer uploading the same bytes is refused.

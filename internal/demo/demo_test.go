@@ -1,11 +1,16 @@
 package demo
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"io"
 	"testing"
 
 	"configmarket/internal/dbtest"
+	"configmarket/internal/identity"
 	"configmarket/internal/inn"
+	"configmarket/internal/store"
 )
 
 func TestLoadIsIdempotentAndCoversEveryRoleAndStatus(t *testing.T) {
@@ -209,5 +214,58 @@ func TestDemoActiveInstallationsOweNothing(t *testing.T) {
 	var unanchored int
 	if err := pool.QueryRow(ctx, `select count(*) from installations where mode = 'rent' and billing_anchor is null`).Scan(&unanchored); err != nil || unanchored != 0 {
 		t.Fatalf("%d rentals without a billing anchor (err %v)", unanchored, err)
+	}
+}
+
+// Every demo version that reached moderation carries a small real package
+// (issue 20): well-formed, its manifest naming its configuration and
+// version, its bytes where the record says; loading twice adds nothing.
+func TestDemoPackages(t *testing.T) {
+	ctx := identity.AsSystem(context.Background())
+	pool := dbtest.Pool(t)
+	if err := Load(ctx, pool); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(pool)
+	blobs := st.Blobs()
+	for range 2 {
+		if err := LoadPackages(ctx, st, blobs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var missing, total int
+	if err := pool.QueryRow(ctx, `select count(*) filter (where p.version_id is null), count(*) from versions v
+		left join version_packages p on p.version_id = v.id where v.state in ('in_review', 'approved')`).Scan(&missing, &total); err != nil {
+		t.Fatal(err)
+	}
+	if missing != 0 || total < 20 {
+		t.Fatalf("%d of %d moderated demo versions without a package", missing, total)
+	}
+	rows, err := pool.Query(ctx, `select p.blob_key, p.sha256, p.manifest->>'slug', p.manifest->>'version', c.slug,
+			v.major || '.' || v.minor || '.' || v.patch, p.problem
+		from version_packages p join versions v on v.id = p.version_id join configurations c on c.id = v.configuration_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, mSlug, mVersion, slug, number string
+		var sum []byte
+		var problem *string
+		if err := rows.Scan(&key, &sum, &mSlug, &mVersion, &slug, &number, &problem); err != nil {
+			t.Fatal(err)
+		}
+		if problem != nil || mSlug != slug || mVersion != number {
+			t.Errorf("%s %s: manifest %s %s, problem %v", slug, number, mSlug, mVersion, problem)
+		}
+		r, err := blobs.Open(ctx, key)
+		if err != nil {
+			t.Fatalf("%s %s: %v", slug, number, err)
+		}
+		h := sha256.New()
+		if _, err := io.Copy(h, r); err != nil || !bytes.Equal(h.Sum(nil), sum) {
+			t.Errorf("%s %s: stored bytes do not match their SHA-256 (%v)", slug, number, err)
+		}
+		r.Close()
 	}
 }
