@@ -1,69 +1,252 @@
 package main
 
 import (
+	"bytes"
 	"os/exec"
+	"slices"
+	"sort"
 	"strings"
 	"testing"
 )
 
-// TestImportsPointOneWay enforces the layering of STYLE.md: domain packages
-// speak neither GraphQL, SQL drivers nor Redis; only store speaks pgx, only
-// cache speaks Redis, only auth speaks JWT; resolvers reach data through
-// domain services and loaders.
-func TestImportsPointOneWay(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...").Output()
+// A layer is the place a package holds in the one-way import graph of
+// STYLE.md: server.go → resolvers → {dataloaders, internal/<domain>} →
+// internal/store → pgx.
+type layer int
+
+const (
+	layerMain       layer = iota + 1 // the composition root (server.go)
+	layerTool                        // binaries beside the server: cmd/, bench/
+	layerAPI                         // GraphQL: gqlgen output, models, resolvers
+	layerLoader                      // per-request loaders
+	layerGraphQLMid                  // gqlgen middleware: limits, caches of documents and responses, the fast path
+	layerWeb                         // plain HTTP handlers beside GraphQL
+	layerDomain                      // business rules and authorization
+	layerBase                        // small vocabularies any layer may use
+	layerStore                       // the only code that speaks SQL
+	layerRedis                       // the code that speaks Redis
+	layerAuth                        // the only code that speaks JWT
+	layerLive                        // the LISTEN/NOTIFY listener behind subscriptions
+	layerObs                         // observability: it watches every client, so it imports them
+	layerMigrations                  // the numbered SQL files and their runner
+	layerTestHelper                  // packages only tests import
+	layerData                        // demo and benchmark data
+)
+
+// layerOf names every package of the module. A package missing here fails
+// TestLayers: the test denies by default, so a new package must say where it
+// stands before it can import anything.
+var layerOf = map[string]layer{
+	"configmarket":                        layerMain,
+	"configmarket/bench":                  layerTool,
+	"configmarket/cmd/probe":              layerTool,
+	"configmarket/graph":                  layerAPI,
+	"configmarket/graph/model":            layerAPI,
+	"configmarket/resolvers":              layerAPI,
+	"configmarket/dataloaders":            layerLoader,
+	"configmarket/internal/fastpath":      layerGraphQLMid,
+	"configmarket/internal/limits":        layerGraphQLMid,
+	"configmarket/internal/opmemo":        layerGraphQLMid,
+	"configmarket/internal/persisted":     layerGraphQLMid,
+	"configmarket/internal/respcache":     layerGraphQLMid,
+	"configmarket/internal/web":           layerWeb,
+	"configmarket/internal/account":       layerDomain,
+	"configmarket/internal/auditlog":      layerDomain,
+	"configmarket/internal/catalog":       layerDomain,
+	"configmarket/internal/commerce":      layerDomain,
+	"configmarket/internal/earnings":      layerDomain,
+	"configmarket/internal/idempotency":   layerDomain,
+	"configmarket/internal/packages":      layerDomain,
+	"configmarket/internal/pins":          layerDomain,
+	"configmarket/internal/apperr":        layerBase,
+	"configmarket/internal/audit":         layerBase,
+	"configmarket/internal/blob":          layerBase,
+	"configmarket/internal/clock":         layerBase,
+	"configmarket/internal/graphiql":      layerBase,
+	"configmarket/internal/identity":      layerBase,
+	"configmarket/internal/inn":           layerBase,
+	"configmarket/internal/jobs":          layerBase,
+	"configmarket/internal/money":         layerBase,
+	"configmarket/internal/password":      layerBase,
+	"configmarket/internal/probe":         layerBase,
+	"configmarket/internal/relay":         layerBase,
+	"configmarket/internal/webhook":       layerBase,
+	"configmarket/operations":             layerBase,
+	"configmarket/internal/store":         layerStore,
+	"configmarket/internal/cache":         layerRedis,
+	"configmarket/internal/ratelimit":     layerRedis,
+	"configmarket/internal/auth":          layerAuth,
+	"configmarket/internal/live":          layerLive,
+	"configmarket/internal/obs":           layerObs,
+	"configmarket/migrations":             layerMigrations,
+	"configmarket/internal/blob/blobtest": layerTestHelper,
+	"configmarket/internal/dbtest":        layerTestHelper,
+	"configmarket/internal/factory":       layerTestHelper,
+	"configmarket/internal/benchdata":     layerData,
+	"configmarket/internal/demo":          layerData,
+}
+
+// A layerRule forbids packages of the layers in `in` to import what `guards`
+// matches.
+type layerRule struct {
+	why    string
+	in     map[layer]bool
+	guards func(imp string) bool
+}
+
+// layerException excuses one import that breaks a rule today. Each one
+// names the work that removes it; when that lands, the exception stops
+// matching and TestLayers asks for it to be deleted, so the list only shrinks.
+type layerException struct {
+	pkg, imp, why string
+}
+
+var layerExceptions = []layerException{
+	{"configmarket", "github.com/jackc/pgx/v5",
+		"server.go connects as the schema owner to run migrations; issue 21 item 4 (with item 1) moves opening connections out of main"},
+	{"configmarket", "github.com/jackc/pgx/v5/pgxpool",
+		"server.go builds the pgx pool itself; issue 21 item 4 (with item 1) moves opening connections out of main"},
+	{"configmarket/graph/model", "configmarket/internal/store",
+		"models embed store rows (Row store.Configuration, store.Version, store.Installation); issue 21 item 4"},
+	{"configmarket/resolvers", "configmarket/internal/store",
+		"resolvers build store filter types and map store rows; issue 21 item 4"},
+	{"configmarket/resolvers", "configmarket/internal/web",
+		"live subscriptions call web.CloseSlowReader; issue 21 item 4"},
+}
+
+// TestLayers holds the layering of STYLE.md over every package of the
+// module (their non-test imports, from one `go list`): only the store and the
+// few packages that must (migrations, test helpers, the live listener,
+// observability, demo and bench data, tools) speak pgx; only cache and
+// ratelimit speak Redis; only auth speaks JWT; domain packages and the layers
+// below them speak no GraphQL; resolvers and graph/model reach data through
+// domain services and loaders, not the store or the HTTP handlers; imports
+// point one way.
+func TestLayers(t *testing.T) {
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "./...")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("go list: %v", err)
+		t.Fatalf("go list: %v\n%s", err, stderr.String())
 	}
-	const (
-		gqlgen = "github.com/99designs/gqlgen"
-		pgx    = "github.com/jackc/pgx"
-		redis  = "github.com/redis/go-redis"
-		jwt    = "github.com/golang-jwt/jwt"
-	)
-	forbidden := map[string][]string{
-		"configmarket/internal/account":     {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/catalog":     {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/commerce":    {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/earnings":    {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/pins":        {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/idempotency": {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/live":        {gqlgen, redis, jwt},
-		"configmarket/internal/clock":       {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/webhook":     {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/jobs":        {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/identity":    {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/apperr":      {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/money":       {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/relay":       {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/graphiql":    {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/probe":       {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/store":       {gqlgen, redis, jwt, "configmarket/internal/account", "configmarket/internal/catalog"},
-		"configmarket/internal/cache":       {gqlgen, pgx, jwt},
-		"configmarket/internal/auth":        {gqlgen, pgx, redis},
-		"configmarket/resolvers":            {pgx, redis, jwt},
-		"configmarket/dataloaders":          {gqlgen, pgx, redis, jwt},
-		"configmarket/internal/persisted":   {pgx, redis, jwt},
-		"configmarket/operations":           {gqlgen, pgx, redis, jwt},
-	}
-	checked := 0
+	imports := map[string][]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		fields := strings.Fields(line)
-		pkg, imports := fields[0], fields[1:]
-		bans, ok := forbidden[pkg]
+		imports[fields[0]] = fields[1:]
+	}
+
+	for _, v := range layerViolations(imports) {
+		t.Error(v)
+	}
+}
+
+// layerViolations returns every broken rule, unknown or vanished package and
+// unused exception, one message each.
+func layerViolations(imports map[string][]string) []string {
+	const (
+		pgx    = "github.com/jackc/pgx"
+		gqlgen = "github.com/99designs/gqlgen"
+		gqlpar = "github.com/vektah/gqlparser"
+		jwt    = "github.com/golang-jwt/jwt"
+		store  = "configmarket/internal/store"
+		web    = "configmarket/internal/web"
+	)
+	redis := []string{"github.com/redis/go-redis", "github.com/go-redis"}
+	rules := []layerRule{
+		{"only the store, migrations, test helpers, the live listener, observability, demo/bench data and tools speak pgx",
+			allLayersBut(layerStore, layerMigrations, layerTestHelper, layerLive, layerObs, layerData, layerTool),
+			hasPrefix(pgx)},
+		{"only internal/cache and internal/ratelimit speak Redis (internal/obs watches it)",
+			allLayersBut(layerRedis, layerObs),
+			hasPrefix(redis...)},
+		{"only internal/auth speaks JWT",
+			allLayersBut(layerAuth),
+			hasPrefix(jwt)},
+		{"GraphQL (gqlgen, gqlparser) is spoken above the domain only: domain packages and the layers below them do not",
+			allLayersBut(layerMain, layerAPI, layerGraphQLMid, layerWeb, layerObs),
+			hasPrefix(gqlgen, gqlpar)},
+		{"graph, graph/model and resolvers reach data through domain services and loaders, not internal/store or internal/web",
+			onlyLayers(layerAPI),
+			hasPrefix(store, web)},
+		{"imports point one way: domain packages import no GraphQL, loader or HTTP package",
+			onlyLayers(layerDomain),
+			inLayers(layerMain, layerAPI, layerLoader, layerGraphQLMid, layerWeb)},
+		{"imports point one way: the store and the base vocabularies import no domain, GraphQL, loader or HTTP package",
+			onlyLayers(layerStore, layerBase),
+			inLayers(layerMain, layerAPI, layerLoader, layerGraphQLMid, layerWeb, layerDomain)},
+	}
+
+	var msgs []string
+	used := map[layerException]bool{}
+	pkgs := make([]string, 0, len(imports))
+	for pkg := range imports {
+		pkgs = append(pkgs, pkg)
+	}
+	sort.Strings(pkgs)
+	for _, pkg := range pkgs {
+		l, ok := layerOf[pkg]
 		if !ok {
+			msgs = append(msgs, "package "+pkg+" is unknown to layers_test.go: add it to layerOf with its layer")
 			continue
 		}
-		checked++
-		for _, imp := range imports {
-			for _, ban := range bans {
-				if strings.HasPrefix(imp, ban) {
-					t.Errorf("%s imports %s", pkg, imp)
+		for _, imp := range imports[pkg] {
+			for _, r := range rules {
+				if !r.in[l] || !r.guards(imp) {
+					continue
 				}
+				if i := slices.IndexFunc(layerExceptions, func(e layerException) bool { return e.pkg == pkg && e.imp == imp }); i >= 0 {
+					used[layerExceptions[i]] = true
+					continue
+				}
+				msgs = append(msgs, pkg+" imports "+imp+": "+r.why)
 			}
 		}
 	}
-	if checked != len(forbidden) {
-		t.Fatalf("checked %d of %d packages: a package was renamed?", checked, len(forbidden))
+	for pkg := range layerOf {
+		if _, ok := imports[pkg]; !ok {
+			msgs = append(msgs, "layerOf names "+pkg+", which go list no longer reports: rename or delete it in layers_test.go")
+		}
+	}
+	for _, e := range layerExceptions {
+		if !used[e] {
+			msgs = append(msgs, "the exception "+e.pkg+" → "+e.imp+" ("+e.why+") no longer breaks a rule: delete it from layerExceptions in layers_test.go")
+		}
+	}
+	sort.Strings(msgs)
+	return msgs
+}
+
+func allLayersBut(except ...layer) map[layer]bool {
+	in := map[layer]bool{}
+	for l := layerMain; l <= layerData; l++ {
+		in[l] = !slices.Contains(except, l)
+	}
+	return in
+}
+
+func onlyLayers(ls ...layer) map[layer]bool {
+	in := map[layer]bool{}
+	for _, l := range ls {
+		in[l] = true
+	}
+	return in
+}
+
+func hasPrefix(prefixes ...string) func(string) bool {
+	return func(imp string) bool {
+		for _, p := range prefixes {
+			if imp == p || strings.HasPrefix(imp, p+"/") {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func inLayers(ls ...layer) func(string) bool {
+	return func(imp string) bool {
+		l, ok := layerOf[imp]
+		return ok && slices.Contains(ls, l)
 	}
 }
