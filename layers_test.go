@@ -36,6 +36,7 @@ func TestImportsPointOneWay(t *testing.T) {
 		"configmarket/internal/apperr":      {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/money":       {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/relay":       {gqlgen, pgx, redis, jwt},
+		"configmarket/internal/fieldcost":   {gqlgen, pgx, redis, jwt, "configmarket/graph"},
 		"configmarket/internal/graphiql":    {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/probe":       {gqlgen, pgx, redis, jwt},
 		"configmarket/internal/store":       {gqlgen, redis, jwt, "configmarket/internal/account", "configmarket/internal/catalog"},

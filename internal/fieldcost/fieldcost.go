@@ -12,7 +12,11 @@
 // once, or nothing builds a page with it.
 package fieldcost
 
-import "maps"
+import (
+	"maps"
+
+	"github.com/vektah/gqlparser/v2/ast"
+)
 
 // Cost is what reading a field needs beyond its object's summary row, as
 // a set of reads.
@@ -123,6 +127,22 @@ func Table() map[string]map[string]Field {
 	out := make(map[string]map[string]Field, len(table))
 	for typ, fields := range table {
 		out[typ] = maps.Clone(fields)
+	}
+	return out
+}
+
+// Has reports whether c needs any of the reads of r.
+func (c Cost) Has(r Cost) bool { return c&r != 0 }
+
+// Implementors are the type conditions a fragment may name to select
+// fields of the object type typ in schema: typ and every interface and
+// union it belongs to, as gqlgen's generated implementors list them.
+func Implementors(schema *ast.Schema, typ string) []string {
+	out := []string{typ}
+	if def := schema.Types[typ]; def != nil {
+		for _, d := range schema.GetImplements(def) {
+			out = append(out, d.Name)
+		}
 	}
 	return out
 }
