@@ -45,6 +45,7 @@ var layerOf = map[string]layer{
 	"configmarket/resolvers":              layerAPI,
 	"configmarket/dataloaders":            layerLoader,
 	"configmarket/internal/fastpath":      layerGraphQLMid,
+	"configmarket/internal/fieldcost":     layerGraphQLMid,
 	"configmarket/internal/limits":        layerGraphQLMid,
 	"configmarket/internal/opmemo":        layerGraphQLMid,
 	"configmarket/internal/persisted":     layerGraphQLMid,

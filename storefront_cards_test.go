@@ -16,7 +16,7 @@ import (
 
 // TestStorefrontCardsAnswerEveryFieldAsTheConfigurationDoes asks a
 // storefront page for each field of Configuration alone, which lets the page
-// read only its cards' columns where the field allows (cardFields), and asks
+// read only its cards' columns where the field allows (fieldcost.Detail), and asks
 // configuration(slug:), which reads the whole row, for the same field: the
 // answers must be the same, for every field the schema has, as an anonymous
 // visitor, the owner and an admin. A field answered from a column the card

@@ -9,11 +9,20 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"configmarket/dataloaders"
+	"configmarket/graph"
 	"configmarket/graph/model"
 	"configmarket/internal/catalog"
+	"configmarket/internal/fieldcost"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
+)
+
+// schema is the executable schema, and configurationImplementors the type
+// conditions a fragment may name to select a configuration's fields.
+var (
+	schema                    = graph.NewExecutableSchema(graph.Config{}).Schema()
+	configurationImplementors = fieldcost.Implementors(schema, "Configuration")
 )
 
 // nodeFields are the fields the query selects on the nodes of the
@@ -24,11 +33,11 @@ func nodeFields(ctx context.Context) []graphql.CollectedField {
 	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
 		switch f.Name {
 		case "nodes":
-			out = append(out, graphql.CollectFields(op, f.Selections, []string{"Configuration", "Node"})...)
+			out = append(out, graphql.CollectFields(op, f.Selections, configurationImplementors)...)
 		case "edges":
 			for _, e := range graphql.CollectFields(op, f.Selections, nil) {
 				if e.Name == "node" {
-					out = append(out, graphql.CollectFields(op, e.Selections, []string{"Configuration", "Node"})...)
+					out = append(out, graphql.CollectFields(op, e.Selections, configurationImplementors)...)
 				}
 			}
 		}
@@ -40,7 +49,8 @@ func nodeFields(ctx context.Context) []graphql.CollectedField {
 // configurations that cost a read: other tables, and the long description.
 type configurationFields struct {
 	description, developer, prices, currentVersion, moderation bool
-	// details: a field the card's columns do not answer (cardFields).
+	// details: a field the card's columns (store.StorefrontQuery without
+	// Details) do not answer (fieldcost.Detail).
 	details bool
 	// versions and reviews are the rows to read for the first pages of
 	// those connections the query selects: their sizes + lookahead.
@@ -57,43 +67,26 @@ func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField)
 	vars := graphql.GetOperationContext(ctx).Variables
 	var sel configurationFields
 	for _, f := range fields {
-		switch f.Name {
-		case "description":
-			sel.description = true
-		case "developer":
-			sel.developer = true
-		case "rentPrices", "rentPrice", "salePrice", "isFree":
-			sel.prices = true
-		case "currentVersion":
-			sel.currentVersion = true
-		case "versions":
-			if limit, ok := firstPage(f.ArgumentMap(vars)); ok {
-				sel.versions = append(sel.versions, limit+lookahead(ctx))
-			}
-		case "reviews":
-			if limit, ok := firstPage(f.ArgumentMap(vars)); ok {
-				sel.reviews = append(sel.reviews, limit+lookahead(ctx))
-			}
-		case "moderationHistory":
-			sel.moderation = true
+		cost := fieldcost.Of("Configuration", f.Name)
+		sel.details = sel.details || cost.Has(fieldcost.Detail)
+		sel.description = sel.description || cost.Has(fieldcost.Description)
+		sel.developer = sel.developer || cost.Has(fieldcost.Developer)
+		sel.prices = sel.prices || cost.Has(fieldcost.Prices)
+		sel.currentVersion = sel.currentVersion || cost.Has(fieldcost.CurrentVersion)
+		sel.moderation = sel.moderation || cost.Has(fieldcost.ModerationHistory)
+		if !cost.Has(fieldcost.VersionsPage | fieldcost.ReviewsPage) {
+			continue
 		}
-		if !cardFields[f.Name] {
-			sel.details = true
+		limit, ok := firstPage(f.ArgumentMap(vars))
+		switch {
+		case !ok:
+		case cost.Has(fieldcost.VersionsPage):
+			sel.versions = append(sel.versions, limit+lookahead(ctx))
+		default:
+			sel.reviews = append(sel.reviews, limit+lookahead(ctx))
 		}
 	}
 	return sel
-}
-
-// cardFields are the fields of a configuration that its card's columns
-// (store.StorefrontQuery without Details) answer, its own resolvers
-// included: those read the owner, the sale flags and other tables.
-// TestStorefrontCardsAnswerEveryFieldAsTheConfigurationDoes asks each field
-// of a page and of the configuration itself.
-var cardFields = map[string]bool{
-	"__typename": true, "id": true, "slug": true, "title": true, "visibility": true, "saleModes": true, "state": true,
-	"rating": true, "activeInstallations": true, "developer": true, "currentVersion": true, "versions": true,
-	"rentPrices": true, "rentPrice": true, "salePrice": true, "isFree": true, "reviews": true, "priceHistory": true,
-	"moderationHistory": true,
 }
 
 // StorefrontPage reads the page Query.configurations answers, with the
@@ -125,7 +118,7 @@ func storefrontPage(ctx context.Context, cat *catalog.Service, first *int, after
 // window, with nothing to batch.
 func configurationBySlug(ctx context.Context, cat *catalog.Service, slug string) (*model.Configuration, error) {
 	v := identity.FromContext(ctx)
-	sel := configurationFieldsOf(ctx, graphql.CollectFieldsCtx(ctx, []string{"Configuration", "Node"}))
+	sel := configurationFieldsOf(ctx, graphql.CollectFieldsCtx(ctx, configurationImplementors))
 	cards := sel.cards(ctx, v)
 	// One configuration's reviews come with it; a page's are batched.
 	cards.Reviews = slices.Max(append(sel.reviews, 0))
@@ -251,7 +244,7 @@ func siblingGroupings(ctx context.Context) []store.Grouping {
 	op := graphql.GetOperationContext(ctx)
 	mine := fc.Field.ArgumentMap(op.Variables)
 	var out []store.Grouping
-	for _, f := range graphql.CollectFields(op, fc.Parent.Field.Selections, []string{fc.Object, "Node"}) {
+	for _, f := range graphql.CollectFields(op, fc.Parent.Field.Selections, fieldcost.Implementors(schema, fc.Object)) {
 		if f.Name != fc.Field.Name || f.Alias == fc.Field.Alias {
 			continue
 		}
@@ -291,10 +284,6 @@ func lookahead(ctx context.Context) int {
 	return 0
 }
 
-// developerSummaryFields are the fields of a developer its card's
-// summary row (store.CardRowsWanted.DeveloperDetail unset) answers.
-var developerSummaryFields = map[string]bool{"id": true, "slug": true, "name": true, "__typename": true}
-
 // documentSelectsDeveloperDetail reports whether the operation's document
 // asks, anywhere, for a field of a developer its summary row leaves empty:
 // a page's developers prime the loaders, which any developer field of the
@@ -302,17 +291,9 @@ var developerSummaryFields = map[string]bool{"id": true, "slug": true, "name": t
 func documentSelectsDeveloperDetail(ctx context.Context) bool {
 	type key struct{}
 	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
-		return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Developer" && !developerSummaryFields[f.Name]
+		return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Developer" && fieldcost.Of("Developer", f.Name).Has(fieldcost.Detail)
 	})
 }
-
-// versionSummaryFields are the fields of a version its summary row
-// (store.VersionSummary) answers, and versionNumberFields those its number
-// alone (store.VersionNumber) does: a card's records know whose they are.
-var (
-	versionSummaryFields = map[string]bool{"id": true, "number": true, "state": true, "configuration": true, "__typename": true}
-	versionNumberFields  = map[string]bool{"number": true, "configuration": true, "__typename": true}
-)
 
 // documentSelectsVersionSummary reports whether the operation's document
 // asks, anywhere, for a field of a version its number alone does not
@@ -326,7 +307,7 @@ func documentSelectsVersionSummary(ctx context.Context) bool {
 		case f.ObjectDefinition.Name == "Node":
 			return f.Name == "id"
 		}
-		return f.ObjectDefinition.Name == "Version" && !versionNumberFields[f.Name]
+		return f.ObjectDefinition.Name == "Version" && fieldcost.Of("Version", f.Name).Has(fieldcost.Summary)
 	})
 }
 
@@ -337,7 +318,7 @@ func documentSelectsVersionSummary(ctx context.Context) bool {
 func documentSelectsVersionDetail(ctx context.Context) bool {
 	type key struct{}
 	return documentSelects(ctx, key{}, func(f *ast.Field) bool {
-		return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Version" && !versionSummaryFields[f.Name]
+		return f.ObjectDefinition != nil && f.ObjectDefinition.Name == "Version" && fieldcost.Of("Version", f.Name).Has(fieldcost.Detail)
 	})
 }
 

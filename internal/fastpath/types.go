@@ -10,8 +10,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 
+	"configmarket/graph"
 	"configmarket/graph/model"
 	"configmarket/internal/catalog"
+	"configmarket/internal/fieldcost"
 	"configmarket/internal/money"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
@@ -26,38 +28,43 @@ type objectType struct {
 	fields     map[string]string
 }
 
-var types = map[string]objectType{
-	"ConfigurationConnection": {[]string{"ConfigurationConnection"}, map[string]string{
-		"edges": "ConfigurationEdge", "nodes": "Configuration", "pageInfo": "PageInfo",
-	}},
-	"ConfigurationEdge": {[]string{"ConfigurationEdge"}, map[string]string{"cursor": "", "node": "Configuration"}},
-	"PageInfo": {[]string{"PageInfo"}, map[string]string{
-		"hasNextPage": "", "hasPreviousPage": "", "startCursor": "", "endCursor": "",
-	}},
-	"Configuration": {[]string{"Configuration", "Node"}, map[string]string{
-		"id": "", "slug": "", "title": "", "summary": "", "description": "", "tags": "", "screenshots": "",
-		"visibility": "", "saleModes": "", "supportMode": "", "trialDays": "", "state": "",
-		"createdAt": "", "publishedAt": "", "rating": "Rating", "category": "Category", "developer": "Developer",
-		"currentVersion": "Version", "versions": "VersionConnection",
-		"rentPrices": "PlanPrice", "rentPrice": "Money", "salePrice": "Money", "isFree": "",
-	}},
-	"Rating":   {[]string{"Rating"}, map[string]string{"average": "", "count": ""}},
-	"Category": {[]string{"Category", "Node"}, map[string]string{"id": "", "slug": "", "name": ""}},
-	"Developer": {[]string{"Developer", "Node"}, map[string]string{
-		"id": "", "slug": "", "name": "", "bio": "", "website": "", "status": "", "createdAt": "",
-	}},
-	"VersionConnection": {[]string{"VersionConnection"}, map[string]string{
-		"edges": "VersionEdge", "nodes": "Version", "pageInfo": "PageInfo",
-	}},
-	"VersionEdge": {[]string{"VersionEdge"}, map[string]string{"cursor": "", "node": "Version"}},
-	"Version": {[]string{"Version", "Node"}, map[string]string{
-		"id": "", "number": "", "changelog": "", "state": "", "createdAt": "", "submittedAt": "", "decidedAt": "",
-	}},
-	"PlanPrice": {[]string{"PlanPrice"}, map[string]string{"tariffPlan": "TariffPlan", "price": "Money"}},
-	"TariffPlan": {[]string{"TariffPlan", "Node"}, map[string]string{
-		"id": "", "code": "", "name": "", "maxUsers": "", "monthlyPrice": "Money", "isDefault": "",
-	}},
-	"Money": {[]string{"Money"}, map[string]string{"amount": "", "currencyCode": ""}},
+// types are built once from the table of field costs (which fields the
+// fast path writes: internal/fieldcost) and the executable schema (each
+// field's type, each type's interfaces), so neither is copied here.
+var types = objectTypes(graph.NewExecutableSchema(graph.Config{}).Schema(), fieldcost.Table())
+
+// objectTypes are the object types of table in schema, with the fields
+// the fast path writes. A field it writes whose value is neither an
+// object, a scalar nor an enum is a mistake in the table: it panics
+// (TestEveryFieldIsClassified fails first).
+func objectTypes(schema *ast.Schema, table map[string]map[string]fieldcost.Field) map[string]objectType {
+	out := make(map[string]objectType, len(table))
+	for name, fields := range table {
+		def := schema.Types[name]
+		if def == nil || def.Kind != ast.Object {
+			panic("fastpath: " + name + " is not an object type of the schema")
+		}
+		t := objectType{implements: fieldcost.Implementors(schema, name), fields: map[string]string{}}
+		for field, f := range fields {
+			if !f.Fast {
+				continue
+			}
+			fd := def.Fields.ForName(field)
+			if fd == nil {
+				panic("fastpath: " + name + "." + field + " is not in the schema")
+			}
+			switch child := schema.Types[fd.Type.Name()]; child.Kind {
+			case ast.Scalar, ast.Enum:
+				t.fields[field] = ""
+			case ast.Object:
+				t.fields[field] = child.Name
+			default:
+				panic("fastpath: " + name + "." + field + " is a " + string(child.Kind))
+			}
+		}
+		out[name] = t
+	}
+	return out
 }
 
 // Fields lists, by object type, the fields the fast path writes and the
