@@ -22,7 +22,6 @@ import (
 	"configmarket/internal/store"
 	"context"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -229,13 +228,13 @@ func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.
 
 // Installations is the resolver for the installations field.
 func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
-	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: lowerPtr(state)}, first, after)
+	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[store.InstallationState](state)}, first, after)
 	return toInstallationConnection(p), err
 }
 
 // Invoices is the resolver for the invoices field.
 func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
-	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, lowerPtr(state), first, after)
+	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[store.InvoiceState](state), first, after)
 	return toInvoiceConnection(p), err
 }
 
@@ -278,7 +277,7 @@ func (r *developerResolver) Installations(ctx context.Context, obj *model.Develo
 	}
 	f := store.InstallationFilter{DeveloperID: &obj.RowID}
 	if filter != nil {
-		f.State, f.Mode = lowerPtr(filter.State), lowerPtr(filter.Mode)
+		f.State, f.Mode = fromEnumPtr[store.InstallationState](filter.State), fromEnumPtr[store.InstallationMode](filter.Mode)
 		if filter.Configuration != nil {
 			id, err := idArg("filter.configuration", *filter.Configuration, typeConfiguration)
 			if err != nil {
@@ -404,7 +403,7 @@ func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Instal
 
 // TrialDaysLeft is the resolver for the trialDaysLeft field.
 func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Installation) (*int, error) {
-	if obj.Row.State != "trialing" || obj.Row.TrialEndsAt == nil {
+	if obj.Row.State != store.InstallationTrialing || obj.Row.TrialEndsAt == nil {
 		return nil, nil
 	}
 	days := int(math.Ceil(obj.Row.TrialEndsAt.Sub(r.Commerce.Now()).Hours() / 24))
@@ -607,8 +606,8 @@ func (r *mutationResolver) RestoreLicense(ctx context.Context, input model.Resto
 func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), strings.ToLower(string(input.Status)),
-			strings.ToLower(string(input.SupportMode)), rate)
+		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
+			fromEnum[string](input.SupportMode), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
@@ -617,8 +616,8 @@ func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.Set
 func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), strings.ToLower(string(input.Status)),
-			strings.ToLower(string(input.PaidFor)), rate)
+		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
+			fromEnum[string](input.PaidFor), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
@@ -670,7 +669,7 @@ func (r *mutationResolver) RequestPayout(ctx context.Context, input model.Reques
 	if err != nil {
 		return payoutPayload(store.Payout{}, err)
 	}
-	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, strings.ToLower(string(input.Method)), input.IdempotencyKey))
+	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[string](input.Method), input.IdempotencyKey))
 }
 
 // DecidePayout is the resolver for the decidePayout field.
@@ -708,7 +707,7 @@ func (r *mutationResolver) SetPartnerStatus(ctx context.Context, input model.Set
 	var p store.Partner
 	if err == nil {
 		audit.SetTarget(ctx, globalID(typePartner, id))
-		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, earnings.PartnerStatus(strings.ToLower(string(input.Status))), input.Reason)
+		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, fromEnum[earnings.PartnerStatus](input.Status), input.Reason)
 	}
 	return partnerStatusPayload(p, err)
 }
@@ -718,8 +717,8 @@ func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.
 	return configurationPayload(r.Catalog.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
 		Slug: &input.Slug, Title: &input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: lowerEnum(input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: lowerEnum(input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[string](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -732,8 +731,8 @@ func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.
 	return configurationPayload(r.Catalog.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
 		Slug: input.Slug, Title: input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: lowerEnum(input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: lowerEnum(input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[string](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -1013,7 +1012,7 @@ func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first
 func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error) {
 	var names []string
 	for _, st := range states {
-		names = append(names, strings.ToLower(string(st)))
+		names = append(names, fromEnum[string](st))
 	}
 	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
 	return toPinConnection(p), err
@@ -1158,7 +1157,7 @@ func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID 
 	}
 	out := &model.LicenseCheck{Valid: st.Valid}
 	if st.Valid {
-		mode := model.InstallationMode(enumName(st.Mode))
+		mode := toEnum[model.InstallationMode](st.Mode)
 		out.Mode, out.ValidUntil, out.ConfigurationID = &mode, st.ValidUntil, uuidPtr(st.ConfigurationID)
 	}
 	return out, nil
