@@ -1010,9 +1010,9 @@ func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first
 
 // Pins is the resolver for the pins field.
 func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error) {
-	var names []string
+	var names []store.PinState
 	for _, st := range states {
-		names = append(names, fromEnum[string](st))
+		names = append(names, fromEnum[store.PinState](st))
 	}
 	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
 	return toPinConnection(p), err

@@ -236,13 +236,13 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 	if !v.IsAdmin() {
 		return store.Payout{}, apperr.Forbidden("only admins decide payouts")
 	}
-	state, failure := "paid", (*string)(nil)
+	state, failure := store.PayoutPaid, (*string)(nil)
 	if !paid {
 		reason = strings.TrimSpace(reason)
 		if n := utf8.RuneCountInString(reason); n < 1 || n > maxFailureReasonLen {
 			return store.Payout{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxFailureReasonLen).WithCode("REASON_REQUIRED")
 		}
-		state, failure = "failed", &reason
+		state, failure = store.PayoutFailed, &reason
 	}
 	var out store.Payout
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
@@ -254,7 +254,7 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 			return err
 		}
 		switch p.State {
-		case "requested":
+		case store.PayoutRequested:
 		case state:
 			out = p
 			return nil

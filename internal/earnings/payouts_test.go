@@ -176,7 +176,7 @@ func TestPayoutMinimum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.State != "requested" || p.Amount != money.New(100000, money.RUB) || p.DecidedAt != nil || *p.DeveloperID != dev.OrgID || *p.RequestedBy != dev.UserID {
+	if p.State != store.PayoutRequested || p.Amount != money.New(100000, money.RUB) || p.DecidedAt != nil || *p.DeveloperID != dev.OrgID || *p.RequestedBy != dev.UserID {
 		t.Fatalf("payout = %+v", p)
 	}
 	b := e.balance(dev)
@@ -342,7 +342,7 @@ func TestPayoutIdempotency(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err = e.svc.RequestPayout(e.ctx, v, amount, "bank_card", "key-1")
-	if err != nil || again.ID != first.ID || again.State != "paid" {
+	if err != nil || again.ID != first.ID || again.State != store.PayoutPaid {
 		t.Fatalf("repeat after payment: %+v, %v", again, err)
 	}
 }
@@ -385,7 +385,7 @@ func TestDecidePayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if failed.State != "failed" || failed.FailureReason == nil || *failed.FailureReason != "bank rejected the account number" ||
+	if failed.State != store.PayoutFailed || failed.FailureReason == nil || *failed.FailureReason != "bank rejected the account number" ||
 		failed.DecidedAt == nil || !failed.DecidedAt.Equal(e.clk.Now()) {
 		t.Fatalf("failed payout = %+v", failed)
 	}
@@ -407,7 +407,7 @@ func TestDecidePayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	paid, err := e.svc.DecidePayout(e.ctx, admin, p2.ID, true, "ignored for a payment")
-	if err != nil || paid.State != "paid" || paid.FailureReason != nil || paid.DecidedAt == nil {
+	if err != nil || paid.State != store.PayoutPaid || paid.FailureReason != nil || paid.DecidedAt == nil {
 		t.Fatalf("paid payout = %+v, %v", paid, err)
 	}
 	b = e.balance(dev)

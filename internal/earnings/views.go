@@ -208,7 +208,7 @@ func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party st
 		return nil, err
 	}
 	for _, p := range st.Payouts {
-		if p.State != "failed" {
+		if p.State != store.PayoutFailed {
 			st.PayoutTotal += p.Amount.Minor
 		}
 	}

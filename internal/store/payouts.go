@@ -12,6 +12,15 @@ import (
 	"configmarket/internal/money"
 )
 
+// PayoutState is where a payout stands.
+type PayoutState string
+
+const (
+	PayoutRequested PayoutState = "requested"
+	PayoutPaid      PayoutState = "paid"
+	PayoutFailed    PayoutState = "failed"
+)
+
 // Payout is a developer's or partner's request to be paid out of its
 // available balance, and what the admin decided.
 type Payout struct {
@@ -21,7 +30,7 @@ type Payout struct {
 	PartnerID     *uuid.UUID
 	Amount        money.Money
 	Method        string
-	State         string
+	State         PayoutState
 	FailureReason *string
 	RequestedBy   *uuid.UUID
 	RequestedAt   time.Time
@@ -135,7 +144,7 @@ func (q *Queries) LockPayout(ctx context.Context, id uuid.UUID) (Payout, error) 
 // DecidePayout moves a requested payout to paid or failed; a payout that is
 // no longer requested is NotFound here, so the caller locks and checks it
 // first.
-func (q *Queries) DecidePayout(ctx context.Context, id uuid.UUID, state string, reason *string, at time.Time) (Payout, error) {
+func (q *Queries) DecidePayout(ctx context.Context, id uuid.UUID, state PayoutState, reason *string, at time.Time) (Payout, error) {
 	const sql = `update payouts as o set state = $2, failure_reason = $3, decided_at = $4
 		where o.id = $1 and o.state = 'requested'
 		returning ` + payoutColumns
