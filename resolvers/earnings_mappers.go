@@ -90,7 +90,7 @@ func toRateTables(t earnings.RateTables) *model.RateTables {
 }
 
 // ledgerFilter translates a LedgerFilter for one party.
-func ledgerFilter(party string, id [16]byte, f *model.LedgerFilter) (store.EntryFilter, error) {
+func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.EntryFilter, error) {
 	out := store.EntryFilter{Party: party, PartyID: id}
 	if f == nil {
 		return out, nil

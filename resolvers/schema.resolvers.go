@@ -314,7 +314,7 @@ func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, 
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter("developer", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +328,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter("developer", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -342,13 +342,13 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 
 // Statement is the resolver for the statement field.
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), "developer", obj.RowID, month)
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyDeveloper, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (*model.Balance, error) {
-	return r.balanceOf(ctx, "developer", obj.RowID)
+	return r.balanceOf(ctx, store.PartyDeveloper, obj.RowID)
 }
 
 // StatusProgress is the resolver for the statusProgress field.
@@ -369,7 +369,7 @@ func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, f
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	p, err := r.PayoutService.Payouts(ctx, v, "developer", obj.RowID, first, after)
+	p, err := r.PayoutService.Payouts(ctx, v, store.PartyDeveloper, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
@@ -969,7 +969,7 @@ func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.Er
 
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
-	f, err := ledgerFilter("partner", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -979,7 +979,7 @@ func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, f
 
 // CommissionTotals is the resolver for the commissionTotals field.
 func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partner, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
-	f, err := ledgerFilter("partner", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -993,18 +993,18 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 
 // Statement is the resolver for the statement field.
 func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), "partner", obj.RowID, month)
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*model.Balance, error) {
-	return r.balanceOf(ctx, "partner", obj.RowID)
+	return r.balanceOf(ctx, store.PartyPartner, obj.RowID)
 }
 
 // Payouts is the resolver for the payouts field.
 func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
-	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), "partner", obj.RowID, first, after)
+	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
@@ -1244,12 +1244,12 @@ func (r *roleGrantResolver) ActingFor(ctx context.Context, obj *model.RoleGrant)
 
 // CommissionAdded is the resolver for the commissionAdded field.
 func (r *subscriptionResolver) CommissionAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, "partner")
+	return r.stream(ctx, store.PartyPartner)
 }
 
 // EarningAdded is the resolver for the earningAdded field.
 func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, "developer")
+	return r.stream(ctx, store.PartyDeveloper)
 }
 
 // DeveloperActivity is the resolver for the developerActivity field.
