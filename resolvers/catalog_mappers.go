@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -43,8 +42,8 @@ func (m *configurationModel) fill(c *store.Configuration) *model.Configuration {
 	m.Configuration = model.Configuration{
 		ID: model.NodeID{Type: typeConfiguration, UUID: c.ID}, Slug: c.Slug, Title: c.Title, Summary: c.Summary,
 		Description: c.Description, Tags: c.Tags, Screenshots: c.Screenshots,
-		Visibility: model.Visibility(enumName(c.Visibility)), SupportMode: model.SupportMode(enumName(c.SupportMode)),
-		TrialDays: c.TrialDays, State: model.ConfigurationState(enumName(c.State)),
+		Visibility: toEnum[model.Visibility](c.Visibility), SupportMode: toEnum[model.SupportMode](c.SupportMode),
+		TrialDays: c.TrialDays, State: toEnum[model.ConfigurationState](c.State),
 		Rating: &m.rating, SaleModes: m.saleModes[:0], CreatedAt: c.CreatedAt, PublishedAt: c.PublishedAt, Row: *c,
 	}
 	if average, ok := catalog.RatingAverage(*c); ok {
@@ -71,7 +70,7 @@ func toVersion(v *store.Version) *model.Version {
 func versionIn(dst *model.Version, v *store.Version) *model.Version {
 	*dst = model.Version{
 		ID: model.NodeID{Type: typeVersion, UUID: v.ID}, Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
-		State: model.VersionState(enumName(v.State)), CreatedAt: v.CreatedAt,
+		State: toEnum[model.VersionState](v.State), CreatedAt: v.CreatedAt,
 		SubmittedAt: v.SubmittedAt, DecidedAt: v.DecidedAt, Row: *v,
 	}
 	return dst
@@ -168,17 +167,9 @@ func saleModeNames(modes []model.SaleMode) []string {
 	}
 	out := []string{}
 	for _, m := range modes {
-		out = append(out, strings.ToLower(string(m)))
+		out = append(out, fromEnum[string](m))
 	}
 	return out
-}
-
-func lowerEnum[T ~string](v *T) *string {
-	if v == nil {
-		return nil
-	}
-	s := strings.ToLower(string(*v))
-	return &s
 }
 
 // storefrontArgs translates the storefront's GraphQL arguments.
@@ -187,7 +178,7 @@ func storefrontArgs(first *int, after *string, f *model.ConfigurationFilter, o *
 	if f != nil {
 		a.Search, a.Category, a.Tags, a.HasTrial = deref(f.Search), deref(f.Category), f.Tags, f.HasTrial
 		if f.SaleMode != nil {
-			a.SaleMode = strings.ToLower(string(*f.SaleMode))
+			a.SaleMode = fromEnum[string](*f.SaleMode)
 		}
 		if f.Price != nil {
 			a.PricePlan = deref(f.Price.Plan)
@@ -202,7 +193,7 @@ func storefrontArgs(first *int, after *string, f *model.ConfigurationFilter, o *
 		}
 	}
 	if o != nil {
-		a.Order = strings.ToLower(string(o.Field))
+		a.Order = fromEnum[string](o.Field)
 		if o.Direction != nil {
 			desc := *o.Direction == model.OrderDirectionDesc
 			a.Desc = &desc

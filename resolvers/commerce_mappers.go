@@ -20,8 +20,8 @@ func toInstallation(i *store.Installation) *model.Installation {
 		return nil
 	}
 	return &model.Installation{
-		ID: globalID(typeInstallation, i.ID), Mode: model.InstallationMode(enumName(i.Mode)),
-		State: model.InstallationState(enumName(i.State)), AutoUpdate: i.AutoUpdate, TrialEndsAt: i.TrialEndsAt,
+		ID: globalID(typeInstallation, i.ID), Mode: toEnum[model.InstallationMode](i.Mode),
+		State: toEnum[model.InstallationState](i.State), AutoUpdate: i.AutoUpdate, TrialEndsAt: i.TrialEndsAt,
 		CurrentPeriodStart: i.CurrentPeriodStart, CurrentPeriodEnd: i.CurrentPeriodEnd, CancelAtPeriodEnd: i.CancelAtPeriodEnd,
 		DataRetainedUntil: i.DataRetainedUntil, CreatedAt: i.CreatedAt, Row: *i,
 	}
@@ -32,8 +32,8 @@ func toInvoice(v *store.Invoice) *model.Invoice {
 		return nil
 	}
 	return &model.Invoice{
-		ID: globalID(typeInvoice, v.ID), PaidFor: model.PaidFor(enumName(v.PaidFor)), Amount: toMoney(v.Amount),
-		PeriodStart: v.PeriodStart, PeriodEnd: v.PeriodEnd, State: model.InvoiceState(enumName(v.State)),
+		ID: globalID(typeInvoice, v.ID), PaidFor: toEnum[model.PaidFor](v.PaidFor), Amount: toMoney(v.Amount),
+		PeriodStart: v.PeriodStart, PeriodEnd: v.PeriodEnd, State: toEnum[model.InvoiceState](v.State),
 		IssuedAt: v.IssuedAt, PaidAt: v.PaidAt, ExpiresAt: v.ExpiresAt, InstallationID: v.InstallationID,
 		ConfigurationID: v.ConfigurationID,
 	}
@@ -44,7 +44,7 @@ func toPayment(p *store.Payment) *model.Payment {
 		return nil
 	}
 	return &model.Payment{
-		ID: globalID(typePayment, p.ID), PaidFor: model.PaidFor(enumName(p.PaidFor)), Amount: toMoney(p.Amount),
+		ID: globalID(typePayment, p.ID), PaidFor: toEnum[model.PaidFor](p.PaidFor), Amount: toMoney(p.Amount),
 		Provider: p.Provider, ReceivedAt: p.ReceivedAt, ConfigurationID: p.ConfigurationID,
 	}
 }
@@ -76,7 +76,5 @@ func parseMoney(field string, d model.Decimal) (money.Money, error) {
 	}
 	return m, nil
 }
-
-func lowerPtr[T ~string](v *T) *string { return lowerEnum(v) }
 
 func uuidPtr(id uuid.UUID) *uuid.UUID { return &id }

@@ -9,7 +9,7 @@ import (
 
 func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
 	m := &model.LedgerEntry{
-		Party: model.LedgerParty(enumName(e.Party)), Amount: toMoney(e.Amount),
+		Party: toEnum[model.LedgerParty](e.Party), Amount: toMoney(e.Amount),
 		Reversal: e.RefundID != nil, OccurredAt: e.OccurredAt, ConfigurationID: e.ConfigurationID,
 	}
 	if e.Rate != nil {
@@ -17,7 +17,7 @@ func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
 		m.Rate = &r
 	}
 	if e.PaidFor != "" {
-		pf := model.PaidFor(enumName(e.PaidFor))
+		pf := toEnum[model.PaidFor](e.PaidFor)
 		m.PaidFor = &pf
 	}
 	return m
@@ -76,13 +76,13 @@ func toRateTables(t earnings.RateTables) *model.RateTables {
 	out := &model.RateTables{Developer: []*model.DeveloperRate{}, Partner: []*model.PartnerRate{}}
 	for _, r := range t.Developer {
 		out.Developer = append(out.Developer, &model.DeveloperRate{
-			Status: model.DeveloperStatus(enumName(r.Status)), SupportMode: model.SupportMode(enumName(r.Kind)),
+			Status: toEnum[model.DeveloperStatus](r.Status), SupportMode: toEnum[model.SupportMode](r.Kind),
 			Rate: money.Rate(r.Rate).String(), ValidFrom: r.ValidFrom,
 		})
 	}
 	for _, r := range t.Partner {
 		out.Partner = append(out.Partner, &model.PartnerRate{
-			Status: model.PartnerStatus(enumName(r.Status)), PaidFor: model.PaidFor(enumName(r.Kind)),
+			Status: toEnum[model.PartnerStatus](r.Status), PaidFor: toEnum[model.PaidFor](r.Kind),
 			Rate: money.Rate(r.Rate).String(), ValidFrom: r.ValidFrom,
 		})
 	}
@@ -90,12 +90,12 @@ func toRateTables(t earnings.RateTables) *model.RateTables {
 }
 
 // ledgerFilter translates a LedgerFilter for one party.
-func ledgerFilter(party string, id [16]byte, f *model.LedgerFilter) (store.EntryFilter, error) {
+func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.EntryFilter, error) {
 	out := store.EntryFilter{Party: party, PartyID: id}
 	if f == nil {
 		return out, nil
 	}
-	out.From, out.To, out.PaidFor = f.From, f.To, lowerPtr(f.PaidFor)
+	out.From, out.To, out.PaidFor = f.From, f.To, fromEnumPtr[string](f.PaidFor)
 	if f.Customer != nil {
 		c, err := idArg("filter.customer", *f.Customer, typeCustomer)
 		if err != nil {

@@ -11,12 +11,13 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/live"
 	"configmarket/internal/money"
+	"configmarket/internal/store"
 	"configmarket/internal/web"
 )
 
 // stream sends the viewer's own ledger events: a snapshot first, then each
 // committed entry, re-checked at delivery time for the subscribing party.
-func (r *Resolver) stream(ctx context.Context, party string) (<-chan *model.LedgerEvent, error) {
+func (r *Resolver) stream(ctx context.Context, party store.Party) (<-chan *model.LedgerEvent, error) {
 	v := identity.FromContext(ctx)
 	id, err := earnings.LiveParty(v, party)
 	if err != nil {
@@ -31,7 +32,7 @@ func (r *Resolver) stream(ctx context.Context, party string) (<-chan *model.Ledg
 		release()
 		return nil, err
 	}
-	sub := r.Hub.Subscribe(ctx, live.Key{Party: party, ID: id})
+	sub := r.Hub.Subscribe(ctx, live.Key{Party: string(party), ID: id})
 	out := make(chan *model.LedgerEvent, 1)
 	go func() {
 		defer release()

@@ -60,7 +60,7 @@ func toDeveloper(d *store.Developer) *model.Developer {
 	}
 	return &model.Developer{
 		ID: model.NodeID{Type: typeDeveloper, UUID: d.ID}, Slug: d.Slug, Name: d.Name, Bio: d.Bio, Website: d.Website,
-		Status: model.DeveloperStatus(enumName(d.Status)), CreatedAt: d.CreatedAt, RowID: d.ID,
+		Status: toEnum[model.DeveloperStatus](d.Status), CreatedAt: d.CreatedAt, RowID: d.ID,
 	}
 }
 
@@ -80,7 +80,7 @@ func toPartner(p *store.Partner) *model.Partner {
 	}
 	return &model.Partner{
 		ID: globalID(typePartner, p.ID), Name: p.Name, Inn: p.INN, Website: p.Website,
-		Status: model.PartnerStatus(enumName(p.Status)), CreatedAt: p.CreatedAt, RowID: p.ID,
+		Status: toEnum[model.PartnerStatus](p.Status), CreatedAt: p.CreatedAt, RowID: p.ID,
 	}
 }
 
@@ -91,9 +91,9 @@ func toUser(u *store.User) *model.User {
 	return &model.User{ID: globalID(typeUser, u.ID), Email: u.Email, Name: u.Name, Phone: u.Phone, CreatedAt: u.CreatedAt}
 }
 
-func toRole(r identity.Role) model.Role { return model.Role(enumName(string(r))) }
+func toRole(r identity.Role) model.Role { return toEnum[model.Role](r) }
 
-func fromRole(r model.Role) identity.Role { return identity.Role(strings.ToLower(string(r))) }
+func fromRole(r model.Role) identity.Role { return fromEnum[identity.Role](r) }
 
 func toAuthSession(s account.Session) *model.AuthSession {
 	return &model.AuthSession{
@@ -153,6 +153,23 @@ func addNames[T ~string](m map[string]string, values []T) {
 	for _, v := range values {
 		m[strings.ToLower(string(v))] = string(v)
 	}
+}
+
+// toEnum is the GraphQL enum value G of a database vocabulary value:
+// toEnum[model.InstallationState](i.State).
+func toEnum[G, D ~string](d D) G { return G(enumName(string(d))) }
+
+// fromEnum is the database vocabulary value D of a GraphQL enum value:
+// fromEnum[store.InstallationState](model.InstallationStateActive).
+func fromEnum[D, G ~string](g G) D { return D(strings.ToLower(string(g))) }
+
+// fromEnumPtr is fromEnum of an optional argument; nil stays nil.
+func fromEnumPtr[D, G ~string](g *G) *D {
+	if g == nil {
+		return nil
+	}
+	d := fromEnum[D](*g)
+	return &d
 }
 
 // enumName is the GraphQL enum value of a database value: strings.ToUpper,

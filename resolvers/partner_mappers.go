@@ -17,7 +17,7 @@ func toPartnerStatusChanges(rows []store.PartnerStatusChange) []*model.PartnerSt
 	out := make([]*model.PartnerStatusChange, len(rows))
 	for i, c := range rows {
 		out[i] = &model.PartnerStatusChange{
-			Status: model.PartnerStatus(enumName(c.Status)), Reason: c.Reason, DecidedAt: c.DecidedAt,
+			Status: toEnum[model.PartnerStatus](c.Status), Reason: c.Reason, DecidedAt: c.DecidedAt,
 		}
 		if c.DecidedBy != nil {
 			id := globalID(typeUser, *c.DecidedBy)

@@ -23,7 +23,7 @@ func toPin(p *store.Pin) *model.Pin {
 		return nil
 	}
 	return &model.Pin{
-		ID: globalID(typePin, p.ID), State: model.PinState(enumName(p.State)), PartnerName: p.PartnerName,
+		ID: globalID(typePin, p.ID), State: toEnum[model.PinState](p.State), PartnerName: p.PartnerName,
 		RequestedAt: p.RequestedAt, RequestedVia: p.RequestedVia, StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt,
 		DecidedAt: p.DecidedAt, Reason: p.Reason, RowID: p.ID,
 	}
@@ -40,8 +40,8 @@ func toPayout(p *store.Payout) *model.Payout {
 		return nil
 	}
 	return &model.Payout{
-		ID: globalID(typePayout, p.ID), Amount: toMoney(p.Amount), Method: model.PayoutMethod(enumName(p.Method)),
-		State: model.PayoutState(enumName(p.State)), FailureReason: p.FailureReason,
+		ID: globalID(typePayout, p.ID), Amount: toMoney(p.Amount), Method: toEnum[model.PayoutMethod](p.Method),
+		State: toEnum[model.PayoutState](p.State), FailureReason: p.FailureReason,
 		RequestedAt: p.RequestedAt, DecidedAt: p.DecidedAt,
 	}
 }
@@ -76,7 +76,7 @@ func payoutPayload(p store.Payout, err error) (*model.PayoutPayload, error) {
 }
 
 // balanceOf is a party's balance, or nil when the viewer may not read it.
-func (r *Resolver) balanceOf(ctx context.Context, party string, id [16]byte) (*model.Balance, error) {
+func (r *Resolver) balanceOf(ctx context.Context, party store.Party, id [16]byte) (*model.Balance, error) {
 	b, err := r.PayoutService.Balance(ctx, identity.FromContext(ctx), party, id)
 	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
 		// Someone else's balance is null, like every private field.
@@ -90,7 +90,7 @@ func (r *Resolver) balanceOf(ctx context.Context, party string, id [16]byte) (*m
 
 func toStatusProgress(p earnings.StatusProgress) *model.StatusProgress {
 	out := &model.StatusProgress{
-		Status: model.DeveloperStatus(enumName(string(p.Status))), Eligible: model.DeveloperStatus(enumName(string(p.Eligible))),
+		Status: toEnum[model.DeveloperStatus](p.Status), Eligible: toEnum[model.DeveloperStatus](p.Eligible),
 		LastMonth: p.LastMonth, LastMonthSales: toMoney(p.LastMonthSales),
 		CurrentMonth: p.CurrentMonth, CurrentMonthSales: toMoney(p.CurrentMonthSales),
 		Flags: &model.DeveloperFlags{
@@ -99,7 +99,7 @@ func toStatusProgress(p earnings.StatusProgress) *model.StatusProgress {
 		Missing: []*model.StatusRequirement{},
 	}
 	if p.Next != nil {
-		n := model.DeveloperStatus(enumName(string(*p.Next)))
+		n := toEnum[model.DeveloperStatus](*p.Next)
 		out.Next = &n
 	}
 	if p.Threshold != nil {

@@ -22,7 +22,6 @@ import (
 	"configmarket/internal/store"
 	"context"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -229,13 +228,13 @@ func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.
 
 // Installations is the resolver for the installations field.
 func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
-	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: lowerPtr(state)}, first, after)
+	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[store.InstallationState](state)}, first, after)
 	return toInstallationConnection(p), err
 }
 
 // Invoices is the resolver for the invoices field.
 func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
-	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, lowerPtr(state), first, after)
+	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[store.InvoiceState](state), first, after)
 	return toInvoiceConnection(p), err
 }
 
@@ -278,7 +277,7 @@ func (r *developerResolver) Installations(ctx context.Context, obj *model.Develo
 	}
 	f := store.InstallationFilter{DeveloperID: &obj.RowID}
 	if filter != nil {
-		f.State, f.Mode = lowerPtr(filter.State), lowerPtr(filter.Mode)
+		f.State, f.Mode = fromEnumPtr[store.InstallationState](filter.State), fromEnumPtr[store.InstallationMode](filter.Mode)
 		if filter.Configuration != nil {
 			id, err := idArg("filter.configuration", *filter.Configuration, typeConfiguration)
 			if err != nil {
@@ -315,7 +314,7 @@ func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, 
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter("developer", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +328,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter("developer", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -343,13 +342,13 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 
 // Statement is the resolver for the statement field.
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), "developer", obj.RowID, month)
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyDeveloper, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (*model.Balance, error) {
-	return r.balanceOf(ctx, "developer", obj.RowID)
+	return r.balanceOf(ctx, store.PartyDeveloper, obj.RowID)
 }
 
 // StatusProgress is the resolver for the statusProgress field.
@@ -370,7 +369,7 @@ func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, f
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	p, err := r.PayoutService.Payouts(ctx, v, "developer", obj.RowID, first, after)
+	p, err := r.PayoutService.Payouts(ctx, v, store.PartyDeveloper, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
@@ -404,7 +403,7 @@ func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Instal
 
 // TrialDaysLeft is the resolver for the trialDaysLeft field.
 func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Installation) (*int, error) {
-	if obj.Row.State != "trialing" || obj.Row.TrialEndsAt == nil {
+	if obj.Row.State != store.InstallationTrialing || obj.Row.TrialEndsAt == nil {
 		return nil, nil
 	}
 	days := int(math.Ceil(obj.Row.TrialEndsAt.Sub(r.Commerce.Now()).Hours() / 24))
@@ -607,8 +606,8 @@ func (r *mutationResolver) RestoreLicense(ctx context.Context, input model.Resto
 func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), strings.ToLower(string(input.Status)),
-			strings.ToLower(string(input.SupportMode)), rate)
+		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
+			fromEnum[string](input.SupportMode), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
@@ -617,8 +616,8 @@ func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.Set
 func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), strings.ToLower(string(input.Status)),
-			strings.ToLower(string(input.PaidFor)), rate)
+		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
+			fromEnum[string](input.PaidFor), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
@@ -670,7 +669,7 @@ func (r *mutationResolver) RequestPayout(ctx context.Context, input model.Reques
 	if err != nil {
 		return payoutPayload(store.Payout{}, err)
 	}
-	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, strings.ToLower(string(input.Method)), input.IdempotencyKey))
+	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[string](input.Method), input.IdempotencyKey))
 }
 
 // DecidePayout is the resolver for the decidePayout field.
@@ -708,7 +707,7 @@ func (r *mutationResolver) SetPartnerStatus(ctx context.Context, input model.Set
 	var p store.Partner
 	if err == nil {
 		audit.SetTarget(ctx, globalID(typePartner, id))
-		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, earnings.PartnerStatus(strings.ToLower(string(input.Status))), input.Reason)
+		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, fromEnum[earnings.PartnerStatus](input.Status), input.Reason)
 	}
 	return partnerStatusPayload(p, err)
 }
@@ -718,8 +717,8 @@ func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.
 	return configurationPayload(r.Catalog.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
 		Slug: &input.Slug, Title: &input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: lowerEnum(input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: lowerEnum(input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[string](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -732,8 +731,8 @@ func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.
 	return configurationPayload(r.Catalog.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
 		Slug: input.Slug, Title: input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: lowerEnum(input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: lowerEnum(input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[string](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -970,7 +969,7 @@ func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.Er
 
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
-	f, err := ledgerFilter("partner", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -980,7 +979,7 @@ func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, f
 
 // CommissionTotals is the resolver for the commissionTotals field.
 func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partner, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
-	f, err := ledgerFilter("partner", obj.RowID, filter)
+	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -994,26 +993,26 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 
 // Statement is the resolver for the statement field.
 func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), "partner", obj.RowID, month)
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*model.Balance, error) {
-	return r.balanceOf(ctx, "partner", obj.RowID)
+	return r.balanceOf(ctx, store.PartyPartner, obj.RowID)
 }
 
 // Payouts is the resolver for the payouts field.
 func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
-	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), "partner", obj.RowID, first, after)
+	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
 // Pins is the resolver for the pins field.
 func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error) {
-	var names []string
+	var names []store.PinState
 	for _, st := range states {
-		names = append(names, strings.ToLower(string(st)))
+		names = append(names, fromEnum[store.PinState](st))
 	}
 	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
 	return toPinConnection(p), err
@@ -1158,7 +1157,7 @@ func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID 
 	}
 	out := &model.LicenseCheck{Valid: st.Valid}
 	if st.Valid {
-		mode := model.InstallationMode(enumName(st.Mode))
+		mode := toEnum[model.InstallationMode](st.Mode)
 		out.Mode, out.ValidUntil, out.ConfigurationID = &mode, st.ValidUntil, uuidPtr(st.ConfigurationID)
 	}
 	return out, nil
@@ -1245,12 +1244,12 @@ func (r *roleGrantResolver) ActingFor(ctx context.Context, obj *model.RoleGrant)
 
 // CommissionAdded is the resolver for the commissionAdded field.
 func (r *subscriptionResolver) CommissionAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, "partner")
+	return r.stream(ctx, store.PartyPartner)
 }
 
 // EarningAdded is the resolver for the earningAdded field.
 func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, "developer")
+	return r.stream(ctx, store.PartyDeveloper)
 }
 
 // DeveloperActivity is the resolver for the developerActivity field.

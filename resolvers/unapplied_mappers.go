@@ -2,7 +2,6 @@ package resolvers
 
 import (
 	"context"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -20,11 +19,11 @@ func toUnappliedPayment(u *store.UnappliedPayment) *model.UnappliedPayment {
 		return nil
 	}
 	return &model.UnappliedPayment{
-		ID: globalID(typeUnappliedPayment, u.ID), Kind: model.ProviderEventKind(enumName(string(u.Kind))),
+		ID: globalID(typeUnappliedPayment, u.ID), Kind: toEnum[model.ProviderEventKind](u.Kind),
 		EventID: u.EventID, ProviderPaymentID: u.ProviderPaymentID, ProviderRefundID: u.ProviderRefundID,
-		Amount: toMoney(u.Amount), OccurredAt: u.OccurredAt, Reason: model.UnappliedReason(enumName(string(u.Reason))),
+		Amount: toMoney(u.Amount), OccurredAt: u.OccurredAt, Reason: toEnum[model.UnappliedReason](u.Reason),
 		ReasonText: u.ReasonText, Event: string(u.Event), ReceivedAt: u.ReceivedAt,
-		State: model.UnappliedPaymentState(enumName(string(u.State))), ResolvedAt: u.ResolvedAt, Note: u.Note,
+		State: toEnum[model.UnappliedPaymentState](u.State), ResolvedAt: u.ResolvedAt, Note: u.Note,
 		InvoiceID: u.InvoiceID, PaymentID: u.PaymentID, ResolvedByID: u.ResolvedBy,
 		AppliedInvoiceID: u.AppliedInvoiceID, AppliedPaymentID: u.AppliedPaymentID,
 	}
@@ -39,11 +38,7 @@ func toUnappliedPaymentConnection(p commerce.Page[store.UnappliedPayment]) *mode
 }
 
 func unappliedStateArg(s *model.UnappliedPaymentState) *store.UnappliedState {
-	if s == nil {
-		return nil
-	}
-	st := store.UnappliedState(strings.ToLower(string(*s)))
-	return &st
+	return fromEnumPtr[store.UnappliedState](s)
 }
 
 // unappliedPayload loads the unapplied payment as it stands after its

@@ -61,7 +61,7 @@ func (s *Service) StartTrial(ctx context.Context, v identity.Viewer, configurati
 			return err
 		}
 		inst, err = q.SaveInstallation(ctx, store.Installation{
-			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "trial", State: "trialing",
+			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: store.ModeTrial, State: store.InstallationTrialing,
 			VersionID: ver.ID, LicenseKey: keyOf(prev, found), TrialEndsAt: &ends, UpdatedAt: now,
 		})
 		if err != nil {
@@ -110,7 +110,7 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 		if found && live(prev) {
 			return Charge{}, apperr.Conflict("this configuration is already installed; convert the trial instead").WithCode("ALREADY_INSTALLED")
 		}
-		if found && prev.State == "pending_payment" && prev.Mode == "rent" {
+		if found && prev.State == store.InstallationPendingPayment && prev.Mode == store.ModeRent {
 			return Charge{}, paymentPending()
 		}
 		if err := dropPending(ctx, q, prev, found, now); err != nil {
@@ -132,11 +132,11 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 			return Charge{}, apperr.FailedPrecondition("the configuration has no rent price for your tariff plan").WithCode("PRICE_MISSING")
 		}
 		inst := store.Installation{
-			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "rent", State: "pending_payment", VersionID: ver.ID,
+			CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: store.ModeRent, State: store.InstallationPendingPayment, VersionID: ver.ID,
 			LicenseKey: keyOf(prev, found), UpdatedAt: now,
 		}
 		if price.IsZero() {
-			inst.State, inst.BillingAnchor, inst.CurrentPeriodStart = "active", &now, &now
+			inst.State, inst.BillingAnchor, inst.CurrentPeriodStart = store.InstallationActive, &now, &now
 			inst.CurrentPeriodEnd = ptrTime(clock.AddMonths(now, 1))
 		}
 		if inst, err = q.SaveInstallation(ctx, inst); err != nil {
@@ -169,7 +169,7 @@ func paymentPending() error {
 // (a trial, the other of rent and purchase): only the newest request can be
 // paid.
 func dropPending(ctx context.Context, q *store.Queries, prev store.Installation, found bool, now time.Time) error {
-	if !found || prev.State != "pending_payment" {
+	if !found || prev.State != store.InstallationPendingPayment {
 		return nil
 	}
 	return q.VoidOpenInvoices(ctx, prev.ID, now)
@@ -205,11 +205,11 @@ func (s *Service) ConvertTrial(ctx context.Context, v identity.Viewer, configura
 		if err != nil {
 			return Charge{}, err
 		}
-		if !found || inst.Mode != "trial" || inst.State != "trialing" || !now.Before(*inst.TrialEndsAt) {
+		if !found || inst.Mode != store.ModeTrial || inst.State != store.InstallationTrialing || !now.Before(*inst.TrialEndsAt) {
 			return Charge{}, apperr.FailedPrecondition("there is no running trial to convert").WithCode("NO_RUNNING_TRIAL")
 		}
 		start := *inst.TrialEndsAt
-		inst.Mode, inst.BillingAnchor, inst.CurrentPeriodStart = "rent", &start, &start
+		inst.Mode, inst.BillingAnchor, inst.CurrentPeriodStart = store.ModeRent, &start, &start
 		inst.CurrentPeriodEnd, inst.PeriodNumber, inst.UpdatedAt = ptrTime(clock.AddMonths(start, 1)), 0, now
 		if inst, err = q.SaveInstallation(ctx, inst); err != nil {
 			return Charge{}, err
@@ -252,7 +252,7 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 		if err != nil {
 			return Charge{}, err
 		}
-		if found && inst.Mode == "purchase" && live(inst) {
+		if found && inst.Mode == store.ModePurchase && live(inst) {
 			return Charge{}, apperr.Conflict("this configuration is already bought").WithCode("ALREADY_INSTALLED")
 		}
 		if found {
@@ -281,7 +281,7 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 				return Charge{}, err
 			}
 			inst, err = q.SaveInstallation(ctx, store.Installation{
-				CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: "purchase", State: "pending_payment",
+				CustomerID: v.ActingFor, ConfigurationID: c.ID, Mode: store.ModePurchase, State: store.InstallationPendingPayment,
 				VersionID: ver.ID, LicenseKey: keyOf(inst, found), UpdatedAt: now,
 			})
 			if err != nil {
@@ -321,7 +321,7 @@ func completePurchase(ctx context.Context, q *store.Queries, customerID, configu
 		}
 	}
 	inst, err := q.SaveInstallation(ctx, store.Installation{
-		CustomerID: customerID, ConfigurationID: configurationID, Mode: "purchase", State: "active",
+		CustomerID: customerID, ConfigurationID: configurationID, Mode: store.ModePurchase, State: store.InstallationActive,
 		VersionID: ver.ID, LicenseKey: keyOf(prev, found), UpdatedAt: now,
 	})
 	if err != nil {
@@ -344,7 +344,7 @@ func (s *Service) CancelRental(ctx context.Context, v identity.Viewer, configura
 		if err != nil {
 			return err
 		}
-		if !found || cur.Mode != "rent" || !live(cur) {
+		if !found || cur.Mode != store.ModeRent || !live(cur) {
 			return apperr.FailedPrecondition("there is no running rental to cancel").WithCode("NO_RUNNING_RENTAL")
 		}
 		audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, cur.ID))

@@ -12,6 +12,7 @@ import (
 	"configmarket/internal/commerce"
 	"configmarket/internal/factory"
 	"configmarket/internal/identity"
+	"configmarket/internal/store"
 )
 
 // SPEC §3: a price change applies to running subscriptions from their next
@@ -87,8 +88,8 @@ func TestDunning(t *testing.T) {
 	e := newEnv(t)
 	c := e.config(factory.ConfigurationOptions{})
 	type want struct {
-		state   string
-		invoice string
+		state   store.InstallationState
+		invoice store.InvoiceState
 	}
 	scenarios := []struct {
 		name  string
@@ -102,35 +103,35 @@ func TestDunning(t *testing.T) {
 		{name: "never pays", payOn: -1, want: func(d int) want {
 			switch {
 			case d < 7:
-				return want{"active", "open"}
+				return want{store.InstallationActive, store.InvoiceOpen}
 			case d < 14:
-				return want{"past_due", "open"}
+				return want{store.InstallationPastDue, store.InvoiceOpen}
 			}
-			return want{"canceled", "void"}
+			return want{store.InstallationCanceled, store.InvoiceVoid}
 		}},
 		{name: "pays on day 8", payOn: 8, want: func(d int) want {
 			if d == 7 {
-				return want{"past_due", "open"}
+				return want{store.InstallationPastDue, store.InvoiceOpen}
 			}
 			if d < 7 {
-				return want{"active", "open"}
+				return want{store.InstallationActive, store.InvoiceOpen}
 			}
-			return want{"active", "paid"}
+			return want{store.InstallationActive, store.InvoicePaid}
 		}},
 		{name: "pays on day 6", payOn: 6, want: func(d int) want {
 			if d < 6 {
-				return want{"active", "open"}
+				return want{store.InstallationActive, store.InvoiceOpen}
 			}
-			return want{"active", "paid"}
+			return want{store.InstallationActive, store.InvoicePaid}
 		}},
 		{name: "pays on day 13", payOn: 13, want: func(d int) want {
 			switch {
 			case d < 7:
-				return want{"active", "open"}
+				return want{store.InstallationActive, store.InvoiceOpen}
 			case d < 13:
-				return want{"past_due", "open"}
+				return want{store.InstallationPastDue, store.InvoiceOpen}
 			}
-			return want{"active", "paid"}
+			return want{store.InstallationActive, store.InvoicePaid}
 		}},
 	}
 	// Dunning is for renewals: the first month is paid (pay before access),
@@ -166,7 +167,7 @@ func TestDunning(t *testing.T) {
 				t.Errorf("%s, day %d: installation %s, invoice %s; want %s, %s", s.name, d, inst.State, inv.State, w.state, w.invoice)
 			}
 			valid := e.license(s.cust, inst.LicenseKey).Valid
-			if valid != (w.state != "canceled") {
+			if valid != (w.state != store.InstallationCanceled) {
 				t.Errorf("%s, day %d: license valid=%v in state %s", s.name, d, valid, inst.State)
 			}
 		}
@@ -213,19 +214,19 @@ func TestCancelKeepsAccessToPeriodEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !inst.CancelAtPeriodEnd || inst.State != "active" {
+	if !inst.CancelAtPeriodEnd || inst.State != store.InstallationActive {
 		t.Fatalf("after cancel: %s cancel_at_period_end=%v", inst.State, inst.CancelAtPeriodEnd)
 	}
 	steps := []struct {
 		name      string
 		at        time.Time
-		wantState string
+		wantState store.InstallationState
 		wantValid bool
 	}{
-		{"day 10", e.start.Add(10 * day), "active", true},
-		{"a second before the period end", periodEnd.Add(-time.Second), "active", true},
-		{"the period end", periodEnd, "canceled", false},
-		{"two months on", clock.AddMonths(e.start, 3), "canceled", false},
+		{"day 10", e.start.Add(10 * day), store.InstallationActive, true},
+		{"a second before the period end", periodEnd.Add(-time.Second), store.InstallationActive, true},
+		{"the period end", periodEnd, store.InstallationCanceled, false},
+		{"two months on", clock.AddMonths(e.start, 3), store.InstallationCanceled, false},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -390,13 +391,13 @@ func TestTwelveMonthsOfRent(t *testing.T) {
 		invs := e.invoices(instID)
 		inst := e.inst(instID)
 		for i, v := range invs {
-			if v.State != "open" {
+			if v.State != store.InvoiceOpen {
 				continue
 			}
 			age := int(now.Sub(*v.PeriodStart) / day)
-			wantState := "active"
+			wantState := store.InstallationActive
 			if age >= 7 {
-				wantState = "past_due"
+				wantState = store.InstallationPastDue
 			}
 			if inst.State != wantState {
 				t.Errorf("%s: invoice %d open for %d days, installation %s; want %s", now.Format("2006-01-02"), i+1, age, inst.State, wantState)
@@ -412,12 +413,12 @@ func TestTwelveMonthsOfRent(t *testing.T) {
 		// Once nothing is owed the rental is active again.
 		owed := false
 		for _, v := range e.invoices(instID) {
-			owed = owed || v.State == "open"
+			owed = owed || v.State == store.InvoiceOpen
 		}
-		if inst = e.inst(instID); !owed && inst.State != "active" {
+		if inst = e.inst(instID); !owed && inst.State != store.InstallationActive {
 			t.Fatalf("%s: installation %s with nothing owed", now.Format("2006-01-02"), inst.State)
 		}
-		if inst.State == "past_due" { // at the end of the day, after any payment
+		if inst.State == store.InstallationPastDue { // at the end of the day, after any payment
 			pastDueDays = append(pastDueDays, now.Format("2006-01-02"))
 		}
 	}
@@ -452,7 +453,7 @@ func TestTwelveMonthsOfRent(t *testing.T) {
 		if v.Amount != rub(wantAmount) || v.TariffPlanID == nil || *v.TariffPlanID != wantPlan {
 			t.Errorf("invoice %d [%s, %s): %s on plan %v; want %d", i+1, fmtTime(v.PeriodStart), fmtTime(v.PeriodEnd), v.Amount, v.TariffPlanID, wantAmount)
 		}
-		if v.State != "paid" || v.PaidAt == nil {
+		if v.State != store.InvoicePaid || v.PaidAt == nil {
 			t.Errorf("invoice %d is %s", i+1, v.State)
 		} else {
 			wantPaid := v.PeriodStart.Add(day)
@@ -469,7 +470,7 @@ func TestTwelveMonthsOfRent(t *testing.T) {
 		prevEnd = wantEnd
 	}
 	inst := e.inst(instID)
-	if inst.State != "active" || inst.PeriodNumber != 11 || !sameTime(inst.CurrentPeriodEnd, clock.AddMonths(start, 12)) {
+	if inst.State != store.InstallationActive || inst.PeriodNumber != 11 || !sameTime(inst.CurrentPeriodEnd, clock.AddMonths(start, 12)) {
 		t.Errorf("at the end: %s period %d ending %s", inst.State, inst.PeriodNumber, fmtTime(inst.CurrentPeriodEnd))
 	}
 	if n := e.count(`select count(*) from payments where customer_id = $1`, cust.OrgID); n != 12 {
@@ -554,7 +555,7 @@ func TestBillingPeriodsDoNotDependOnDatabaseTimeZone(t *testing.T) {
 			t.Errorf("period %d: [%s, %s), want it to end at %s (anchor %s + %d months)", k, fmtTime(v.PeriodStart),
 				fmtTime(v.PeriodEnd), wantEnd.Format(time.RFC3339), start.Format(time.RFC3339), k+1)
 		}
-		if v.State == "open" {
+		if v.State == store.InvoiceOpen {
 			e.pay(v)
 		}
 	}

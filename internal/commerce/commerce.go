@@ -133,7 +133,7 @@ func currentVersion(ctx context.Context, q *store.Queries, configurationID uuid.
 // live reports whether an installation is in use (a new acquisition of the
 // same configuration must then go through its own mutation).
 func live(i store.Installation) bool {
-	return i.State == "trialing" || i.State == "active" || i.State == "past_due"
+	return i.State == store.InstallationTrialing || i.State == store.InstallationActive || i.State == store.InstallationPastDue
 }
 
 func newLicenseKey() string {

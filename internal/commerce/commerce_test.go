@@ -31,7 +31,7 @@ func TestTrialLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	trialEnd := t0.Add(14 * day)
-	if inst.Mode != "trial" || inst.State != "trialing" || !sameTime(inst.TrialEndsAt, trialEnd) {
+	if inst.Mode != store.ModeTrial || inst.State != store.InstallationTrialing || !sameTime(inst.TrialEndsAt, trialEnd) {
 		t.Fatalf("trial = mode %s state %s ends %s; want trial/trialing ending %s", inst.Mode, inst.State, fmtTime(inst.TrialEndsAt), trialEnd)
 	}
 	if !inst.AutoUpdate || inst.LicenseKey == "" {
@@ -46,14 +46,14 @@ func TestTrialLifecycle(t *testing.T) {
 	steps := []struct {
 		name      string
 		at        time.Duration
-		wantState string
+		wantState store.InstallationState
 		wantValid bool
 	}{
-		{"day 1", 0, "trialing", true},
-		{"day 8", 7 * day, "trialing", true},
-		{"day 14, a second before the end", 14*day - time.Second, "trialing", true},
-		{"day 15, the trial end", 14 * day, "expired", false},
-		{"day 20", 19 * day, "expired", false},
+		{"day 1", 0, store.InstallationTrialing, true},
+		{"day 8", 7 * day, store.InstallationTrialing, true},
+		{"day 14, a second before the end", 14*day - time.Second, store.InstallationTrialing, true},
+		{"day 15, the trial end", 14 * day, store.InstallationExpired, false},
+		{"day 20", 19 * day, store.InstallationExpired, false},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
@@ -67,7 +67,7 @@ func TestTrialLifecycle(t *testing.T) {
 			if lic.Valid != s.wantValid {
 				t.Errorf("license valid=%v, want %v", lic.Valid, s.wantValid)
 			}
-			if lic.Valid && (!sameTime(lic.ValidUntil, trialEnd) || lic.Mode != "trial" || lic.ConfigurationID != c.ID) {
+			if lic.Valid && (!sameTime(lic.ValidUntil, trialEnd) || lic.Mode != store.ModeTrial || lic.ConfigurationID != c.ID) {
 				t.Errorf("license = %+v, want trial until %s", lic, trialEnd)
 			}
 		})
@@ -103,14 +103,14 @@ func TestTrialLifecycle(t *testing.T) {
 		t.Errorf("rent after trial made installation %s, want the same row %s", *ch.InstallationID, inst.ID)
 	}
 	r := e.inst(inst.ID)
-	if r.Mode != "rent" || r.State != "pending_payment" || r.LicenseKey != inst.LicenseKey || r.TrialEndsAt != nil {
+	if r.Mode != store.ModeRent || r.State != store.InstallationPendingPayment || r.LicenseKey != inst.LicenseKey || r.TrialEndsAt != nil {
 		t.Errorf("rent after trial = %s/%s key kept %v trial_ends_at %s", r.Mode, r.State, r.LicenseKey == inst.LicenseKey, fmtTime(r.TrialEndsAt))
 	}
 	if e.license(cust, inst.LicenseKey).Valid {
 		t.Errorf("license valid before the rental is paid")
 	}
 	e.pay(e.invoice(*ch.InvoiceID))
-	if r := e.inst(inst.ID); r.State != "active" {
+	if r := e.inst(inst.ID); r.State != store.InstallationActive {
 		t.Errorf("paid rental is %s", r.State)
 	}
 	if !e.license(cust, inst.LicenseKey).Valid {
@@ -179,7 +179,7 @@ func TestConvertTrialBillsFromTrialEnd(t *testing.T) {
 	}
 	inst := e.inst(trial.ID)
 	periodEnd := clock.AddMonths(trialEnd, 1)
-	if inst.Mode != "rent" || inst.State != "trialing" || !sameTime(inst.CurrentPeriodStart, trialEnd) ||
+	if inst.Mode != store.ModeRent || inst.State != store.InstallationTrialing || !sameTime(inst.CurrentPeriodStart, trialEnd) ||
 		!sameTime(inst.CurrentPeriodEnd, periodEnd) || !sameTime(inst.BillingAnchor, trialEnd) {
 		t.Fatalf("converted = %s/%s period [%s, %s) anchor %s; want rent/trialing [%s, %s)", inst.Mode, inst.State,
 			fmtTime(inst.CurrentPeriodStart), fmtTime(inst.CurrentPeriodEnd), fmtTime(inst.BillingAnchor), trialEnd, periodEnd)
@@ -194,19 +194,19 @@ func TestConvertTrialBillsFromTrialEnd(t *testing.T) {
 			t.Errorf("day %d: license invalid", d)
 		}
 		if d < 15 {
-			if len(invs) != 0 || inst.State != "trialing" {
+			if len(invs) != 0 || inst.State != store.InstallationTrialing {
 				t.Errorf("day %d: state %s with %d invoices; want trialing, none", d, inst.State, len(invs))
 			}
 			continue
 		}
-		if inst.State != "active" {
+		if inst.State != store.InstallationActive {
 			t.Errorf("day 15: state %s, want active", inst.State)
 		}
 		if len(invs) != 1 {
 			t.Fatalf("day 15: %d invoices, want 1", len(invs))
 		}
 		v := invs[0]
-		if v.Amount != rub(50000) || v.PaidFor != "rent" || v.State != "open" || !sameTime(v.PeriodStart, trialEnd) ||
+		if v.Amount != rub(50000) || v.PaidFor != "rent" || v.State != store.InvoiceOpen || !sameTime(v.PeriodStart, trialEnd) ||
 			!sameTime(v.PeriodEnd, periodEnd) || !v.IssuedAt.Equal(trialEnd) {
 			t.Errorf("day 15 invoice = %s %s %s [%s, %s) issued %s; want 500.00 rent open [%s, %s)", v.Amount, v.PaidFor,
 				v.State, fmtTime(v.PeriodStart), fmtTime(v.PeriodEnd), v.IssuedAt, trialEnd, periodEnd)
@@ -241,7 +241,7 @@ func TestConvertedTrialCanceledBeforeEnd(t *testing.T) {
 	e.at(20 * day)
 	e.bill()
 	got := e.inst(trial.ID)
-	if got.State != "expired" || len(e.invoices(trial.ID)) != 0 {
+	if got.State != store.InstallationExpired || len(e.invoices(trial.ID)) != 0 {
 		t.Errorf("state %s with %d invoices; want expired, none", got.State, len(e.invoices(trial.ID)))
 	}
 	if e.license(cust, got.LicenseKey).Valid {
@@ -440,7 +440,7 @@ func TestProviderPayments(t *testing.T) {
 		if n := e.count(`select count(*) from payments where invoice_id = $1`, inv.ID); n != 1 {
 			t.Errorf("invoice %s has %d payments, want 1", inv.ID, n)
 		}
-		if got := e.invoice(inv.ID); got.State != "paid" || !sameTime(got.PaidAt, now) {
+		if got := e.invoice(inv.ID); got.State != store.InvoicePaid || !sameTime(got.PaidAt, now) {
 			t.Errorf("invoice %s is %s paid at %s", inv.ID, got.State, fmtTime(got.PaidAt))
 		}
 	}
@@ -542,7 +542,7 @@ func TestRecordPayment(t *testing.T) {
 	if n := e.count(`select count(*) from payments where invoice_id = $1 and provider = 'manual' and recorded_by = $2`, inv.ID, e.admin.UserID); n != 1 {
 		t.Errorf("%d manual payments, want 1", n)
 	}
-	if got := e.invoice(inv.ID); got.State != "paid" {
+	if got := e.invoice(inv.ID); got.State != store.InvoicePaid {
 		t.Errorf("invoice %s", got.State)
 	}
 }
@@ -670,14 +670,14 @@ func TestBuy(t *testing.T) {
 		t.Fatal(err)
 	}
 	inst := e.inst(*ch.InstallationID)
-	if inst.Mode != "purchase" || inst.State != "pending_payment" || inst.BackupRef != nil {
+	if inst.Mode != store.ModePurchase || inst.State != store.InstallationPendingPayment || inst.BackupRef != nil {
 		t.Errorf("unpaid purchase = %+v, want pending with no backup", inst)
 	}
 	if e.license(cust, inst.LicenseKey).Valid {
 		t.Errorf("license valid before the purchase is paid")
 	}
 	inv := e.invoice(*ch.InvoiceID)
-	if inv.Amount != rub(3500000) || inv.PaidFor != "purchase" || inv.State != "open" || inv.PeriodStart != nil ||
+	if inv.Amount != rub(3500000) || inv.PaidFor != "purchase" || inv.State != store.InvoiceOpen || inv.PeriodStart != nil ||
 		inv.ConfigurationID == nil || *inv.ConfigurationID != c.ID || inv.InstallationID == nil || *inv.InstallationID != inst.ID ||
 		!sameTime(inv.ExpiresAt, e.clk.Now().Add(48*time.Hour)) {
 		t.Errorf("purchase invoice = %+v", inv)
@@ -687,18 +687,18 @@ func TestBuy(t *testing.T) {
 	}
 	e.pay(inv)
 	inst = e.inst(*ch.InstallationID)
-	if inst.Mode != "purchase" || inst.State != "active" || inst.AutoUpdate || inst.VersionID != cur.ID ||
+	if inst.Mode != store.ModePurchase || inst.State != store.InstallationActive || inst.AutoUpdate || inst.VersionID != cur.ID ||
 		inst.BackupRef == nil || *inst.BackupRef == "" || inst.CurrentPeriodEnd != nil || inst.TrialEndsAt != nil {
 		t.Errorf("purchase = %+v", inst)
 	}
 	lic := e.license(cust, inst.LicenseKey)
-	if !lic.Valid || lic.Mode != "purchase" || lic.ValidUntil != nil {
+	if !lic.Valid || lic.Mode != store.ModePurchase || lic.ValidUntil != nil {
 		t.Errorf("purchase license = %+v, want valid forever", lic)
 	}
 	// Long after, still valid and never billed again.
 	e.at(400 * day)
 	e.bill()
-	if got := e.inst(inst.ID); got.State != "active" || len(e.invoices(inst.ID)) != 1 || !e.license(cust, inst.LicenseKey).Valid {
+	if got := e.inst(inst.ID); got.State != store.InstallationActive || len(e.invoices(inst.ID)) != 1 || !e.license(cust, inst.LicenseKey).Valid {
 		t.Errorf("a year on: %s with %d invoices", got.State, len(e.invoices(inst.ID)))
 	}
 
@@ -745,7 +745,7 @@ func TestBuyDuringUnpaidRental(t *testing.T) {
 		e.at(time.Duration(d) * day)
 		e.bill()
 		got := e.inst(*buyCh.InstallationID)
-		if got.State != "active" {
+		if got.State != store.InstallationActive {
 			t.Errorf("day %d after renting: the paid purchase is %s (rent invoice %s is %s)", d, got.State,
 				*rentCh.InvoiceID, e.invoice(*rentCh.InvoiceID).State)
 		}

@@ -19,7 +19,7 @@ import (
 type LicenseStatus struct {
 	Valid           bool
 	ConfigurationID uuid.UUID
-	Mode            string
+	Mode            store.InstallationMode
 	// ValidUntil is the end of the trial or the paid rental period; nil for
 	// a purchase, which never expires.
 	ValidUntil *time.Time
@@ -38,9 +38,9 @@ func (s *Service) CheckLicense(ctx context.Context, key, accountID string) (Lice
 	}
 	st := LicenseStatus{Valid: true, ConfigurationID: inst.ConfigurationID, Mode: inst.Mode}
 	switch {
-	case inst.State == "trialing":
+	case inst.State == store.InstallationTrialing:
 		st.ValidUntil = inst.TrialEndsAt
-	case inst.Mode == "rent":
+	case inst.Mode == store.ModeRent:
 		st.ValidUntil = inst.CurrentPeriodEnd
 	}
 	return st, nil
@@ -82,10 +82,10 @@ func (s *Service) LicensedInstallation(ctx context.Context, key, accountID strin
 // 14-day grace), purchases forever once not canceled.
 func licensed(i store.Installation, now time.Time) bool {
 	switch i.State {
-	case "trialing":
+	case store.InstallationTrialing:
 		// A trial converted to a rental runs on into its first period.
-		return i.Mode == "rent" || (i.TrialEndsAt != nil && now.Before(*i.TrialEndsAt))
-	case "active", "past_due":
+		return i.Mode == store.ModeRent || (i.TrialEndsAt != nil && now.Before(*i.TrialEndsAt))
+	case store.InstallationActive, store.InstallationPastDue:
 		return true
 	}
 	return false

@@ -45,10 +45,10 @@ func TestRentalPendingUntilPaid48Hours(t *testing.T) {
 
 	for _, ch := range []commerce.Charge{paid, unpaid} {
 		inst, inv := e.inst(*ch.InstallationID), e.invoice(*ch.InvoiceID)
-		if inst.State != "pending_payment" || inst.CurrentPeriodStart != nil || inst.BackupRef != nil {
+		if inst.State != store.InstallationPendingPayment || inst.CurrentPeriodStart != nil || inst.BackupRef != nil {
 			t.Errorf("new rental = %s period %s; want pending_payment with no period", inst.State, fmtTime(inst.CurrentPeriodStart))
 		}
-		if inv.State != "open" || !sameTime(inv.ExpiresAt, e.start.Add(48*time.Hour)) || inv.PeriodStart != nil {
+		if inv.State != store.InvoiceOpen || !sameTime(inv.ExpiresAt, e.start.Add(48*time.Hour)) || inv.PeriodStart != nil {
 			t.Errorf("first invoice %s expires %s period %s; want open, 48 hours, no period yet", inv.State, fmtTime(inv.ExpiresAt), fmtTime(inv.PeriodStart))
 		}
 	}
@@ -66,7 +66,7 @@ func TestRentalPendingUntilPaid48Hours(t *testing.T) {
 	}
 	e.pay(e.invoice(*paid.InvoiceID))
 	inst := e.inst(*paid.InstallationID)
-	if inst.State != "active" || !sameTime(inst.CurrentPeriodStart, payAt) || !sameTime(inst.CurrentPeriodEnd, clock.AddMonths(payAt, 1)) ||
+	if inst.State != store.InstallationActive || !sameTime(inst.CurrentPeriodStart, payAt) || !sameTime(inst.CurrentPeriodEnd, clock.AddMonths(payAt, 1)) ||
 		!sameTime(inst.BillingAnchor, payAt) {
 		t.Errorf("paid rental %s [%s, %s); want active from the payment %s", inst.State, fmtTime(inst.CurrentPeriodStart),
 			fmtTime(inst.CurrentPeriodEnd), payAt.Format(time.RFC3339))
@@ -88,7 +88,7 @@ func TestRentalPendingUntilPaid48Hours(t *testing.T) {
 		t.Errorf("expired %d at 48 hours, want 1", r.UnpaidExpired)
 	}
 	gone, inv := e.inst(*unpaid.InstallationID), e.invoice(*unpaid.InvoiceID)
-	if gone.State != "expired" || inv.State != "void" || !sameTime(inv.VoidedAt, e.start.Add(48*time.Hour)) {
+	if gone.State != store.InstallationExpired || inv.State != store.InvoiceVoid || !sameTime(inv.VoidedAt, e.start.Add(48*time.Hour)) {
 		t.Errorf("unpaid after 48 hours: %s, invoice %s voided %s", gone.State, inv.State, fmtTime(inv.VoidedAt))
 	}
 	if e.license(lapser, gone.LicenseKey).Valid {
@@ -107,13 +107,13 @@ func TestRentalPendingUntilPaid48Hours(t *testing.T) {
 	if *again.InstallationID != gone.ID || *again.InvoiceID == inv.ID {
 		t.Errorf("renting again: installation %s invoice %s", *again.InstallationID, *again.InvoiceID)
 	}
-	if got := e.inst(gone.ID); got.State != "pending_payment" || e.license(lapser, got.LicenseKey).Valid {
+	if got := e.inst(gone.ID); got.State != store.InstallationPendingPayment || e.license(lapser, got.LicenseKey).Valid {
 		t.Errorf("rented again: %s", got.State)
 	}
 	// The billing run alone never activates it: 14 days on it is expired.
 	e.at(16 * day)
 	e.bill()
-	if got := e.inst(gone.ID); got.State != "expired" || e.license(lapser, got.LicenseKey).Valid {
+	if got := e.inst(gone.ID); got.State != store.InstallationExpired || e.license(lapser, got.LicenseKey).Valid {
 		t.Errorf("renting twice unpaid: %s", got.State)
 	}
 }
@@ -134,7 +134,7 @@ func TestFirstInvoicePaidAfterWindowIsRefused(t *testing.T) {
 	if err != nil || out.Applied || out.Unapplied == nil || out.Unapplied.Reason != store.ReasonInvoiceNotOpen {
 		t.Errorf("paid at 48 hours: %+v %v, want kept as invoice_not_open", out, err)
 	}
-	if got := e.inst(*ch.InstallationID); got.State != "pending_payment" {
+	if got := e.inst(*ch.InstallationID); got.State != store.InstallationPendingPayment {
 		t.Errorf("refused payment changed the rental to %s", got.State)
 	}
 	if n := e.count(`select count(*) from payments where invoice_id = $1`, inv.ID); n != 0 {
@@ -154,7 +154,7 @@ func TestPurchaseOverRentalVoidsOnlyWhenPaid(t *testing.T) {
 	e.clk.Set(clock.AddMonths(e.start, 1))
 	e.bill()
 	renewal := e.invoices(instID)[1]
-	if renewal.State != "open" || renewal.ExpiresAt != nil {
+	if renewal.State != store.InvoiceOpen || renewal.ExpiresAt != nil {
 		t.Fatalf("renewal invoice %+v", renewal)
 	}
 
@@ -166,20 +166,20 @@ func TestPurchaseOverRentalVoidsOnlyWhenPaid(t *testing.T) {
 		t.Fatalf("purchase made another installation")
 	}
 	got := e.inst(instID)
-	if got.Mode != "rent" || got.State != "active" || got.BackupRef != nil || e.invoice(renewal.ID).State != "open" {
+	if got.Mode != store.ModeRent || got.State != store.InstallationActive || got.BackupRef != nil || e.invoice(renewal.ID).State != store.InvoiceOpen {
 		t.Errorf("unpaid purchase changed the rental: %s/%s backup %v, renewal %s", got.Mode, got.State, got.BackupRef != nil,
 			e.invoice(renewal.ID).State)
 	}
-	if lic := e.license(cust, got.LicenseKey); !lic.Valid || lic.Mode != "rent" {
+	if lic := e.license(cust, got.LicenseKey); !lic.Valid || lic.Mode != store.ModeRent {
 		t.Errorf("rental's license during the unpaid purchase = %+v", lic)
 	}
 	// 48 hours later the purchase invoice is void; the rental goes on.
 	e.clk.Set(clock.AddMonths(e.start, 1).Add(48 * time.Hour))
 	e.bill()
-	if inv := e.invoice(*first.InvoiceID); inv.State != "void" {
+	if inv := e.invoice(*first.InvoiceID); inv.State != store.InvoiceVoid {
 		t.Errorf("unpaid purchase invoice is %s after 48 hours", inv.State)
 	}
-	if got := e.inst(instID); got.Mode != "rent" || got.State != "active" {
+	if got := e.inst(instID); got.Mode != store.ModeRent || got.State != store.InstallationActive {
 		t.Errorf("rental after the purchase lapsed: %s/%s", got.Mode, got.State)
 	}
 
@@ -192,13 +192,13 @@ func TestPurchaseOverRentalVoidsOnlyWhenPaid(t *testing.T) {
 	}
 	e.pay(e.invoice(*second.InvoiceID))
 	got = e.inst(instID)
-	if got.Mode != "purchase" || got.State != "active" || got.BackupRef == nil || got.VersionID != v2.ID || got.CurrentPeriodEnd != nil {
+	if got.Mode != store.ModePurchase || got.State != store.InstallationActive || got.BackupRef == nil || got.VersionID != v2.ID || got.CurrentPeriodEnd != nil {
 		t.Errorf("paid purchase = %+v", got)
 	}
-	if inv := e.invoice(renewal.ID); inv.State != "void" {
+	if inv := e.invoice(renewal.ID); inv.State != store.InvoiceVoid {
 		t.Errorf("the replaced rental's invoice is %s, want void", inv.State)
 	}
-	if lic := e.license(cust, got.LicenseKey); !lic.Valid || lic.Mode != "purchase" || lic.ValidUntil != nil {
+	if lic := e.license(cust, got.LicenseKey); !lic.Valid || lic.Mode != store.ModePurchase || lic.ValidUntil != nil {
 		t.Errorf("purchase license = %+v", lic)
 	}
 }
@@ -220,7 +220,7 @@ func TestFreeConfiguration(t *testing.T) {
 		t.Errorf("free rental invoiced")
 	}
 	inst := e.inst(*ch.InstallationID)
-	if inst.State != "active" || !sameTime(inst.CurrentPeriodEnd, clock.AddMonths(e.start, 1)) || !e.license(renter, inst.LicenseKey).Valid {
+	if inst.State != store.InstallationActive || !sameTime(inst.CurrentPeriodEnd, clock.AddMonths(e.start, 1)) || !e.license(renter, inst.LicenseKey).Valid {
 		t.Errorf("free rental = %s until %s", inst.State, fmtTime(inst.CurrentPeriodEnd))
 	}
 	bought, err := e.svc.Buy(e.ctx, buyer.Viewer(), c.ID, "free-buy")
@@ -230,7 +230,7 @@ func TestFreeConfiguration(t *testing.T) {
 	if bought.InvoiceID != nil {
 		t.Errorf("free purchase invoiced")
 	}
-	if p := e.inst(*bought.InstallationID); p.State != "active" || p.Mode != "purchase" || p.BackupRef == nil || !e.license(buyer, p.LicenseKey).Valid {
+	if p := e.inst(*bought.InstallationID); p.State != store.InstallationActive || p.Mode != store.ModePurchase || p.BackupRef == nil || !e.license(buyer, p.LicenseKey).Valid {
 		t.Errorf("free purchase = %+v", p)
 	}
 	if n := e.count(`select count(*) from invoices where configuration_id = $1`, c.ID); n != 0 {
@@ -244,7 +244,7 @@ func TestFreeConfiguration(t *testing.T) {
 	for _, d := range []int{15, 31, 62, 95} {
 		e.at(time.Duration(d) * day)
 		e.bill()
-		if got := e.inst(inst.ID); got.State != "active" || !e.license(renter, got.LicenseKey).Valid {
+		if got := e.inst(inst.ID); got.State != store.InstallationActive || !e.license(renter, got.LicenseKey).Valid {
 			t.Errorf("day %d: free rental %s", d, got.State)
 		}
 	}

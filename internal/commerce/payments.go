@@ -72,7 +72,7 @@ func (s *Service) pay(ctx context.Context, q *store.Queries, invoiceID uuid.UUID
 	if err != nil {
 		return store.Payment{}, err
 	}
-	if inv.State != "open" {
+	if inv.State != store.InvoiceOpen {
 		return store.Payment{}, apperr.FailedPrecondition("the invoice is %s, not open", inv.State).WithCode("INVOICE_NOT_OPEN")
 	}
 	if inv.ExpiresAt != nil && !at.Before(*inv.ExpiresAt) {
@@ -122,7 +122,7 @@ func activate(ctx context.Context, q *store.Queries, inv store.Invoice, at time.
 	case inv.PaidFor == "purchase" && inv.ExpiresAt != nil:
 		_, err = completePurchase(ctx, q, inst.CustomerID, inst.ConfigurationID, inst, true, at)
 		return err
-	case inst.State == "pending_payment" && inst.Mode == "rent":
+	case inst.State == store.InstallationPendingPayment && inst.Mode == store.ModeRent:
 		// Versions approved while it waited were not moved to it.
 		ver, err := currentVersion(ctx, q, inst.ConfigurationID)
 		if apperr.Is(err, apperr.KindFailedPrecondition) {

@@ -146,8 +146,8 @@ func (s *Service) takePayment(ctx context.Context, q *store.Queries, ev Provider
 	var reason store.UnappliedReason
 	var text string
 	switch {
-	case inv.State != "open":
-		reason, text = store.ReasonInvoiceNotOpen, "the invoice is "+inv.State+", not open"
+	case inv.State != store.InvoiceOpen:
+		reason, text = store.ReasonInvoiceNotOpen, "the invoice is "+string(inv.State)+", not open"
 	case ev.Amount.Currency != inv.Amount.Currency:
 		reason, text = store.ReasonCurrencyMismatch, "the payment is in "+ev.Amount.Currency+" but the invoice in "+inv.Amount.Currency
 	case ev.Amount != inv.Amount:

@@ -267,7 +267,7 @@ func TestProviderPaidAtBounds(t *testing.T) {
 			}
 		})
 	}
-	if got := e.invoice(inv.ID); got.State != "paid" {
+	if got := e.invoice(inv.ID); got.State != store.InvoicePaid {
 		t.Errorf("invoice %s after the 4-minute payment", got.State)
 	}
 }
@@ -353,7 +353,7 @@ func TestResolvingUnappliedPayments(t *testing.T) {
 	if _, err := e.svc.ReturnUnapplied(e.ctx, admin, u.ID, "and back", "k-return"); code(err) != "UNAPPLIED_ALREADY_RESOLVED" {
 		t.Fatalf("return after apply: %s", code(err))
 	}
-	if got := e.invoice(open.ID); got.State != "paid" {
+	if got := e.invoice(open.ID); got.State != store.InvoicePaid {
 		t.Fatalf("target invoice %s", got.State)
 	}
 	if n := e.count(`select count(*) from payments where invoice_id = $1 and provider_payment_id = 'pay-late' and recorded_by = $2`, open.ID, e.admin.UserID); n != 1 {

@@ -139,7 +139,7 @@ func (s *Service) Installations(ctx context.Context, v identity.Viewer, f store.
 }
 
 // Invoices lists a customer's invoices, newest first.
-func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uuid.UUID, state *string, first *int, after *string) (Page[store.Invoice], error) {
+func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uuid.UUID, state *store.InvoiceState, first *int, after *string) (Page[store.Invoice], error) {
 	// SECURITY: the customer's own invoices, and admins.
 	if !v.IsAdmin() && !v.IsCustomer(customerID) {
 		return Page[store.Invoice]{}, nil

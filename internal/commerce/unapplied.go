@@ -101,7 +101,7 @@ func (s *Service) ApplyUnapplied(ctx context.Context, v identity.Viewer, id, inv
 			if err != nil {
 				return Resolution{}, err
 			}
-			if inv.State != "open" {
+			if inv.State != store.InvoiceOpen {
 				return Resolution{}, apperr.FailedPrecondition("the invoice is %s, not open", inv.State).
 					WithCode("INVOICE_NOT_OPEN").WithField("input", "invoiceId")
 			}

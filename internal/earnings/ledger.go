@@ -55,16 +55,16 @@ func RecordPayment(ctx context.Context, q *store.Queries, p store.Payment) error
 	var entries []store.LedgerEntry
 	if devID != nil {
 		e := base
-		e.Party, e.DeveloperID, e.Amount, e.Rate = "developer", devID, s.Developer, ptr(int64(devRate))
+		e.Party, e.DeveloperID, e.Amount, e.Rate = store.PartyDeveloper, devID, s.Developer, ptr(int64(devRate))
 		entries = append(entries, e)
 	}
 	if pinned {
 		e := base
-		e.Party, e.PartnerID, e.Amount, e.Rate = "partner", &pin.PartnerID, s.Partner, ptr(int64(*partnerRate))
+		e.Party, e.PartnerID, e.Amount, e.Rate = store.PartyPartner, &pin.PartnerID, s.Partner, ptr(int64(*partnerRate))
 		entries = append(entries, e)
 	}
 	e := base
-	e.Party, e.Amount = "platform", s.Platform
+	e.Party, e.Amount = store.PartyPlatform, s.Platform
 	return q.InsertLedgerEntries(ctx, append(entries, e))
 }
 
@@ -85,9 +85,9 @@ func RecordRefund(ctx context.Context, q *store.Queries, p store.Payment, refund
 		if e.RefundID == nil {
 			*pick(&original, e.Party) = e.Amount
 			switch e.Party {
-			case "developer":
+			case store.PartyDeveloper:
 				devEntry = e
-			case "partner":
+			case store.PartyPartner:
 				partnerEntry = e
 			default:
 				platformEntry = e
@@ -113,11 +113,11 @@ func RecordRefund(ctx context.Context, q *store.Queries, p store.Payment, refund
 	return q.InsertLedgerEntries(ctx, out)
 }
 
-func pick(s *Shares, party string) *money.Money {
+func pick(s *Shares, party store.Party) *money.Money {
 	switch party {
-	case "developer":
+	case store.PartyDeveloper:
 		return &s.Developer
-	case "partner":
+	case store.PartyPartner:
 		return &s.Partner
 	}
 	return &s.Platform

@@ -70,13 +70,13 @@ func (e *ledgerEnv) pay(minor int64, ref string) store.Payment {
 	return p
 }
 
-func (e *ledgerEnv) entries(p store.Payment) map[string]int64 {
+func (e *ledgerEnv) entries(p store.Payment) map[store.Party]int64 {
 	e.t.Helper()
 	rows, err := e.st.PaymentEntries(e.ctx, p.ID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	out := map[string]int64{}
+	out := map[store.Party]int64{}
 	for _, r := range rows {
 		out[r.Party] += r.Amount.Minor
 	}
@@ -86,7 +86,7 @@ func (e *ledgerEnv) entries(p store.Payment) map[string]int64 {
 func TestSpecExampleInTheLedger(t *testing.T) {
 	e := newLedgerEnv(t, true)
 	got := e.entries(e.pay(50000, "p1"))
-	if got["developer"] != 37500 || got["partner"] != 3125 || got["platform"] != 9375 {
+	if got[store.PartyDeveloper] != 37500 || got[store.PartyPartner] != 3125 || got[store.PartyPlatform] != 9375 {
 		t.Fatalf("entries %v, want developer 375.00, partner 31.25, platform 93.75", got)
 	}
 }
@@ -94,7 +94,7 @@ func TestSpecExampleInTheLedger(t *testing.T) {
 func TestNoPinNoCommission(t *testing.T) {
 	e := newLedgerEnv(t, false)
 	got := e.entries(e.pay(50000, "p1"))
-	if _, ok := got["partner"]; ok || got["developer"] != 37500 || got["platform"] != 12500 {
+	if _, ok := got[store.PartyPartner]; ok || got[store.PartyDeveloper] != 37500 || got[store.PartyPlatform] != 12500 {
 		t.Fatalf("entries %v", got)
 	}
 }
@@ -116,7 +116,7 @@ func TestRefundReversesExactly(t *testing.T) {
 	}
 	refund(10001, 0)
 	refund(39999, 10001)
-	if got := e.entries(p); got["developer"] != 0 || got["partner"] != 0 || got["platform"] != 0 {
+	if got := e.entries(p); got[store.PartyDeveloper] != 0 || got[store.PartyPartner] != 0 || got[store.PartyPlatform] != 0 {
 		t.Fatalf("after a full refund in two parts the shares are %v, want all zero", got)
 	}
 }
@@ -136,7 +136,7 @@ func TestLedgerIsAppendOnlyAndBalanced(t *testing.T) {
 	// An entry that unbalances the payment is refused at commit.
 	err := e.st.InTx(e.ctx, func(q *store.Queries) error {
 		return q.InsertLedgerEntries(e.ctx, []store.LedgerEntry{{
-			PaymentID: p.ID, Party: "platform", Amount: money.New(1, money.RUB), PaidFor: "rent",
+			PaymentID: p.ID, Party: store.PartyPlatform, Amount: money.New(1, money.RUB), PaidFor: "rent",
 			CustomerID: e.buyer.OrgID, OccurredAt: time.Now(),
 		}})
 	})
@@ -144,7 +144,7 @@ func TestLedgerIsAppendOnlyAndBalanced(t *testing.T) {
 	if !errors.As(err, &pgErr) || pgErr.ConstraintName != "ledger_entries_balanced" {
 		t.Fatalf("unbalanced commit: %v", err)
 	}
-	if got := e.entries(p); got["developer"]+got["platform"] != 50000 {
+	if got := e.entries(p); got[store.PartyDeveloper]+got[store.PartyPlatform] != 50000 {
 		t.Fatalf("entries changed: %v", got)
 	}
 }

@@ -21,7 +21,7 @@ type LiveEvent struct {
 }
 
 // LiveParty is the party v streams as: its own developer or partner.
-func LiveParty(v identity.Viewer, party string) (uuid.UUID, error) {
+func LiveParty(v identity.Viewer, party store.Party) (uuid.UUID, error) {
 	if v.Anonymous() {
 		return uuid.Nil, apperr.Unauthenticated("log in first")
 	}
@@ -29,8 +29,8 @@ func LiveParty(v identity.Viewer, party string) (uuid.UUID, error) {
 	// only its own commissions; the party comes from the token, never from
 	// the client.
 	switch {
-	case party == "developer" && v.Role == identity.RoleDeveloper:
-	case party == "partner" && v.Role == identity.RolePartner:
+	case party == store.PartyDeveloper && v.Role == identity.RoleDeveloper:
+	case party == store.PartyPartner && v.Role == identity.RolePartner:
 	default:
 		return uuid.Nil, apperr.Forbidden("only a %s subscribes to this", party)
 	}
@@ -39,7 +39,7 @@ func LiveParty(v identity.Viewer, party string) (uuid.UUID, error) {
 
 // Snapshot is the party's running totals now, sent first so a subscriber
 // that missed events (pub/sub is at most once) is right again.
-func (l *Ledger) Snapshot(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, at time.Time) (LiveEvent, error) {
+func (l *Ledger) Snapshot(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, at time.Time) (LiveEvent, error) {
 	if !mayReadParty(v, party, id) {
 		return LiveEvent{}, apperr.Forbidden("not your ledger")
 	}
@@ -49,7 +49,7 @@ func (l *Ledger) Snapshot(ctx context.Context, v identity.Viewer, party string, 
 
 // Event reads an announced entry for its party, checked again at delivery
 // time: an entry of another party is never returned.
-func (l *Ledger) Event(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, entryID int64, at time.Time) (*LiveEvent, error) {
+func (l *Ledger) Event(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, entryID int64, at time.Time) (*LiveEvent, error) {
 	if !mayReadParty(v, party, id) {
 		return nil, nil
 	}

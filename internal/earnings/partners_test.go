@@ -47,7 +47,7 @@ func (e *partnerStatusEnv) partnerEntry(p store.Payment) (int64, int64) {
 		e.t.Fatal(err)
 	}
 	for _, r := range rows {
-		if r.Party == "partner" && r.RefundID == nil {
+		if r.Party == store.PartyPartner && r.RefundID == nil {
 			if r.PartnerID == nil || *r.PartnerID != e.partner.OrgID || r.Rate == nil {
 				e.t.Fatalf("partner entry %+v", r)
 			}
@@ -97,7 +97,7 @@ func TestPartnerMadeDealerEarns25PercentFromTheNextPayment(t *testing.T) {
 	if amount, rate := e.partnerEntry(second); amount != 3125 || rate != 2500 {
 		t.Fatalf("dealer: %d at %d bp, want 31.25 at 25%%", amount, rate)
 	}
-	if got := e.entries(second); got["developer"] != 37500 || got["platform"] != 9375 {
+	if got := e.entries(second); got[store.PartyDeveloper] != 37500 || got[store.PartyPlatform] != 9375 {
 		t.Fatalf("second payment's split %v, want developer 375.00, platform 93.75", got)
 	}
 	// The past never changes.

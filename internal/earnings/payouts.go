@@ -37,13 +37,13 @@ const (
 // §6 gives them per developer status; it names none for partners, so a
 // partner is paid by bank account only, the one method every developer
 // status has, and the only one that fits a partner company's contract.
-var payoutMethods = map[string]map[string][]string{
-	"developer": {
+var payoutMethods = map[store.Party]map[string][]string{
+	store.PartyDeveloper: {
 		"basic":    {"e_wallet", "bank_card", "bank_account"},
 		"standard": {"bank_account"},
 		"premium":  {"bank_account"},
 	},
-	"partner": {
+	store.PartyPartner: {
 		"agent":      {"bank_account"},
 		"dealer":     {"bank_account"},
 		"integrator": {"bank_account"},
@@ -52,7 +52,7 @@ var payoutMethods = map[string]map[string][]string{
 
 // PayoutMethods lists the methods a party ("developer" or "partner") of a
 // status may choose.
-func PayoutMethods(party, status string) []string {
+func PayoutMethods(party store.Party, status string) []string {
 	return slices.Clone(payoutMethods[party][status])
 }
 
@@ -77,7 +77,7 @@ func NewPayouts(st *store.Store, clk clock.Clock) *Payouts {
 
 // PartyBalance is where a developer's or partner's money stands.
 type PartyBalance struct {
-	Party   string
+	Party   store.Party
 	PartyID uuid.UUID
 	// Total is every ledger entry of the party, on hold or not.
 	Total money.Money
@@ -93,7 +93,7 @@ type PartyBalance struct {
 	HoldUntil       time.Time
 }
 
-func checkPayoutParty(party string) error {
+func checkPayoutParty(party store.Party) error {
 	if _, ok := payoutMethods[party]; !ok {
 		return apperr.Invalid("party", "party must be a developer or a partner")
 	}
@@ -101,7 +101,7 @@ func checkPayoutParty(party string) error {
 }
 
 // Balance returns a party's balance ("developer" or "partner").
-func (s *Payouts) Balance(ctx context.Context, v identity.Viewer, party string, id uuid.UUID) (PartyBalance, error) {
+func (s *Payouts) Balance(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID) (PartyBalance, error) {
 	if v.Anonymous() {
 		return PartyBalance{}, apperr.Unauthenticated("log in first")
 	}
@@ -125,7 +125,7 @@ func (s *Payouts) Balance(ctx context.Context, v identity.Viewer, party string, 
 }
 
 // payoutParty is the party the viewer acts for.
-func payoutParty(v identity.Viewer) (string, uuid.UUID, error) {
+func payoutParty(v identity.Viewer) (store.Party, uuid.UUID, error) {
 	if v.Anonymous() {
 		return "", uuid.Nil, apperr.Unauthenticated("log in first")
 	}
@@ -135,9 +135,9 @@ func payoutParty(v identity.Viewer) (string, uuid.UUID, error) {
 	// have no balance to draw on.
 	switch {
 	case v.Role == identity.RoleDeveloper && v.ActingFor != uuid.Nil:
-		return "developer", v.ActingFor, nil
+		return store.PartyDeveloper, v.ActingFor, nil
 	case v.Role == identity.RolePartner && v.ActingFor != uuid.Nil:
-		return "partner", v.ActingFor, nil
+		return store.PartyPartner, v.ActingFor, nil
 	}
 	return "", uuid.Nil, apperr.Forbidden("only developers and partners request payouts")
 }
@@ -187,7 +187,7 @@ func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount m
 				WithCode("INSUFFICIENT_BALANCE").WithField("input", "amount")
 		}
 		p := store.Payout{Party: party, Amount: amount, Method: method, RequestedBy: &v.UserID, RequestedAt: now}
-		if party == "developer" {
+		if party == store.PartyDeveloper {
 			p.DeveloperID = &id
 		} else {
 			p.PartnerID = &id
@@ -236,13 +236,13 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 	if !v.IsAdmin() {
 		return store.Payout{}, apperr.Forbidden("only admins decide payouts")
 	}
-	state, failure := "paid", (*string)(nil)
+	state, failure := store.PayoutPaid, (*string)(nil)
 	if !paid {
 		reason = strings.TrimSpace(reason)
 		if n := utf8.RuneCountInString(reason); n < 1 || n > maxFailureReasonLen {
 			return store.Payout{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxFailureReasonLen).WithCode("REASON_REQUIRED")
 		}
-		state, failure = "failed", &reason
+		state, failure = store.PayoutFailed, &reason
 	}
 	var out store.Payout
 	err := s.store.InTx(ctx, func(q *store.Queries) error {
@@ -254,7 +254,7 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 			return err
 		}
 		switch p.State {
-		case "requested":
+		case store.PayoutRequested:
 		case state:
 			out = p
 			return nil
@@ -279,7 +279,7 @@ type PayoutPage = relay.Connection[store.Payout]
 
 // Payouts lists a party's payouts, newest first. A viewer that may not
 // read them gets an empty page.
-func (s *Payouts) Payouts(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, first *int, after *string) (PayoutPage, error) {
+func (s *Payouts) Payouts(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, first *int, after *string) (PayoutPage, error) {
 	// SECURITY: only the party itself and admins (see mayReadParty).
 	if !mayReadParty(v, party, id) {
 		return PayoutPage{}, nil

@@ -103,12 +103,12 @@ func (e *payoutEnv) refund(a factory.Account, paymentID uuid.UUID, share int64, 
 	}
 }
 
-func partyOf(a factory.Account) (party string, dev, partner *uuid.UUID) {
+func partyOf(a factory.Account) (party store.Party, dev, partner *uuid.UUID) {
 	id := a.OrgID
 	if a.Role == identity.RolePartner {
-		return "partner", nil, &id
+		return store.PartyPartner, nil, &id
 	}
-	return "developer", &id, nil
+	return store.PartyDeveloper, &id, nil
 }
 
 func (e *payoutEnv) setStatus(a factory.Account, status string) {
@@ -176,7 +176,7 @@ func TestPayoutMinimum(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.State != "requested" || p.Amount != money.New(100000, money.RUB) || p.DecidedAt != nil || *p.DeveloperID != dev.OrgID || *p.RequestedBy != dev.UserID {
+	if p.State != store.PayoutRequested || p.Amount != money.New(100000, money.RUB) || p.DecidedAt != nil || *p.DeveloperID != dev.OrgID || *p.RequestedBy != dev.UserID {
 		t.Fatalf("payout = %+v", p)
 	}
 	b := e.balance(dev)
@@ -247,11 +247,11 @@ func TestPayoutMethodsPerStatus(t *testing.T) {
 		{true, "integrator", "bank_account", ""},
 	}
 	for _, c := range cases {
-		kind := "developer"
+		kind := store.PartyDeveloper
 		if c.partner {
-			kind = "partner"
+			kind = store.PartyPartner
 		}
-		t.Run(kind+"/"+c.status+"/"+c.method, func(t *testing.T) {
+		t.Run(string(kind)+"/"+c.status+"/"+c.method, func(t *testing.T) {
 			a := factory.Developer(t, e.st)
 			if c.partner {
 				a = factory.Partner(t, e.st)
@@ -274,7 +274,7 @@ func TestPayoutMethodsPerStatus(t *testing.T) {
 			}
 		})
 	}
-	if got := earnings.PayoutMethods("developer", "basic"); len(got) != 3 {
+	if got := earnings.PayoutMethods(store.PartyDeveloper, "basic"); len(got) != 3 {
 		t.Fatalf("basic methods = %v", got)
 	}
 }
@@ -342,7 +342,7 @@ func TestPayoutIdempotency(t *testing.T) {
 		t.Fatal(err)
 	}
 	again, err = e.svc.RequestPayout(e.ctx, v, amount, "bank_card", "key-1")
-	if err != nil || again.ID != first.ID || again.State != "paid" {
+	if err != nil || again.ID != first.ID || again.State != store.PayoutPaid {
 		t.Fatalf("repeat after payment: %+v, %v", again, err)
 	}
 }
@@ -385,7 +385,7 @@ func TestDecidePayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if failed.State != "failed" || failed.FailureReason == nil || *failed.FailureReason != "bank rejected the account number" ||
+	if failed.State != store.PayoutFailed || failed.FailureReason == nil || *failed.FailureReason != "bank rejected the account number" ||
 		failed.DecidedAt == nil || !failed.DecidedAt.Equal(e.clk.Now()) {
 		t.Fatalf("failed payout = %+v", failed)
 	}
@@ -407,7 +407,7 @@ func TestDecidePayout(t *testing.T) {
 		t.Fatal(err)
 	}
 	paid, err := e.svc.DecidePayout(e.ctx, admin, p2.ID, true, "ignored for a payment")
-	if err != nil || paid.State != "paid" || paid.FailureReason != nil || paid.DecidedAt == nil {
+	if err != nil || paid.State != store.PayoutPaid || paid.FailureReason != nil || paid.DecidedAt == nil {
 		t.Fatalf("paid payout = %+v, %v", paid, err)
 	}
 	b = e.balance(dev)
@@ -576,7 +576,7 @@ func TestPayoutsRaceWithPayments(t *testing.T) {
 					fail(err)
 				}
 				// Checked by the party itself mid-way, never negative.
-				b, err := e.svc.Balance(e.ctx, dev.Viewer(), "developer", dev.OrgID)
+				b, err := e.svc.Balance(e.ctx, dev.Viewer(), store.PartyDeveloper, dev.OrgID)
 				if err != nil {
 					fail(err)
 				} else if b.Available.Minor < 0 {
@@ -621,21 +621,21 @@ func TestPayoutVisibility(t *testing.T) {
 	}
 
 	owners := []struct {
-		party   string
+		party   store.Party
 		account factory.Account
 		payout  store.Payout
-	}{{"developer", dev, devPayout}, {"partner", partner, partnerPayout}}
+	}{{store.PartyDeveloper, dev, devPayout}, {store.PartyPartner, partner, partnerPayout}}
 	for _, o := range owners {
 		allowed := map[string]identity.Viewer{"itself": o.account.Viewer(), "admin": e.admin.Viewer()}
 		refused := map[string]identity.Viewer{
 			"other developer": otherDev.Viewer(), "other partner": otherPartner.Viewer(), "customer": e.buyer.Viewer(),
 			"anonymous": {}, "same id other role": {UserID: o.account.UserID, Role: identity.RoleCustomer, ActingFor: o.account.OrgID},
 		}
-		if o.party == "developer" {
+		if o.party == store.PartyDeveloper {
 			refused["its user acting as a partner"] = devAsPartner.Viewer()
 		}
 		for name, v := range allowed {
-			t.Run(o.party+"/"+name, func(t *testing.T) {
+			t.Run(string(o.party)+"/"+name, func(t *testing.T) {
 				b, err := e.svc.Balance(e.ctx, v, o.party, o.account.OrgID)
 				if err != nil || b.Available.Minor != 100000 {
 					t.Fatalf("balance = %+v, %v", b, err)
@@ -651,7 +651,7 @@ func TestPayoutVisibility(t *testing.T) {
 			})
 		}
 		for name, v := range refused {
-			t.Run(o.party+"/"+name, func(t *testing.T) {
+			t.Run(string(o.party)+"/"+name, func(t *testing.T) {
 				_, err := e.svc.Balance(e.ctx, v, o.party, o.account.OrgID)
 				want := apperr.KindForbidden
 				if v.Anonymous() {
@@ -673,10 +673,10 @@ func TestPayoutVisibility(t *testing.T) {
 	}
 	// The party named must match the role: a developer's id asked for as
 	// a partner reads nothing, even for its own user.
-	if _, err := e.svc.Balance(e.ctx, dev.Viewer(), "partner", dev.OrgID); !apperr.Is(err, apperr.KindForbidden) {
+	if _, err := e.svc.Balance(e.ctx, dev.Viewer(), store.PartyPartner, dev.OrgID); !apperr.Is(err, apperr.KindForbidden) {
 		t.Fatalf("wrong party: %v", err)
 	}
-	if _, err := e.svc.Balance(e.ctx, e.admin.Viewer(), "platform", uuid.Nil); !apperr.Is(err, apperr.KindInvalid) {
+	if _, err := e.svc.Balance(e.ctx, e.admin.Viewer(), store.PartyPlatform, uuid.Nil); !apperr.Is(err, apperr.KindInvalid) {
 		t.Fatalf("platform: %v", err)
 	}
 
@@ -713,14 +713,14 @@ func TestPayoutsPages(t *testing.T) {
 		e.clk.Advance(time.Minute)
 	}
 	two := 2
-	page, err := e.svc.Payouts(e.ctx, dev.Viewer(), "developer", dev.OrgID, &two, nil)
+	page, err := e.svc.Payouts(e.ctx, dev.Viewer(), store.PartyDeveloper, dev.OrgID, &two, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !page.HasNext || len(page.Rows) != 2 || page.Rows[0].ID != made[2].ID || page.Rows[1].ID != made[1].ID {
 		t.Fatalf("first page = %+v", page)
 	}
-	rest, err := e.svc.Payouts(e.ctx, dev.Viewer(), "developer", dev.OrgID, &two, &page.Cursors[1])
+	rest, err := e.svc.Payouts(e.ctx, dev.Viewer(), store.PartyDeveloper, dev.OrgID, &two, &page.Cursors[1])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -728,11 +728,11 @@ func TestPayoutsPages(t *testing.T) {
 		t.Fatalf("second page = %+v", rest)
 	}
 	bad := "not-a-cursor"
-	if _, err := e.svc.Payouts(e.ctx, dev.Viewer(), "developer", dev.OrgID, nil, &bad); !apperr.Is(err, apperr.KindInvalid) {
+	if _, err := e.svc.Payouts(e.ctx, dev.Viewer(), store.PartyDeveloper, dev.OrgID, nil, &bad); !apperr.Is(err, apperr.KindInvalid) {
 		t.Fatalf("bad cursor: %v", err)
 	}
 	zero := 0
-	if _, err := e.svc.Payouts(e.ctx, dev.Viewer(), "developer", dev.OrgID, &zero, nil); !apperr.Is(err, apperr.KindInvalid) {
+	if _, err := e.svc.Payouts(e.ctx, dev.Viewer(), store.PartyDeveloper, dev.OrgID, &zero, nil); !apperr.Is(err, apperr.KindInvalid) {
 		t.Fatalf("first 0: %v", err)
 	}
 }

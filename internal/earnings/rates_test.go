@@ -9,6 +9,7 @@ import (
 	"configmarket/internal/earnings"
 	"configmarket/internal/factory"
 	"configmarket/internal/money"
+	"configmarket/internal/store"
 )
 
 // A rate change applies to payments from then on; entries already written
@@ -23,10 +24,10 @@ func TestRateChangeAppliesToLaterPaymentsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := e.pay(50000, "after")
-	if got := e.entries(before)["developer"]; got != 37500 {
+	if got := e.entries(before)[store.PartyDeveloper]; got != 37500 {
 		t.Fatalf("earlier payment's developer share became %d", got)
 	}
-	if got := e.entries(after)["developer"]; got != 40000 {
+	if got := e.entries(after)[store.PartyDeveloper]; got != 40000 {
 		t.Fatalf("later payment's developer share %d, want 400.00 at 80%%", got)
 	}
 	tables, err := rates.Current(e.ctx, admin.Viewer())

@@ -23,14 +23,14 @@ type Ledger struct {
 func NewLedger(st *store.Store) *Ledger { return &Ledger{store: st} }
 
 // mayReadParty: a developer's or partner's entries are its own business.
-func mayReadParty(v identity.Viewer, party string, id uuid.UUID) bool {
+func mayReadParty(v identity.Viewer, party store.Party, id uuid.UUID) bool {
 	// SECURITY: the party itself and admins only (SPEC §1). A partner's
 	// entries exist only for payments made under its pins, so a partner
 	// never sees a payment or customer it had no pin for.
 	switch party {
-	case "developer":
+	case store.PartyDeveloper:
 		return v.IsAdmin() || v.IsDeveloper(id)
-	case "partner":
+	case store.PartyPartner:
 		return v.IsAdmin() || v.IsPartner(id)
 	}
 	return false
@@ -67,7 +67,7 @@ func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f store.EntryFi
 // TotalsKey asks for a party's totals by one grouping within a filter. It
 // holds values, not pointers, so that equal questions are equal keys.
 type TotalsKey struct {
-	Party                       string
+	Party                       store.Party
 	PartyID                     uuid.UUID
 	From, To                    time.Time // zero: open
 	PaidFor                     string    // empty: any
@@ -174,7 +174,7 @@ type Statement struct {
 }
 
 // MonthStatement is the statement of the UTC calendar month containing at.
-func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party string, id uuid.UUID, at time.Time) (*Statement, error) {
+func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, at time.Time) (*Statement, error) {
 	if !mayReadParty(v, party, id) {
 		return nil, nil
 	}
@@ -208,7 +208,7 @@ func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party st
 		return nil, err
 	}
 	for _, p := range st.Payouts {
-		if p.State != "failed" {
+		if p.State != store.PayoutFailed {
 			st.PayoutTotal += p.Amount.Minor
 		}
 	}

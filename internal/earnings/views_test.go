@@ -26,13 +26,13 @@ func TestPartyViewsAndStatements(t *testing.T) {
 	partner := identity.Viewer{UserID: uuid.New(), Role: identity.RolePartner, ActingFor: partnerID}
 	dev := identity.Viewer{UserID: uuid.New(), Role: identity.RoleDeveloper, ActingFor: devID}
 
-	page, err := ledger.Entries(e.ctx, partner, store.EntryFilter{Party: "partner", PartyID: partnerID}, nil, nil)
+	page, err := ledger.Entries(e.ctx, partner, store.EntryFilter{Party: store.PartyPartner, PartyID: partnerID}, nil, nil)
 	if err != nil || len(page.Rows) != 2 {
 		t.Fatalf("partner commissions: %d (err %v)", len(page.Rows), err)
 	}
 	// 500.00 → 31.25; 35,000.00 → (35,000 − 26,250) × 25% = 2,187.50.
-	byCustomer := earnings.TotalsKey{Party: "partner", PartyID: partnerID, Grouping: store.ByCustomer}
-	byPaidFor := earnings.TotalsKey{Party: "partner", PartyID: partnerID, Grouping: store.ByPaidFor}
+	byCustomer := earnings.TotalsKey{Party: store.PartyPartner, PartyID: partnerID, Grouping: store.ByCustomer}
+	byPaidFor := earnings.TotalsKey{Party: store.PartyPartner, PartyID: partnerID, Grouping: store.ByPaidFor}
 	sets, err := ledger.Totals(e.ctx, partner, []earnings.TotalsKey{byCustomer, byPaidFor})
 	if totals := sets[byCustomer]; err != nil || len(totals) != 1 || totals[0].Share != 3125+218750 || totals[0].Gross != 3550000 {
 		t.Fatalf("per-customer totals %+v (err %v)", totals, err)
@@ -41,12 +41,12 @@ func TestPartyViewsAndStatements(t *testing.T) {
 	if paid := sets[byPaidFor]; len(paid) != 1 || paid[0].Key != "rent" || paid[0].Share != 3125+218750 || paid[0].Entries != 2 {
 		t.Fatalf("per-payment-kind totals %+v", paid)
 	}
-	byConfKey := earnings.TotalsKey{Party: "developer", PartyID: devID, Grouping: store.ByConfiguration}
+	byConfKey := earnings.TotalsKey{Party: store.PartyDeveloper, PartyID: devID, Grouping: store.ByConfiguration}
 	sets, err = ledger.Totals(e.ctx, dev, []earnings.TotalsKey{byConfKey})
 	if byConf := sets[byConfKey]; err != nil || len(byConf) != 1 || byConf[0].Share != 37500+2625000 {
 		t.Fatalf("developer by configuration %+v (err %v)", byConf, err)
 	}
-	st, err := ledger.MonthStatement(e.ctx, dev, "developer", devID, time.Now().UTC())
+	st, err := ledger.MonthStatement(e.ctx, dev, store.PartyDeveloper, devID, time.Now().UTC())
 	if err != nil || st == nil || len(st.Entries) != 2 || st.Share != 37500+2625000 || st.Gross != 3550000 {
 		t.Fatalf("statement %+v (err %v)", st, err)
 	}
@@ -65,9 +65,9 @@ func TestPartyViewsAndStatements(t *testing.T) {
 		"other partner": otherPartner.Viewer(), "other developer": otherDev.Viewer(), "customer": e.buyer.Viewer(),
 		"developer as partner": {UserID: uuid.New(), Role: identity.RolePartner, ActingFor: devID},
 	} {
-		p, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: "partner", PartyID: partnerID}, nil, nil)
-		d, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: "developer", PartyID: devID}, nil, nil)
-		s, _ := ledger.MonthStatement(e.ctx, v, "developer", devID, time.Now().UTC())
+		p, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: store.PartyPartner, PartyID: partnerID}, nil, nil)
+		d, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: store.PartyDeveloper, PartyID: devID}, nil, nil)
+		s, _ := ledger.MonthStatement(e.ctx, v, store.PartyDeveloper, devID, time.Now().UTC())
 		totals, _ := ledger.Totals(e.ctx, v, []earnings.TotalsKey{byCustomer})
 		if len(p.Rows) != 0 || len(d.Rows) != 0 || s != nil || len(totals[byCustomer]) != 0 {
 			t.Errorf("%s read someone else's ledger", name)

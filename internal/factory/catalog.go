@@ -107,7 +107,7 @@ func Installation(t testing.TB, st *store.Store, customerID uuid.UUID, c store.C
 		t.Fatalf("installation needs an approved version: %v", err)
 	}
 	if _, err := st.CreateInstallation(ctx, store.NewInstallation{
-		CustomerID: customerID, ConfigurationID: c.ID, Mode: "trial", State: "trialing",
+		CustomerID: customerID, ConfigurationID: c.ID, Mode: store.ModeTrial, State: store.InstallationTrialing,
 		VersionID: vs[0].ID, LicenseKey: "CM-TEST-" + uuid.NewString(), TrialEndsAt: &trialEnds,
 	}); err != nil {
 		t.Fatal(err)

@@ -71,7 +71,7 @@ func (s *Service) Current(ctx context.Context, lic Licenser, key, accountID stri
 		return Download{}, err
 	}
 	versionID := inst.VersionID
-	if inst.Mode != "purchase" {
+	if inst.Mode != store.ModePurchase {
 		vs, err := s.store.NewestVersions(ctx, []uuid.UUID{inst.ConfigurationID}, []string{"approved"}, 1)
 		if err != nil {
 			return Download{}, err
@@ -120,7 +120,7 @@ func (s *Service) ForModeration(ctx context.Context, v identity.Viewer, versionI
 
 // paidPurchase: a purchase whose payment went through.
 func paidPurchase(i store.Installation) bool {
-	return i.Mode == "purchase" && (i.State == "active" || i.State == "past_due")
+	return i.Mode == store.ModePurchase && (i.State == store.InstallationActive || i.State == store.InstallationPastDue)
 }
 
 // BackupLink is a signed, short-lived path to a paid purchase's package, or

@@ -419,14 +419,14 @@ func (s *Service) PinsByIDs(ctx context.Context, v identity.Viewer, ids []uuid.U
 // Page is a page of pins with their cursors.
 type Page = relay.Connection[store.Pin]
 
-var pinStates = map[string]bool{
+var pinStates = map[store.PinState]bool{
 	store.PinPending: true, store.PinActive: true, store.PinDeclined: true,
 	store.PinExpired: true, store.PinRefused: true, store.PinReleased: true,
 }
 
 // PartnerPins lists a partner's pins, newest request first, optionally in
 // some states only.
-func (s *Service) PartnerPins(ctx context.Context, v identity.Viewer, partnerID uuid.UUID, states []string, first *int, after *string) (Page, error) {
+func (s *Service) PartnerPins(ctx context.Context, v identity.Viewer, partnerID uuid.UUID, states []store.PinState, first *int, after *string) (Page, error) {
 	// SECURITY: a partner lists its own pins, admins any partner's.
 	if !v.IsAdmin() && !v.IsPartner(partnerID) {
 		return Page{}, nil

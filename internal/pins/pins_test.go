@@ -360,7 +360,7 @@ func TestExpireJob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	states := map[uuid.UUID]string{}
+	states := map[uuid.UUID]store.PinState{}
 	for _, p := range got {
 		states[p.ID] = p.State
 	}
@@ -639,11 +639,11 @@ func TestPartnerPinsPagesAndFilters(t *testing.T) {
 	if len(page2.Rows) != 1 || page2.HasNext || page2.Rows[0].ID != want[2] {
 		t.Fatalf("page 2 = %+v", page2)
 	}
-	pending, err := e.svc.PartnerPins(e.ctx, v, partner.OrgID, []string{store.PinPending}, nil, nil)
+	pending, err := e.svc.PartnerPins(e.ctx, v, partner.OrgID, []store.PinState{store.PinPending}, nil, nil)
 	if err != nil || len(pending.Rows) != 1 || pending.Rows[0].ID != want[1] {
 		t.Fatalf("pending = %+v, %v", pending, err)
 	}
-	_, err = e.svc.PartnerPins(e.ctx, v, partner.OrgID, []string{"bogus"}, nil, nil)
+	_, err = e.svc.PartnerPins(e.ctx, v, partner.OrgID, []store.PinState{"bogus"}, nil, nil)
 	wantCode(t, err, "BAD_USER_INPUT")
 	bad := "not-a-cursor"
 	_, err = e.svc.PartnerPins(e.ctx, v, partner.OrgID, nil, nil, &bad)

@@ -14,13 +14,43 @@ import (
 	"configmarket/internal/money"
 )
 
+// InstallationMode is how a customer holds an installation.
+type InstallationMode string
+
+const (
+	ModeTrial    InstallationMode = "trial"
+	ModeRent     InstallationMode = "rent"
+	ModePurchase InstallationMode = "purchase"
+)
+
+// InstallationState is where an installation stands.
+type InstallationState string
+
+const (
+	InstallationPendingPayment InstallationState = "pending_payment"
+	InstallationTrialing       InstallationState = "trialing"
+	InstallationActive         InstallationState = "active"
+	InstallationPastDue        InstallationState = "past_due"
+	InstallationCanceled       InstallationState = "canceled"
+	InstallationExpired        InstallationState = "expired"
+)
+
+// InvoiceState is where an invoice stands.
+type InvoiceState string
+
+const (
+	InvoiceOpen InvoiceState = "open"
+	InvoicePaid InvoiceState = "paid"
+	InvoiceVoid InvoiceState = "void"
+)
+
 // Installation is a customer's copy of a configuration.
 type Installation struct {
 	ID                 uuid.UUID
 	CustomerID         uuid.UUID
 	ConfigurationID    uuid.UUID
-	Mode               string
-	State              string
+	Mode               InstallationMode
+	State              InstallationState
 	VersionID          uuid.UUID
 	AutoUpdate         bool
 	LicenseKey         string
@@ -117,8 +147,8 @@ type InstallationFilter struct {
 	CustomerID      *uuid.UUID
 	DeveloperID     *uuid.UUID
 	ConfigurationID *uuid.UUID
-	State           *string
-	Mode            *string
+	State           *InstallationState
+	Mode            *InstallationMode
 }
 
 // InstallationsPage lists installations matching f, newest first. Only the
@@ -186,7 +216,7 @@ type Invoice struct {
 	Amount          money.Money
 	PeriodStart     *time.Time
 	PeriodEnd       *time.Time
-	State           string
+	State           InvoiceState
 	IssuedAt        time.Time
 	PaidAt          *time.Time
 	VoidedAt        *time.Time
@@ -234,7 +264,7 @@ func (q *Queries) LockInvoice(ctx context.Context, id uuid.UUID) (Invoice, error
 }
 
 // InvoicesPage lists a customer's invoices, newest first, optionally in one state.
-func (q *Queries) InvoicesPage(ctx context.Context, customerID uuid.UUID, state *string, after *TimeKey, limit int) ([]Invoice, error) {
+func (q *Queries) InvoicesPage(ctx context.Context, customerID uuid.UUID, state *InvoiceState, after *TimeKey, limit int) ([]Invoice, error) {
 	const sql = `select ` + invoiceColumns + ` from invoices v
 		where v.customer_id = $1 and ($2::text is null or v.state = $2)
 			and ($3::boolean is not true or (v.issued_at, v.id) < ($4, $5))

@@ -15,7 +15,7 @@ import (
 // EntryFilter narrows one party's ledger entries.
 type EntryFilter struct {
 	// Party is developer or partner; PartyID its id.
-	Party           string
+	Party           Party
 	PartyID         uuid.UUID
 	From, To        *time.Time
 	PaidFor         *string
@@ -26,11 +26,11 @@ type EntryFilter struct {
 // partyMatch is the condition "entry of party $1 with id $2". The party
 // comes from code, never from a client; naming its column in the text (not
 // choosing it with a CASE on $1) lets each variant use that column's index.
-func partyMatch(party string) (string, error) {
+func partyMatch(party Party) (string, error) {
 	switch party {
-	case "developer":
+	case PartyDeveloper:
 		return `e.party = $1 and e.developer_id = $2`, nil
-	case "partner":
+	case PartyPartner:
 		return `e.party = $1 and e.partner_id = $2`, nil
 	}
 	return "", apperr.Internal(fmt.Errorf("unknown ledger party %q", party))
@@ -201,7 +201,7 @@ func (q *Queries) EntryTotalsBy(ctx context.Context, f EntryFilter, gs []Groupin
 }
 
 // PartyEntry returns entry id if it belongs to the party.
-func (q *Queries) PartyEntry(ctx context.Context, party string, partyID uuid.UUID, id int64) (LedgerEntry, error) {
+func (q *Queries) PartyEntry(ctx context.Context, party Party, partyID uuid.UUID, id int64) (LedgerEntry, error) {
 	match, err := partyMatch(party)
 	if err != nil {
 		return LedgerEntry{}, err
@@ -220,7 +220,7 @@ func (q *Queries) PartyEntry(ctx context.Context, party string, partyID uuid.UUI
 
 // RunningTotals sums a party's entries since the start of the UTC day and
 // month of at, and returns the newest entry id (0 for none).
-func (q *Queries) RunningTotals(ctx context.Context, party string, partyID uuid.UUID, at time.Time) (day, month, lastID int64, err error) {
+func (q *Queries) RunningTotals(ctx context.Context, party Party, partyID uuid.UUID, at time.Time) (day, month, lastID int64, err error) {
 	match, err := partyMatch(party)
 	if err != nil {
 		return 0, 0, 0, err

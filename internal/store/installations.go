@@ -12,8 +12,8 @@ type NewInstallation struct {
 	CustomerID      uuid.UUID
 	ConfigurationID uuid.UUID
 	// Mode is trial, rent or purchase; State its matching state.
-	Mode        string
-	State       string
+	Mode        InstallationMode
+	State       InstallationState
 	VersionID   uuid.UUID
 	LicenseKey  string
 	TrialEndsAt *time.Time

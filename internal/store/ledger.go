@@ -70,12 +70,21 @@ func (q *Queries) EarnerOf(ctx context.Context, configurationID uuid.UUID) (Conf
 	return e, mapErr(err, "select earner")
 }
 
+// Party is who a ledger entry or payout belongs to.
+type Party string
+
+const (
+	PartyDeveloper Party = "developer"
+	PartyPartner   Party = "partner"
+	PartyPlatform  Party = "platform"
+)
+
 // LedgerEntry is one party's share of a payment or refund.
 type LedgerEntry struct {
 	ID              int64
 	PaymentID       uuid.UUID
 	RefundID        *uuid.UUID
-	Party           string
+	Party           Party
 	DeveloperID     *uuid.UUID
 	PartnerID       *uuid.UUID
 	Amount          money.Money

@@ -12,16 +12,25 @@ import (
 	"configmarket/internal/money"
 )
 
+// PayoutState is where a payout stands.
+type PayoutState string
+
+const (
+	PayoutRequested PayoutState = "requested"
+	PayoutPaid      PayoutState = "paid"
+	PayoutFailed    PayoutState = "failed"
+)
+
 // Payout is a developer's or partner's request to be paid out of its
 // available balance, and what the admin decided.
 type Payout struct {
 	ID            uuid.UUID
-	Party         string
+	Party         Party
 	DeveloperID   *uuid.UUID
 	PartnerID     *uuid.UUID
 	Amount        money.Money
 	Method        string
-	State         string
+	State         PayoutState
 	FailureReason *string
 	RequestedBy   *uuid.UUID
 	RequestedAt   time.Time
@@ -53,11 +62,11 @@ func scanPayout(r pgx.CollectableRow) (Payout, error) {
 // statements match `developer_id = $1 or partner_id = $2`, and the NULL of
 // the other party matches nothing. Anything but a developer or a partner is
 // a programming error.
-func partyColumns(party string, id uuid.UUID) (developerID, partnerID *uuid.UUID, err error) {
+func partyColumns(party Party, id uuid.UUID) (developerID, partnerID *uuid.UUID, err error) {
 	switch party {
-	case "developer":
+	case PartyDeveloper:
 		return &id, nil, nil
-	case "partner":
+	case PartyPartner:
 		return nil, &id, nil
 	}
 	return nil, nil, apperr.Internal(fmt.Errorf("unknown payout party %q", party))
@@ -71,7 +80,7 @@ func partyColumns(party string, id uuid.UUID) (developerID, partnerID *uuid.UUID
 // its amount is available again). Every figure is in minor units of the
 // settlement currency. Called after LockParty, the figures cannot change
 // under the caller except by new entries.
-func (q *Queries) Balance(ctx context.Context, party string, partyID uuid.UUID, holdUntil time.Time) (ledgerTotal, available, onHold, paidOrRequested int64, err error) {
+func (q *Queries) Balance(ctx context.Context, party Party, partyID uuid.UUID, holdUntil time.Time) (ledgerTotal, available, onHold, paidOrRequested int64, err error) {
 	dev, partner, err := partyColumns(party, partyID)
 	if err != nil {
 		return 0, 0, 0, 0, err
@@ -98,18 +107,18 @@ func (q *Queries) Balance(ctx context.Context, party string, partyID uuid.UUID, 
 // one committed. FOR NO KEY UPDATE conflicts with itself but not with the
 // key-share locks that inserting ledger entries takes through their foreign
 // keys, so payments keep flowing while a payout is decided.
-func (q *Queries) LockParty(ctx context.Context, party string, id uuid.UUID) (status string, err error) {
+func (q *Queries) LockParty(ctx context.Context, party Party, id uuid.UUID) (status string, err error) {
 	var sql string
 	switch party {
-	case "developer":
+	case PartyDeveloper:
 		sql = `select status from developers where id = $1 for no key update`
-	case "partner":
+	case PartyPartner:
 		sql = `select status from partners where id = $1 for no key update`
 	default:
 		return "", apperr.Internal(fmt.Errorf("unknown payout party %q", party))
 	}
 	err = q.db.QueryRow(ctx, sql, id).Scan(&status)
-	return status, mapErr(err, "lock "+party)
+	return status, mapErr(err, "lock "+string(party))
 }
 
 // InsertPayout records a requested payout.
@@ -135,7 +144,7 @@ func (q *Queries) LockPayout(ctx context.Context, id uuid.UUID) (Payout, error) 
 // DecidePayout moves a requested payout to paid or failed; a payout that is
 // no longer requested is NotFound here, so the caller locks and checks it
 // first.
-func (q *Queries) DecidePayout(ctx context.Context, id uuid.UUID, state string, reason *string, at time.Time) (Payout, error) {
+func (q *Queries) DecidePayout(ctx context.Context, id uuid.UUID, state PayoutState, reason *string, at time.Time) (Payout, error) {
 	const sql = `update payouts as o set state = $2, failure_reason = $3, decided_at = $4
 		where o.id = $1 and o.state = 'requested'
 		returning ` + payoutColumns
@@ -143,7 +152,7 @@ func (q *Queries) DecidePayout(ctx context.Context, id uuid.UUID, state string, 
 }
 
 // PayoutsPage lists a party's payouts, newest first.
-func (q *Queries) PayoutsPage(ctx context.Context, party string, id uuid.UUID, after *TimeKey, limit int) ([]Payout, error) {
+func (q *Queries) PayoutsPage(ctx context.Context, party Party, id uuid.UUID, after *TimeKey, limit int) ([]Payout, error) {
 	dev, partner, err := partyColumns(party, id)
 	if err != nil {
 		return nil, err
@@ -164,7 +173,7 @@ func (q *Queries) PayoutsByIDs(ctx context.Context, ids []uuid.UUID) ([]Payout, 
 }
 
 // PayoutsRequestedIn lists a party's payouts requested in [from, to), oldest first.
-func (q *Queries) PayoutsRequestedIn(ctx context.Context, party string, id uuid.UUID, from, to time.Time) ([]Payout, error) {
+func (q *Queries) PayoutsRequestedIn(ctx context.Context, party Party, id uuid.UUID, from, to time.Time) ([]Payout, error) {
 	dev, partner, err := partyColumns(party, id)
 	if err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ type Pin struct {
 	CustomerID uuid.UUID
 	// PartnerName is who pinned the customer, for the customer's own view.
 	PartnerName string
-	State       string
+	State       PinState
 	RequestedAt time.Time
 	RequestedBy *uuid.UUID
 	// RequestedVia is how the partner named the customer: "inn" or
@@ -31,15 +31,18 @@ type Pin struct {
 	Reason       *string
 }
 
-// The states of a pin. Pending and active pins are live: a customer has at
-// most one (index pins_one_live_per_customer).
+// PinState is where a pin stands. Pending and active pins are live: a
+// customer has at most one (index pins_one_live_per_customer).
+type PinState string
+
+// The states of a pin.
 const (
-	PinPending  = "pending"
-	PinActive   = "active"
-	PinDeclined = "declined"
-	PinExpired  = "expired"
-	PinRefused  = "refused"
-	PinReleased = "released"
+	PinPending  PinState = "pending"
+	PinActive   PinState = "active"
+	PinDeclined PinState = "declined"
+	PinExpired  PinState = "expired"
+	PinRefused  PinState = "refused"
+	PinReleased PinState = "released"
 )
 
 const pinColumns = `p.id, p.partner_id, p.customer_id, pa.name, p.state, p.requested_at, p.requested_by,
@@ -98,7 +101,7 @@ func (q *Queries) LivePin(ctx context.Context, customerID uuid.UUID) (Pin, bool,
 type NewPin struct {
 	PartnerID    uuid.UUID
 	CustomerID   uuid.UUID
-	State        string
+	State        PinState
 	RequestedAt  time.Time
 	RequestedBy  uuid.UUID
 	RequestedVia string
@@ -129,7 +132,7 @@ func (q *Queries) LockPin(ctx context.Context, id uuid.UUID) (Pin, error) {
 
 // PinChange is a pin's move to a new state; nil fields keep their value.
 type PinChange struct {
-	State     string
+	State     PinState
 	StartsAt  *time.Time
 	ExpiresAt *time.Time
 	DecidedAt *time.Time
@@ -176,7 +179,7 @@ func (q *Queries) PinsByIDs(ctx context.Context, ids []uuid.UUID) ([]Pin, error)
 
 // PartnerPinsPage lists a partner's pins, newest request first, in any of
 // states (nil for all).
-func (q *Queries) PartnerPinsPage(ctx context.Context, partnerID uuid.UUID, states []string, after *TimeKey, limit int) ([]Pin, error) {
+func (q *Queries) PartnerPinsPage(ctx context.Context, partnerID uuid.UUID, states []PinState, after *TimeKey, limit int) ([]Pin, error) {
 	const sql = `select ` + pinColumns + ` from pins p join partners pa on pa.id = p.partner_id
 		where p.partner_id = $1 and ($2::text[] is null or p.state = any($2))
 			and ($3::boolean is not true or (p.requested_at, p.id) < ($4, $5))
