@@ -128,7 +128,7 @@ func main() {
 	// documents gqlgen executes itself); on a small live heap Go's default
 	// GOGC=100 collects many times a second. 400 trades some peak RSS for
 	// CPU: still 15–30 % less time per uncached page than 100 after the
-	// allocation work (docs/performance.md). An explicit GOGC still decides.
+	// allocation work (docs/performance-history.md). An explicit GOGC still decides.
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(400)
 	}
@@ -286,7 +286,7 @@ func serveMetrics(ctx context.Context, addr string, tel *obs.Telemetry) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", tel.MetricsHandler())
 	// Profiles on the operators' listener only, never the public one: how
-	// docs/performance.md's profiles of a loaded server were taken.
+	// docs/performance-history.md's profiles of a loaded server were taken.
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
@@ -562,7 +562,7 @@ func newGraphQL(d deps, root *resolvers.Resolver, listing *fastpath.Listing, res
 	}
 	// The audit wraps the fields of mutation documents only: registered
 	// with AroundFields it would wrap every field of every query, about
-	// 12 % of an uncached storefront page (docs/performance.md).
+	// 12 % of an uncached storefront page (docs/performance-history.md).
 	audit := resolvers.AuditMutations(d.store)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
