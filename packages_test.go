@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -52,17 +53,8 @@ func sha(b []byte) string { s := sha256.Sum256(b); return hex.EncodeToString(s[:
 // get fetches path with headers and returns the status, body and header.
 func (s *testServer) get(t *testing.T, path string, headers map[string]string) (int, []byte, http.Header) {
 	t.Helper()
-	req, _ := http.NewRequest("GET", s.URL+path, nil)
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, b, res.Header
+	r := s.raw(t, "GET", path, "", "", headers)
+	return r.status, []byte(r.body), r.header
 }
 
 // Issue 20's "done means", through the real HTTP endpoints, on each storage.
@@ -306,5 +298,36 @@ func TestPackageLimitsAndBrokenArchives(t *testing.T) {
 	}
 	if n := s.count(t, "blobs"); n != 1 {
 		t.Fatalf("%d stored objects after three uploads, want 1", n)
+	}
+}
+
+// A page of versions reads their packages in one batch: the statements a
+// developer's page takes do not grow with the number of versions.
+func TestVersionPackagesAreReadInOneBatch(t *testing.T) {
+	s := newTestServer(t)
+	dev := factory.Developer(t, s.store)
+	tok, _ := s.logIn(t, dev, nil)
+	statements := func(n int) int64 {
+		t.Helper()
+		conf := factory.Configuration(t, s.store, dev.OrgID, factory.ConfigurationOptions{State: "draft"})
+		confID := globalIDOf("Configuration", conf.ID)
+		for i := 1; i < n; i++ {
+			res := s.do(t, tok, `mutation($c: ID!, $n: String!) { createVersion(input: {configurationId: $c, number: $n}) { version { id } } }`,
+				map[string]any{"c": confID, "n": fmt.Sprintf("1.%d.0", i)})
+			s.uploadPackage(t, tok, str(res.Data, "createVersion", "version", "id"))
+		}
+		s.uploadPackage(t, tok, globalIDOf("Version", mustVersion(t, s, conf.ID)))
+		q := `query($c: ID!) { node(id: $c) { ... on Configuration { versions(first: 20) { nodes { number package { sha256 } } } } } }`
+		before := s.counter.Count()
+		res := s.do(t, tok, q, map[string]any{"c": confID})
+		after := s.counter.Count()
+		nodes, _ := get(res.Data, "node", "versions", "nodes").([]any)
+		if len(nodes) != n || str(nodes[0], "package", "sha256") == "" {
+			t.Fatalf("%d versions: %s", n, res.Raw)
+		}
+		return after - before
+	}
+	if one, five := statements(1), statements(5); five != one {
+		t.Fatalf("a page of 5 versions took %d statements, of 1 took %d: packages are read one by one", five, one)
 	}
 }

@@ -578,6 +578,7 @@ func newGraphQL(d deps, root *resolvers.Resolver, listing *fastpath.Listing, res
 
 	sources := dataloaders.Sources{
 		Accounts: root.Accounts, Catalog: root.Catalog, Commerce: root.Commerce, Payouts: root.PayoutService, Ledger: root.Ledger, Pins: root.PinService,
+		Packages: root.Packages,
 	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if err := web.AuthError(ctx); err != nil {

@@ -18,6 +18,7 @@ import (
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
+	"configmarket/internal/packages"
 	"configmarket/internal/pins"
 	"configmarket/internal/store"
 )
@@ -35,6 +36,7 @@ type Sources struct {
 	Payouts  *earnings.Payouts
 	Ledger   *earnings.Ledger
 	Pins     *pins.Service
+	Packages *packages.Service
 }
 
 // batched is a loader with its fetch function, so a page can also run the
@@ -159,6 +161,8 @@ type Loaders struct {
 	pins           *batched[uuid.UUID, store.Pin]
 	payouts        *batched[uuid.UUID, store.Payout]
 	unapplied      *batched[uuid.UUID, store.UnappliedPayment]
+	packages       *batched[uuid.UUID, store.VersionPackage]
+	downloads      *batched[uuid.UUID, int64]
 	// totals are summed once per filter: see EntryTotals.
 	ledger   *earnings.Ledger
 	viewer   identity.Viewer
@@ -234,6 +238,12 @@ func New(src Sources, v identity.Viewer) *Loaders {
 		unapplied: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.UnappliedPayment, error) {
 			return com.UnappliedPaymentsByIDs(ctx, v, ids)
 		}, func(u store.UnappliedPayment) uuid.UUID { return u.ID })),
+		packages: newBatched(byID(func(ctx context.Context, ids []uuid.UUID) ([]store.VersionPackage, error) {
+			return src.Packages.OfVersions(ctx, v, ids)
+		}, func(p store.VersionPackage) uuid.UUID { return p.VersionID })),
+		downloads: newBatched(func(ctx context.Context, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
+			return com.PackageDownloads(ctx, v, ids)
+		}),
 		ledger: src.Ledger,
 		viewer: v,
 		totals: map[earnings.TotalsKey]*memo[map[earnings.TotalsKey][]store.EntryTotal]{},
@@ -383,6 +393,18 @@ type Prefetch struct {
 	Versions   []catalog.VersionsKey
 	Reviews    []catalog.ReviewsKey
 	Moderation []uuid.UUID
+}
+
+// VersionPackage is a version's package, nil when it has none or the
+// viewer may not see it.
+func (l *Loaders) VersionPackage(ctx context.Context, versionID uuid.UUID) (*store.VersionPackage, error) {
+	return l.packages.load(ctx, versionID)
+}
+
+// PackageDownloads is how many times an installation's package was
+// fetched, nil when the viewer may not read the installation.
+func (l *Loaders) PackageDownloads(ctx context.Context, installationID uuid.UUID) (*int64, error) {
+	return l.downloads.load(ctx, installationID)
 }
 
 // PrimeDeveloper, PrimePrices, PrimeNewestVersions and PrimeNewestReviews

@@ -425,7 +425,12 @@ func (r *installationResolver) BackupURL(ctx context.Context, obj *model.Install
 
 // PackageDownloads is the resolver for the packageDownloads field.
 func (r *installationResolver) PackageDownloads(ctx context.Context, obj *model.Installation) (*int, error) {
-	return r.Commerce.PackageDownloads(ctx, identity.FromContext(ctx), obj.Row.ID)
+	n, err := dataloaders.From(ctx).PackageDownloads(ctx, obj.Row.ID)
+	if n == nil || err != nil {
+		return nil, err
+	}
+	downloads := int(*n)
+	return &downloads, nil
 }
 
 // Updates is the resolver for the updates field.
@@ -1327,7 +1332,7 @@ func (r *versionResolver) RejectionReason(ctx context.Context, obj *model.Versio
 
 // Package is the resolver for the package field.
 func (r *versionResolver) Package(ctx context.Context, obj *model.Version) (*model.VersionPackage, error) {
-	p, err := r.Packages.OfVersion(ctx, identity.FromContext(ctx), obj.Row)
+	p, err := dataloaders.From(ctx).VersionPackage(ctx, obj.Row.ID)
 	return toVersionPackage(p), err
 }
 

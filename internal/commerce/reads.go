@@ -175,19 +175,27 @@ func (s *Service) Updates(ctx context.Context, installationIDs []uuid.UUID) ([]s
 	return s.store.InstallationUpdates(ctx, installationIDs)
 }
 
-// PackageDownloads is how many times the CRM fetched an installation's
-// package, for those who read the installation (nil for anyone else).
-func (s *Service) PackageDownloads(ctx context.Context, v identity.Viewer, installationID uuid.UUID) (*int, error) {
+// PackageDownloads is how many times the CRM fetched each installation's
+// package, for the installations among ids that v reads (0 for one never
+// fetched; absent for one v may not read).
+func (s *Service) PackageDownloads(ctx context.Context, v identity.Viewer, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
 	// SECURITY: exactly who reads the installation (mayRead, through
 	// InstallationsByIDs).
-	visible, err := s.InstallationsByIDs(ctx, v, []uuid.UUID{installationID})
+	visible, err := s.InstallationsByIDs(ctx, v, ids)
 	if err != nil || len(visible) == 0 {
 		return nil, err
 	}
-	n, err := s.store.PackageDownloads(ctx, installationID)
+	readable := make([]uuid.UUID, len(visible))
+	for i, inst := range visible {
+		readable[i] = inst.ID
+	}
+	counts, err := s.store.PackageDownloads(ctx, readable)
 	if err != nil {
 		return nil, err
 	}
-	downloads := int(n)
-	return &downloads, nil
+	out := make(map[uuid.UUID]int64, len(readable))
+	for _, id := range readable {
+		out[id] = counts[id]
+	}
+	return out, nil
 }

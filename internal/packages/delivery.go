@@ -45,14 +45,19 @@ func (s *Service) open(ctx context.Context, versionID uuid.UUID) (Download, erro
 	if len(ps) == 0 {
 		return Download{}, notFound()
 	}
-	r, err := s.blobs.Open(ctx, ps[0].BlobKey)
+	return s.openPackage(ctx, ps[0])
+}
+
+// openPackage reads a package's bytes.
+func (s *Service) openPackage(ctx context.Context, p store.VersionPackage) (Download, error) {
+	r, err := s.blobs.Open(ctx, p.BlobKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return Download{}, notFound()
 	}
 	if err != nil {
 		return Download{}, err
 	}
-	return Download{Reader: r, SHA256: ps[0].SHA256, VersionID: versionID, UploadedAt: ps[0].UploadedAt}, nil
+	return Download{Reader: r, SHA256: p.SHA256, VersionID: p.VersionID, UploadedAt: p.UploadedAt}, nil
 }
 
 // Current is the package the installation of a license key should run
@@ -91,31 +96,29 @@ func (s *Service) Current(ctx context.Context, lic Licenser, key, accountID stri
 	return d, nil
 }
 
+// MayRead decides who sees a version's package and downloads it outside
+// a license: what it is and what it holds.
+func MayRead(v identity.Viewer, p store.VersionPackage) bool {
+	// SECURITY: the package is the developer's work before it is anyone's
+	// purchase: its developer and the moderators (admins) read it; customers
+	// get the bytes by license key, buyers by backup link, nobody else.
+	return v.IsAdmin() || v.IsDeveloper(p.DeveloperID)
+}
+
 // ForModeration reads a version's package for the moderators who decide
-// it and the developer who uploaded it.
+// it and the developer who uploaded it (MayRead).
 func (s *Service) ForModeration(ctx context.Context, v identity.Viewer, versionID uuid.UUID) (Download, error) {
 	if v.Anonymous() {
 		return Download{}, apperr.Unauthenticated("log in first")
 	}
-	vs, err := s.store.VersionsByIDs(ctx, []uuid.UUID{versionID})
+	ps, err := s.store.VersionPackages(ctx, []uuid.UUID{versionID})
 	if err != nil {
 		return Download{}, err
 	}
-	if len(vs) == 0 {
+	if len(ps) == 0 || !MayRead(v, ps[0]) {
 		return Download{}, notFound()
 	}
-	cs, err := s.store.ConfigurationsByIDs(ctx, []uuid.UUID{vs[0].ConfigurationID}, store.Scope{All: true})
-	if err != nil {
-		return Download{}, err
-	}
-	// SECURITY: admins (the moderators) read any version's package; the
-	// developer reads its own; nobody else (customers get packages by
-	// license key, buyers by backup link).
-	own := len(cs) == 1 && v.Role == identity.RoleDeveloper && cs[0].DeveloperID == v.ActingFor
-	if !v.IsAdmin() && !own {
-		return Download{}, notFound()
-	}
-	return s.open(ctx, versionID)
+	return s.openPackage(ctx, ps[0])
 }
 
 // paidPurchase: a purchase whose payment went through.
@@ -192,27 +195,21 @@ func (l *linkSigner) verify(token string, now time.Time) (uuid.UUID, bool) {
 	return id, !bytes.Equal(id[:], uuid.Nil[:])
 }
 
-// OfVersion is a version's package as its developer and admins see it;
-// nil for anyone else and for a version without one.
-func (s *Service) OfVersion(ctx context.Context, v identity.Viewer, ver store.Version) (*store.VersionPackage, error) {
+// OfVersions returns the packages among versionIDs that v may read
+// (MayRead), in one statement: a page of versions reads them together.
+func (s *Service) OfVersions(ctx context.Context, v identity.Viewer, versionIDs []uuid.UUID) ([]store.VersionPackage, error) {
 	if v.Anonymous() {
 		return nil, nil
 	}
-	if !v.IsAdmin() {
-		cs, err := s.store.ConfigurationsByIDs(ctx, []uuid.UUID{ver.ConfigurationID}, store.Scope{All: true})
-		if err != nil {
-			return nil, err
-		}
-		// SECURITY: the package is the developer's work before it is
-		// anyone's purchase: its developer and the moderators (admins)
-		// see its details; customers get the bytes by license only.
-		if len(cs) != 1 || !v.IsDeveloper(cs[0].DeveloperID) {
-			return nil, nil
-		}
-	}
-	ps, err := s.store.VersionPackages(ctx, []uuid.UUID{ver.ID})
-	if err != nil || len(ps) == 0 {
+	ps, err := s.store.VersionPackages(ctx, versionIDs)
+	if err != nil {
 		return nil, err
 	}
-	return &ps[0], nil
+	out := ps[:0]
+	for _, p := range ps {
+		if MayRead(v, p) {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,28 +11,33 @@ import (
 
 // VersionPackage is a version's uploaded package (migration 0024).
 type VersionPackage struct {
-	VersionID  uuid.UUID
-	BlobKey    string
-	SHA256     []byte
-	Size       int64
-	Manifest   json.RawMessage
-	Problem    *string
-	UploadedBy *uuid.UUID
-	UploadedAt time.Time
+	VersionID uuid.UUID
+	// DeveloperID is the developer of the version's configuration (read,
+	// never written: who may see the package).
+	DeveloperID uuid.UUID
+	BlobKey     string
+	SHA256      []byte
+	Size        int64
+	Manifest    json.RawMessage
+	Problem     *string
+	UploadedBy  *uuid.UUID
+	UploadedAt  time.Time
 }
 
 const versionPackageColumns = `version_id, blob_key, sha256, size, manifest, problem, uploaded_by, uploaded_at`
 
-func scanVersionPackage(r pgx.CollectableRow) (VersionPackage, error) {
-	var p VersionPackage
-	err := r.Scan(&p.VersionID, &p.BlobKey, &p.SHA256, &p.Size, &p.Manifest, &p.Problem, &p.UploadedBy, &p.UploadedAt)
-	return p, err
-}
-
-// VersionPackages returns the packages of versions that have one.
+// VersionPackages returns the packages of versions that have one, each with
+// its configuration's developer, in one statement.
 func (q *Queries) VersionPackages(ctx context.Context, versionIDs []uuid.UUID) ([]VersionPackage, error) {
-	const sql = `select ` + versionPackageColumns + ` from version_packages where version_id = any($1)`
-	return list(ctx, q.db, "select version packages", scanVersionPackage, sql, versionIDs)
+	const sql = `select p.version_id, c.developer_id, p.blob_key, p.sha256, p.size, p.manifest, p.problem,
+			p.uploaded_by, p.uploaded_at
+		from version_packages p join versions v on v.id = p.version_id join configurations c on c.id = v.configuration_id
+		where p.version_id = any($1)`
+	return list(ctx, q.db, "select version packages", func(r pgx.CollectableRow) (VersionPackage, error) {
+		var p VersionPackage
+		err := r.Scan(&p.VersionID, &p.DeveloperID, &p.BlobKey, &p.SHA256, &p.Size, &p.Manifest, &p.Problem, &p.UploadedBy, &p.UploadedAt)
+		return p, err
+	}, sql, versionIDs)
 }
 
 // SaveVersionPackage records a version's package, replacing the one it had
@@ -77,14 +81,24 @@ func (q *Queries) CountPackageDownload(ctx context.Context, installationID, vers
 	return mapErr(err, "count package download")
 }
 
-// PackageDownloads is how many times an installation's CRM fetched its package.
-func (q *Queries) PackageDownloads(ctx context.Context, installationID uuid.UUID) (int64, error) {
-	var n int64
-	err := q.db.QueryRow(ctx, `select downloads from package_downloads where installation_id = $1`, installationID).Scan(&n)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, nil
+// PackageDownloads is how many times each installation's CRM fetched its
+// package; installations never fetched are missing.
+func (q *Queries) PackageDownloads(ctx context.Context, installationIDs []uuid.UUID) (map[uuid.UUID]int64, error) {
+	const sql = `select installation_id, downloads from package_downloads where installation_id = any($1)`
+	type count struct {
+		id uuid.UUID
+		n  int64
 	}
-	return n, mapErr(err, "select package downloads")
+	rows, err := list(ctx, q.db, "select package downloads", func(r pgx.CollectableRow) (count, error) {
+		var c count
+		err := r.Scan(&c.id, &c.n)
+		return c, err
+	}, sql, installationIDs)
+	out := make(map[uuid.UUID]int64, len(rows))
+	for _, d := range rows {
+		out[d.id] = d.n
+	}
+	return out, err
 }
 
 // UnpackagedVersion is a version that has no package yet.

@@ -33,26 +33,18 @@ const packageTransfer = 30 * time.Minute
 // request, so no foreign page can upload for a logged-in developer.
 func Packages(svc *packages.Service, lic packages.Licenser, auth Authenticator) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("PUT /packages/versions/{id}", Authenticate(auth, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, ok := packageViewer(w, r)
-		if !ok {
-			return
-		}
-		id, ok := versionID(w, r)
-		if !ok {
-			return
-		}
-		if max := svc.Rules().MaxSize; r.ContentLength > max {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "PACKAGE_TOO_LARGE", "the package is larger than the limit")
+	mux.Handle("PUT /packages/versions/{id}", versionRoute(auth, func(w http.ResponseWriter, r *http.Request, v identity.Viewer, id uuid.UUID) {
+		if r.ContentLength > svc.Rules().MaxSize {
+			tooLarge(w)
 			return
 		}
 		extendDeadlines(w)
 		// The upload is a mutation: audited like the GraphQL ones, in the
 		// transaction that records it.
-		ctx = audit.With(ctx, &audit.Pending{Action: "uploadPackage"})
-		p, err := svc.Upload(ctx, identity.FromContext(ctx), id, r.Body)
+		ctx := audit.With(r.Context(), &audit.Pending{Action: "uploadPackage"})
+		p, err := svc.Upload(ctx, v, id, r.Body)
 		if errors.Is(err, packages.ErrTooLarge) {
-			writeJSONError(w, http.StatusRequestEntityTooLarge, "PACKAGE_TOO_LARGE", "the package is larger than the limit")
+			tooLarge(w)
 			return
 		}
 		if err != nil {
@@ -63,19 +55,11 @@ func Packages(svc *packages.Service, lic packages.Licenser, auth Authenticator) 
 			"versionId": relay.UUIDID(relay.TypeVersion, p.VersionID), "sha256": hex.EncodeToString(p.SHA256), "size": p.Size,
 			"uploadedAt": p.UploadedAt.UTC().Format(time.RFC3339), "problem": p.Problem,
 		})
-	})))
-	mux.Handle("GET /packages/versions/{id}", Authenticate(auth, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx, ok := packageViewer(w, r)
-		if !ok {
-			return
-		}
-		id, ok := versionID(w, r)
-		if !ok {
-			return
-		}
-		d, err := svc.ForModeration(ctx, identity.FromContext(ctx), id)
+	}))
+	mux.Handle("GET /packages/versions/{id}", versionRoute(auth, func(w http.ResponseWriter, r *http.Request, v identity.Viewer, id uuid.UUID) {
+		d, err := svc.ForModeration(r.Context(), v, id)
 		servePackage(w, r, d, err)
-	})))
+	}))
 	mux.HandleFunc("GET /packages/current", func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		d, err := svc.Current(r.Context(), lic, q.Get("key"), q.Get("accountId"))
@@ -88,25 +72,28 @@ func Packages(svc *packages.Service, lic packages.Licenser, auth Authenticator) 
 	return mux
 }
 
-// packageViewer refuses a request whose bearer token was refused.
-func packageViewer(w http.ResponseWriter, r *http.Request) (context.Context, bool) {
-	if err := AuthError(r.Context()); err != nil {
-		writeJSONError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "the access token is not valid")
-		return nil, false
-	}
-	return r.Context(), true
+// versionRoute serves a route of one version with its caller: a refused
+// bearer token is 401, an id that names no version 404.
+func versionRoute(auth Authenticator, serve func(w http.ResponseWriter, r *http.Request, v identity.Viewer, id uuid.UUID)) http.Handler {
+	return Authenticate(auth, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := AuthError(r.Context()); err != nil {
+			writeJSONError(w, http.StatusUnauthorized, "UNAUTHENTICATED", "the access token is not valid")
+			return
+		}
+		raw := r.PathValue("id")
+		id, err := relay.ParseUUIDOf(raw, relay.TypeVersion)
+		if err != nil {
+			if id, err = uuid.Parse(raw); err != nil {
+				writeJSONError(w, http.StatusNotFound, "NOT_FOUND", "no such version")
+				return
+			}
+		}
+		serve(w, r, identity.FromContext(r.Context()), id)
+	}))
 }
 
-func versionID(w http.ResponseWriter, r *http.Request) (uuid.UUID, bool) {
-	raw := r.PathValue("id")
-	id, err := relay.ParseUUIDOf(raw, relay.TypeVersion)
-	if err != nil {
-		if id, err = uuid.Parse(raw); err != nil {
-			writeJSONError(w, http.StatusNotFound, "NOT_FOUND", "no such version")
-			return uuid.Nil, false
-		}
-	}
-	return id, true
+func tooLarge(w http.ResponseWriter) {
+	writeJSONError(w, http.StatusRequestEntityTooLarge, "PACKAGE_TOO_LARGE", "the package is larger than the limit")
 }
 
 // extendDeadlines gives a package transfer more time than the server's
