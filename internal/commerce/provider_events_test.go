@@ -376,8 +376,13 @@ func TestResolvingUnappliedPayments(t *testing.T) {
 	second := e.invoice(*e.rent(e.customer(), c.ID).InvoiceID)
 	e.clk.Advance(time.Second)
 	back := e.keepVoidPayment(second, "pay-back")
-	if _, err := e.svc.ReturnUnapplied(e.ctx, admin, back.ID, "returned to the card", "k-back"); err != nil {
+	first, err := e.svc.ReturnUnapplied(e.ctx, admin, back.ID, "returned to the card", "k-back")
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The same key again is the first answer, and changes nothing.
+	if again, err := e.svc.ReturnUnapplied(e.ctx, admin, back.ID, "returned to the card", "k-back"); err != nil || again.UnappliedID != first.UnappliedID {
+		t.Fatalf("replayed return: %+v %v", again, err)
 	}
 	if _, err := e.svc.ApplyUnapplied(e.ctx, admin, back.ID, open.ID, "n", "k-back-apply"); code(err) != "UNAPPLIED_ALREADY_RESOLVED" {
 		t.Fatalf("apply after return: %s", code(err))
