@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -191,6 +192,16 @@ func TestPackagesFromUploadToTheCRM(t *testing.T) {
 			}
 			if status, _, _ := s.get(t, link[:len(link)-2]+"AA", nil); status != 404 {
 				t.Fatalf("altered backup link: %d", status)
+			}
+			// Short-lived: 15 minutes on, the link is gone (a new one is
+			// issued on demand).
+			s.clock.Advance(15 * time.Minute)
+			if status, _, _ := s.get(t, link, nil); status != 404 {
+				t.Fatalf("backup link after 15 minutes: %d", status)
+			}
+			fresh := str(s.do(t, w.tokens["other customer"], backupQuery, map[string]any{"i": installation}).Data, "node", "backupUrl")
+			if status, _, _ := s.get(t, fresh, nil); fresh == link || status != 200 {
+				t.Fatalf("a new backup link: %d", status)
 			}
 
 			// The next approval: the renter's CRM gets the new package, the

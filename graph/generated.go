@@ -5016,6 +5016,7 @@ type VersionPackage {
   sha256: String!
   "Bytes (at most PACKAGE_MAX_BYTES)."
   size: Int!
+  "When it was uploaded (a re-upload of a draft replaces it)."
   uploadedAt: DateTime!
   "What the archive's manifest.json says; null when it has none."
   manifest: PackageManifest
@@ -5344,6 +5345,7 @@ the raw event, until an admin applies it to an open invoice or returns it.
 Nothing the provider took is dropped. Admins only.
 """
 type UnappliedPayment implements Node {
+  "Opaque global id."
   id: ID!
   "What the event reports."
   kind: ProviderEventKind!
@@ -5369,6 +5371,7 @@ type UnappliedPayment implements Node {
   event: String!
   "When the event arrived."
   receivedAt: DateTime!
+  "Waiting for an admin, or applied or returned by one."
   state: UnappliedPaymentState!
   "When an admin applied or returned it."
   resolvedAt: DateTime
@@ -5382,15 +5385,21 @@ type UnappliedPayment implements Node {
   appliedPayment: Payment
 }
 
+"One unapplied payment of a page, with its cursor."
 type UnappliedPaymentEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to read the payments after this one."
   cursor: String!
+  "The unapplied payment."
   node: UnappliedPayment!
 }
 
 "Unapplied payments, newest first."
 type UnappliedPaymentConnection {
+  "The page's payments with their cursors."
   edges: [UnappliedPaymentEdge!]!
+  "The page's payments."
   nodes: [UnappliedPayment!]!
+  "Where the page sits."
   pageInfo: PageInfo!
 }
 
@@ -6034,6 +6043,7 @@ type PaymentPayload {
   userErrors: [UserError!]!
 }
 
+"Applies an unapplied payment to an open invoice, once."
 input ApplyUnappliedPaymentInput {
   "The UnappliedPayment."
   id: ID!
@@ -6041,25 +6051,31 @@ input ApplyUnappliedPaymentInput {
   invoiceId: ID!
   "Why it goes to this invoice (1 to 1000 characters)."
   note: String!
+  "Repeating the request with the same key returns the first result and moves nothing more."
   idempotencyKey: String!
 }
 
+"Records that an unapplied payment's money went back to the payer, once."
 input ReturnUnappliedPaymentInput {
   "The UnappliedPayment."
   id: ID!
   "How the money went back (1 to 1000 characters)."
   note: String!
+  "Repeating the request with the same key returns the first result and changes nothing more."
   idempotencyKey: String!
 }
 
+"The outcome of resolving an unapplied payment."
 type UnappliedPaymentPayload {
   "The unapplied payment as it stands after the resolution."
   unappliedPayment: UnappliedPayment
   "The payment it became (applyUnappliedPayment)."
   payment: Payment
+  "UNAPPLIED_ALREADY_RESOLVED, UNAPPLIED_NOT_A_PAYMENT, INVOICE_NOT_OPEN, AMOUNT_MISMATCH, NOTE_REQUIRED, idempotency errors."
   userErrors: [UserError!]!
 }
 
+"Ends a chargeback's hold on an installation's license."
 input RestoreLicenseInput {
   "The Installation whose license a chargeback holds."
   installationId: ID!

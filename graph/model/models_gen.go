@@ -17,13 +17,15 @@ type Node interface {
 	GetID() string
 }
 
+// Applies an unapplied payment to an open invoice, once.
 type ApplyUnappliedPaymentInput struct {
 	// The UnappliedPayment.
 	ID string `json:"id"`
 	// An open invoice of exactly the payment's amount and currency.
 	InvoiceID string `json:"invoiceId"`
 	// Why it goes to this invoice (1 to 1000 characters).
-	Note           string `json:"note"`
+	Note string `json:"note"`
+	// Repeating the request with the same key returns the first result and moves nothing more.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
@@ -608,6 +610,7 @@ type RequestPayoutInput struct {
 	IdempotencyKey string       `json:"idempotencyKey"`
 }
 
+// Ends a chargeback's hold on an installation's license.
 type RestoreLicenseInput struct {
 	// The Installation whose license a chargeback holds.
 	InstallationID string `json:"installationId"`
@@ -615,11 +618,13 @@ type RestoreLicenseInput struct {
 	Note string `json:"note"`
 }
 
+// Records that an unapplied payment's money went back to the payer, once.
 type ReturnUnappliedPaymentInput struct {
 	// The UnappliedPayment.
 	ID string `json:"id"`
 	// How the money went back (1 to 1000 characters).
-	Note           string `json:"note"`
+	Note string `json:"note"`
+	// Repeating the request with the same key returns the first result and changes nothing more.
 	IdempotencyKey string `json:"idempotencyKey"`
 }
 
@@ -826,21 +831,29 @@ func (this TariffPlan) GetID() string { return this.ID }
 
 // Unapplied payments, newest first.
 type UnappliedPaymentConnection struct {
-	Edges    []*UnappliedPaymentEdge `json:"edges"`
-	Nodes    []*UnappliedPayment     `json:"nodes"`
-	PageInfo *PageInfo               `json:"pageInfo"`
+	// The page's payments with their cursors.
+	Edges []*UnappliedPaymentEdge `json:"edges"`
+	// The page's payments.
+	Nodes []*UnappliedPayment `json:"nodes"`
+	// Where the page sits.
+	PageInfo *PageInfo `json:"pageInfo"`
 }
 
+// One unapplied payment of a page, with its cursor.
 type UnappliedPaymentEdge struct {
-	Cursor string            `json:"cursor"`
-	Node   *UnappliedPayment `json:"node"`
+	// Pass as `after` to read the payments after this one.
+	Cursor string `json:"cursor"`
+	// The unapplied payment.
+	Node *UnappliedPayment `json:"node"`
 }
 
+// The outcome of resolving an unapplied payment.
 type UnappliedPaymentPayload struct {
 	// The unapplied payment as it stands after the resolution.
 	UnappliedPayment *UnappliedPayment `json:"unappliedPayment,omitempty"`
 	// The payment it became (applyUnappliedPayment).
-	Payment    *Payment     `json:"payment,omitempty"`
+	Payment *Payment `json:"payment,omitempty"`
+	// UNAPPLIED_ALREADY_RESOLVED, UNAPPLIED_NOT_A_PAYMENT, INVOICE_NOT_OPEN, AMOUNT_MISMATCH, NOTE_REQUIRED, idempotency errors.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -917,7 +930,8 @@ type VersionPackage struct {
 	// SHA-256 of the archive, lower-case hex; also the ETag it is served with.
 	Sha256 string `json:"sha256"`
 	// Bytes (at most PACKAGE_MAX_BYTES).
-	Size       int       `json:"size"`
+	Size int `json:"size"`
+	// When it was uploaded (a re-upload of a draft replaces it).
 	UploadedAt time.Time `json:"uploadedAt"`
 	// What the archive's manifest.json says; null when it has none.
 	Manifest *PackageManifest `json:"manifest,omitempty"`

@@ -44,8 +44,9 @@ type Rules struct {
 	BackupLinkTTL time.Duration
 }
 
-// DefaultRules: 100 MiB packages, backup links valid 15 minutes.
-var DefaultRules = Rules{MaxSize: 100 << 20, BackupLinkTTL: 15 * time.Minute}
+// DefaultRules: 100 MiB packages (the limit the submit checks hold too),
+// backup links valid 15 minutes.
+var DefaultRules = Rules{MaxSize: catalog.DefaultPackageMaxSize, BackupLinkTTL: 15 * time.Minute}
 
 // maxManifest bounds manifest.json.
 const maxManifest = 64 << 10
