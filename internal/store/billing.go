@@ -80,16 +80,17 @@ func (q *Queries) AdvancePaidPeriods(ctx context.Context, now time.Time) ([]uuid
 			updated_at = $1
 		where i.mode = 'rent' and i.state in ('active', 'past_due') and not i.cancel_at_period_end
 			and i.current_period_end <= $1
-			and case when exists (select 1 from invoices v where v.installation_id = i.id
-					and v.period_start = i.current_period_start)
-				then exists (select 1 from invoices v where v.installation_id = i.id
-					and v.period_start = i.current_period_start and v.state = 'paid')
-				-- The same price IssueDueInvoices would have invoiced.
-				else (select p.amount_minor from prices p join customers c on c.id = i.customer_id
+			-- The period's invoice (one at most: invoices_one_per_period)
+			-- is paid; with none, the rent IssueDueInvoices would have
+			-- invoiced is 0.00.
+			and coalesce(
+				(select v.state = 'paid' from invoices v
+					where v.installation_id = i.id and v.period_start = i.current_period_start),
+				(select p.amount_minor = 0 from prices p join customers c on c.id = i.customer_id
 					where p.configuration_id = i.configuration_id and p.kind = 'rent'
 						and p.tariff_plan_id = c.tariff_plan_id and p.valid_from <= i.current_period_start
-					order by p.valid_from desc limit 1) = 0
-			end
+					order by p.valid_from desc limit 1),
+				false)
 		returning i.id`
 	return installationIDs(ctx, q, "advance paid periods", sql, now)
 }
