@@ -85,7 +85,7 @@ func (s *Service) Upload(ctx context.Context, v identity.Viewer, versionID uuid.
 	if err != nil {
 		return store.VersionPackage{}, err
 	}
-	if ver.State != "draft" {
+	if ver.State != store.VersionDraft {
 		return store.VersionPackage{}, apperr.FailedPrecondition("the package of a submitted version cannot change").WithCode("PACKAGE_FROZEN")
 	}
 	key := fmt.Sprintf("packages/%s/%s", versionID, uuid.NewString())
@@ -114,7 +114,7 @@ func (s *Service) Upload(ctx context.Context, v identity.Viewer, versionID uuid.
 		if err != nil {
 			return err
 		}
-		if cur.State != "draft" {
+		if cur.State != store.VersionDraft {
 			return apperr.FailedPrecondition("the package of a submitted version cannot change").WithCode("PACKAGE_FROZEN")
 		}
 		// SPEC §2: copied content from another developer is refused
