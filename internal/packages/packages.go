@@ -72,6 +72,10 @@ func New(st *store.Store, blobs blob.Store, clk clock.Clock, rules Rules, linkKe
 // Rules are the service's settings.
 func (s *Service) Rules() Rules { return s.rules }
 
+// AuditUpload is the audit action of an upload: it comes over HTTP, not
+// as a GraphQL mutation, so no field name gives it one.
+const AuditUpload = "uploadPackage"
+
 // Upload streams a package for a draft version into storage, hashing and
 // inspecting it on the way, and records it on the version, replacing the
 // draft's earlier one. Past MaxSize it stops and stores nothing
