@@ -602,7 +602,7 @@ func TestStorefrontVersionsReadTheirDetailWhenAskedAnywhere(t *testing.T) {
 	c := listedWithTwoVersions(t, s)
 	for _, columns := range []store.VersionColumns{store.VersionNumber, store.VersionSummary, store.VersionDetail} {
 		rows, err := s.store.StorefrontPage(ctx, store.StorefrontQuery{Order: store.OrderNewest, Desc: true, Limit: 50,
-			With: store.CardRowsWanted{Versions: 4, VersionStates: []string{"approved"}, VersionColumns: columns}})
+			With: store.CardRowsWanted{Versions: 4, VersionStates: []store.VersionState{store.VersionApproved}, VersionColumns: columns}})
 		if err != nil {
 			t.Fatal(err)
 		}

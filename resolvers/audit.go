@@ -29,12 +29,12 @@ func AuditMutations(st *store.Store) graphql.FieldMiddleware {
 		if p.Written() {
 			return res, err
 		}
-		result := "ok"
+		result := audit.OK
 		switch {
 		case err != nil && (apperr.Is(err, apperr.KindUnauthenticated) || apperr.Is(err, apperr.KindForbidden)):
-			result = "denied"
+			result = audit.Denied
 		case err != nil || hasUserErrors(res):
-			result = "failed"
+			result = audit.Failed
 		}
 		if werr := st.InsertAudit(audit.With(context.WithoutCancel(ctx), p), p.Action, p.Target, result); werr != nil {
 			slog.ErrorContext(ctx, "audit row not written", "action", p.Action, "err", werr)

@@ -161,13 +161,13 @@ func idArg(field, global, typeName string) (uuid.UUID, error) {
 	return id, nil
 }
 
-func saleModeNames(modes []model.SaleMode) []string {
+func saleModeNames(modes []model.SaleMode) []store.PriceKind {
 	if modes == nil {
 		return nil
 	}
-	out := []string{}
+	out := []store.PriceKind{}
 	for _, m := range modes {
-		out = append(out, fromEnum[string](m))
+		out = append(out, fromEnum[store.PriceKind](m))
 	}
 	return out
 }
@@ -178,7 +178,7 @@ func storefrontArgs(first *int, after *string, f *model.ConfigurationFilter, o *
 	if f != nil {
 		a.Search, a.Category, a.Tags, a.HasTrial = deref(f.Search), deref(f.Category), f.Tags, f.HasTrial
 		if f.SaleMode != nil {
-			a.SaleMode = fromEnum[string](*f.SaleMode)
+			a.SaleMode = fromEnum[store.PriceKind](*f.SaleMode)
 		}
 		if f.Price != nil {
 			a.PricePlan = deref(f.Price.Plan)

@@ -95,7 +95,7 @@ func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.
 	if f == nil {
 		return out, nil
 	}
-	out.From, out.To, out.PaidFor = f.From, f.To, fromEnumPtr[string](f.PaidFor)
+	out.From, out.To, out.PaidFor = f.From, f.To, fromEnumPtr[store.PaidFor](f.PaidFor)
 	if f.Customer != nil {
 		c, err := idArg("filter.customer", *f.Customer, typeCustomer)
 		if err != nil {
@@ -111,13 +111,6 @@ func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.
 		out.ConfigurationID = &c
 	}
 	return out, nil
-}
-
-var groupings = map[model.EarningsGrouping]store.Grouping{
-	model.EarningsGroupingMonth:         store.ByMonth,
-	model.EarningsGroupingPaidFor:       store.ByPaidFor,
-	model.EarningsGroupingCustomer:      store.ByCustomer,
-	model.EarningsGroupingConfiguration: store.ByConfiguration,
 }
 
 func parseRate(field string, d model.Decimal) (money.Rate, error) {

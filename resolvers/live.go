@@ -3,7 +3,6 @@ package resolvers
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
@@ -92,8 +91,8 @@ func (r *Resolver) activity(ctx context.Context, key live.Key) (<-chan *model.Ac
 		defer release()
 		defer close(out)
 		for ev := range sub.C {
-			a := &model.Activity{Kind: ev.Kind, ConfigurationID: ev.Configuration, VersionID: ev.Version}
-			if strings.HasPrefix(ev.Kind, "TRIAL_") || ev.Kind == "INSTALLED" || ev.Kind == "CANCELED" || ev.Kind == "STATE_CHANGED" {
+			a := &model.Activity{Kind: string(ev.Kind), ConfigurationID: ev.Configuration, VersionID: ev.Version}
+			if ev.Kind.OfInstallation() {
 				ref := ev.Ref
 				a.InstallationID = &ref
 			}

@@ -143,6 +143,7 @@ var enumNames = func() map[string]string {
 	addNames(m, model.AllPayoutState)
 	addNames(m, model.AllPinState)
 	addNames(m, model.AllRole)
+	addNames(m, model.AllSaleMode)
 	addNames(m, model.AllSupportMode)
 	addNames(m, model.AllVersionState)
 	addNames(m, model.AllVisibility)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"configmarket/graph/model"
+	"configmarket/internal/earnings"
 	"configmarket/internal/store"
 )
 
@@ -39,6 +40,17 @@ func TestStoreVocabulariesMatchTheSchema(t *testing.T) {
 	sameVocabulary(t, model.AllPayoutState, store.PayoutRequested, store.PayoutPaid, store.PayoutFailed)
 	sameVocabulary(t, model.AllLedgerParty, store.PartyDeveloper, store.PartyPartner, store.PartyPlatform)
 	sameVocabulary(t, model.AllUnappliedPaymentState, store.UnappliedOpen, store.UnappliedApplied, store.UnappliedReturned)
+	sameVocabulary(t, model.AllConfigurationState, store.ConfigurationDraft, store.ConfigurationPublished,
+		store.ConfigurationSuspended, store.ConfigurationArchived)
+	sameVocabulary(t, model.AllVersionState, store.VersionDraft, store.VersionInReview, store.VersionApproved, store.VersionRejected)
+	sameVocabulary(t, model.AllVisibility, store.VisibilityPublic, store.VisibilityUnlisted, store.VisibilityPrivate)
+	sameVocabulary(t, model.AllSupportMode, store.SupportDeveloper, store.SupportPlatform)
+	sameVocabulary(t, model.AllSaleMode, store.PriceRent, store.PriceSale)
+	sameVocabulary(t, model.AllPaidFor, store.PaidForRent, store.PaidForPurchase, store.PaidForPlan, store.PaidForServices)
+	sameVocabulary(t, model.AllPayoutMethod, store.PayoutEWallet, store.PayoutBankCard, store.PayoutBankAccount)
+	sameVocabulary(t, model.AllEarningsGrouping, store.ByMonth, store.ByPaidFor, store.ByCustomer, store.ByConfiguration)
+	sameVocabulary(t, model.AllDeveloperStatus, earnings.StatusBasic, earnings.StatusStandard, earnings.StatusPremium)
+	sameVocabulary(t, model.AllPartnerStatus, earnings.PartnerAgent, earnings.PartnerDealer, earnings.PartnerIntegrator)
 }
 
 func sameVocabulary[G, D ~string](t *testing.T, graph []G, db ...D) {

@@ -24,7 +24,7 @@ func toPin(p *store.Pin) *model.Pin {
 	}
 	return &model.Pin{
 		ID: globalID(typePin, p.ID), State: toEnum[model.PinState](p.State), PartnerName: p.PartnerName,
-		RequestedAt: p.RequestedAt, RequestedVia: p.RequestedVia, StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt,
+		RequestedAt: p.RequestedAt, RequestedVia: (*string)(p.RequestedVia), StartsAt: p.StartsAt, ExpiresAt: p.ExpiresAt,
 		DecidedAt: p.DecidedAt, Reason: p.Reason, RowID: p.ID,
 	}
 }
@@ -123,7 +123,7 @@ func developerPayload(ctx context.Context, id [16]byte, err error) (*model.Devel
 
 func toAuditEntry(a *store.AuditRow) *model.AuditEntry {
 	out := &model.AuditEntry{
-		ID: strconv.FormatInt(a.ID, 10), At: a.At, Action: a.Action, Target: a.Target, Result: a.Result,
+		ID: strconv.FormatInt(a.ID, 10), At: a.At, Action: a.Action, Target: a.Target, Result: string(a.Result),
 		IP: a.IP, RequestID: a.RequestID, EventID: a.EventID,
 	}
 	if a.Amount != nil {

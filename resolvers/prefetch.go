@@ -252,10 +252,8 @@ func siblingGroupings(ctx context.Context) []store.Grouping {
 		if !reflect.DeepEqual(args["filter"], mine["filter"]) {
 			continue
 		}
-		if g, ok := args["groupBy"].(string); ok {
-			if sg, ok := groupings[model.EarningsGrouping(g)]; ok {
-				out = append(out, sg)
-			}
+		if g, ok := args["groupBy"].(string); ok && model.EarningsGrouping(g).IsValid() {
+			out = append(out, fromEnum[store.Grouping](model.EarningsGrouping(g)))
 		}
 	}
 	return out

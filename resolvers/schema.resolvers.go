@@ -196,11 +196,7 @@ func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Con
 	}
 	out := make([]*model.PriceChange, len(history))
 	for i, p := range history {
-		mode := model.SaleModeSale
-		if p.Kind == "rent" {
-			mode = model.SaleModeRent
-		}
-		out[i] = &model.PriceChange{SaleMode: mode, Price: toMoney(p.Amount), ValidFrom: p.ValidFrom, TariffPlanID: p.TariffPlanID}
+		out[i] = &model.PriceChange{SaleMode: toEnum[model.SaleMode](p.Kind), Price: toMoney(p.Amount), ValidFrom: p.ValidFrom, TariffPlanID: p.TariffPlanID}
 	}
 	return out, nil
 }
@@ -213,7 +209,7 @@ func (r *configurationResolver) ModerationHistory(ctx context.Context, obj *mode
 	events, err := dataloaders.From(ctx).ModerationEvents(ctx, obj.Row.ID)
 	out := []*model.ModerationEvent{}
 	for _, e := range events {
-		out = append(out, &model.ModerationEvent{Action: enumName(e.Action), Reason: e.Reason, At: e.CreatedAt, VersionID: e.VersionID})
+		out = append(out, &model.ModerationEvent{Action: toEnum[string](e.Action), Reason: e.Reason, At: e.CreatedAt, VersionID: e.VersionID})
 	}
 	return out, err
 }
@@ -332,7 +328,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, fromEnum[store.Grouping](groupBy)), siblingGroupings(ctx))
 	out := toEarningsTotals(ts)
 	if out == nil {
 		out = []*model.EarningsTotal{}
@@ -611,8 +607,8 @@ func (r *mutationResolver) RestoreLicense(ctx context.Context, input model.Resto
 func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
-			fromEnum[string](input.SupportMode), rate)
+		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[earnings.DeveloperStatus](input.Status),
+			fromEnum[store.SupportMode](input.SupportMode), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
@@ -621,8 +617,8 @@ func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.Set
 func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
-			fromEnum[string](input.PaidFor), rate)
+		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[earnings.PartnerStatus](input.Status),
+			fromEnum[store.PaidFor](input.PaidFor), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
@@ -674,7 +670,7 @@ func (r *mutationResolver) RequestPayout(ctx context.Context, input model.Reques
 	if err != nil {
 		return payoutPayload(store.Payout{}, err)
 	}
-	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[string](input.Method), input.IdempotencyKey))
+	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[store.PayoutMethod](input.Method), input.IdempotencyKey))
 }
 
 // DecidePayout is the resolver for the decidePayout field.
@@ -722,8 +718,8 @@ func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.
 	return configurationPayload(r.Catalog.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
 		Slug: &input.Slug, Title: &input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: fromEnumPtr[string](input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[store.Visibility](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[store.SupportMode](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -736,8 +732,8 @@ func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.
 	return configurationPayload(r.Catalog.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
 		Slug: input.Slug, Title: input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: fromEnumPtr[string](input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[store.Visibility](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[store.SupportMode](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -988,7 +984,7 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, fromEnum[store.Grouping](groupBy)), siblingGroupings(ctx))
 	out := toEarningsTotals(ts)
 	if out == nil {
 		out = []*model.EarningsTotal{}
@@ -1045,7 +1041,7 @@ func (r *pinResolver) Events(ctx context.Context, obj *model.Pin) ([]*model.PinE
 	evs, err := r.PinService.Events(ctx, identity.FromContext(ctx), obj.RowID)
 	out := make([]*model.PinEvent, len(evs))
 	for i, e := range evs {
-		out[i] = &model.PinEvent{Action: e.Action, Reason: e.Reason, ExpiresAt: e.ExpiresAt, At: e.CreatedAt}
+		out[i] = &model.PinEvent{Action: string(e.Action), Reason: e.Reason, ExpiresAt: e.ExpiresAt, At: e.CreatedAt}
 	}
 	return out, err
 }

@@ -458,7 +458,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		}
 		if rt.UsedAt != nil {
 			reused = true
-			_, err := q.RevokeSession(ctx, row.ID, "refresh_reuse")
+			_, err := q.RevokeSession(ctx, row.ID, store.RevokeRefreshReuse)
 			return err
 		}
 		v := identity.Viewer{UserID: row.UserID, SessionID: row.ID, Role: identity.Role(row.Role)}
@@ -509,7 +509,7 @@ func (s *Service) LogOut(ctx context.Context, v identity.Viewer, refreshToken st
 	if sessionID == uuid.Nil {
 		return apperr.Unauthenticated("log in first, or pass the refresh token")
 	}
-	_, err := s.store.RevokeSession(ctx, sessionID, "logout")
+	_, err := s.store.RevokeSession(ctx, sessionID, store.RevokeLogout)
 	return err
 }
 
@@ -642,7 +642,7 @@ func (s *Service) ChangePassword(ctx context.Context, v identity.Viewer, current
 		if err := q.UpdatePasswordHash(ctx, user.ID, hash); err != nil {
 			return err
 		}
-		if err := q.RevokeUserSessions(ctx, user.ID, "password_change"); err != nil {
+		if err := q.RevokeUserSessions(ctx, user.ID, store.RevokePasswordChange); err != nil {
 			return err
 		}
 		sess, err = s.openSession(ctx, q, user.ID, v.Role, v.ActingFor)

@@ -40,7 +40,7 @@ func (s *Service) ErasePersonalData(ctx context.Context, v identity.Viewer, pw s
 		if developerRenamed, err = q.ErasePersonalData(ctx, user.ID); err != nil {
 			return err
 		}
-		return q.RevokeUserSessions(ctx, user.ID, "erasure")
+		return q.RevokeUserSessions(ctx, user.ID, store.RevokeErasure)
 	})
 	if err == nil && developerRenamed {
 		// Developer names are public: cached storefront answers must not

@@ -55,7 +55,7 @@ func (s *Service) ChangeRole(ctx context.Context, v identity.Viewer, userID uuid
 		if err != nil {
 			return err
 		}
-		if err := q.RevokeUserSessions(ctx, userID, "role_change"); err != nil {
+		if err := q.RevokeUserSessions(ctx, userID, store.RevokeRoleChange); err != nil {
 			return err
 		}
 		grants, err = q.RoleGrants(ctx, userID)

@@ -10,6 +10,17 @@ import (
 	"configmarket/internal/money"
 )
 
+// Result is how an audited action ended.
+type Result string
+
+const (
+	OK Result = "ok"
+	// Denied: the actor was not authenticated or not allowed.
+	Denied Result = "denied"
+	// Failed: the action was refused for its input or state, or broke.
+	Failed Result = "failed"
+)
+
 // Pending is the audit row of the mutation (or system action) running in a
 // context.
 type Pending struct {

@@ -49,7 +49,7 @@ func RentPrice(c store.Configuration, prices []store.Price, plan uuid.UUID) (mon
 		return money.Money{}, false
 	}
 	for _, p := range prices {
-		if p.Kind == "rent" && p.TariffPlanID != nil && *p.TariffPlanID == plan {
+		if p.Kind == store.PriceRent && p.TariffPlanID != nil && *p.TariffPlanID == plan {
 			return p.Amount, true
 		}
 	}
@@ -62,7 +62,7 @@ func SalePrice(c store.Configuration, prices []store.Price) (money.Money, bool) 
 		return money.Money{}, false
 	}
 	for _, p := range prices {
-		if p.Kind == "sale" {
+		if p.Kind == store.PriceSale {
 			return p.Amount, true
 		}
 	}
@@ -75,7 +75,7 @@ func SalePrice(c store.Configuration, prices []store.Price) (money.Money, bool) 
 func IsFree(c store.Configuration, prices []store.Price) bool {
 	priced := false
 	for _, p := range prices {
-		if (p.Kind == "rent" && !c.SellsRent) || (p.Kind == "sale" && !c.SellsPurchase) {
+		if (p.Kind == store.PriceRent && !c.SellsRent) || (p.Kind == store.PriceSale && !c.SellsPurchase) {
 			continue
 		}
 		if !p.Amount.IsZero() {

@@ -30,10 +30,10 @@ type ConfigurationInput struct {
 	Category    *string
 	Tags        []string
 	Screenshots []string
-	Visibility  *string
-	// SaleModes holds "rent" and/or "sale".
-	SaleModes   []string
-	SupportMode *string
+	Visibility  *store.Visibility
+	// SaleModes holds rent and/or sale.
+	SaleModes   []store.PriceKind
+	SupportMode *store.SupportMode
 	TrialDays   *int
 }
 
@@ -84,7 +84,7 @@ func (s *Service) CreateConfiguration(ctx context.Context, v identity.Viewer, in
 		return store.Configuration{}, err
 	}
 	f := store.ConfigurationFields{
-		Visibility: "public", SellsRent: true, SupportMode: "developer", TrialDays: defaultTrialDays,
+		Visibility: store.VisibilityPublic, SellsRent: true, SupportMode: store.SupportDeveloper, TrialDays: defaultTrialDays,
 		Tags: []string{}, Screenshots: []string{},
 	}
 	var errs apperr.List
@@ -121,7 +121,7 @@ func (s *Service) UpdateConfiguration(ctx context.Context, v identity.Viewer, id
 		if err != nil {
 			return err
 		}
-		if cur.State == "archived" {
+		if cur.State == store.ConfigurationArchived {
 			return apperr.FailedPrecondition("an archived configuration cannot be edited").WithCode("CONFIGURATION_ARCHIVED")
 		}
 		if in.Slug != nil && *in.Slug != cur.Slug && cur.PublishedAt != nil {
@@ -218,19 +218,19 @@ func (s *Service) apply(ctx context.Context, f *store.ConfigurationFields, in Co
 	}
 	if in.Visibility != nil {
 		f.Visibility = *in.Visibility
-		if !slices.Contains([]string{"public", "unlisted", "private"}, f.Visibility) {
+		if !slices.Contains([]store.Visibility{store.VisibilityPublic, store.VisibilityUnlisted, store.VisibilityPrivate}, f.Visibility) {
 			errs = append(errs, apperr.Invalid("input.visibility", "visibility must be public, unlisted or private"))
 		}
 	}
 	if in.SaleModes != nil {
-		f.SellsRent, f.SellsPurchase = slices.Contains(in.SaleModes, "rent"), slices.Contains(in.SaleModes, "sale")
+		f.SellsRent, f.SellsPurchase = slices.Contains(in.SaleModes, store.PriceRent), slices.Contains(in.SaleModes, store.PriceSale)
 		if !f.SellsRent && !f.SellsPurchase {
 			errs = append(errs, apperr.Invalid("input.saleModes", "choose rent, sale or both").WithCode("SALE_MODE_REQUIRED"))
 		}
 	}
 	if in.SupportMode != nil {
 		f.SupportMode = *in.SupportMode
-		if f.SupportMode != "developer" && f.SupportMode != "platform" {
+		if f.SupportMode != store.SupportDeveloper && f.SupportMode != store.SupportPlatform {
 			errs = append(errs, apperr.Invalid("input.supportMode", "support mode must be developer or platform"))
 		}
 	}
@@ -298,7 +298,7 @@ func (s *Service) SetPrices(ctx context.Context, v identity.Viewer, id uuid.UUID
 		case err != nil || amount.IsNegative():
 			errs = append(errs, apperr.Invalid(field, "price must be a non-negative amount such as \"500.00\"").WithCode("PRICE_INVALID"))
 		default:
-			next = append(next, store.Price{ConfigurationID: id, Kind: "rent", TariffPlanID: &plan.ID, Amount: amount})
+			next = append(next, store.Price{ConfigurationID: id, Kind: store.PriceRent, TariffPlanID: &plan.ID, Amount: amount})
 		}
 	}
 	if sale != nil {
@@ -306,7 +306,7 @@ func (s *Service) SetPrices(ctx context.Context, v identity.Viewer, id uuid.UUID
 		if err != nil || amount.IsNegative() {
 			errs = append(errs, apperr.Invalid("input.sale", "price must be a non-negative amount such as \"35000.00\"").WithCode("PRICE_INVALID"))
 		} else {
-			next = append(next, store.Price{ConfigurationID: id, Kind: "sale", Amount: amount})
+			next = append(next, store.Price{ConfigurationID: id, Kind: store.PriceSale, Amount: amount})
 		}
 	}
 	if len(errs) > 0 {
@@ -364,14 +364,14 @@ func (s *Service) ArchiveConfiguration(ctx context.Context, v identity.Viewer, i
 		if err != nil {
 			return err
 		}
-		if cur.State == "archived" {
+		if cur.State == store.ConfigurationArchived {
 			c = cur
 			return nil
 		}
-		if c, err = q.SetConfigurationState(ctx, id, "archived", nil); err != nil {
+		if c, err = q.SetConfigurationState(ctx, id, store.ConfigurationArchived, nil); err != nil {
 			return err
 		}
-		return q.InsertModerationEvent(ctx, id, nil, "archived", nil, v.UserID)
+		return q.InsertModerationEvent(ctx, id, nil, store.ModerationArchived, nil, v.UserID)
 	})
 	if err == nil {
 		s.invalidate(ctx)

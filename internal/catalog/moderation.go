@@ -47,7 +47,7 @@ func (s *Service) ReviewQueue(ctx context.Context, v identity.Viewer, first *int
 // publishes its configuration (SPEC §2).
 func (s *Service) ApproveVersion(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Version, error) {
 	audit.SetTarget(ctx, relay.UUIDID(relay.TypeVersion, id))
-	return s.decide(ctx, v, id, "approved", nil)
+	return s.decide(ctx, v, id, store.VersionApproved, store.ModerationApproved, nil)
 }
 
 // RejectVersion rejects a version in review with a reason the developer sees.
@@ -60,10 +60,10 @@ func (s *Service) RejectVersion(ctx context.Context, v identity.Viewer, id uuid.
 	if n := utf8.RuneCountInString(reason); n < 1 || n > maxReasonLen {
 		return store.Version{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxReasonLen).WithCode("REASON_REQUIRED")
 	}
-	return s.decide(ctx, v, id, "rejected", &reason)
+	return s.decide(ctx, v, id, store.VersionRejected, store.ModerationRejected, &reason)
 }
 
-func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, state string, reason *string) (store.Version, error) {
+func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, state store.VersionState, action store.ModerationAction, reason *string) (store.Version, error) {
 	if err := requireAdmin(v); err != nil {
 		return store.Version{}, err
 	}
@@ -76,19 +76,19 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 		if err != nil {
 			return err
 		}
-		if cur.State != "in_review" {
+		if cur.State != store.VersionInReview {
 			return apperr.FailedPrecondition("the version is %s, not in review", cur.State).WithCode("VERSION_NOT_IN_REVIEW")
 		}
 		if ver, err = q.DecideVersion(ctx, id, state, reason, &v.UserID); err != nil {
 			return err
 		}
-		if state == "approved" {
+		if state == store.VersionApproved {
 			c, err := q.LockConfiguration(ctx, ver.ConfigurationID)
 			if err != nil {
 				return err
 			}
-			if c.State == "draft" {
-				if _, err := q.SetConfigurationState(ctx, c.ID, "published", nil); err != nil {
+			if c.State == store.ConfigurationDraft {
+				if _, err := q.SetConfigurationState(ctx, c.ID, store.ConfigurationPublished, nil); err != nil {
 					return err
 				}
 			}
@@ -98,7 +98,7 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 				return err
 			}
 		}
-		return q.InsertModerationEvent(ctx, ver.ConfigurationID, &ver.ID, state, reason, v.UserID)
+		return q.InsertModerationEvent(ctx, ver.ConfigurationID, &ver.ID, action, reason, v.UserID)
 	})
 	if err == nil {
 		s.invalidate(ctx)
@@ -116,16 +116,16 @@ func (s *Service) SuspendConfiguration(ctx context.Context, v identity.Viewer, i
 	if n := utf8.RuneCountInString(reason); n < 1 || n > maxReasonLen {
 		return store.Configuration{}, apperr.Invalid("input.reason", "a reason of 1 to %d characters is required", maxReasonLen).WithCode("REASON_REQUIRED")
 	}
-	return s.setState(ctx, v, id, "published", "suspended", &reason)
+	return s.setState(ctx, v, id, store.ConfigurationPublished, store.ConfigurationSuspended, store.ModerationSuspended, &reason)
 }
 
 // RestoreConfiguration puts a suspended configuration back on the storefront.
 func (s *Service) RestoreConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID) (store.Configuration, error) {
 	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
-	return s.setState(ctx, v, id, "suspended", "published", nil)
+	return s.setState(ctx, v, id, store.ConfigurationSuspended, store.ConfigurationPublished, store.ModerationRestored, nil)
 }
 
-func (s *Service) setState(ctx context.Context, v identity.Viewer, id uuid.UUID, from, to string, reason *string) (store.Configuration, error) {
+func (s *Service) setState(ctx context.Context, v identity.Viewer, id uuid.UUID, from, to store.ConfigurationState, action store.ModerationAction, reason *string) (store.Configuration, error) {
 	if err := requireAdmin(v); err != nil {
 		return store.Configuration{}, err
 	}
@@ -144,7 +144,6 @@ func (s *Service) setState(ctx context.Context, v identity.Viewer, id uuid.UUID,
 		if c, err = q.SetConfigurationState(ctx, id, to, reason); err != nil {
 			return err
 		}
-		action := map[string]string{"suspended": "suspended", "published": "restored"}[to]
 		return q.InsertModerationEvent(ctx, id, nil, action, reason, v.UserID)
 	})
 	if err == nil {

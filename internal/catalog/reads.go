@@ -179,7 +179,7 @@ func (s *Service) VersionsByIDs(ctx context.Context, v identity.Viewer, ids []uu
 		c, ok := configs[ver.ConfigurationID]
 		// SECURITY: a version is seen through its configuration, and only
 		// approved ones unless v sees the private side.
-		if ok && (ver.State == "approved" || CanSeePrivate(v, c)) {
+		if ok && (ver.State == store.VersionApproved || CanSeePrivate(v, c)) {
 			out = append(out, ver)
 		}
 	}

@@ -22,8 +22,8 @@ type StorefrontArgs struct {
 	Search   string
 	Category string
 	Tags     []string
-	// SaleMode is "rent", "sale" or empty for both.
-	SaleMode string
+	// SaleMode is rent, sale or empty for both.
+	SaleMode store.PriceKind
 	HasTrial *bool
 	// PricePlan is the tariff plan code MinPrice, MaxPrice and the price
 	// order refer to; empty means the default plan.
@@ -196,9 +196,9 @@ func (s *Service) storefrontQuery(ctx context.Context, a StorefrontArgs) (store.
 		sq.Tags = append(sq.Tags, strings.ToLower(strings.TrimSpace(t)))
 	}
 	switch a.SaleMode {
-	case "rent":
+	case store.PriceRent:
 		sq.SellsRent = ptrBool(true)
-	case "sale":
+	case store.PriceSale:
 		sq.SellsSale = ptrBool(true)
 	}
 

@@ -29,7 +29,7 @@ func (s *Service) CreateVersion(ctx context.Context, v identity.Viewer, configur
 		if err != nil {
 			return err
 		}
-		if c.State == "archived" {
+		if c.State == store.ConfigurationArchived {
 			return apperr.FailedPrecondition("an archived configuration gets no new versions").WithCode("CONFIGURATION_ARCHIVED")
 		}
 		if err := checkOrder(ctx, q, c.ID, privateStates, uuid.Nil, key); err != nil {
@@ -56,7 +56,7 @@ func (s *Service) UpdateVersion(ctx context.Context, v identity.Viewer, id uuid.
 		if err != nil {
 			return err
 		}
-		if cur.State != "draft" {
+		if cur.State != store.VersionDraft {
 			return apperr.FailedPrecondition("only a draft version can be edited").WithCode("VERSION_NOT_DRAFT")
 		}
 		num, log := VersionNumber(cur), cur.Changelog
@@ -98,7 +98,7 @@ func (s *Service) SubmitVersion(ctx context.Context, v identity.Viewer, id uuid.
 		if err != nil {
 			return err
 		}
-		if cur.State != "draft" {
+		if cur.State != store.VersionDraft {
 			return apperr.FailedPrecondition("only a draft version can be submitted").WithCode("VERSION_NOT_DRAFT")
 		}
 		c, err := q.LockConfiguration(ctx, cur.ConfigurationID)
@@ -111,7 +111,7 @@ func (s *Service) SubmitVersion(ctx context.Context, v identity.Viewer, id uuid.
 		if ver, err = q.SubmitVersion(ctx, id); err != nil {
 			return err
 		}
-		return q.InsertModerationEvent(ctx, c.ID, &ver.ID, "submitted", nil, v.UserID)
+		return q.InsertModerationEvent(ctx, c.ID, &ver.ID, store.ModerationSubmitted, nil, v.UserID)
 	})
 	if err == nil {
 		s.invalidate(ctx)
@@ -125,8 +125,8 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 		errs = append(errs, apperr.FailedPrecondition("%s is required before submitting", what).
 			WithCode("REQUIRED_FIELD_MISSING").WithField("configuration", field))
 	}
-	if c.State == "archived" || c.State == "suspended" {
-		errs = append(errs, apperr.FailedPrecondition("a %s configuration cannot be submitted", c.State).WithCode("CONFIGURATION_"+strings.ToUpper(c.State)))
+	if c.State == store.ConfigurationArchived || c.State == store.ConfigurationSuspended {
+		errs = append(errs, apperr.FailedPrecondition("a %s configuration cannot be submitted", c.State).WithCode("CONFIGURATION_"+strings.ToUpper(string(c.State))))
 	}
 	if strings.TrimSpace(c.Summary) == "" {
 		missing("summary", "a summary")
@@ -142,7 +142,7 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 	}
 	// What reaches customers must climb: a submitted number is greater than
 	// every version in review or approved.
-	if err := checkOrder(ctx, q, c.ID, []string{"in_review", "approved"}, ver.ID, store.VersionKey{Major: ver.Major, Minor: ver.Minor, Patch: ver.Patch}); err != nil {
+	if err := checkOrder(ctx, q, c.ID, []store.VersionState{store.VersionInReview, store.VersionApproved}, ver.ID, store.VersionKey{Major: ver.Major, Minor: ver.Minor, Patch: ver.Patch}); err != nil {
 		if e, ok := apperr.As(err); ok {
 			errs = append(errs, e)
 		} else {
@@ -159,7 +159,7 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 	}
 	rentPlans, hasSale := map[uuid.UUID]bool{}, false
 	for _, p := range prices {
-		if p.Kind == "rent" {
+		if p.Kind == store.PriceRent {
 			rentPlans[*p.TariffPlanID] = true
 		} else {
 			hasSale = true
@@ -187,7 +187,7 @@ func (s *Service) submitChecks(ctx context.Context, q *store.Queries, c store.Co
 
 // checkOrder refuses a number not greater than every other version of the
 // configuration in states (except the one being edited).
-func checkOrder(ctx context.Context, q *store.Queries, configurationID uuid.UUID, states []string, except uuid.UUID, key store.VersionKey) error {
+func checkOrder(ctx context.Context, q *store.Queries, configurationID uuid.UUID, states []store.VersionState, except uuid.UUID, key store.VersionKey) error {
 	highest, err := q.HighestVersion(ctx, configurationID, states, except)
 	if err != nil {
 		return err

@@ -44,12 +44,12 @@ func CanSeePrivate(v identity.Viewer, c store.Configuration) bool {
 // publicStates are the version states everyone who sees the configuration
 // may see; privateStates add the owner's and moderators' view.
 var (
-	publicStates  = []string{"approved"}
-	privateStates = []string{"draft", "in_review", "approved", "rejected"}
+	publicStates  = []store.VersionState{store.VersionApproved}
+	privateStates = []store.VersionState{store.VersionDraft, store.VersionInReview, store.VersionApproved, store.VersionRejected}
 )
 
 // VersionStates are the version states v may see of configuration c.
-func VersionStates(v identity.Viewer, c store.Configuration) []string {
+func VersionStates(v identity.Viewer, c store.Configuration) []store.VersionState {
 	if CanSeePrivate(v, c) {
 		return privateStates
 	}

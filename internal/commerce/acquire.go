@@ -124,7 +124,7 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 		if err != nil {
 			return Charge{}, err
 		}
-		price, ok, err := q.PriceAt(ctx, c.ID, "rent", &plan, now)
+		price, ok, err := q.PriceAt(ctx, c.ID, store.PriceRent, &plan, now)
 		if err != nil {
 			return Charge{}, err
 		}
@@ -147,7 +147,7 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 		}
 		inv, _, err := q.CreateInvoice(ctx, store.Invoice{
 			CustomerID: v.ActingFor, InstallationID: &inst.ID, ConfigurationID: &c.ID, TariffPlanID: &plan,
-			PaidFor: "rent", Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(s.rules.PaymentWindow)),
+			PaidFor: store.PaidForRent, Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(s.rules.PaymentWindow)),
 		})
 		if err != nil {
 			return Charge{}, err
@@ -241,7 +241,7 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 		if !c.SellsPurchase {
 			return Charge{}, apperr.FailedPrecondition("this configuration is not for sale").WithCode("NOT_FOR_SALE")
 		}
-		price, ok, err := q.PriceAt(ctx, c.ID, "sale", nil, now)
+		price, ok, err := q.PriceAt(ctx, c.ID, store.PriceSale, nil, now)
 		if err != nil {
 			return Charge{}, err
 		}
@@ -258,7 +258,7 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 		if found {
 			// A purchase waiting for payment, alone or over a running trial
 			// or rental.
-			pending, err := q.HasOpenFirstInvoice(ctx, inst.ID, "purchase")
+			pending, err := q.HasOpenFirstInvoice(ctx, inst.ID, store.PaidForPurchase)
 			if err != nil {
 				return Charge{}, err
 			}
@@ -289,7 +289,7 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 			}
 		}
 		inv, _, err := q.CreateInvoice(ctx, store.Invoice{
-			CustomerID: v.ActingFor, InstallationID: &inst.ID, ConfigurationID: &c.ID, PaidFor: "purchase",
+			CustomerID: v.ActingFor, InstallationID: &inst.ID, ConfigurationID: &c.ID, PaidFor: store.PaidForPurchase,
 			Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(s.rules.PaymentWindow)),
 		})
 		if err != nil {
@@ -379,7 +379,7 @@ func (s *Service) ChangePlan(ctx context.Context, v identity.Viewer, planCode st
 			return err
 		}
 		for _, r := range rentals {
-			_, ok, err := q.PriceAt(ctx, r.ConfigurationID, "rent", &plan.ID, s.clock.Now())
+			_, ok, err := q.PriceAt(ctx, r.ConfigurationID, store.PriceRent, &plan.ID, s.clock.Now())
 			if err != nil {
 				return err
 			}

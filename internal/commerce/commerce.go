@@ -112,7 +112,7 @@ func (s *Service) installable(ctx context.Context, q *store.Queries, v identity.
 	if err != nil {
 		return store.Configuration{}, err
 	}
-	if c.State != "published" {
+	if c.State != store.ConfigurationPublished {
 		return store.Configuration{}, apperr.FailedPrecondition("the configuration is %s and cannot be installed", c.State).WithCode("NOT_INSTALLABLE")
 	}
 	return c, nil
@@ -120,7 +120,7 @@ func (s *Service) installable(ctx context.Context, q *store.Queries, v identity.
 
 // currentVersion is the newest approved version, the one new installations get.
 func currentVersion(ctx context.Context, q *store.Queries, configurationID uuid.UUID) (store.Version, error) {
-	vs, err := q.NewestVersions(ctx, []uuid.UUID{configurationID}, []string{"approved"}, 1)
+	vs, err := q.NewestVersions(ctx, []uuid.UUID{configurationID}, []store.VersionState{store.VersionApproved}, 1)
 	if err != nil {
 		return store.Version{}, err
 	}

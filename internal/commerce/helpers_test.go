@@ -218,7 +218,7 @@ func (e *env) newVersion(configurationID uuid.UUID, k store.VersionKey) store.Ve
 
 func (e *env) versionOf(configurationID uuid.UUID) store.Version {
 	e.t.Helper()
-	vs, err := e.st.NewestVersions(e.ctx, []uuid.UUID{configurationID}, []string{"approved"}, 1)
+	vs, err := e.st.NewestVersions(e.ctx, []uuid.UUID{configurationID}, []store.VersionState{store.VersionApproved}, 1)
 	if err != nil || len(vs) != 1 {
 		e.t.Fatalf("newest version: %v", err)
 	}

@@ -119,7 +119,7 @@ func activate(ctx context.Context, q *store.Queries, inv store.Invoice, at time.
 		return err
 	}
 	switch {
-	case inv.PaidFor == "purchase" && inv.ExpiresAt != nil:
+	case inv.PaidFor == store.PaidForPurchase && inv.ExpiresAt != nil:
 		_, err = completePurchase(ctx, q, inst.CustomerID, inst.ConfigurationID, inst, true, at)
 		return err
 	case inst.State == store.InstallationPendingPayment && inst.Mode == store.ModeRent:

@@ -19,7 +19,7 @@ import (
 // the CRM endpoints, moderators' downloads and buyers' backups work on the
 // demo marketplace.
 func LoadPackages(ctx context.Context, st *store.Store, blobs blob.Store) error {
-	vs, err := st.VersionsWithoutPackage(ctx, []string{"in_review", "approved"})
+	vs, err := st.VersionsWithoutPackage(ctx, []store.VersionState{store.VersionInReview, store.VersionApproved})
 	if err != nil {
 		return err
 	}

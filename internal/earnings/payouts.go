@@ -37,31 +37,39 @@ const (
 // §6 gives them per developer status; it names none for partners, so a
 // partner is paid by bank account only, the one method every developer
 // status has, and the only one that fits a partner company's contract.
-var payoutMethods = map[store.Party]map[string][]string{
+var payoutMethods = map[store.Party]map[string][]store.PayoutMethod{
 	store.PartyDeveloper: {
-		"basic":    {"e_wallet", "bank_card", "bank_account"},
-		"standard": {"bank_account"},
-		"premium":  {"bank_account"},
+		string(StatusBasic):    {store.PayoutEWallet, store.PayoutBankCard, store.PayoutBankAccount},
+		string(StatusStandard): {store.PayoutBankAccount},
+		string(StatusPremium):  {store.PayoutBankAccount},
 	},
 	store.PartyPartner: {
-		"agent":      {"bank_account"},
-		"dealer":     {"bank_account"},
-		"integrator": {"bank_account"},
+		string(PartnerAgent):      {store.PayoutBankAccount},
+		string(PartnerDealer):     {store.PayoutBankAccount},
+		string(PartnerIntegrator): {store.PayoutBankAccount},
 	},
 }
 
-// PayoutMethods lists the methods a party ("developer" or "partner") of a
+// PayoutMethods lists the methods a party (developer or partner) of a
 // status may choose.
-func PayoutMethods(party store.Party, status string) []string {
+func PayoutMethods(party store.Party, status string) []store.PayoutMethod {
 	return slices.Clone(payoutMethods[party][status])
 }
 
-func knownPayoutMethod(method string) bool {
+func knownPayoutMethod(method store.PayoutMethod) bool {
 	switch method {
-	case "e_wallet", "bank_card", "bank_account":
+	case store.PayoutEWallet, store.PayoutBankCard, store.PayoutBankAccount:
 		return true
 	}
 	return false
+}
+
+func joinMethods(methods []store.PayoutMethod) string {
+	names := make([]string, len(methods))
+	for i, m := range methods {
+		names[i] = string(m)
+	}
+	return strings.Join(names, ", ")
 }
 
 // Payouts is the balance and payout service.
@@ -100,7 +108,7 @@ func checkPayoutParty(party store.Party) error {
 	return nil
 }
 
-// Balance returns a party's balance ("developer" or "partner").
+// Balance returns a party's balance (developer or partner).
 func (s *Payouts) Balance(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID) (PartyBalance, error) {
 	if v.Anonymous() {
 		return PartyBalance{}, apperr.Unauthenticated("log in first")
@@ -148,7 +156,7 @@ func payoutParty(v identity.Viewer) (store.Party, uuid.UUID, error) {
 // method one the party's status allows. The party's row is locked first,
 // so concurrent requests are decided one after another, each against the
 // balance the previous ones left: together they never exceed it.
-func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount money.Money, method, idempotencyKey string) (store.Payout, error) {
+func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount money.Money, method store.PayoutMethod, idempotencyKey string) (store.Payout, error) {
 	party, id, err := payoutParty(v)
 	if err != nil {
 		return store.Payout{}, err
@@ -173,7 +181,7 @@ func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount m
 			return store.Payout{}, err
 		}
 		if allowed := payoutMethods[party][status]; !slices.Contains(allowed, method) {
-			return store.Payout{}, apperr.FailedPrecondition("a %s %s is paid by %s", status, party, strings.Join(allowed, ", ")).
+			return store.Payout{}, apperr.FailedPrecondition("a %s %s is paid by %s", status, party, joinMethods(allowed)).
 				WithCode("PAYOUT_METHOD_NOT_ALLOWED").WithField("input", "method")
 		}
 		// Read after the lock: under READ COMMITTED this statement sees

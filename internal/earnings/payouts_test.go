@@ -137,7 +137,7 @@ func (e *payoutEnv) request(a factory.Account, amount, method string) (store.Pay
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return e.svc.RequestPayout(e.ctx, a.Viewer(), m, method, uuid.NewString())
+	return e.svc.RequestPayout(e.ctx, a.Viewer(), m, store.PayoutMethod(method), uuid.NewString())
 }
 
 func (e *payoutEnv) payoutCount(a factory.Account) int {
@@ -269,7 +269,7 @@ func TestPayoutMethodsPerStatus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p.Method != c.method || p.Party != kind || p.PartyID() != a.OrgID {
+			if string(p.Method) != c.method || p.Party != kind || p.PartyID() != a.OrgID {
 				t.Fatalf("payout = %+v", p)
 			}
 		})

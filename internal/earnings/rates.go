@@ -25,10 +25,9 @@ type Rates struct {
 func NewRates(st *store.Store, clk clock.Clock) *Rates { return &Rates{store: st, clock: clk} }
 
 var (
-	developerStatuses = []string{"basic", "standard", "premium"}
-	supportModes      = []string{"developer", "platform"}
-	partnerStatuses   = []string{"agent", "dealer", "integrator"}
-	paidFors          = []string{"rent", "purchase", "plan", "services"}
+	developerStatuses = []DeveloperStatus{StatusBasic, StatusStandard, StatusPremium}
+	supportModes      = []store.SupportMode{store.SupportDeveloper, store.SupportPlatform}
+	paidFors          = []store.PaidFor{store.PaidForRent, store.PaidForPurchase, store.PaidForPlan, store.PaidForServices}
 )
 
 // RateTables are the tables in force now.
@@ -65,7 +64,7 @@ func (r *Rates) History(ctx context.Context, v identity.Viewer) (RateTables, err
 
 // SetDeveloperRate sets the developer share for a status and support mode
 // from now on.
-func (r *Rates) SetDeveloperRate(ctx context.Context, v identity.Viewer, status, supportMode string, rate money.Rate) error {
+func (r *Rates) SetDeveloperRate(ctx context.Context, v identity.Viewer, status DeveloperStatus, supportMode store.SupportMode, rate money.Rate) error {
 	if err := ratesAdmin(v); err != nil {
 		return err
 	}
@@ -84,18 +83,18 @@ func (r *Rates) SetDeveloperRate(ctx context.Context, v identity.Viewer, status,
 	}
 	// A rate is no object of its own: the target names the cell of the
 	// table that changed.
-	audit.SetTarget(ctx, relay.ID(relay.TypeDeveloperRate, status+":"+supportMode))
-	return r.store.InsertDeveloperRate(ctx, store.RateRow{Status: status, Kind: supportMode, Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
+	audit.SetTarget(ctx, relay.ID(relay.TypeDeveloperRate, string(status)+":"+string(supportMode)))
+	return r.store.InsertDeveloperRate(ctx, store.RateRow{Status: string(status), Kind: string(supportMode), Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
 }
 
 // SetPartnerRate sets the partner commission for a status and what is
 // paid for from now on.
-func (r *Rates) SetPartnerRate(ctx context.Context, v identity.Viewer, status, paidFor string, rate money.Rate) error {
+func (r *Rates) SetPartnerRate(ctx context.Context, v identity.Viewer, status PartnerStatus, paidFor store.PaidFor, rate money.Rate) error {
 	if err := ratesAdmin(v); err != nil {
 		return err
 	}
 	var errs apperr.List
-	if !slices.Contains(partnerStatuses, status) {
+	if !status.Valid() {
 		errs = append(errs, apperr.Invalid("input.status", "status must be agent, dealer or integrator"))
 	}
 	if !slices.Contains(paidFors, paidFor) {
@@ -107,8 +106,8 @@ func (r *Rates) SetPartnerRate(ctx context.Context, v identity.Viewer, status, p
 	if err := errs.Err(); err != nil {
 		return err
 	}
-	audit.SetTarget(ctx, relay.ID(relay.TypePartnerRate, status+":"+paidFor))
-	return r.store.InsertPartnerRate(ctx, store.RateRow{Status: status, Kind: paidFor, Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
+	audit.SetTarget(ctx, relay.ID(relay.TypePartnerRate, string(status)+":"+string(paidFor)))
+	return r.store.InsertPartnerRate(ctx, store.RateRow{Status: string(status), Kind: string(paidFor), Rate: int64(rate), ValidFrom: ptr(r.clock.Now()), CreatedBy: &v.UserID})
 }
 
 func ratesAdmin(v identity.Viewer) error {

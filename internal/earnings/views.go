@@ -69,9 +69,9 @@ func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f store.EntryFi
 type TotalsKey struct {
 	Party                       store.Party
 	PartyID                     uuid.UUID
-	From, To                    time.Time // zero: open
-	PaidFor                     string    // empty: any
-	CustomerID, ConfigurationID uuid.UUID // nil: any
+	From, To                    time.Time     // zero: open
+	PaidFor                     store.PaidFor // empty: any
+	CustomerID, ConfigurationID uuid.UUID     // nil: any
 	Grouping                    store.Grouping
 }
 

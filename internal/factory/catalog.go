@@ -17,9 +17,9 @@ import (
 // 500.00 RUB on every plan.
 type ConfigurationOptions struct {
 	Title      string
-	Visibility string
-	// State is the configuration state; "draft" leaves its one version a draft.
-	State     string
+	Visibility store.Visibility
+	// State is the configuration state; a draft leaves its one version a draft.
+	State     store.ConfigurationState
 	Versions  []store.VersionKey
 	RentMinor int64
 	// SaleMinor > 0 also sells it for that price.
@@ -37,10 +37,10 @@ func Configuration(t testing.TB, st *store.Store, developerID uuid.UUID, o Confi
 		o.Title = fmt.Sprintf("Configuration %d", n)
 	}
 	if o.Visibility == "" {
-		o.Visibility = "public"
+		o.Visibility = store.VisibilityPublic
 	}
 	if o.State == "" {
-		o.State = "published"
+		o.State = store.ConfigurationPublished
 	}
 	if len(o.Versions) == 0 {
 		o.Versions = []store.VersionKey{{Major: 1}}
@@ -58,7 +58,7 @@ func Configuration(t testing.TB, st *store.Store, developerID uuid.UUID, o Confi
 	c, err := st.CreateConfiguration(ctx, developerID, store.ConfigurationFields{
 		Slug: fmt.Sprintf("conf-%d-%s", n, uuid.NewString()[:6]), Title: o.Title, Summary: "Summary of " + o.Title,
 		Description: "About " + o.Title, Tags: o.Tags, Screenshots: []string{}, Visibility: o.Visibility,
-		SellsRent: true, SellsPurchase: o.SaleMinor > 0, SupportMode: "developer", TrialDays: trial,
+		SellsRent: true, SellsPurchase: o.SaleMinor > 0, SupportMode: store.SupportDeveloper, TrialDays: trial,
 	})
 	if err != nil {
 		t.Fatalf("factory configuration: %v", err)
@@ -68,8 +68,8 @@ func Configuration(t testing.TB, st *store.Store, developerID uuid.UUID, o Confi
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o.State != "draft" {
-			if _, err := st.DecideVersion(ctx, v.ID, "approved", nil, nil); err != nil {
+		if o.State != store.ConfigurationDraft {
+			if _, err := st.DecideVersion(ctx, v.ID, store.VersionApproved, nil, nil); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -79,16 +79,16 @@ func Configuration(t testing.TB, st *store.Store, developerID uuid.UUID, o Confi
 		t.Fatal(err)
 	}
 	for _, p := range plans {
-		if err := st.InsertPrice(ctx, store.Price{ConfigurationID: c.ID, Kind: "rent", TariffPlanID: &p.ID, Amount: money.New(o.RentMinor, money.RUB)}); err != nil {
+		if err := st.InsertPrice(ctx, store.Price{ConfigurationID: c.ID, Kind: store.PriceRent, TariffPlanID: &p.ID, Amount: money.New(o.RentMinor, money.RUB)}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if o.SaleMinor > 0 {
-		if err := st.InsertPrice(ctx, store.Price{ConfigurationID: c.ID, Kind: "sale", Amount: money.New(o.SaleMinor, money.RUB)}); err != nil {
+		if err := st.InsertPrice(ctx, store.Price{ConfigurationID: c.ID, Kind: store.PriceSale, Amount: money.New(o.SaleMinor, money.RUB)}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if o.State != "draft" {
+	if o.State != store.ConfigurationDraft {
 		if c, err = st.SetConfigurationState(ctx, c.ID, o.State, nil); err != nil {
 			t.Fatal(err)
 		}
@@ -102,7 +102,7 @@ func Installation(t testing.TB, st *store.Store, customerID uuid.UUID, c store.C
 	t.Helper()
 	ctx := context.Background()
 	trialEnds := time.Now().Add(14 * 24 * time.Hour)
-	vs, err := st.NewestVersions(ctx, []uuid.UUID{c.ID}, []string{"approved"}, 1)
+	vs, err := st.NewestVersions(ctx, []uuid.UUID{c.ID}, []store.VersionState{store.VersionApproved}, 1)
 	if err != nil || len(vs) == 0 {
 		t.Fatalf("installation needs an approved version: %v", err)
 	}

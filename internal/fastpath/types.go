@@ -169,15 +169,15 @@ func (w *writer) configuration(c *store.Configuration, card *store.CardRows, sel
 		case "screenshots":
 			return w.strings(c.Screenshots)
 		case "visibility":
-			return w.enum(c.Visibility)
+			return w.enum(string(c.Visibility))
 		case "saleModes":
 			return w.saleModes(c)
 		case "supportMode":
-			return w.enum(c.SupportMode)
+			return w.enum(string(c.SupportMode))
 		case "trialDays":
 			return w.int(c.TrialDays)
 		case "state":
-			return w.enum(c.State)
+			return w.enum(string(c.State))
 		case "createdAt":
 			return w.time(graphql.MarshalTime(c.CreatedAt))
 		case "publishedAt":
@@ -221,13 +221,13 @@ func (w *writer) configuration(c *store.Configuration, card *store.CardRows, sel
 func (w *writer) saleModes(c *store.Configuration) bool {
 	w.buf = append(w.buf, '[')
 	if c.SellsRent {
-		w.enum("rent")
+		w.enum(string(store.PriceRent))
 	}
 	if c.SellsPurchase {
 		if c.SellsRent {
 			w.buf = append(w.buf, ',')
 		}
-		w.enum("sale")
+		w.enum(string(store.PriceSale))
 	}
 	w.buf = append(w.buf, ']')
 	return true
@@ -335,7 +335,7 @@ func (w *writer) version(v *store.Version, sel ast.SelectionSet) bool {
 		case "changelog":
 			return w.string(v.Changelog)
 		case "state":
-			return w.enum(v.State)
+			return w.enum(string(v.State))
 		case "createdAt":
 			return w.time(graphql.MarshalTime(v.CreatedAt))
 		case "submittedAt":

@@ -9,7 +9,11 @@
 //
 // TestEveryFieldIsClassified walks the schema's fields of every type here
 // and fails on one the table leaves out: a new field is classified here,
-// once, or nothing builds a page with it.
+// once, or nothing builds a page with it. The store's column sets (a
+// configuration's card, a developer's summary, a version's number and
+// summary) must answer every field whose cost leaves them enough:
+// internal/fastpath's TestStoreColumnSetsAnswerWhatFieldcostSays reads each
+// field with the option its cost chooses and whole, and compares.
 package fieldcost
 
 import (

@@ -25,10 +25,37 @@ type Event struct {
 	Developer *uuid.UUID `json:"developer"`
 	Partner   *uuid.UUID `json:"partner"`
 	// Activity events: what happened, to which row, of which configuration.
-	Kind          string     `json:"kind"`
+	Kind          Kind       `json:"kind"`
 	Ref           uuid.UUID  `json:"-"`
 	Configuration *uuid.UUID `json:"configuration"`
 	Version       *uuid.UUID `json:"version"`
+}
+
+// Kind is what an activity event reports, as the triggers of migration
+// 0010 name it: a step of an installation (Ref is the installation), or a
+// moderation action in upper case (Ref is the moderation event).
+type Kind string
+
+const (
+	KindTrialStarted   Kind = "TRIAL_STARTED"
+	KindInstalled      Kind = "INSTALLED"
+	KindTrialConverted Kind = "TRIAL_CONVERTED"
+	KindTrialExpired   Kind = "TRIAL_EXPIRED"
+	KindCanceled       Kind = "CANCELED"
+	KindStateChanged   Kind = "STATE_CHANGED"
+
+	KindSubmitted Kind = "SUBMITTED"
+	KindApproved  Kind = "APPROVED"
+	KindRejected  Kind = "REJECTED"
+)
+
+// OfInstallation reports whether k is a step of an installation.
+func (k Kind) OfInstallation() bool {
+	switch k {
+	case KindTrialStarted, KindInstalled, KindTrialConverted, KindTrialExpired, KindCanceled, KindStateChanged:
+		return true
+	}
+	return false
 }
 
 // Keys of the activity streams: a developer's own, and the moderators'.
@@ -38,7 +65,7 @@ const (
 )
 
 // moderationKinds reach the moderators' queue stream.
-var moderationKinds = map[string]bool{"SUBMITTED": true, "APPROVED": true, "REJECTED": true}
+var moderationKinds = map[Kind]bool{KindSubmitted: true, KindApproved: true, KindRejected: true}
 
 // Key addresses the events of one party.
 type Key struct {

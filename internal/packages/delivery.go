@@ -77,7 +77,7 @@ func (s *Service) Current(ctx context.Context, lic Licenser, key, accountID stri
 	}
 	versionID := inst.VersionID
 	if inst.Mode != store.ModePurchase {
-		vs, err := s.store.NewestVersions(ctx, []uuid.UUID{inst.ConfigurationID}, []string{"approved"}, 1)
+		vs, err := s.store.NewestVersions(ctx, []uuid.UUID{inst.ConfigurationID}, []store.VersionState{store.VersionApproved}, 1)
 		if err != nil {
 			return Download{}, err
 		}

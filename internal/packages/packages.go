@@ -72,6 +72,10 @@ func New(st *store.Store, blobs blob.Store, clk clock.Clock, rules Rules, linkKe
 // Rules are the service's settings.
 func (s *Service) Rules() Rules { return s.rules }
 
+// AuditUpload is the audit action of an upload: it comes over HTTP, not
+// as a GraphQL mutation, so no field name gives it one.
+const AuditUpload = "uploadPackage"
+
 // Upload streams a package for a draft version into storage, hashing and
 // inspecting it on the way, and records it on the version, replacing the
 // draft's earlier one. Past MaxSize it stops and stores nothing
@@ -85,7 +89,7 @@ func (s *Service) Upload(ctx context.Context, v identity.Viewer, versionID uuid.
 	if err != nil {
 		return store.VersionPackage{}, err
 	}
-	if ver.State != "draft" {
+	if ver.State != store.VersionDraft {
 		return store.VersionPackage{}, apperr.FailedPrecondition("the package of a submitted version cannot change").WithCode("PACKAGE_FROZEN")
 	}
 	key := fmt.Sprintf("packages/%s/%s", versionID, uuid.NewString())
@@ -114,7 +118,7 @@ func (s *Service) Upload(ctx context.Context, v identity.Viewer, versionID uuid.
 		if err != nil {
 			return err
 		}
-		if cur.State != "draft" {
+		if cur.State != store.VersionDraft {
 			return apperr.FailedPrecondition("the package of a submitted version cannot change").WithCode("PACKAGE_FROZEN")
 		}
 		// SPEC §2: copied content from another developer is refused

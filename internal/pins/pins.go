@@ -90,7 +90,7 @@ func requireRole(v identity.Viewer, role identity.Role, what string) error {
 }
 
 // lookup validates the partner's input and says how it names the customer.
-func (t PinTarget) lookup() (via, value string, err error) {
+func (t PinTarget) lookup() (via store.PinVia, value string, err error) {
 	i, crm := strings.TrimSpace(t.INN), strings.TrimSpace(t.CRMAccountID)
 	switch {
 	case i != "" && crm != "":
@@ -99,12 +99,12 @@ func (t PinTarget) lookup() (via, value string, err error) {
 		if !inn.Valid(i) {
 			return "", "", apperr.Invalid("inn", "tax number must have 10 or 12 digits with valid check digits").WithCode("INN_INVALID")
 		}
-		return "inn", i, nil
+		return store.PinViaINN, i, nil
 	case crm != "":
 		if len(crm) > maxCRMAccountID {
 			return "", "", apperr.Invalid("crmAccountId", "CRM account id is too long").WithCode("PIN_TARGET_INVALID")
 		}
-		return "crm_account_id", crm, nil
+		return store.PinViaCRMAccount, crm, nil
 	}
 	return "", "", apperr.Invalid("", "give the customer's tax number or its CRM account id").WithCode("PIN_TARGET_INVALID")
 }
@@ -167,11 +167,11 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 			return err
 		}
 		audit.SetTarget(ctx, relay.UUIDID(relay.TypePin, pin.ID))
-		if err := q.InsertPinEvent(ctx, store.PinEvent{PinID: pin.ID, Action: "requested", Actor: &v.UserID, CreatedAt: now}); err != nil {
+		if err := q.InsertPinEvent(ctx, store.PinEvent{PinID: pin.ID, Action: store.PinEventRequested, Actor: &v.UserID, CreatedAt: now}); err != nil {
 			return err
 		}
 		if pin.State == store.PinActive {
-			return q.InsertPinEvent(ctx, store.PinEvent{PinID: pin.ID, Action: "activated", ExpiresAt: pin.ExpiresAt, CreatedAt: now})
+			return q.InsertPinEvent(ctx, store.PinEvent{PinID: pin.ID, Action: store.PinEventActivated, ExpiresAt: pin.ExpiresAt, CreatedAt: now})
 		}
 		return nil
 	})
@@ -256,7 +256,7 @@ func (s *Service) ConfirmPin(ctx context.Context, v identity.Viewer, pinID uuid.
 		}
 		expires := now.Add(s.rules.Term)
 		return store.PinChange{State: store.PinActive, StartsAt: &now, ExpiresAt: &expires, DecidedAt: &now},
-			store.PinEvent{Action: "confirmed", Actor: &v.UserID, ExpiresAt: &expires}, nil
+			store.PinEvent{Action: store.PinEventConfirmed, Actor: &v.UserID, ExpiresAt: &expires}, nil
 	})
 }
 
@@ -274,7 +274,7 @@ func (s *Service) DeclinePin(ctx context.Context, v identity.Viewer, pinID uuid.
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("only a pending pin can be declined").WithCode("PIN_NOT_PENDING")
 		}
 		return store.PinChange{State: store.PinDeclined, DecidedAt: &now},
-			store.PinEvent{Action: "declined", Actor: &v.UserID}, nil
+			store.PinEvent{Action: store.PinEventDeclined, Actor: &v.UserID}, nil
 	})
 }
 
@@ -303,7 +303,7 @@ func (s *Service) RenewPin(ctx context.Context, v identity.Viewer, pinID uuid.UU
 		}
 		expires := p.ExpiresAt.Add(s.rules.Term)
 		return store.PinChange{State: store.PinActive, ExpiresAt: &expires},
-			store.PinEvent{Action: "renewed", Actor: &v.UserID, ExpiresAt: &expires}, nil
+			store.PinEvent{Action: store.PinEventRenewed, Actor: &v.UserID, ExpiresAt: &expires}, nil
 	})
 }
 
@@ -336,7 +336,7 @@ func (s *Service) RefusePin(ctx context.Context, v identity.Viewer, pinID uuid.U
 		default:
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("only a pending or active pin can be refused").WithCode("PIN_NOT_LIVE")
 		}
-		return c, store.PinEvent{Action: "refused", Actor: &v.UserID, Reason: &reason, ExpiresAt: c.ExpiresAt}, nil
+		return c, store.PinEvent{Action: store.PinEventRefused, Actor: &v.UserID, Reason: &reason, ExpiresAt: c.ExpiresAt}, nil
 	})
 }
 
@@ -374,7 +374,7 @@ func (s *Service) expire(ctx context.Context, q *store.Queries, now time.Time, c
 	}
 	sys := systemContext(ctx)
 	for _, id := range ids {
-		if err := q.InsertAudit(sys, AuditExpire, relay.UUIDID("Pin", id), "ok"); err != nil {
+		if err := q.InsertAudit(sys, AuditExpire, relay.UUIDID("Pin", id), audit.OK); err != nil {
 			return 0, err
 		}
 	}

@@ -106,7 +106,7 @@ func (e *env) actions(pinID uuid.UUID) string {
 	}
 	var out []string
 	for _, ev := range evs {
-		out = append(out, ev.Action)
+		out = append(out, string(ev.Action))
 	}
 	return strings.Join(out, ",")
 }

@@ -151,8 +151,20 @@ func (q *Queries) SetAllowedNetworks(ctx context.Context, userID uuid.UUID, netw
 	return mapErr(err, "set allowed networks")
 }
 
+// RevokeReason is why a session was revoked.
+type RevokeReason string
+
+const (
+	RevokeLogout         RevokeReason = "logout"
+	RevokeRefreshReuse   RevokeReason = "refresh_reuse"
+	RevokePasswordChange RevokeReason = "password_change"
+	RevokeRoleChange     RevokeReason = "role_change"
+	RevokeErasure        RevokeReason = "erasure"
+	RevokeAdmin          RevokeReason = "admin"
+)
+
 // RevokeSession revokes a live session; it reports whether one was revoked.
-func (q *Queries) RevokeSession(ctx context.Context, sessionID uuid.UUID, reason string) (bool, error) {
+func (q *Queries) RevokeSession(ctx context.Context, sessionID uuid.UUID, reason RevokeReason) (bool, error) {
 	const sql = `update auth_sessions set revoked_at = now(), revoke_reason = $2
 		where id = $1 and revoked_at is null`
 	tag, err := q.db.Exec(ctx, sql, sessionID, reason)
@@ -204,7 +216,7 @@ func (q *Queries) SessionByRefreshToken(ctx context.Context, hash []byte) (Sessi
 }
 
 // RevokeUserSessions revokes every live session of a user.
-func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason string) error {
+func (q *Queries) RevokeUserSessions(ctx context.Context, userID uuid.UUID, reason RevokeReason) error {
 	const sql = `update auth_sessions set revoked_at = now(), revoke_reason = $2 where user_id = $1 and revoked_at is null`
 	_, err := q.db.Exec(ctx, sql, userID, reason)
 	return mapErr(err, "revoke user sessions")

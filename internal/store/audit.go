@@ -20,7 +20,7 @@ type AuditRow struct {
 	Role      *string
 	Action    string
 	Target    *string
-	Result    string
+	Result    audit.Result
 	IP        *string
 	RequestID *string
 	// Amount is the money the action moved; nil when it moved none.
@@ -35,7 +35,7 @@ type AuditRow struct {
 // system and no actor. The amount and provider event id come from ctx's
 // pending row (audit.SetAmount, audit.System); an amount is kept only on a
 // row whose action succeeded, because only then did the money move.
-func (q *Queries) InsertAudit(ctx context.Context, action, target, result string) error {
+func (q *Queries) InsertAudit(ctx context.Context, action, target string, result audit.Result) error {
 	v, o, p := identity.FromContext(ctx), identity.OriginFrom(ctx), audit.From(ctx)
 	var actor *uuid.UUID
 	var role *string
@@ -51,7 +51,7 @@ func (q *Queries) InsertAudit(ctx context.Context, action, target, result string
 	}
 	var amountMinor *int64
 	var currency, eventID *string
-	if p != nil && p.Amount != nil && result == "ok" {
+	if p != nil && p.Amount != nil && result == audit.OK {
 		amountMinor, currency = &p.Amount.Minor, &p.Amount.Currency
 	}
 	if p != nil && p.EventID != "" {
@@ -91,7 +91,7 @@ func (q *Queries) auditInTx(ctx context.Context) error {
 	if p == nil || p.Written() {
 		return nil
 	}
-	return q.InsertAudit(ctx, p.Action, p.Target, "ok")
+	return q.InsertAudit(ctx, p.Action, p.Target, audit.OK)
 }
 
 // AuditFilter narrows the audit log.

@@ -175,7 +175,7 @@ func (q *Queries) VoidOpenInvoices(ctx context.Context, installationID uuid.UUID
 
 // HasOpenFirstInvoice reports whether an installation has an unpaid first
 // invoice (one with a payment window) for paidFor.
-func (q *Queries) HasOpenFirstInvoice(ctx context.Context, installationID uuid.UUID, paidFor string) (bool, error) {
+func (q *Queries) HasOpenFirstInvoice(ctx context.Context, installationID uuid.UUID, paidFor PaidFor) (bool, error) {
 	const sql = `select exists (select 1 from invoices where installation_id = $1 and paid_for = $2
 		and state = 'open' and expires_at is not null)`
 	var ok bool

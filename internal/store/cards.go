@@ -17,7 +17,7 @@ type CardRowsWanted struct {
 	DeveloperDetail bool
 	// Versions is how many of the newest versions in VersionStates; 0 reads none.
 	Versions       int
-	VersionStates  []string
+	VersionStates  []VersionState
 	VersionColumns VersionColumns
 	Prices         bool
 	// Reviews is how many of the newest reviews; 0 reads none.

@@ -44,6 +44,17 @@ const (
 	InvoiceVoid InvoiceState = "void"
 )
 
+// PaidFor is what an invoice, a payment or a ledger entry is for; it sets
+// the partner's commission rate.
+type PaidFor string
+
+const (
+	PaidForRent     PaidFor = "rent"
+	PaidForPurchase PaidFor = "purchase"
+	PaidForPlan     PaidFor = "plan"
+	PaidForServices PaidFor = "services"
+)
+
 // Installation is a customer's copy of a configuration.
 type Installation struct {
 	ID                 uuid.UUID
@@ -193,7 +204,7 @@ func (q *Queries) InsertTrial(ctx context.Context, customerID, configurationID u
 
 // PriceAt is the price in force at a moment: for rent on a plan, or the
 // sale price (planID nil). found is false when none was set by then.
-func (q *Queries) PriceAt(ctx context.Context, configurationID uuid.UUID, kind string, planID *uuid.UUID, at time.Time) (money.Money, bool, error) {
+func (q *Queries) PriceAt(ctx context.Context, configurationID uuid.UUID, kind PriceKind, planID *uuid.UUID, at time.Time) (money.Money, bool, error) {
 	const sql = `select amount_minor, currency from prices
 		where configuration_id = $1 and kind = $2 and tariff_plan_id is not distinct from $3 and valid_from <= $4
 		order by valid_from desc limit 1`
@@ -212,7 +223,7 @@ type Invoice struct {
 	InstallationID  *uuid.UUID
 	ConfigurationID *uuid.UUID
 	TariffPlanID    *uuid.UUID
-	PaidFor         string
+	PaidFor         PaidFor
 	Amount          money.Money
 	PeriodStart     *time.Time
 	PeriodEnd       *time.Time
@@ -293,7 +304,7 @@ type Payment struct {
 	CustomerID        uuid.UUID
 	InvoiceID         *uuid.UUID
 	ConfigurationID   *uuid.UUID
-	PaidFor           string
+	PaidFor           PaidFor
 	Amount            money.Money
 	Provider          string
 	ProviderPaymentID string

@@ -13,6 +13,34 @@ import (
 	"configmarket/internal/relay"
 )
 
+// ConfigurationState is where a configuration stands in its life cycle.
+type ConfigurationState string
+
+const (
+	ConfigurationDraft     ConfigurationState = "draft"
+	ConfigurationPublished ConfigurationState = "published"
+	ConfigurationSuspended ConfigurationState = "suspended"
+	ConfigurationArchived  ConfigurationState = "archived"
+)
+
+// Visibility is who may find a configuration.
+type Visibility string
+
+const (
+	VisibilityPublic   Visibility = "public"
+	VisibilityUnlisted Visibility = "unlisted"
+	VisibilityPrivate  Visibility = "private"
+)
+
+// SupportMode is who supports a configuration's customers; it sets the
+// developer's share.
+type SupportMode string
+
+const (
+	SupportDeveloper SupportMode = "developer"
+	SupportPlatform  SupportMode = "platform"
+)
+
 // Configuration is a configuration's row, counters included.
 type Configuration struct {
 	ID                  uuid.UUID
@@ -24,12 +52,12 @@ type Configuration struct {
 	CategoryID          *uuid.UUID
 	Tags                []string
 	Screenshots         []string
-	Visibility          string
+	Visibility          Visibility
 	SellsRent           bool
 	SellsPurchase       bool
-	SupportMode         string
+	SupportMode         SupportMode
 	TrialDays           int
-	State               string
+	State               ConfigurationState
 	RatingCount         int
 	RatingSum           int
 	ActiveInstallations int
@@ -50,14 +78,17 @@ const configurationColumns = `c.id, c.developer_id, c.slug, c.title, c.summary, 
 const configurationCardColumns = `c.id, c.developer_id, c.slug, c.title, c.visibility, c.sells_rent, c.sells_purchase,
 	c.state, c.rating_count, c.rating_sum, c.active_installations`
 
+// The targets of typed vocabularies are their strings: scanCommon decodes
+// *string without a pgx plan and shares the few values every row repeats
+// (text), which a *ConfigurationState target would lose.
 func (c *Configuration) cardTargets(dst []any) []any {
-	return append(dst, &c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Visibility, &c.SellsRent, &c.SellsPurchase,
-		&c.State, &c.RatingCount, &c.RatingSum, &c.ActiveInstallations)
+	return append(dst, &c.ID, &c.DeveloperID, &c.Slug, &c.Title, (*string)(&c.Visibility), &c.SellsRent, &c.SellsPurchase,
+		(*string)(&c.State), &c.RatingCount, &c.RatingSum, &c.ActiveInstallations)
 }
 
 func (c *Configuration) scanTargets(dst []any) []any {
 	return append(dst, &c.ID, &c.DeveloperID, &c.Slug, &c.Title, &c.Summary, &c.Description, &c.CategoryID,
-		&c.Tags, &c.Screenshots, &c.Visibility, &c.SellsRent, &c.SellsPurchase, &c.SupportMode, &c.TrialDays, &c.State,
+		&c.Tags, &c.Screenshots, (*string)(&c.Visibility), &c.SellsRent, &c.SellsPurchase, (*string)(&c.SupportMode), &c.TrialDays, (*string)(&c.State),
 		&c.RatingCount, &c.RatingSum, &c.ActiveInstallations, &c.SuspendedReason, &c.CreatedAt, &c.UpdatedAt, &c.PublishedAt)
 }
 
@@ -143,10 +174,10 @@ type ConfigurationFields struct {
 	CategoryID    *uuid.UUID
 	Tags          []string
 	Screenshots   []string
-	Visibility    string
+	Visibility    Visibility
 	SellsRent     bool
 	SellsPurchase bool
-	SupportMode   string
+	SupportMode   SupportMode
 	TrialDays     int
 }
 
@@ -173,7 +204,7 @@ func (q *Queries) UpdateConfiguration(ctx context.Context, id uuid.UUID, f Confi
 
 // SetConfigurationState moves a configuration to state; publishing stamps
 // published_at once.
-func (q *Queries) SetConfigurationState(ctx context.Context, id uuid.UUID, state string, suspendedReason *string) (Configuration, error) {
+func (q *Queries) SetConfigurationState(ctx context.Context, id uuid.UUID, state ConfigurationState, suspendedReason *string) (Configuration, error) {
 	const sql = `update configurations as c set state = $2, suspended_reason = $3, updated_at = now(),
 			published_at = case when $2 = 'published' then coalesce(c.published_at, now()) else c.published_at end
 		where c.id = $1

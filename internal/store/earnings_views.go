@@ -18,7 +18,7 @@ type EntryFilter struct {
 	Party           Party
 	PartyID         uuid.UUID
 	From, To        *time.Time
-	PaidFor         *string
+	PaidFor         *PaidFor
 	CustomerID      *uuid.UUID
 	ConfigurationID *uuid.UUID
 }

@@ -13,7 +13,7 @@ import (
 
 // DeveloperRateAt is the developer's share (hundredths of a percent) in
 // force at a moment for a status and support mode.
-func (q *Queries) DeveloperRateAt(ctx context.Context, status, supportMode string, at time.Time) (int64, error) {
+func (q *Queries) DeveloperRateAt(ctx context.Context, status string, supportMode SupportMode, at time.Time) (int64, error) {
 	const sql = `select rate from developer_rates
 		where developer_status = $1 and support_mode = $2 and valid_from <= $3
 		order by valid_from desc limit 1`
@@ -24,7 +24,7 @@ func (q *Queries) DeveloperRateAt(ctx context.Context, status, supportMode strin
 
 // PartnerRateAt is the partner's commission rate in force at a moment for
 // a status and what was paid for.
-func (q *Queries) PartnerRateAt(ctx context.Context, status, paidFor string, at time.Time) (int64, error) {
+func (q *Queries) PartnerRateAt(ctx context.Context, status string, paidFor PaidFor, at time.Time) (int64, error) {
 	const sql = `select rate from partner_rates
 		where partner_status = $1 and paid_for = $2 and valid_from <= $3
 		order by valid_from desc limit 1`
@@ -58,7 +58,7 @@ func (q *Queries) ActivePinAt(ctx context.Context, customerID uuid.UUID, at time
 type ConfigurationEarner struct {
 	DeveloperID     uuid.UUID
 	DeveloperStatus string
-	SupportMode     string
+	SupportMode     SupportMode
 }
 
 // EarnerOf reads the developer and support mode of a configuration.
@@ -89,7 +89,7 @@ type LedgerEntry struct {
 	PartnerID       *uuid.UUID
 	Amount          money.Money
 	Rate            *int64
-	PaidFor         string
+	PaidFor         PaidFor
 	ConfigurationID *uuid.UUID
 	CustomerID      uuid.UUID
 	OccurredAt      time.Time

@@ -110,7 +110,7 @@ type UnpackagedVersion struct {
 }
 
 // VersionsWithoutPackage lists the versions in states that have no package.
-func (q *Queries) VersionsWithoutPackage(ctx context.Context, states []string) ([]UnpackagedVersion, error) {
+func (q *Queries) VersionsWithoutPackage(ctx context.Context, states []VersionState) ([]UnpackagedVersion, error) {
 	const sql = `select v.id, c.slug, v.major, v.minor, v.patch, v.changelog from versions v
 		join configurations c on c.id = v.configuration_id
 		where v.state = any($1) and not exists (select 1 from version_packages p where p.version_id = v.id)

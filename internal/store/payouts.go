@@ -21,6 +21,15 @@ const (
 	PayoutFailed    PayoutState = "failed"
 )
 
+// PayoutMethod is how a payout is paid.
+type PayoutMethod string
+
+const (
+	PayoutEWallet     PayoutMethod = "e_wallet"
+	PayoutBankCard    PayoutMethod = "bank_card"
+	PayoutBankAccount PayoutMethod = "bank_account"
+)
+
 // Payout is a developer's or partner's request to be paid out of its
 // available balance, and what the admin decided.
 type Payout struct {
@@ -29,7 +38,7 @@ type Payout struct {
 	DeveloperID   *uuid.UUID
 	PartnerID     *uuid.UUID
 	Amount        money.Money
-	Method        string
+	Method        PayoutMethod
 	State         PayoutState
 	FailureReason *string
 	RequestedBy   *uuid.UUID

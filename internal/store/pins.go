@@ -22,9 +22,8 @@ type Pin struct {
 	State       PinState
 	RequestedAt time.Time
 	RequestedBy *uuid.UUID
-	// RequestedVia is how the partner named the customer: "inn" or
-	// "crm_account_id".
-	RequestedVia *string
+	// RequestedVia is how the partner named the customer.
+	RequestedVia *PinVia
 	StartsAt     *time.Time
 	ExpiresAt    *time.Time
 	DecidedAt    *time.Time
@@ -45,6 +44,15 @@ const (
 	PinReleased PinState = "released"
 )
 
+// PinVia is how a partner names the customer it pins: by tax number or by
+// CRM account id.
+type PinVia string
+
+const (
+	PinViaINN        PinVia = "inn"
+	PinViaCRMAccount PinVia = "crm_account_id"
+)
+
 const pinColumns = `p.id, p.partner_id, p.customer_id, pa.name, p.state, p.requested_at, p.requested_by,
 	p.requested_via, p.starts_at, p.expires_at, p.decided_at, p.reason`
 
@@ -63,17 +71,17 @@ type PinCandidate struct {
 	Paying bool
 }
 
-// FindPinCandidate finds the customer with the tax number (via "inn") or
-// CRM account id (via "crm_account_id"); none is NotFound.
-func (q *Queries) FindPinCandidate(ctx context.Context, via, value string) (PinCandidate, error) {
+// FindPinCandidate finds the customer with the tax number (PinViaINN) or
+// CRM account id (PinViaCRMAccount); none is NotFound.
+func (q *Queries) FindPinCandidate(ctx context.Context, via PinVia, value string) (PinCandidate, error) {
 	const byINN = `select c.id, exists (select 1 from payments pm where pm.customer_id = c.id)
 		from customers c where c.inn = $1`
 	const byCRM = `select c.id, exists (select 1 from payments pm where pm.customer_id = c.id)
 		from customers c where c.crm_account_id = $1`
 	sql := byINN
 	switch via {
-	case "inn":
-	case "crm_account_id":
+	case PinViaINN:
+	case PinViaCRMAccount:
 		sql = byCRM
 	default:
 		return PinCandidate{}, fmt.Errorf("find pin candidate: unknown lookup %q", via)
@@ -104,7 +112,7 @@ type NewPin struct {
 	State        PinState
 	RequestedAt  time.Time
 	RequestedBy  uuid.UUID
-	RequestedVia string
+	RequestedVia PinVia
 	StartsAt     *time.Time
 	ExpiresAt    *time.Time
 	DecidedAt    *time.Time
@@ -197,12 +205,24 @@ func (q *Queries) CustomerPins(ctx context.Context, customerID uuid.UUID) ([]Pin
 	return list(ctx, q.db, "select customer pins", scanPin, sql, customerID)
 }
 
-// PinEvent is one step in a pin's life: requested, activated, confirmed,
-// declined, renewed, refused or expired.
+// PinAction is one step in a pin's life.
+type PinAction string
+
+const (
+	PinEventRequested PinAction = "requested"
+	PinEventActivated PinAction = "activated"
+	PinEventConfirmed PinAction = "confirmed"
+	PinEventDeclined  PinAction = "declined"
+	PinEventRenewed   PinAction = "renewed"
+	PinEventRefused   PinAction = "refused"
+	PinEventExpired   PinAction = "expired"
+)
+
+// PinEvent is one step in a pin's life.
 type PinEvent struct {
 	ID     uuid.UUID
 	PinID  uuid.UUID
-	Action string
+	Action PinAction
 	// Actor is the user who acted; nil for the platform itself.
 	Actor *uuid.UUID
 	// Reason is the admin's, for a refusal.

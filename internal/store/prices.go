@@ -10,16 +10,24 @@ import (
 	"configmarket/internal/money"
 )
 
+// PriceKind is what a price is for: rent (monthly, per plan) or sale
+// (one-off). A configuration's sale modes are the same two words.
+type PriceKind string
+
+const (
+	PriceRent PriceKind = "rent"
+	PriceSale PriceKind = "sale"
+)
+
 // Price is one row of price history: it applies from ValidFrom until the
 // next row of the same configuration, kind and plan.
 type Price struct {
 	ConfigurationID uuid.UUID
-	// Kind is "rent" (monthly, per plan) or "sale" (one-off).
-	Kind         string
-	TariffPlanID *uuid.UUID
-	Amount       money.Money
-	ValidFrom    time.Time
-	CreatedBy    *uuid.UUID
+	Kind            PriceKind
+	TariffPlanID    *uuid.UUID
+	Amount          money.Money
+	ValidFrom       time.Time
+	CreatedBy       *uuid.UUID
 }
 
 const priceColumns = `configuration_id, kind, tariff_plan_id, amount_minor, currency, valid_from, created_by`
@@ -31,11 +39,11 @@ const priceColumns = `configuration_id, kind, tariff_plan_id, amount_minor, curr
 const cardPriceColumns = `kind, tariff_plan_id, amount_minor, currency`
 
 func (p *Price) cardTargets(dst []any) []any {
-	return append(dst, &p.Kind, &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency)
+	return append(dst, (*string)(&p.Kind), &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency)
 }
 
 func (p *Price) scanTargets(dst []any) []any {
-	return append(dst, &p.ConfigurationID, &p.Kind, &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency, &p.ValidFrom, &p.CreatedBy)
+	return append(dst, &p.ConfigurationID, (*string)(&p.Kind), &p.TariffPlanID, &p.Amount.Minor, &p.Amount.Currency, &p.ValidFrom, &p.CreatedBy)
 }
 
 func scanPrice(r pgx.CollectableRow) (Price, error) {

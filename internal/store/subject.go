@@ -15,14 +15,14 @@ import (
 // viewer acts for. Anonymous contexts name none and see no money rows.
 func subjectOf(ctx context.Context) string {
 	if identity.IsSystem(ctx) {
-		return "system"
+		return string(identity.RoleSystem)
 	}
 	v := identity.FromContext(ctx)
 	switch {
 	case v.Anonymous():
 		return ""
 	case v.IsAdmin():
-		return "admin"
+		return string(identity.RoleAdmin)
 	default:
 		return string(v.Role) + ":" + v.ActingFor.String()
 	}

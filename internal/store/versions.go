@@ -8,6 +8,16 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
+// VersionState is where a version stands in moderation.
+type VersionState string
+
+const (
+	VersionDraft    VersionState = "draft"
+	VersionInReview VersionState = "in_review"
+	VersionApproved VersionState = "approved"
+	VersionRejected VersionState = "rejected"
+)
+
 // Version is one semantic version of a configuration.
 type Version struct {
 	ID              uuid.UUID
@@ -16,7 +26,7 @@ type Version struct {
 	Minor           int
 	Patch           int
 	Changelog       string
-	State           string
+	State           VersionState
 	RejectionReason *string
 	SubmittedAt     *time.Time
 	DecidedAt       *time.Time
@@ -27,8 +37,9 @@ type Version struct {
 const versionColumns = `v.id, v.configuration_id, v.major, v.minor, v.patch, v.changelog, v.state,
 	v.rejection_reason, v.submitted_at, v.decided_at, v.decided_by, v.created_at`
 
+// The state is scanned as the string it is, as Configuration's are.
 func (v *Version) scanTargets(dst []any) []any {
-	return append(dst, &v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.Changelog, &v.State,
+	return append(dst, &v.ID, &v.ConfigurationID, &v.Major, &v.Minor, &v.Patch, &v.Changelog, (*string)(&v.State),
 		&v.RejectionReason, &v.SubmittedAt, &v.DecidedAt, &v.DecidedBy, &v.CreatedAt)
 }
 
@@ -38,7 +49,7 @@ func (v *Version) scanTargets(dst []any) []any {
 const versionSummaryColumns = `v.id, v.major, v.minor, v.patch, v.state`
 
 func (v *Version) summaryTargets(dst []any) []any {
-	return append(dst, &v.ID, &v.Major, &v.Minor, &v.Patch, &v.State)
+	return append(dst, &v.ID, &v.Major, &v.Minor, &v.Patch, (*string)(&v.State))
 }
 
 const versionNumberColumns = `v.major, v.minor, v.patch`
@@ -71,7 +82,7 @@ func (q *Queries) LockVersion(ctx context.Context, id uuid.UUID) (Version, error
 // NewestVersions returns, for each configuration, its newest versions in
 // the given states, at most perParent each, newest first — one statement
 // for a whole page of configurations.
-func (q *Queries) NewestVersions(ctx context.Context, configurationIDs []uuid.UUID, states []string, perParent int) ([]Version, error) {
+func (q *Queries) NewestVersions(ctx context.Context, configurationIDs []uuid.UUID, states []VersionState, perParent int) ([]Version, error) {
 	// A lateral join reads perParent rows of each configuration from
 	// versions_configuration_summary_idx, however many versions it has.
 	return list(ctx, q.db, "select newest versions", scanVersion, newestVersionsSQL, configurationIDs, states, perParent)
@@ -100,7 +111,7 @@ type VersionKey struct{ Major, Minor, Patch int }
 
 // VersionsPage lists one configuration's versions in states, newest first,
 // after key if given.
-func (q *Queries) VersionsPage(ctx context.Context, configurationID uuid.UUID, states []string, after *VersionKey, limit int) ([]Version, error) {
+func (q *Queries) VersionsPage(ctx context.Context, configurationID uuid.UUID, states []VersionState, after *VersionKey, limit int) ([]Version, error) {
 	const sql = `select ` + versionColumns + ` from versions v
 		where v.configuration_id = $1 and v.state = any($2)
 			and ($3::boolean is not true or (v.major, v.minor, v.patch) < ($4, $5, $6))
@@ -115,7 +126,7 @@ func (q *Queries) VersionsPage(ctx context.Context, configurationID uuid.UUID, s
 
 // HighestVersion is the greatest version number of a configuration among
 // versions in states (other than except), or nil when there is none.
-func (q *Queries) HighestVersion(ctx context.Context, configurationID uuid.UUID, states []string, except uuid.UUID) (*VersionKey, error) {
+func (q *Queries) HighestVersion(ctx context.Context, configurationID uuid.UUID, states []VersionState, except uuid.UUID) (*VersionKey, error) {
 	const sql = `select major, minor, patch from versions
 		where configuration_id = $1 and state = any($2) and id <> $3
 		order by major desc, minor desc, patch desc limit 1`
@@ -153,7 +164,7 @@ func (q *Queries) SubmitVersion(ctx context.Context, id uuid.UUID) (Version, err
 
 // DecideVersion records a moderator's decision on a version.
 // by is nil for decisions made without a moderator (seed data).
-func (q *Queries) DecideVersion(ctx context.Context, id uuid.UUID, state string, reason *string, by *uuid.UUID) (Version, error) {
+func (q *Queries) DecideVersion(ctx context.Context, id uuid.UUID, state VersionState, reason *string, by *uuid.UUID) (Version, error) {
 	const sql = `update versions as v set state = $2, rejection_reason = $3, decided_at = now(), decided_by = $4
 		where v.id = $1 returning ` + versionColumns
 	return one(ctx, q.db, "decide version", scanVersion, sql, id, state, reason, by)
@@ -170,19 +181,32 @@ func (q *Queries) ReviewQueuePage(ctx context.Context, after *TimeKey, limit int
 	return list(ctx, q.db, "select review queue", scanVersion, sql, after != nil, k.At, k.ID, limit)
 }
 
+// ModerationAction is a moderation step: a version submitted, approved or
+// rejected; a configuration suspended, restored or archived.
+type ModerationAction string
+
+const (
+	ModerationSubmitted ModerationAction = "submitted"
+	ModerationApproved  ModerationAction = "approved"
+	ModerationRejected  ModerationAction = "rejected"
+	ModerationSuspended ModerationAction = "suspended"
+	ModerationRestored  ModerationAction = "restored"
+	ModerationArchived  ModerationAction = "archived"
+)
+
 // ModerationEvent is one recorded moderation step.
 type ModerationEvent struct {
 	ID              uuid.UUID
 	ConfigurationID uuid.UUID
 	VersionID       *uuid.UUID
-	Action          string
+	Action          ModerationAction
 	Reason          *string
 	ActorUserID     *uuid.UUID
 	CreatedAt       time.Time
 }
 
 // InsertModerationEvent records who did what, when and why.
-func (q *Queries) InsertModerationEvent(ctx context.Context, configurationID uuid.UUID, versionID *uuid.UUID, action string, reason *string, actor uuid.UUID) error {
+func (q *Queries) InsertModerationEvent(ctx context.Context, configurationID uuid.UUID, versionID *uuid.UUID, action ModerationAction, reason *string, actor uuid.UUID) error {
 	const sql = `insert into moderation_events (configuration_id, version_id, action, reason, actor_user_id)
 		values ($1, $2, $3, $4, $5)`
 	_, err := q.db.Exec(ctx, sql, configurationID, versionID, action, reason, actor)

@@ -41,7 +41,7 @@ func Packages(svc *packages.Service, lic packages.Licenser, auth Authenticator) 
 		extendDeadlines(w)
 		// The upload is a mutation: audited like the GraphQL ones, in the
 		// transaction that records it.
-		ctx := audit.With(r.Context(), &audit.Pending{Action: "uploadPackage"})
+		ctx := audit.With(r.Context(), &audit.Pending{Action: packages.AuditUpload})
 		p, err := svc.Upload(ctx, v, id, r.Body)
 		if errors.Is(err, packages.ErrTooLarge) {
 			tooLarge(w)
