@@ -99,7 +99,7 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 			}
 		}
 		return q.InsertModerationEvent(ctx, ver.ConfigurationID, &ver.ID, state, reason, v.UserID)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -146,7 +146,7 @@ func (s *Service) setState(ctx context.Context, v identity.Viewer, id uuid.UUID,
 		}
 		action := map[string]string{"suspended": "suspended", "published": "restored"}[to]
 		return q.InsertModerationEvent(ctx, id, nil, action, reason, v.UserID)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
