@@ -111,8 +111,6 @@ var layerExceptions = []layerException{
 		"models embed store rows (Row store.Configuration, store.Version, store.Installation); issue 21 item 4"},
 	{"configmarket/resolvers", "configmarket/internal/store",
 		"resolvers build store filter types and map store rows; issue 21 item 4"},
-	{"configmarket/resolvers", "configmarket/internal/web",
-		"live subscriptions call web.CloseSlowReader; issue 21 item 4"},
 }
 
 // TestLayers holds the layering of STYLE.md over every package of the
