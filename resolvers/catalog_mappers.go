@@ -10,7 +10,6 @@ import (
 	"configmarket/internal/apperr"
 	"configmarket/internal/catalog"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 )
 
 const (
@@ -20,7 +19,7 @@ const (
 	typeCategory      = "Category"
 )
 
-func toConfiguration(c *store.Configuration) *model.Configuration {
+func toConfiguration(c *catalog.Configuration) *model.Configuration {
 	if c == nil {
 		return nil
 	}
@@ -37,7 +36,7 @@ type configurationModel struct {
 	saleModes [2]model.SaleMode
 }
 
-func (m *configurationModel) fill(c *store.Configuration) *model.Configuration {
+func (m *configurationModel) fill(c *catalog.Configuration) *model.Configuration {
 	m.rating = model.Rating{Count: c.RatingCount}
 	m.Configuration = model.Configuration{
 		ID: model.NodeID{Type: typeConfiguration, UUID: c.ID}, Slug: c.Slug, Title: c.Title, Summary: c.Summary,
@@ -59,7 +58,7 @@ func (m *configurationModel) fill(c *store.Configuration) *model.Configuration {
 	return &m.Configuration
 }
 
-func toVersion(v *store.Version) *model.Version {
+func toVersion(v *catalog.Version) *model.Version {
 	if v == nil {
 		return nil
 	}
@@ -67,7 +66,7 @@ func toVersion(v *store.Version) *model.Version {
 }
 
 // versionIn maps v into dst, for callers that allocate many at once.
-func versionIn(dst *model.Version, v *store.Version) *model.Version {
+func versionIn(dst *model.Version, v *catalog.Version) *model.Version {
 	*dst = model.Version{
 		ID: model.NodeID{Type: typeVersion, UUID: v.ID}, Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
 		State: toEnum[model.VersionState](v.State), CreatedAt: v.CreatedAt,
@@ -76,7 +75,7 @@ func versionIn(dst *model.Version, v *store.Version) *model.Version {
 	return dst
 }
 
-func toReview(r *store.Review) *model.Review {
+func toReview(r *catalog.Review) *model.Review {
 	if r == nil {
 		return nil
 	}
@@ -86,7 +85,7 @@ func toReview(r *store.Review) *model.Review {
 	}
 }
 
-func toCategory(c *store.Category) *model.Category {
+func toCategory(c *catalog.Category) *model.Category {
 	if c == nil {
 		return nil
 	}
@@ -96,12 +95,12 @@ func toCategory(c *store.Category) *model.Category {
 // toConfigurationConnection maps a page of configurations after loading
 // what the query selects on them; cards, when not nil, are what the page
 // statement already read of it, row by row.
-func toConfigurationConnection(ctx context.Context, sel configurationFields, p catalog.ConfigurationPage, cards []store.CardRows) (*model.ConfigurationConnection, error) {
+func toConfigurationConnection(ctx context.Context, sel configurationFields, p catalog.ConfigurationPage, cards []catalog.CardRows) (*model.ConfigurationConnection, error) {
 	if err := prefetchConfigurations(ctx, sel, p.Rows, cards); err != nil {
 		return nil, err
 	}
 	models, next := make([]configurationModel, len(p.Rows)), 0
-	toConfiguration := func(c *store.Configuration) *model.Configuration {
+	toConfiguration := func(c *catalog.Configuration) *model.Configuration {
 		next++
 		return models[next-1].fill(c)
 	}
@@ -115,7 +114,7 @@ func toConfigurationConnection(ctx context.Context, sel configurationFields, p c
 func toVersionConnection(p catalog.VersionPage) *model.VersionConnection {
 	// One allocation for the page's versions: a storefront page maps 200.
 	versions, next := make([]model.Version, len(p.Rows)), 0
-	toVersion := func(v *store.Version) *model.Version {
+	toVersion := func(v *catalog.Version) *model.Version {
 		next++
 		return versionIn(&versions[next-1], v)
 	}
@@ -219,4 +218,4 @@ func optionalConfiguration(ctx context.Context, id *uuid.UUID) (*model.Configura
 
 // noCursor stands in for a cursor the document does not select
 // (documentSelectsCursors): it is never written.
-func noCursor(store.Version) string { return "" }
+func noCursor(catalog.Version) string { return "" }

@@ -8,14 +8,13 @@ import (
 	"configmarket/internal/apperr"
 	"configmarket/internal/commerce"
 	"configmarket/internal/identity"
-	"configmarket/internal/store"
 )
 
 func invalidAmount(field string) error {
 	return apperr.Invalid(field, "amount must look like \"500.00\"").WithCode("AMOUNT_MISMATCH")
 }
 
-func installationPayload(i store.Installation, err error) (*model.InstallationPayload, error) {
+func installationPayload(i commerce.Installation, err error) (*model.InstallationPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.InstallationPayload{UserErrors: ues}, err

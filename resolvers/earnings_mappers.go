@@ -4,10 +4,9 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/earnings"
 	"configmarket/internal/money"
-	"configmarket/internal/store"
 )
 
-func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
+func toLedgerEntry(e *earnings.LedgerEntry) *model.LedgerEntry {
 	m := &model.LedgerEntry{
 		Party: toEnum[model.LedgerParty](e.Party), Amount: toMoney(e.Amount),
 		Reversal: e.RefundID != nil, OccurredAt: e.OccurredAt, ConfigurationID: e.ConfigurationID,
@@ -31,7 +30,7 @@ func toLedgerConnection(p earnings.EntryPage) *model.LedgerEntryConnection {
 	return &model.LedgerEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
-func toEarningsTotals(ts []store.EntryTotal) []*model.EarningsTotal {
+func toEarningsTotals(ts []earnings.EntryTotal) []*model.EarningsTotal {
 	if ts == nil {
 		return nil
 	}
@@ -90,8 +89,8 @@ func toRateTables(t earnings.RateTables) *model.RateTables {
 }
 
 // ledgerFilter translates a LedgerFilter for one party.
-func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.EntryFilter, error) {
-	out := store.EntryFilter{Party: party, PartyID: id}
+func ledgerFilter(party earnings.Party, id [16]byte, f *model.LedgerFilter) (earnings.EntryFilter, error) {
+	out := earnings.EntryFilter{Party: party, PartyID: id}
 	if f == nil {
 		return out, nil
 	}
@@ -113,11 +112,11 @@ func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.
 	return out, nil
 }
 
-var groupings = map[model.EarningsGrouping]store.Grouping{
-	model.EarningsGroupingMonth:         store.ByMonth,
-	model.EarningsGroupingPaidFor:       store.ByPaidFor,
-	model.EarningsGroupingCustomer:      store.ByCustomer,
-	model.EarningsGroupingConfiguration: store.ByConfiguration,
+var groupings = map[model.EarningsGrouping]earnings.Grouping{
+	model.EarningsGroupingMonth:         earnings.ByMonth,
+	model.EarningsGroupingPaidFor:       earnings.ByPaidFor,
+	model.EarningsGroupingCustomer:      earnings.ByCustomer,
+	model.EarningsGroupingConfiguration: earnings.ByConfiguration,
 }
 
 func parseRate(field string, d model.Decimal) (money.Rate, error) {

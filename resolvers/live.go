@@ -10,12 +10,11 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/live"
 	"configmarket/internal/money"
-	"configmarket/internal/store"
 )
 
 // stream sends the viewer's own ledger events: a snapshot first, then each
 // committed entry, re-checked at delivery time for the subscribing party.
-func (r *Resolver) stream(ctx context.Context, party store.Party) (<-chan *model.LedgerEvent, error) {
+func (r *Resolver) stream(ctx context.Context, party earnings.Party) (<-chan *model.LedgerEvent, error) {
 	v := identity.FromContext(ctx)
 	id, err := earnings.LiveParty(v, party)
 	if err != nil {

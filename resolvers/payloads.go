@@ -6,16 +6,17 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/graph/model"
+	"configmarket/internal/account"
 	"configmarket/internal/apperr"
+	"configmarket/internal/catalog"
 	"configmarket/internal/identity"
-	"configmarket/internal/store"
 )
 
 // Catalog mutations report a missing (or hidden) target as a user error, as
 // they do invalid input; authentication and role failures stay top-level.
 var catalogExpected = []apperr.Kind{apperr.KindNotFound}
 
-func configurationPayload(c store.Configuration, err error) (*model.ConfigurationPayload, error) {
+func configurationPayload(c catalog.Configuration, err error) (*model.ConfigurationPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.ConfigurationPayload{UserErrors: ues}, err
@@ -23,7 +24,7 @@ func configurationPayload(c store.Configuration, err error) (*model.Configuratio
 	return &model.ConfigurationPayload{Configuration: toConfiguration(&c), UserErrors: ues}, nil
 }
 
-func versionPayload(v store.Version, err error) (*model.VersionPayload, error) {
+func versionPayload(v catalog.Version, err error) (*model.VersionPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.VersionPayload{UserErrors: ues}, err
@@ -31,7 +32,7 @@ func versionPayload(v store.Version, err error) (*model.VersionPayload, error) {
 	return &model.VersionPayload{Version: toVersion(&v), UserErrors: ues}, nil
 }
 
-func reviewPayload(r store.Review, err error) (*model.ReviewPayload, error) {
+func reviewPayload(r catalog.Review, err error) (*model.ReviewPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.ReviewPayload{UserErrors: ues}, err
@@ -48,7 +49,7 @@ func (r *mutationResolver) changeRole(ctx context.Context, input model.RoleChang
 	if err == nil && input.OrganizationID != nil {
 		org, err = idArg("input.organizationId", *input.OrganizationID, orgTypeOf(role))
 	}
-	var grants []store.RoleGrant
+	var grants []account.RoleGrant
 	if err == nil {
 		grants, err = r.Accounts.ChangeRole(ctx, identity.FromContext(ctx), userID, role, org, grant)
 	}

@@ -12,6 +12,7 @@ import (
 	"configmarket/internal/account"
 	"configmarket/internal/apperr"
 	"configmarket/internal/audit"
+	"configmarket/internal/auditlog"
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
@@ -19,9 +20,7 @@ import (
 	"configmarket/internal/live"
 	"configmarket/internal/pins"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 	"context"
-	"math"
 	"sync"
 	"time"
 
@@ -228,19 +227,19 @@ func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.
 
 // Installations is the resolver for the installations field.
 func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
-	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[store.InstallationState](state)}, first, after)
+	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), commerce.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[commerce.InstallationState](state)}, first, after)
 	return toInstallationConnection(p), err
 }
 
 // Invoices is the resolver for the invoices field.
 func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
-	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[store.InvoiceState](state), first, after)
+	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[commerce.InvoiceState](state), first, after)
 	return toInvoiceConnection(p), err
 }
 
 // Payments is the resolver for the payments field.
 func (r *customerResolver) Payments(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.PaymentConnection, error) {
-	p, err := r.Commerce.Payments(ctx, identity.FromContext(ctx), store.PaymentFilter{CustomerID: &obj.RowID}, first, after)
+	p, err := r.Commerce.Payments(ctx, identity.FromContext(ctx), commerce.PaymentFilter{CustomerID: &obj.RowID}, first, after)
 	return toPaymentConnection(p), err
 }
 
@@ -275,9 +274,9 @@ func (r *developerResolver) Installations(ctx context.Context, obj *model.Develo
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f := store.InstallationFilter{DeveloperID: &obj.RowID}
+	f := commerce.InstallationFilter{DeveloperID: &obj.RowID}
 	if filter != nil {
-		f.State, f.Mode = fromEnumPtr[store.InstallationState](filter.State), fromEnumPtr[store.InstallationMode](filter.Mode)
+		f.State, f.Mode = fromEnumPtr[commerce.InstallationState](filter.State), fromEnumPtr[commerce.InstallationMode](filter.Mode)
 		if filter.Configuration != nil {
 			id, err := idArg("filter.configuration", *filter.Configuration, typeConfiguration)
 			if err != nil {
@@ -296,7 +295,7 @@ func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, 
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f := store.PaymentFilter{DeveloperID: &obj.RowID}
+	f := commerce.PaymentFilter{DeveloperID: &obj.RowID}
 	if configuration != nil {
 		id, err := idArg("configuration", *configuration, typeConfiguration)
 		if err != nil {
@@ -314,7 +313,7 @@ func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, 
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +327,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -342,13 +341,13 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 
 // Statement is the resolver for the statement field.
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyDeveloper, obj.RowID, month)
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyDeveloper, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (*model.Balance, error) {
-	return r.balanceOf(ctx, store.PartyDeveloper, obj.RowID)
+	return r.balanceOf(ctx, earnings.PartyDeveloper, obj.RowID)
 }
 
 // StatusProgress is the resolver for the statusProgress field.
@@ -369,7 +368,7 @@ func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, f
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	p, err := r.PayoutService.Payouts(ctx, v, store.PartyDeveloper, obj.RowID, first, after)
+	p, err := r.PayoutService.Payouts(ctx, v, earnings.PartyDeveloper, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
@@ -403,10 +402,10 @@ func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Instal
 
 // TrialDaysLeft is the resolver for the trialDaysLeft field.
 func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Installation) (*int, error) {
-	if obj.Row.State != store.InstallationTrialing || obj.Row.TrialEndsAt == nil {
+	days, ok := r.Commerce.TrialDaysLeft(obj.Row)
+	if !ok {
 		return nil, nil
 	}
-	days := int(math.Ceil(obj.Row.TrialEndsAt.Sub(r.Commerce.Now()).Hours() / 24))
 	return &days, nil
 }
 
@@ -492,7 +491,7 @@ func (r *moderationEventResolver) Version(ctx context.Context, obj *model.Modera
 func (r *mutationResolver) StartTrial(ctx context.Context, input model.ConfigurationRefInput) (*model.InstallationPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return installationPayload(store.Installation{}, err)
+		return installationPayload(commerce.Installation{}, err)
 	}
 	return installationPayload(r.Commerce.StartTrial(ctx, identity.FromContext(ctx), id))
 }
@@ -531,7 +530,7 @@ func (r *mutationResolver) BuyConfiguration(ctx context.Context, input model.Cha
 func (r *mutationResolver) CancelRental(ctx context.Context, input model.ConfigurationRefInput) (*model.InstallationPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return installationPayload(store.Installation{}, err)
+		return installationPayload(commerce.Installation{}, err)
 	}
 	return installationPayload(r.Commerce.CancelRental(ctx, identity.FromContext(ctx), id))
 }
@@ -602,7 +601,7 @@ func (r *mutationResolver) ReturnUnappliedPayment(ctx context.Context, input mod
 func (r *mutationResolver) RestoreLicense(ctx context.Context, input model.RestoreLicenseInput) (*model.InstallationPayload, error) {
 	id, err := idArg("input.installationId", input.InstallationID, typeInstallation)
 	if err != nil {
-		return installationPayload(store.Installation{}, err)
+		return installationPayload(commerce.Installation{}, err)
 	}
 	return installationPayload(r.Commerce.RestoreLicense(ctx, identity.FromContext(ctx), id, input.Note))
 }
@@ -636,7 +635,7 @@ func (r *mutationResolver) PinCustomer(ctx context.Context, input model.PinCusto
 func (r *mutationResolver) ConfirmPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
 	return pinPayload(r.PinService.ConfirmPin(ctx, identity.FromContext(ctx), id))
 }
@@ -645,7 +644,7 @@ func (r *mutationResolver) ConfirmPin(ctx context.Context, input model.PinIDInpu
 func (r *mutationResolver) DeclinePin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
 	return pinPayload(r.PinService.DeclinePin(ctx, identity.FromContext(ctx), id))
 }
@@ -654,7 +653,7 @@ func (r *mutationResolver) DeclinePin(ctx context.Context, input model.PinIDInpu
 func (r *mutationResolver) RenewPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
 	return pinPayload(r.PinService.RenewPin(ctx, identity.FromContext(ctx), id))
 }
@@ -663,7 +662,7 @@ func (r *mutationResolver) RenewPin(ctx context.Context, input model.PinIDInput)
 func (r *mutationResolver) RefusePin(ctx context.Context, input model.RefusePinInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
 	return pinPayload(r.PinService.RefusePin(ctx, identity.FromContext(ctx), id, input.Reason))
 }
@@ -672,7 +671,7 @@ func (r *mutationResolver) RefusePin(ctx context.Context, input model.RefusePinI
 func (r *mutationResolver) RequestPayout(ctx context.Context, input model.RequestPayoutInput) (*model.PayoutPayload, error) {
 	amount, err := parseMoney("input.amount", input.Amount)
 	if err != nil {
-		return payoutPayload(store.Payout{}, err)
+		return payoutPayload(earnings.Payout{}, err)
 	}
 	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[string](input.Method), input.IdempotencyKey))
 }
@@ -681,7 +680,7 @@ func (r *mutationResolver) RequestPayout(ctx context.Context, input model.Reques
 func (r *mutationResolver) DecidePayout(ctx context.Context, input model.DecidePayoutInput) (*model.PayoutPayload, error) {
 	id, err := idArg("input.id", input.ID, typePayout)
 	if err != nil {
-		return payoutPayload(store.Payout{}, err)
+		return payoutPayload(earnings.Payout{}, err)
 	}
 	return payoutPayload(r.PayoutService.DecidePayout(ctx, identity.FromContext(ctx), id, input.Paid, deref(input.Reason)))
 }
@@ -709,7 +708,7 @@ func (r *mutationResolver) SetDeveloperFlags(ctx context.Context, input model.Se
 // SetPartnerStatus is the resolver for the setPartnerStatus field.
 func (r *mutationResolver) SetPartnerStatus(ctx context.Context, input model.SetPartnerStatusInput) (*model.SetPartnerStatusPayload, error) {
 	id, err := idArg("input.partnerId", input.PartnerID, typePartner)
-	var p store.Partner
+	var p account.Partner
 	if err == nil {
 		audit.SetTarget(ctx, globalID(typePartner, id))
 		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, fromEnum[earnings.PartnerStatus](input.Status), input.Reason)
@@ -731,7 +730,7 @@ func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.
 func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.UpdateConfigurationInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	return configurationPayload(r.Catalog.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
 		Slug: input.Slug, Title: input.Title, Summary: input.Summary, Description: input.Description,
@@ -745,7 +744,7 @@ func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.
 func (r *mutationResolver) SetConfigurationPrices(ctx context.Context, input model.SetConfigurationPricesInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	rent := make([]catalog.PlanPrice, len(input.Rent))
 	for i, p := range input.Rent {
@@ -762,7 +761,7 @@ func (r *mutationResolver) SetConfigurationPrices(ctx context.Context, input mod
 func (r *mutationResolver) ArchiveConfiguration(ctx context.Context, input model.ConfigurationIDInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	return configurationPayload(r.Catalog.ArchiveConfiguration(ctx, identity.FromContext(ctx), id))
 }
@@ -771,11 +770,11 @@ func (r *mutationResolver) ArchiveConfiguration(ctx context.Context, input model
 func (r *mutationResolver) InviteCustomer(ctx context.Context, input model.InviteCustomerInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	customer, err := idArg("input.customerId", input.CustomerID, typeCustomer)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	return configurationPayload(r.Catalog.InviteCustomer(ctx, identity.FromContext(ctx), id, customer))
 }
@@ -784,7 +783,7 @@ func (r *mutationResolver) InviteCustomer(ctx context.Context, input model.Invit
 func (r *mutationResolver) CreateVersion(ctx context.Context, input model.CreateVersionInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
 	return versionPayload(r.Catalog.CreateVersion(ctx, identity.FromContext(ctx), id, input.Number, deref(input.Changelog)))
 }
@@ -793,7 +792,7 @@ func (r *mutationResolver) CreateVersion(ctx context.Context, input model.Create
 func (r *mutationResolver) UpdateVersion(ctx context.Context, input model.UpdateVersionInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
 	return versionPayload(r.Catalog.UpdateVersion(ctx, identity.FromContext(ctx), id, input.Number, input.Changelog))
 }
@@ -802,7 +801,7 @@ func (r *mutationResolver) UpdateVersion(ctx context.Context, input model.Update
 func (r *mutationResolver) SubmitVersion(ctx context.Context, input model.VersionIDInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
 	return versionPayload(r.Catalog.SubmitVersion(ctx, identity.FromContext(ctx), id))
 }
@@ -811,7 +810,7 @@ func (r *mutationResolver) SubmitVersion(ctx context.Context, input model.Versio
 func (r *mutationResolver) ApproveVersion(ctx context.Context, input model.VersionIDInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
 	return versionPayload(r.Catalog.ApproveVersion(ctx, identity.FromContext(ctx), id))
 }
@@ -820,7 +819,7 @@ func (r *mutationResolver) ApproveVersion(ctx context.Context, input model.Versi
 func (r *mutationResolver) RejectVersion(ctx context.Context, input model.RejectVersionInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
 	return versionPayload(r.Catalog.RejectVersion(ctx, identity.FromContext(ctx), id, input.Reason))
 }
@@ -829,7 +828,7 @@ func (r *mutationResolver) RejectVersion(ctx context.Context, input model.Reject
 func (r *mutationResolver) SuspendConfiguration(ctx context.Context, input model.SuspendConfigurationInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	return configurationPayload(r.Catalog.SuspendConfiguration(ctx, identity.FromContext(ctx), id, input.Reason))
 }
@@ -838,7 +837,7 @@ func (r *mutationResolver) SuspendConfiguration(ctx context.Context, input model
 func (r *mutationResolver) RestoreConfiguration(ctx context.Context, input model.ConfigurationIDInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	return configurationPayload(r.Catalog.RestoreConfiguration(ctx, identity.FromContext(ctx), id))
 }
@@ -847,7 +846,7 @@ func (r *mutationResolver) RestoreConfiguration(ctx context.Context, input model
 func (r *mutationResolver) CreateReview(ctx context.Context, input model.CreateReviewInput) (*model.ReviewPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return reviewPayload(store.Review{}, err)
+		return reviewPayload(catalog.Review{}, err)
 	}
 	return reviewPayload(r.Catalog.CreateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
 }
@@ -856,7 +855,7 @@ func (r *mutationResolver) CreateReview(ctx context.Context, input model.CreateR
 func (r *mutationResolver) UpdateReview(ctx context.Context, input model.UpdateReviewInput) (*model.ReviewPayload, error) {
 	id, err := idArg("input.id", input.ID, typeReview)
 	if err != nil {
-		return reviewPayload(store.Review{}, err)
+		return reviewPayload(catalog.Review{}, err)
 	}
 	return reviewPayload(r.Catalog.UpdateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
 }
@@ -974,7 +973,7 @@ func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.Er
 
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
-	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -984,7 +983,7 @@ func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, f
 
 // CommissionTotals is the resolver for the commissionTotals field.
 func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partner, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
-	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
@@ -998,26 +997,26 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 
 // Statement is the resolver for the statement field.
 func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, month)
+	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*model.Balance, error) {
-	return r.balanceOf(ctx, store.PartyPartner, obj.RowID)
+	return r.balanceOf(ctx, earnings.PartyPartner, obj.RowID)
 }
 
 // Payouts is the resolver for the payouts field.
 func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
-	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, first, after)
+	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
 // Pins is the resolver for the pins field.
 func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error) {
-	var names []store.PinState
+	var names []pins.PinState
 	for _, st := range states {
-		names = append(names, fromEnum[store.PinState](st))
+		names = append(names, fromEnum[pins.PinState](st))
 	}
 	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
 	return toPinConnection(p), err
@@ -1188,7 +1187,7 @@ func (r *queryResolver) RateHistory(ctx context.Context) (*model.RateTables, err
 
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.AuditEntryConnection, error) {
-	var f store.AuditFilter
+	var f auditlog.Filter
 	if filter != nil {
 		f.Action, f.From, f.To = filter.Action, filter.From, filter.To
 		if filter.Actor != nil {
@@ -1249,12 +1248,12 @@ func (r *roleGrantResolver) ActingFor(ctx context.Context, obj *model.RoleGrant)
 
 // CommissionAdded is the resolver for the commissionAdded field.
 func (r *subscriptionResolver) CommissionAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, store.PartyPartner)
+	return r.stream(ctx, earnings.PartyPartner)
 }
 
 // EarningAdded is the resolver for the earningAdded field.
 func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, store.PartyDeveloper)
+	return r.stream(ctx, earnings.PartyDeveloper)
 }
 
 // DeveloperActivity is the resolver for the developerActivity field.
