@@ -73,7 +73,7 @@ func (r *Resolver) ratesPayload(ctx context.Context, err error) (*model.RatesPay
 	if err != nil || len(ues) > 0 {
 		return &model.RatesPayload{UserErrors: ues}, err
 	}
-	t, err := r.RateBook.Current(ctx, identity.FromContext(ctx))
+	t, err := r.EarningsRates.Current(ctx, identity.FromContext(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -21,17 +21,17 @@ func (r *Resolver) stream(ctx context.Context, party earnings.Party) (<-chan *mo
 		return nil, err
 	}
 	snapshot := func() (*model.LedgerEvent, error) {
-		s, err := r.Ledger.Snapshot(ctx, v, party, id, r.Commerce.Now())
+		s, err := r.EarningsLedger.Snapshot(ctx, v, party, id, r.CommerceService.Now())
 		return toLedgerEvent(s), err
 	}
 	entry := func(ev live.Event) (*model.LedgerEvent, bool) {
-		e, err := r.Ledger.Event(ctx, v, party, id, ev.EntryID, r.Commerce.Now())
+		e, err := r.EarningsLedger.Event(ctx, v, party, id, ev.EntryID, r.CommerceService.Now())
 		if err != nil || e == nil {
 			return nil, false
 		}
 		return toLedgerEvent(*e), true
 	}
-	return live.Stream(ctx, r.Hub, live.Key{Party: string(party), ID: id}, snapshot, entry)
+	return live.Stream(ctx, r.LiveHub, live.Key{Party: string(party), ID: id}, snapshot, entry)
 }
 
 func toLedgerEvent(e earnings.LiveEvent) *model.LedgerEvent {
@@ -49,7 +49,7 @@ func toLedgerEvent(e earnings.LiveEvent) *model.LedgerEvent {
 // activity streams installation and moderation steps of key; the fields
 // are loaded per event with the subscriber's own visibility.
 func (r *Resolver) activity(ctx context.Context, key live.Key) (<-chan *model.Activity, error) {
-	return live.Stream(ctx, r.Hub, key, nil, func(ev live.Event) (*model.Activity, bool) {
+	return live.Stream(ctx, r.LiveHub, key, nil, func(ev live.Event) (*model.Activity, bool) {
 		a := &model.Activity{Kind: ev.Kind, ConfigurationID: ev.Configuration, VersionID: ev.Version}
 		if strings.HasPrefix(ev.Kind, "TRIAL_") || ev.Kind == "INSTALLED" || ev.Kind == "CANCELED" || ev.Kind == "STATE_CHANGED" {
 			ref := ev.Ref

@@ -51,7 +51,7 @@ func (r *mutationResolver) changeRole(ctx context.Context, input model.RoleChang
 	}
 	var grants []account.RoleGrant
 	if err == nil {
-		grants, err = r.Accounts.ChangeRole(ctx, identity.FromContext(ctx), userID, role, org, grant)
+		grants, err = r.AccountService.ChangeRole(ctx, identity.FromContext(ctx), userID, role, org, grant)
 	}
 	ues, err := userErrors(err, apperr.KindNotFound)
 	if err != nil || len(ues) > 0 {

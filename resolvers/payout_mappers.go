@@ -77,7 +77,7 @@ func payoutPayload(p earnings.Payout, err error) (*model.PayoutPayload, error) {
 
 // balanceOf is a party's balance, or nil when the viewer may not read it.
 func (r *Resolver) balanceOf(ctx context.Context, party earnings.Party, id [16]byte) (*model.Balance, error) {
-	b, err := r.PayoutService.Balance(ctx, identity.FromContext(ctx), party, id)
+	b, err := r.EarningsPayouts.Balance(ctx, identity.FromContext(ctx), party, id)
 	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
 		// Someone else's balance is null, like every private field.
 		return nil, nil

@@ -94,7 +94,7 @@ func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField)
 // fast path: it writes the page from these rows itself, without the models
 // and loaders the field resolvers go through.
 func (r *Resolver) StorefrontPage(ctx context.Context, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (catalog.StorefrontPage, error) {
-	page, _, err := storefrontPage(ctx, r.Catalog, first, after, filter, orderBy)
+	page, _, err := storefrontPage(ctx, r.CatalogService, first, after, filter, orderBy)
 	return page, err
 }
 

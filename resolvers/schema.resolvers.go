@@ -83,7 +83,7 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 	}
 	v := identity.FromContext(ctx)
 	if after != nil {
-		page, err := r.Catalog.Versions(ctx, v, obj.Row, limit, *after)
+		page, err := r.CatalogService.Versions(ctx, v, obj.Row, limit, *after)
 		return toVersionConnection(page), err
 	}
 	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + lookahead(ctx)}
@@ -131,7 +131,7 @@ func (r *configurationResolver) RentPrice(ctx context.Context, obj *model.Config
 	if err != nil || !obj.Row.SellsRent {
 		return nil, err
 	}
-	p, err := r.Catalog.TariffPlanByCode(ctx, plan)
+	p, err := r.CatalogService.TariffPlanByCode(ctx, plan)
 	if err != nil || p == nil {
 		return nil, err
 	}
@@ -169,7 +169,7 @@ func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configur
 		return nil, apperr.Wrap(apperr.KindInvalid, "first", err)
 	}
 	if after != nil {
-		page, err := r.Catalog.Reviews(ctx, obj.Row, limit, *after)
+		page, err := r.CatalogService.Reviews(ctx, obj.Row, limit, *after)
 		return toReviewConnection(page), err
 	}
 	rows, err := dataloaders.From(ctx).NewestReviews(ctx, catalog.ReviewsKey{ConfigurationID: obj.Row.ID, First: limit + lookahead(ctx)})
@@ -189,7 +189,7 @@ func (r *configurationResolver) ActiveInstallations(ctx context.Context, obj *mo
 
 // PriceHistory is the resolver for the priceHistory field.
 func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Configuration) ([]*model.PriceChange, error) {
-	history, err := r.Catalog.PriceHistory(ctx, identity.FromContext(ctx), obj.Row)
+	history, err := r.CatalogService.PriceHistory(ctx, identity.FromContext(ctx), obj.Row)
 	if err != nil || history == nil {
 		return nil, err
 	}
@@ -227,25 +227,25 @@ func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.
 
 // Installations is the resolver for the installations field.
 func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
-	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), commerce.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[commerce.InstallationState](state)}, first, after)
+	p, err := r.CommerceService.Installations(ctx, identity.FromContext(ctx), commerce.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[commerce.InstallationState](state)}, first, after)
 	return toInstallationConnection(p), err
 }
 
 // Invoices is the resolver for the invoices field.
 func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
-	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[commerce.InvoiceState](state), first, after)
+	p, err := r.CommerceService.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[commerce.InvoiceState](state), first, after)
 	return toInvoiceConnection(p), err
 }
 
 // Payments is the resolver for the payments field.
 func (r *customerResolver) Payments(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.PaymentConnection, error) {
-	p, err := r.Commerce.Payments(ctx, identity.FromContext(ctx), commerce.PaymentFilter{CustomerID: &obj.RowID}, first, after)
+	p, err := r.CommerceService.Payments(ctx, identity.FromContext(ctx), commerce.PaymentFilter{CustomerID: &obj.RowID}, first, after)
 	return toPaymentConnection(p), err
 }
 
 // Pins is the resolver for the pins field.
 func (r *customerResolver) Pins(ctx context.Context, obj *model.Customer) ([]*model.Pin, error) {
-	ps, err := r.PinService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID)
+	ps, err := r.PinsService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID)
 	out := make([]*model.Pin, len(ps))
 	for i := range ps {
 		out[i] = toPin(&ps[i])
@@ -261,7 +261,7 @@ func (r *customerResolver) TariffPlan(ctx context.Context, obj *model.Customer) 
 
 // Configurations is the resolver for the configurations field.
 func (r *developerResolver) Configurations(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.ConfigurationConnection, error) {
-	page, err := r.Catalog.DeveloperConfigurations(ctx, identity.FromContext(ctx), obj.RowID, first, after)
+	page, err := r.CatalogService.DeveloperConfigurations(ctx, identity.FromContext(ctx), obj.RowID, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +285,7 @@ func (r *developerResolver) Installations(ctx context.Context, obj *model.Develo
 			f.ConfigurationID = &id
 		}
 	}
-	p, err := r.Commerce.Installations(ctx, v, f, first, after)
+	p, err := r.CommerceService.Installations(ctx, v, f, first, after)
 	return toInstallationConnection(p), err
 }
 
@@ -303,7 +303,7 @@ func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, 
 		}
 		f.ConfigurationID = &id
 	}
-	p, err := r.Commerce.Payments(ctx, v, f, first, after)
+	p, err := r.CommerceService.Payments(ctx, v, f, first, after)
 	return toPaymentConnection(p), err
 }
 
@@ -317,7 +317,7 @@ func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, 
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Ledger.Entries(ctx, v, f, first, after)
+	p, err := r.EarningsLedger.Entries(ctx, v, f, first, after)
 	return toLedgerConnection(p), err
 }
 
@@ -341,7 +341,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 
 // Statement is the resolver for the statement field.
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyDeveloper, obj.RowID, month)
+	s, err := r.EarningsLedger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyDeveloper, obj.RowID, month)
 	return toStatement(s), err
 }
 
@@ -352,7 +352,7 @@ func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (
 
 // StatusProgress is the resolver for the statusProgress field.
 func (r *developerResolver) StatusProgress(ctx context.Context, obj *model.Developer) (*model.StatusProgress, error) {
-	p, err := r.Statuses.Progress(ctx, identity.FromContext(ctx), obj.RowID)
+	p, err := r.EarningsStatuses.Progress(ctx, identity.FromContext(ctx), obj.RowID)
 	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
 		return nil, nil
 	}
@@ -368,7 +368,7 @@ func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, f
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	p, err := r.PayoutService.Payouts(ctx, v, earnings.PartyDeveloper, obj.RowID, first, after)
+	p, err := r.EarningsPayouts.Payouts(ctx, v, earnings.PartyDeveloper, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
@@ -402,7 +402,7 @@ func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Instal
 
 // TrialDaysLeft is the resolver for the trialDaysLeft field.
 func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Installation) (*int, error) {
-	days, ok := r.Commerce.TrialDaysLeft(obj.Row)
+	days, ok := r.CommerceService.TrialDaysLeft(obj.Row)
 	if !ok {
 		return nil, nil
 	}
@@ -419,7 +419,7 @@ func (r *installationResolver) BackupRef(ctx context.Context, obj *model.Install
 
 // BackupURL is the resolver for the backupUrl field.
 func (r *installationResolver) BackupURL(ctx context.Context, obj *model.Installation) (*string, error) {
-	return r.Packages.BackupLink(ctx, identity.FromContext(ctx), obj.Row)
+	return r.PackagesService.BackupLink(ctx, identity.FromContext(ctx), obj.Row)
 }
 
 // PackageDownloads is the resolver for the packageDownloads field.
@@ -493,7 +493,7 @@ func (r *mutationResolver) StartTrial(ctx context.Context, input model.Configura
 	if err != nil {
 		return installationPayload(commerce.Installation{}, err)
 	}
-	return installationPayload(r.Commerce.StartTrial(ctx, identity.FromContext(ctx), id))
+	return installationPayload(r.CommerceService.StartTrial(ctx, identity.FromContext(ctx), id))
 }
 
 // RentConfiguration is the resolver for the rentConfiguration field.
@@ -502,7 +502,7 @@ func (r *mutationResolver) RentConfiguration(ctx context.Context, input model.Ch
 	if err != nil {
 		return chargePayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.Rent(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	c, err := r.CommerceService.Rent(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
 	return chargePayload(ctx, c, err)
 }
 
@@ -512,7 +512,7 @@ func (r *mutationResolver) ConvertTrial(ctx context.Context, input model.ChargeI
 	if err != nil {
 		return chargePayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.ConvertTrial(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	c, err := r.CommerceService.ConvertTrial(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
 	return chargePayload(ctx, c, err)
 }
 
@@ -522,7 +522,7 @@ func (r *mutationResolver) BuyConfiguration(ctx context.Context, input model.Cha
 	if err != nil {
 		return chargePayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.Buy(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	c, err := r.CommerceService.Buy(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
 	return chargePayload(ctx, c, err)
 }
 
@@ -532,12 +532,12 @@ func (r *mutationResolver) CancelRental(ctx context.Context, input model.Configu
 	if err != nil {
 		return installationPayload(commerce.Installation{}, err)
 	}
-	return installationPayload(r.Commerce.CancelRental(ctx, identity.FromContext(ctx), id))
+	return installationPayload(r.CommerceService.CancelRental(ctx, identity.FromContext(ctx), id))
 }
 
 // ChangeTariffPlan is the resolver for the changeTariffPlan field.
 func (r *mutationResolver) ChangeTariffPlan(ctx context.Context, input model.ChangeTariffPlanInput) (*model.ChangeTariffPlanPayload, error) {
-	c, err := r.Commerce.ChangePlan(ctx, identity.FromContext(ctx), input.TariffPlan)
+	c, err := r.CommerceService.ChangePlan(ctx, identity.FromContext(ctx), input.TariffPlan)
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.ChangeTariffPlanPayload{UserErrors: ues}, err
@@ -555,7 +555,7 @@ func (r *mutationResolver) RecordPayment(ctx context.Context, input model.Record
 	if err != nil {
 		return paymentPayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.RecordPayment(ctx, identity.FromContext(ctx), id, amount, input.Reference, input.IdempotencyKey)
+	c, err := r.CommerceService.RecordPayment(ctx, identity.FromContext(ctx), id, amount, input.Reference, input.IdempotencyKey)
 	return paymentPayload(ctx, c, err)
 }
 
@@ -569,7 +569,7 @@ func (r *mutationResolver) RefundPayment(ctx context.Context, input model.Refund
 	if err != nil {
 		return paymentPayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.Refund(ctx, identity.FromContext(ctx), id, amount, deref(input.Reason), input.IdempotencyKey)
+	c, err := r.CommerceService.Refund(ctx, identity.FromContext(ctx), id, amount, deref(input.Reason), input.IdempotencyKey)
 	return paymentPayload(ctx, c, err)
 }
 
@@ -583,7 +583,7 @@ func (r *mutationResolver) ApplyUnappliedPayment(ctx context.Context, input mode
 	if err != nil {
 		return unappliedPayload(ctx, commerce.Resolution{}, err)
 	}
-	res, err := r.Commerce.ApplyUnapplied(ctx, identity.FromContext(ctx), id, invoiceID, input.Note, input.IdempotencyKey)
+	res, err := r.CommerceService.ApplyUnapplied(ctx, identity.FromContext(ctx), id, invoiceID, input.Note, input.IdempotencyKey)
 	return unappliedPayload(ctx, res, err)
 }
 
@@ -593,7 +593,7 @@ func (r *mutationResolver) ReturnUnappliedPayment(ctx context.Context, input mod
 	if err != nil {
 		return unappliedPayload(ctx, commerce.Resolution{}, err)
 	}
-	res, err := r.Commerce.ReturnUnapplied(ctx, identity.FromContext(ctx), id, input.Note, input.IdempotencyKey)
+	res, err := r.CommerceService.ReturnUnapplied(ctx, identity.FromContext(ctx), id, input.Note, input.IdempotencyKey)
 	return unappliedPayload(ctx, res, err)
 }
 
@@ -603,14 +603,14 @@ func (r *mutationResolver) RestoreLicense(ctx context.Context, input model.Resto
 	if err != nil {
 		return installationPayload(commerce.Installation{}, err)
 	}
-	return installationPayload(r.Commerce.RestoreLicense(ctx, identity.FromContext(ctx), id, input.Note))
+	return installationPayload(r.CommerceService.RestoreLicense(ctx, identity.FromContext(ctx), id, input.Note))
 }
 
 // SetDeveloperRate is the resolver for the setDeveloperRate field.
 func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
+		err = r.EarningsRates.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
 			fromEnum[string](input.SupportMode), rate)
 	}
 	return r.ratesPayload(ctx, err)
@@ -620,7 +620,7 @@ func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.Set
 func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
+		err = r.EarningsRates.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[string](input.Status),
 			fromEnum[string](input.PaidFor), rate)
 	}
 	return r.ratesPayload(ctx, err)
@@ -628,7 +628,7 @@ func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPa
 
 // PinCustomer is the resolver for the pinCustomer field.
 func (r *mutationResolver) PinCustomer(ctx context.Context, input model.PinCustomerInput) (*model.PinPayload, error) {
-	return pinPayload(r.PinService.PinCustomer(ctx, identity.FromContext(ctx), pins.PinTarget{INN: deref(input.Inn), CRMAccountID: deref(input.CrmAccountID)}))
+	return pinPayload(r.PinsService.PinCustomer(ctx, identity.FromContext(ctx), pins.PinTarget{INN: deref(input.Inn), CRMAccountID: deref(input.CrmAccountID)}))
 }
 
 // ConfirmPin is the resolver for the confirmPin field.
@@ -637,7 +637,7 @@ func (r *mutationResolver) ConfirmPin(ctx context.Context, input model.PinIDInpu
 	if err != nil {
 		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.ConfirmPin(ctx, identity.FromContext(ctx), id))
+	return pinPayload(r.PinsService.ConfirmPin(ctx, identity.FromContext(ctx), id))
 }
 
 // DeclinePin is the resolver for the declinePin field.
@@ -646,7 +646,7 @@ func (r *mutationResolver) DeclinePin(ctx context.Context, input model.PinIDInpu
 	if err != nil {
 		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.DeclinePin(ctx, identity.FromContext(ctx), id))
+	return pinPayload(r.PinsService.DeclinePin(ctx, identity.FromContext(ctx), id))
 }
 
 // RenewPin is the resolver for the renewPin field.
@@ -655,7 +655,7 @@ func (r *mutationResolver) RenewPin(ctx context.Context, input model.PinIDInput)
 	if err != nil {
 		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.RenewPin(ctx, identity.FromContext(ctx), id))
+	return pinPayload(r.PinsService.RenewPin(ctx, identity.FromContext(ctx), id))
 }
 
 // RefusePin is the resolver for the refusePin field.
@@ -664,7 +664,7 @@ func (r *mutationResolver) RefusePin(ctx context.Context, input model.RefusePinI
 	if err != nil {
 		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.RefusePin(ctx, identity.FromContext(ctx), id, input.Reason))
+	return pinPayload(r.PinsService.RefusePin(ctx, identity.FromContext(ctx), id, input.Reason))
 }
 
 // RequestPayout is the resolver for the requestPayout field.
@@ -673,7 +673,7 @@ func (r *mutationResolver) RequestPayout(ctx context.Context, input model.Reques
 	if err != nil {
 		return payoutPayload(earnings.Payout{}, err)
 	}
-	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[string](input.Method), input.IdempotencyKey))
+	return payoutPayload(r.EarningsPayouts.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[string](input.Method), input.IdempotencyKey))
 }
 
 // DecidePayout is the resolver for the decidePayout field.
@@ -682,14 +682,14 @@ func (r *mutationResolver) DecidePayout(ctx context.Context, input model.DecideP
 	if err != nil {
 		return payoutPayload(earnings.Payout{}, err)
 	}
-	return payoutPayload(r.PayoutService.DecidePayout(ctx, identity.FromContext(ctx), id, input.Paid, deref(input.Reason)))
+	return payoutPayload(r.EarningsPayouts.DecidePayout(ctx, identity.FromContext(ctx), id, input.Paid, deref(input.Reason)))
 }
 
 // RecomputeDeveloperStatus is the resolver for the recomputeDeveloperStatus field.
 func (r *mutationResolver) RecomputeDeveloperStatus(ctx context.Context, input model.DeveloperRefInput) (*model.DeveloperStatusPayload, error) {
 	id, err := idArg("input.developerId", input.DeveloperID, typeDeveloper)
 	if err == nil {
-		_, err = r.Statuses.RecomputeOnDemand(ctx, identity.FromContext(ctx), id)
+		_, err = r.EarningsStatuses.RecomputeOnDemand(ctx, identity.FromContext(ctx), id)
 	}
 	return developerPayload(ctx, id, err)
 }
@@ -698,7 +698,7 @@ func (r *mutationResolver) RecomputeDeveloperStatus(ctx context.Context, input m
 func (r *mutationResolver) SetDeveloperFlags(ctx context.Context, input model.SetDeveloperFlagsInput) (*model.DeveloperStatusPayload, error) {
 	id, err := idArg("input.developerId", input.DeveloperID, typeDeveloper)
 	if err == nil {
-		_, err = r.Statuses.SetFlags(ctx, identity.FromContext(ctx), id, earnings.FlagsUpdate{
+		_, err = r.EarningsStatuses.SetFlags(ctx, identity.FromContext(ctx), id, earnings.FlagsUpdate{
 			KnowledgeTestPassed: input.KnowledgeTestPassed, WebsiteInfo: input.WebsiteInfo, ContractSigned: input.ContractSigned,
 		})
 	}
@@ -711,14 +711,14 @@ func (r *mutationResolver) SetPartnerStatus(ctx context.Context, input model.Set
 	var p account.Partner
 	if err == nil {
 		audit.SetTarget(ctx, globalID(typePartner, id))
-		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, fromEnum[earnings.PartnerStatus](input.Status), input.Reason)
+		p, err = r.EarningsPartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, fromEnum[earnings.PartnerStatus](input.Status), input.Reason)
 	}
 	return partnerStatusPayload(p, err)
 }
 
 // CreateConfiguration is the resolver for the createConfiguration field.
 func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error) {
-	return configurationPayload(r.Catalog.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
+	return configurationPayload(r.CatalogService.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
 		Slug: &input.Slug, Title: &input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
 		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
@@ -732,7 +732,7 @@ func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.
 	if err != nil {
 		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
+	return configurationPayload(r.CatalogService.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
 		Slug: input.Slug, Title: input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
 		Visibility: fromEnumPtr[string](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
@@ -754,7 +754,7 @@ func (r *mutationResolver) SetConfigurationPrices(ctx context.Context, input mod
 	if input.Sale != nil {
 		sale = (*string)(input.Sale)
 	}
-	return configurationPayload(r.Catalog.SetPrices(ctx, identity.FromContext(ctx), id, rent, sale))
+	return configurationPayload(r.CatalogService.SetPrices(ctx, identity.FromContext(ctx), id, rent, sale))
 }
 
 // ArchiveConfiguration is the resolver for the archiveConfiguration field.
@@ -763,7 +763,7 @@ func (r *mutationResolver) ArchiveConfiguration(ctx context.Context, input model
 	if err != nil {
 		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.ArchiveConfiguration(ctx, identity.FromContext(ctx), id))
+	return configurationPayload(r.CatalogService.ArchiveConfiguration(ctx, identity.FromContext(ctx), id))
 }
 
 // InviteCustomer is the resolver for the inviteCustomer field.
@@ -776,7 +776,7 @@ func (r *mutationResolver) InviteCustomer(ctx context.Context, input model.Invit
 	if err != nil {
 		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.InviteCustomer(ctx, identity.FromContext(ctx), id, customer))
+	return configurationPayload(r.CatalogService.InviteCustomer(ctx, identity.FromContext(ctx), id, customer))
 }
 
 // CreateVersion is the resolver for the createVersion field.
@@ -785,7 +785,7 @@ func (r *mutationResolver) CreateVersion(ctx context.Context, input model.Create
 	if err != nil {
 		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.CreateVersion(ctx, identity.FromContext(ctx), id, input.Number, deref(input.Changelog)))
+	return versionPayload(r.CatalogService.CreateVersion(ctx, identity.FromContext(ctx), id, input.Number, deref(input.Changelog)))
 }
 
 // UpdateVersion is the resolver for the updateVersion field.
@@ -794,7 +794,7 @@ func (r *mutationResolver) UpdateVersion(ctx context.Context, input model.Update
 	if err != nil {
 		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.UpdateVersion(ctx, identity.FromContext(ctx), id, input.Number, input.Changelog))
+	return versionPayload(r.CatalogService.UpdateVersion(ctx, identity.FromContext(ctx), id, input.Number, input.Changelog))
 }
 
 // SubmitVersion is the resolver for the submitVersion field.
@@ -803,7 +803,7 @@ func (r *mutationResolver) SubmitVersion(ctx context.Context, input model.Versio
 	if err != nil {
 		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.SubmitVersion(ctx, identity.FromContext(ctx), id))
+	return versionPayload(r.CatalogService.SubmitVersion(ctx, identity.FromContext(ctx), id))
 }
 
 // ApproveVersion is the resolver for the approveVersion field.
@@ -812,7 +812,7 @@ func (r *mutationResolver) ApproveVersion(ctx context.Context, input model.Versi
 	if err != nil {
 		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.ApproveVersion(ctx, identity.FromContext(ctx), id))
+	return versionPayload(r.CatalogService.ApproveVersion(ctx, identity.FromContext(ctx), id))
 }
 
 // RejectVersion is the resolver for the rejectVersion field.
@@ -821,7 +821,7 @@ func (r *mutationResolver) RejectVersion(ctx context.Context, input model.Reject
 	if err != nil {
 		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.RejectVersion(ctx, identity.FromContext(ctx), id, input.Reason))
+	return versionPayload(r.CatalogService.RejectVersion(ctx, identity.FromContext(ctx), id, input.Reason))
 }
 
 // SuspendConfiguration is the resolver for the suspendConfiguration field.
@@ -830,7 +830,7 @@ func (r *mutationResolver) SuspendConfiguration(ctx context.Context, input model
 	if err != nil {
 		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.SuspendConfiguration(ctx, identity.FromContext(ctx), id, input.Reason))
+	return configurationPayload(r.CatalogService.SuspendConfiguration(ctx, identity.FromContext(ctx), id, input.Reason))
 }
 
 // RestoreConfiguration is the resolver for the restoreConfiguration field.
@@ -839,7 +839,7 @@ func (r *mutationResolver) RestoreConfiguration(ctx context.Context, input model
 	if err != nil {
 		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.RestoreConfiguration(ctx, identity.FromContext(ctx), id))
+	return configurationPayload(r.CatalogService.RestoreConfiguration(ctx, identity.FromContext(ctx), id))
 }
 
 // CreateReview is the resolver for the createReview field.
@@ -848,7 +848,7 @@ func (r *mutationResolver) CreateReview(ctx context.Context, input model.CreateR
 	if err != nil {
 		return reviewPayload(catalog.Review{}, err)
 	}
-	return reviewPayload(r.Catalog.CreateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
+	return reviewPayload(r.CatalogService.CreateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
 }
 
 // UpdateReview is the resolver for the updateReview field.
@@ -857,12 +857,12 @@ func (r *mutationResolver) UpdateReview(ctx context.Context, input model.UpdateR
 	if err != nil {
 		return reviewPayload(catalog.Review{}, err)
 	}
-	return reviewPayload(r.Catalog.UpdateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
+	return reviewPayload(r.CatalogService.UpdateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
 }
 
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error) {
-	sess, err := r.Accounts.SignUp(ctx, account.SignUpInput{
+	sess, err := r.AccountService.SignUp(ctx, account.SignUpInput{
 		Email: input.Email, Password: input.Password, Name: input.Name, Phone: input.Phone,
 		Role: fromRole(input.Role), OrganizationName: input.OrganizationName,
 		INN: input.Inn, CRMAccountID: input.CrmAccountID,
@@ -887,7 +887,7 @@ func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*
 			return nil, apperr.Wrap(apperr.KindInvalid, "input.actingFor", err)
 		}
 	}
-	sess, err := r.Accounts.LogIn(ctx, in)
+	sess, err := r.AccountService.LogIn(ctx, in)
 	ues, err := userErrors(err, apperr.KindUnauthenticated, apperr.KindForbidden)
 	if err != nil || len(ues) > 0 {
 		return &model.LogInPayload{UserErrors: ues}, err
@@ -897,7 +897,7 @@ func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*
 
 // RefreshToken is the resolver for the refreshToken field.
 func (r *mutationResolver) RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.RefreshTokenPayload, error) {
-	sess, err := r.Accounts.Refresh(ctx, input.RefreshToken)
+	sess, err := r.AccountService.Refresh(ctx, input.RefreshToken)
 	ues, err := userErrors(err, apperr.KindUnauthenticated, apperr.KindForbidden)
 	if err != nil || len(ues) > 0 {
 		return &model.RefreshTokenPayload{UserErrors: ues}, err
@@ -911,14 +911,14 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 	if input != nil {
 		refresh = deref(input.RefreshToken)
 	}
-	err := r.Accounts.LogOut(ctx, identity.FromContext(ctx), refresh)
+	err := r.AccountService.LogOut(ctx, identity.FromContext(ctx), refresh)
 	ues, err := userErrors(err, apperr.KindUnauthenticated)
 	return &model.LogOutPayload{LoggedOut: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.RefreshTokenPayload, error) {
-	sess, err := r.Accounts.ChangePassword(ctx, identity.FromContext(ctx), input.CurrentPassword, input.NewPassword)
+	sess, err := r.AccountService.ChangePassword(ctx, identity.FromContext(ctx), input.CurrentPassword, input.NewPassword)
 	ues, err := userErrors(err)
 	if err != nil || len(ues) > 0 {
 		return &model.RefreshTokenPayload{UserErrors: ues}, err
@@ -928,7 +928,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 
 // SetAllowedNetworks is the resolver for the setAllowedNetworks field.
 func (r *mutationResolver) SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error) {
-	nets, err := r.Accounts.SetAllowedNetworks(ctx, identity.FromContext(ctx), input.Networks)
+	nets, err := r.AccountService.SetAllowedNetworks(ctx, identity.FromContext(ctx), input.Networks)
 	ues, err := userErrors(err)
 	if err != nil || len(ues) > 0 {
 		return &model.SetAllowedNetworksPayload{UserErrors: ues}, err
@@ -946,7 +946,7 @@ func (r *mutationResolver) SetCrmAccountID(ctx context.Context, input model.SetC
 	if v.Role == identity.RoleCustomer {
 		audit.SetTarget(ctx, globalID(typeCustomer, v.ActingFor))
 	}
-	c, err := r.Accounts.SetCRMAccountID(ctx, v, input.CrmAccountID)
+	c, err := r.AccountService.SetCRMAccountID(ctx, v, input.CrmAccountID)
 	ues, err := userErrors(err)
 	if err != nil || len(ues) > 0 {
 		return &model.SetCrmAccountIDPayload{UserErrors: ues}, err
@@ -966,7 +966,7 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, input model.RoleChang
 
 // ErasePersonalData is the resolver for the erasePersonalData field.
 func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.ErasePersonalDataInput) (*model.ErasePersonalDataPayload, error) {
-	err := r.Accounts.ErasePersonalData(ctx, identity.FromContext(ctx), input.Password)
+	err := r.AccountService.ErasePersonalData(ctx, identity.FromContext(ctx), input.Password)
 	ues, err := userErrors(err)
 	return &model.ErasePersonalDataPayload{Erased: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
@@ -977,7 +977,7 @@ func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, f
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Ledger.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	p, err := r.EarningsLedger.Entries(ctx, identity.FromContext(ctx), f, first, after)
 	return toLedgerConnection(p), err
 }
 
@@ -997,7 +997,7 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 
 // Statement is the resolver for the statement field.
 func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, month)
+	s, err := r.EarningsLedger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, month)
 	return toStatement(s), err
 }
 
@@ -1008,7 +1008,7 @@ func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*mod
 
 // Payouts is the resolver for the payouts field.
 func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
-	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, first, after)
+	p, err := r.EarningsPayouts.Payouts(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
@@ -1018,13 +1018,13 @@ func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *i
 	for _, st := range states {
 		names = append(names, fromEnum[pins.PinState](st))
 	}
-	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
+	p, err := r.PinsService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
 	return toPinConnection(p), err
 }
 
 // StatusHistory is the resolver for the statusHistory field.
 func (r *partnerResolver) StatusHistory(ctx context.Context, obj *model.Partner) ([]*model.PartnerStatusChange, error) {
-	h, err := r.PartnerStatuses.StatusHistory(ctx, identity.FromContext(ctx), obj.RowID)
+	h, err := r.EarningsPartnerStatuses.StatusHistory(ctx, identity.FromContext(ctx), obj.RowID)
 	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
 		return nil, nil
 	}
@@ -1041,7 +1041,7 @@ func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment)
 
 // Events is the resolver for the events field.
 func (r *pinResolver) Events(ctx context.Context, obj *model.Pin) ([]*model.PinEvent, error) {
-	evs, err := r.PinService.Events(ctx, identity.FromContext(ctx), obj.RowID)
+	evs, err := r.PinsService.Events(ctx, identity.FromContext(ctx), obj.RowID)
 	out := make([]*model.PinEvent, len(evs))
 	for i, e := range evs {
 		out[i] = &model.PinEvent{Action: e.Action, Reason: e.Reason, ExpiresAt: e.ExpiresAt, At: e.CreatedAt}
@@ -1096,7 +1096,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 
 // TariffPlans is the resolver for the tariffPlans field.
 func (r *queryResolver) TariffPlans(ctx context.Context) ([]*model.TariffPlan, error) {
-	plans, err := r.Catalog.TariffPlans(ctx)
+	plans, err := r.CatalogService.TariffPlans(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -1109,7 +1109,7 @@ func (r *queryResolver) TariffPlans(ctx context.Context) ([]*model.TariffPlan, e
 
 // Developers is the resolver for the developers field.
 func (r *queryResolver) Developers(ctx context.Context, first *int, after *string) (*model.DeveloperConnection, error) {
-	page, err := r.Catalog.Developers(ctx, first, after)
+	page, err := r.CatalogService.Developers(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -1122,7 +1122,7 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 
 // Configurations is the resolver for the configurations field.
 func (r *queryResolver) Configurations(ctx context.Context, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (*model.ConfigurationConnection, error) {
-	page, sel, err := storefrontPage(ctx, r.Catalog, first, after, filter, orderBy)
+	page, sel, err := storefrontPage(ctx, r.CatalogService, first, after, filter, orderBy)
 	if err != nil {
 		return nil, err
 	}
@@ -1131,12 +1131,12 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 
 // Configuration is the resolver for the configuration field.
 func (r *queryResolver) Configuration(ctx context.Context, slug string) (*model.Configuration, error) {
-	return configurationBySlug(ctx, r.Catalog, slug)
+	return configurationBySlug(ctx, r.CatalogService, slug)
 }
 
 // Categories is the resolver for the categories field.
 func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
-	cats, err := r.Catalog.Categories(ctx)
+	cats, err := r.CatalogService.Categories(ctx)
 	out := make([]*model.Category, len(cats))
 	for i := range cats {
 		out[i] = toCategory(&cats[i])
@@ -1146,7 +1146,7 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, erro
 
 // ModerationQueue is the resolver for the moderationQueue field.
 func (r *queryResolver) ModerationQueue(ctx context.Context, first *int, after *string) (*model.VersionConnection, error) {
-	page, err := r.Catalog.ReviewQueue(ctx, identity.FromContext(ctx), first, after)
+	page, err := r.CatalogService.ReviewQueue(ctx, identity.FromContext(ctx), first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -1155,7 +1155,7 @@ func (r *queryResolver) ModerationQueue(ctx context.Context, first *int, after *
 
 // LicenseCheck is the resolver for the licenseCheck field.
 func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID string) (*model.LicenseCheck, error) {
-	st, err := r.Commerce.CheckLicense(ctx, key, accountID)
+	st, err := r.CommerceService.CheckLicense(ctx, key, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -1169,7 +1169,7 @@ func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID 
 
 // Rates is the resolver for the rates field.
 func (r *queryResolver) Rates(ctx context.Context) (*model.RateTables, error) {
-	t, err := r.RateBook.Current(ctx, identity.FromContext(ctx))
+	t, err := r.EarningsRates.Current(ctx, identity.FromContext(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -1178,7 +1178,7 @@ func (r *queryResolver) Rates(ctx context.Context) (*model.RateTables, error) {
 
 // RateHistory is the resolver for the rateHistory field.
 func (r *queryResolver) RateHistory(ctx context.Context) (*model.RateTables, error) {
-	t, err := r.RateBook.History(ctx, identity.FromContext(ctx))
+	t, err := r.EarningsRates.History(ctx, identity.FromContext(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -1220,7 +1220,7 @@ func (r *queryResolver) AuditLogBrokenAt(ctx context.Context) (*string, error) {
 
 // UnappliedPayments is the resolver for the unappliedPayments field.
 func (r *queryResolver) UnappliedPayments(ctx context.Context, first *int, after *string, state *model.UnappliedPaymentState) (*model.UnappliedPaymentConnection, error) {
-	page, err := r.Commerce.UnappliedPayments(ctx, identity.FromContext(ctx), unappliedStateArg(state), first, after)
+	page, err := r.CommerceService.UnappliedPayments(ctx, identity.FromContext(ctx), unappliedStateArg(state), first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -1343,7 +1343,7 @@ func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.Us
 
 // Roles is the resolver for the roles field.
 func (r *viewerResolver) Roles(ctx context.Context, obj *model.Viewer) ([]*model.RoleGrant, error) {
-	grants, err := r.Accounts.RoleGrants(ctx, obj.Subject)
+	grants, err := r.AccountService.RoleGrants(ctx, obj.Subject)
 	return toRoleGrants(grants), err
 }
 
