@@ -9,6 +9,7 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
 	"configmarket/internal/catalog"
+	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 )
 
@@ -123,10 +124,44 @@ func toVersionConnection(p catalog.VersionPage) *model.VersionConnection {
 	return &model.VersionConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
+// firstVersions is a configuration's first page of versions, through the
+// operation's loaders: the versions of a page of configurations are read
+// in one statement. A document that selects no cursor gets none encoded.
+func firstVersions(ctx context.Context, v identity.Viewer, c catalog.Configuration, limit int) (*model.VersionConnection, error) {
+	key := catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.CanSeePrivate(v, c), First: limit + lookahead(ctx)}
+	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	cursor := catalog.VersionCursor
+	if !documentSelectsCursors(ctx) {
+		cursor = noCursor
+	}
+	return toVersionConnection(relay.Cut(rows, limit, cursor)), nil
+}
+
 func toReviewConnection(p catalog.ReviewPage) *model.ReviewConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toReview,
 		func(c string, n *model.Review) model.ReviewEdge { return model.ReviewEdge{Cursor: c, Node: n} })
 	return &model.ReviewConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+// toPlanPrices maps a configuration's rent prices, its plans once per
+// operation (tariffPlanOnce).
+func toPlanPrices(l *dataloaders.Loaders, rent []catalog.RentOnPlan) []*model.PlanPrice {
+	out := make([]*model.PlanPrice, len(rent))
+	// One allocation for all of a card's prices, not two per price.
+	type planPrice struct {
+		model.PlanPrice
+		money model.Money
+	}
+	each := make([]planPrice, len(rent))
+	for i, p := range rent {
+		pp := &each[i]
+		pp.PlanPrice = model.PlanPrice{Price: moneyIn(&pp.money, p.Amount), TariffPlan: tariffPlanOnce(l, p.Plan)}
+		out[i] = &pp.PlanPrice
+	}
+	return out
 }
 
 // connection maps a page of rows to a Relay connection's edges and nodes

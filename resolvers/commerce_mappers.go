@@ -68,6 +68,36 @@ func toPaymentConnection(p commerce.Page[commerce.Payment]) *model.PaymentConnec
 	return &model.PaymentConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
+// developerInstallationFilter translates a developer's InstallationFilter.
+func developerInstallationFilter(developerID uuid.UUID, f *model.InstallationFilter) (commerce.InstallationFilter, error) {
+	out := commerce.InstallationFilter{DeveloperID: &developerID}
+	if f == nil {
+		return out, nil
+	}
+	out.State, out.Mode = fromEnumPtr[commerce.InstallationState](f.State), fromEnumPtr[commerce.InstallationMode](f.Mode)
+	if f.Configuration != nil {
+		id, err := idArg("filter.configuration", *f.Configuration, typeConfiguration)
+		if err != nil {
+			return out, err
+		}
+		out.ConfigurationID = &id
+	}
+	return out, nil
+}
+
+// developerPaymentFilter translates a developer's payments' arguments.
+func developerPaymentFilter(developerID uuid.UUID, configuration *string) (commerce.PaymentFilter, error) {
+	out := commerce.PaymentFilter{DeveloperID: &developerID}
+	if configuration != nil {
+		id, err := idArg("configuration", *configuration, typeConfiguration)
+		if err != nil {
+			return out, err
+		}
+		out.ConfigurationID = &id
+	}
+	return out, nil
+}
+
 func parseMoney(field string, d model.Decimal) (money.Money, error) {
 	m, err := money.Parse(string(d), money.RUB)
 	if err != nil {

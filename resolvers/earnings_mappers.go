@@ -1,6 +1,9 @@
 package resolvers
 
 import (
+	"context"
+
+	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/earnings"
 	"configmarket/internal/money"
@@ -110,6 +113,18 @@ func ledgerFilter(party earnings.Party, id [16]byte, f *model.LedgerFilter) (ear
 		out.ConfigurationID = &c
 	}
 	return out, nil
+}
+
+// entryTotals are f's totals by groupBy, through the operation's loaders
+// (which sum the sibling fields' groupings in the same statement); never
+// nil, as the schema's list is not.
+func entryTotals(ctx context.Context, f earnings.EntryFilter, groupBy model.EarningsGrouping) ([]*model.EarningsTotal, error) {
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
+	out := toEarningsTotals(ts)
+	if out == nil {
+		out = []*model.EarningsTotal{}
+	}
+	return out, err
 }
 
 var groupings = map[model.EarningsGrouping]earnings.Grouping{

@@ -8,6 +8,7 @@ import (
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/account"
+	"configmarket/internal/apperr"
 	"configmarket/internal/catalog"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
@@ -101,6 +102,22 @@ func toAuthSession(s account.Session) *model.AuthSession {
 		RefreshToken: s.RefreshToken, RefreshTokenExpiresAt: s.RefreshExpiresAt,
 		Role: toRole(s.Viewer.Role),
 	}
+}
+
+// logInInput translates logIn's input; actingFor may name an organisation
+// of any type.
+func logInInput(input model.LogInInput) (account.LogInInput, error) {
+	in := account.LogInInput{Email: input.Email, Password: input.Password}
+	if input.Role != nil {
+		in.Role = fromRole(*input.Role)
+	}
+	if input.ActingFor != nil {
+		_, local, err := relay.ParseID(*input.ActingFor)
+		if in.ActingFor, err = uuidOf(local, err); err != nil {
+			return in, apperr.Wrap(apperr.KindInvalid, "input.actingFor", err)
+		}
+	}
+	return in, nil
 }
 
 // orgTypeOf is the GraphQL type of the organisation a role acts for.

@@ -44,11 +44,7 @@ func reviewPayload(r catalog.Review, err error) (*model.ReviewPayload, error) {
 // kind of organisation the role acts for.
 func (r *mutationResolver) changeRole(ctx context.Context, input model.RoleChangeInput, grant bool) (*model.RoleChangePayload, error) {
 	role := fromRole(input.Role)
-	userID, err := idArg("input.userId", input.UserID, typeUser)
-	var org uuid.UUID
-	if err == nil && input.OrganizationID != nil {
-		org, err = idArg("input.organizationId", *input.OrganizationID, orgTypeOf(role))
-	}
+	userID, org, err := roleChangeArgs(input, role)
 	var grants []account.RoleGrant
 	if err == nil {
 		grants, err = r.AccountService.ChangeRole(ctx, identity.FromContext(ctx), userID, role, org, grant)
@@ -58,4 +54,14 @@ func (r *mutationResolver) changeRole(ctx context.Context, input model.RoleChang
 		return &model.RoleChangePayload{UserErrors: ues}, err
 	}
 	return &model.RoleChangePayload{Roles: toRoleGrants(grants), UserErrors: ues}, nil
+}
+
+// roleChangeArgs decodes a role change's user and organisation; the
+// organisation must be of the kind role acts for.
+func roleChangeArgs(input model.RoleChangeInput, role identity.Role) (user, org uuid.UUID, err error) {
+	user, err = idArg("input.userId", input.UserID, typeUser)
+	if err == nil && input.OrganizationID != nil {
+		org, err = idArg("input.organizationId", *input.OrganizationID, orgTypeOf(role))
+	}
+	return user, org, err
 }

@@ -121,6 +121,31 @@ func developerPayload(ctx context.Context, id [16]byte, err error) (*model.Devel
 	return &model.DeveloperStatusPayload{Developer: toDeveloper(d), UserErrors: ues}, err
 }
 
+// auditFilter translates an AuditFilter.
+func auditFilter(f *model.AuditFilter) (auditlog.Filter, error) {
+	var out auditlog.Filter
+	if f == nil {
+		return out, nil
+	}
+	out.Action, out.From, out.To = f.Action, f.From, f.To
+	if f.Actor != nil {
+		id, err := idArg("filter.actor", *f.Actor, typeUser)
+		if err != nil {
+			return out, err
+		}
+		out.ActorID = &id
+	}
+	return out, nil
+}
+
+func toAuditEntryConnection(p auditlog.Page) *model.AuditEntryConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toAuditEntry,
+		func(c string, n *model.AuditEntry) model.AuditEntryEdge {
+			return model.AuditEntryEdge{Cursor: c, Node: n}
+		})
+	return &model.AuditEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
 func toAuditEntry(a *auditlog.Entry) *model.AuditEntry {
 	out := &model.AuditEntry{
 		ID: strconv.FormatInt(a.ID, 10), At: a.At, Action: a.Action, Target: a.Target, Result: a.Result,

@@ -12,7 +12,6 @@ import (
 	"configmarket/internal/account"
 	"configmarket/internal/apperr"
 	"configmarket/internal/audit"
-	"configmarket/internal/auditlog"
 	"configmarket/internal/catalog"
 	"configmarket/internal/commerce"
 	"configmarket/internal/earnings"
@@ -21,10 +20,8 @@ import (
 	"configmarket/internal/pins"
 	"configmarket/internal/relay"
 	"context"
-	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 )
 
@@ -86,16 +83,7 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 		page, err := r.CatalogService.Versions(ctx, v, obj.Row, limit, *after)
 		return toVersionConnection(page), err
 	}
-	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + lookahead(ctx)}
-	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	cursor := catalog.VersionCursor
-	if !documentSelectsCursors(ctx) {
-		cursor = noCursor
-	}
-	return toVersionConnection(relay.Cut(rows, limit, cursor)), nil
+	return firstVersions(ctx, v, obj.Row, limit)
 }
 
 // RentPrices is the resolver for the rentPrices field.
@@ -109,20 +97,7 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 	if err != nil {
 		return nil, err
 	}
-	rent := catalog.AppendRentPrices(nil, obj.Row, prices, plans)
-	out := make([]*model.PlanPrice, len(rent))
-	// One allocation for all of a card's prices, not two per price.
-	type planPrice struct {
-		model.PlanPrice
-		money model.Money
-	}
-	each := make([]planPrice, len(rent))
-	for i, p := range rent {
-		pp := &each[i]
-		pp.PlanPrice = model.PlanPrice{Price: moneyIn(&pp.money, p.Amount), TariffPlan: tariffPlanOnce(l, p.Plan)}
-		out[i] = &pp.PlanPrice
-	}
-	return out, nil
+	return toPlanPrices(l, catalog.AppendRentPrices(nil, obj.Row, prices, plans)), nil
 }
 
 // RentPrice is the resolver for the rentPrice field.
@@ -274,16 +249,9 @@ func (r *developerResolver) Installations(ctx context.Context, obj *model.Develo
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f := commerce.InstallationFilter{DeveloperID: &obj.RowID}
-	if filter != nil {
-		f.State, f.Mode = fromEnumPtr[commerce.InstallationState](filter.State), fromEnumPtr[commerce.InstallationMode](filter.Mode)
-		if filter.Configuration != nil {
-			id, err := idArg("filter.configuration", *filter.Configuration, typeConfiguration)
-			if err != nil {
-				return nil, err
-			}
-			f.ConfigurationID = &id
-		}
+	f, err := developerInstallationFilter(obj.RowID, filter)
+	if err != nil {
+		return nil, err
 	}
 	p, err := r.CommerceService.Installations(ctx, v, f, first, after)
 	return toInstallationConnection(p), err
@@ -295,13 +263,9 @@ func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, 
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f := commerce.PaymentFilter{DeveloperID: &obj.RowID}
-	if configuration != nil {
-		id, err := idArg("configuration", *configuration, typeConfiguration)
-		if err != nil {
-			return nil, err
-		}
-		f.ConfigurationID = &id
+	f, err := developerPaymentFilter(obj.RowID, configuration)
+	if err != nil {
+		return nil, err
 	}
 	p, err := r.CommerceService.Payments(ctx, v, f, first, after)
 	return toPaymentConnection(p), err
@@ -331,12 +295,7 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
-	out := toEarningsTotals(ts)
-	if out == nil {
-		out = []*model.EarningsTotal{}
-	}
-	return out, err
+	return entryTotals(ctx, f, groupBy)
 }
 
 // Statement is the resolver for the statement field.
@@ -877,15 +836,9 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 
 // LogIn is the resolver for the logIn field.
 func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error) {
-	in := account.LogInInput{Email: input.Email, Password: input.Password}
-	if input.Role != nil {
-		in.Role = fromRole(*input.Role)
-	}
-	if input.ActingFor != nil {
-		_, local, err := relay.ParseID(*input.ActingFor)
-		if in.ActingFor, err = uuidOf(local, err); err != nil {
-			return nil, apperr.Wrap(apperr.KindInvalid, "input.actingFor", err)
-		}
+	in, err := logInInput(input)
+	if err != nil {
+		return nil, err
 	}
 	sess, err := r.AccountService.LogIn(ctx, in)
 	ues, err := userErrors(err, apperr.KindUnauthenticated, apperr.KindForbidden)
@@ -987,12 +940,7 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
-	out := toEarningsTotals(ts)
-	if out == nil {
-		out = []*model.EarningsTotal{}
-	}
-	return out, err
+	return entryTotals(ctx, f, groupBy)
 }
 
 // Statement is the resolver for the statement field.
@@ -1068,21 +1016,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if len(ids) > maxNodes {
 		return nil, apperr.Invalid("ids", "at most %d ids per request", maxNodes)
 	}
-	// Concurrent loads fall into one loader batch per type.
-	out := make([]model.Node, len(ids))
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() { out[i], errs[i] = loadNode(ctx, id) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			// One bad id nulls its own slot, not the whole list.
-			graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), err)
-		}
-	}
-	return out, nil
+	return loadNodes(ctx, ids), nil
 }
 
 // Viewer is the resolver for the viewer field.
@@ -1187,26 +1121,15 @@ func (r *queryResolver) RateHistory(ctx context.Context) (*model.RateTables, err
 
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.AuditEntryConnection, error) {
-	var f auditlog.Filter
-	if filter != nil {
-		f.Action, f.From, f.To = filter.Action, filter.From, filter.To
-		if filter.Actor != nil {
-			id, err := idArg("filter.actor", *filter.Actor, typeUser)
-			if err != nil {
-				return nil, err
-			}
-			f.ActorID = &id
-		}
+	f, err := auditFilter(filter)
+	if err != nil {
+		return nil, err
 	}
 	p, err := r.AuditLogService.Entries(ctx, identity.FromContext(ctx), f, first, after)
 	if err != nil {
 		return nil, err
 	}
-	edges, nodes := connection(p.Rows, p.Cursors, toAuditEntry,
-		func(c string, n *model.AuditEntry) model.AuditEntryEdge {
-			return model.AuditEntryEdge{Cursor: c, Node: n}
-		})
-	return &model.AuditEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
+	return toAuditEntryConnection(p), nil
 }
 
 // AuditLogBrokenAt is the resolver for the auditLogBrokenAt field.
