@@ -491,14 +491,14 @@ func newApp(d deps) *app {
 	cat.SetPackageMaxSize(d.packageRules.MaxSize)
 	pkgs := packages.New(d.store, d.blobs, d.clock, d.packageRules, d.linkKey)
 	root := &resolvers.Resolver{
-		Accounts: accounts, Catalog: cat, Commerce: com,
-		Ledger: earnings.NewLedger(d.store), RateBook: earnings.NewRates(d.store, d.clock),
-		PayoutService: earnings.NewPayouts(d.store, d.clock), PinService: pins.New(d.store, d.clock, pins.DefaultRules),
-		Statuses:        earnings.NewStatuses(d.store, d.clock),
-		PartnerStatuses: earnings.NewPartnerStatuses(d.store, d.clock),
-		Hub:             live.NewHub(d.store.Pool()),
-		AuditLogService: auditlog.New(d.store),
-		Packages:        pkgs,
+		AccountService: accounts, CatalogService: cat, CommerceService: com,
+		EarningsLedger: earnings.NewLedger(d.store), EarningsRates: earnings.NewRates(d.store, d.clock),
+		EarningsPayouts: earnings.NewPayouts(d.store, d.clock), PinsService: pins.New(d.store, d.clock, pins.DefaultRules),
+		EarningsStatuses:        earnings.NewStatuses(d.store, d.clock),
+		EarningsPartnerStatuses: earnings.NewPartnerStatuses(d.store, d.clock),
+		LiveHub:                 live.NewHub(d.store.Pool()),
+		AuditLogService:         auditlog.New(d.store),
+		PackagesService:         pkgs,
 	}
 	streams := web.NewStreams(maxStreamsPerUser)
 	var listing *fastpath.Listing
@@ -534,8 +534,8 @@ func newApp(d deps) *app {
 		mux.Handle("GET /{$}", http.RedirectHandler("/graphiql", http.StatusFound))
 	}
 	return &app{
-		handler: web.Origin(d.trustedProxies)(tel.HTTP(web.Recover(mux))), health: health, commerce: com, pins: root.PinService, accounts: accounts,
-		statuses: root.Statuses, hub: root.Hub, streams: streams, tel: tel, listing: listing,
+		handler: web.Origin(d.trustedProxies)(tel.HTTP(web.Recover(mux))), health: health, commerce: com, pins: root.PinsService, accounts: accounts,
+		statuses: root.EarningsStatuses, hub: root.LiveHub, streams: streams, tel: tel, listing: listing,
 	}
 }
 
@@ -577,8 +577,8 @@ func newGraphQL(d deps, root *resolvers.Resolver, listing *fastpath.Listing, res
 	srv.SetRecoverFunc(resolvers.Recover)
 
 	sources := dataloaders.Sources{
-		Accounts: root.Accounts, Catalog: root.Catalog, Commerce: root.Commerce, Payouts: root.PayoutService, Ledger: root.Ledger, Pins: root.PinService,
-		Packages: root.Packages,
+		Accounts: root.AccountService, Catalog: root.CatalogService, Commerce: root.CommerceService, Payouts: root.EarningsPayouts, Ledger: root.EarningsLedger, Pins: root.PinsService,
+		Packages: root.PackagesService,
 	}
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		if err := web.AuthError(ctx); err != nil {

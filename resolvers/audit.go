@@ -9,16 +9,22 @@ import (
 
 	"configmarket/internal/apperr"
 	"configmarket/internal/audit"
-	"configmarket/internal/store"
 )
+
+// AuditWriter writes an audit row on its own, outside any transaction
+// (store.Queries.InsertAudit): the row of a mutation that committed none.
+type AuditWriter interface {
+	InsertAudit(ctx context.Context, p *audit.Pending, result audit.Result) error
+}
 
 // AuditMutations writes one audit row per mutation (SPEC §9): the store
 // writes it inside the transaction that makes the mutation's effect; a
 // mutation that failed, was refused or wrote no transaction gets its row
 // here afterwards. The row's target and amount are named by the domain code
 // the mutation runs (audit.SetTarget, audit.SetAmount), never guessed from
-// its input.
-func AuditMutations(st *store.Store) graphql.FieldMiddleware {
+// its input; the domain hands the row to the transaction that makes the
+// effect (store.Audit).
+func AuditMutations(st AuditWriter) graphql.FieldMiddleware {
 	return func(ctx context.Context, next graphql.Resolver) (any, error) {
 		fc := graphql.GetFieldContext(ctx)
 		if fc == nil || fc.Object != "Mutation" {
@@ -36,7 +42,7 @@ func AuditMutations(st *store.Store) graphql.FieldMiddleware {
 		case err != nil || hasUserErrors(res):
 			result = audit.Failed
 		}
-		if werr := st.InsertAudit(audit.With(context.WithoutCancel(ctx), p), p.Action, p.Target, result); werr != nil {
+		if werr := st.InsertAudit(context.WithoutCancel(ctx), p, result); werr != nil {
 			slog.ErrorContext(ctx, "audit row not written", "action", p.Action, "err", werr)
 		}
 		return res, err

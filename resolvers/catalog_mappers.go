@@ -9,8 +9,8 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
 	"configmarket/internal/catalog"
+	"configmarket/internal/identity"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 )
 
 const (
@@ -20,7 +20,7 @@ const (
 	typeCategory      = "Category"
 )
 
-func toConfiguration(c *store.Configuration) *model.Configuration {
+func toConfiguration(c *catalog.Configuration) *model.Configuration {
 	if c == nil {
 		return nil
 	}
@@ -37,7 +37,7 @@ type configurationModel struct {
 	saleModes [2]model.SaleMode
 }
 
-func (m *configurationModel) fill(c *store.Configuration) *model.Configuration {
+func (m *configurationModel) fill(c *catalog.Configuration) *model.Configuration {
 	m.rating = model.Rating{Count: c.RatingCount}
 	m.Configuration = model.Configuration{
 		ID: model.NodeID{Type: typeConfiguration, UUID: c.ID}, Slug: c.Slug, Title: c.Title, Summary: c.Summary,
@@ -59,7 +59,7 @@ func (m *configurationModel) fill(c *store.Configuration) *model.Configuration {
 	return &m.Configuration
 }
 
-func toVersion(v *store.Version) *model.Version {
+func toVersion(v *catalog.Version) *model.Version {
 	if v == nil {
 		return nil
 	}
@@ -67,7 +67,7 @@ func toVersion(v *store.Version) *model.Version {
 }
 
 // versionIn maps v into dst, for callers that allocate many at once.
-func versionIn(dst *model.Version, v *store.Version) *model.Version {
+func versionIn(dst *model.Version, v *catalog.Version) *model.Version {
 	*dst = model.Version{
 		ID: model.NodeID{Type: typeVersion, UUID: v.ID}, Number: catalog.VersionNumber(*v), Changelog: v.Changelog,
 		State: toEnum[model.VersionState](v.State), CreatedAt: v.CreatedAt,
@@ -76,7 +76,7 @@ func versionIn(dst *model.Version, v *store.Version) *model.Version {
 	return dst
 }
 
-func toReview(r *store.Review) *model.Review {
+func toReview(r *catalog.Review) *model.Review {
 	if r == nil {
 		return nil
 	}
@@ -86,7 +86,7 @@ func toReview(r *store.Review) *model.Review {
 	}
 }
 
-func toCategory(c *store.Category) *model.Category {
+func toCategory(c *catalog.Category) *model.Category {
 	if c == nil {
 		return nil
 	}
@@ -96,12 +96,12 @@ func toCategory(c *store.Category) *model.Category {
 // toConfigurationConnection maps a page of configurations after loading
 // what the query selects on them; cards, when not nil, are what the page
 // statement already read of it, row by row.
-func toConfigurationConnection(ctx context.Context, sel configurationFields, p catalog.ConfigurationPage, cards []store.CardRows) (*model.ConfigurationConnection, error) {
+func toConfigurationConnection(ctx context.Context, sel configurationFields, p catalog.ConfigurationPage, cards []catalog.CardRows) (*model.ConfigurationConnection, error) {
 	if err := prefetchConfigurations(ctx, sel, p.Rows, cards); err != nil {
 		return nil, err
 	}
 	models, next := make([]configurationModel, len(p.Rows)), 0
-	toConfiguration := func(c *store.Configuration) *model.Configuration {
+	toConfiguration := func(c *catalog.Configuration) *model.Configuration {
 		next++
 		return models[next-1].fill(c)
 	}
@@ -115,7 +115,7 @@ func toConfigurationConnection(ctx context.Context, sel configurationFields, p c
 func toVersionConnection(p catalog.VersionPage) *model.VersionConnection {
 	// One allocation for the page's versions: a storefront page maps 200.
 	versions, next := make([]model.Version, len(p.Rows)), 0
-	toVersion := func(v *store.Version) *model.Version {
+	toVersion := func(v *catalog.Version) *model.Version {
 		next++
 		return versionIn(&versions[next-1], v)
 	}
@@ -124,10 +124,44 @@ func toVersionConnection(p catalog.VersionPage) *model.VersionConnection {
 	return &model.VersionConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
+// firstVersions is a configuration's first page of versions, through the
+// operation's loaders: the versions of a page of configurations are read
+// in one statement. A document that selects no cursor gets none encoded.
+func firstVersions(ctx context.Context, v identity.Viewer, c catalog.Configuration, limit int) (*model.VersionConnection, error) {
+	key := catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.CanSeePrivate(v, c), First: limit + lookahead(ctx)}
+	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	cursor := catalog.VersionCursor
+	if !documentSelectsCursors(ctx) {
+		cursor = noCursor
+	}
+	return toVersionConnection(relay.Cut(rows, limit, cursor)), nil
+}
+
 func toReviewConnection(p catalog.ReviewPage) *model.ReviewConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toReview,
 		func(c string, n *model.Review) model.ReviewEdge { return model.ReviewEdge{Cursor: c, Node: n} })
 	return &model.ReviewConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+// toPlanPrices maps a configuration's rent prices, its plans once per
+// operation (tariffPlanOnce).
+func toPlanPrices(l *dataloaders.Loaders, rent []catalog.RentOnPlan) []*model.PlanPrice {
+	out := make([]*model.PlanPrice, len(rent))
+	// One allocation for all of a card's prices, not two per price.
+	type planPrice struct {
+		model.PlanPrice
+		money model.Money
+	}
+	each := make([]planPrice, len(rent))
+	for i, p := range rent {
+		pp := &each[i]
+		pp.PlanPrice = model.PlanPrice{Price: moneyIn(&pp.money, p.Amount), TariffPlan: tariffPlanOnce(l, p.Plan)}
+		out[i] = &pp.PlanPrice
+	}
+	return out
 }
 
 // connection maps a page of rows to a Relay connection's edges and nodes
@@ -161,13 +195,13 @@ func idArg(field, global, typeName string) (uuid.UUID, error) {
 	return id, nil
 }
 
-func saleModeNames(modes []model.SaleMode) []store.PriceKind {
+func saleModeNames(modes []model.SaleMode) []catalog.PriceKind {
 	if modes == nil {
 		return nil
 	}
-	out := []store.PriceKind{}
+	out := []catalog.PriceKind{}
 	for _, m := range modes {
-		out = append(out, fromEnum[store.PriceKind](m))
+		out = append(out, fromEnum[catalog.PriceKind](m))
 	}
 	return out
 }
@@ -178,7 +212,7 @@ func storefrontArgs(first *int, after *string, f *model.ConfigurationFilter, o *
 	if f != nil {
 		a.Search, a.Category, a.Tags, a.HasTrial = deref(f.Search), deref(f.Category), f.Tags, f.HasTrial
 		if f.SaleMode != nil {
-			a.SaleMode = fromEnum[store.PriceKind](*f.SaleMode)
+			a.SaleMode = fromEnum[catalog.PriceKind](*f.SaleMode)
 		}
 		if f.Price != nil {
 			a.PricePlan = deref(f.Price.Plan)
@@ -219,4 +253,4 @@ func optionalConfiguration(ctx context.Context, id *uuid.UUID) (*model.Configura
 
 // noCursor stands in for a cursor the document does not select
 // (documentSelectsCursors): it is never written.
-func noCursor(store.Version) string { return "" }
+func noCursor(catalog.Version) string { return "" }

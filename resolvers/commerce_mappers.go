@@ -6,7 +6,6 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/commerce"
 	"configmarket/internal/money"
-	"configmarket/internal/store"
 )
 
 const (
@@ -15,7 +14,7 @@ const (
 	typePayment      = "Payment"
 )
 
-func toInstallation(i *store.Installation) *model.Installation {
+func toInstallation(i *commerce.Installation) *model.Installation {
 	if i == nil {
 		return nil
 	}
@@ -27,7 +26,7 @@ func toInstallation(i *store.Installation) *model.Installation {
 	}
 }
 
-func toInvoice(v *store.Invoice) *model.Invoice {
+func toInvoice(v *commerce.Invoice) *model.Invoice {
 	if v == nil {
 		return nil
 	}
@@ -39,7 +38,7 @@ func toInvoice(v *store.Invoice) *model.Invoice {
 	}
 }
 
-func toPayment(p *store.Payment) *model.Payment {
+func toPayment(p *commerce.Payment) *model.Payment {
 	if p == nil {
 		return nil
 	}
@@ -49,7 +48,7 @@ func toPayment(p *store.Payment) *model.Payment {
 	}
 }
 
-func toInstallationConnection(p commerce.Page[store.Installation]) *model.InstallationConnection {
+func toInstallationConnection(p commerce.Page[commerce.Installation]) *model.InstallationConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toInstallation,
 		func(c string, n *model.Installation) model.InstallationEdge {
 			return model.InstallationEdge{Cursor: c, Node: n}
@@ -57,16 +56,46 @@ func toInstallationConnection(p commerce.Page[store.Installation]) *model.Instal
 	return &model.InstallationConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
-func toInvoiceConnection(p commerce.Page[store.Invoice]) *model.InvoiceConnection {
+func toInvoiceConnection(p commerce.Page[commerce.Invoice]) *model.InvoiceConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toInvoice,
 		func(c string, n *model.Invoice) model.InvoiceEdge { return model.InvoiceEdge{Cursor: c, Node: n} })
 	return &model.InvoiceConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
-func toPaymentConnection(p commerce.Page[store.Payment]) *model.PaymentConnection {
+func toPaymentConnection(p commerce.Page[commerce.Payment]) *model.PaymentConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toPayment,
 		func(c string, n *model.Payment) model.PaymentEdge { return model.PaymentEdge{Cursor: c, Node: n} })
 	return &model.PaymentConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+// developerInstallationFilter translates a developer's InstallationFilter.
+func developerInstallationFilter(developerID uuid.UUID, f *model.InstallationFilter) (commerce.InstallationFilter, error) {
+	out := commerce.InstallationFilter{DeveloperID: &developerID}
+	if f == nil {
+		return out, nil
+	}
+	out.State, out.Mode = fromEnumPtr[commerce.InstallationState](f.State), fromEnumPtr[commerce.InstallationMode](f.Mode)
+	if f.Configuration != nil {
+		id, err := idArg("filter.configuration", *f.Configuration, typeConfiguration)
+		if err != nil {
+			return out, err
+		}
+		out.ConfigurationID = &id
+	}
+	return out, nil
+}
+
+// developerPaymentFilter translates a developer's payments' arguments.
+func developerPaymentFilter(developerID uuid.UUID, configuration *string) (commerce.PaymentFilter, error) {
+	out := commerce.PaymentFilter{DeveloperID: &developerID}
+	if configuration != nil {
+		id, err := idArg("configuration", *configuration, typeConfiguration)
+		if err != nil {
+			return out, err
+		}
+		out.ConfigurationID = &id
+	}
+	return out, nil
 }
 
 func parseMoney(field string, d model.Decimal) (money.Money, error) {

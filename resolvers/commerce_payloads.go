@@ -8,14 +8,13 @@ import (
 	"configmarket/internal/apperr"
 	"configmarket/internal/commerce"
 	"configmarket/internal/identity"
-	"configmarket/internal/store"
 )
 
 func invalidAmount(field string) error {
 	return apperr.Invalid(field, "amount must look like \"500.00\"").WithCode("AMOUNT_MISMATCH")
 }
 
-func installationPayload(i store.Installation, err error) (*model.InstallationPayload, error) {
+func installationPayload(i commerce.Installation, err error) (*model.InstallationPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.InstallationPayload{UserErrors: ues}, err
@@ -74,7 +73,7 @@ func (r *Resolver) ratesPayload(ctx context.Context, err error) (*model.RatesPay
 	if err != nil || len(ues) > 0 {
 		return &model.RatesPayload{UserErrors: ues}, err
 	}
-	t, err := r.RateBook.Current(ctx, identity.FromContext(ctx))
+	t, err := r.EarningsRates.Current(ctx, identity.FromContext(ctx))
 	if err != nil {
 		return nil, err
 	}

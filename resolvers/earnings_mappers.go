@@ -1,13 +1,15 @@
 package resolvers
 
 import (
+	"context"
+
+	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/earnings"
 	"configmarket/internal/money"
-	"configmarket/internal/store"
 )
 
-func toLedgerEntry(e *store.LedgerEntry) *model.LedgerEntry {
+func toLedgerEntry(e *earnings.LedgerEntry) *model.LedgerEntry {
 	m := &model.LedgerEntry{
 		Party: toEnum[model.LedgerParty](e.Party), Amount: toMoney(e.Amount),
 		Reversal: e.RefundID != nil, OccurredAt: e.OccurredAt, ConfigurationID: e.ConfigurationID,
@@ -31,7 +33,7 @@ func toLedgerConnection(p earnings.EntryPage) *model.LedgerEntryConnection {
 	return &model.LedgerEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
-func toEarningsTotals(ts []store.EntryTotal) []*model.EarningsTotal {
+func toEarningsTotals(ts []earnings.EntryTotal) []*model.EarningsTotal {
 	if ts == nil {
 		return nil
 	}
@@ -90,12 +92,12 @@ func toRateTables(t earnings.RateTables) *model.RateTables {
 }
 
 // ledgerFilter translates a LedgerFilter for one party.
-func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.EntryFilter, error) {
-	out := store.EntryFilter{Party: party, PartyID: id}
+func ledgerFilter(party earnings.Party, id [16]byte, f *model.LedgerFilter) (earnings.EntryFilter, error) {
+	out := earnings.EntryFilter{Party: party, PartyID: id}
 	if f == nil {
 		return out, nil
 	}
-	out.From, out.To, out.PaidFor = f.From, f.To, fromEnumPtr[store.PaidFor](f.PaidFor)
+	out.From, out.To, out.PaidFor = f.From, f.To, fromEnumPtr[earnings.PaidFor](f.PaidFor)
 	if f.Customer != nil {
 		c, err := idArg("filter.customer", *f.Customer, typeCustomer)
 		if err != nil {
@@ -111,6 +113,18 @@ func ledgerFilter(party store.Party, id [16]byte, f *model.LedgerFilter) (store.
 		out.ConfigurationID = &c
 	}
 	return out, nil
+}
+
+// entryTotals are f's totals by groupBy, through the operation's loaders
+// (which sum the sibling fields' groupings in the same statement); never
+// nil, as the schema's list is not.
+func entryTotals(ctx context.Context, f earnings.EntryFilter, groupBy model.EarningsGrouping) ([]*model.EarningsTotal, error) {
+	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, fromEnum[earnings.Grouping](groupBy)), siblingGroupings(ctx))
+	out := toEarningsTotals(ts)
+	if out == nil {
+		out = []*model.EarningsTotal{}
+	}
+	return out, err
 }
 
 func parseRate(field string, d model.Decimal) (money.Rate, error) {

@@ -5,65 +5,32 @@ import (
 	"strconv"
 
 	"configmarket/graph/model"
-	"configmarket/internal/apperr"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/live"
 	"configmarket/internal/money"
-	"configmarket/internal/store"
-	"configmarket/internal/web"
 )
 
 // stream sends the viewer's own ledger events: a snapshot first, then each
 // committed entry, re-checked at delivery time for the subscribing party.
-func (r *Resolver) stream(ctx context.Context, party store.Party) (<-chan *model.LedgerEvent, error) {
+func (r *Resolver) stream(ctx context.Context, party earnings.Party) (<-chan *model.LedgerEvent, error) {
 	v := identity.FromContext(ctx)
 	id, err := earnings.LiveParty(v, party)
 	if err != nil {
 		return nil, err
 	}
-	release, ok := live.Take(ctx)
-	if !ok {
-		return nil, apperr.RateLimited("at most %d subscriptions per connection", live.MaxSubscriptionsPerConnection)
+	snapshot := func() (*model.LedgerEvent, error) {
+		s, err := r.EarningsLedger.Snapshot(ctx, v, party, id, r.CommerceService.Now())
+		return toLedgerEvent(s), err
 	}
-	snapshot, err := r.Ledger.Snapshot(ctx, v, party, id, r.Commerce.Now())
-	if err != nil {
-		release()
-		return nil, err
+	entry := func(ev live.Event) (*model.LedgerEvent, bool) {
+		e, err := r.EarningsLedger.Event(ctx, v, party, id, ev.EntryID, r.CommerceService.Now())
+		if err != nil || e == nil {
+			return nil, false
+		}
+		return toLedgerEvent(*e), true
 	}
-	sub := r.Hub.Subscribe(ctx, live.Key{Party: string(party), ID: id})
-	out := make(chan *model.LedgerEvent, 1)
-	go func() {
-		defer release()
-		defer close(out)
-		send := func(e earnings.LiveEvent) bool {
-			select {
-			case out <- toLedgerEvent(e):
-				return true
-			case <-ctx.Done():
-				return false
-			}
-		}
-		if !send(snapshot) {
-			return
-		}
-		// A subscriber that falls behind is dropped by the hub (its channel
-		// closes) and the stream completes; the client resubscribes and
-		// starts from a fresh snapshot.
-		for ev := range sub.C {
-			e, err := r.Ledger.Event(ctx, v, party, id, ev.EntryID, r.Commerce.Now())
-			if err != nil || e == nil {
-				continue
-			}
-			if !send(*e) {
-				return
-			}
-		}
-		if sub.Dropped() {
-			web.CloseSlowReader(ctx)
-		}
-	}()
-	return out, nil
+	return live.Stream(ctx, r.LiveHub, live.Key{Party: string(party), ID: id}, snapshot, entry)
 }
 
 func toLedgerEvent(e earnings.LiveEvent) *model.LedgerEvent {
@@ -81,30 +48,12 @@ func toLedgerEvent(e earnings.LiveEvent) *model.LedgerEvent {
 // activity streams installation and moderation steps of key; the fields
 // are loaded per event with the subscriber's own visibility.
 func (r *Resolver) activity(ctx context.Context, key live.Key) (<-chan *model.Activity, error) {
-	release, ok := live.Take(ctx)
-	if !ok {
-		return nil, apperr.RateLimited("at most %d subscriptions per connection", live.MaxSubscriptionsPerConnection)
-	}
-	sub := r.Hub.Subscribe(ctx, key)
-	out := make(chan *model.Activity, 1)
-	go func() {
-		defer release()
-		defer close(out)
-		for ev := range sub.C {
-			a := &model.Activity{Kind: string(ev.Kind), ConfigurationID: ev.Configuration, VersionID: ev.Version}
-			if ev.Kind.OfInstallation() {
-				ref := ev.Ref
-				a.InstallationID = &ref
-			}
-			select {
-			case out <- a:
-			case <-ctx.Done():
-				return
-			}
+	return live.Stream(ctx, r.LiveHub, key, nil, func(ev live.Event) (*model.Activity, bool) {
+		a := &model.Activity{Kind: string(ev.Kind), ConfigurationID: ev.Configuration, VersionID: ev.Version}
+		if ev.Kind.OfInstallation() {
+			ref := ev.Ref
+			a.InstallationID = &ref
 		}
-		if sub.Dropped() {
-			web.CloseSlowReader(ctx)
-		}
-	}()
-	return out, nil
+		return a, true
+	})
 }

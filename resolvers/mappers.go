@@ -8,10 +8,11 @@ import (
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/account"
+	"configmarket/internal/apperr"
+	"configmarket/internal/catalog"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 )
 
 // Global id type names; they are part of the API contract.
@@ -33,7 +34,7 @@ func moneyIn(dst *model.Money, m money.Money) *model.Money {
 	return dst
 }
 
-func toTariffPlan(p *store.TariffPlan) *model.TariffPlan {
+func toTariffPlan(p *catalog.TariffPlan) *model.TariffPlan {
 	if p == nil {
 		return nil
 	}
@@ -47,14 +48,14 @@ func toTariffPlan(p *store.TariffPlan) *model.TariffPlan {
 // of a page prices the same four plans. The loaders read the plans once
 // per operation, so a plan's pointer names it (and, unlike its id, keys
 // the map without an allocation).
-func tariffPlanOnce(l *dataloaders.Loaders, p *store.TariffPlan) *model.TariffPlan {
+func tariffPlanOnce(l *dataloaders.Loaders, p *catalog.TariffPlan) *model.TariffPlan {
 	if p == nil {
 		return nil
 	}
 	return l.Mapped(p, func() any { return toTariffPlan(p) }).(*model.TariffPlan)
 }
 
-func toDeveloper(d *store.Developer) *model.Developer {
+func toDeveloper(d *catalog.Developer) *model.Developer {
 	if d == nil {
 		return nil
 	}
@@ -64,7 +65,7 @@ func toDeveloper(d *store.Developer) *model.Developer {
 	}
 }
 
-func toCustomer(c *store.Customer) *model.Customer {
+func toCustomer(c *account.Customer) *model.Customer {
 	if c == nil {
 		return nil
 	}
@@ -74,7 +75,7 @@ func toCustomer(c *store.Customer) *model.Customer {
 	}
 }
 
-func toPartner(p *store.Partner) *model.Partner {
+func toPartner(p *account.Partner) *model.Partner {
 	if p == nil {
 		return nil
 	}
@@ -84,7 +85,7 @@ func toPartner(p *store.Partner) *model.Partner {
 	}
 }
 
-func toUser(u *store.User) *model.User {
+func toUser(u *account.User) *model.User {
 	if u == nil {
 		return nil
 	}
@@ -103,6 +104,22 @@ func toAuthSession(s account.Session) *model.AuthSession {
 	}
 }
 
+// logInInput translates logIn's input; actingFor may name an organisation
+// of any type.
+func logInInput(input model.LogInInput) (account.LogInInput, error) {
+	in := account.LogInInput{Email: input.Email, Password: input.Password}
+	if input.Role != nil {
+		in.Role = fromRole(*input.Role)
+	}
+	if input.ActingFor != nil {
+		_, local, err := relay.ParseID(*input.ActingFor)
+		if in.ActingFor, err = uuidOf(local, err); err != nil {
+			return in, apperr.Wrap(apperr.KindInvalid, "input.actingFor", err)
+		}
+	}
+	return in, nil
+}
+
 // orgTypeOf is the GraphQL type of the organisation a role acts for.
 func orgTypeOf(r identity.Role) string {
 	switch r {
@@ -116,7 +133,7 @@ func orgTypeOf(r identity.Role) string {
 	return ""
 }
 
-func toRoleGrants(grants []store.RoleGrant) []*model.RoleGrant {
+func toRoleGrants(grants []account.RoleGrant) []*model.RoleGrant {
 	out := make([]*model.RoleGrant, len(grants))
 	for i, g := range grants {
 		out[i] = &model.RoleGrant{Role: toRole(identity.Role(g.Role)), OrganizationName: g.OrgName}
@@ -161,7 +178,7 @@ func addNames[T ~string](m map[string]string, values []T) {
 func toEnum[G, D ~string](d D) G { return G(enumName(string(d))) }
 
 // fromEnum is the database vocabulary value D of a GraphQL enum value:
-// fromEnum[store.InstallationState](model.InstallationStateActive).
+// fromEnum[commerce.InstallationState](model.InstallationStateActive).
 func fromEnum[D, G ~string](g G) D { return D(strings.ToLower(string(g))) }
 
 // fromEnumPtr is fromEnum of an optional argument; nil stays nil.

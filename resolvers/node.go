@@ -2,7 +2,9 @@ package resolvers
 
 import (
 	"context"
+	"sync"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 
 	"configmarket/dataloaders"
@@ -75,6 +77,25 @@ func loadNode(ctx context.Context, id string) (model.Node, error) {
 		return asNode(row, err, toUnappliedPayment)
 	}
 	return nil, nil
+}
+
+// loadNodes fetches the nodes of ids concurrently, so that they fall into
+// one loader batch per type. One bad id nulls its own slot, with its error
+// at its index, not the whole list.
+func loadNodes(ctx context.Context, ids []string) []model.Node {
+	out := make([]model.Node, len(ids))
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Go(func() { out[i], errs[i] = loadNode(ctx, id) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), err)
+		}
+	}
+	return out
 }
 
 // asNode maps a loaded row to its model, keeping nil (absent or hidden) as a

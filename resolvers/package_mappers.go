@@ -6,11 +6,11 @@ import (
 
 	"configmarket/graph/model"
 	"configmarket/internal/catalog"
+	"configmarket/internal/packages"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 )
 
-func toVersionPackage(p *store.VersionPackage) *model.VersionPackage {
+func toVersionPackage(p *packages.VersionPackage) *model.VersionPackage {
 	if p == nil {
 		return nil
 	}

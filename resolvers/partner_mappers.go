@@ -2,10 +2,11 @@ package resolvers
 
 import (
 	"configmarket/graph/model"
-	"configmarket/internal/store"
+	"configmarket/internal/account"
+	"configmarket/internal/earnings"
 )
 
-func partnerStatusPayload(p store.Partner, err error) (*model.SetPartnerStatusPayload, error) {
+func partnerStatusPayload(p account.Partner, err error) (*model.SetPartnerStatusPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.SetPartnerStatusPayload{UserErrors: ues}, err
@@ -13,7 +14,7 @@ func partnerStatusPayload(p store.Partner, err error) (*model.SetPartnerStatusPa
 	return &model.SetPartnerStatusPayload{Partner: toPartner(&p), UserErrors: ues}, nil
 }
 
-func toPartnerStatusChanges(rows []store.PartnerStatusChange) []*model.PartnerStatusChange {
+func toPartnerStatusChanges(rows []earnings.PartnerStatusChange) []*model.PartnerStatusChange {
 	out := make([]*model.PartnerStatusChange, len(rows))
 	for i, c := range rows {
 		out[i] = &model.PartnerStatusChange{

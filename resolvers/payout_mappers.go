@@ -7,10 +7,10 @@ import (
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
 	"configmarket/internal/apperr"
+	"configmarket/internal/auditlog"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
 	"configmarket/internal/pins"
-	"configmarket/internal/store"
 )
 
 const (
@@ -18,7 +18,7 @@ const (
 	typePayout = "Payout"
 )
 
-func toPin(p *store.Pin) *model.Pin {
+func toPin(p *pins.Pin) *model.Pin {
 	if p == nil {
 		return nil
 	}
@@ -35,7 +35,7 @@ func toPinConnection(p pins.Page) *model.PinConnection {
 	return &model.PinConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
-func toPayout(p *store.Payout) *model.Payout {
+func toPayout(p *earnings.Payout) *model.Payout {
 	if p == nil {
 		return nil
 	}
@@ -59,7 +59,7 @@ func toBalance(b earnings.PartyBalance) *model.Balance {
 	}
 }
 
-func pinPayload(p store.Pin, err error) (*model.PinPayload, error) {
+func pinPayload(p pins.Pin, err error) (*model.PinPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.PinPayload{UserErrors: ues}, err
@@ -67,7 +67,7 @@ func pinPayload(p store.Pin, err error) (*model.PinPayload, error) {
 	return &model.PinPayload{Pin: toPin(&p), UserErrors: ues}, nil
 }
 
-func payoutPayload(p store.Payout, err error) (*model.PayoutPayload, error) {
+func payoutPayload(p earnings.Payout, err error) (*model.PayoutPayload, error) {
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.PayoutPayload{UserErrors: ues}, err
@@ -76,8 +76,8 @@ func payoutPayload(p store.Payout, err error) (*model.PayoutPayload, error) {
 }
 
 // balanceOf is a party's balance, or nil when the viewer may not read it.
-func (r *Resolver) balanceOf(ctx context.Context, party store.Party, id [16]byte) (*model.Balance, error) {
-	b, err := r.PayoutService.Balance(ctx, identity.FromContext(ctx), party, id)
+func (r *Resolver) balanceOf(ctx context.Context, party earnings.Party, id [16]byte) (*model.Balance, error) {
+	b, err := r.EarningsPayouts.Balance(ctx, identity.FromContext(ctx), party, id)
 	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
 		// Someone else's balance is null, like every private field.
 		return nil, nil
@@ -121,7 +121,32 @@ func developerPayload(ctx context.Context, id [16]byte, err error) (*model.Devel
 	return &model.DeveloperStatusPayload{Developer: toDeveloper(d), UserErrors: ues}, err
 }
 
-func toAuditEntry(a *store.AuditRow) *model.AuditEntry {
+// auditFilter translates an AuditFilter.
+func auditFilter(f *model.AuditFilter) (auditlog.Filter, error) {
+	var out auditlog.Filter
+	if f == nil {
+		return out, nil
+	}
+	out.Action, out.From, out.To = f.Action, f.From, f.To
+	if f.Actor != nil {
+		id, err := idArg("filter.actor", *f.Actor, typeUser)
+		if err != nil {
+			return out, err
+		}
+		out.ActorID = &id
+	}
+	return out, nil
+}
+
+func toAuditEntryConnection(p auditlog.Page) *model.AuditEntryConnection {
+	edges, nodes := connection(p.Rows, p.Cursors, toAuditEntry,
+		func(c string, n *model.AuditEntry) model.AuditEntryEdge {
+			return model.AuditEntryEdge{Cursor: c, Node: n}
+		})
+	return &model.AuditEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+}
+
+func toAuditEntry(a *auditlog.Entry) *model.AuditEntry {
 	out := &model.AuditEntry{
 		ID: strconv.FormatInt(a.ID, 10), At: a.At, Action: a.Action, Target: a.Target, Result: string(a.Result),
 		IP: a.IP, RequestID: a.RequestID, EventID: a.EventID,

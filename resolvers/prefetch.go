@@ -12,10 +12,10 @@ import (
 	"configmarket/graph"
 	"configmarket/graph/model"
 	"configmarket/internal/catalog"
+	"configmarket/internal/earnings"
 	"configmarket/internal/fieldcost"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 )
 
 // schema is the executable schema, and configurationImplementors the type
@@ -94,7 +94,7 @@ func configurationFieldsOf(ctx context.Context, fields []graphql.CollectedField)
 // fast path: it writes the page from these rows itself, without the models
 // and loaders the field resolvers go through.
 func (r *Resolver) StorefrontPage(ctx context.Context, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (catalog.StorefrontPage, error) {
-	page, _, err := storefrontPage(ctx, r.Catalog, first, after, filter, orderBy)
+	page, _, err := storefrontPage(ctx, r.CatalogService, first, after, filter, orderBy)
 	return page, err
 }
 
@@ -126,7 +126,7 @@ func configurationBySlug(ctx context.Context, cat *catalog.Service, slug string)
 	if err != nil || c == nil {
 		return nil, err
 	}
-	if err := prefetchConfigurations(ctx, sel, []store.Configuration{*c}, []store.CardRows{card}); err != nil {
+	if err := prefetchConfigurations(ctx, sel, []catalog.Configuration{*c}, []catalog.CardRows{card}); err != nil {
 		return nil, err
 	}
 	return toConfiguration(c), nil
@@ -146,9 +146,9 @@ func (sel configurationFields) cards(ctx context.Context, v identity.Viewer) cat
 	switch {
 	case c.Versions == 0:
 	case documentSelectsVersionDetail(ctx):
-		c.VersionColumns = store.VersionDetail
+		c.VersionColumns = catalog.VersionDetailColumns
 	case !documentSelectsVersionSummary(ctx):
-		c.VersionColumns = store.VersionNumber
+		c.VersionColumns = catalog.VersionNumberColumns
 	}
 	c.DeveloperDetail = c.Developer && documentSelectsDeveloperDetail(ctx)
 	return c
@@ -159,12 +159,12 @@ func (sel configurationFields) cards(ctx context.Context, v identity.Viewer) cat
 // same number of statements whatever its size. What the page statement
 // already read (cards, row by row; nil when it read none) primes the
 // loaders instead.
-func prefetchConfigurations(ctx context.Context, sel configurationFields, rows []store.Configuration, cards []store.CardRows) error {
+func prefetchConfigurations(ctx context.Context, sel configurationFields, rows []catalog.Configuration, cards []catalog.CardRows) error {
 	v := identity.FromContext(ctx)
 	l := dataloaders.From(ctx)
 	var p dataloaders.Prefetch
 	for i, c := range rows {
-		var card store.CardRows
+		var card catalog.CardRows
 		if cards != nil {
 			card = cards[i]
 		}
@@ -236,14 +236,14 @@ func firstPage(args map[string]any) (int, bool) {
 // siblingGroupings are the groupings of the other fields like the one being
 // resolved (commissionTotals, earningsTotals) that the query selects on the
 // same object with the same filter, so their totals can be summed together.
-func siblingGroupings(ctx context.Context) []store.Grouping {
+func siblingGroupings(ctx context.Context) []earnings.Grouping {
 	fc := graphql.GetFieldContext(ctx)
 	if fc == nil || fc.Parent == nil || fc.Parent.Field.Field == nil {
 		return nil
 	}
 	op := graphql.GetOperationContext(ctx)
 	mine := fc.Field.ArgumentMap(op.Variables)
-	var out []store.Grouping
+	var out []earnings.Grouping
 	for _, f := range graphql.CollectFields(op, fc.Parent.Field.Selections, fieldcost.Implementors(schema, fc.Object)) {
 		if f.Name != fc.Field.Name || f.Alias == fc.Field.Alias {
 			continue
@@ -253,7 +253,7 @@ func siblingGroupings(ctx context.Context) []store.Grouping {
 			continue
 		}
 		if g, ok := args["groupBy"].(string); ok && model.EarningsGrouping(g).IsValid() {
-			out = append(out, fromEnum[store.Grouping](model.EarningsGrouping(g)))
+			out = append(out, fromEnum[earnings.Grouping](model.EarningsGrouping(g)))
 		}
 	}
 	return out

@@ -14,21 +14,29 @@ import (
 	"configmarket/internal/pins"
 )
 
-// Resolver is the root resolver; it holds the domain services.
+// Resolver is the root resolver; it holds the domain services. Each field
+// is named after the service it holds, by its qualified name without the
+// dot (account.Service is AccountService, earnings.Ledger EarningsLedger):
+// the resolver types embed *Resolver and have methods named after GraphQL
+// fields (Payouts, Pins, AuditLog, Rates), which a shorter field name
+// would collide with.
 type Resolver struct {
-	Accounts      *account.Service
-	Catalog       *catalog.Service
-	Commerce      *commerce.Service
-	Ledger        *earnings.Ledger
-	RateBook      *earnings.Rates
-	PayoutService *earnings.Payouts
-	PinService    *pins.Service
-	Statuses      *earnings.Statuses
-	// PartnerStatuses sets partners' statuses (admins) and shows their history.
-	PartnerStatuses *earnings.PartnerStatuses
-	Hub             *live.Hub
+	AccountService  *account.Service
+	CatalogService  *catalog.Service
+	CommerceService *commerce.Service
+	EarningsLedger  *earnings.Ledger
+	EarningsRates   *earnings.Rates
+	EarningsPayouts *earnings.Payouts
+	PinsService     *pins.Service
+	// EarningsStatuses are developers' statuses.
+	EarningsStatuses *earnings.Statuses
+	// EarningsPartnerStatuses set partners' statuses (admins) and show
+	// their history.
+	EarningsPartnerStatuses *earnings.PartnerStatuses
+	LiveHub                 *live.Hub
 	// AuditLogService reads the audit log (admins).
 	AuditLogService *auditlog.Service
-	// Packages holds the configurations' packages and buyers' backups.
-	Packages *packages.Service
+	// PackagesService holds the configurations' packages and buyers'
+	// backups.
+	PackagesService *packages.Service
 }

@@ -19,13 +19,9 @@ import (
 	"configmarket/internal/live"
 	"configmarket/internal/pins"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 	"context"
-	"math"
-	"sync"
 	"time"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 )
 
@@ -84,19 +80,10 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 	}
 	v := identity.FromContext(ctx)
 	if after != nil {
-		page, err := r.Catalog.Versions(ctx, v, obj.Row, limit, *after)
+		page, err := r.CatalogService.Versions(ctx, v, obj.Row, limit, *after)
 		return toVersionConnection(page), err
 	}
-	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + lookahead(ctx)}
-	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
-	if err != nil {
-		return nil, err
-	}
-	cursor := catalog.VersionCursor
-	if !documentSelectsCursors(ctx) {
-		cursor = noCursor
-	}
-	return toVersionConnection(relay.Cut(rows, limit, cursor)), nil
+	return firstVersions(ctx, v, obj.Row, limit)
 }
 
 // RentPrices is the resolver for the rentPrices field.
@@ -110,20 +97,7 @@ func (r *configurationResolver) RentPrices(ctx context.Context, obj *model.Confi
 	if err != nil {
 		return nil, err
 	}
-	rent := catalog.AppendRentPrices(nil, obj.Row, prices, plans)
-	out := make([]*model.PlanPrice, len(rent))
-	// One allocation for all of a card's prices, not two per price.
-	type planPrice struct {
-		model.PlanPrice
-		money model.Money
-	}
-	each := make([]planPrice, len(rent))
-	for i, p := range rent {
-		pp := &each[i]
-		pp.PlanPrice = model.PlanPrice{Price: moneyIn(&pp.money, p.Amount), TariffPlan: tariffPlanOnce(l, p.Plan)}
-		out[i] = &pp.PlanPrice
-	}
-	return out, nil
+	return toPlanPrices(l, catalog.AppendRentPrices(nil, obj.Row, prices, plans)), nil
 }
 
 // RentPrice is the resolver for the rentPrice field.
@@ -132,7 +106,7 @@ func (r *configurationResolver) RentPrice(ctx context.Context, obj *model.Config
 	if err != nil || !obj.Row.SellsRent {
 		return nil, err
 	}
-	p, err := r.Catalog.TariffPlanByCode(ctx, plan)
+	p, err := r.CatalogService.TariffPlanByCode(ctx, plan)
 	if err != nil || p == nil {
 		return nil, err
 	}
@@ -170,7 +144,7 @@ func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configur
 		return nil, apperr.Wrap(apperr.KindInvalid, "first", err)
 	}
 	if after != nil {
-		page, err := r.Catalog.Reviews(ctx, obj.Row, limit, *after)
+		page, err := r.CatalogService.Reviews(ctx, obj.Row, limit, *after)
 		return toReviewConnection(page), err
 	}
 	rows, err := dataloaders.From(ctx).NewestReviews(ctx, catalog.ReviewsKey{ConfigurationID: obj.Row.ID, First: limit + lookahead(ctx)})
@@ -190,7 +164,7 @@ func (r *configurationResolver) ActiveInstallations(ctx context.Context, obj *mo
 
 // PriceHistory is the resolver for the priceHistory field.
 func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Configuration) ([]*model.PriceChange, error) {
-	history, err := r.Catalog.PriceHistory(ctx, identity.FromContext(ctx), obj.Row)
+	history, err := r.CatalogService.PriceHistory(ctx, identity.FromContext(ctx), obj.Row)
 	if err != nil || history == nil {
 		return nil, err
 	}
@@ -224,25 +198,25 @@ func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.
 
 // Installations is the resolver for the installations field.
 func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
-	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[store.InstallationState](state)}, first, after)
+	p, err := r.CommerceService.Installations(ctx, identity.FromContext(ctx), commerce.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[commerce.InstallationState](state)}, first, after)
 	return toInstallationConnection(p), err
 }
 
 // Invoices is the resolver for the invoices field.
 func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
-	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[store.InvoiceState](state), first, after)
+	p, err := r.CommerceService.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[commerce.InvoiceState](state), first, after)
 	return toInvoiceConnection(p), err
 }
 
 // Payments is the resolver for the payments field.
 func (r *customerResolver) Payments(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.PaymentConnection, error) {
-	p, err := r.Commerce.Payments(ctx, identity.FromContext(ctx), store.PaymentFilter{CustomerID: &obj.RowID}, first, after)
+	p, err := r.CommerceService.Payments(ctx, identity.FromContext(ctx), commerce.PaymentFilter{CustomerID: &obj.RowID}, first, after)
 	return toPaymentConnection(p), err
 }
 
 // Pins is the resolver for the pins field.
 func (r *customerResolver) Pins(ctx context.Context, obj *model.Customer) ([]*model.Pin, error) {
-	ps, err := r.PinService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID)
+	ps, err := r.PinsService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID)
 	out := make([]*model.Pin, len(ps))
 	for i := range ps {
 		out[i] = toPin(&ps[i])
@@ -258,7 +232,7 @@ func (r *customerResolver) TariffPlan(ctx context.Context, obj *model.Customer) 
 
 // Configurations is the resolver for the configurations field.
 func (r *developerResolver) Configurations(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.ConfigurationConnection, error) {
-	page, err := r.Catalog.DeveloperConfigurations(ctx, identity.FromContext(ctx), obj.RowID, first, after)
+	page, err := r.CatalogService.DeveloperConfigurations(ctx, identity.FromContext(ctx), obj.RowID, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -271,18 +245,11 @@ func (r *developerResolver) Installations(ctx context.Context, obj *model.Develo
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f := store.InstallationFilter{DeveloperID: &obj.RowID}
-	if filter != nil {
-		f.State, f.Mode = fromEnumPtr[store.InstallationState](filter.State), fromEnumPtr[store.InstallationMode](filter.Mode)
-		if filter.Configuration != nil {
-			id, err := idArg("filter.configuration", *filter.Configuration, typeConfiguration)
-			if err != nil {
-				return nil, err
-			}
-			f.ConfigurationID = &id
-		}
+	f, err := developerInstallationFilter(obj.RowID, filter)
+	if err != nil {
+		return nil, err
 	}
-	p, err := r.Commerce.Installations(ctx, v, f, first, after)
+	p, err := r.CommerceService.Installations(ctx, v, f, first, after)
 	return toInstallationConnection(p), err
 }
 
@@ -292,15 +259,11 @@ func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, 
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f := store.PaymentFilter{DeveloperID: &obj.RowID}
-	if configuration != nil {
-		id, err := idArg("configuration", *configuration, typeConfiguration)
-		if err != nil {
-			return nil, err
-		}
-		f.ConfigurationID = &id
+	f, err := developerPaymentFilter(obj.RowID, configuration)
+	if err != nil {
+		return nil, err
 	}
-	p, err := r.Commerce.Payments(ctx, v, f, first, after)
+	p, err := r.CommerceService.Payments(ctx, v, f, first, after)
 	return toPaymentConnection(p), err
 }
 
@@ -310,11 +273,11 @@ func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, 
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Ledger.Entries(ctx, v, f, first, after)
+	p, err := r.EarningsLedger.Entries(ctx, v, f, first, after)
 	return toLedgerConnection(p), err
 }
 
@@ -324,32 +287,27 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, fromEnum[store.Grouping](groupBy)), siblingGroupings(ctx))
-	out := toEarningsTotals(ts)
-	if out == nil {
-		out = []*model.EarningsTotal{}
-	}
-	return out, err
+	return entryTotals(ctx, f, groupBy)
 }
 
 // Statement is the resolver for the statement field.
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyDeveloper, obj.RowID, month)
+	s, err := r.EarningsLedger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyDeveloper, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (*model.Balance, error) {
-	return r.balanceOf(ctx, store.PartyDeveloper, obj.RowID)
+	return r.balanceOf(ctx, earnings.PartyDeveloper, obj.RowID)
 }
 
 // StatusProgress is the resolver for the statusProgress field.
 func (r *developerResolver) StatusProgress(ctx context.Context, obj *model.Developer) (*model.StatusProgress, error) {
-	p, err := r.Statuses.Progress(ctx, identity.FromContext(ctx), obj.RowID)
+	p, err := r.EarningsStatuses.Progress(ctx, identity.FromContext(ctx), obj.RowID)
 	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
 		return nil, nil
 	}
@@ -365,7 +323,7 @@ func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, f
 	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
 		return nil, nil
 	}
-	p, err := r.PayoutService.Payouts(ctx, v, store.PartyDeveloper, obj.RowID, first, after)
+	p, err := r.EarningsPayouts.Payouts(ctx, v, earnings.PartyDeveloper, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
@@ -399,10 +357,10 @@ func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Instal
 
 // TrialDaysLeft is the resolver for the trialDaysLeft field.
 func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Installation) (*int, error) {
-	if obj.Row.State != store.InstallationTrialing || obj.Row.TrialEndsAt == nil {
+	days, ok := r.CommerceService.TrialDaysLeft(obj.Row)
+	if !ok {
 		return nil, nil
 	}
-	days := int(math.Ceil(obj.Row.TrialEndsAt.Sub(r.Commerce.Now()).Hours() / 24))
 	return &days, nil
 }
 
@@ -416,7 +374,7 @@ func (r *installationResolver) BackupRef(ctx context.Context, obj *model.Install
 
 // BackupURL is the resolver for the backupUrl field.
 func (r *installationResolver) BackupURL(ctx context.Context, obj *model.Installation) (*string, error) {
-	return r.Packages.BackupLink(ctx, identity.FromContext(ctx), obj.Row)
+	return r.PackagesService.BackupLink(ctx, identity.FromContext(ctx), obj.Row)
 }
 
 // PackageDownloads is the resolver for the packageDownloads field.
@@ -488,9 +446,9 @@ func (r *moderationEventResolver) Version(ctx context.Context, obj *model.Modera
 func (r *mutationResolver) StartTrial(ctx context.Context, input model.ConfigurationRefInput) (*model.InstallationPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return installationPayload(store.Installation{}, err)
+		return installationPayload(commerce.Installation{}, err)
 	}
-	return installationPayload(r.Commerce.StartTrial(ctx, identity.FromContext(ctx), id))
+	return installationPayload(r.CommerceService.StartTrial(ctx, identity.FromContext(ctx), id))
 }
 
 // RentConfiguration is the resolver for the rentConfiguration field.
@@ -499,7 +457,7 @@ func (r *mutationResolver) RentConfiguration(ctx context.Context, input model.Ch
 	if err != nil {
 		return chargePayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.Rent(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	c, err := r.CommerceService.Rent(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
 	return chargePayload(ctx, c, err)
 }
 
@@ -509,7 +467,7 @@ func (r *mutationResolver) ConvertTrial(ctx context.Context, input model.ChargeI
 	if err != nil {
 		return chargePayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.ConvertTrial(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	c, err := r.CommerceService.ConvertTrial(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
 	return chargePayload(ctx, c, err)
 }
 
@@ -519,7 +477,7 @@ func (r *mutationResolver) BuyConfiguration(ctx context.Context, input model.Cha
 	if err != nil {
 		return chargePayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.Buy(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
+	c, err := r.CommerceService.Buy(ctx, identity.FromContext(ctx), id, input.IdempotencyKey)
 	return chargePayload(ctx, c, err)
 }
 
@@ -527,14 +485,14 @@ func (r *mutationResolver) BuyConfiguration(ctx context.Context, input model.Cha
 func (r *mutationResolver) CancelRental(ctx context.Context, input model.ConfigurationRefInput) (*model.InstallationPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return installationPayload(store.Installation{}, err)
+		return installationPayload(commerce.Installation{}, err)
 	}
-	return installationPayload(r.Commerce.CancelRental(ctx, identity.FromContext(ctx), id))
+	return installationPayload(r.CommerceService.CancelRental(ctx, identity.FromContext(ctx), id))
 }
 
 // ChangeTariffPlan is the resolver for the changeTariffPlan field.
 func (r *mutationResolver) ChangeTariffPlan(ctx context.Context, input model.ChangeTariffPlanInput) (*model.ChangeTariffPlanPayload, error) {
-	c, err := r.Commerce.ChangePlan(ctx, identity.FromContext(ctx), input.TariffPlan)
+	c, err := r.CommerceService.ChangePlan(ctx, identity.FromContext(ctx), input.TariffPlan)
 	ues, err := userErrors(err, catalogExpected...)
 	if err != nil || len(ues) > 0 {
 		return &model.ChangeTariffPlanPayload{UserErrors: ues}, err
@@ -552,7 +510,7 @@ func (r *mutationResolver) RecordPayment(ctx context.Context, input model.Record
 	if err != nil {
 		return paymentPayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.RecordPayment(ctx, identity.FromContext(ctx), id, amount, input.Reference, input.IdempotencyKey)
+	c, err := r.CommerceService.RecordPayment(ctx, identity.FromContext(ctx), id, amount, input.Reference, input.IdempotencyKey)
 	return paymentPayload(ctx, c, err)
 }
 
@@ -566,7 +524,7 @@ func (r *mutationResolver) RefundPayment(ctx context.Context, input model.Refund
 	if err != nil {
 		return paymentPayload(ctx, commerce.Charge{}, err)
 	}
-	c, err := r.Commerce.Refund(ctx, identity.FromContext(ctx), id, amount, deref(input.Reason), input.IdempotencyKey)
+	c, err := r.CommerceService.Refund(ctx, identity.FromContext(ctx), id, amount, deref(input.Reason), input.IdempotencyKey)
 	return paymentPayload(ctx, c, err)
 }
 
@@ -580,7 +538,7 @@ func (r *mutationResolver) ApplyUnappliedPayment(ctx context.Context, input mode
 	if err != nil {
 		return unappliedPayload(ctx, commerce.Resolution{}, err)
 	}
-	res, err := r.Commerce.ApplyUnapplied(ctx, identity.FromContext(ctx), id, invoiceID, input.Note, input.IdempotencyKey)
+	res, err := r.CommerceService.ApplyUnapplied(ctx, identity.FromContext(ctx), id, invoiceID, input.Note, input.IdempotencyKey)
 	return unappliedPayload(ctx, res, err)
 }
 
@@ -590,7 +548,7 @@ func (r *mutationResolver) ReturnUnappliedPayment(ctx context.Context, input mod
 	if err != nil {
 		return unappliedPayload(ctx, commerce.Resolution{}, err)
 	}
-	res, err := r.Commerce.ReturnUnapplied(ctx, identity.FromContext(ctx), id, input.Note, input.IdempotencyKey)
+	res, err := r.CommerceService.ReturnUnapplied(ctx, identity.FromContext(ctx), id, input.Note, input.IdempotencyKey)
 	return unappliedPayload(ctx, res, err)
 }
 
@@ -598,17 +556,17 @@ func (r *mutationResolver) ReturnUnappliedPayment(ctx context.Context, input mod
 func (r *mutationResolver) RestoreLicense(ctx context.Context, input model.RestoreLicenseInput) (*model.InstallationPayload, error) {
 	id, err := idArg("input.installationId", input.InstallationID, typeInstallation)
 	if err != nil {
-		return installationPayload(store.Installation{}, err)
+		return installationPayload(commerce.Installation{}, err)
 	}
-	return installationPayload(r.Commerce.RestoreLicense(ctx, identity.FromContext(ctx), id, input.Note))
+	return installationPayload(r.CommerceService.RestoreLicense(ctx, identity.FromContext(ctx), id, input.Note))
 }
 
 // SetDeveloperRate is the resolver for the setDeveloperRate field.
 func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.SetDeveloperRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[earnings.DeveloperStatus](input.Status),
-			fromEnum[store.SupportMode](input.SupportMode), rate)
+		err = r.EarningsRates.SetDeveloperRate(ctx, identity.FromContext(ctx), fromEnum[earnings.DeveloperStatus](input.Status),
+			fromEnum[catalog.SupportMode](input.SupportMode), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
@@ -617,76 +575,76 @@ func (r *mutationResolver) SetDeveloperRate(ctx context.Context, input model.Set
 func (r *mutationResolver) SetPartnerRate(ctx context.Context, input model.SetPartnerRateInput) (*model.RatesPayload, error) {
 	rate, err := parseRate("input.rate", input.Rate)
 	if err == nil {
-		err = r.RateBook.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[earnings.PartnerStatus](input.Status),
-			fromEnum[store.PaidFor](input.PaidFor), rate)
+		err = r.EarningsRates.SetPartnerRate(ctx, identity.FromContext(ctx), fromEnum[earnings.PartnerStatus](input.Status),
+			fromEnum[earnings.PaidFor](input.PaidFor), rate)
 	}
 	return r.ratesPayload(ctx, err)
 }
 
 // PinCustomer is the resolver for the pinCustomer field.
 func (r *mutationResolver) PinCustomer(ctx context.Context, input model.PinCustomerInput) (*model.PinPayload, error) {
-	return pinPayload(r.PinService.PinCustomer(ctx, identity.FromContext(ctx), pins.PinTarget{INN: deref(input.Inn), CRMAccountID: deref(input.CrmAccountID)}))
+	return pinPayload(r.PinsService.PinCustomer(ctx, identity.FromContext(ctx), pins.PinTarget{INN: deref(input.Inn), CRMAccountID: deref(input.CrmAccountID)}))
 }
 
 // ConfirmPin is the resolver for the confirmPin field.
 func (r *mutationResolver) ConfirmPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.ConfirmPin(ctx, identity.FromContext(ctx), id))
+	return pinPayload(r.PinsService.ConfirmPin(ctx, identity.FromContext(ctx), id))
 }
 
 // DeclinePin is the resolver for the declinePin field.
 func (r *mutationResolver) DeclinePin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.DeclinePin(ctx, identity.FromContext(ctx), id))
+	return pinPayload(r.PinsService.DeclinePin(ctx, identity.FromContext(ctx), id))
 }
 
 // RenewPin is the resolver for the renewPin field.
 func (r *mutationResolver) RenewPin(ctx context.Context, input model.PinIDInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.RenewPin(ctx, identity.FromContext(ctx), id))
+	return pinPayload(r.PinsService.RenewPin(ctx, identity.FromContext(ctx), id))
 }
 
 // RefusePin is the resolver for the refusePin field.
 func (r *mutationResolver) RefusePin(ctx context.Context, input model.RefusePinInput) (*model.PinPayload, error) {
 	id, err := idArg("input.id", input.ID, typePin)
 	if err != nil {
-		return pinPayload(store.Pin{}, err)
+		return pinPayload(pins.Pin{}, err)
 	}
-	return pinPayload(r.PinService.RefusePin(ctx, identity.FromContext(ctx), id, input.Reason))
+	return pinPayload(r.PinsService.RefusePin(ctx, identity.FromContext(ctx), id, input.Reason))
 }
 
 // RequestPayout is the resolver for the requestPayout field.
 func (r *mutationResolver) RequestPayout(ctx context.Context, input model.RequestPayoutInput) (*model.PayoutPayload, error) {
 	amount, err := parseMoney("input.amount", input.Amount)
 	if err != nil {
-		return payoutPayload(store.Payout{}, err)
+		return payoutPayload(earnings.Payout{}, err)
 	}
-	return payoutPayload(r.PayoutService.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[store.PayoutMethod](input.Method), input.IdempotencyKey))
+	return payoutPayload(r.EarningsPayouts.RequestPayout(ctx, identity.FromContext(ctx), amount, fromEnum[earnings.PayoutMethod](input.Method), input.IdempotencyKey))
 }
 
 // DecidePayout is the resolver for the decidePayout field.
 func (r *mutationResolver) DecidePayout(ctx context.Context, input model.DecidePayoutInput) (*model.PayoutPayload, error) {
 	id, err := idArg("input.id", input.ID, typePayout)
 	if err != nil {
-		return payoutPayload(store.Payout{}, err)
+		return payoutPayload(earnings.Payout{}, err)
 	}
-	return payoutPayload(r.PayoutService.DecidePayout(ctx, identity.FromContext(ctx), id, input.Paid, deref(input.Reason)))
+	return payoutPayload(r.EarningsPayouts.DecidePayout(ctx, identity.FromContext(ctx), id, input.Paid, deref(input.Reason)))
 }
 
 // RecomputeDeveloperStatus is the resolver for the recomputeDeveloperStatus field.
 func (r *mutationResolver) RecomputeDeveloperStatus(ctx context.Context, input model.DeveloperRefInput) (*model.DeveloperStatusPayload, error) {
 	id, err := idArg("input.developerId", input.DeveloperID, typeDeveloper)
 	if err == nil {
-		_, err = r.Statuses.RecomputeOnDemand(ctx, identity.FromContext(ctx), id)
+		_, err = r.EarningsStatuses.RecomputeOnDemand(ctx, identity.FromContext(ctx), id)
 	}
 	return developerPayload(ctx, id, err)
 }
@@ -695,7 +653,7 @@ func (r *mutationResolver) RecomputeDeveloperStatus(ctx context.Context, input m
 func (r *mutationResolver) SetDeveloperFlags(ctx context.Context, input model.SetDeveloperFlagsInput) (*model.DeveloperStatusPayload, error) {
 	id, err := idArg("input.developerId", input.DeveloperID, typeDeveloper)
 	if err == nil {
-		_, err = r.Statuses.SetFlags(ctx, identity.FromContext(ctx), id, earnings.FlagsUpdate{
+		_, err = r.EarningsStatuses.SetFlags(ctx, identity.FromContext(ctx), id, earnings.FlagsUpdate{
 			KnowledgeTestPassed: input.KnowledgeTestPassed, WebsiteInfo: input.WebsiteInfo, ContractSigned: input.ContractSigned,
 		})
 	}
@@ -705,21 +663,21 @@ func (r *mutationResolver) SetDeveloperFlags(ctx context.Context, input model.Se
 // SetPartnerStatus is the resolver for the setPartnerStatus field.
 func (r *mutationResolver) SetPartnerStatus(ctx context.Context, input model.SetPartnerStatusInput) (*model.SetPartnerStatusPayload, error) {
 	id, err := idArg("input.partnerId", input.PartnerID, typePartner)
-	var p store.Partner
+	var p account.Partner
 	if err == nil {
 		audit.SetTarget(ctx, globalID(typePartner, id))
-		p, err = r.PartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, fromEnum[earnings.PartnerStatus](input.Status), input.Reason)
+		p, err = r.EarningsPartnerStatuses.SetStatus(ctx, identity.FromContext(ctx), id, fromEnum[earnings.PartnerStatus](input.Status), input.Reason)
 	}
 	return partnerStatusPayload(p, err)
 }
 
 // CreateConfiguration is the resolver for the createConfiguration field.
 func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.CreateConfigurationInput) (*model.ConfigurationPayload, error) {
-	return configurationPayload(r.Catalog.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
+	return configurationPayload(r.CatalogService.CreateConfiguration(ctx, identity.FromContext(ctx), catalog.ConfigurationInput{
 		Slug: &input.Slug, Title: &input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: fromEnumPtr[store.Visibility](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: fromEnumPtr[store.SupportMode](input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[catalog.Visibility](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[catalog.SupportMode](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -727,13 +685,13 @@ func (r *mutationResolver) CreateConfiguration(ctx context.Context, input model.
 func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.UpdateConfigurationInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
+	return configurationPayload(r.CatalogService.UpdateConfiguration(ctx, identity.FromContext(ctx), id, catalog.ConfigurationInput{
 		Slug: input.Slug, Title: input.Title, Summary: input.Summary, Description: input.Description,
 		Category: input.Category, Tags: input.Tags, Screenshots: input.Screenshots,
-		Visibility: fromEnumPtr[store.Visibility](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
-		SupportMode: fromEnumPtr[store.SupportMode](input.SupportMode), TrialDays: input.TrialDays,
+		Visibility: fromEnumPtr[catalog.Visibility](input.Visibility), SaleModes: saleModeNames(input.SaleModes),
+		SupportMode: fromEnumPtr[catalog.SupportMode](input.SupportMode), TrialDays: input.TrialDays,
 	}))
 }
 
@@ -741,7 +699,7 @@ func (r *mutationResolver) UpdateConfiguration(ctx context.Context, input model.
 func (r *mutationResolver) SetConfigurationPrices(ctx context.Context, input model.SetConfigurationPricesInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	rent := make([]catalog.PlanPrice, len(input.Rent))
 	for i, p := range input.Rent {
@@ -751,115 +709,115 @@ func (r *mutationResolver) SetConfigurationPrices(ctx context.Context, input mod
 	if input.Sale != nil {
 		sale = (*string)(input.Sale)
 	}
-	return configurationPayload(r.Catalog.SetPrices(ctx, identity.FromContext(ctx), id, rent, sale))
+	return configurationPayload(r.CatalogService.SetPrices(ctx, identity.FromContext(ctx), id, rent, sale))
 }
 
 // ArchiveConfiguration is the resolver for the archiveConfiguration field.
 func (r *mutationResolver) ArchiveConfiguration(ctx context.Context, input model.ConfigurationIDInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.ArchiveConfiguration(ctx, identity.FromContext(ctx), id))
+	return configurationPayload(r.CatalogService.ArchiveConfiguration(ctx, identity.FromContext(ctx), id))
 }
 
 // InviteCustomer is the resolver for the inviteCustomer field.
 func (r *mutationResolver) InviteCustomer(ctx context.Context, input model.InviteCustomerInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
 	customer, err := idArg("input.customerId", input.CustomerID, typeCustomer)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.InviteCustomer(ctx, identity.FromContext(ctx), id, customer))
+	return configurationPayload(r.CatalogService.InviteCustomer(ctx, identity.FromContext(ctx), id, customer))
 }
 
 // CreateVersion is the resolver for the createVersion field.
 func (r *mutationResolver) CreateVersion(ctx context.Context, input model.CreateVersionInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.CreateVersion(ctx, identity.FromContext(ctx), id, input.Number, deref(input.Changelog)))
+	return versionPayload(r.CatalogService.CreateVersion(ctx, identity.FromContext(ctx), id, input.Number, deref(input.Changelog)))
 }
 
 // UpdateVersion is the resolver for the updateVersion field.
 func (r *mutationResolver) UpdateVersion(ctx context.Context, input model.UpdateVersionInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.UpdateVersion(ctx, identity.FromContext(ctx), id, input.Number, input.Changelog))
+	return versionPayload(r.CatalogService.UpdateVersion(ctx, identity.FromContext(ctx), id, input.Number, input.Changelog))
 }
 
 // SubmitVersion is the resolver for the submitVersion field.
 func (r *mutationResolver) SubmitVersion(ctx context.Context, input model.VersionIDInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.SubmitVersion(ctx, identity.FromContext(ctx), id))
+	return versionPayload(r.CatalogService.SubmitVersion(ctx, identity.FromContext(ctx), id))
 }
 
 // ApproveVersion is the resolver for the approveVersion field.
 func (r *mutationResolver) ApproveVersion(ctx context.Context, input model.VersionIDInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.ApproveVersion(ctx, identity.FromContext(ctx), id))
+	return versionPayload(r.CatalogService.ApproveVersion(ctx, identity.FromContext(ctx), id))
 }
 
 // RejectVersion is the resolver for the rejectVersion field.
 func (r *mutationResolver) RejectVersion(ctx context.Context, input model.RejectVersionInput) (*model.VersionPayload, error) {
 	id, err := idArg("input.id", input.ID, typeVersion)
 	if err != nil {
-		return versionPayload(store.Version{}, err)
+		return versionPayload(catalog.Version{}, err)
 	}
-	return versionPayload(r.Catalog.RejectVersion(ctx, identity.FromContext(ctx), id, input.Reason))
+	return versionPayload(r.CatalogService.RejectVersion(ctx, identity.FromContext(ctx), id, input.Reason))
 }
 
 // SuspendConfiguration is the resolver for the suspendConfiguration field.
 func (r *mutationResolver) SuspendConfiguration(ctx context.Context, input model.SuspendConfigurationInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.SuspendConfiguration(ctx, identity.FromContext(ctx), id, input.Reason))
+	return configurationPayload(r.CatalogService.SuspendConfiguration(ctx, identity.FromContext(ctx), id, input.Reason))
 }
 
 // RestoreConfiguration is the resolver for the restoreConfiguration field.
 func (r *mutationResolver) RestoreConfiguration(ctx context.Context, input model.ConfigurationIDInput) (*model.ConfigurationPayload, error) {
 	id, err := idArg("input.id", input.ID, typeConfiguration)
 	if err != nil {
-		return configurationPayload(store.Configuration{}, err)
+		return configurationPayload(catalog.Configuration{}, err)
 	}
-	return configurationPayload(r.Catalog.RestoreConfiguration(ctx, identity.FromContext(ctx), id))
+	return configurationPayload(r.CatalogService.RestoreConfiguration(ctx, identity.FromContext(ctx), id))
 }
 
 // CreateReview is the resolver for the createReview field.
 func (r *mutationResolver) CreateReview(ctx context.Context, input model.CreateReviewInput) (*model.ReviewPayload, error) {
 	id, err := idArg("input.configurationId", input.ConfigurationID, typeConfiguration)
 	if err != nil {
-		return reviewPayload(store.Review{}, err)
+		return reviewPayload(catalog.Review{}, err)
 	}
-	return reviewPayload(r.Catalog.CreateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
+	return reviewPayload(r.CatalogService.CreateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
 }
 
 // UpdateReview is the resolver for the updateReview field.
 func (r *mutationResolver) UpdateReview(ctx context.Context, input model.UpdateReviewInput) (*model.ReviewPayload, error) {
 	id, err := idArg("input.id", input.ID, typeReview)
 	if err != nil {
-		return reviewPayload(store.Review{}, err)
+		return reviewPayload(catalog.Review{}, err)
 	}
-	return reviewPayload(r.Catalog.UpdateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
+	return reviewPayload(r.CatalogService.UpdateReview(ctx, identity.FromContext(ctx), id, input.Rating, deref(input.Body)))
 }
 
 // SignUp is the resolver for the signUp field.
 func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) (*model.SignUpPayload, error) {
-	sess, err := r.Accounts.SignUp(ctx, account.SignUpInput{
+	sess, err := r.AccountService.SignUp(ctx, account.SignUpInput{
 		Email: input.Email, Password: input.Password, Name: input.Name, Phone: input.Phone,
 		Role: fromRole(input.Role), OrganizationName: input.OrganizationName,
 		INN: input.Inn, CRMAccountID: input.CrmAccountID,
@@ -874,17 +832,11 @@ func (r *mutationResolver) SignUp(ctx context.Context, input model.SignUpInput) 
 
 // LogIn is the resolver for the logIn field.
 func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*model.LogInPayload, error) {
-	in := account.LogInInput{Email: input.Email, Password: input.Password}
-	if input.Role != nil {
-		in.Role = fromRole(*input.Role)
+	in, err := logInInput(input)
+	if err != nil {
+		return nil, err
 	}
-	if input.ActingFor != nil {
-		_, local, err := relay.ParseID(*input.ActingFor)
-		if in.ActingFor, err = uuidOf(local, err); err != nil {
-			return nil, apperr.Wrap(apperr.KindInvalid, "input.actingFor", err)
-		}
-	}
-	sess, err := r.Accounts.LogIn(ctx, in)
+	sess, err := r.AccountService.LogIn(ctx, in)
 	ues, err := userErrors(err, apperr.KindUnauthenticated, apperr.KindForbidden)
 	if err != nil || len(ues) > 0 {
 		return &model.LogInPayload{UserErrors: ues}, err
@@ -894,7 +846,7 @@ func (r *mutationResolver) LogIn(ctx context.Context, input model.LogInInput) (*
 
 // RefreshToken is the resolver for the refreshToken field.
 func (r *mutationResolver) RefreshToken(ctx context.Context, input model.RefreshTokenInput) (*model.RefreshTokenPayload, error) {
-	sess, err := r.Accounts.Refresh(ctx, input.RefreshToken)
+	sess, err := r.AccountService.Refresh(ctx, input.RefreshToken)
 	ues, err := userErrors(err, apperr.KindUnauthenticated, apperr.KindForbidden)
 	if err != nil || len(ues) > 0 {
 		return &model.RefreshTokenPayload{UserErrors: ues}, err
@@ -908,14 +860,14 @@ func (r *mutationResolver) LogOut(ctx context.Context, input *model.LogOutInput)
 	if input != nil {
 		refresh = deref(input.RefreshToken)
 	}
-	err := r.Accounts.LogOut(ctx, identity.FromContext(ctx), refresh)
+	err := r.AccountService.LogOut(ctx, identity.FromContext(ctx), refresh)
 	ues, err := userErrors(err, apperr.KindUnauthenticated)
 	return &model.LogOutPayload{LoggedOut: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
 // ChangePassword is the resolver for the changePassword field.
 func (r *mutationResolver) ChangePassword(ctx context.Context, input model.ChangePasswordInput) (*model.RefreshTokenPayload, error) {
-	sess, err := r.Accounts.ChangePassword(ctx, identity.FromContext(ctx), input.CurrentPassword, input.NewPassword)
+	sess, err := r.AccountService.ChangePassword(ctx, identity.FromContext(ctx), input.CurrentPassword, input.NewPassword)
 	ues, err := userErrors(err)
 	if err != nil || len(ues) > 0 {
 		return &model.RefreshTokenPayload{UserErrors: ues}, err
@@ -925,7 +877,7 @@ func (r *mutationResolver) ChangePassword(ctx context.Context, input model.Chang
 
 // SetAllowedNetworks is the resolver for the setAllowedNetworks field.
 func (r *mutationResolver) SetAllowedNetworks(ctx context.Context, input model.SetAllowedNetworksInput) (*model.SetAllowedNetworksPayload, error) {
-	nets, err := r.Accounts.SetAllowedNetworks(ctx, identity.FromContext(ctx), input.Networks)
+	nets, err := r.AccountService.SetAllowedNetworks(ctx, identity.FromContext(ctx), input.Networks)
 	ues, err := userErrors(err)
 	if err != nil || len(ues) > 0 {
 		return &model.SetAllowedNetworksPayload{UserErrors: ues}, err
@@ -943,7 +895,7 @@ func (r *mutationResolver) SetCrmAccountID(ctx context.Context, input model.SetC
 	if v.Role == identity.RoleCustomer {
 		audit.SetTarget(ctx, globalID(typeCustomer, v.ActingFor))
 	}
-	c, err := r.Accounts.SetCRMAccountID(ctx, v, input.CrmAccountID)
+	c, err := r.AccountService.SetCRMAccountID(ctx, v, input.CrmAccountID)
 	ues, err := userErrors(err)
 	if err != nil || len(ues) > 0 {
 		return &model.SetCrmAccountIDPayload{UserErrors: ues}, err
@@ -963,65 +915,60 @@ func (r *mutationResolver) RevokeRole(ctx context.Context, input model.RoleChang
 
 // ErasePersonalData is the resolver for the erasePersonalData field.
 func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.ErasePersonalDataInput) (*model.ErasePersonalDataPayload, error) {
-	err := r.Accounts.ErasePersonalData(ctx, identity.FromContext(ctx), input.Password)
+	err := r.AccountService.ErasePersonalData(ctx, identity.FromContext(ctx), input.Password)
 	ues, err := userErrors(err)
 	return &model.ErasePersonalDataPayload{Erased: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
-	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Ledger.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	p, err := r.EarningsLedger.Entries(ctx, identity.FromContext(ctx), f, first, after)
 	return toLedgerConnection(p), err
 }
 
 // CommissionTotals is the resolver for the commissionTotals field.
 func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partner, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
-	f, err := ledgerFilter(store.PartyPartner, obj.RowID, filter)
+	f, err := ledgerFilter(earnings.PartyPartner, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, fromEnum[store.Grouping](groupBy)), siblingGroupings(ctx))
-	out := toEarningsTotals(ts)
-	if out == nil {
-		out = []*model.EarningsTotal{}
-	}
-	return out, err
+	return entryTotals(ctx, f, groupBy)
 }
 
 // Statement is the resolver for the statement field.
 func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
-	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, month)
+	s, err := r.EarningsLedger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, month)
 	return toStatement(s), err
 }
 
 // Balance is the resolver for the balance field.
 func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*model.Balance, error) {
-	return r.balanceOf(ctx, store.PartyPartner, obj.RowID)
+	return r.balanceOf(ctx, earnings.PartyPartner, obj.RowID)
 }
 
 // Payouts is the resolver for the payouts field.
 func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
-	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, first, after)
+	p, err := r.EarningsPayouts.Payouts(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, first, after)
 	return toPayoutConnection(p), err
 }
 
 // Pins is the resolver for the pins field.
 func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *int, after *string, states []model.PinState) (*model.PinConnection, error) {
-	var names []store.PinState
+	var names []pins.PinState
 	for _, st := range states {
-		names = append(names, fromEnum[store.PinState](st))
+		names = append(names, fromEnum[pins.PinState](st))
 	}
-	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
+	p, err := r.PinsService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
 	return toPinConnection(p), err
 }
 
 // StatusHistory is the resolver for the statusHistory field.
 func (r *partnerResolver) StatusHistory(ctx context.Context, obj *model.Partner) ([]*model.PartnerStatusChange, error) {
-	h, err := r.PartnerStatuses.StatusHistory(ctx, identity.FromContext(ctx), obj.RowID)
+	h, err := r.EarningsPartnerStatuses.StatusHistory(ctx, identity.FromContext(ctx), obj.RowID)
 	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
 		return nil, nil
 	}
@@ -1038,7 +985,7 @@ func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment)
 
 // Events is the resolver for the events field.
 func (r *pinResolver) Events(ctx context.Context, obj *model.Pin) ([]*model.PinEvent, error) {
-	evs, err := r.PinService.Events(ctx, identity.FromContext(ctx), obj.RowID)
+	evs, err := r.PinsService.Events(ctx, identity.FromContext(ctx), obj.RowID)
 	out := make([]*model.PinEvent, len(evs))
 	for i, e := range evs {
 		out[i] = &model.PinEvent{Action: string(e.Action), Reason: e.Reason, ExpiresAt: e.ExpiresAt, At: e.CreatedAt}
@@ -1065,21 +1012,7 @@ func (r *queryResolver) Nodes(ctx context.Context, ids []string) ([]model.Node, 
 	if len(ids) > maxNodes {
 		return nil, apperr.Invalid("ids", "at most %d ids per request", maxNodes)
 	}
-	// Concurrent loads fall into one loader batch per type.
-	out := make([]model.Node, len(ids))
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		wg.Go(func() { out[i], errs[i] = loadNode(ctx, id) })
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			// One bad id nulls its own slot, not the whole list.
-			graphql.AddError(graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i)), err)
-		}
-	}
-	return out, nil
+	return loadNodes(ctx, ids), nil
 }
 
 // Viewer is the resolver for the viewer field.
@@ -1093,7 +1026,7 @@ func (r *queryResolver) Viewer(ctx context.Context) (*model.Viewer, error) {
 
 // TariffPlans is the resolver for the tariffPlans field.
 func (r *queryResolver) TariffPlans(ctx context.Context) ([]*model.TariffPlan, error) {
-	plans, err := r.Catalog.TariffPlans(ctx)
+	plans, err := r.CatalogService.TariffPlans(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -1106,7 +1039,7 @@ func (r *queryResolver) TariffPlans(ctx context.Context) ([]*model.TariffPlan, e
 
 // Developers is the resolver for the developers field.
 func (r *queryResolver) Developers(ctx context.Context, first *int, after *string) (*model.DeveloperConnection, error) {
-	page, err := r.Catalog.Developers(ctx, first, after)
+	page, err := r.CatalogService.Developers(ctx, first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -1119,7 +1052,7 @@ func (r *queryResolver) Developers(ctx context.Context, first *int, after *strin
 
 // Configurations is the resolver for the configurations field.
 func (r *queryResolver) Configurations(ctx context.Context, first *int, after *string, filter *model.ConfigurationFilter, orderBy *model.ConfigurationOrder) (*model.ConfigurationConnection, error) {
-	page, sel, err := storefrontPage(ctx, r.Catalog, first, after, filter, orderBy)
+	page, sel, err := storefrontPage(ctx, r.CatalogService, first, after, filter, orderBy)
 	if err != nil {
 		return nil, err
 	}
@@ -1128,12 +1061,12 @@ func (r *queryResolver) Configurations(ctx context.Context, first *int, after *s
 
 // Configuration is the resolver for the configuration field.
 func (r *queryResolver) Configuration(ctx context.Context, slug string) (*model.Configuration, error) {
-	return configurationBySlug(ctx, r.Catalog, slug)
+	return configurationBySlug(ctx, r.CatalogService, slug)
 }
 
 // Categories is the resolver for the categories field.
 func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, error) {
-	cats, err := r.Catalog.Categories(ctx)
+	cats, err := r.CatalogService.Categories(ctx)
 	out := make([]*model.Category, len(cats))
 	for i := range cats {
 		out[i] = toCategory(&cats[i])
@@ -1143,7 +1076,7 @@ func (r *queryResolver) Categories(ctx context.Context) ([]*model.Category, erro
 
 // ModerationQueue is the resolver for the moderationQueue field.
 func (r *queryResolver) ModerationQueue(ctx context.Context, first *int, after *string) (*model.VersionConnection, error) {
-	page, err := r.Catalog.ReviewQueue(ctx, identity.FromContext(ctx), first, after)
+	page, err := r.CatalogService.ReviewQueue(ctx, identity.FromContext(ctx), first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -1152,7 +1085,7 @@ func (r *queryResolver) ModerationQueue(ctx context.Context, first *int, after *
 
 // LicenseCheck is the resolver for the licenseCheck field.
 func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID string) (*model.LicenseCheck, error) {
-	st, err := r.Commerce.CheckLicense(ctx, key, accountID)
+	st, err := r.CommerceService.CheckLicense(ctx, key, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -1166,7 +1099,7 @@ func (r *queryResolver) LicenseCheck(ctx context.Context, key string, accountID 
 
 // Rates is the resolver for the rates field.
 func (r *queryResolver) Rates(ctx context.Context) (*model.RateTables, error) {
-	t, err := r.RateBook.Current(ctx, identity.FromContext(ctx))
+	t, err := r.EarningsRates.Current(ctx, identity.FromContext(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -1175,7 +1108,7 @@ func (r *queryResolver) Rates(ctx context.Context) (*model.RateTables, error) {
 
 // RateHistory is the resolver for the rateHistory field.
 func (r *queryResolver) RateHistory(ctx context.Context) (*model.RateTables, error) {
-	t, err := r.RateBook.History(ctx, identity.FromContext(ctx))
+	t, err := r.EarningsRates.History(ctx, identity.FromContext(ctx))
 	if err != nil {
 		return nil, err
 	}
@@ -1184,26 +1117,15 @@ func (r *queryResolver) RateHistory(ctx context.Context) (*model.RateTables, err
 
 // AuditLog is the resolver for the auditLog field.
 func (r *queryResolver) AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.AuditEntryConnection, error) {
-	var f store.AuditFilter
-	if filter != nil {
-		f.Action, f.From, f.To = filter.Action, filter.From, filter.To
-		if filter.Actor != nil {
-			id, err := idArg("filter.actor", *filter.Actor, typeUser)
-			if err != nil {
-				return nil, err
-			}
-			f.ActorID = &id
-		}
+	f, err := auditFilter(filter)
+	if err != nil {
+		return nil, err
 	}
 	p, err := r.AuditLogService.Entries(ctx, identity.FromContext(ctx), f, first, after)
 	if err != nil {
 		return nil, err
 	}
-	edges, nodes := connection(p.Rows, p.Cursors, toAuditEntry,
-		func(c string, n *model.AuditEntry) model.AuditEntryEdge {
-			return model.AuditEntryEdge{Cursor: c, Node: n}
-		})
-	return &model.AuditEntryConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}, nil
+	return toAuditEntryConnection(p), nil
 }
 
 // AuditLogBrokenAt is the resolver for the auditLogBrokenAt field.
@@ -1217,7 +1139,7 @@ func (r *queryResolver) AuditLogBrokenAt(ctx context.Context) (*string, error) {
 
 // UnappliedPayments is the resolver for the unappliedPayments field.
 func (r *queryResolver) UnappliedPayments(ctx context.Context, first *int, after *string, state *model.UnappliedPaymentState) (*model.UnappliedPaymentConnection, error) {
-	page, err := r.Commerce.UnappliedPayments(ctx, identity.FromContext(ctx), unappliedStateArg(state), first, after)
+	page, err := r.CommerceService.UnappliedPayments(ctx, identity.FromContext(ctx), unappliedStateArg(state), first, after)
 	if err != nil {
 		return nil, err
 	}
@@ -1245,12 +1167,12 @@ func (r *roleGrantResolver) ActingFor(ctx context.Context, obj *model.RoleGrant)
 
 // CommissionAdded is the resolver for the commissionAdded field.
 func (r *subscriptionResolver) CommissionAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, store.PartyPartner)
+	return r.stream(ctx, earnings.PartyPartner)
 }
 
 // EarningAdded is the resolver for the earningAdded field.
 func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.LedgerEvent, error) {
-	return r.stream(ctx, store.PartyDeveloper)
+	return r.stream(ctx, earnings.PartyDeveloper)
 }
 
 // DeveloperActivity is the resolver for the developerActivity field.
@@ -1340,7 +1262,7 @@ func (r *viewerResolver) User(ctx context.Context, obj *model.Viewer) (*model.Us
 
 // Roles is the resolver for the roles field.
 func (r *viewerResolver) Roles(ctx context.Context, obj *model.Viewer) ([]*model.RoleGrant, error) {
-	grants, err := r.Accounts.RoleGrants(ctx, obj.Subject)
+	grants, err := r.AccountService.RoleGrants(ctx, obj.Subject)
 	return toRoleGrants(grants), err
 }
 

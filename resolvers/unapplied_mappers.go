@@ -9,12 +9,11 @@ import (
 	"configmarket/graph/model"
 	"configmarket/internal/commerce"
 	"configmarket/internal/relay"
-	"configmarket/internal/store"
 )
 
 const typeUnappliedPayment = relay.TypeUnappliedPayment
 
-func toUnappliedPayment(u *store.UnappliedPayment) *model.UnappliedPayment {
+func toUnappliedPayment(u *commerce.UnappliedPayment) *model.UnappliedPayment {
 	if u == nil {
 		return nil
 	}
@@ -29,7 +28,7 @@ func toUnappliedPayment(u *store.UnappliedPayment) *model.UnappliedPayment {
 	}
 }
 
-func toUnappliedPaymentConnection(p commerce.Page[store.UnappliedPayment]) *model.UnappliedPaymentConnection {
+func toUnappliedPaymentConnection(p commerce.Page[commerce.UnappliedPayment]) *model.UnappliedPaymentConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toUnappliedPayment,
 		func(c string, n *model.UnappliedPayment) model.UnappliedPaymentEdge {
 			return model.UnappliedPaymentEdge{Cursor: c, Node: n}
@@ -37,8 +36,8 @@ func toUnappliedPaymentConnection(p commerce.Page[store.UnappliedPayment]) *mode
 	return &model.UnappliedPaymentConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
 }
 
-func unappliedStateArg(s *model.UnappliedPaymentState) *store.UnappliedState {
-	return fromEnumPtr[store.UnappliedState](s)
+func unappliedStateArg(s *model.UnappliedPaymentState) *commerce.UnappliedState {
+	return fromEnumPtr[commerce.UnappliedState](s)
 }
 
 // unappliedPayload loads the unapplied payment as it stands after its

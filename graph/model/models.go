@@ -8,8 +8,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"configmarket/internal/catalog"
+	"configmarket/internal/commerce"
 	"configmarket/internal/identity"
-	"configmarket/internal/store"
 )
 
 // Customer carries its plan's id; tariffPlan resolves through a loader.
@@ -42,22 +43,25 @@ type RoleGrant struct {
 // Configuration carries its row; nested and private fields resolve from it
 // through loaders and the catalog's visibility rules.
 type Configuration struct {
-	ID          NodeID              `json:"id"`
-	Slug        string              `json:"slug"`
-	Title       string              `json:"title"`
-	Summary     string              `json:"summary"`
-	Description string              `json:"description"`
-	Tags        []string            `json:"tags"`
-	Screenshots []string            `json:"screenshots"`
-	Visibility  Visibility          `json:"visibility"`
-	SaleModes   []SaleMode          `json:"saleModes"`
-	SupportMode SupportMode         `json:"supportMode"`
-	TrialDays   int                 `json:"trialDays"`
-	State       ConfigurationState  `json:"state"`
-	Rating      *Rating             `json:"rating"`
-	CreatedAt   time.Time           `json:"createdAt"`
-	PublishedAt *time.Time          `json:"publishedAt,omitempty"`
-	Row         store.Configuration `json:"-"`
+	ID          NodeID             `json:"id"`
+	Slug        string             `json:"slug"`
+	Title       string             `json:"title"`
+	Summary     string             `json:"summary"`
+	Description string             `json:"description"`
+	Tags        []string           `json:"tags"`
+	Screenshots []string           `json:"screenshots"`
+	Visibility  Visibility         `json:"visibility"`
+	SaleModes   []SaleMode         `json:"saleModes"`
+	SupportMode SupportMode        `json:"supportMode"`
+	TrialDays   int                `json:"trialDays"`
+	State       ConfigurationState `json:"state"`
+	Rating      *Rating            `json:"rating"`
+	CreatedAt   time.Time          `json:"createdAt"`
+	PublishedAt *time.Time         `json:"publishedAt,omitempty"`
+
+	// Row is the configuration as the catalog returned it, for the
+	// catalog's rules that nested and private fields go through.
+	Row catalog.Configuration `json:"-"`
 }
 
 func (Configuration) IsNode()         {}
@@ -65,14 +69,16 @@ func (c Configuration) GetID() string { return c.ID.String() }
 
 // Version carries its row for the configuration and private fields.
 type Version struct {
-	ID          NodeID        `json:"id"`
-	Number      string        `json:"number"`
-	Changelog   string        `json:"changelog"`
-	State       VersionState  `json:"state"`
-	CreatedAt   time.Time     `json:"createdAt"`
-	SubmittedAt *time.Time    `json:"submittedAt,omitempty"`
-	DecidedAt   *time.Time    `json:"decidedAt,omitempty"`
-	Row         store.Version `json:"-"`
+	ID          NodeID       `json:"id"`
+	Number      string       `json:"number"`
+	Changelog   string       `json:"changelog"`
+	State       VersionState `json:"state"`
+	CreatedAt   time.Time    `json:"createdAt"`
+	SubmittedAt *time.Time   `json:"submittedAt,omitempty"`
+	DecidedAt   *time.Time   `json:"decidedAt,omitempty"`
+
+	// Row is the version as the catalog returned it.
+	Row catalog.Version `json:"-"`
 }
 
 func (Version) IsNode()         {}
@@ -134,17 +140,20 @@ func (d Developer) GetID() string { return d.ID.String() }
 // Installation carries its row; the license key and backup resolve only
 // for those allowed to see them.
 type Installation struct {
-	ID                 string             `json:"id"`
-	Mode               InstallationMode   `json:"mode"`
-	State              InstallationState  `json:"state"`
-	AutoUpdate         bool               `json:"autoUpdate"`
-	TrialEndsAt        *time.Time         `json:"trialEndsAt,omitempty"`
-	CurrentPeriodStart *time.Time         `json:"currentPeriodStart,omitempty"`
-	CurrentPeriodEnd   *time.Time         `json:"currentPeriodEnd,omitempty"`
-	CancelAtPeriodEnd  bool               `json:"cancelAtPeriodEnd"`
-	DataRetainedUntil  *time.Time         `json:"dataRetainedUntil,omitempty"`
-	CreatedAt          time.Time          `json:"createdAt"`
-	Row                store.Installation `json:"-"`
+	ID                 string            `json:"id"`
+	Mode               InstallationMode  `json:"mode"`
+	State              InstallationState `json:"state"`
+	AutoUpdate         bool              `json:"autoUpdate"`
+	TrialEndsAt        *time.Time        `json:"trialEndsAt,omitempty"`
+	CurrentPeriodStart *time.Time        `json:"currentPeriodStart,omitempty"`
+	CurrentPeriodEnd   *time.Time        `json:"currentPeriodEnd,omitempty"`
+	CancelAtPeriodEnd  bool              `json:"cancelAtPeriodEnd"`
+	DataRetainedUntil  *time.Time        `json:"dataRetainedUntil,omitempty"`
+	CreatedAt          time.Time         `json:"createdAt"`
+
+	// Row is the installation as commerce returned it, for its rules on
+	// who sees the license key and backup.
+	Row commerce.Installation `json:"-"`
 }
 
 func (Installation) IsNode()         {}

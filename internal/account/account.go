@@ -104,7 +104,7 @@ func (s *Service) SetAllowedNetworks(ctx context.Context, v identity.Viewer, cid
 		}
 	}
 	// SECURITY: a user restricts only its own access.
-	err := s.store.InTx(ctx, func(q *store.Queries) error { return q.SetAllowedNetworks(ctx, v.UserID, nets) })
+	err := s.store.InTx(ctx, func(q *store.Queries) error { return q.SetAllowedNetworks(ctx, v.UserID, nets) }, store.Audit(audit.From(ctx)))
 	return nets, err
 }
 
@@ -177,7 +177,7 @@ func (s *Service) SignUp(ctx context.Context, in SignUpInput) (Session, error) {
 		}
 		sess, err = s.openSession(ctx, q, user.ID, in.Role, org)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil && in.Role == identity.RoleDeveloper {
 		s.public.Bump(ctx)
 	}
@@ -352,7 +352,7 @@ func (s *Service) LogIn(ctx context.Context, in LogInInput) (Session, error) {
 		}
 		sess, err = s.openSession(ctx, q, user.ID, identity.Role(grant.Role), org)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	return sess, err
 }
 
@@ -476,7 +476,7 @@ func (s *Service) Refresh(ctx context.Context, refreshToken string) (Session, er
 		}
 		sess, err = s.issue(ctx, q, v, row.ExpiresAt)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil && reused {
 		slog.WarnContext(ctx, "refresh token reused; session revoked")
 		return Session{}, errBadRefresh
@@ -647,6 +647,6 @@ func (s *Service) ChangePassword(ctx context.Context, v identity.Viewer, current
 		}
 		sess, err = s.openSession(ctx, q, user.ID, v.Role, v.ActingFor)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	return sess, err
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/identity"
 	"configmarket/internal/store"
 )
@@ -70,6 +71,6 @@ func (s *Service) SetCRMAccountID(ctx context.Context, v identity.Viewer, raw st
 			return errCRMAccountAlreadySet
 		}
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	return c, err
 }

@@ -41,7 +41,7 @@ func (s *Service) ErasePersonalData(ctx context.Context, v identity.Viewer, pw s
 			return err
 		}
 		return q.RevokeUserSessions(ctx, user.ID, store.RevokeErasure)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil && developerRenamed {
 		// Developer names are public: cached storefront answers must not
 		// keep showing the erased one.

@@ -60,6 +60,6 @@ func (s *Service) ChangeRole(ctx context.Context, v identity.Viewer, userID uuid
 		}
 		grants, err = q.RoleGrants(ctx, userID)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	return grants, err
 }

@@ -1,6 +1,7 @@
 // Package audit carries what a mutation is, so that its audit row can be
-// written by the transaction that makes its effect (store.InTx), or after
-// the fact when it failed.
+// written by the transaction that makes its effect (the domain hands it to
+// store.InTx as store.Audit(audit.From(ctx))), or after the fact when it
+// failed.
 package audit
 
 import (
@@ -73,7 +74,7 @@ func SetAmount(ctx context.Context, m money.Money) {
 
 // System starts the audit row of an action the platform takes on its own
 // (a provider's webhook event, a job): the transaction that makes its
-// effect writes it, with the system as the actor.
+// effect writes it (store.Audit), with the system as the actor.
 func System(ctx context.Context, action, target, eventID string) context.Context {
 	return With(ctx, &Pending{Action: action, Target: target, EventID: eventID})
 }

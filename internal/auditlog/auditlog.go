@@ -5,6 +5,9 @@ package auditlog
 import (
 	"context"
 	"strconv"
+	"time"
+
+	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
 	"configmarket/internal/identity"
@@ -29,11 +32,26 @@ func requireAdmin(v identity.Viewer) error {
 	return nil
 }
 
+// Entry is one audited action, as the store keeps it; the name lets the
+// layers above (resolvers) speak of it without importing the store.
+type Entry = store.AuditRow
+
 // Page is a page of audit rows.
-type Page = relay.Connection[store.AuditRow]
+type Page = relay.Connection[Entry]
+
+// Filter narrows the audit log; a nil field does not narrow it.
+type Filter struct {
+	ActorID  *uuid.UUID
+	Action   *string
+	From, To *time.Time
+}
+
+func (f Filter) query() store.AuditFilter {
+	return store.AuditFilter{ActorID: f.ActorID, Action: f.Action, From: f.From, To: f.To}
+}
 
 // Entries lists the audit log newest first.
-func (s *Service) Entries(ctx context.Context, v identity.Viewer, f store.AuditFilter, first *int, after *string) (Page, error) {
+func (s *Service) Entries(ctx context.Context, v identity.Viewer, f Filter, first *int, after *string) (Page, error) {
 	if err := requireAdmin(v); err != nil {
 		return Page{}, err
 	}
@@ -49,11 +67,11 @@ func (s *Service) Entries(ctx context.Context, v identity.Viewer, f store.AuditF
 		}
 		key = &id
 	}
-	rows, err := s.store.AuditPage(ctx, f, key, limit+1)
+	rows, err := s.store.AuditPage(ctx, f.query(), key, limit+1)
 	if err != nil {
 		return Page{}, err
 	}
-	return relay.Cut(rows, limit, func(r store.AuditRow) string { return relay.EncodeCursor(r.ID) }), nil
+	return relay.Cut(rows, limit, func(r Entry) string { return relay.EncodeCursor(r.ID) }), nil
 }
 
 // Verify recomputes the hash chain; it returns "" when intact, otherwise

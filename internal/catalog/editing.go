@@ -104,7 +104,7 @@ func (s *Service) CreateConfiguration(ctx context.Context, v identity.Viewer, in
 		}
 		audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, c.ID))
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -133,7 +133,7 @@ func (s *Service) UpdateConfiguration(ctx context.Context, v identity.Viewer, id
 		}
 		c, err = q.UpdateConfiguration(ctx, id, f)
 		return withInputField(err)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -331,7 +331,7 @@ func (s *Service) SetPrices(ctx context.Context, v identity.Viewer, id uuid.UUID
 			}
 		}
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -372,7 +372,7 @@ func (s *Service) ArchiveConfiguration(ctx context.Context, v identity.Viewer, i
 			return err
 		}
 		return q.InsertModerationEvent(ctx, id, nil, store.ModerationArchived, nil, v.UserID)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -393,7 +393,7 @@ func (s *Service) InviteCustomer(ctx context.Context, v identity.Viewer, id, cus
 			return apperr.NotFound("no such customer").WithField("input", "customerId")
 		}
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}

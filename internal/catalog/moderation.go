@@ -99,7 +99,7 @@ func (s *Service) decide(ctx context.Context, v identity.Viewer, id uuid.UUID, s
 			}
 		}
 		return q.InsertModerationEvent(ctx, ver.ConfigurationID, &ver.ID, action, reason, v.UserID)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -145,7 +145,7 @@ func (s *Service) setState(ctx context.Context, v identity.Viewer, id uuid.UUID,
 			return err
 		}
 		return q.InsertModerationEvent(ctx, id, nil, action, reason, v.UserID)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}

@@ -73,7 +73,7 @@ func (s *Service) CreateReview(ctx context.Context, v identity.Viewer, configura
 		}
 		audit.SetTarget(ctx, relay.UUIDID(relay.TypeReview, r.ID))
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -103,7 +103,7 @@ func (s *Service) UpdateReview(ctx context.Context, v identity.Viewer, id uuid.U
 		}
 		r, err = q.UpdateReview(ctx, id, v.UserID, rating, body)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}

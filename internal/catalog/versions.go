@@ -40,7 +40,7 @@ func (s *Service) CreateVersion(ctx context.Context, v identity.Viewer, configur
 		}
 		audit.SetTarget(ctx, relay.UUIDID(relay.TypeVersion, ver.ID))
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -79,7 +79,7 @@ func (s *Service) UpdateVersion(ctx context.Context, v identity.Viewer, id uuid.
 		}
 		ver, err = q.UpdateVersion(ctx, id, key, log)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}
@@ -112,7 +112,7 @@ func (s *Service) SubmitVersion(ctx context.Context, v identity.Viewer, id uuid.
 			return err
 		}
 		return q.InsertModerationEvent(ctx, c.ID, &ver.ID, store.ModerationSubmitted, nil, v.UserID)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.invalidate(ctx)
 	}

@@ -69,7 +69,7 @@ func (s *Service) StartTrial(ctx context.Context, v identity.Viewer, configurati
 		}
 		audit.SetTarget(ctx, relay.UUIDID(relay.TypeInstallation, inst.ID))
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err == nil {
 		s.public.Bump(ctx)
 	}
@@ -351,7 +351,7 @@ func (s *Service) CancelRental(ctx context.Context, v identity.Viewer, configura
 		cur.CancelAtPeriodEnd, cur.UpdatedAt = true, s.clock.Now()
 		inst, err = q.SaveInstallation(ctx, cur)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	return inst, err
 }
 
@@ -395,6 +395,6 @@ func (s *Service) ChangePlan(ctx context.Context, v identity.Viewer, planCode st
 			c = cs[0]
 		}
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	return c, err
 }

@@ -808,7 +808,7 @@ func TestReadVisibility(t *testing.T) {
 			// Pages: by customer and by developer; a filter the viewer may
 			// not read for yields nothing.
 			pageInst := 0
-			for _, f := range []store.InstallationFilter{{CustomerID: &custID}, {DeveloperID: &devID}} {
+			for _, f := range []commerce.InstallationFilter{{CustomerID: &custID}, {DeveloperID: &devID}} {
 				p, err := e.svc.Installations(e.ctx, tc.v, f, nil, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -823,7 +823,7 @@ func TestReadVisibility(t *testing.T) {
 				t.Errorf("Invoices page: %d rows (%v), want %d", len(p.Rows), err, tc.invoices)
 			}
 			pagePay := 0
-			for _, f := range []store.PaymentFilter{{CustomerID: &custID}, {DeveloperID: &devID}} {
+			for _, f := range []commerce.PaymentFilter{{CustomerID: &custID}, {DeveloperID: &devID}} {
 				p, err := e.svc.Payments(e.ctx, tc.v, f, nil, nil)
 				if err != nil {
 					t.Fatal(err)
@@ -838,15 +838,15 @@ func TestReadVisibility(t *testing.T) {
 
 	// A developer's filter narrows to its own configurations even when it
 	// names a customer too; a customer cannot widen with a developer id.
-	p, err := e.svc.Installations(e.ctx, otherDev.Viewer(), store.InstallationFilter{CustomerID: &custID, DeveloperID: &otherDev.OrgID}, nil, nil)
+	p, err := e.svc.Installations(e.ctx, otherDev.Viewer(), commerce.InstallationFilter{CustomerID: &custID, DeveloperID: &otherDev.OrgID}, nil, nil)
 	if err != nil || len(p.Rows) != 0 {
 		t.Errorf("other developer naming the customer: %d rows (%v)", len(p.Rows), err)
 	}
-	p, err = e.svc.Installations(e.ctx, otherCustomer.Viewer(), store.InstallationFilter{CustomerID: &otherCustomer.OrgID, ConfigurationID: &c.ID}, nil, nil)
+	p, err = e.svc.Installations(e.ctx, otherCustomer.Viewer(), commerce.InstallationFilter{CustomerID: &otherCustomer.OrgID, ConfigurationID: &c.ID}, nil, nil)
 	if err != nil || len(p.Rows) != 0 {
 		t.Errorf("other customer filtering by configuration: %d rows (%v)", len(p.Rows), err)
 	}
-	pp, err := e.svc.Payments(e.ctx, otherDev.Viewer(), store.PaymentFilter{DeveloperID: &otherDev.OrgID, CustomerID: &custID}, nil, nil)
+	pp, err := e.svc.Payments(e.ctx, otherDev.Viewer(), commerce.PaymentFilter{DeveloperID: &otherDev.OrgID, CustomerID: &custID}, nil, nil)
 	if err != nil || len(pp.Rows) != 0 {
 		t.Errorf("other developer's payments naming the customer: %d rows (%v)", len(pp.Rows), err)
 	}

@@ -119,7 +119,7 @@ func (s *Service) HandleProviderEvent(ctx context.Context, ev ProviderEvent) (Ev
 			out, err = s.takeRefund(ctx, q, ev)
 		}
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	if errors.Is(err, errSeen) {
 		return EventOutcome{}, nil
 	}

@@ -2,6 +2,7 @@ package commerce
 
 import (
 	"context"
+	"math"
 
 	"github.com/google/uuid"
 
@@ -37,6 +38,15 @@ func mayRead(v identity.Viewer, customer, developer uuid.UUID) bool {
 func CanSeeLicenseKey(v identity.Viewer, i store.Installation) bool {
 	// SECURITY: the owning customer and admins only.
 	return v.IsAdmin() || v.IsCustomer(i.CustomerID)
+}
+
+// TrialDaysLeft is how many days of i's trial remain at the service's now,
+// a started day counting as a whole one; false when i is not trialing.
+func (s *Service) TrialDaysLeft(i Installation) (int, bool) {
+	if i.State != store.InstallationTrialing || i.TrialEndsAt == nil {
+		return 0, false
+	}
+	return int(math.Ceil(i.TrialEndsAt.Sub(s.Now()).Hours() / 24)), true
 }
 
 // InstallationsByIDs returns the installations among ids that v may read.
@@ -121,9 +131,25 @@ func newestFirst[T any](rows []T, limit int, key func(T) store.TimeKey) Page[T] 
 	return relay.Cut(rows, limit, func(r T) string { k := key(r); return relay.EncodeCursor(k.At, k.ID) })
 }
 
+// InstallationFilter narrows a list of installations; a nil field does not
+// narrow it. Installations needs a customer or a developer.
+type InstallationFilter struct {
+	CustomerID      *uuid.UUID
+	DeveloperID     *uuid.UUID
+	ConfigurationID *uuid.UUID
+	State           *InstallationState
+	Mode            *InstallationMode
+}
+
+func (f InstallationFilter) query() store.InstallationFilter {
+	return store.InstallationFilter{
+		CustomerID: f.CustomerID, DeveloperID: f.DeveloperID, ConfigurationID: f.ConfigurationID, State: f.State, Mode: f.Mode,
+	}
+}
+
 // Installations lists installations by filter, which must name a customer
 // or a developer that v may read for.
-func (s *Service) Installations(ctx context.Context, v identity.Viewer, f store.InstallationFilter, first *int, after *string) (Page[store.Installation], error) {
+func (s *Service) Installations(ctx context.Context, v identity.Viewer, f InstallationFilter, first *int, after *string) (Page[store.Installation], error) {
 	// SECURITY: a customer lists its own installations, a developer those
 	// of its configurations, admins any.
 	allowed := v.IsAdmin() || (f.CustomerID != nil && v.IsCustomer(*f.CustomerID)) || (f.DeveloperID != nil && v.IsDeveloper(*f.DeveloperID))
@@ -134,7 +160,7 @@ func (s *Service) Installations(ctx context.Context, v identity.Viewer, f store.
 	if err != nil {
 		return Page[store.Installation]{}, err
 	}
-	rows, err := s.store.InstallationsPage(ctx, f, key, limit+1)
+	rows, err := s.store.InstallationsPage(ctx, f.query(), key, limit+1)
 	return newestFirst(rows, limit, func(i store.Installation) store.TimeKey { return store.TimeKey{At: i.CreatedAt, ID: i.ID} }), err
 }
 
@@ -152,9 +178,21 @@ func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uu
 	return newestFirst(rows, limit, func(i store.Invoice) store.TimeKey { return store.TimeKey{At: i.IssuedAt, ID: i.ID} }), err
 }
 
+// PaymentFilter narrows a list of payments; a nil field does not narrow
+// it. Payments needs a customer or a developer.
+type PaymentFilter struct {
+	CustomerID      *uuid.UUID
+	DeveloperID     *uuid.UUID
+	ConfigurationID *uuid.UUID
+}
+
+func (f PaymentFilter) query() store.PaymentFilter {
+	return store.PaymentFilter{CustomerID: f.CustomerID, DeveloperID: f.DeveloperID, ConfigurationID: f.ConfigurationID}
+}
+
 // Payments lists payments by filter, which must name a customer or a
 // developer that v may read for.
-func (s *Service) Payments(ctx context.Context, v identity.Viewer, f store.PaymentFilter, first *int, after *string) (Page[store.Payment], error) {
+func (s *Service) Payments(ctx context.Context, v identity.Viewer, f PaymentFilter, first *int, after *string) (Page[store.Payment], error) {
 	// SECURITY: a customer lists its own payments, a developer those for
 	// its configurations, admins any.
 	allowed := v.IsAdmin() || (f.CustomerID != nil && v.IsCustomer(*f.CustomerID)) || (f.DeveloperID != nil && v.IsDeveloper(*f.DeveloperID))
@@ -165,7 +203,7 @@ func (s *Service) Payments(ctx context.Context, v identity.Viewer, f store.Payme
 	if err != nil {
 		return Page[store.Payment]{}, err
 	}
-	rows, err := s.store.PaymentsPage(ctx, f, key, limit+1)
+	rows, err := s.store.PaymentsPage(ctx, f.query(), key, limit+1)
 	return newestFirst(rows, limit, func(p store.Payment) store.TimeKey { return store.TimeKey{At: p.ReceivedAt, ID: p.ID} }), err
 }
 

@@ -221,7 +221,7 @@ func (s *Service) RestoreLicense(ctx context.Context, v identity.Viewer, install
 				WithCode("LICENSE_NOT_HELD").WithField("input", "installationId")
 		}
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	return inst, err
 }
 

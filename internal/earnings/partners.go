@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
+	"configmarket/internal/audit"
 	"configmarket/internal/clock"
 	"configmarket/internal/identity"
 	"configmarket/internal/store"
@@ -99,7 +100,7 @@ func (p *PartnerStatuses) SetStatus(ctx context.Context, v identity.Viewer, part
 		return q.InsertPartnerStatusChange(ctx, store.PartnerStatusChange{
 			PartnerID: partnerID, Status: string(status), Reason: reason, DecidedBy: &v.UserID, DecidedAt: now,
 		})
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err != nil {
 		return store.Partner{}, fmt.Errorf("set partner status: %w", err)
 	}

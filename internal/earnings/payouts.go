@@ -278,7 +278,7 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 			audit.SetAmount(ctx, out.Amount)
 		}
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	return out, err
 }
 

@@ -285,7 +285,7 @@ func (s *Statuses) recompute(ctx context.Context, developerID uuid.UUID, reason 
 			}
 		}
 		return q.InsertStatusHistory(ctx, []store.StatusHistoryEntry{d.historyRow(now)})
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err != nil {
 		return StatusDecision{}, fmt.Errorf("recompute developer status: %w", err)
 	}

@@ -36,12 +36,31 @@ func mayReadParty(v identity.Viewer, party store.Party, id uuid.UUID) bool {
 	return false
 }
 
+// EntryFilter narrows one party's ledger entries; a nil field does not
+// narrow them.
+type EntryFilter struct {
+	// Party is developer or partner; PartyID its id.
+	Party           Party
+	PartyID         uuid.UUID
+	From, To        *time.Time
+	PaidFor         *PaidFor
+	CustomerID      *uuid.UUID
+	ConfigurationID *uuid.UUID
+}
+
+func (f EntryFilter) query() store.EntryFilter {
+	return store.EntryFilter{
+		Party: f.Party, PartyID: f.PartyID, From: f.From, To: f.To, PaidFor: f.PaidFor,
+		CustomerID: f.CustomerID, ConfigurationID: f.ConfigurationID,
+	}
+}
+
 // EntryPage is a page of entries.
 type EntryPage = relay.Connection[store.LedgerEntry]
 
 // Entries pages through a party's entries, newest first. Someone else's
 // entries answer an empty page.
-func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f store.EntryFilter, first *int, after *string) (EntryPage, error) {
+func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f EntryFilter, first *int, after *string) (EntryPage, error) {
 	if !mayReadParty(v, f.Party, f.PartyID) {
 		return EntryPage{}, nil
 	}
@@ -57,7 +76,7 @@ func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f store.EntryFi
 		}
 		key = &k
 	}
-	rows, err := l.store.EntriesPage(ctx, f, key, limit+1)
+	rows, err := l.store.EntriesPage(ctx, f.query(), key, limit+1)
 	if err != nil {
 		return EntryPage{}, err
 	}
@@ -76,7 +95,7 @@ type TotalsKey struct {
 }
 
 // TotalsKeyOf is the key of f's totals by g.
-func TotalsKeyOf(f store.EntryFilter, g store.Grouping) TotalsKey {
+func TotalsKeyOf(f EntryFilter, g Grouping) TotalsKey {
 	k := TotalsKey{Party: f.Party, PartyID: f.PartyID, Grouping: g}
 	if f.From != nil {
 		k.From = *f.From

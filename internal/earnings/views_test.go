@@ -26,7 +26,7 @@ func TestPartyViewsAndStatements(t *testing.T) {
 	partner := identity.Viewer{UserID: uuid.New(), Role: identity.RolePartner, ActingFor: partnerID}
 	dev := identity.Viewer{UserID: uuid.New(), Role: identity.RoleDeveloper, ActingFor: devID}
 
-	page, err := ledger.Entries(e.ctx, partner, store.EntryFilter{Party: store.PartyPartner, PartyID: partnerID}, nil, nil)
+	page, err := ledger.Entries(e.ctx, partner, earnings.EntryFilter{Party: store.PartyPartner, PartyID: partnerID}, nil, nil)
 	if err != nil || len(page.Rows) != 2 {
 		t.Fatalf("partner commissions: %d (err %v)", len(page.Rows), err)
 	}
@@ -65,8 +65,8 @@ func TestPartyViewsAndStatements(t *testing.T) {
 		"other partner": otherPartner.Viewer(), "other developer": otherDev.Viewer(), "customer": e.buyer.Viewer(),
 		"developer as partner": {UserID: uuid.New(), Role: identity.RolePartner, ActingFor: devID},
 	} {
-		p, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: store.PartyPartner, PartyID: partnerID}, nil, nil)
-		d, _ := ledger.Entries(e.ctx, v, store.EntryFilter{Party: store.PartyDeveloper, PartyID: devID}, nil, nil)
+		p, _ := ledger.Entries(e.ctx, v, earnings.EntryFilter{Party: store.PartyPartner, PartyID: partnerID}, nil, nil)
+		d, _ := ledger.Entries(e.ctx, v, earnings.EntryFilter{Party: store.PartyDeveloper, PartyID: devID}, nil, nil)
 		s, _ := ledger.MonthStatement(e.ctx, v, store.PartyDeveloper, devID, time.Now().UTC())
 		totals, _ := ledger.Totals(e.ctx, v, []earnings.TotalsKey{byCustomer})
 		if len(p.Rows) != 0 || len(d.Rows) != 0 || s != nil || len(totals[byCustomer]) != 0 {

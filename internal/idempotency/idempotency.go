@@ -66,6 +66,6 @@ func Once[T any](ctx context.Context, st *store.Store, userID uuid.UUID, key, op
 			target = p.Target
 		}
 		return q.SaveIdempotentResponse(ctx, userID, key, out, target)
-	})
+	}, store.Audit(audit.From(ctx)))
 	return out, err
 }

@@ -132,7 +132,7 @@ func (s *Service) Upload(ctx context.Context, v identity.Viewer, versionID uuid.
 		}
 		replaced, err = q.SaveVersionPackage(ctx, p)
 		return err
-	})
+	}, store.Audit(audit.From(ctx)))
 	cleanup := context.WithoutCancel(ctx)
 	if err != nil {
 		_ = s.blobs.Delete(cleanup, key)

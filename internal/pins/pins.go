@@ -174,7 +174,7 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 			return q.InsertPinEvent(ctx, store.PinEvent{PinID: pin.ID, Action: store.PinEventActivated, ExpiresAt: pin.ExpiresAt, CreatedAt: now})
 		}
 		return nil
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err != nil && raced {
 		// Lost a race at the index: answer as if the winner had come
 		// first (own pin or another partner's).
@@ -232,7 +232,7 @@ func (s *Service) change(ctx context.Context, pinID uuid.UUID, decide func(p sto
 		}
 		e.PinID, e.CreatedAt = p.ID, now
 		return q.InsertPinEvent(ctx, e)
-	})
+	}, store.Audit(audit.From(ctx)))
 	if err != nil {
 		return store.Pin{}, err
 	}
@@ -374,7 +374,7 @@ func (s *Service) expire(ctx context.Context, q *store.Queries, now time.Time, c
 	}
 	sys := systemContext(ctx)
 	for _, id := range ids {
-		if err := q.InsertAudit(sys, AuditExpire, relay.UUIDID("Pin", id), audit.OK); err != nil {
+		if err := q.InsertAudit(sys, &audit.Pending{Action: AuditExpire, Target: relay.UUIDID("Pin", id)}, audit.OK); err != nil {
 			return 0, err
 		}
 	}

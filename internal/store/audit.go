@@ -29,14 +29,14 @@ type AuditRow struct {
 	EventID *string
 }
 
-// InsertAudit writes a row for the viewer and origin of ctx; the database
+// InsertAudit writes p's row (its action, target, amount and provider
+// event id) with result, for the viewer and origin of ctx; the database
 // chains its hash. The actor is the viewer; a platform action (a job, a
 // webhook event: identity.AsSystem with no viewer) is written with the role
-// system and no actor. The amount and provider event id come from ctx's
-// pending row (audit.SetAmount, audit.System); an amount is kept only on a
-// row whose action succeeded, because only then did the money move.
-func (q *Queries) InsertAudit(ctx context.Context, action, target string, result audit.Result) error {
-	v, o, p := identity.FromContext(ctx), identity.OriginFrom(ctx), audit.From(ctx)
+// system and no actor. An amount is kept only on a row whose action
+// succeeded, because only then did the money move.
+func (q *Queries) InsertAudit(ctx context.Context, p *audit.Pending, result audit.Result) error {
+	v, o := identity.FromContext(ctx), identity.OriginFrom(ctx)
 	var actor *uuid.UUID
 	var role *string
 	switch {
@@ -46,15 +46,15 @@ func (q *Queries) InsertAudit(ctx context.Context, action, target string, result
 		role = ptrString(string(identity.RoleSystem))
 	}
 	var ip *string
-	if o.IP.IsValid() && (p == nil || !p.WithoutIP) {
+	if o.IP.IsValid() && !p.WithoutIP {
 		ip = ptrString(o.IP.String())
 	}
 	var amountMinor *int64
 	var currency, eventID *string
-	if p != nil && p.Amount != nil && result == audit.OK {
+	if p.Amount != nil && result == audit.OK {
 		amountMinor, currency = &p.Amount.Minor, &p.Amount.Currency
 	}
-	if p != nil && p.EventID != "" {
+	if p.EventID != "" {
 		eventID = &p.EventID
 	}
 	// The IP goes to its own table, outside the hash chain, so that an
@@ -65,7 +65,7 @@ func (q *Queries) InsertAudit(ctx context.Context, action, target string, result
 			returning id, actor_user_id)
 		insert into audit_log_ips (audit_id, actor_user_id, ip)
 		select id, actor_user_id, $6::inet from written where $6::inet is not null`
-	_, err := q.db.Exec(ctx, sql, actor, role, action, target, result, ip, o.RequestID, amountMinor, currency, eventID)
+	_, err := q.db.Exec(ctx, sql, actor, role, p.Action, p.Target, result, ip, o.RequestID, amountMinor, currency, eventID)
 	return mapErr(err, "insert audit row")
 }
 
@@ -84,14 +84,13 @@ func (q *Queries) InsertSystemAudits(ctx context.Context, action string, targets
 	return mapErr(err, "insert system audit rows")
 }
 
-// auditInTx writes the pending row of ctx's mutation in the transaction
-// that makes its effect.
-func (q *Queries) auditInTx(ctx context.Context) error {
-	p := audit.From(ctx)
+// auditInTx writes p, the audit row the transaction carries (Audit), in
+// the transaction that makes its effect, unless an earlier one committed it.
+func (q *Queries) auditInTx(ctx context.Context, p *audit.Pending) error {
 	if p == nil || p.Written() {
 		return nil
 	}
-	return q.InsertAudit(ctx, p.Action, p.Target, audit.OK)
+	return q.InsertAudit(ctx, p, audit.OK)
 }
 
 // AuditFilter narrows the audit log.

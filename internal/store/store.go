@@ -61,36 +61,48 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 // TxOption adjusts a transaction.
-type TxOption func(*pgx.TxOptions)
+type TxOption func(*txConfig)
+
+type txConfig struct {
+	pgx   pgx.TxOptions
+	audit *audit.Pending
+}
 
 // Serializable runs the transaction at SERIALIZABLE isolation; InTx retries
 // it on serialization failures.
-func Serializable(o *pgx.TxOptions) { o.IsoLevel = pgx.Serializable }
+func Serializable(c *txConfig) { c.pgx.IsoLevel = pgx.Serializable }
+
+// Audit makes the transaction carry the audit row of the action it is the
+// effect of: InTx writes p just before it commits, so the row commits with
+// the effect or not at all, and marks p written once committed, so neither
+// a later transaction of the same action nor the mutation middleware writes
+// it again. A nil p (no action being audited) writes nothing.
+func Audit(p *audit.Pending) TxOption {
+	return func(c *txConfig) { c.audit = p }
+}
 
 const maxTxAttempts = 4
 
 // InTx runs fn in one transaction, committing if fn returns nil. A
 // serialization failure or deadlock reruns fn from the start, so fn must not
-// have effects outside the transaction.
+// have effects outside the transaction. The audit row it writes is the one
+// its caller names (Audit), never one it finds in ctx.
 func (s *Store) InTx(ctx context.Context, fn func(q *Queries) error, opts ...TxOption) error {
-	var txOpts pgx.TxOptions
+	var cfg txConfig
 	for _, o := range opts {
-		o(&txOpts)
+		o(&cfg)
 	}
 	var err error
 	for attempt := 1; attempt <= maxTxAttempts; attempt++ {
-		err = pgx.BeginTxFunc(ctx, s.bounded, txOpts, func(tx pgx.Tx) error {
+		err = pgx.BeginTxFunc(ctx, s.bounded, cfg.pgx, func(tx pgx.Tx) error {
 			q := &Queries{db: tx}
 			if err := fn(q); err != nil {
 				return err
 			}
-			// The mutation's audit row commits with its effect.
-			return q.auditInTx(ctx)
+			return q.auditInTx(ctx, cfg.audit)
 		})
-		if err == nil {
-			if p := audit.From(ctx); p != nil {
-				p.MarkWritten()
-			}
+		if err == nil && cfg.audit != nil {
+			cfg.audit.MarkWritten()
 		}
 		if !retryable(err) {
 			// A lost or refused connection becomes UNAVAILABLE here too.

@@ -71,13 +71,9 @@ func (t trackingImplementation) Accept(w http.ResponseWriter, r *http.Request, o
 	return c, err
 }
 
-// CloseSlowReader closes the socket of ctx with 1013: its reader fell so far
-// behind that its stream was dropped.
-func CloseSlowReader(ctx context.Context) {
-	s, ok := ctx.Value(connKey{}).(*socket)
-	if !ok {
-		return
-	}
+// closeSlowReader closes the socket with 1013: its reader fell so far
+// behind that one of its streams was dropped (live.OnSlowReader).
+func (s *socket) closeSlowReader() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn != nil {
@@ -99,7 +95,9 @@ func (s *Streams) Track(next http.Handler) http.Handler {
 		stop := context.AfterFunc(s.ctx, cancel)
 		defer stop()
 		ctx = context.WithValue(ctx, streamKey{}, cancel)
-		next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, connKey{}, &socket{})))
+		sock := &socket{}
+		ctx = live.OnSlowReader(context.WithValue(ctx, connKey{}, sock), sock.closeSlowReader)
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
