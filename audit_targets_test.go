@@ -599,7 +599,7 @@ func TestJobActionsAreAuditedAsTheSystem(t *testing.T) {
 
 	// Without sales, a standard developer is basic again after the run.
 	setStatus(w.dev, "standard")
-	if r, err := w.s.app.statuses.RunMonthly(ctx); err != nil || len(r.Changes) != 1 {
+	if r, err := w.s.app.Statuses().RunMonthly(ctx); err != nil || len(r.Changes) != 1 {
 		t.Fatalf("monthly run: %+v %v", r, err)
 	}
 	rows := systemRows(earnings.ActionChangeStatus)
@@ -609,7 +609,7 @@ func TestJobActionsAreAuditedAsTheSystem(t *testing.T) {
 	// A trusted recompute that changes a status writes its row too.
 	other := factory.Developer(t, w.s.store)
 	setStatus(other, "premium")
-	if d, err := w.s.app.statuses.Recompute(ctx, other.OrgID); err != nil || !d.Changed {
+	if d, err := w.s.app.Statuses().Recompute(ctx, other.OrgID); err != nil || !d.Changed {
 		t.Fatalf("recompute: %+v %v", d, err)
 	}
 	if rows := systemRows(earnings.ActionChangeStatus); len(rows) != 2 || str(rows[0], "target") != globalIDOf("Developer", other.OrgID) {

@@ -16,6 +16,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 
+	"configmarket/internal/app"
 	"configmarket/internal/factory"
 )
 
@@ -303,7 +304,7 @@ var jwtEdDSA = jwt.SigningMethodEdDSA
 // backoff doubling (here 40 ms: 40, 80, 160 ms).
 func TestFailedLoginsAnswerWithGrowingDelays(t *testing.T) {
 	s := newTestServer(t)
-	s.app.accounts.SetLoginBackoff(40 * time.Millisecond)
+	s.app.Accounts().SetLoginBackoff(40 * time.Millisecond)
 	c := factory.Customer(t, s.store)
 	var took []time.Duration
 	for range 5 {
@@ -379,8 +380,8 @@ func TestAdminsOnlyFromAdminNetworks(t *testing.T) {
 	admin := factory.Admin(t, s.store)
 	access, _ := s.logIn(t, admin, nil)
 	d := s.deps
-	d.adminNetworks = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
-	restricted := httptest.NewServer(newApp(d).handler)
+	d.AdminNetworks = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")}
+	restricted := httptest.NewServer(app.New(d).Handler())
 	defer restricted.Close()
 	body := `{"query":"{ viewer { role } }"}`
 	req, _ := http.NewRequest("POST", restricted.URL+"/graphql", strings.NewReader(body))

@@ -64,11 +64,11 @@ func sweepServer(t *testing.T) *testServer {
 	appPool, counter := dbtest.AppPool(t, url)
 	c := testCache(t)
 	d, spec := testDeps(t, store.New(appPool), c)
-	d.maxBodyBytes = 1 << 20 // MAX_BODY_BYTES' default
-	d.trustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	d.MaxBodyBytes = 1 << 20 // MAX_BODY_BYTES' default
+	d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	srv, a := startApp(t, d)
 	return &testServer{Server: srv, pool: pool, store: store.New(pool), cache: c, counter: counter, keySpec: spec,
-		health: a.health, commerce: a.commerce, app: a, deps: d}
+		health: a.Health(), commerce: a.Commerce(), app: a, deps: d}
 }
 
 // sweepWorld is the data the sweep's valid parts point at: each role's own

@@ -52,7 +52,7 @@ func TestClientScenarios(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := s.deps
-	d.trustedClients = []string{"mobile"}
+	d.TrustedClients = []string{"mobile"}
 	srv, _ := startApp(t, d)
 	url := srv.URL + "/graphql"
 

@@ -54,10 +54,10 @@ func TestListingFastPathAnswersAsGqlgen(t *testing.T) {
 	// Two servers on the database, trusting the test's X-Forwarded-For so
 	// every request spends its own query budget.
 	d := s.deps
-	d.trustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
 	fastSrv, fastApp := startApp(t, d)
-	d.listingByGqlgen = true
-	d.limiter = ratelimit.New(nil, "")
+	d.ListingByGqlgen = true
+	d.Limiter = ratelimit.New(nil, "")
 	gqlgenSrv, _ := startApp(t, d)
 	fast, gqlgen := &testServer{Server: fastSrv}, &testServer{Server: gqlgenSrv}
 
@@ -135,7 +135,7 @@ func TestListingFastPathAnswersAsGqlgen(t *testing.T) {
 			if a.anonymousOnly && token != "" {
 				continue
 			}
-			before, collections := fastApp.listing.Served(), fastApp.listing.Collections()
+			before, collections := fastApp.Listing().Served(), fastApp.Listing().Collections()
 			ours := postRaw(t, fast, token, a.query, a.vars)
 			theirs := postRaw(t, gqlgen, token, a.query, a.vars)
 			if !bytes.Equal(ours, theirs) {
@@ -143,13 +143,13 @@ func TestListingFastPathAnswersAsGqlgen(t *testing.T) {
 			}
 			declined := a.declined || slices.Contains(a.declinedFor, viewer) ||
 				viewer == "admin" && strings.Contains(a.query, "versions")
-			served := fastApp.listing.Served() > before
+			served := fastApp.Listing().Served() > before
 			if served == declined {
 				t.Errorf("%s, %s: served by the fast path = %v", viewer, a.name, served)
 			}
 			// A document without variables asked again is written from
 			// what the fast path kept of it the first time.
-			if again := fastApp.listing.Collections() - collections; served && a.vars == nil && asked[a.query] && again != 0 {
+			if again := fastApp.Listing().Collections() - collections; served && a.vars == nil && asked[a.query] && again != 0 {
 				t.Errorf("%s, %s: asked again, %d selection sets collected anew", viewer, a.name, again)
 			}
 			asked[a.query] = true

@@ -36,7 +36,7 @@ func faultServer(t *testing.T, st *store.Store, c cache.Cache, limiter *ratelimi
 	t.Helper()
 	d, _ := testDeps(t, st, c)
 	if limiter != nil {
-		d.limiter = limiter
+		d.Limiter = limiter
 	}
 	srv, _ := startApp(t, d)
 	return srv
@@ -328,10 +328,10 @@ func TestShutdownFinishesInFlightMutations(t *testing.T) {
 	ctx := context.Background()
 	tx := lockUsers(t, s)
 	port := freePort(t)
-	httpSrv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: s.app.handler}
+	httpSrv := &http.Server{Addr: fmt.Sprintf("127.0.0.1:%d", port), Handler: s.app.Handler()}
 	runCtx, stop := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- serve(runCtx, httpSrv, s.app, 10*time.Second) }()
+	go func() { served <- s.app.Serve(runCtx, httpSrv, 10*time.Second) }()
 	waitListening(t, httpSrv.Addr)
 
 	inflight := &testServer{Server: &httptest.Server{URL: "http://" + httpSrv.Addr}}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"configmarket/internal/app"
 	"configmarket/internal/obs"
 )
 
@@ -37,12 +38,12 @@ func TestGraphiQLServedOffline(t *testing.T) {
 	}
 
 	d := s.deps
-	d.graphiql = false
-	off := newApp(d)
+	d.GraphiQL = false
+	off := app.New(d)
 	for _, path := range []string{"/graphiql", "/graphiql/graphiql.js", "/"} {
 		req, _ := http.NewRequest(http.MethodGet, path, nil)
 		rec := &responseRecorder{header: http.Header{}}
-		off.handler.ServeHTTP(rec, req)
+		off.Handler().ServeHTTP(rec, req)
 		if rec.status != http.StatusNotFound {
 			t.Errorf("GraphiQL off: GET %s answered %d", path, rec.status)
 		}

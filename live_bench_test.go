@@ -39,7 +39,7 @@ func BenchmarkIdleSubscriptions(b *testing.B) {
 		runtime.GC()
 		var after runtime.MemStats
 		runtime.ReadMemStats(&after)
-		if n := w.app.hub.Subscribers(); n != 1000 {
+		if n := w.app.Hub().Subscribers(); n != 1000 {
 			b.Fatalf("%d subscribers, want 1000", n)
 		}
 		b.ReportMetric(float64(after.HeapInuse-before.HeapInuse)/1000, "heap-bytes/subscription")

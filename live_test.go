@@ -13,6 +13,7 @@ import (
 	coderws "github.com/coder/websocket"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"configmarket/internal/app"
 	"configmarket/internal/factory"
 	"configmarket/internal/store"
 )
@@ -86,12 +87,12 @@ func (s *testServer) secondInstance(t *testing.T) *httptest.Server {
 		t.Fatal(err)
 	}
 	d := s.deps
-	d.store, d.cache = store.New(pool), testCache(t)
-	a := newApp(d)
+	d.Store, d.Cache = store.New(pool), testCache(t)
+	a := app.New(d)
 	ctx, stop := context.WithCancel(context.Background())
-	go a.hub.Run(ctx)
-	srv := httptest.NewServer(a.handler)
-	t.Cleanup(func() { a.streams.CloseAll(); srv.Close(); stop(); pool.Close() })
+	go a.Hub().Run(ctx)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { a.Streams().CloseAll(); srv.Close(); stop(); pool.Close() })
 	return srv
 }
 
@@ -218,7 +219,7 @@ func TestTokenExpiryAndShutdownCloseTheSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	c2.init(w.tokens["partner"])
-	w.s.app.streams.CloseAll()
+	w.s.app.Streams().CloseAll()
 	for err == nil || coderws.CloseStatus(err) == -1 {
 		if _, err = c2.next(5 * time.Second); err != nil {
 			break

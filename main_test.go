@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"configmarket/internal/app"
 	"configmarket/internal/auth"
 	"configmarket/internal/cache"
 	"configmarket/internal/clock"
@@ -40,9 +41,9 @@ type testServer struct {
 	// commerce and clock let tests run the billing jobs at a moved time.
 	commerce *commerce.Service
 	clock    *clock.Offset
-	app      *app
+	app      *app.App
 	// deps built this server; a second instance copies them.
-	deps deps
+	deps app.Deps
 }
 
 const (
@@ -67,7 +68,7 @@ func newTestServerWithCache(t testing.TB, c cache.Cache) *testServer {
 
 // newTestServerWith builds the server on cache c with its dependencies
 // adjusted by adjust (package storage, limits), when given.
-func newTestServerWith(t testing.TB, c cache.Cache, adjust func(*deps)) *testServer {
+func newTestServerWith(t testing.TB, c cache.Cache, adjust func(*app.Deps)) *testServer {
 	t.Helper()
 	// The server runs as its own role, bound by row-level security; the
 	// test sets up and inspects data as the owner.
@@ -79,21 +80,21 @@ func newTestServerWith(t testing.TB, c cache.Cache, adjust func(*deps)) *testSer
 	if adjust != nil {
 		adjust(&d)
 	}
-	clk := d.clock.(*clock.Offset)
+	clk := d.Clock.(*clock.Offset)
 	srv, a := startApp(t, d)
-	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.health, commerce: a.commerce, clock: clk, app: a, deps: d}
+	return &testServer{Server: srv, pool: pool, store: st, cache: c, counter: counter, keySpec: spec, health: a.Health(), commerce: a.Commerce(), clock: clk, app: a, deps: d}
 }
 
 // startApp serves an app built from d on a real listener, with its live hub
 // running, until the test ends.
-func startApp(t testing.TB, d deps) (*httptest.Server, *app) {
+func startApp(t testing.TB, d app.Deps) (*httptest.Server, *app.App) {
 	t.Helper()
-	a := newApp(d)
+	a := app.New(d)
 	hubCtx, stopHub := context.WithCancel(context.Background())
-	go a.hub.Run(hubCtx)
-	srv := httptest.NewServer(a.handler)
+	go a.Hub().Run(hubCtx)
+	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() {
-		a.streams.CloseAll()
+		a.Streams().CloseAll()
 		srv.Close()
 		stopHub()
 	})
@@ -102,7 +103,7 @@ func startApp(t testing.TB, d deps) (*httptest.Server, *app) {
 
 // testDeps are the handler's dependencies for tests and benchmarks: a fresh
 // signing key (returned as its spec), cheap password hashing and c.
-func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
+func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (app.Deps, string) {
 	tb.Helper()
 	spec, err := auth.NewSeed("test-key")
 	if err != nil {
@@ -116,24 +117,24 @@ func testDeps(tb testing.TB, st *store.Store, c cache.Cache) (deps, string) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return deps{
-		store:  st,
-		cache:  c,
-		hasher: hasher,
-		tokens: auth.NewTokens(keys, auth.Config{
+	return app.Deps{
+		Store:  st,
+		Cache:  c,
+		Hasher: hasher,
+		Tokens: auth.NewTokens(keys, auth.Config{
 			Issuer: testIssuer, Audience: testAudience, AccessTTL: 15 * time.Minute, Leeway: 30 * time.Second,
 		}),
-		refreshTTL:     24 * time.Hour,
-		corsOrigins:    []string{testOrigin},
-		maxBodyBytes:   64 << 10,
-		requestTimeout: 10 * time.Second,
-		loginBackoff:   time.Millisecond,
+		RefreshTTL:     24 * time.Hour,
+		CORSOrigins:    []string{testOrigin},
+		MaxBodyBytes:   64 << 10,
+		RequestTimeout: 10 * time.Second,
+		LoginBackoff:   time.Millisecond,
 		// Business time is real time (prices are stamped by the database
 		// clock) until a test moves it ahead.
-		clock:          &clock.Offset{},
-		limiter:        ratelimit.New(nil, ""),
-		webhookSecrets: []string{testWebhookSecret},
-		webhookSkew:    5 * time.Minute,
+		Clock:          &clock.Offset{},
+		Limiter:        ratelimit.New(nil, ""),
+		WebhookSecrets: []string{testWebhookSecret},
+		WebhookSkew:    5 * time.Minute,
 	}, spec
 }
 

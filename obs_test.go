@@ -23,6 +23,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 
+	"configmarket/internal/app"
 	"configmarket/internal/cache"
 	"configmarket/internal/dbtest"
 	"configmarket/internal/factory"
@@ -66,13 +67,13 @@ func newObservedServer(t *testing.T, tel *obs.Telemetry) *testServer {
 	}
 	st := store.New(owner)
 	d, spec := testDeps(t, store.New(pool), c)
-	d.telemetry, d.graphiql = tel, true
-	a := newApp(d)
+	d.Telemetry, d.GraphiQL = tel, true
+	a := app.New(d)
 	hubCtx, stopHub := context.WithCancel(context.Background())
-	go a.hub.Run(hubCtx)
-	srv := httptest.NewServer(a.handler)
-	t.Cleanup(func() { a.streams.CloseAll(); srv.Close(); stopHub() })
-	return &testServer{Server: srv, pool: owner, store: st, cache: c, keySpec: spec, health: a.health, commerce: a.commerce, app: a, deps: d}
+	go a.Hub().Run(hubCtx)
+	srv := httptest.NewServer(a.Handler())
+	t.Cleanup(func() { a.Streams().CloseAll(); srv.Close(); stopHub() })
+	return &testServer{Server: srv, pool: owner, store: st, cache: c, keySpec: spec, health: a.Health(), commerce: a.Commerce(), app: a, deps: d}
 }
 
 // post sends one GraphQL request with extra headers.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"configmarket/internal/app"
 	"configmarket/internal/blob"
 	"configmarket/internal/factory"
 	"configmarket/internal/packages"
@@ -23,8 +24,8 @@ import (
 
 // packageStorages are the engines the package suite runs on: PostgreSQL
 // always; the S3-compatible store when the test scripts started one.
-func packageStorages(t *testing.T) map[string]func(*deps) {
-	storages := map[string]func(*deps){"postgres": nil}
+func packageStorages(t *testing.T) map[string]func(*app.Deps) {
+	storages := map[string]func(*app.Deps){"postgres": nil}
 	raw := os.Getenv("CM_TEST_OBJECT_STORE_URL")
 	if raw == "" {
 		if os.Getenv("CM_TEST_CLUSTER") == "1" {
@@ -33,7 +34,7 @@ func packageStorages(t *testing.T) map[string]func(*deps) {
 		t.Log("no S3-compatible store: only PostgreSQL storage runs (source scripts/objectstore.sh for both)")
 		return storages
 	}
-	storages["s3"] = func(d *deps) {
+	storages["s3"] = func(d *app.Deps) {
 		// A prefix of its own per test server: tests never see each other's objects.
 		u, err := url.Parse(raw)
 		if err != nil {
@@ -44,7 +45,7 @@ func packageStorages(t *testing.T) map[string]func(*deps) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d.blobs = s3
+		d.Blobs = s3
 	}
 	return storages
 }
@@ -255,8 +256,8 @@ func mustVersion(t *testing.T, s *testServer, configurationID uuid.UUID) (id uui
 // An oversized body is cut at the limit with 413 and nothing stored; a
 // broken archive is stored with its problem and refused on submit.
 func TestPackageLimitsAndBrokenArchives(t *testing.T) {
-	s := newTestServerWith(t, testCache(t), func(d *deps) {
-		d.packageRules = packages.Rules{MaxSize: 4096, BackupLinkTTL: packages.DefaultRules.BackupLinkTTL}
+	s := newTestServerWith(t, testCache(t), func(d *app.Deps) {
+		d.PackageRules = packages.Rules{MaxSize: 4096, BackupLinkTTL: packages.DefaultRules.BackupLinkTTL}
 	})
 	dev := factory.Developer(t, s.store)
 	tok, _ := s.logIn(t, dev, nil)

@@ -173,7 +173,7 @@ func TestPendingPinExpiresOnDay14ThroughTheAPI(t *testing.T) {
 		return w.s.do(t, w.tokens["buyer"], `{ viewer { customer { pins { id state events { action } } } } }`, nil)
 	}
 	expire := func() {
-		if _, err := w.s.app.pins.ExpirePins(ctx); err != nil {
+		if _, err := w.s.app.Pins().ExpirePins(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}

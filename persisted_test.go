@@ -115,7 +115,7 @@ func TestOversizedDocumentsAreRunButNotKept(t *testing.T) {
 func TestTrustedDocumentsForMobile(t *testing.T) {
 	s := newTestServer(t)
 	d := s.deps
-	d.trustedClients = []string{"mobile"}
+	d.TrustedClients = []string{"mobile"}
 	restricted, _ := startApp(t, d)
 
 	var manifest struct {

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"configmarket/internal/app"
 	"configmarket/internal/benchdata"
 	"configmarket/internal/cache"
 	"configmarket/internal/dbtest"
@@ -149,7 +150,7 @@ func TestMainQueriesUseIndexesAtScale(t *testing.T) {
 	t.Logf("marketplace loaded in %s", time.Since(start).Round(time.Millisecond))
 
 	d, _ := testDeps(t, store.New(appPool), &cache.None{})
-	srv := httptest.NewServer(newApp(d).handler)
+	srv := httptest.NewServer(app.New(d).Handler())
 	t.Cleanup(srv.Close)
 	s := &testServer{Server: srv}
 	logIn := func(email, role string) string {

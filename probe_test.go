@@ -11,9 +11,9 @@ import (
 func probeServer(t *testing.T, production bool) []probe.Finding {
 	t.Helper()
 	d := newTestServer(t).deps
-	d.production = production
+	d.Production = production
 	srv, _ := startApp(t, d)
-	findings, err := (&probe.Prober{Endpoint: srv.URL + "/graphql", BodyLimit: int(d.maxBodyBytes)}).Run(context.Background())
+	findings, err := (&probe.Prober{Endpoint: srv.URL + "/graphql", BodyLimit: int(d.MaxBodyBytes)}).Run(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func TestRowSecurityHoldsWhenApplicationChecksDoNot(t *testing.T) {
 	w := newCommerceWorld(t)
 	dealer, _ := w.premiumDeveloperAndDealer(t)
 	w.payRent(t)
-	app := w.s.deps.store // connects as the server's role
+	app := w.s.deps.Store // connects as the server's role
 	otherPartner := factory.Partner(t, w.s.store)
 	as := func(a factory.Account) context.Context {
 		return identity.WithViewer(context.Background(), a.Viewer())

@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"testing"
 
+	"configmarket/internal/app"
 	"configmarket/internal/cache"
 	"configmarket/internal/dbtest"
 	"configmarket/internal/store"
@@ -74,11 +75,11 @@ func newBenchServer(b *testing.B) *benchServer {
 func (bs *benchServer) handler(b *testing.B, c cache.Cache, byGqlgen bool) *httptest.Server {
 	b.Helper()
 	d, _ := testDeps(b, bs.store, c)
-	d.listingByGqlgen = byGqlgen
+	d.ListingByGqlgen = byGqlgen
 	// Requests come from many visitors (X-Forwarded-For from the loopback
 	// proxy), so no one address spends its query budget.
-	d.trustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
-	srv := httptest.NewServer(newApp(d).handler)
+	d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	srv := httptest.NewServer(app.New(d).Handler())
 	b.Cleanup(srv.Close)
 	return srv
 }

@@ -352,7 +352,7 @@ func TestWebhookRefusesOnlyMalformedOrUnsignedEvents(t *testing.T) {
 func TestUnappliedPaymentsRowSecurity(t *testing.T) {
 	w := newCommerceWorld(t)
 	answered(t, w.send(t, "payment.succeeded", "evt_stray", payEvent("pay_stray", "nobody", "1.00", w.s.clock.Now())), `"unapplied":"INVOICE_UNKNOWN"`)
-	app := w.s.deps.store
+	app := w.s.deps.Store
 	as := func(a factory.Account) context.Context { return identity.WithViewer(context.Background(), a.Viewer()) }
 	for name, c := range map[string]struct {
 		ctx  context.Context
