@@ -81,6 +81,7 @@ var layerOf = map[string]layer{
 	"configmarket/internal/live":          layerLive,
 	"configmarket/internal/obs":           layerObs,
 	"configmarket/migrations":             layerMigrations,
+	"configmarket/internal/app/apitest":   layerTestHelper,
 	"configmarket/internal/blob/blobtest": layerTestHelper,
 	"configmarket/internal/dbtest":        layerTestHelper,
 	"configmarket/internal/factory":       layerTestHelper,

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"configmarket/internal/app/apitest"
 	"configmarket/internal/dbtest"
 )
 
@@ -14,7 +15,7 @@ import (
 // environment: migrations (already applied: a no-op), demo data, serving,
 // then a graceful stop when the signal context ends.
 func TestRunServesAndShutsDownOnSignal(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", apitest.FreePort(t))
 	t.Setenv("DATABASE_URL", dbtest.URL(t))
 	t.Setenv("APP_DATABASE_PASSWORD", dbtest.AppPassword)
 	t.Setenv("HTTP_ADDR", addr)
