@@ -15,7 +15,7 @@ import (
 type layer int
 
 const (
-	layerMain       layer = iota + 1 // the composition root (server.go)
+	layerMain       layer = iota + 1 // the composition root (server.go, internal/app)
 	layerTool                        // binaries beside the server: cmd/, bench/
 	layerAPI                         // GraphQL: gqlgen output, models, resolvers
 	layerLoader                      // per-request loaders
@@ -38,6 +38,7 @@ const (
 // stands before it can import anything.
 var layerOf = map[string]layer{
 	"configmarket":                        layerMain,
+	"configmarket/internal/app":           layerMain,
 	"configmarket/bench":                  layerTool,
 	"configmarket/cmd/probe":              layerTool,
 	"configmarket/graph":                  layerAPI,
@@ -80,6 +81,7 @@ var layerOf = map[string]layer{
 	"configmarket/internal/live":          layerLive,
 	"configmarket/internal/obs":           layerObs,
 	"configmarket/migrations":             layerMigrations,
+	"configmarket/internal/app/apitest":   layerTestHelper,
 	"configmarket/internal/blob/blobtest": layerTestHelper,
 	"configmarket/internal/dbtest":        layerTestHelper,
 	"configmarket/internal/factory":       layerTestHelper,
@@ -103,10 +105,6 @@ type layerException struct {
 }
 
 var layerExceptions = []layerException{
-	{"configmarket", "github.com/jackc/pgx/v5",
-		"server.go connects as the schema owner to run migrations; issue 21 item 4 (with item 1) moves opening connections out of main"},
-	{"configmarket", "github.com/jackc/pgx/v5/pgxpool",
-		"server.go builds the pgx pool itself; issue 21 item 4 (with item 1) moves opening connections out of main"},
 }
 
 // TestLayers holds the layering of STYLE.md over every package of the

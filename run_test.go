@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"testing"
 	"time"
 
+	"configmarket/internal/app/apitest"
 	"configmarket/internal/dbtest"
 )
 
@@ -15,7 +15,7 @@ import (
 // environment: migrations (already applied: a no-op), demo data, serving,
 // then a graceful stop when the signal context ends.
 func TestRunServesAndShutsDownOnSignal(t *testing.T) {
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", apitest.FreePort(t))
 	t.Setenv("DATABASE_URL", dbtest.URL(t))
 	t.Setenv("APP_DATABASE_PASSWORD", dbtest.AppPassword)
 	t.Setenv("HTTP_ADDR", addr)
@@ -53,19 +53,5 @@ func TestRunServesAndShutsDownOnSignal(t *testing.T) {
 	}
 	if _, err := http.Get("http://" + addr + "/healthz"); err == nil {
 		t.Fatal("still serving after shutdown")
-	}
-}
-
-func TestProductionRequiresJWTKeys(t *testing.T) {
-	_, err := jwtKeys(config{Env: "production"})
-	if err == nil {
-		t.Fatal("production started without JWT_KEYS")
-	}
-	if _, err := jwtKeys(config{Env: "development"}); err != nil {
-		t.Fatalf("development key: %v", err)
-	}
-	spec := "k1=" + strconv.Quote("x")
-	if _, err := jwtKeys(config{Env: "production", JWTKeys: spec}); err == nil {
-		t.Fatal("malformed JWT_KEYS accepted")
 	}
 }

@@ -1,7 +1,7 @@
 // Drives the GraphiQL page in headless Chromium (Debian's /usr/bin/chromium;
 // playwright-core never downloads a browser): opens the explorer, types a
 // query, runs it, prints what the result pane shows as one JSON line and
-// writes a screenshot. Used by graphiql_test.go:
+// writes a screenshot. Used by internal/app/apitest/graphiql_test.go:
 //   node graphiql/check.mjs <server url> <screenshot.png> <query> <expected text>
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -41,6 +41,17 @@ func Migrate(ctx context.Context, conn *pgx.Conn) error {
 	return nil
 }
 
+// MigrateURL applies the schema over one connection of its owner: the
+// server's own role (AppRole) owns nothing and could not create a table.
+func MigrateURL(ctx context.Context, ownerURL string) error {
+	conn, err := pgx.Connect(ctx, ownerURL)
+	if err != nil {
+		return fmt.Errorf("connect postgres to migrate: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return Migrate(ctx, conn)
+}
+
 // Hash identifies the schema the files produce; test databases are cloned
 // from a template keyed by it.
 func Hash() (string, error) {

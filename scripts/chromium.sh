@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Sourced by `make test`: installs Debian's chromium when it is missing, for
-# the headless check of the GraphiQL page (graphiql_test.go). Nothing else
+# the headless check of the GraphiQL page (internal/app/apitest/graphiql_test.go). Nothing else
 # may download a browser.
 _cm_chromium() {
     if [[ -x /usr/bin/chromium ]]; then

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"time"
@@ -38,6 +39,43 @@ func ConfigureSessions(pc *pgxpool.Config) {
 		}
 		return nil
 	}
+}
+
+// PoolConfig says how the server's pool connects.
+type PoolConfig struct {
+	URL string
+	// URLFrom names where URL came from (an environment variable), for
+	// errors.
+	URLFrom string
+	// User and Password, when User is set, replace the role of URL: the
+	// server connects as a role that owns nothing (migrations.AppRole).
+	User, Password string
+	MaxConns       int32
+	Tracer         pgx.QueryTracer
+}
+
+// OpenPool connects a pool whose sessions run as ConfigureSessions sets
+// them, and checks that PostgreSQL answers as the pool's role.
+func OpenPool(ctx context.Context, c PoolConfig) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(c.URL)
+	if err != nil {
+		return nil, fmt.Errorf("parse %s: %w", c.URLFrom, err)
+	}
+	if c.User != "" {
+		pc.ConnConfig.User, pc.ConnConfig.Password = c.User, c.Password
+	}
+	pc.MaxConns = c.MaxConns
+	ConfigureSessions(pc)
+	pc.ConnConfig.Tracer = c.Tracer
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("connect postgres: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("connect postgres as %s: %w", pc.ConnConfig.User, err)
+	}
+	return pool, nil
 }
 
 // boundedPool runs statements on pooled connections but waits at most

@@ -18,6 +18,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
 	"configmarket/internal/apperr"
 	"configmarket/internal/identity"
 )
@@ -119,6 +122,18 @@ func Authenticate(a Authenticator, next http.Handler) http.Handler {
 func AuthError(ctx context.Context) error {
 	err, _ := ctx.Value(authErrKey{}).(error)
 	return err
+}
+
+// RefuseBadCredentials answers an operation whose request carried refused
+// credentials with that refusal alone, before anything runs, presented by
+// present.
+func RefuseBadCredentials(present graphql.ErrorPresenterFunc) graphql.OperationMiddleware {
+	return func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+		if err := AuthError(ctx); err != nil {
+			return graphql.OneShot(&graphql.Response{Errors: gqlerror.List{present(ctx, err)}})
+		}
+		return next(ctx)
+	}
 }
 
 // LimitBody refuses bodies over max bytes; gqlgen would otherwise read any

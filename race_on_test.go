@@ -1,7 +1,0 @@
-//go:build race
-
-package main
-
-// raceDetector: the race detector slows the server several times over;
-// tests that bound latency allow for it.
-const raceDetector = true
