@@ -83,6 +83,7 @@ var layerOf = map[string]layer{
 	"configmarket/internal/blob/blobtest": layerTestHelper,
 	"configmarket/internal/dbtest":        layerTestHelper,
 	"configmarket/internal/factory":       layerTestHelper,
+	"configmarket/internal/privacy":       layerTestHelper,
 	"configmarket/internal/benchdata":     layerData,
 	"configmarket/internal/demo":          layerData,
 }

@@ -87,7 +87,7 @@ func (r *configurationResolver) Versions(ctx context.Context, obj *model.Configu
 		page, err := r.Catalog.Versions(ctx, v, obj.Row, limit, *after)
 		return toVersionConnection(page), err
 	}
-	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.CanSeePrivate(v, obj.Row), First: limit + lookahead(ctx)}
+	key := catalog.VersionsKey{ConfigurationID: obj.Row.ID, Private: catalog.MayReadPrivate(v, obj.Row.DeveloperID), First: limit + lookahead(ctx)}
 	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
 	if err != nil {
 		return nil, err
@@ -182,15 +182,12 @@ func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configur
 
 // ActiveInstallations is the resolver for the activeInstallations field.
 func (r *configurationResolver) ActiveInstallations(ctx context.Context, obj *model.Configuration) (*int, error) {
-	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return &obj.Row.ActiveInstallations, nil
+	return hidden(catalog.Private(identity.FromContext(ctx), obj.Row.DeveloperID, &obj.Row.ActiveInstallations))
 }
 
 // PriceHistory is the resolver for the priceHistory field.
 func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Configuration) ([]*model.PriceChange, error) {
-	history, err := r.Catalog.PriceHistory(ctx, identity.FromContext(ctx), obj.Row)
+	history, err := hidden(r.Catalog.PriceHistory(ctx, identity.FromContext(ctx), obj.Row))
 	if err != nil || history == nil {
 		return nil, err
 	}
@@ -207,10 +204,11 @@ func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Con
 
 // ModerationHistory is the resolver for the moderationHistory field.
 func (r *configurationResolver) ModerationHistory(ctx context.Context, obj *model.Configuration) ([]*model.ModerationEvent, error) {
-	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
+	id, err := catalog.Private(identity.FromContext(ctx), obj.Row.DeveloperID, obj.Row.ID)
+	if err != nil {
+		return hidden[[]*model.ModerationEvent](nil, err)
 	}
-	events, err := dataloaders.From(ctx).ModerationEvents(ctx, obj.Row.ID)
+	events, err := dataloaders.From(ctx).ModerationEvents(ctx, id)
 	out := []*model.ModerationEvent{}
 	for _, e := range events {
 		out = append(out, &model.ModerationEvent{Action: enumName(e.Action), Reason: e.Reason, At: e.CreatedAt, VersionID: e.VersionID})
@@ -220,33 +218,30 @@ func (r *configurationResolver) ModerationHistory(ctx context.Context, obj *mode
 
 // SuspendedReason is the resolver for the suspendedReason field.
 func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.Configuration) (*string, error) {
-	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return obj.Row.SuspendedReason, nil
+	return hidden(catalog.Private(identity.FromContext(ctx), obj.Row.DeveloperID, obj.Row.SuspendedReason))
 }
 
 // Installations is the resolver for the installations field.
 func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
-	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[store.InstallationState](state)}, first, after)
+	p, err := hidden(r.Commerce.Installations(ctx, identity.FromContext(ctx), store.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[store.InstallationState](state)}, first, after))
 	return toInstallationConnection(p), err
 }
 
 // Invoices is the resolver for the invoices field.
 func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
-	p, err := r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[store.InvoiceState](state), first, after)
+	p, err := hidden(r.Commerce.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[store.InvoiceState](state), first, after))
 	return toInvoiceConnection(p), err
 }
 
 // Payments is the resolver for the payments field.
 func (r *customerResolver) Payments(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.PaymentConnection, error) {
-	p, err := r.Commerce.Payments(ctx, identity.FromContext(ctx), store.PaymentFilter{CustomerID: &obj.RowID}, first, after)
+	p, err := hidden(r.Commerce.Payments(ctx, identity.FromContext(ctx), store.PaymentFilter{CustomerID: &obj.RowID}, first, after))
 	return toPaymentConnection(p), err
 }
 
 // Pins is the resolver for the pins field.
 func (r *customerResolver) Pins(ctx context.Context, obj *model.Customer) ([]*model.Pin, error) {
-	ps, err := r.PinService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID)
+	ps, err := hidden(r.PinService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID))
 	out := make([]*model.Pin, len(ps))
 	for i := range ps {
 		out[i] = toPin(&ps[i])
@@ -271,10 +266,6 @@ func (r *developerResolver) Configurations(ctx context.Context, obj *model.Devel
 
 // Installations is the resolver for the installations field.
 func (r *developerResolver) Installations(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.InstallationFilter) (*model.InstallationConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f := store.InstallationFilter{DeveloperID: &obj.RowID}
 	if filter != nil {
 		f.State, f.Mode = fromEnumPtr[store.InstallationState](filter.State), fromEnumPtr[store.InstallationMode](filter.Mode)
@@ -286,16 +277,12 @@ func (r *developerResolver) Installations(ctx context.Context, obj *model.Develo
 			f.ConfigurationID = &id
 		}
 	}
-	p, err := r.Commerce.Installations(ctx, v, f, first, after)
-	return toInstallationConnection(p), err
+	p, err := r.Commerce.Installations(ctx, identity.FromContext(ctx), f, first, after)
+	return hidden(toInstallationConnection(p), err)
 }
 
 // Payments is the resolver for the payments field.
 func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, first *int, after *string, configuration *string) (*model.PaymentConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f := store.PaymentFilter{DeveloperID: &obj.RowID}
 	if configuration != nil {
 		id, err := idArg("configuration", *configuration, typeConfiguration)
@@ -304,30 +291,22 @@ func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, 
 		}
 		f.ConfigurationID = &id
 	}
-	p, err := r.Commerce.Payments(ctx, v, f, first, after)
-	return toPaymentConnection(p), err
+	p, err := r.Commerce.Payments(ctx, identity.FromContext(ctx), f, first, after)
+	return hidden(toPaymentConnection(p), err)
 }
 
 // Earnings is the resolver for the earnings field.
 func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Ledger.Entries(ctx, v, f, first, after)
-	return toLedgerConnection(p), err
+	p, err := r.Ledger.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	return hidden(toLedgerConnection(p), err)
 }
 
 // EarningsTotals is the resolver for the earningsTotals field.
 func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Developer, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f, err := ledgerFilter(store.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
@@ -337,13 +316,13 @@ func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Devel
 	if out == nil {
 		out = []*model.EarningsTotal{}
 	}
-	return out, err
+	return hidden(out, err)
 }
 
 // Statement is the resolver for the statement field.
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
 	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyDeveloper, obj.RowID, month)
-	return toStatement(s), err
+	return hidden(toStatement(s), err)
 }
 
 // Balance is the resolver for the balance field.
@@ -354,23 +333,16 @@ func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (
 // StatusProgress is the resolver for the statusProgress field.
 func (r *developerResolver) StatusProgress(ctx context.Context, obj *model.Developer) (*model.StatusProgress, error) {
 	p, err := r.Statuses.Progress(ctx, identity.FromContext(ctx), obj.RowID)
-	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return hidden[*model.StatusProgress](nil, err)
 	}
 	return toStatusProgress(p), nil
 }
 
 // Payouts is the resolver for the payouts field.
 func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.PayoutConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
-	p, err := r.PayoutService.Payouts(ctx, v, store.PartyDeveloper, obj.RowID, first, after)
-	return toPayoutConnection(p), err
+	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), store.PartyDeveloper, obj.RowID, first, after)
+	return hidden(toPayoutConnection(p), err)
 }
 
 // Configuration is the resolver for the configuration field.
@@ -395,10 +367,7 @@ func (r *installationResolver) Version(ctx context.Context, obj *model.Installat
 
 // LicenseKey is the resolver for the licenseKey field.
 func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Installation) (*string, error) {
-	if !commerce.CanSeeLicenseKey(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return &obj.Row.LicenseKey, nil
+	return hidden(commerce.CustomerSecret(identity.FromContext(ctx), obj.Row.CustomerID, &obj.Row.LicenseKey))
 }
 
 // TrialDaysLeft is the resolver for the trialDaysLeft field.
@@ -412,15 +381,12 @@ func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Ins
 
 // BackupRef is the resolver for the backupRef field.
 func (r *installationResolver) BackupRef(ctx context.Context, obj *model.Installation) (*string, error) {
-	if !commerce.CanSeeLicenseKey(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return obj.Row.BackupRef, nil
+	return hidden(commerce.CustomerSecret(identity.FromContext(ctx), obj.Row.CustomerID, obj.Row.BackupRef))
 }
 
 // BackupURL is the resolver for the backupUrl field.
 func (r *installationResolver) BackupURL(ctx context.Context, obj *model.Installation) (*string, error) {
-	return r.Packages.BackupLink(ctx, identity.FromContext(ctx), obj.Row)
+	return hidden(r.Packages.BackupLink(ctx, identity.FromContext(ctx), obj.Row))
 }
 
 // PackageDownloads is the resolver for the packageDownloads field.
@@ -978,7 +944,7 @@ func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, f
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.Ledger.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	p, err := hidden(r.Ledger.Entries(ctx, identity.FromContext(ctx), f, first, after))
 	return toLedgerConnection(p), err
 }
 
@@ -988,7 +954,7 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 	if err != nil {
 		return nil, err
 	}
-	ts, err := dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx))
+	ts, err := hidden(dataloaders.From(ctx).EntryTotals(ctx, earnings.TotalsKeyOf(f, groupings[groupBy]), siblingGroupings(ctx)))
 	out := toEarningsTotals(ts)
 	if out == nil {
 		out = []*model.EarningsTotal{}
@@ -999,7 +965,7 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 // Statement is the resolver for the statement field.
 func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
 	s, err := r.Ledger.MonthStatement(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, month)
-	return toStatement(s), err
+	return hidden(toStatement(s), err)
 }
 
 // Balance is the resolver for the balance field.
@@ -1009,7 +975,7 @@ func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*mod
 
 // Payouts is the resolver for the payouts field.
 func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
-	p, err := r.PayoutService.Payouts(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, first, after)
+	p, err := hidden(r.PayoutService.Payouts(ctx, identity.FromContext(ctx), store.PartyPartner, obj.RowID, first, after))
 	return toPayoutConnection(p), err
 }
 
@@ -1019,18 +985,15 @@ func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *i
 	for _, st := range states {
 		names = append(names, fromEnum[store.PinState](st))
 	}
-	p, err := r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
+	p, err := hidden(r.PinService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after))
 	return toPinConnection(p), err
 }
 
 // StatusHistory is the resolver for the statusHistory field.
 func (r *partnerResolver) StatusHistory(ctx context.Context, obj *model.Partner) ([]*model.PartnerStatusChange, error) {
 	h, err := r.PartnerStatuses.StatusHistory(ctx, identity.FromContext(ctx), obj.RowID)
-	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return hidden[[]*model.PartnerStatusChange](nil, err)
 	}
 	return toPartnerStatusChanges(h), nil
 }
@@ -1042,7 +1005,7 @@ func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment)
 
 // Events is the resolver for the events field.
 func (r *pinResolver) Events(ctx context.Context, obj *model.Pin) ([]*model.PinEvent, error) {
-	evs, err := r.PinService.Events(ctx, identity.FromContext(ctx), obj.RowID)
+	evs, err := hidden(r.PinService.Events(ctx, identity.FromContext(ctx), obj.RowID))
 	out := make([]*model.PinEvent, len(evs))
 	for i, e := range evs {
 		out[i] = &model.PinEvent{Action: e.Action, Reason: e.Reason, ExpiresAt: e.ExpiresAt, At: e.CreatedAt}

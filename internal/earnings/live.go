@@ -40,18 +40,19 @@ func LiveParty(v identity.Viewer, party store.Party) (uuid.UUID, error) {
 // Snapshot is the party's running totals now, sent first so a subscriber
 // that missed events (pub/sub is at most once) is right again.
 func (l *Ledger) Snapshot(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, at time.Time) (LiveEvent, error) {
-	if !mayReadParty(v, party, id) {
-		return LiveEvent{}, apperr.Forbidden("not your ledger")
+	if !MayReadParty(v, party, id) {
+		return LiveEvent{}, apperr.Hidden(v, "not your ledger")
 	}
 	day, month, last, err := l.store.RunningTotals(ctx, party, id, at)
 	return LiveEvent{Sequence: last, DayTotal: day, MonthTotal: month}, err
 }
 
 // Event reads an announced entry for its party, checked again at delivery
-// time: an entry of another party is never returned.
+// time: an entry of another party is never returned (apperr.Hidden); nil
+// for an entry that is not the party's.
 func (l *Ledger) Event(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, entryID int64, at time.Time) (*LiveEvent, error) {
-	if !mayReadParty(v, party, id) {
-		return nil, nil
+	if !MayReadParty(v, party, id) {
+		return nil, hiddenParty(v)
 	}
 	e, err := l.store.PartyEntry(ctx, party, id, entryID)
 	if apperr.Is(err, apperr.KindNotFound) {
