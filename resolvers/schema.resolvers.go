@@ -1222,27 +1222,17 @@ func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.
 
 // DeveloperActivity is the resolver for the developerActivity field.
 func (r *subscriptionResolver) DeveloperActivity(ctx context.Context) (<-chan *model.Activity, error) {
-	v := identity.FromContext(ctx)
-	// SECURITY: a developer hears only about its own configurations; the
-	// key comes from the token, and each field is loaded for the viewer.
-	if v.Anonymous() {
-		return nil, apperr.Unauthenticated("log in first")
+	developer, err := catalog.ActivityOf(identity.FromContext(ctx))
+	if err != nil {
+		return nil, err
 	}
-	if v.Role != identity.RoleDeveloper {
-		return nil, apperr.Forbidden("only developers subscribe to their activity")
-	}
-	return r.activity(ctx, live.Key{Party: live.PartyActivity, ID: v.ActingFor})
+	return r.activity(ctx, live.Key{Party: live.PartyActivity, ID: developer})
 }
 
 // ModerationQueue is the resolver for the moderationQueue field.
 func (r *subscriptionResolver) ModerationQueue(ctx context.Context) (<-chan *model.Activity, error) {
-	v := identity.FromContext(ctx)
-	// SECURITY: the moderation queue is the admins' (SPEC §1).
-	if v.Anonymous() {
-		return nil, apperr.Unauthenticated("log in first")
-	}
-	if !v.IsAdmin() {
-		return nil, apperr.Forbidden("only admins follow the moderation queue")
+	if err := catalog.FollowModeration(identity.FromContext(ctx)); err != nil {
+		return nil, err
 	}
 	return r.activity(ctx, live.Key{Party: live.PartyModeration})
 }

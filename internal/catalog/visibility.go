@@ -77,6 +77,28 @@ func VersionStates(v identity.Viewer, c store.Configuration) []string {
 
 func ptr(id uuid.UUID) *uuid.UUID { return &id }
 
+// ActivityOf is the developer whose activity (installations, trials and
+// moderation steps on its configurations) v follows live: its own; anyone
+// but a developer gets apperr.Hidden.
+func ActivityOf(v identity.Viewer) (uuid.UUID, error) {
+	// SECURITY: a developer hears only about its own configurations; the
+	// key comes from the token, and each field is loaded for the viewer.
+	if v.Anonymous() || v.Role != identity.RoleDeveloper {
+		return uuid.Nil, apperr.Hidden(v, "only developers subscribe to their activity")
+	}
+	return v.ActingFor, nil
+}
+
+// FollowModeration answers nil when v may follow the moderation queue
+// live, else apperr.Hidden.
+func FollowModeration(v identity.Viewer) error {
+	// SECURITY: the moderation queue is the admins' (SPEC §1).
+	if !v.IsAdmin() {
+		return apperr.Hidden(v, "only admins follow the moderation queue")
+	}
+	return nil
+}
+
 // VisibleIn returns the configurations among ids that v may see, read in
 // the caller's transaction (another domain deciding inside its own).
 func VisibleIn(ctx context.Context, q *store.Queries, v identity.Viewer, ids []uuid.UUID) ([]store.Configuration, error) {

@@ -22,19 +22,17 @@ type LiveEvent struct {
 
 // LiveParty is the party v streams as: its own developer or partner.
 func LiveParty(v identity.Viewer, party store.Party) (uuid.UUID, error) {
-	if v.Anonymous() {
-		return uuid.Nil, apperr.Unauthenticated("log in first")
-	}
 	// SECURITY: a developer streams only its own earnings and a partner
 	// only its own commissions; the party comes from the token, never from
 	// the client.
 	switch {
+	case v.Anonymous():
 	case party == store.PartyDeveloper && v.Role == identity.RoleDeveloper:
+		return v.ActingFor, nil
 	case party == store.PartyPartner && v.Role == identity.RolePartner:
-	default:
-		return uuid.Nil, apperr.Forbidden("only a %s subscribes to this", party)
+		return v.ActingFor, nil
 	}
-	return v.ActingFor, nil
+	return uuid.Nil, apperr.Hidden(v, "only a %s subscribes to this", party)
 }
 
 // Snapshot is the party's running totals now, sent first so a subscriber

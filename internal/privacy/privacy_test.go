@@ -46,8 +46,9 @@ const (
 	// stranger gets no row for them, or NotFound, as for ids that do not
 	// exist.
 	absent
-	// scoped: every viewer reads the public part, or its own; what only
-	// the readers may see (private) never reaches a stranger.
+	// scoped: every viewer reads the public part, or its own (none:
+	// apperr.Hidden); what only the readers may see (private) never
+	// reaches a stranger.
 	scoped
 	// predicate: a MayRead rule; false for every stranger.
 	predicate
@@ -81,6 +82,13 @@ var reads = map[string]read{
 	}},
 	"catalog.Private": {kind: hidden, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return catalog.Private(v, w.developer.OrgID, w.suspended.SuspendedReason)
+	}},
+	"catalog.ActivityOf": {kind: scoped, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
+		return catalog.ActivityOf(v)
+	}, private: func(w *world) []string { return []string{w.developer.OrgID.String()} }, readersSee: true},
+	"catalog.FollowModeration": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		err := catalog.FollowModeration(v)
+		return err == nil, err
 	}},
 	"catalog.VersionStates": {kind: scoped, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return catalog.VersionStates(v, w.sold), nil
@@ -189,6 +197,10 @@ var reads = map[string]read{
 	"earnings.Payouts.PayoutsByIDs": {kind: absent, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.payouts.PayoutsByIDs(w.ctx, v, ids(w.devPayout))
 	}},
+	// The party a subscriber streams as: its own, from its token.
+	"earnings.LiveParty": {kind: scoped, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
+		return earnings.LiveParty(v, store.PartyDeveloper)
+	}, private: func(w *world) []string { return []string{w.developer.OrgID.String()} }, readersSee: true},
 	"earnings.Rates.Current": {kind: scoped, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.rates.Current(w.ctx, v)
 	}},
@@ -285,7 +297,6 @@ var reads = map[string]read{
 var notReads = map[string]string{
 	"auth.Tokens.Issue":                    "issues the viewer's own token",
 	"identity.WithViewer":                  "attaches the viewer to a context",
-	"earnings.LiveParty":                   "a guard: the party a subscriber streams as is its own, from its token (Snapshot and Event are the reads)",
 	"catalog.OwnVersion":                   "locks a version for its developer's write (the package upload), in the write's transaction",
 	"respcache.Cache.Middleware":           "caches anonymous answers only; every other viewer's request passes by",
 	"store.Queries.InsertAudit":            "writes the audit row of the context's viewer",
@@ -430,8 +441,8 @@ func (r read) answersStranger(w *world, v identity.Viewer, got any, err error) s
 			return "want no rows (or not found), as for ids that do not exist"
 		}
 	case scoped:
-		if err != nil && !(v.Anonymous() && apperr.IsHidden(err)) {
-			return "want the public part, not an error"
+		if err != nil && !apperr.IsHidden(err) {
+			return "want the public part or apperr.Hidden, not another error"
 		}
 		if r.private != nil && holdsAny(got, r.private(w)) {
 			return "reads the readers' private part"
