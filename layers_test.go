@@ -85,6 +85,7 @@ var layerOf = map[string]layer{
 	"configmarket/internal/blob/blobtest": layerTestHelper,
 	"configmarket/internal/dbtest":        layerTestHelper,
 	"configmarket/internal/factory":       layerTestHelper,
+	"configmarket/internal/privacy":       layerTestHelper,
 	"configmarket/internal/benchdata":     layerData,
 	"configmarket/internal/demo":          layerData,
 }
@@ -104,8 +105,7 @@ type layerException struct {
 	pkg, imp, why string
 }
 
-var layerExceptions = []layerException{
-}
+var layerExceptions = []layerException{}
 
 // TestLayers holds the layering of STYLE.md over every package of the
 // module (their non-test imports, from one `go list`): only the store and the

@@ -128,7 +128,7 @@ func toVersionConnection(p catalog.VersionPage) *model.VersionConnection {
 // operation's loaders: the versions of a page of configurations are read
 // in one statement. A document that selects no cursor gets none encoded.
 func firstVersions(ctx context.Context, v identity.Viewer, c catalog.Configuration, limit int) (*model.VersionConnection, error) {
-	key := catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.CanSeePrivate(v, c), First: limit + lookahead(ctx)}
+	key := catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.MayReadPrivate(v, c.DeveloperID), First: limit + lookahead(ctx)}
 	rows, err := dataloaders.From(ctx).NewestVersions(ctx, key)
 	if err != nil {
 		return nil, err

@@ -6,7 +6,6 @@ import (
 
 	"configmarket/dataloaders"
 	"configmarket/graph/model"
-	"configmarket/internal/apperr"
 	"configmarket/internal/auditlog"
 	"configmarket/internal/earnings"
 	"configmarket/internal/identity"
@@ -78,12 +77,8 @@ func payoutPayload(p earnings.Payout, err error) (*model.PayoutPayload, error) {
 // balanceOf is a party's balance, or nil when the viewer may not read it.
 func (r *Resolver) balanceOf(ctx context.Context, party earnings.Party, id [16]byte) (*model.Balance, error) {
 	b, err := r.EarningsPayouts.Balance(ctx, identity.FromContext(ctx), party, id)
-	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
-		// Someone else's balance is null, like every private field.
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return hidden[*model.Balance](nil, err)
 	}
 	return toBalance(b), nil
 }

@@ -187,7 +187,7 @@ func prefetchConfigurations(ctx context.Context, sel configurationFields, rows [
 			versionKeys = append(versionKeys, catalog.VersionsKey{ConfigurationID: c.ID, First: 1})
 		}
 		for _, first := range sel.versions {
-			versionKeys = append(versionKeys, catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.CanSeePrivate(v, c), First: first})
+			versionKeys = append(versionKeys, catalog.VersionsKey{ConfigurationID: c.ID, Private: catalog.MayReadPrivate(v, c.DeveloperID), First: first})
 		}
 		for _, k := range versionKeys {
 			// The card read as many public versions as the longest of
@@ -207,7 +207,7 @@ func prefetchConfigurations(ctx context.Context, sel configurationFields, rows [
 				p.Reviews = append(p.Reviews, k)
 			}
 		}
-		if sel.moderation && catalog.CanSeePrivate(v, c) {
+		if sel.moderation && catalog.MayReadPrivate(v, c.DeveloperID) {
 			p.Moderation = append(p.Moderation, c.ID)
 		}
 	}

@@ -156,15 +156,12 @@ func (r *configurationResolver) Reviews(ctx context.Context, obj *model.Configur
 
 // ActiveInstallations is the resolver for the activeInstallations field.
 func (r *configurationResolver) ActiveInstallations(ctx context.Context, obj *model.Configuration) (*int, error) {
-	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return &obj.Row.ActiveInstallations, nil
+	return hidden(catalog.Private(identity.FromContext(ctx), obj.Row.DeveloperID, &obj.Row.ActiveInstallations))
 }
 
 // PriceHistory is the resolver for the priceHistory field.
 func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Configuration) ([]*model.PriceChange, error) {
-	history, err := r.CatalogService.PriceHistory(ctx, identity.FromContext(ctx), obj.Row)
+	history, err := hidden(r.CatalogService.PriceHistory(ctx, identity.FromContext(ctx), obj.Row))
 	if err != nil || history == nil {
 		return nil, err
 	}
@@ -177,10 +174,11 @@ func (r *configurationResolver) PriceHistory(ctx context.Context, obj *model.Con
 
 // ModerationHistory is the resolver for the moderationHistory field.
 func (r *configurationResolver) ModerationHistory(ctx context.Context, obj *model.Configuration) ([]*model.ModerationEvent, error) {
-	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
+	id, err := catalog.Private(identity.FromContext(ctx), obj.Row.DeveloperID, obj.Row.ID)
+	if err != nil {
+		return hidden[[]*model.ModerationEvent](nil, err)
 	}
-	events, err := dataloaders.From(ctx).ModerationEvents(ctx, obj.Row.ID)
+	events, err := dataloaders.From(ctx).ModerationEvents(ctx, id)
 	out := []*model.ModerationEvent{}
 	for _, e := range events {
 		out = append(out, &model.ModerationEvent{Action: toEnum[string](e.Action), Reason: e.Reason, At: e.CreatedAt, VersionID: e.VersionID})
@@ -190,33 +188,30 @@ func (r *configurationResolver) ModerationHistory(ctx context.Context, obj *mode
 
 // SuspendedReason is the resolver for the suspendedReason field.
 func (r *configurationResolver) SuspendedReason(ctx context.Context, obj *model.Configuration) (*string, error) {
-	if !catalog.CanSeePrivate(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return obj.Row.SuspendedReason, nil
+	return hidden(catalog.Private(identity.FromContext(ctx), obj.Row.DeveloperID, obj.Row.SuspendedReason))
 }
 
 // Installations is the resolver for the installations field.
 func (r *customerResolver) Installations(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InstallationState) (*model.InstallationConnection, error) {
-	p, err := r.CommerceService.Installations(ctx, identity.FromContext(ctx), commerce.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[commerce.InstallationState](state)}, first, after)
+	p, err := hidden(r.CommerceService.Installations(ctx, identity.FromContext(ctx), commerce.InstallationFilter{CustomerID: &obj.RowID, State: fromEnumPtr[commerce.InstallationState](state)}, first, after))
 	return toInstallationConnection(p), err
 }
 
 // Invoices is the resolver for the invoices field.
 func (r *customerResolver) Invoices(ctx context.Context, obj *model.Customer, first *int, after *string, state *model.InvoiceState) (*model.InvoiceConnection, error) {
-	p, err := r.CommerceService.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[commerce.InvoiceState](state), first, after)
+	p, err := hidden(r.CommerceService.Invoices(ctx, identity.FromContext(ctx), obj.RowID, fromEnumPtr[commerce.InvoiceState](state), first, after))
 	return toInvoiceConnection(p), err
 }
 
 // Payments is the resolver for the payments field.
 func (r *customerResolver) Payments(ctx context.Context, obj *model.Customer, first *int, after *string) (*model.PaymentConnection, error) {
-	p, err := r.CommerceService.Payments(ctx, identity.FromContext(ctx), commerce.PaymentFilter{CustomerID: &obj.RowID}, first, after)
+	p, err := hidden(r.CommerceService.Payments(ctx, identity.FromContext(ctx), commerce.PaymentFilter{CustomerID: &obj.RowID}, first, after))
 	return toPaymentConnection(p), err
 }
 
 // Pins is the resolver for the pins field.
 func (r *customerResolver) Pins(ctx context.Context, obj *model.Customer) ([]*model.Pin, error) {
-	ps, err := r.PinsService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID)
+	ps, err := hidden(r.PinsService.CustomerPins(ctx, identity.FromContext(ctx), obj.RowID))
 	out := make([]*model.Pin, len(ps))
 	for i := range ps {
 		out[i] = toPin(&ps[i])
@@ -241,63 +236,47 @@ func (r *developerResolver) Configurations(ctx context.Context, obj *model.Devel
 
 // Installations is the resolver for the installations field.
 func (r *developerResolver) Installations(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.InstallationFilter) (*model.InstallationConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f, err := developerInstallationFilter(obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.CommerceService.Installations(ctx, v, f, first, after)
-	return toInstallationConnection(p), err
+	p, err := r.CommerceService.Installations(ctx, identity.FromContext(ctx), f, first, after)
+	return hidden(toInstallationConnection(p), err)
 }
 
 // Payments is the resolver for the payments field.
 func (r *developerResolver) Payments(ctx context.Context, obj *model.Developer, first *int, after *string, configuration *string) (*model.PaymentConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f, err := developerPaymentFilter(obj.RowID, configuration)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.CommerceService.Payments(ctx, v, f, first, after)
-	return toPaymentConnection(p), err
+	p, err := r.CommerceService.Payments(ctx, identity.FromContext(ctx), f, first, after)
+	return hidden(toPaymentConnection(p), err)
 }
 
 // Earnings is the resolver for the earnings field.
 func (r *developerResolver) Earnings(ctx context.Context, obj *model.Developer, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f, err := ledgerFilter(earnings.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.EarningsLedger.Entries(ctx, v, f, first, after)
-	return toLedgerConnection(p), err
+	p, err := r.EarningsLedger.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	return hidden(toLedgerConnection(p), err)
 }
 
 // EarningsTotals is the resolver for the earningsTotals field.
 func (r *developerResolver) EarningsTotals(ctx context.Context, obj *model.Developer, groupBy model.EarningsGrouping, filter *model.LedgerFilter) ([]*model.EarningsTotal, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
 	f, err := ledgerFilter(earnings.PartyDeveloper, obj.RowID, filter)
 	if err != nil {
 		return nil, err
 	}
-	return entryTotals(ctx, f, groupBy)
+	return hidden(entryTotals(ctx, f, groupBy))
 }
 
 // Statement is the resolver for the statement field.
 func (r *developerResolver) Statement(ctx context.Context, obj *model.Developer, month time.Time) (*model.Statement, error) {
 	s, err := r.EarningsLedger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyDeveloper, obj.RowID, month)
-	return toStatement(s), err
+	return hidden(toStatement(s), err)
 }
 
 // Balance is the resolver for the balance field.
@@ -308,23 +287,16 @@ func (r *developerResolver) Balance(ctx context.Context, obj *model.Developer) (
 // StatusProgress is the resolver for the statusProgress field.
 func (r *developerResolver) StatusProgress(ctx context.Context, obj *model.Developer) (*model.StatusProgress, error) {
 	p, err := r.EarningsStatuses.Progress(ctx, identity.FromContext(ctx), obj.RowID)
-	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return hidden[*model.StatusProgress](nil, err)
 	}
 	return toStatusProgress(p), nil
 }
 
 // Payouts is the resolver for the payouts field.
 func (r *developerResolver) Payouts(ctx context.Context, obj *model.Developer, first *int, after *string) (*model.PayoutConnection, error) {
-	v := identity.FromContext(ctx)
-	if !v.IsAdmin() && !v.IsDeveloper(obj.RowID) {
-		return nil, nil
-	}
-	p, err := r.EarningsPayouts.Payouts(ctx, v, earnings.PartyDeveloper, obj.RowID, first, after)
-	return toPayoutConnection(p), err
+	p, err := r.EarningsPayouts.Payouts(ctx, identity.FromContext(ctx), earnings.PartyDeveloper, obj.RowID, first, after)
+	return hidden(toPayoutConnection(p), err)
 }
 
 // Configuration is the resolver for the configuration field.
@@ -349,10 +321,7 @@ func (r *installationResolver) Version(ctx context.Context, obj *model.Installat
 
 // LicenseKey is the resolver for the licenseKey field.
 func (r *installationResolver) LicenseKey(ctx context.Context, obj *model.Installation) (*string, error) {
-	if !commerce.CanSeeLicenseKey(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return &obj.Row.LicenseKey, nil
+	return hidden(commerce.CustomerSecret(identity.FromContext(ctx), obj.Row.CustomerID, &obj.Row.LicenseKey))
 }
 
 // TrialDaysLeft is the resolver for the trialDaysLeft field.
@@ -366,15 +335,12 @@ func (r *installationResolver) TrialDaysLeft(ctx context.Context, obj *model.Ins
 
 // BackupRef is the resolver for the backupRef field.
 func (r *installationResolver) BackupRef(ctx context.Context, obj *model.Installation) (*string, error) {
-	if !commerce.CanSeeLicenseKey(identity.FromContext(ctx), obj.Row) {
-		return nil, nil
-	}
-	return obj.Row.BackupRef, nil
+	return hidden(commerce.CustomerSecret(identity.FromContext(ctx), obj.Row.CustomerID, obj.Row.BackupRef))
 }
 
 // BackupURL is the resolver for the backupUrl field.
 func (r *installationResolver) BackupURL(ctx context.Context, obj *model.Installation) (*string, error) {
-	return r.PackagesService.BackupLink(ctx, identity.FromContext(ctx), obj.Row)
+	return hidden(r.PackagesService.BackupLink(ctx, identity.FromContext(ctx), obj.Row))
 }
 
 // PackageDownloads is the resolver for the packageDownloads field.
@@ -926,7 +892,7 @@ func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, f
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.EarningsLedger.Entries(ctx, identity.FromContext(ctx), f, first, after)
+	p, err := hidden(r.EarningsLedger.Entries(ctx, identity.FromContext(ctx), f, first, after))
 	return toLedgerConnection(p), err
 }
 
@@ -936,13 +902,13 @@ func (r *partnerResolver) CommissionTotals(ctx context.Context, obj *model.Partn
 	if err != nil {
 		return nil, err
 	}
-	return entryTotals(ctx, f, groupBy)
+	return hidden(entryTotals(ctx, f, groupBy))
 }
 
 // Statement is the resolver for the statement field.
 func (r *partnerResolver) Statement(ctx context.Context, obj *model.Partner, month time.Time) (*model.Statement, error) {
 	s, err := r.EarningsLedger.MonthStatement(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, month)
-	return toStatement(s), err
+	return hidden(toStatement(s), err)
 }
 
 // Balance is the resolver for the balance field.
@@ -952,7 +918,7 @@ func (r *partnerResolver) Balance(ctx context.Context, obj *model.Partner) (*mod
 
 // Payouts is the resolver for the payouts field.
 func (r *partnerResolver) Payouts(ctx context.Context, obj *model.Partner, first *int, after *string) (*model.PayoutConnection, error) {
-	p, err := r.EarningsPayouts.Payouts(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, first, after)
+	p, err := hidden(r.EarningsPayouts.Payouts(ctx, identity.FromContext(ctx), earnings.PartyPartner, obj.RowID, first, after))
 	return toPayoutConnection(p), err
 }
 
@@ -962,18 +928,15 @@ func (r *partnerResolver) Pins(ctx context.Context, obj *model.Partner, first *i
 	for _, st := range states {
 		names = append(names, fromEnum[pins.PinState](st))
 	}
-	p, err := r.PinsService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after)
+	p, err := hidden(r.PinsService.PartnerPins(ctx, identity.FromContext(ctx), obj.RowID, names, first, after))
 	return toPinConnection(p), err
 }
 
 // StatusHistory is the resolver for the statusHistory field.
 func (r *partnerResolver) StatusHistory(ctx context.Context, obj *model.Partner) ([]*model.PartnerStatusChange, error) {
 	h, err := r.EarningsPartnerStatuses.StatusHistory(ctx, identity.FromContext(ctx), obj.RowID)
-	if apperr.Is(err, apperr.KindForbidden) || apperr.Is(err, apperr.KindUnauthenticated) {
-		return nil, nil
-	}
 	if err != nil {
-		return nil, err
+		return hidden[[]*model.PartnerStatusChange](nil, err)
 	}
 	return toPartnerStatusChanges(h), nil
 }
@@ -985,7 +948,7 @@ func (r *paymentResolver) Configuration(ctx context.Context, obj *model.Payment)
 
 // Events is the resolver for the events field.
 func (r *pinResolver) Events(ctx context.Context, obj *model.Pin) ([]*model.PinEvent, error) {
-	evs, err := r.PinsService.Events(ctx, identity.FromContext(ctx), obj.RowID)
+	evs, err := hidden(r.PinsService.Events(ctx, identity.FromContext(ctx), obj.RowID))
 	out := make([]*model.PinEvent, len(evs))
 	for i, e := range evs {
 		out[i] = &model.PinEvent{Action: string(e.Action), Reason: e.Reason, ExpiresAt: e.ExpiresAt, At: e.CreatedAt}
@@ -1177,27 +1140,17 @@ func (r *subscriptionResolver) EarningAdded(ctx context.Context) (<-chan *model.
 
 // DeveloperActivity is the resolver for the developerActivity field.
 func (r *subscriptionResolver) DeveloperActivity(ctx context.Context) (<-chan *model.Activity, error) {
-	v := identity.FromContext(ctx)
-	// SECURITY: a developer hears only about its own configurations; the
-	// key comes from the token, and each field is loaded for the viewer.
-	if v.Anonymous() {
-		return nil, apperr.Unauthenticated("log in first")
+	developer, err := catalog.ActivityOf(identity.FromContext(ctx))
+	if err != nil {
+		return nil, err
 	}
-	if v.Role != identity.RoleDeveloper {
-		return nil, apperr.Forbidden("only developers subscribe to their activity")
-	}
-	return r.activity(ctx, live.Key{Party: live.PartyActivity, ID: v.ActingFor})
+	return r.activity(ctx, live.Key{Party: live.PartyActivity, ID: developer})
 }
 
 // ModerationQueue is the resolver for the moderationQueue field.
 func (r *subscriptionResolver) ModerationQueue(ctx context.Context) (<-chan *model.Activity, error) {
-	v := identity.FromContext(ctx)
-	// SECURITY: the moderation queue is the admins' (SPEC §1).
-	if v.Anonymous() {
-		return nil, apperr.Unauthenticated("log in first")
-	}
-	if !v.IsAdmin() {
-		return nil, apperr.Forbidden("only admins follow the moderation queue")
+	if err := catalog.FollowModeration(identity.FromContext(ctx)); err != nil {
+		return nil, err
 	}
 	return r.activity(ctx, live.Key{Party: live.PartyModeration})
 }

@@ -548,7 +548,7 @@ func (s *Service) Authenticate(ctx context.Context, bearer string) (identity.Vie
 // User returns the logged-in user.
 func (s *Service) User(ctx context.Context, v identity.Viewer) (store.User, error) {
 	if v.Anonymous() {
-		return store.User{}, apperr.Unauthenticated("log in first")
+		return store.User{}, apperr.Hidden(v, "")
 	}
 	users, err := s.store.UsersByIDs(ctx, []uuid.UUID{v.UserID})
 	if err != nil {
@@ -564,7 +564,7 @@ func (s *Service) User(ctx context.Context, v identity.Viewer) (store.User, erro
 // to switch.
 func (s *Service) RoleGrants(ctx context.Context, v identity.Viewer) ([]store.RoleGrant, error) {
 	if v.Anonymous() {
-		return nil, apperr.Unauthenticated("log in first")
+		return nil, apperr.Hidden(v, "")
 	}
 	return s.store.RoleGrants(ctx, v.UserID)
 }

@@ -143,6 +143,28 @@ func Invalid(field, format string, args ...any) *Error {
 	return e
 }
 
+// errHidden marks Hidden's answer; it is never shown, only matched.
+var errHidden = errors.New("hidden from this viewer")
+
+// Hidden is the one answer a read gives a viewer who may not see what it
+// asked for: data private to another owner, or to the platform's staff. The
+// read returns the zero value with it. An anonymous viewer is told to log
+// in, anyone else is refused with message, which says who may read, never
+// what is there. A resolver of a private field turns it into null (or the
+// empty list the schema requires) with one helper; a root field, a
+// mutation or an HTTP route presents its kind like any refusal. Hidden
+// takes anything that knows whether it is anonymous (identity.Viewer) so
+// that this package imports none of the others.
+func Hidden(v interface{ Anonymous() bool }, format string, args ...any) *Error {
+	if v.Anonymous() {
+		return &Error{Kind: KindUnauthenticated, Message: "log in first", Err: errHidden}
+	}
+	return &Error{Kind: KindForbidden, Message: fmt.Sprintf(format, args...), Err: errHidden}
+}
+
+// IsHidden reports whether err is Hidden's answer.
+func IsHidden(err error) bool { return errors.Is(err, errHidden) }
+
 // Internal wraps an unexpected failure; its message never reaches clients.
 func Internal(err error) *Error {
 	return &Error{Kind: KindInternal, Message: "internal error", Err: err}

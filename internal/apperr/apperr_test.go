@@ -72,3 +72,27 @@ func TestListIsClassifiedByItsErrors(t *testing.T) {
 		t.Fatal("unclassified must flatten to nil")
 	}
 }
+
+type viewer bool
+
+func (v viewer) Anonymous() bool { return bool(v) }
+
+func TestHiddenIsOneAnswerWithTheRefusalsKinds(t *testing.T) {
+	anon, other := Hidden(viewer(true), "only the owner reads this"), Hidden(viewer(false), "only the %s reads this", "owner")
+	if anon.Kind != KindUnauthenticated || anon.Message != "log in first" {
+		t.Fatalf("anonymous: %v %q", anon.Kind, anon.Message)
+	}
+	if other.Kind != KindForbidden || other.Message != "only the owner reads this" {
+		t.Fatalf("logged in: %v %q", other.Kind, other.Message)
+	}
+	for _, err := range []error{anon, other, fmt.Errorf("read: %w", other), other.WithField("input", "id")} {
+		if !IsHidden(err) {
+			t.Errorf("%v is not hidden", err)
+		}
+	}
+	for _, err := range []error{nil, Forbidden("only admins"), Unauthenticated("log in first"), NotFound("no such thing")} {
+		if IsHidden(err) {
+			t.Errorf("%v is hidden", err)
+		}
+	}
+}

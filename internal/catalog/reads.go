@@ -81,14 +81,14 @@ func (s *Service) CurrentPrices(ctx context.Context, configurationIDs []uuid.UUI
 // PriceHistory lists every price the configuration ever had.
 func (s *Service) PriceHistory(ctx context.Context, v identity.Viewer, c store.Configuration) ([]store.Price, error) {
 	// SECURITY: price history is the developer's business data (SPEC §1).
-	if !CanSeePrivate(v, c) {
-		return nil, nil
+	if !MayReadPrivate(v, c.DeveloperID) {
+		return nil, hiddenPrivate(v)
 	}
 	return s.store.PriceHistory(ctx, c.ID)
 }
 
 // ModerationEvents lists the moderation history of configurations the
-// caller already checked with CanSeePrivate.
+// caller already checked with MayReadPrivate.
 func (s *Service) ModerationEvents(ctx context.Context, configurationIDs []uuid.UUID) ([]store.ModerationEvent, error) {
 	return s.store.ModerationEvents(ctx, configurationIDs)
 }
@@ -179,7 +179,7 @@ func (s *Service) VersionsByIDs(ctx context.Context, v identity.Viewer, ids []uu
 		c, ok := configs[ver.ConfigurationID]
 		// SECURITY: a version is seen through its configuration, and only
 		// approved ones unless v sees the private side.
-		if ok && (ver.State == store.VersionApproved || CanSeePrivate(v, c)) {
+		if ok && (ver.State == store.VersionApproved || MayReadPrivate(v, c.DeveloperID)) {
 			out = append(out, ver)
 		}
 	}

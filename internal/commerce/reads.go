@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"configmarket/internal/apperr"
 	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 	"configmarket/internal/store"
@@ -24,20 +25,55 @@ func (s *Service) developersOf(ctx context.Context, configurationIDs []uuid.UUID
 	return out, nil
 }
 
-// mayRead decides who reads an installation or payment of customer for a
-// configuration of developer.
-func mayRead(v identity.Viewer, customer, developer uuid.UUID) bool {
+// MayReadSale decides who reads an installation or a payment: what
+// customer got, or paid, for a configuration of developer.
+func MayReadSale(v identity.Viewer, customer, developer uuid.UUID) bool {
 	// SECURITY: the customer it belongs to, the developer of the
 	// configuration (SPEC §4: every installation and payment of its
 	// configurations), and admins; nobody else, through any path.
 	return v.IsAdmin() || v.IsCustomer(customer) || v.IsDeveloper(developer)
 }
 
-// CanSeeLicenseKey reports whether v may see an installation's license key
+// MayReadInvoice decides who reads a customer's invoices.
+func MayReadInvoice(v identity.Viewer, customer uuid.UUID) bool {
+	// SECURITY: invoices are the customer's and the platform's business,
+	// not the developer's (it sees payments, once made).
+	return v.IsAdmin() || v.IsCustomer(customer)
+}
+
+// MayReadLicenseKey reports whether v may see an installation's license key
 // (and backup): the key is the customer's secret, not the developer's.
-func CanSeeLicenseKey(v identity.Viewer, i store.Installation) bool {
-	// SECURITY: the owning customer and admins only.
-	return v.IsAdmin() || v.IsCustomer(i.CustomerID)
+func MayReadLicenseKey(v identity.Viewer, customer uuid.UUID) bool {
+	// SECURITY: the owning customer and admins only: whoever holds the key
+	// runs the configuration (SPEC §4, how copying is prevented).
+	return v.IsAdmin() || v.IsCustomer(customer)
+}
+
+// CustomerSecret answers value, a secret of an installation of customer
+// that the caller already holds (its license key, its backup), when v may
+// read it (MayReadLicenseKey); anyone else gets the zero value and
+// apperr.Hidden.
+func CustomerSecret[T any](v identity.Viewer, customer uuid.UUID, value T) (T, error) {
+	if !MayReadLicenseKey(v, customer) {
+		var zero T
+		return zero, apperr.Hidden(v, "only the customer and admins read an installation's secrets")
+	}
+	return value, nil
+}
+
+// hiddenSales is the answer to a stranger asking for a customer's or a
+// developer's installations, invoices or payments.
+func hiddenSales(v identity.Viewer) error {
+	return apperr.Hidden(v, "only the customer, the configuration's developer and admins read this")
+}
+
+// mayReadFor is MayReadSale for a list filter: only the customer and the
+// developer the filter names count.
+func mayReadFor(v identity.Viewer, customer, developer *uuid.UUID) bool {
+	// SECURITY: a customer lists its own, a developer those of its
+	// configurations, admins any; an id the filter does not name grants
+	// nothing.
+	return v.IsAdmin() || (customer != nil && v.IsCustomer(*customer)) || (developer != nil && v.IsDeveloper(*developer))
 }
 
 // TrialDaysLeft is how many days of i's trial remain at the service's now,
@@ -68,7 +104,7 @@ func (s *Service) InstallationsByIDs(ctx context.Context, v identity.Viewer, ids
 	}
 	var out []store.Installation
 	for _, r := range rows {
-		if mayRead(v, r.CustomerID, devs[r.ConfigurationID]) {
+		if MayReadSale(v, r.CustomerID, devs[r.ConfigurationID]) {
 			out = append(out, r)
 		}
 	}
@@ -83,8 +119,7 @@ func (s *Service) InvoicesByIDs(ctx context.Context, v identity.Viewer, ids []uu
 	rows, err := s.store.InvoicesByIDs(ctx, ids)
 	var out []store.Invoice
 	for _, r := range rows {
-		// SECURITY: invoices are the customer's and the platform's business.
-		if v.IsAdmin() || v.IsCustomer(r.CustomerID) {
+		if MayReadInvoice(v, r.CustomerID) {
 			out = append(out, r)
 		}
 	}
@@ -116,7 +151,7 @@ func (s *Service) PaymentsByIDs(ctx context.Context, v identity.Viewer, ids []uu
 		if r.ConfigurationID != nil {
 			dev = devs[*r.ConfigurationID]
 		}
-		if mayRead(v, r.CustomerID, dev) {
+		if MayReadSale(v, r.CustomerID, dev) {
 			out = append(out, r)
 		}
 	}
@@ -148,13 +183,10 @@ func (f InstallationFilter) query() store.InstallationFilter {
 }
 
 // Installations lists installations by filter, which must name a customer
-// or a developer that v may read for.
+// or a developer that v may read for; anyone else gets apperr.Hidden.
 func (s *Service) Installations(ctx context.Context, v identity.Viewer, f InstallationFilter, first *int, after *string) (Page[store.Installation], error) {
-	// SECURITY: a customer lists its own installations, a developer those
-	// of its configurations, admins any.
-	allowed := v.IsAdmin() || (f.CustomerID != nil && v.IsCustomer(*f.CustomerID)) || (f.DeveloperID != nil && v.IsDeveloper(*f.DeveloperID))
-	if !allowed {
-		return Page[store.Installation]{}, nil
+	if !mayReadFor(v, f.CustomerID, f.DeveloperID) {
+		return Page[store.Installation]{}, hiddenSales(v)
 	}
 	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
@@ -164,11 +196,11 @@ func (s *Service) Installations(ctx context.Context, v identity.Viewer, f Instal
 	return newestFirst(rows, limit, func(i store.Installation) store.TimeKey { return store.TimeKey{At: i.CreatedAt, ID: i.ID} }), err
 }
 
-// Invoices lists a customer's invoices, newest first.
+// Invoices lists a customer's invoices, newest first; anyone but the
+// customer and admins gets apperr.Hidden.
 func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uuid.UUID, state *store.InvoiceState, first *int, after *string) (Page[store.Invoice], error) {
-	// SECURITY: the customer's own invoices, and admins.
-	if !v.IsAdmin() && !v.IsCustomer(customerID) {
-		return Page[store.Invoice]{}, nil
+	if !MayReadInvoice(v, customerID) {
+		return Page[store.Invoice]{}, hiddenSales(v)
 	}
 	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
@@ -191,13 +223,10 @@ func (f PaymentFilter) query() store.PaymentFilter {
 }
 
 // Payments lists payments by filter, which must name a customer or a
-// developer that v may read for.
+// developer that v may read for; anyone else gets apperr.Hidden.
 func (s *Service) Payments(ctx context.Context, v identity.Viewer, f PaymentFilter, first *int, after *string) (Page[store.Payment], error) {
-	// SECURITY: a customer lists its own payments, a developer those for
-	// its configurations, admins any.
-	allowed := v.IsAdmin() || (f.CustomerID != nil && v.IsCustomer(*f.CustomerID)) || (f.DeveloperID != nil && v.IsDeveloper(*f.DeveloperID))
-	if !allowed {
-		return Page[store.Payment]{}, nil
+	if !mayReadFor(v, f.CustomerID, f.DeveloperID) {
+		return Page[store.Payment]{}, hiddenSales(v)
 	}
 	limit, key, err := relay.TimePage(first, after)
 	if err != nil {
@@ -217,7 +246,7 @@ func (s *Service) Updates(ctx context.Context, installationIDs []uuid.UUID) ([]s
 // package, for the installations among ids that v reads (0 for one never
 // fetched; absent for one v may not read).
 func (s *Service) PackageDownloads(ctx context.Context, v identity.Viewer, ids []uuid.UUID) (map[uuid.UUID]int64, error) {
-	// SECURITY: exactly who reads the installation (mayRead, through
+	// SECURITY: exactly who reads the installation (MayReadSale, through
 	// InstallationsByIDs).
 	visible, err := s.InstallationsByIDs(ctx, v, ids)
 	if err != nil || len(visible) == 0 {

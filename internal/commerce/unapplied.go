@@ -47,8 +47,8 @@ func mayHandleUnapplied(v identity.Viewer) error {
 // UnappliedPayments lists unapplied payments newest first, optionally in
 // one state (admins).
 func (s *Service) UnappliedPayments(ctx context.Context, v identity.Viewer, state *store.UnappliedState, first *int, after *string) (Page[store.UnappliedPayment], error) {
-	if err := mayHandleUnapplied(v); err != nil {
-		return Page[store.UnappliedPayment]{}, err
+	if mayHandleUnapplied(v) != nil {
+		return Page[store.UnappliedPayment]{}, apperr.Hidden(v, "only admins handle unapplied payments")
 	}
 	limit, key, err := relay.TimePage(first, after)
 	if err != nil {

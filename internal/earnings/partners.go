@@ -123,13 +123,11 @@ func statusReason(raw string) (string, *apperr.Error) {
 
 // StatusHistory is a partner's status history, newest first.
 func (p *PartnerStatuses) StatusHistory(ctx context.Context, v identity.Viewer, partnerID uuid.UUID) ([]store.PartnerStatusChange, error) {
-	if v.Anonymous() {
-		return nil, apperr.Unauthenticated("log in first")
-	}
-	// SECURITY: the partner itself and admins only: the reasons are the
-	// platform's assessment of the partner, nobody else's business.
-	if !v.IsAdmin() && !v.IsPartner(partnerID) {
-		return nil, apperr.Forbidden("only the partner itself or an admin may see its status history")
+	// SECURITY: the partner itself and admins only (MayReadParty): the
+	// reasons are the platform's assessment of the partner, nobody else's
+	// business.
+	if !MayReadParty(v, store.PartyPartner, partnerID) {
+		return nil, apperr.Hidden(v, "only the partner itself or an admin may see its status history")
 	}
 	return p.store.PartnerStatusHistory(ctx, partnerID)
 }

@@ -110,15 +110,13 @@ func checkPayoutParty(party store.Party) error {
 
 // Balance returns a party's balance (developer or partner).
 func (s *Payouts) Balance(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID) (PartyBalance, error) {
-	if v.Anonymous() {
-		return PartyBalance{}, apperr.Unauthenticated("log in first")
-	}
-	if err := checkPayoutParty(party); err != nil {
+	// An anonymous viewer is told to log in whatever it asked for.
+	if err := checkPayoutParty(party); err != nil && !v.Anonymous() {
 		return PartyBalance{}, err
 	}
-	// SECURITY: only the party itself and admins (see mayReadParty).
-	if !mayReadParty(v, party, id) {
-		return PartyBalance{}, apperr.Forbidden("only the party itself and admins see a balance")
+	// SECURITY: only the party itself and admins (see MayReadParty).
+	if !MayReadParty(v, party, id) {
+		return PartyBalance{}, apperr.Hidden(v, "only the party itself and admins see a balance")
 	}
 	holdUntil := s.clock.Now().Add(-PayoutHold)
 	total, available, onHold, out, err := s.store.Balance(ctx, party, id, holdUntil)
@@ -286,11 +284,11 @@ func (s *Payouts) DecidePayout(ctx context.Context, v identity.Viewer, payoutID 
 type PayoutPage = relay.Connection[store.Payout]
 
 // Payouts lists a party's payouts, newest first. A viewer that may not
-// read them gets an empty page.
+// read them gets apperr.Hidden.
 func (s *Payouts) Payouts(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, first *int, after *string) (PayoutPage, error) {
-	// SECURITY: only the party itself and admins (see mayReadParty).
-	if !mayReadParty(v, party, id) {
-		return PayoutPage{}, nil
+	// SECURITY: only the party itself and admins (see MayReadParty).
+	if !MayReadParty(v, party, id) {
+		return PayoutPage{}, hiddenParty(v)
 	}
 	if err := checkPayoutParty(party); err != nil {
 		return PayoutPage{}, err
@@ -314,8 +312,8 @@ func (s *Payouts) PayoutsByIDs(ctx context.Context, v identity.Viewer, ids []uui
 	rows, err := s.store.PayoutsByIDs(ctx, ids)
 	var out []store.Payout
 	for _, p := range rows {
-		// SECURITY: only the party itself and admins (see mayReadParty).
-		if mayReadParty(v, p.Party, p.PartyID()) {
+		// SECURITY: only the party itself and admins (see MayReadParty).
+		if MayReadParty(v, p.Party, p.PartyID()) {
 			out = append(out, p)
 		}
 	}

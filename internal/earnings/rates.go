@@ -42,7 +42,7 @@ func (r *Rates) Current(ctx context.Context, v identity.Viewer) (RateTables, err
 	// SECURITY: the rates are the platform's published terms (SPEC §5);
 	// anonymous visitors are not party to them.
 	if v.Anonymous() {
-		return RateTables{}, apperr.Unauthenticated("log in first")
+		return RateTables{}, apperr.Hidden(v, "")
 	}
 	now := r.clock.Now()
 	dev, err := r.store.CurrentDeveloperRates(ctx, now)
@@ -55,8 +55,10 @@ func (r *Rates) Current(ctx context.Context, v identity.Viewer) (RateTables, err
 
 // History returns every rate ever set, newest first (admins).
 func (r *Rates) History(ctx context.Context, v identity.Viewer) (RateTables, error) {
-	if err := ratesAdmin(v); err != nil {
-		return RateTables{}, err
+	// SECURITY: past rates and who set them are the platform staff's
+	// records; the parties read the rates in force (Current).
+	if !v.IsAdmin() {
+		return RateTables{}, apperr.Hidden(v, "only admins do this")
 	}
 	dev, par, err := r.store.RateHistory(ctx)
 	return RateTables{Developer: dev, Partner: par}, err

@@ -431,13 +431,10 @@ type StatusProgress struct {
 
 // Progress shows a developer its status and what the next one needs.
 func (s *Statuses) Progress(ctx context.Context, v identity.Viewer, developerID uuid.UUID) (StatusProgress, error) {
-	if v.Anonymous() {
-		return StatusProgress{}, apperr.Unauthenticated("log in first")
-	}
 	// SECURITY: a developer's sales and flags are its own business and
-	// the platform's: the developer itself and admins only.
-	if !v.IsAdmin() && !v.IsDeveloper(developerID) {
-		return StatusProgress{}, apperr.Forbidden("only the developer itself or an admin may see its status progress")
+	// the platform's: the developer itself and admins only (MayReadParty).
+	if !MayReadParty(v, store.PartyDeveloper, developerID) {
+		return StatusProgress{}, apperr.Hidden(v, "only the developer itself or an admin may see its status progress")
 	}
 	// Sales are gross: they include the partner's and platform's shares,
 	// which row-level security hides from the developer. The check above

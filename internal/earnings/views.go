@@ -22,8 +22,9 @@ type Ledger struct {
 // NewLedger builds the reader.
 func NewLedger(st *store.Store) *Ledger { return &Ledger{store: st} }
 
-// mayReadParty: a developer's or partner's entries are its own business.
-func mayReadParty(v identity.Viewer, party store.Party, id uuid.UUID) bool {
+// MayReadParty decides who reads what a developer or a partner earns: its
+// ledger entries, totals, statements, balance, payouts and status.
+func MayReadParty(v identity.Viewer, party store.Party, id uuid.UUID) bool {
 	// SECURITY: the party itself and admins only (SPEC §1). A partner's
 	// entries exist only for payments made under its pins, so a partner
 	// never sees a payment or customer it had no pin for.
@@ -58,11 +59,16 @@ func (f EntryFilter) query() store.EntryFilter {
 // EntryPage is a page of entries.
 type EntryPage = relay.Connection[store.LedgerEntry]
 
+// hiddenParty is the answer to a stranger asking for a party's money.
+func hiddenParty(v identity.Viewer) error {
+	return apperr.Hidden(v, "only the party itself and admins read this")
+}
+
 // Entries pages through a party's entries, newest first. Someone else's
-// entries answer an empty page.
+// entries answer apperr.Hidden.
 func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f EntryFilter, first *int, after *string) (EntryPage, error) {
-	if !mayReadParty(v, f.Party, f.PartyID) {
-		return EntryPage{}, nil
+	if !MayReadParty(v, f.Party, f.PartyID) {
+		return EntryPage{}, hiddenParty(v)
 	}
 	limit, err := relay.PageSize(first)
 	if err != nil {
@@ -137,7 +143,8 @@ func (k TotalsKey) filter() store.EntryFilter {
 
 // Totals sums parties' entries by month, by what was paid for, by customer
 // or by configuration. The groupings asked of one filter are summed in one
-// statement; someone else's totals are empty.
+// statement. A key naming someone else's entries makes the whole answer
+// apperr.Hidden: the loader asks for one party's groupings at a time.
 func (l *Ledger) Totals(ctx context.Context, v identity.Viewer, keys []TotalsKey) (map[TotalsKey][]store.EntryTotal, error) {
 	type question struct {
 		filter TotalsKey // Grouping left empty
@@ -147,9 +154,8 @@ func (l *Ledger) Totals(ctx context.Context, v identity.Viewer, keys []TotalsKey
 	byFilter := map[TotalsKey]*question{}
 	out := make(map[TotalsKey][]store.EntryTotal, len(keys))
 	for _, k := range keys {
-		if !mayReadParty(v, k.Party, k.PartyID) {
-			out[k] = nil
-			continue
+		if !MayReadParty(v, k.Party, k.PartyID) {
+			return nil, hiddenParty(v)
 		}
 		fk := k
 		fk.Grouping = ""
@@ -194,8 +200,8 @@ type Statement struct {
 
 // MonthStatement is the statement of the UTC calendar month containing at.
 func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party store.Party, id uuid.UUID, at time.Time) (*Statement, error) {
-	if !mayReadParty(v, party, id) {
-		return nil, nil
+	if !MayReadParty(v, party, id) {
+		return nil, hiddenParty(v)
 	}
 	from := time.Date(at.Year(), at.Month(), 1, 0, 0, 0, 0, time.UTC)
 	to := from.AddDate(0, 1, 0)

@@ -309,7 +309,7 @@ func (w *writer) versionConnection(c *store.Configuration, versions []store.Vers
 		First *int    `json:"first"`
 		After *string `json:"after"`
 	}](w, f)
-	if !ok || a.After != nil || versions == nil || catalog.CanSeePrivate(w.viewer, *c) {
+	if !ok || a.After != nil || versions == nil || catalog.MayReadPrivate(w.viewer, c.DeveloperID) {
 		return false
 	}
 	limit, err := relay.PageSize(a.First)

@@ -109,7 +109,7 @@ func MayRead(v identity.Viewer, p store.VersionPackage) bool {
 // it and the developer who uploaded it (MayRead).
 func (s *Service) ForModeration(ctx context.Context, v identity.Viewer, versionID uuid.UUID) (Download, error) {
 	if v.Anonymous() {
-		return Download{}, apperr.Unauthenticated("log in first")
+		return Download{}, apperr.Hidden(v, "")
 	}
 	ps, err := s.store.VersionPackages(ctx, []uuid.UUID{versionID})
 	if err != nil {
@@ -126,12 +126,24 @@ func paidPurchase(i store.Installation) bool {
 	return i.Mode == store.ModePurchase && (i.State == store.InstallationActive || i.State == store.InstallationPastDue)
 }
 
-// BackupLink is a signed, short-lived path to a paid purchase's package, or
-// nil when there is none to give (SPEC §4: the buyer's full backup).
-func (s *Service) BackupLink(ctx context.Context, v identity.Viewer, inst store.Installation) (*string, error) {
+// MayGetBackup decides who gets a backup link of an installation of
+// customer.
+func MayGetBackup(v identity.Viewer, customer uuid.UUID) bool {
 	// SECURITY: the backup is the buyer's: only the customer the
-	// installation belongs to gets a link, and only once it has paid.
-	if v.Role != identity.RoleCustomer || v.ActingFor != inst.CustomerID || !paidPurchase(inst) {
+	// installation belongs to gets a link (admins read packages by
+	// version, MayRead; a link is the buyer's authority to download).
+	return v.IsCustomer(customer)
+}
+
+// BackupLink is a signed, short-lived path to a paid purchase's package, or
+// nil when there is none to give (SPEC §4: the buyer's full backup); anyone
+// but the buyer gets apperr.Hidden.
+func (s *Service) BackupLink(ctx context.Context, v identity.Viewer, inst store.Installation) (*string, error) {
+	if !MayGetBackup(v, inst.CustomerID) {
+		return nil, apperr.Hidden(v, "only the buyer gets a backup link")
+	}
+	// Only once it has paid.
+	if !paidPurchase(inst) {
 		return nil, nil
 	}
 	ps, err := s.store.VersionPackages(ctx, []uuid.UUID{inst.VersionID})

@@ -390,11 +390,17 @@ func systemContext(ctx context.Context) context.Context {
 	return identity.AsSystem(ctx)
 }
 
-// mayRead decides who sees a pin.
-func mayRead(v identity.Viewer, p store.Pin) bool {
+// MayReadPin decides who sees a pin of partner on customer.
+func MayReadPin(v identity.Viewer, partner, customer uuid.UUID) bool {
 	// SECURITY: the partner that holds the pin, the pinned customer (it
 	// sees who pinned it) and admins; nobody else, through any path.
-	return v.IsAdmin() || v.IsPartner(p.PartnerID) || v.IsCustomer(p.CustomerID)
+	return v.IsAdmin() || v.IsPartner(partner) || v.IsCustomer(customer)
+}
+
+// hiddenPins is the answer to a stranger asking for a partner's or a
+// customer's pins.
+func hiddenPins(v identity.Viewer) error {
+	return apperr.Hidden(v, "only the pin's partner, its customer and admins read it")
 }
 
 // PinsByIDs returns the pins among ids that v may read, in no particular
@@ -409,7 +415,7 @@ func (s *Service) PinsByIDs(ctx context.Context, v identity.Viewer, ids []uuid.U
 	}
 	var out []store.Pin
 	for _, p := range rows {
-		if mayRead(v, p) {
+		if MayReadPin(v, p.PartnerID, p.CustomerID) {
 			out = append(out, p)
 		}
 	}
@@ -427,9 +433,10 @@ var pinStates = map[store.PinState]bool{
 // PartnerPins lists a partner's pins, newest request first, optionally in
 // some states only.
 func (s *Service) PartnerPins(ctx context.Context, v identity.Viewer, partnerID uuid.UUID, states []store.PinState, first *int, after *string) (Page, error) {
-	// SECURITY: a partner lists its own pins, admins any partner's.
+	// SECURITY: a partner lists its own pins, admins any partner's (the
+	// partner's side of MayReadPin).
 	if !v.IsAdmin() && !v.IsPartner(partnerID) {
-		return Page{}, nil
+		return Page{}, hiddenPins(v)
 	}
 	for _, st := range states {
 		if !pinStates[st] {
@@ -456,23 +463,24 @@ func (s *Service) CustomerPins(ctx context.Context, v identity.Viewer, customerI
 	// SECURITY: the customer itself and admins. Partners see their own
 	// pins through PartnerPins, never the customer's history with others.
 	if !v.IsAdmin() && !v.IsCustomer(customerID) {
-		return nil, nil
+		return nil, hiddenPins(v)
 	}
 	return s.store.CustomerPins(ctx, customerID)
 }
 
-// Events is a pin's history, oldest first; empty for a pin v may not read.
+// Events is a pin's history, oldest first; apperr.Hidden for a pin v may
+// not read, or none.
 func (s *Service) Events(ctx context.Context, v identity.Viewer, pinID uuid.UUID) ([]store.PinEvent, error) {
 	if v.Anonymous() {
-		return nil, nil
+		return nil, hiddenPins(v)
 	}
 	rows, err := s.store.PinsByIDs(ctx, []uuid.UUID{pinID})
 	if err != nil {
 		return nil, err
 	}
 	// SECURITY: the same readers as the pin itself.
-	if len(rows) != 1 || !mayRead(v, rows[0]) {
-		return nil, nil
+	if len(rows) != 1 || !MayReadPin(v, rows[0].PartnerID, rows[0].CustomerID) {
+		return nil, hiddenPins(v)
 	}
 	return s.store.PinEvents(ctx, pinID)
 }
