@@ -5,9 +5,6 @@ package auditlog
 import (
 	"context"
 	"strconv"
-	"time"
-
-	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
 	"configmarket/internal/identity"
@@ -36,16 +33,9 @@ type Entry = store.AuditRow
 // Page is a page of audit rows.
 type Page = relay.Connection[Entry]
 
-// Filter narrows the audit log; a nil field does not narrow it.
-type Filter struct {
-	ActorID  *uuid.UUID
-	Action   *string
-	From, To *time.Time
-}
-
-func (f Filter) query() store.AuditFilter {
-	return store.AuditFilter{ActorID: f.ActorID, Action: f.Action, From: f.From, To: f.To}
-}
+// Filter narrows the audit log; a nil field does not narrow it. It is the
+// store's query under the domain's name.
+type Filter store.AuditFilter
 
 // Entries lists the audit log newest first.
 func (s *Service) Entries(ctx context.Context, v identity.Viewer, f Filter, first *int, after *string) (Page, error) {
@@ -64,7 +54,7 @@ func (s *Service) Entries(ctx context.Context, v identity.Viewer, f Filter, firs
 		}
 		key = &id
 	}
-	rows, err := s.store.AuditPage(ctx, f.query(), key, limit+1)
+	rows, err := s.store.AuditPage(ctx, store.AuditFilter(f), key, limit+1)
 	if err != nil {
 		return Page{}, err
 	}

@@ -167,20 +167,9 @@ func newestFirst[T any](rows []T, limit int, key func(T) store.TimeKey) Page[T] 
 }
 
 // InstallationFilter narrows a list of installations; a nil field does not
-// narrow it. Installations needs a customer or a developer.
-type InstallationFilter struct {
-	CustomerID      *uuid.UUID
-	DeveloperID     *uuid.UUID
-	ConfigurationID *uuid.UUID
-	State           *InstallationState
-	Mode            *InstallationMode
-}
-
-func (f InstallationFilter) query() store.InstallationFilter {
-	return store.InstallationFilter{
-		CustomerID: f.CustomerID, DeveloperID: f.DeveloperID, ConfigurationID: f.ConfigurationID, State: f.State, Mode: f.Mode,
-	}
-}
+// narrow it. Installations needs a customer or a developer. It is the
+// store's query under the domain's name.
+type InstallationFilter store.InstallationFilter
 
 // Installations lists installations by filter, which must name a customer
 // or a developer that v may read for; anyone else gets apperr.Hidden.
@@ -192,7 +181,7 @@ func (s *Service) Installations(ctx context.Context, v identity.Viewer, f Instal
 	if err != nil {
 		return Page[store.Installation]{}, err
 	}
-	rows, err := s.store.InstallationsPage(ctx, f.query(), key, limit+1)
+	rows, err := s.store.InstallationsPage(ctx, store.InstallationFilter(f), key, limit+1)
 	return newestFirst(rows, limit, func(i store.Installation) store.TimeKey { return store.TimeKey{At: i.CreatedAt, ID: i.ID} }), err
 }
 
@@ -211,16 +200,9 @@ func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uu
 }
 
 // PaymentFilter narrows a list of payments; a nil field does not narrow
-// it. Payments needs a customer or a developer.
-type PaymentFilter struct {
-	CustomerID      *uuid.UUID
-	DeveloperID     *uuid.UUID
-	ConfigurationID *uuid.UUID
-}
-
-func (f PaymentFilter) query() store.PaymentFilter {
-	return store.PaymentFilter{CustomerID: f.CustomerID, DeveloperID: f.DeveloperID, ConfigurationID: f.ConfigurationID}
-}
+// it. Payments needs a customer or a developer. It is the store's query
+// under the domain's name.
+type PaymentFilter store.PaymentFilter
 
 // Payments lists payments by filter, which must name a customer or a
 // developer that v may read for; anyone else gets apperr.Hidden.
@@ -232,7 +214,7 @@ func (s *Service) Payments(ctx context.Context, v identity.Viewer, f PaymentFilt
 	if err != nil {
 		return Page[store.Payment]{}, err
 	}
-	rows, err := s.store.PaymentsPage(ctx, f.query(), key, limit+1)
+	rows, err := s.store.PaymentsPage(ctx, store.PaymentFilter(f), key, limit+1)
 	return newestFirst(rows, limit, func(p store.Payment) store.TimeKey { return store.TimeKey{At: p.ReceivedAt, ID: p.ID} }), err
 }
 

@@ -37,24 +37,11 @@ func MayReadParty(v identity.Viewer, party store.Party, id uuid.UUID) bool {
 	return false
 }
 
-// EntryFilter narrows one party's ledger entries; a nil field does not
-// narrow them.
-type EntryFilter struct {
-	// Party is developer or partner; PartyID its id.
-	Party           Party
-	PartyID         uuid.UUID
-	From, To        *time.Time
-	PaidFor         *PaidFor
-	CustomerID      *uuid.UUID
-	ConfigurationID *uuid.UUID
-}
-
-func (f EntryFilter) query() store.EntryFilter {
-	return store.EntryFilter{
-		Party: f.Party, PartyID: f.PartyID, From: f.From, To: f.To, PaidFor: f.PaidFor,
-		CustomerID: f.CustomerID, ConfigurationID: f.ConfigurationID,
-	}
-}
+// EntryFilter narrows one party's ledger entries: Party (developer or
+// partner) and PartyID name the party; a nil field does not narrow them.
+// It is the store's query under the domain's name: the fields a caller
+// may narrow by are exactly the columns the statement filters on.
+type EntryFilter store.EntryFilter
 
 // EntryPage is a page of entries.
 type EntryPage = relay.Connection[store.LedgerEntry]
@@ -82,7 +69,7 @@ func (l *Ledger) Entries(ctx context.Context, v identity.Viewer, f EntryFilter, 
 		}
 		key = &k
 	}
-	rows, err := l.store.EntriesPage(ctx, f.query(), key, limit+1)
+	rows, err := l.store.EntriesPage(ctx, store.EntryFilter(f), key, limit+1)
 	if err != nil {
 		return EntryPage{}, err
 	}
