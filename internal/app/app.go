@@ -105,7 +105,8 @@ type App struct {
 	opened *resources
 }
 
-// Handler serves the API: GraphQL, health, webhooks, packages, GraphiQL.
+// Handler serves the API: GraphQL, health, webhooks, packages, exports,
+// GraphiQL.
 func (a *App) Handler() http.Handler { return a.handler }
 
 // Health is the readiness that a drain flips to 503.
@@ -217,6 +218,7 @@ func New(d Deps) *App {
 	verifier := webhook.NewVerifier(secrets, d.WebhookSkew, d.Clock.Now)
 	mux.Handle("POST /webhooks/payments", web.PaymentWebhook(verifier, com))
 	mux.Handle("/packages/", web.Packages(pkgs, com, accounts))
+	mux.Handle("/exports/", web.Exports(root.EarningsLedger, root.EarningsPayouts, accounts))
 	if d.GraphiQL {
 		explorer := graphiql.Handler("/graphiql")
 		mux.Handle("GET /graphiql", explorer)

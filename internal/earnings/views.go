@@ -194,18 +194,8 @@ func (l *Ledger) MonthStatement(ctx context.Context, v identity.Viewer, party st
 	to := from.AddDate(0, 1, 0)
 	f := store.EntryFilter{Party: party, PartyID: id, From: &from, To: &to}
 	st := &Statement{Month: from}
-	var after *store.EntryKey
-	for {
-		rows, err := l.store.EntriesPage(ctx, f, after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		st.Entries = append(st.Entries, rows...)
-		if len(rows) < 1000 {
-			break
-		}
-		last := rows[len(rows)-1]
-		after = &store.EntryKey{At: last.OccurredAt, ID: last.ID}
+	if err := l.eachEntry(ctx, f, func(e LedgerEntry) error { st.Entries = append(st.Entries, e); return nil }); err != nil {
+		return nil, err
 	}
 	totals, err := l.store.EntryTotals(ctx, f, store.ByPaidFor)
 	if err != nil {

@@ -174,6 +174,21 @@ var reads = map[string]read{
 	"earnings.Ledger.Entries": {kind: hidden, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.ledger.Entries(w.ctx, v, devEntries(w), nil, nil)
 	}},
+	"earnings.ExportParty": {kind: hidden, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
+		party, id, err := earnings.ExportParty(v, &w.developer.OrgID, nil)
+		if err != nil {
+			return nil, err
+		}
+		return []any{party, id}, nil
+	}},
+	"earnings.Ledger.EachEntry": {kind: hidden, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
+		var rows []earnings.LedgerEntry
+		err := w.ledger.EachEntry(w.ctx, v, store.PartyDeveloper, w.developer.OrgID, nil, nil, func(e earnings.LedgerEntry) error {
+			rows = append(rows, e)
+			return nil
+		})
+		return rows, err
+	}},
 	"earnings.Ledger.Event": {kind: hidden, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.ledger.Event(w.ctx, v, store.PartyDeveloper, w.developer.OrgID, w.devEntry, w.clk.Now())
 	}},
@@ -194,6 +209,14 @@ var reads = map[string]read{
 	}},
 	"earnings.Payouts.Payouts": {kind: hidden, readers: []string{"partner"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.payouts.Payouts(w.ctx, v, store.PartyPartner, w.partner.OrgID, nil, nil)
+	}},
+	"earnings.Payouts.EachPayout": {kind: hidden, readers: []string{"partner"}, call: func(w *world, v identity.Viewer) (any, error) {
+		var rows []earnings.Payout
+		err := w.payouts.EachPayout(w.ctx, v, store.PartyPartner, w.partner.OrgID, func(p earnings.Payout) error {
+			rows = append(rows, p)
+			return nil
+		})
+		return rows, err
 	}},
 	"earnings.Payouts.PayoutsByIDs": {kind: absent, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.payouts.PayoutsByIDs(w.ctx, v, ids(w.devPayout))
