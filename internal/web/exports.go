@@ -111,7 +111,7 @@ func exportParty(r *http.Request, v identity.Viewer) (earnings.Party, uuid.UUID,
 	var developer, partner *uuid.UUID
 	for _, p := range []struct {
 		name, typ string
-		into     **uuid.UUID
+		into      **uuid.UUID
 	}{{"developer", relay.TypeDeveloper, &developer}, {"partner", relay.TypePartner, &partner}} {
 		raw := r.URL.Query().Get(p.name)
 		if raw == "" {
@@ -222,4 +222,3 @@ func optionalID(typ string, id *uuid.UUID) string {
 	}
 	return relay.UUIDID(typ, *id)
 }
-
