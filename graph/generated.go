@@ -4695,7 +4695,7 @@ enum UserErrorCode {
   SCREENSHOT_INVALID
   "Choose rent, sale or both."
   SALE_MODE_REQUIRED
-  "Trial days must be between 0 and 30."
+  "Trial days must be between 0 and the maximum (setting ` + "`" + `trial.max_days` + "`" + `, by default 30)."
   TRIAL_DAYS_INVALID
   "A price is not a non-negative amount."
   PRICE_INVALID
@@ -4743,11 +4743,11 @@ enum UserErrorCode {
   PIN_NOT_ACTIVE
   "The pin is neither pending nor active."
   PIN_NOT_LIVE
-  "The pin has more than 90 days left; renew it later."
+  "The pin has more than its term (setting ` + "`" + `pin.term_days` + "`" + `, by default 90 days) left; renew it later."
   PIN_ALREADY_RENEWED
   "The partner already has this status."
   PARTNER_STATUS_UNCHANGED
-  "A payout is at least 1,000.00."
+  "A payout is at least the minimum (setting ` + "`" + `payout.minimum` + "`" + `, by default 1,000.00)."
   PAYOUT_BELOW_MINIMUM
   "Payouts are in RUB."
   PAYOUT_CURRENCY_INVALID
@@ -6425,7 +6425,7 @@ type Mutation {
   confirmPin(input: PinIdInput!): PinPayload!
   "Customers: declines a pending pin."
   declinePin(input: PinIdInput!): PinPayload!
-  "Partners: renews an active pin for another 90 days before it lapses."
+  "Partners: renews an active pin for another term (setting ` + "`" + `pin.term_days` + "`" + `, by default 90 days) before it lapses."
   renewPin(input: PinIdInput!): PinPayload!
   "Admins: ends a pending or active pin."
   refusePin(input: RefusePinInput!): PinPayload!

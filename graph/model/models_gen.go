@@ -2348,7 +2348,7 @@ const (
 	UserErrorCodeScreenshotInvalid UserErrorCode = "SCREENSHOT_INVALID"
 	// Choose rent, sale or both.
 	UserErrorCodeSaleModeRequired UserErrorCode = "SALE_MODE_REQUIRED"
-	// Trial days must be between 0 and 30.
+	// Trial days must be between 0 and the maximum (setting `trial.max_days`, by default 30).
 	UserErrorCodeTrialDaysInvalid UserErrorCode = "TRIAL_DAYS_INVALID"
 	// A price is not a non-negative amount.
 	UserErrorCodePriceInvalid UserErrorCode = "PRICE_INVALID"
@@ -2396,11 +2396,11 @@ const (
 	UserErrorCodePinNotActive UserErrorCode = "PIN_NOT_ACTIVE"
 	// The pin is neither pending nor active.
 	UserErrorCodePinNotLive UserErrorCode = "PIN_NOT_LIVE"
-	// The pin has more than 90 days left; renew it later.
+	// The pin has more than its term (setting `pin.term_days`, by default 90 days) left; renew it later.
 	UserErrorCodePinAlreadyRenewed UserErrorCode = "PIN_ALREADY_RENEWED"
 	// The partner already has this status.
 	UserErrorCodePartnerStatusUnchanged UserErrorCode = "PARTNER_STATUS_UNCHANGED"
-	// A payout is at least 1,000.00.
+	// A payout is at least the minimum (setting `payout.minimum`, by default 1,000.00).
 	UserErrorCodePayoutBelowMinimum UserErrorCode = "PAYOUT_BELOW_MINIMUM"
 	// Payouts are in RUB.
 	UserErrorCodePayoutCurrencyInvalid UserErrorCode = "PAYOUT_CURRENCY_INVALID"

@@ -291,3 +291,77 @@ func TestPinTermChangeApplies(t *testing.T) {
 		t.Fatalf("pin under a 30-day term: %s", r.Raw)
 	}
 }
+
+// SPEC §7: a paying customer has 14 days to answer a pin request; an admin
+// makes it 1 day, and a request 2 days old can no longer be confirmed.
+func TestPendingPinExpiryChangeApplies(t *testing.T) {
+	w := newCommerceWorld(t)
+	w.payRent(t) // a paying customer's pin waits for its yes
+	r := w.s.Do(t, w.tokens["partner"], `mutation($c: String!) { pinCustomer(input: {crmAccountId: $c}) { pin { id state } userErrors { code } } }`,
+		map[string]any{"c": w.buyer.CRMAccountID})
+	pin := str(r.Data, "pinCustomer", "pin", "id")
+	if str(r.Data, "pinCustomer", "pin", "state") != "PENDING" {
+		t.Fatalf("pin of a paying customer: %s", r.Raw)
+	}
+	w.s.Clock.Advance(2 * 24 * time.Hour)
+	w.setSetting(t, "pin.pending_expiry_days", "1")
+	// PIN_NOT_PENDING is not in the schema's codes: FAILED_PRECONDITION.
+	confirm := w.s.Do(t, w.tokens["buyer"], `mutation($id: ID!) { confirmPin(input: {id: $id}) { pin { state } userErrors { code message } } }`, map[string]any{"id": pin})
+	if str(confirm.Data, "confirmPin", "userErrors", 0, "code") != "FAILED_PRECONDITION" || str(confirm.Data, "confirmPin", "userErrors", 0, "message") != "only a pending pin can be confirmed" {
+		t.Fatalf("confirming a 2-day-old request under a 1-day expiry: %s", confirm.Raw)
+	}
+}
+
+// SPEC §4: a new rental's first invoice waits 48 hours; an admin makes it 2.
+func TestPaymentWindowChangeApplies(t *testing.T) {
+	w := newCommerceWorld(t)
+	rent := `mutation($c: ID!, $k: String!) { rentConfiguration(input: {configurationId: $c, idempotencyKey: $k}) {
+		invoice { issuedAt expiresAt } userErrors { code } } }`
+	window := func(token string) time.Duration {
+		t.Helper()
+		r := w.s.Do(t, token, rent, map[string]any{"c": globalIDOf("Configuration", w.conf.ID), "k": "window"})
+		issued, err1 := time.Parse(time.RFC3339, str(r.Data, "rentConfiguration", "invoice", "issuedAt"))
+		expires, err2 := time.Parse(time.RFC3339, str(r.Data, "rentConfiguration", "invoice", "expiresAt"))
+		if err1 != nil || err2 != nil {
+			t.Fatalf("rent: %s", r.Raw)
+		}
+		return expires.Sub(issued).Round(time.Minute)
+	}
+	if got := window(w.tokens["other customer"]); got != 48*time.Hour {
+		t.Fatalf("window %v, want 48h", got)
+	}
+	w.setSetting(t, "access.payment_window_hours", "2")
+	if got := window(w.tokens["buyer"]); got != 2*time.Hour {
+		t.Fatalf("window %v, want 2h", got)
+	}
+}
+
+// SPEC §9: an account is locked out after 10 failed logins; an admin
+// makes it 3.
+func TestLoginLockoutLimitChangeApplies(t *testing.T) {
+	w := newCommerceWorld(t)
+	logIn := func(a factory.Account, pw string) string {
+		res := w.s.Do(t, "", logInMutation, map[string]any{"input": map[string]any{"email": a.Email, "password": pw}})
+		if res.Code() != "" {
+			return str(res.Errors[0].Extensions, "reason")
+		}
+		if code := str(res.Data, "logIn", "userErrors", 0, "code"); code != "" {
+			return code
+		}
+		return "ok"
+	}
+	early, late := factory.Customer(t, w.s.Store), factory.Customer(t, w.s.Store)
+	for range 3 {
+		logIn(early, "wrong password")
+	}
+	if got := logIn(early, factory.Password); got != "ok" {
+		t.Fatalf("after 3 failures under a limit of 10: %s", got)
+	}
+	w.setSetting(t, "login.max_account_failures", "3")
+	for range 3 {
+		logIn(late, "wrong password")
+	}
+	if got := logIn(late, factory.Password); got != "LOGIN_LOCKED" {
+		t.Fatalf("after 3 failures under a limit of 3: %s", got)
+	}
+}
