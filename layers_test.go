@@ -60,6 +60,7 @@ var layerOf = map[string]layer{
 	"configmarket/internal/idempotency":   layerDomain,
 	"configmarket/internal/packages":      layerDomain,
 	"configmarket/internal/pins":          layerDomain,
+	"configmarket/internal/settings":      layerDomain,
 	"configmarket/internal/apperr":        layerBase,
 	"configmarket/internal/audit":         layerBase,
 	"configmarket/internal/blob":          layerBase,

@@ -54,4 +54,17 @@ assert.equal(storefrontBefore.currentVersion.number === number, false);
 assert.equal(storefrontAfter.currentVersion.number, number);
 assert.equal(storefrontAfter.currentVersion.id, versionId);
 
+// The settings: outsiders get nothing; the admin reads SPEC's hold and
+// minimum, and a value out of range is refused with nothing written.
+const outsiderSettings = await anonymous.query(op("Settings"), {});
+assert.equal(outsiderSettings.error?.graphQLErrors[0]?.extensions?.code, "UNAUTHENTICATED");
+const settings = data(await client.query(op("Settings"), {})).settings;
+const setting = (key) => settings.find((s) => s.key === key);
+assert.equal(setting("payout.hold_days").value, "14");
+assert.equal(setting("payout.hold_days").unit, "DAYS");
+assert.equal(setting("payout.minimum").value, "1000.00");
+const outOfRange = data(await client.mutation(op("UpdateSetting"), { key: "payout.hold_days", value: "91" })).updateSetting;
+assert.equal(outOfRange.setting, null);
+assert.equal(outOfRange.userErrors[0].code, "SETTING_OUT_OF_RANGE");
+
 console.log(JSON.stringify({ approved: versionId, currentVersion: storefrontAfter.currentVersion.number }));

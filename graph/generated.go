@@ -415,6 +415,7 @@ type ComplexityRoot struct {
 		SuspendConfiguration     func(childComplexity int, input model.SuspendConfigurationInput) int
 		UpdateConfiguration      func(childComplexity int, input model.UpdateConfigurationInput) int
 		UpdateReview             func(childComplexity int, input model.UpdateReviewInput) int
+		UpdateSetting            func(childComplexity int, input model.UpdateSettingInput) int
 		UpdateVersion            func(childComplexity int, input model.UpdateVersionInput) int
 	}
 
@@ -573,6 +574,7 @@ type ComplexityRoot struct {
 		Nodes             func(childComplexity int, ids []string) int
 		RateHistory       func(childComplexity int) int
 		Rates             func(childComplexity int) int
+		Settings          func(childComplexity int) int
 		TariffPlans       func(childComplexity int) int
 		UnappliedPayments func(childComplexity int, first *int, after *string, state *model.UnappliedPaymentState) int
 		Viewer            func(childComplexity int) int
@@ -648,6 +650,26 @@ type ComplexityRoot struct {
 	SetPartnerStatusPayload struct {
 		Partner    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	Setting struct {
+		Default     func(childComplexity int) int
+		Description func(childComplexity int) int
+		History     func(childComplexity int) int
+		Key         func(childComplexity int) int
+		Max         func(childComplexity int) int
+		Min         func(childComplexity int) int
+		Unit        func(childComplexity int) int
+		UpdatedAt   func(childComplexity int) int
+		UpdatedBy   func(childComplexity int) int
+		Value       func(childComplexity int) int
+	}
+
+	SettingChange struct {
+		ChangedAt func(childComplexity int) int
+		ChangedBy func(childComplexity int) int
+		NewValue  func(childComplexity int) int
+		OldValue  func(childComplexity int) int
 	}
 
 	SignUpPayload struct {
@@ -736,6 +758,11 @@ type ComplexityRoot struct {
 		Payment          func(childComplexity int) int
 		UnappliedPayment func(childComplexity int) int
 		UserErrors       func(childComplexity int) int
+	}
+
+	UpdateSettingPayload struct {
+		Setting    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	User struct {
@@ -926,6 +953,7 @@ type MutationResolver interface {
 	GrantRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error)
 	RevokeRole(ctx context.Context, input model.RoleChangeInput) (*model.RoleChangePayload, error)
 	ErasePersonalData(ctx context.Context, input model.ErasePersonalDataInput) (*model.ErasePersonalDataPayload, error)
+	UpdateSetting(ctx context.Context, input model.UpdateSettingInput) (*model.UpdateSettingPayload, error)
 }
 type PartnerResolver interface {
 	Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
@@ -961,6 +989,7 @@ type QueryResolver interface {
 	AuditLog(ctx context.Context, first *int, after *string, filter *model.AuditFilter) (*model.AuditEntryConnection, error)
 	AuditLogBrokenAt(ctx context.Context) (*string, error)
 	UnappliedPayments(ctx context.Context, first *int, after *string, state *model.UnappliedPaymentState) (*model.UnappliedPaymentConnection, error)
+	Settings(ctx context.Context) ([]*model.Setting, error)
 }
 type ReviewResolver interface {
 	Configuration(ctx context.Context, obj *model.Review) (*model.Configuration, error)
@@ -2790,6 +2819,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateReview(childComplexity, args["input"].(model.UpdateReviewInput)), true
+	case "Mutation.updateSetting":
+		if e.ComplexityRoot.Mutation.UpdateSetting == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSetting_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSetting(childComplexity, args["input"].(model.UpdateSettingInput)), true
 	case "Mutation.updateVersion":
 		if e.ComplexityRoot.Mutation.UpdateVersion == nil {
 			break
@@ -3452,6 +3492,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Rates(childComplexity), true
+	case "Query.settings":
+		if e.ComplexityRoot.Query.Settings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.Settings(childComplexity), true
 	case "Query.tariffPlans":
 		if e.ComplexityRoot.Query.TariffPlans == nil {
 			break
@@ -3686,6 +3732,92 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.SetPartnerStatusPayload.UserErrors(childComplexity), true
+
+	case "Setting.default":
+		if e.ComplexityRoot.Setting.Default == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Default(childComplexity), true
+	case "Setting.description":
+		if e.ComplexityRoot.Setting.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Description(childComplexity), true
+	case "Setting.history":
+		if e.ComplexityRoot.Setting.History == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.History(childComplexity), true
+	case "Setting.key":
+		if e.ComplexityRoot.Setting.Key == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Key(childComplexity), true
+	case "Setting.max":
+		if e.ComplexityRoot.Setting.Max == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Max(childComplexity), true
+	case "Setting.min":
+		if e.ComplexityRoot.Setting.Min == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Min(childComplexity), true
+	case "Setting.unit":
+		if e.ComplexityRoot.Setting.Unit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Unit(childComplexity), true
+	case "Setting.updatedAt":
+		if e.ComplexityRoot.Setting.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.UpdatedAt(childComplexity), true
+	case "Setting.updatedBy":
+		if e.ComplexityRoot.Setting.UpdatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.UpdatedBy(childComplexity), true
+	case "Setting.value":
+		if e.ComplexityRoot.Setting.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Setting.Value(childComplexity), true
+
+	case "SettingChange.changedAt":
+		if e.ComplexityRoot.SettingChange.ChangedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingChange.ChangedAt(childComplexity), true
+	case "SettingChange.changedBy":
+		if e.ComplexityRoot.SettingChange.ChangedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingChange.ChangedBy(childComplexity), true
+	case "SettingChange.newValue":
+		if e.ComplexityRoot.SettingChange.NewValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingChange.NewValue(childComplexity), true
+	case "SettingChange.oldValue":
+		if e.ComplexityRoot.SettingChange.OldValue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SettingChange.OldValue(childComplexity), true
 
 	case "SignUpPayload.session":
 		if e.ComplexityRoot.SignUpPayload.Session == nil {
@@ -4045,6 +4177,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnappliedPaymentPayload.UserErrors(childComplexity), true
 
+	case "UpdateSettingPayload.setting":
+		if e.ComplexityRoot.UpdateSettingPayload.Setting == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSettingPayload.Setting(childComplexity), true
+	case "UpdateSettingPayload.userErrors":
+		if e.ComplexityRoot.UpdateSettingPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSettingPayload.UserErrors(childComplexity), true
+
 	case "User.createdAt":
 		if e.ComplexityRoot.User.CreatedAt == nil {
 			break
@@ -4327,6 +4472,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSuspendConfigurationInput,
 		ec.unmarshalInputUpdateConfigurationInput,
 		ec.unmarshalInputUpdateReviewInput,
+		ec.unmarshalInputUpdateSettingInput,
 		ec.unmarshalInputUpdateVersionInput,
 		ec.unmarshalInputVersionIdInput,
 	)
@@ -4549,7 +4695,7 @@ enum UserErrorCode {
   SCREENSHOT_INVALID
   "Choose rent, sale or both."
   SALE_MODE_REQUIRED
-  "Trial days must be between 0 and 30."
+  "Trial days must be between 0 and the maximum (setting ` + "`" + `trial.max_days` + "`" + `, by default 30)."
   TRIAL_DAYS_INVALID
   "A price is not a non-negative amount."
   PRICE_INVALID
@@ -4597,11 +4743,11 @@ enum UserErrorCode {
   PIN_NOT_ACTIVE
   "The pin is neither pending nor active."
   PIN_NOT_LIVE
-  "The pin has more than 90 days left; renew it later."
+  "The pin has more than its term (setting ` + "`" + `pin.term_days` + "`" + `, by default 90 days) left; renew it later."
   PIN_ALREADY_RENEWED
   "The partner already has this status."
   PARTNER_STATUS_UNCHANGED
-  "A payout is at least 1,000.00."
+  "A payout is at least the minimum (setting ` + "`" + `payout.minimum` + "`" + `, by default 1,000.00)."
   PAYOUT_BELOW_MINIMUM
   "Payouts are in RUB."
   PAYOUT_CURRENCY_INVALID
@@ -6279,7 +6425,7 @@ type Mutation {
   confirmPin(input: PinIdInput!): PinPayload!
   "Customers: declines a pending pin."
   declinePin(input: PinIdInput!): PinPayload!
-  "Partners: renews an active pin for another 90 days before it lapses."
+  "Partners: renews an active pin for another term (setting ` + "`" + `pin.term_days` + "`" + `, by default 90 days) before it lapses."
   renewPin(input: PinIdInput!): PinPayload!
   "Admins: ends a pending or active pin."
   refusePin(input: RefusePinInput!): PinPayload!
@@ -6354,6 +6500,106 @@ type Mutation {
   the ledger stay, tied to the now anonymous ids. Irreversible.
   """
   erasePersonalData(input: ErasePersonalDataInput!): ErasePersonalDataPayload!
+}
+
+# Settings (issue 22 item 2): the numbers SPEC calls defaults, which admins
+# change with history. Kept in one block to ease merging with the other
+# issue 22 work.
+
+"What a setting's value counts."
+enum SettingUnit {
+  DAYS
+  HOURS
+  MINUTES
+  "Rubles with kopecks, e.g. ` + "`" + `\"1000.00\"` + "`" + `."
+  RUB
+  "A plain number."
+  COUNT
+}
+
+"""
+A number of the business rules (SPEC calls them defaults): the payout hold,
+the minimum payout, status thresholds, pin terms, dunning days, trial
+limits, the pay-before-access window, login lock-out limits. A change
+applies from then on: to rules applied later (a payout requested, a billing
+run, a pin confirmed), never to what was already decided. Other instances
+of the server see it within seconds.
+"""
+type Setting {
+  "The stable key, e.g. ` + "`" + `payout.hold_days` + "`" + `."
+  key: String!
+  "The value in force, in the unit's notation: ` + "`" + `\"14\"` + "`" + ` days, ` + "`" + `\"1000.00\"` + "`" + ` RUB."
+  value: Decimal!
+  "SPEC's value, which the platform started with."
+  default: Decimal!
+  "The smallest value allowed."
+  min: Decimal!
+  "The largest value allowed."
+  max: Decimal!
+  unit: SettingUnit!
+  "What the setting decides."
+  description: String!
+  "When the value was last changed; the time it was seeded while it never was."
+  updatedAt: DateTime!
+  "The admin who last changed it (a User global id); null while it has the seeded value."
+  updatedBy: ID
+  "Every change of the setting, newest first."
+  history: [SettingChange!]!
+}
+
+"One change of a setting."
+type SettingChange {
+  "The value before the change."
+  oldValue: Decimal!
+  "The value the change set."
+  newValue: Decimal!
+  changedAt: DateTime!
+  "The admin who changed it (a User global id)."
+  changedBy: ID
+}
+
+input UpdateSettingInput {
+  "The setting's key, e.g. ` + "`" + `payout.hold_days` + "`" + `."
+  key: String!
+  "The new value in the unit's notation: ` + "`" + `\"7\"` + "`" + ` days, ` + "`" + `\"500.00\"` + "`" + ` RUB."
+  value: Decimal!
+}
+
+type UpdateSettingPayload {
+  "The setting with its new value and history; null on userErrors."
+  setting: Setting
+  """
+  SETTING_UNKNOWN, SETTING_INVALID (not a number of its unit),
+  SETTING_OUT_OF_RANGE, SETTING_INCONSISTENT (e.g. a trial default above the
+  maximum), SETTING_UNCHANGED. Nothing is written when there is one.
+  """
+  userErrors: [UserError!]!
+}
+
+extend enum UserErrorCode {
+  "No setting has this key."
+  SETTING_UNKNOWN
+  "The value is not a number in the setting's unit (whole days, hours, minutes or counts; rubles with at most two decimals)."
+  SETTING_INVALID
+  "The value is outside the setting's allowed range (Setting.min to Setting.max)."
+  SETTING_OUT_OF_RANGE
+  "The value would break the order of two settings: trial default ≤ maximum, past due ≤ cancel, standard ≤ premium sales."
+  SETTING_INCONSISTENT
+  "The setting already has this value."
+  SETTING_UNCHANGED
+}
+
+extend type Query {
+  "Admins: every setting with its range, default and history, in a fixed order."
+  settings: [Setting!]!
+}
+
+extend type Mutation {
+  """
+  Admins: changes a setting from now on, within its range; the change is
+  kept in the setting's history and the audit log.
+  """
+  updateSetting(input: UpdateSettingInput!): UpdateSettingPayload!
 }
 `, BuiltIn: false},
 }
@@ -7413,6 +7659,46 @@ func (ec *executionContext) childFields_SetPartnerStatusPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type SetPartnerStatusPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Setting(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "key":
+		return ec.fieldContext_Setting_key(ctx, field)
+	case "value":
+		return ec.fieldContext_Setting_value(ctx, field)
+	case "default":
+		return ec.fieldContext_Setting_default(ctx, field)
+	case "min":
+		return ec.fieldContext_Setting_min(ctx, field)
+	case "max":
+		return ec.fieldContext_Setting_max(ctx, field)
+	case "unit":
+		return ec.fieldContext_Setting_unit(ctx, field)
+	case "description":
+		return ec.fieldContext_Setting_description(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_Setting_updatedAt(ctx, field)
+	case "updatedBy":
+		return ec.fieldContext_Setting_updatedBy(ctx, field)
+	case "history":
+		return ec.fieldContext_Setting_history(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Setting", field.Name)
+}
+
+func (ec *executionContext) childFields_SettingChange(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "oldValue":
+		return ec.fieldContext_SettingChange_oldValue(ctx, field)
+	case "newValue":
+		return ec.fieldContext_SettingChange_newValue(ctx, field)
+	case "changedAt":
+		return ec.fieldContext_SettingChange_changedAt(ctx, field)
+	case "changedBy":
+		return ec.fieldContext_SettingChange_changedBy(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SettingChange", field.Name)
+}
+
 func (ec *executionContext) childFields_SignUpPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "session":
@@ -7573,6 +7859,16 @@ func (ec *executionContext) childFields_UnappliedPaymentPayload(ctx context.Cont
 		return ec.fieldContext_UnappliedPaymentPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UnappliedPaymentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateSettingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "setting":
+		return ec.fieldContext_UpdateSettingPayload_setting(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateSettingPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateSettingPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_User(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8759,6 +9055,20 @@ func (ec *executionContext) field_Mutation_updateReview_args(ctx context.Context
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateReviewInput, error) {
 			return ec.unmarshalNUpdateReviewInput2configmarketᚋgraphᚋmodelᚐUpdateReviewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateSetting_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSettingInput, error) {
+			return ec.unmarshalNUpdateSettingInput2configmarketᚋgraphᚋmodelᚐUpdateSettingInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -16666,6 +16976,50 @@ func (ec *executionContext) fieldContext_Mutation_erasePersonalData(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateSetting(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSetting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSetting(ctx, fc.Args["input"].(model.UpdateSettingInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateSettingPayload) graphql.Marshaler {
+			return ec.marshalNUpdateSettingPayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateSettingPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSetting(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateSettingPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSetting_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PackageManifest_slug(ctx context.Context, field graphql.CollectedField, obj *model.PackageManifest) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19488,6 +19842,38 @@ func (ec *executionContext) fieldContext_Query_unappliedPayments(ctx context.Con
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_settings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_settings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().Settings(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.Setting) graphql.Marshaler {
+			return ec.marshalNSetting2ᚕᚖconfigmarketᚋgraphᚋmodelᚐSettingᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_settings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Setting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -20510,6 +20896,337 @@ func (ec *executionContext) fieldContext_SetPartnerStatusPayload_userErrors(_ co
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _Setting_key(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_key(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Key, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_key(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_value(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_default(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_default(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Default, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_default(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_min(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_min(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Min, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_min(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_max(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_max(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Max, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_max(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_unit(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_unit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Unit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.SettingUnit) graphql.Marshaler {
+			return ec.marshalNSettingUnit2configmarketᚋgraphᚋmodelᚐSettingUnit(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_unit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type SettingUnit does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_description(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type String does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_updatedBy(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_updatedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_updatedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Setting", field, false, false, errors.New("field of type ID does not have child fields"))
+}
+
+func (ec *executionContext) _Setting_history(ctx context.Context, field graphql.CollectedField, obj *model.Setting) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Setting_history(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.History, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.SettingChange) graphql.Marshaler {
+			return ec.marshalNSettingChange2ᚕᚖconfigmarketᚋgraphᚋmodelᚐSettingChangeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Setting_history(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Setting",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SettingChange(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SettingChange_oldValue(ctx context.Context, field graphql.CollectedField, obj *model.SettingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingChange_oldValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OldValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingChange_oldValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingChange", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _SettingChange_newValue(ctx context.Context, field graphql.CollectedField, obj *model.SettingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingChange_newValue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NewValue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingChange_newValue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingChange", field, false, false, errors.New("field of type Decimal does not have child fields"))
+}
+
+func (ec *executionContext) _SettingChange_changedAt(ctx context.Context, field graphql.CollectedField, obj *model.SettingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingChange_changedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SettingChange_changedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingChange", field, false, false, errors.New("field of type DateTime does not have child fields"))
+}
+
+func (ec *executionContext) _SettingChange_changedBy(ctx context.Context, field graphql.CollectedField, obj *model.SettingChange) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SettingChange_changedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOID2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SettingChange_changedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SettingChange", field, false, false, errors.New("field of type ID does not have child fields"))
 }
 
 func (ec *executionContext) _SignUpPayload_session(ctx context.Context, field graphql.CollectedField, obj *model.SignUpPayload) (ret graphql.Marshaler) {
@@ -22115,6 +22832,70 @@ func (ec *executionContext) _UnappliedPaymentPayload_userErrors(ctx context.Cont
 func (ec *executionContext) fieldContext_UnappliedPaymentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UnappliedPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSettingPayload_setting(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSettingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSettingPayload_setting(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Setting, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Setting) graphql.Marshaler {
+			return ec.marshalOSetting2ᚖconfigmarketᚋgraphᚋmodelᚐSetting(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSettingPayload_setting(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSettingPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Setting(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSettingPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSettingPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSettingPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSettingPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSettingPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -26141,6 +26922,43 @@ func (ec *executionContext) unmarshalInputUpdateReviewInput(ctx context.Context,
 				return it, err
 			}
 			it.Body = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateSettingInput(ctx context.Context, obj any) (model.UpdateSettingInput, error) {
+	var it model.UpdateSettingInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"key", "value"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "key":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("key"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Key = data
+		case "value":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("value"))
+			data, err := ec.unmarshalNDecimal2configmarketᚋgraphᚋmodelᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Value = data
 		}
 	}
 	return it, nil
@@ -30437,6 +31255,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateSetting":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSetting(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -32208,6 +33033,28 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			}
 
 			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
+		case "settings":
+			field := field
+
+			innerFunc := func(ctx context.Context, fs *graphql.FieldSet) (res graphql.Marshaler) {
+				defer func() {
+					if r := recover(); r != nil {
+						ec.Error(ctx, ec.Recover(ctx, r))
+					}
+				}()
+				res = ec._Query_settings(ctx, field)
+				if res == graphql.Null {
+					atomic.AddUint32(&fs.Invalids, 1)
+				}
+				return res
+			}
+
+			rrm := func(ctx context.Context) graphql.Marshaler {
+				return ec.OperationContext.RootResolverMiddleware(ctx,
+					func(ctx context.Context) graphql.Marshaler { return innerFunc(ctx, out) })
+			}
+
+			out.Concurrently(i, func(ctx context.Context) graphql.Marshaler { return rrm(innerCtx) })
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -32880,6 +33727,142 @@ func (ec *executionContext) _SetPartnerStatusPayload(ctx context.Context, sel as
 		case "userErrors":
 			out.Values[i] = ec._SetPartnerStatusPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var settingImplementors = []string{"Setting"}
+
+func (ec *executionContext) _Setting(ctx context.Context, sel ast.SelectionSet, obj *model.Setting) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Setting")
+		case "key":
+			out.Values[i] = ec._Setting_key(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._Setting_value(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "default":
+			out.Values[i] = ec._Setting_default(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "min":
+			out.Values[i] = ec._Setting_min(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "max":
+			out.Values[i] = ec._Setting_max(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "unit":
+			out.Values[i] = ec._Setting_unit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._Setting_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._Setting_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedBy":
+			out.Values[i] = ec._Setting_updatedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "history":
+			out.Values[i] = ec._Setting_history(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var settingChangeImplementors = []string{"SettingChange"}
+
+func (ec *executionContext) _SettingChange(ctx context.Context, sel ast.SelectionSet, obj *model.SettingChange) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, settingChangeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SettingChange")
+		case "oldValue":
+			out.Values[i] = ec._SettingChange_oldValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "newValue":
+			out.Values[i] = ec._SettingChange_newValue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedAt":
+			out.Values[i] = ec._SettingChange_changedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changedBy":
+			out.Values[i] = ec._SettingChange_changedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -33637,6 +34620,49 @@ func (ec *executionContext) _UnappliedPaymentPayload(ctx context.Context, sel as
 			}
 		case "userErrors":
 			out.Values[i] = ec._UnappliedPaymentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateSettingPayloadImplementors = []string{"UpdateSettingPayload"}
+
+func (ec *executionContext) _UpdateSettingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSettingPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateSettingPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateSettingPayload")
+		case "setting":
+			out.Values[i] = ec._UpdateSettingPayload_setting(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateSettingPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -36362,6 +37388,68 @@ func (ec *executionContext) marshalNSetPartnerStatusPayload2ᚖconfigmarketᚋgr
 	return ec._SetPartnerStatusPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNSetting2ᚕᚖconfigmarketᚋgraphᚋmodelᚐSettingᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.Setting) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSetting2ᚖconfigmarketᚋgraphᚋmodelᚐSetting(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSetting2ᚖconfigmarketᚋgraphᚋmodelᚐSetting(ctx context.Context, sel ast.SelectionSet, v *model.Setting) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._Setting(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSettingChange2ᚕᚖconfigmarketᚋgraphᚋmodelᚐSettingChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []*model.SettingChange) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSettingChange2ᚖconfigmarketᚋgraphᚋmodelᚐSettingChange(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSettingChange2ᚖconfigmarketᚋgraphᚋmodelᚐSettingChange(ctx context.Context, sel ast.SelectionSet, v *model.SettingChange) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._SettingChange(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNSettingUnit2configmarketᚋgraphᚋmodelᚐSettingUnit(ctx context.Context, v any) (model.SettingUnit, error) {
+	var res model.SettingUnit
+	err := res.UnmarshalGQL(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNSettingUnit2configmarketᚋgraphᚋmodelᚐSettingUnit(ctx context.Context, sel ast.SelectionSet, v model.SettingUnit) graphql.Marshaler {
+	return v
+}
+
 func (ec *executionContext) unmarshalNSignUpInput2configmarketᚋgraphᚋmodelᚐSignUpInput(ctx context.Context, v any) (model.SignUpInput, error) {
 	res, err := ec.unmarshalInputSignUpInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -36589,6 +37677,21 @@ func (ec *executionContext) unmarshalNUpdateConfigurationInput2configmarketᚋgr
 func (ec *executionContext) unmarshalNUpdateReviewInput2configmarketᚋgraphᚋmodelᚐUpdateReviewInput(ctx context.Context, v any) (model.UpdateReviewInput, error) {
 	res, err := ec.unmarshalInputUpdateReviewInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateSettingInput2configmarketᚋgraphᚋmodelᚐUpdateSettingInput(ctx context.Context, v any) (model.UpdateSettingInput, error) {
+	res, err := ec.unmarshalInputUpdateSettingInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateSettingPayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateSettingPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateSettingPayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateSettingPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateVersionInput2configmarketᚋgraphᚋmodelᚐUpdateVersionInput(ctx context.Context, v any) (model.UpdateVersionInput, error) {
@@ -37516,6 +38619,13 @@ func (ec *executionContext) marshalOSaleMode2ᚖconfigmarketᚋgraphᚋmodelᚐS
 		return graphql.Null
 	}
 	return v
+}
+
+func (ec *executionContext) marshalOSetting2ᚖconfigmarketᚋgraphᚋmodelᚐSetting(ctx context.Context, sel ast.SelectionSet, v *model.Setting) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Setting(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOStatement2ᚖconfigmarketᚋgraphᚋmodelᚐStatement(ctx context.Context, sel ast.SelectionSet, v *model.Statement) graphql.Marshaler {

@@ -12,6 +12,7 @@ import (
 	"configmarket/internal/live"
 	"configmarket/internal/packages"
 	"configmarket/internal/pins"
+	"configmarket/internal/settings"
 )
 
 // Resolver is the root resolver; it holds the domain services. Each field
@@ -39,4 +40,6 @@ type Resolver struct {
 	// PackagesService holds the configurations' packages and buyers'
 	// backups.
 	PackagesService *packages.Service
+	// SettingsService holds the business rules' numbers (admins).
+	SettingsService *settings.Service
 }

@@ -886,6 +886,11 @@ func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.Er
 	return &model.ErasePersonalDataPayload{Erased: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
+// UpdateSetting is the resolver for the updateSetting field.
+func (r *mutationResolver) UpdateSetting(ctx context.Context, input model.UpdateSettingInput) (*model.UpdateSettingPayload, error) {
+	return settingPayload(r.SettingsService.Update(ctx, identity.FromContext(ctx), input.Key, string(input.Value)))
+}
+
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
 	f, err := ledgerFilter(earnings.PartyPartner, obj.RowID, filter)
@@ -1107,6 +1112,15 @@ func (r *queryResolver) UnappliedPayments(ctx context.Context, first *int, after
 		return nil, err
 	}
 	return toUnappliedPaymentConnection(page), nil
+}
+
+// Settings is the resolver for the settings field.
+func (r *queryResolver) Settings(ctx context.Context) ([]*model.Setting, error) {
+	es, err := r.SettingsService.List(ctx, identity.FromContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return toSettings(es), nil
 }
 
 // Configuration is the resolver for the configuration field.

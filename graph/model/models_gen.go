@@ -727,6 +727,45 @@ type SetPartnerStatusPayload struct {
 	UserErrors []*UserError `json:"userErrors"`
 }
 
+// A number of the business rules (SPEC calls them defaults): the payout hold,
+// the minimum payout, status thresholds, pin terms, dunning days, trial
+// limits, the pay-before-access window, login lock-out limits. A change
+// applies from then on: to rules applied later (a payout requested, a billing
+// run, a pin confirmed), never to what was already decided. Other instances
+// of the server see it within seconds.
+type Setting struct {
+	// The stable key, e.g. `payout.hold_days`.
+	Key string `json:"key"`
+	// The value in force, in the unit's notation: `"14"` days, `"1000.00"` RUB.
+	Value Decimal `json:"value"`
+	// SPEC's value, which the platform started with.
+	Default Decimal `json:"default"`
+	// The smallest value allowed.
+	Min Decimal `json:"min"`
+	// The largest value allowed.
+	Max  Decimal     `json:"max"`
+	Unit SettingUnit `json:"unit"`
+	// What the setting decides.
+	Description string `json:"description"`
+	// When the value was last changed; the time it was seeded while it never was.
+	UpdatedAt time.Time `json:"updatedAt"`
+	// The admin who last changed it (a User global id); null while it has the seeded value.
+	UpdatedBy *string `json:"updatedBy,omitempty"`
+	// Every change of the setting, newest first.
+	History []*SettingChange `json:"history"`
+}
+
+// One change of a setting.
+type SettingChange struct {
+	// The value before the change.
+	OldValue Decimal `json:"oldValue"`
+	// The value the change set.
+	NewValue  Decimal   `json:"newValue"`
+	ChangedAt time.Time `json:"changedAt"`
+	// The admin who changed it (a User global id).
+	ChangedBy *string `json:"changedBy,omitempty"`
+}
+
 // A new user and the organisation it acts for.
 type SignUpInput struct {
 	Email string `json:"email"`
@@ -878,6 +917,22 @@ type UpdateReviewInput struct {
 	ID     string  `json:"id"`
 	Rating int     `json:"rating"`
 	Body   *string `json:"body,omitempty"`
+}
+
+type UpdateSettingInput struct {
+	// The setting's key, e.g. `payout.hold_days`.
+	Key string `json:"key"`
+	// The new value in the unit's notation: `"7"` days, `"500.00"` RUB.
+	Value Decimal `json:"value"`
+}
+
+type UpdateSettingPayload struct {
+	// The setting with its new value and history; null on userErrors.
+	Setting *Setting `json:"setting,omitempty"`
+	// SETTING_UNKNOWN, SETTING_INVALID (not a number of its unit),
+	// SETTING_OUT_OF_RANGE, SETTING_INCONSISTENT (e.g. a trial default above the
+	// maximum), SETTING_UNCHANGED. Nothing is written when there is one.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 type UpdateVersionInput struct {
@@ -1978,6 +2033,70 @@ func (e SaleMode) MarshalJSON() ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// What a setting's value counts.
+type SettingUnit string
+
+const (
+	SettingUnitDays    SettingUnit = "DAYS"
+	SettingUnitHours   SettingUnit = "HOURS"
+	SettingUnitMinutes SettingUnit = "MINUTES"
+	// Rubles with kopecks, e.g. `"1000.00"`.
+	SettingUnitRub SettingUnit = "RUB"
+	// A plain number.
+	SettingUnitCount SettingUnit = "COUNT"
+)
+
+var AllSettingUnit = []SettingUnit{
+	SettingUnitDays,
+	SettingUnitHours,
+	SettingUnitMinutes,
+	SettingUnitRub,
+	SettingUnitCount,
+}
+
+func (e SettingUnit) IsValid() bool {
+	switch e {
+	case SettingUnitDays, SettingUnitHours, SettingUnitMinutes, SettingUnitRub, SettingUnitCount:
+		return true
+	}
+	return false
+}
+
+func (e SettingUnit) String() string {
+	return string(e)
+}
+
+func (e *SettingUnit) UnmarshalGQL(v any) error {
+	str, ok := v.(string)
+	if !ok {
+		return fmt.Errorf("enums must be strings")
+	}
+
+	*e = SettingUnit(str)
+	if !e.IsValid() {
+		return fmt.Errorf("%s is not a valid SettingUnit", str)
+	}
+	return nil
+}
+
+func (e SettingUnit) MarshalGQL(w io.Writer) {
+	_, _ = fmt.Fprint(w, strconv.Quote(e.String()))
+}
+
+func (e *SettingUnit) UnmarshalJSON(b []byte) error {
+	s, err := strconv.Unquote(string(b))
+	if err != nil {
+		return err
+	}
+	return e.UnmarshalGQL(s)
+}
+
+func (e SettingUnit) MarshalJSON() ([]byte, error) {
+	var buf bytes.Buffer
+	e.MarshalGQL(&buf)
+	return buf.Bytes(), nil
+}
+
 // Who supports the configuration's customers; it sets the developer's share (SPEC §5).
 type SupportMode string
 
@@ -2229,7 +2348,7 @@ const (
 	UserErrorCodeScreenshotInvalid UserErrorCode = "SCREENSHOT_INVALID"
 	// Choose rent, sale or both.
 	UserErrorCodeSaleModeRequired UserErrorCode = "SALE_MODE_REQUIRED"
-	// Trial days must be between 0 and 30.
+	// Trial days must be between 0 and the maximum (setting `trial.max_days`, by default 30).
 	UserErrorCodeTrialDaysInvalid UserErrorCode = "TRIAL_DAYS_INVALID"
 	// A price is not a non-negative amount.
 	UserErrorCodePriceInvalid UserErrorCode = "PRICE_INVALID"
@@ -2277,11 +2396,11 @@ const (
 	UserErrorCodePinNotActive UserErrorCode = "PIN_NOT_ACTIVE"
 	// The pin is neither pending nor active.
 	UserErrorCodePinNotLive UserErrorCode = "PIN_NOT_LIVE"
-	// The pin has more than 90 days left; renew it later.
+	// The pin has more than its term (setting `pin.term_days`, by default 90 days) left; renew it later.
 	UserErrorCodePinAlreadyRenewed UserErrorCode = "PIN_ALREADY_RENEWED"
 	// The partner already has this status.
 	UserErrorCodePartnerStatusUnchanged UserErrorCode = "PARTNER_STATUS_UNCHANGED"
-	// A payout is at least 1,000.00.
+	// A payout is at least the minimum (setting `payout.minimum`, by default 1,000.00).
 	UserErrorCodePayoutBelowMinimum UserErrorCode = "PAYOUT_BELOW_MINIMUM"
 	// Payouts are in RUB.
 	UserErrorCodePayoutCurrencyInvalid UserErrorCode = "PAYOUT_CURRENCY_INVALID"
@@ -2348,6 +2467,16 @@ const (
 	UserErrorCodePackageFrozen UserErrorCode = "PACKAGE_FROZEN"
 	// The amount does not match (the invoice, or what is left to refund).
 	UserErrorCodeAmountMismatch UserErrorCode = "AMOUNT_MISMATCH"
+	// No setting has this key.
+	UserErrorCodeSettingUnknown UserErrorCode = "SETTING_UNKNOWN"
+	// The value is not a number in the setting's unit (whole days, hours, minutes or counts; rubles with at most two decimals).
+	UserErrorCodeSettingInvalid UserErrorCode = "SETTING_INVALID"
+	// The value is outside the setting's allowed range (Setting.min to Setting.max).
+	UserErrorCodeSettingOutOfRange UserErrorCode = "SETTING_OUT_OF_RANGE"
+	// The value would break the order of two settings: trial default ≤ maximum, past due ≤ cancel, standard ≤ premium sales.
+	UserErrorCodeSettingInconsistent UserErrorCode = "SETTING_INCONSISTENT"
+	// The setting already has this value.
+	UserErrorCodeSettingUnchanged UserErrorCode = "SETTING_UNCHANGED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -2435,11 +2564,16 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeCopiedPackage,
 	UserErrorCodePackageFrozen,
 	UserErrorCodeAmountMismatch,
+	UserErrorCodeSettingUnknown,
+	UserErrorCodeSettingInvalid,
+	UserErrorCodeSettingOutOfRange,
+	UserErrorCodeSettingInconsistent,
+	UserErrorCodeSettingUnchanged,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodePackageMissing, UserErrorCodePackageMalformed, UserErrorCodePackageManifestMismatch, UserErrorCodePackageTooLarge, UserErrorCodeCopiedPackage, UserErrorCodePackageFrozen, UserErrorCodeAmountMismatch:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodePackageMissing, UserErrorCodePackageMalformed, UserErrorCodePackageManifestMismatch, UserErrorCodePackageTooLarge, UserErrorCodeCopiedPackage, UserErrorCodePackageFrozen, UserErrorCodeAmountMismatch, UserErrorCodeSettingUnknown, UserErrorCodeSettingInvalid, UserErrorCodeSettingOutOfRange, UserErrorCodeSettingInconsistent, UserErrorCodeSettingUnchanged:
 		return true
 	}
 	return false

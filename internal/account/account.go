@@ -27,6 +27,7 @@ import (
 	"configmarket/internal/inn"
 	"configmarket/internal/password"
 	"configmarket/internal/relay"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
@@ -48,6 +49,10 @@ type Service struct {
 
 // SetLoginBackoff sets the first delay of failed logins (tests shorten it).
 func (s *Service) SetLoginBackoff(d time.Duration) { s.throttle.backoff = d }
+
+// UseSettings makes the login lock-out limits come from src, read at each
+// login.
+func (s *Service) UseSettings(src settings.Source) { s.throttle.settings = src }
 
 // RestrictAdmins limits admin access to networks (empty: anywhere).
 func (s *Service) RestrictAdmins(networks []netip.Prefix) { s.adminNetworks = networks }

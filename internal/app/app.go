@@ -36,6 +36,7 @@ import (
 	"configmarket/internal/pins"
 	"configmarket/internal/ratelimit"
 	"configmarket/internal/respcache"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 	"configmarket/internal/web"
 	"configmarket/internal/webhook"
@@ -159,13 +160,18 @@ func New(d Deps) *App {
 	}
 	tel := d.Telemetry
 	public := cache.NewGeneration(tel.Cache(d.Cache), "public")
+	// Every rule with a number reads it from the settings when it applies.
+	set := settings.New(d.Store, d.Clock)
 	accounts := account.New(d.Store, d.Hasher, d.Tokens, d.RefreshTTL, public)
+	accounts.UseSettings(set)
 	accounts.RestrictAdmins(d.AdminNetworks)
 	if d.LoginBackoff > 0 {
 		accounts.SetLoginBackoff(d.LoginBackoff)
 	}
 	cat := catalog.New(d.Store, public)
+	cat.UseSettings(set)
 	com := commerce.New(d.Store, cat, d.Clock, commerce.DefaultRules, public)
+	com.UseSettings(set)
 	com.LimitLicenseChecks(func(ctx context.Context, key string) bool {
 		ok, _ := d.Limiter.Allow(ctx, key, limits.LicenseChecks, 1)
 		return ok
@@ -181,15 +187,21 @@ func New(d Deps) *App {
 	}
 	cat.SetPackageMaxSize(d.PackageRules.MaxSize)
 	pkgs := packages.New(d.Store, d.Blobs, d.Clock, d.PackageRules, d.LinkKey)
+	payouts, statuses := earnings.NewPayouts(d.Store, d.Clock), earnings.NewStatuses(d.Store, d.Clock)
+	payouts.UseSettings(set)
+	statuses.UseSettings(set)
+	pinsSvc := pins.New(d.Store, d.Clock, pins.DefaultRules)
+	pinsSvc.UseSettings(set)
 	root := &resolvers.Resolver{
 		AccountService: accounts, CatalogService: cat, CommerceService: com,
 		EarningsLedger: earnings.NewLedger(d.Store), EarningsRates: earnings.NewRates(d.Store, d.Clock),
-		EarningsPayouts: earnings.NewPayouts(d.Store, d.Clock), PinsService: pins.New(d.Store, d.Clock, pins.DefaultRules),
-		EarningsStatuses:        earnings.NewStatuses(d.Store, d.Clock),
+		EarningsPayouts: payouts, PinsService: pinsSvc,
+		EarningsStatuses:        statuses,
 		EarningsPartnerStatuses: earnings.NewPartnerStatuses(d.Store, d.Clock),
 		LiveHub:                 live.NewHub(d.Store.Pool()),
 		AuditLogService:         auditlog.New(d.Store),
 		PackagesService:         pkgs,
+		SettingsService:         set,
 	}
 	streams := web.NewStreams(maxStreamsPerUser)
 	var listing *fastpath.Listing

@@ -11,6 +11,7 @@ import (
 	"configmarket/internal/apperr"
 	"configmarket/internal/cache"
 	"configmarket/internal/relay"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
@@ -26,6 +27,8 @@ type Service struct {
 	plans *cache.Reference[[]store.TariffPlan]
 	// packageMaxSize is the largest package a version may be submitted with.
 	packageMaxSize int64
+	// settings, when set, give the trial limits (UseSettings).
+	settings settings.Source
 }
 
 // New builds the service.

@@ -16,6 +16,7 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
 	"configmarket/internal/relay"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
@@ -43,9 +44,30 @@ const (
 	maxDescriptionLen = 50000
 	maxTagLen         = 30
 	maxScreenshots    = 10
-	maxTrialDays      = 30
-	defaultTrialDays  = 14
+	// SPEC's defaults of the settings trial.max_days and
+	// trial.default_days, which decide once the service UseSettings.
+	maxTrialDays     = 30
+	defaultTrialDays = 14
 )
+
+// trialLimits are a new configuration's trial days and the most a
+// developer may set.
+type trialLimits struct{ def, max int }
+
+// UseSettings makes the trial limits come from src, read at each edit.
+func (s *Service) UseSettings(src settings.Source) { s.settings = src }
+
+// trialLimitsNow are the limits in force; read before a transaction opens.
+func (s *Service) trialLimitsNow(ctx context.Context) (trialLimits, error) {
+	if s.settings == nil {
+		return trialLimits{defaultTrialDays, maxTrialDays}, nil
+	}
+	set, err := s.settings.Snapshot(ctx)
+	if err != nil {
+		return trialLimits{}, err
+	}
+	return trialLimits{int(set.Count(settings.TrialDefaultDays)), int(set.Count(settings.TrialMaxDays))}, nil
+}
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)
 
@@ -83,8 +105,12 @@ func (s *Service) CreateConfiguration(ctx context.Context, v identity.Viewer, in
 	if err != nil {
 		return store.Configuration{}, err
 	}
+	trials, err := s.trialLimitsNow(ctx)
+	if err != nil {
+		return store.Configuration{}, err
+	}
 	f := store.ConfigurationFields{
-		Visibility: store.VisibilityPublic, SellsRent: true, SupportMode: store.SupportDeveloper, TrialDays: defaultTrialDays,
+		Visibility: store.VisibilityPublic, SellsRent: true, SupportMode: store.SupportDeveloper, TrialDays: trials.def,
 		Tags: []string{}, Screenshots: []string{},
 	}
 	var errs apperr.List
@@ -94,7 +120,7 @@ func (s *Service) CreateConfiguration(ctx context.Context, v identity.Viewer, in
 	if in.Title == nil {
 		errs = append(errs, apperr.Invalid("input.title", "title is required"))
 	}
-	if errs = append(errs, s.apply(ctx, &f, in)...); len(errs) > 0 {
+	if errs = append(errs, s.apply(ctx, &f, in, trials)...); len(errs) > 0 {
 		return store.Configuration{}, errs
 	}
 	var c store.Configuration
@@ -115,8 +141,12 @@ func (s *Service) CreateConfiguration(ctx context.Context, v identity.Viewer, in
 // fixed once published: links to it are out in the world.
 func (s *Service) UpdateConfiguration(ctx context.Context, v identity.Viewer, id uuid.UUID, in ConfigurationInput) (store.Configuration, error) {
 	audit.SetTarget(ctx, relay.UUIDID(relay.TypeConfiguration, id))
+	trials, err := s.trialLimitsNow(ctx)
+	if err != nil {
+		return store.Configuration{}, err
+	}
 	var c store.Configuration
-	err := s.store.InTx(ctx, func(q *store.Queries) error {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		cur, err := ownConfiguration(ctx, q, v, id)
 		if err != nil {
 			return err
@@ -128,7 +158,7 @@ func (s *Service) UpdateConfiguration(ctx context.Context, v identity.Viewer, id
 			return apperr.Invalid("input.slug", "the slug of a published configuration cannot change").WithCode("SLUG_FIXED")
 		}
 		f := fieldsOf(cur)
-		if errs := s.apply(ctx, &f, in); len(errs) > 0 {
+		if errs := s.apply(ctx, &f, in, trials); len(errs) > 0 {
 			return errs
 		}
 		c, err = q.UpdateConfiguration(ctx, id, f)
@@ -149,7 +179,7 @@ func fieldsOf(c store.Configuration) store.ConfigurationFields {
 }
 
 // apply validates in and writes it over f, collecting every input error.
-func (s *Service) apply(ctx context.Context, f *store.ConfigurationFields, in ConfigurationInput) apperr.List {
+func (s *Service) apply(ctx context.Context, f *store.ConfigurationFields, in ConfigurationInput, trials trialLimits) apperr.List {
 	var errs apperr.List
 	if in.Slug != nil {
 		f.Slug = strings.TrimSpace(*in.Slug)
@@ -236,9 +266,9 @@ func (s *Service) apply(ctx context.Context, f *store.ConfigurationFields, in Co
 	}
 	if in.TrialDays != nil {
 		f.TrialDays = *in.TrialDays
-		// SPEC §2: 0 means no trial, at most 30 days.
-		if f.TrialDays < 0 || f.TrialDays > maxTrialDays {
-			errs = append(errs, apperr.Invalid("input.trialDays", "trial days must be between 0 and %d", maxTrialDays).WithCode("TRIAL_DAYS_INVALID"))
+		// SPEC §2: 0 means no trial, at most 30 days (trial.max_days).
+		if f.TrialDays < 0 || f.TrialDays > trials.max {
+			errs = append(errs, apperr.Invalid("input.trialDays", "trial days must be between 0 and %d", trials.max).WithCode("TRIAL_DAYS_INVALID"))
 		}
 	}
 	return errs

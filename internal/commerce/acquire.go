@@ -94,6 +94,10 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 	if err := requireCustomer(v); err != nil {
 		return Charge{}, err
 	}
+	rules, err := s.rulesNow(ctx)
+	if err != nil {
+		return Charge{}, err
+	}
 	input := map[string]any{"configurationId": configurationID}
 	return s.charge(ctx, v, idempotencyKey, "rent", input, func(q *store.Queries, now time.Time) (Charge, error) {
 		c, err := s.installable(ctx, q, v, configurationID)
@@ -147,7 +151,7 @@ func (s *Service) Rent(ctx context.Context, v identity.Viewer, configurationID u
 		}
 		inv, _, err := q.CreateInvoice(ctx, store.Invoice{
 			CustomerID: v.ActingFor, InstallationID: &inst.ID, ConfigurationID: &c.ID, TariffPlanID: &plan,
-			PaidFor: store.PaidForRent, Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(s.rules.PaymentWindow)),
+			PaidFor: store.PaidForRent, Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(rules.PaymentWindow)),
 		})
 		if err != nil {
 			return Charge{}, err
@@ -232,6 +236,10 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 	if err := requireCustomer(v); err != nil {
 		return Charge{}, err
 	}
+	rules, err := s.rulesNow(ctx)
+	if err != nil {
+		return Charge{}, err
+	}
 	input := map[string]any{"configurationId": configurationID}
 	return s.charge(ctx, v, idempotencyKey, "buy", input, func(q *store.Queries, now time.Time) (Charge, error) {
 		c, err := s.installable(ctx, q, v, configurationID)
@@ -290,7 +298,7 @@ func (s *Service) Buy(ctx context.Context, v identity.Viewer, configurationID uu
 		}
 		inv, _, err := q.CreateInvoice(ctx, store.Invoice{
 			CustomerID: v.ActingFor, InstallationID: &inst.ID, ConfigurationID: &c.ID, PaidFor: store.PaidForPurchase,
-			Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(s.rules.PaymentWindow)),
+			Amount: price, IssuedAt: now, ExpiresAt: ptrTime(now.Add(rules.PaymentWindow)),
 		})
 		if err != nil {
 			return Charge{}, err

@@ -33,9 +33,13 @@ type BillingReport struct {
 // unpaid invoices. Each installation a step changes gets an audit row, the
 // system being the actor.
 func (s *Service) RunBilling(ctx context.Context) (BillingReport, error) {
+	rules, err := s.rulesNow(ctx)
+	if err != nil {
+		return BillingReport{}, err
+	}
 	now := s.clock.Now()
 	var r BillingReport
-	err := s.store.InTx(ctx, func(q *store.Queries) error {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		r = BillingReport{}
 		locked, err := q.TryBillingLock(ctx)
 		if err != nil || !locked {
@@ -49,13 +53,13 @@ func (s *Service) RunBilling(ctx context.Context) (BillingReport, error) {
 			run    step
 		}{
 			{"billing.expireUnpaid", &r.UnpaidExpired, func() ([]uuid.UUID, error) { return q.ExpireUnpaidAcquisitions(ctx, now) }},
-			{"billing.expireTrial", &r.TrialsExpired, func() ([]uuid.UUID, error) { return q.ExpireTrials(ctx, now, s.rules.TrialRetention) }},
+			{"billing.expireTrial", &r.TrialsExpired, func() ([]uuid.UUID, error) { return q.ExpireTrials(ctx, now, rules.TrialRetention) }},
 			{"billing.startRental", &r.RentalsStarted, func() ([]uuid.UUID, error) { return q.StartConvertedRentals(ctx, now) }},
 			{"billing.endRental", &r.RentalsEnded, func() ([]uuid.UUID, error) { return q.EndCanceledRentals(ctx, now) }},
 			{"billing.advancePeriod", &r.PeriodsAdvanced, func() ([]uuid.UUID, error) { return q.AdvancePaidPeriods(ctx, now) }},
 			{"billing.issueInvoice", &r.InvoicesIssued, func() ([]uuid.UUID, error) { return q.IssueDueInvoices(ctx, now) }},
-			{"billing.cancelUnpaid", &r.CanceledUnpaid, func() ([]uuid.UUID, error) { return q.CancelUnpaid(ctx, now, s.rules.CancelAfter) }},
-			{"billing.markPastDue", &r.MarkedPastDue, func() ([]uuid.UUID, error) { return q.MarkPastDue(ctx, now, s.rules.PastDueAfter) }},
+			{"billing.cancelUnpaid", &r.CanceledUnpaid, func() ([]uuid.UUID, error) { return q.CancelUnpaid(ctx, now, rules.CancelAfter) }},
+			{"billing.markPastDue", &r.MarkedPastDue, func() ([]uuid.UUID, error) { return q.MarkPastDue(ctx, now, rules.PastDueAfter) }},
 		}
 		for _, st := range steps {
 			ids, err := st.run()

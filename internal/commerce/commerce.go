@@ -20,10 +20,13 @@ import (
 	"configmarket/internal/catalog"
 	"configmarket/internal/clock"
 	"configmarket/internal/identity"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
-// Rules are the numbers of SPEC §4; tests use these defaults.
+// Rules are the numbers of SPEC §4; tests use these defaults. Once the
+// service UseSettings, every rule but UpdateBatch is read from the settings
+// each time it is applied.
 type Rules struct {
 	// TrialRetention is how long an expired trial's data is kept.
 	TrialRetention time.Duration
@@ -59,6 +62,30 @@ type Service struct {
 	public *cache.Generation
 	// licenseLimit, when set, rate-limits license checks.
 	licenseLimit LicenseLimiter
+	// settings, when set, overrides rules (UseSettings).
+	settings settings.Source
+}
+
+// UseSettings makes the dunning days, the payment window and the trial
+// retention come from src, read each time a rule is applied.
+func (s *Service) UseSettings(src settings.Source) { s.settings = src }
+
+// rulesNow are the rules in force. Read before a transaction opens: the
+// settings read may take a pool connection of its own.
+func (s *Service) rulesNow(ctx context.Context) (Rules, error) {
+	if s.settings == nil {
+		return s.rules, nil
+	}
+	set, err := s.settings.Snapshot(ctx)
+	if err != nil {
+		return Rules{}, err
+	}
+	r := s.rules
+	r.TrialRetention = set.Duration(settings.TrialRetention)
+	r.PastDueAfter = set.Duration(settings.RentalPastDue)
+	r.CancelAfter = set.Duration(settings.RentalCancel)
+	r.PaymentWindow = set.Duration(settings.PaymentWindow)
+	return r, nil
 }
 
 // LimitLicenseChecks rate-limits CheckLicense with limit.

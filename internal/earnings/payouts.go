@@ -17,11 +17,14 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
 	"configmarket/internal/relay"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
 // Balances and payouts (SPEC §8).
 
+// SPEC's defaults of the settings payout.minimum and payout.hold_days, which
+// decide (internal/settings); tests use these.
 const (
 	// MinimumPayout is the smallest payout, 1,000.00 RUB in kopecks.
 	MinimumPayout int64 = 100_000
@@ -74,14 +77,19 @@ func joinMethods(methods []store.PayoutMethod) string {
 
 // Payouts is the balance and payout service.
 type Payouts struct {
-	store *store.Store
-	clock clock.Clock
+	store    *store.Store
+	clock    clock.Clock
+	settings settings.Source
 }
 
-// NewPayouts builds the service.
+// NewPayouts builds the service, on SPEC's defaults until UseSettings.
 func NewPayouts(st *store.Store, clk clock.Clock) *Payouts {
-	return &Payouts{store: st, clock: clk}
+	return &Payouts{store: st, clock: clk, settings: settings.Fixed(settings.Defaults())}
 }
+
+// UseSettings makes the hold and the minimum come from src, read at each
+// request.
+func (s *Payouts) UseSettings(src settings.Source) { s.settings = src }
 
 // PartyBalance is where a developer's or partner's money stands.
 type PartyBalance struct {
@@ -118,7 +126,11 @@ func (s *Payouts) Balance(ctx context.Context, v identity.Viewer, party store.Pa
 	if !MayReadParty(v, party, id) {
 		return PartyBalance{}, apperr.Hidden(v, "only the party itself and admins see a balance")
 	}
-	holdUntil := s.clock.Now().Add(-PayoutHold)
+	set, err := s.settings.Snapshot(ctx)
+	if err != nil {
+		return PartyBalance{}, err
+	}
+	holdUntil := s.clock.Now().Add(-set.Duration(settings.PayoutHold))
 	total, available, onHold, out, err := s.store.Balance(ctx, party, id, holdUntil)
 	if err != nil {
 		return PartyBalance{}, err
@@ -150,7 +162,7 @@ func payoutParty(v identity.Viewer) (store.Party, uuid.UUID, error) {
 
 // RequestPayout asks for amount of the viewer's own developer or partner
 // balance to be paid by method, once per idempotency key. The amount must
-// be at least MinimumPayout and at most the available balance, and the
+// be at least the minimum (setting payout.minimum) and at most the available balance, and the
 // method one the party's status allows. The party's row is locked first,
 // so concurrent requests are decided one after another, each against the
 // balance the previous ones left: together they never exceed it.
@@ -159,11 +171,15 @@ func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount m
 	if err != nil {
 		return store.Payout{}, err
 	}
-	minimum := money.New(MinimumPayout, money.RUB)
+	set, err := s.settings.Snapshot(ctx)
+	if err != nil {
+		return store.Payout{}, err
+	}
+	minimum, hold := set.Money(settings.PayoutMinimum), set.Duration(settings.PayoutHold)
 	if amount.Currency != money.RUB {
 		return store.Payout{}, apperr.Invalid("input.amount", "payouts are made in %s", money.RUB).WithCode("PAYOUT_CURRENCY_INVALID")
 	}
-	if amount.Minor < MinimumPayout {
+	if amount.Minor < minimum.Minor {
 		return store.Payout{}, apperr.Invalid("input.amount", "the minimum payout is %s", minimum).WithCode("PAYOUT_BELOW_MINIMUM")
 	}
 	if !knownPayoutMethod(method) {
@@ -184,7 +200,7 @@ func (s *Payouts) RequestPayout(ctx context.Context, v identity.Viewer, amount m
 		}
 		// Read after the lock: under READ COMMITTED this statement sees
 		// every payout committed by the requests that held it before.
-		_, available, _, _, err := q.Balance(ctx, party, id, now.Add(-PayoutHold))
+		_, available, _, _, err := q.Balance(ctx, party, id, now.Add(-hold))
 		if err != nil {
 			return store.Payout{}, err
 		}

@@ -15,6 +15,7 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
 	"configmarket/internal/relay"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
@@ -29,7 +30,8 @@ const (
 )
 
 // Monthly sales, in kopecks of StatusSalesCurrency, that standard and
-// premium need in the last calendar month (SPEC §6).
+// premium need in the last calendar month (SPEC §6): the defaults of the
+// settings status.standard_sales and status.premium_sales, which decide.
 const (
 	StandardSalesMinor int64 = 5_000_00
 	PremiumSalesMinor  int64 = 25_000_00
@@ -89,13 +91,26 @@ func nextStatus(s DeveloperStatus) (DeveloperStatus, bool) {
 	return "", false
 }
 
+// Thresholds are the monthly sales, in kopecks of StatusSalesCurrency,
+// that standard and premium need.
+type Thresholds struct {
+	Standard, Premium int64
+}
+
+// DefaultThresholds are SPEC §6's.
+var DefaultThresholds = Thresholds{Standard: StandardSalesMinor, Premium: PremiumSalesMinor}
+
+func thresholdsOf(set settings.Snapshot) Thresholds {
+	return Thresholds{Standard: set.Money(settings.StandardSales).Minor, Premium: set.Money(settings.PremiumSales).Minor}
+}
+
 // salesThreshold is the monthly sales target needs; zero for basic.
-func salesThreshold(target DeveloperStatus) money.Money {
+func (th Thresholds) salesThreshold(target DeveloperStatus) money.Money {
 	switch target {
 	case StatusStandard:
-		return money.New(StandardSalesMinor, StatusSalesCurrency)
+		return money.New(th.Standard, StatusSalesCurrency)
 	case StatusPremium:
-		return money.New(PremiumSalesMinor, StatusSalesCurrency)
+		return money.New(th.Premium, StatusSalesCurrency)
 	}
 	return money.New(0, StatusSalesCurrency)
 }
@@ -103,12 +118,12 @@ func salesThreshold(target DeveloperStatus) money.Money {
 // missingFor lists what target needs that the sales of the last calendar
 // month and the flags do not give: premium is standard's requirements with
 // the higher sales target. Basic needs nothing.
-func missingFor(target DeveloperStatus, sales money.Money, f StatusFlags) []Requirement {
+func (th Thresholds) missingFor(target DeveloperStatus, sales money.Money, f StatusFlags) []Requirement {
 	if target == StatusBasic {
 		return nil
 	}
 	var out []Requirement
-	if need := salesThreshold(target); sales.Minor < need.Minor {
+	if need := th.salesThreshold(target); sales.Minor < need.Minor {
 		out = append(out, Requirement{RequirementSales, fmt.Sprintf("sales %s of %s %s",
 			groupedAmount(sales), groupedAmount(need), need.Currency)})
 	}
@@ -125,10 +140,16 @@ func missingFor(target DeveloperStatus, sales money.Money, f StatusFlags) []Requ
 }
 
 // EligibleStatus is the highest status the sales of the last calendar
-// month (in StatusSalesCurrency) and the flags qualify for (SPEC §6).
+// month (in StatusSalesCurrency) and the flags qualify for (SPEC §6), at
+// the default thresholds.
 func EligibleStatus(sales money.Money, f StatusFlags) DeveloperStatus {
+	return DefaultThresholds.Eligible(sales, f)
+}
+
+// Eligible is EligibleStatus at th.
+func (th Thresholds) Eligible(sales money.Money, f StatusFlags) DeveloperStatus {
 	for _, s := range []DeveloperStatus{StatusPremium, StatusStandard} {
-		if len(missingFor(s, sales, f)) == 0 {
+		if len(th.missingFor(s, sales, f)) == 0 {
 			return s
 		}
 	}
@@ -173,14 +194,26 @@ func standingFlags(d store.DeveloperStanding) StatusFlags {
 // Statuses decides developers' statuses from the ledger and the admin's
 // flags, monthly and on demand, and shows developers their progress.
 type Statuses struct {
-	store *store.Store
-	clock clock.Clock
+	store    *store.Store
+	clock    clock.Clock
+	settings settings.Source
 }
 
 // NewStatuses builds the service; clk is the business clock that says
-// which month is "last".
+// which month is "last". It runs on SPEC's thresholds until UseSettings.
 func NewStatuses(st *store.Store, clk clock.Clock) *Statuses {
-	return &Statuses{store: st, clock: clk}
+	return &Statuses{store: st, clock: clk, settings: settings.Fixed(settings.Defaults())}
+}
+
+// UseSettings makes the thresholds come from src, read at each decision.
+func (s *Statuses) UseSettings(src settings.Source) { s.settings = src }
+
+func (s *Statuses) thresholds(ctx context.Context) (Thresholds, error) {
+	set, err := s.settings.Snapshot(ctx)
+	if err != nil {
+		return Thresholds{}, err
+	}
+	return thresholdsOf(set), nil
 }
 
 // StatusDecision is the outcome of one recompute for one developer.
@@ -197,10 +230,10 @@ type StatusDecision struct {
 	Reason     string
 }
 
-func decide(d store.DeveloperStanding, salesMinor int64, month time.Time, reason string) StatusDecision {
+func decide(th Thresholds, d store.DeveloperStanding, salesMinor int64, month time.Time, reason string) StatusDecision {
 	sales := money.New(salesMinor, StatusSalesCurrency)
 	flags := standingFlags(d)
-	to := EligibleStatus(sales, flags)
+	to := th.Eligible(sales, flags)
 	from := DeveloperStatus(d.Status)
 	return StatusDecision{
 		DeveloperID: d.ID, From: from, To: to, Changed: from != to,
@@ -255,10 +288,14 @@ const ActionChangeStatus = "changeDeveloperStatus"
 func (s *Statuses) recompute(ctx context.Context, developerID uuid.UUID, reason string, byPlatform bool) (StatusDecision, error) {
 	// Gross sales span every party's ledger rows: a platform aggregate.
 	ctx = identity.AsSystem(ctx)
+	th, err := s.thresholds(ctx)
+	if err != nil {
+		return StatusDecision{}, err
+	}
 	now := s.clock.Now()
 	from, to, _ := statusMonths(now)
 	var d StatusDecision
-	err := s.store.InTx(ctx, func(q *store.Queries) error {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		// The row lock orders this decision with the monthly run, other
 		// recomputes and flag changes of the same developer.
 		dev, err := q.LockDeveloperStanding(ctx, developerID)
@@ -272,7 +309,7 @@ func (s *Statuses) recompute(ctx context.Context, developerID uuid.UUID, reason 
 		if err != nil {
 			return err
 		}
-		d = decide(dev, sales, from, reason)
+		d = decide(th, dev, sales, from, reason)
 		if !d.Changed {
 			return nil
 		}
@@ -318,10 +355,14 @@ type MonthlyStatusReport struct {
 // demand).
 func (s *Statuses) RunMonthly(ctx context.Context) (MonthlyStatusReport, error) {
 	ctx = identity.AsSystem(ctx)
+	th, err := s.thresholds(ctx)
+	if err != nil {
+		return MonthlyStatusReport{}, err
+	}
 	now := s.clock.Now()
 	from, to, _ := statusMonths(now)
 	var r MonthlyStatusReport
-	err := s.store.InTx(ctx, func(q *store.Queries) error {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		r = MonthlyStatusReport{Month: from}
 		locked, err := q.TryStatusRecomputeLock(ctx)
 		if err != nil || !locked {
@@ -347,7 +388,7 @@ func (s *Statuses) RunMonthly(ctx context.Context) (MonthlyStatusReport, error) 
 		var changed []string
 		history := make([]store.StatusHistoryEntry, 0, len(devs))
 		for _, dev := range devs {
-			d := decide(dev, sales[dev.ID], from, ReasonMonthlyRecompute)
+			d := decide(th, dev, sales[dev.ID], from, ReasonMonthlyRecompute)
 			if d.Changed {
 				changes = append(changes, store.StatusChange{DeveloperID: d.DeveloperID, Status: string(d.To)})
 				changed = append(changed, relay.UUIDID(relay.TypeDeveloper, d.DeveloperID))
@@ -440,6 +481,10 @@ func (s *Statuses) Progress(ctx context.Context, v identity.Viewer, developerID 
 	// which row-level security hides from the developer. The check above
 	// allowed the aggregate, so it is read as the platform.
 	ctx = identity.AsSystem(ctx)
+	th, err := s.thresholds(ctx)
+	if err != nil {
+		return StatusProgress{}, err
+	}
 	devs, err := s.store.DevelopersByIDs(ctx, []uuid.UUID{developerID})
 	if err != nil {
 		return StatusProgress{}, fmt.Errorf("status progress: %w", err)
@@ -468,11 +513,11 @@ func (s *Statuses) Progress(ctx context.Context, v identity.Viewer, developerID 
 		CurrentMonth:      current,
 		CurrentMonthSales: money.New(currentSales, StatusSalesCurrency),
 	}
-	p.Eligible = EligibleStatus(p.LastMonthSales, p.Flags)
+	p.Eligible = th.Eligible(p.LastMonthSales, p.Flags)
 	if n, ok := nextStatus(p.Status); ok {
-		threshold := salesThreshold(n)
+		threshold := th.salesThreshold(n)
 		p.Next, p.Threshold = &n, &threshold
-		p.Missing = missingFor(n, p.LastMonthSales, p.Flags)
+		p.Missing = th.missingFor(n, p.LastMonthSales, p.Flags)
 	}
 	return p, nil
 }

@@ -179,6 +179,24 @@ func TestEligibleStatusRules(t *testing.T) {
 	}
 }
 
+// The thresholds are settings: an admin lowering standard's to 1,000.00
+// and premium's to 2,000.00 makes those sales enough.
+func TestEligibleStatusAtChangedThresholds(t *testing.T) {
+	all := earnings.StatusFlags{KnowledgeTestPassed: true, WebsiteInfo: true, ContractSigned: true}
+	th := earnings.Thresholds{Standard: 1_000_00, Premium: 2_000_00}
+	for _, tc := range []struct {
+		sales int64
+		want  earnings.DeveloperStatus
+	}{{999_99, earnings.StatusBasic}, {1_000_00, earnings.StatusStandard}, {1_999_99, earnings.StatusStandard}, {2_000_00, earnings.StatusPremium}} {
+		if got := th.Eligible(money.New(tc.sales, money.RUB), all); got != tc.want {
+			t.Errorf("sales %d at 1,000.00/2,000.00: %s, want %s", tc.sales, got, tc.want)
+		}
+	}
+	if earnings.DefaultThresholds != (earnings.Thresholds{Standard: 5_000_00, Premium: 25_000_00}) {
+		t.Errorf("default thresholds %+v", earnings.DefaultThresholds)
+	}
+}
+
 // The SPEC thresholds, to the kopeck, on the last calendar month only:
 // the month's first and last instants count, the month before and the
 // current month do not, and every party's entry counts (gross sales).

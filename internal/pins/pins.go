@@ -25,10 +25,12 @@ import (
 	"configmarket/internal/identity"
 	"configmarket/internal/inn"
 	"configmarket/internal/relay"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
-// Rules are the numbers of SPEC §7; tests use these defaults.
+// Rules are the numbers of SPEC §7; tests use these defaults. Once the
+// service UseSettings, they are read from the settings each time they apply.
 type Rules struct {
 	// Term is how long a pin lasts from activation, and how much a
 	// renewal adds.
@@ -58,6 +60,25 @@ type Service struct {
 	store *store.Store
 	clock clock.Clock
 	rules Rules
+	// settings, when set, overrides rules (UseSettings).
+	settings settings.Source
+}
+
+// UseSettings makes the term and the pending expiry come from src, read
+// each time they apply.
+func (s *Service) UseSettings(src settings.Source) { s.settings = src }
+
+// rulesNow are the rules in force. Read before a transaction opens: the
+// settings read may take a pool connection of its own.
+func (s *Service) rulesNow(ctx context.Context) (Rules, error) {
+	if s.settings == nil {
+		return s.rules, nil
+	}
+	set, err := s.settings.Snapshot(ctx)
+	if err != nil {
+		return Rules{}, err
+	}
+	return Rules{Term: set.Duration(settings.PinTerm), PendingExpireAfter: set.Duration(settings.PinPendingExpiry)}, nil
 }
 
 // New builds the service.
@@ -124,6 +145,10 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 		return store.Pin{}, err
 	}
 	partnerID := v.ActingFor
+	rules, err := s.rulesNow(ctx)
+	if err != nil {
+		return store.Pin{}, err
+	}
 	now := s.clock.Now()
 	var pin store.Pin
 	var customerID uuid.UUID
@@ -143,7 +168,7 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 		// A pin whose term ended, or a request left unanswered too long,
 		// no longer holds the customer even if the expiry job has not run
 		// yet: expire it now so that another partner may pin the customer.
-		if _, err := s.expire(ctx, q, now, &c.CustomerID); err != nil {
+		if _, err := s.expire(ctx, q, now, rules, &c.CustomerID); err != nil {
 			return err
 		}
 		if err := refuseIfPinned(ctx, q, c.CustomerID, partnerID); err != nil {
@@ -155,7 +180,7 @@ func (s *Service) PinCustomer(ctx context.Context, v identity.Viewer, target Pin
 		}
 		if !c.Paying {
 			// New to the platform: the check above is all it takes.
-			expires := now.Add(s.rules.Term)
+			expires := now.Add(rules.Term)
 			n.State, n.StartsAt, n.ExpiresAt, n.DecidedAt = store.PinActive, &now, &expires, &now
 		}
 		// Two partners racing past refuseIfPinned meet at the unique index
@@ -211,11 +236,15 @@ func isAlreadyPinned(err error) bool {
 
 // change locks the pin, lets decide check it and compute the change, then
 // applies it and records the event decide returns.
-func (s *Service) change(ctx context.Context, pinID uuid.UUID, decide func(p store.Pin, now time.Time) (store.PinChange, store.PinEvent, error)) (store.Pin, error) {
+func (s *Service) change(ctx context.Context, pinID uuid.UUID, decide func(p store.Pin, now time.Time, r Rules) (store.PinChange, store.PinEvent, error)) (store.Pin, error) {
 	audit.SetTarget(ctx, relay.UUIDID(relay.TypePin, pinID))
+	rules, err := s.rulesNow(ctx)
+	if err != nil {
+		return store.Pin{}, err
+	}
 	now := s.clock.Now()
 	var out store.Pin
-	err := s.store.InTx(ctx, func(q *store.Queries) error {
+	err = s.store.InTx(ctx, func(q *store.Queries) error {
 		p, err := q.LockPin(ctx, pinID)
 		if apperr.Is(err, apperr.KindNotFound) {
 			return errPinNotFound
@@ -223,7 +252,7 @@ func (s *Service) change(ctx context.Context, pinID uuid.UUID, decide func(p sto
 		if err != nil {
 			return err
 		}
-		c, e, err := decide(p, now)
+		c, e, err := decide(p, now, rules)
 		if err != nil {
 			return err
 		}
@@ -245,16 +274,16 @@ func (s *Service) ConfirmPin(ctx context.Context, v identity.Viewer, pinID uuid.
 	if err := requireRole(v, identity.RoleCustomer, "the pinned customer confirms a pin"); err != nil {
 		return store.Pin{}, err
 	}
-	return s.change(ctx, pinID, func(p store.Pin, now time.Time) (store.PinChange, store.PinEvent, error) {
+	return s.change(ctx, pinID, func(p store.Pin, now time.Time, r Rules) (store.PinChange, store.PinEvent, error) {
 		// SECURITY: only the pinned customer agrees to be pinned; to any
 		// other customer the pin does not exist.
 		if !v.IsCustomer(p.CustomerID) {
 			return store.PinChange{}, store.PinEvent{}, errPinNotFound
 		}
-		if p.State != store.PinPending || s.unanswered(p, now) {
+		if p.State != store.PinPending || r.unanswered(p, now) {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("only a pending pin can be confirmed").WithCode("PIN_NOT_PENDING")
 		}
-		expires := now.Add(s.rules.Term)
+		expires := now.Add(r.Term)
 		return store.PinChange{State: store.PinActive, StartsAt: &now, ExpiresAt: &expires, DecidedAt: &now},
 			store.PinEvent{Action: store.PinEventConfirmed, Actor: &v.UserID, ExpiresAt: &expires}, nil
 	})
@@ -265,12 +294,12 @@ func (s *Service) DeclinePin(ctx context.Context, v identity.Viewer, pinID uuid.
 	if err := requireRole(v, identity.RoleCustomer, "the pinned customer declines a pin"); err != nil {
 		return store.Pin{}, err
 	}
-	return s.change(ctx, pinID, func(p store.Pin, now time.Time) (store.PinChange, store.PinEvent, error) {
+	return s.change(ctx, pinID, func(p store.Pin, now time.Time, r Rules) (store.PinChange, store.PinEvent, error) {
 		// SECURITY: only the pinned customer answers its pin.
 		if !v.IsCustomer(p.CustomerID) {
 			return store.PinChange{}, store.PinEvent{}, errPinNotFound
 		}
-		if p.State != store.PinPending || s.unanswered(p, now) {
+		if p.State != store.PinPending || r.unanswered(p, now) {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("only a pending pin can be declined").WithCode("PIN_NOT_PENDING")
 		}
 		return store.PinChange{State: store.PinDeclined, DecidedAt: &now},
@@ -286,7 +315,7 @@ func (s *Service) RenewPin(ctx context.Context, v identity.Viewer, pinID uuid.UU
 	if err := requireRole(v, identity.RolePartner, "the pin's partner renews it"); err != nil {
 		return store.Pin{}, err
 	}
-	return s.change(ctx, pinID, func(p store.Pin, now time.Time) (store.PinChange, store.PinEvent, error) {
+	return s.change(ctx, pinID, func(p store.Pin, now time.Time, r Rules) (store.PinChange, store.PinEvent, error) {
 		// SECURITY: only the partner that holds the pin renews it; to
 		// other partners it does not exist.
 		if !v.IsPartner(p.PartnerID) {
@@ -298,10 +327,10 @@ func (s *Service) RenewPin(ctx context.Context, v identity.Viewer, pinID uuid.UU
 		if !p.ExpiresAt.After(now) {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("the pin has lapsed; pin the customer again").WithCode("PIN_LAPSED")
 		}
-		if p.ExpiresAt.Sub(now) > s.rules.Term {
+		if p.ExpiresAt.Sub(now) > r.Term {
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("the pin is already renewed for its next term").WithCode("PIN_ALREADY_RENEWED")
 		}
-		expires := p.ExpiresAt.Add(s.rules.Term)
+		expires := p.ExpiresAt.Add(r.Term)
 		return store.PinChange{State: store.PinActive, ExpiresAt: &expires},
 			store.PinEvent{Action: store.PinEventRenewed, Actor: &v.UserID, ExpiresAt: &expires}, nil
 	})
@@ -321,10 +350,10 @@ func (s *Service) RefusePin(ctx context.Context, v identity.Viewer, pinID uuid.U
 	if len(reason) > 2000 {
 		return store.Pin{}, apperr.Invalid("reason", "reason is too long (at most 2000 characters)").WithCode("REASON_TOO_LONG")
 	}
-	return s.change(ctx, pinID, func(p store.Pin, now time.Time) (store.PinChange, store.PinEvent, error) {
+	return s.change(ctx, pinID, func(p store.Pin, now time.Time, r Rules) (store.PinChange, store.PinEvent, error) {
 		c := store.PinChange{State: store.PinRefused, DecidedAt: &now, Reason: &reason}
 		switch {
-		case p.State == store.PinPending && s.unanswered(p, now):
+		case p.State == store.PinPending && r.unanswered(p, now):
 			return store.PinChange{}, store.PinEvent{}, apperr.FailedPrecondition("the request expired unanswered").WithCode("PIN_NOT_LIVE")
 		case p.State == store.PinPending:
 		case p.State == store.PinActive && p.ExpiresAt.After(now):
@@ -346,9 +375,13 @@ func (s *Service) RefusePin(ctx context.Context, v identity.Viewer, pinID uuid.U
 // Safe on several instances at once: each pin is updated once, under its
 // row lock, and only the run that updated it writes its rows.
 func (s *Service) ExpirePins(ctx context.Context) (expired int, err error) {
+	rules, err := s.rulesNow(ctx)
+	if err != nil {
+		return 0, err
+	}
 	now := s.clock.Now()
 	err = s.store.InTx(ctx, func(q *store.Queries) error {
-		expired, err = s.expire(ctx, q, now, nil)
+		expired, err = s.expire(ctx, q, now, rules, nil)
 		return err
 	})
 	return expired, err
@@ -356,16 +389,16 @@ func (s *Service) ExpirePins(ctx context.Context) (expired int, err error) {
 
 // unanswered reports whether a pending pin's request is older than the
 // customer has to answer it (the job may not have expired it yet).
-func (s *Service) unanswered(p store.Pin, now time.Time) bool {
-	return p.State == store.PinPending && !now.Before(p.RequestedAt.Add(s.rules.PendingExpireAfter))
+func (r Rules) unanswered(p store.Pin, now time.Time) bool {
+	return p.State == store.PinPending && !now.Before(p.RequestedAt.Add(r.PendingExpireAfter))
 }
 
 // expire expires the pins that are due at now (of one customer, if given)
 // in q's transaction and writes each one's audit row as the platform: the
 // job's, or the partner's request that found them due. It returns how many
 // expired.
-func (s *Service) expire(ctx context.Context, q *store.Queries, now time.Time, customerID *uuid.UUID) (int, error) {
-	ids, err := q.ExpireDuePins(ctx, now, now.Add(-s.rules.PendingExpireAfter), customerID)
+func (s *Service) expire(ctx context.Context, q *store.Queries, now time.Time, r Rules, customerID *uuid.UUID) (int, error) {
+	ids, err := q.ExpireDuePins(ctx, now, now.Add(-r.PendingExpireAfter), customerID)
 	if err != nil {
 		return 0, err
 	}

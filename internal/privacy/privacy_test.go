@@ -33,6 +33,7 @@ import (
 	"configmarket/internal/packages"
 	"configmarket/internal/pins"
 	"configmarket/internal/relay"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
@@ -302,6 +303,14 @@ var reads = map[string]read{
 		return w.accounts.RoleGrants(w.ctx, v)
 	}, private: func(w *world) []string { return []string{w.customer.UserID.String(), w.customer.OrgID.String()} }, readersSee: true},
 
+	// settings: admins only.
+	"settings.MayRead": {kind: predicate, call: func(w *world, v identity.Viewer) (any, error) {
+		return settings.MayRead(v), nil
+	}},
+	"settings.Service.List": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.settings.List(w.ctx, v)
+	}},
+
 	// auditlog
 	"auditlog.Service.Entries": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.audit.Entries(w.ctx, v, auditlog.Filter{}, nil, nil)
@@ -365,6 +374,7 @@ var notReads = map[string]string{
 	"earnings.Statuses.SetFlags":           "mutation",
 	"packages.Service.Upload":              "mutation",
 	"pins.Service.ConfirmPin":              "mutation",
+	"settings.Service.Update":              "mutation",
 	"pins.Service.DeclinePin":              "mutation",
 	"pins.Service.PinCustomer":             "mutation",
 	"pins.Service.RefusePin":               "mutation",

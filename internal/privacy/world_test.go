@@ -23,6 +23,7 @@ import (
 	"configmarket/internal/packages"
 	"configmarket/internal/password"
 	"configmarket/internal/pins"
+	"configmarket/internal/settings"
 	"configmarket/internal/store"
 )
 
@@ -46,6 +47,7 @@ type world struct {
 	packages *packages.Service
 	accounts *account.Service
 	audit    *auditlog.Service
+	settings *settings.Service
 
 	// The owners, and the strangers every read is tried as besides them.
 	admin, customer, developer, partner factory.Account
@@ -81,7 +83,7 @@ func newWorld(t *testing.T) *world {
 		partners: earnings.NewPartnerStatuses(st, clk), rates: earnings.NewRates(st, clk),
 		pins:     pins.New(st, clk, pins.DefaultRules),
 		packages: packages.New(st, st.Blobs(), clk, packages.DefaultRules, []byte("privacy-test-link-key-32-bytes!!")),
-		accounts: newAccounts(t, st, public), audit: auditlog.New(st),
+		accounts: newAccounts(t, st, public), audit: auditlog.New(st), settings: settings.New(st, clk),
 		admin: factory.Admin(t, st), customer: factory.Customer(t, st), developer: factory.Developer(t, st), partner: factory.Partner(t, st),
 	}
 	defer func() {

@@ -29,4 +29,6 @@ const (
 const (
 	TypeDeveloperRate = "DeveloperRate"
 	TypePartnerRate   = "PartnerRate"
+	// TypeSetting names a setting by its key, e.g. ID(TypeSetting, "payout.hold_days").
+	TypeSetting = "Setting"
 )

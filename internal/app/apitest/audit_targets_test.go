@@ -295,6 +295,12 @@ var auditCases = map[string]auditCase{
 			map[string]any{"status": "DEALER", "paidFor": "RENT", "rate": "25"})
 		return relay.ID("PartnerRate", "dealer:rent"), ""
 	},
+	"updateSetting": func(t *testing.T, w *auditWorld) (string, string) {
+		// A setting no other case depends on.
+		w.mutate(t, w.admin, "updateSetting", "UpdateSettingInput!", "setting { value }",
+			map[string]any{"key": "trial.retention_days", "value": "31"})
+		return relay.ID("Setting", "trial.retention_days"), ""
+	},
 	"pinCustomer": func(t *testing.T, w *auditWorld) (string, string) {
 		c, _ := w.customer(t)
 		return w.pin(t, c), ""

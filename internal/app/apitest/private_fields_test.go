@@ -41,7 +41,7 @@ import (
 var fieldClasses = map[string]struct{ public, private, action string }{
 	"Query": {
 		public:  "node nodes viewer tariffPlans developers configurations configuration categories licenseCheck rates",
-		private: "moderationQueue rateHistory auditLog auditLogBrokenAt unappliedPayments",
+		private: "moderationQueue rateHistory auditLog auditLogBrokenAt unappliedPayments settings",
 	},
 	"Mutation": {action: "startTrial rentConfiguration convertTrial buyConfiguration cancelRental changeTariffPlan recordPayment " +
 		"refundPayment applyUnappliedPayment returnUnappliedPayment restoreLicense setDeveloperRate setPartnerRate pinCustomer " +
@@ -49,7 +49,7 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 		"setPartnerStatus createConfiguration updateConfiguration setConfigurationPrices archiveConfiguration inviteCustomer " +
 		"createVersion updateVersion submitVersion approveVersion rejectVersion suspendConfiguration restoreConfiguration " +
 		"createReview updateReview signUp logIn refreshToken logOut changePassword setAllowedNetworks setCrmAccountId grantRole " +
-		"revokeRole erasePersonalData"},
+		"revokeRole erasePersonalData updateSetting"},
 	"Subscription": {action: "commissionAdded earningAdded developerActivity moderationQueue"},
 
 	// Objects with a public side.
@@ -144,6 +144,8 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 	"SetAllowedNetworksPayload":  {public: "networks userErrors"},
 	"SetCrmAccountIdPayload":     {public: "customer userErrors"},
 	"SetPartnerStatusPayload":    {public: "partner userErrors"},
+	"Setting":                    {public: "key value default min max unit description updatedAt updatedBy history"},
+	"SettingChange":              {public: "oldValue newValue changedAt changedBy"},
 	"SignUpPayload":              {public: "session userErrors"},
 	"Statement":                  {public: "month entries totals gross share payouts payoutTotal"},
 	"StatusProgress":             {public: "status eligible next threshold lastMonth lastMonthSales currentMonth currentMonthSales flags missing"},
@@ -152,6 +154,7 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 	"UnappliedPaymentConnection": {public: "edges nodes pageInfo"},
 	"UnappliedPaymentEdge":       {public: "cursor node"},
 	"UnappliedPaymentPayload":    {public: "unappliedPayment payment userErrors"},
+	"UpdateSettingPayload":       {public: "setting userErrors"},
 	"UserError":                  {public: "field message code"},
 	"VersionConnection":          {public: "edges nodes pageInfo"},
 	"VersionEdge":                {public: "cursor node"},
