@@ -29,17 +29,25 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // NameKey is a keyset position in a by-name order.
 type NameKey = relay.NameKey
 
-// The match clauses; an organisation also matches by the e-mail or name
-// of a user acting for it.
+// The match clauses. Each indexed column is its own branch of a union
+// (an OR across columns and a subquery would scan the whole table); an
+// organisation also matches by the e-mail or name of a user acting for it.
 const (
-	customerMatch = `($1::text is null or c.name ilike $1 or c.inn ilike $1 or c.crm_account_id ilike $1
-		or c.id in (select g.customer_id from role_grants g join users u on u.id = g.user_id
+	customerMatch = `($1::text is null or c.id in (
+		select id from customers where name ilike $1
+		union all select id from customers where inn ilike $1
+		union all select id from customers where crm_account_id ilike $1
+		union all select g.customer_id from role_grants g join users u on u.id = g.user_id
 			where u.email ilike $1 or u.name ilike $1))`
-	developerMatch = `($1::text is null or d.name ilike $1 or d.slug ilike $1
-		or d.id in (select g.developer_id from role_grants g join users u on u.id = g.user_id
+	developerMatch = `($1::text is null or d.id in (
+		select id from developers where name ilike $1
+		union all select id from developers where slug ilike $1
+		union all select g.developer_id from role_grants g join users u on u.id = g.user_id
 			where u.email ilike $1 or u.name ilike $1))`
-	partnerMatch = `($1::text is null or p.name ilike $1 or p.inn ilike $1
-		or p.id in (select g.partner_id from role_grants g join users u on u.id = g.user_id
+	partnerMatch = `($1::text is null or p.id in (
+		select id from partners where name ilike $1
+		union all select id from partners where inn ilike $1
+		union all select g.partner_id from role_grants g join users u on u.id = g.user_id
 			where u.email ilike $1 or u.name ilike $1))`
 	userMatch = `($1::text is null or u.email ilike $1 or u.name ilike $1)`
 )

@@ -33,18 +33,7 @@ func holds(ids []string, id string) bool {
 func TestAdminFindsARequestedPayoutByTheQueueAndPaysIt(t *testing.T) {
 	w := newCommerceWorld(t)
 	ctx := context.Background()
-	// 2,000.00 of developer earnings, older than the 14-day hold.
-	if _, err := w.s.Pool.Exec(ctx, `
-		with p as (
-			insert into payments (customer_id, configuration_id, paid_for, amount_minor, provider, provider_payment_id, received_at)
-			values ($1, $2, 'purchase', 400000, 'test', 'old-1', now() - interval '20 days') returning id, received_at
-		)
-		insert into ledger_entries (payment_id, party, developer_id, amount_minor, currency, rate, paid_for, configuration_id, customer_id, occurred_at)
-		select p.id, 'developer', $3, 200000, 'RUB', 5000, 'purchase', $2, $1, p.received_at from p
-		union all select p.id, 'platform', null::uuid, 200000, 'RUB', null::integer, 'purchase', $2, $1, p.received_at from p`,
-		w.buyer.OrgID, w.conf.ID, w.dev.OrgID); err != nil {
-		t.Fatal(err)
-	}
+	w.earnOldSale(t)
 	// Two older payouts already decided, one paid (500.00 of the balance)
 	// and one failed (none), so the states filter has something to leave out.
 	if _, err := w.s.Pool.Exec(ctx, `insert into payouts (party, developer_id, amount_minor, method, state, requested_at, decided_at)
