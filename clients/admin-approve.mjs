@@ -23,6 +23,22 @@ const login = noUserErrors(
 assert.equal(login.session.role, "ADMIN");
 Object.assign(session, login.session);
 
+// The queues and search: outsiders are refused; the admin finds the demo's
+// customer by part of its user's e-mail, and every list counts itself.
+for (const name of ["PayoutQueue", "InvoiceQueue", "PinQueue", "SearchCustomers", "SearchDevelopers", "SearchPartners", "SearchUsers"]) {
+  // The developer directory is public; only searching it is the admins'.
+  const refused = await anonymous.query(op(name), name === "SearchDevelopers" ? { search: "alfa", first: 1 } : { first: 1 });
+  assert.equal(refused.error?.graphQLErrors[0]?.extensions?.code, "UNAUTHENTICATED", name);
+  const list = Object.values(data(await client.query(op(name), { first: 10 })))[0];
+  assert.ok(list.totalCount >= list.nodes.length, name);
+  if (!list.pageInfo.hasNextPage) assert.equal(list.totalCount, list.nodes.length, name);
+}
+const found = data(await client.query(op("SearchCustomers"), { search: demo("lotos").toUpperCase() })).customers;
+assert.equal(found.totalCount, 1, JSON.stringify(found));
+assert.equal(found.nodes.length, 1);
+const overdue = data(await client.query(op("InvoiceQueue"), { overdue: true, first: 10 })).invoices;
+overdue.nodes.forEach((i) => assert.equal(i.state, "OPEN"));
+
 const queue = data(await client.query(op("ModerationQueue"), { first: 50 })).moderationQueue.nodes;
 const waiting = queue.find((v) => v.id === versionId);
 assert.ok(waiting, `version ${versionId} is not in the queue`);

@@ -111,6 +111,13 @@ assert.equal((await bySlug("kanban-board")).visibility, "UNLISTED");
 assert.equal(await bySlug("dealer-portal"), null);
 assert.equal(await bySlug("chat-bot"), null);
 
+// The developer's page: its public profile and published work only.
+const DeveloperPage = operation("storefront", "DeveloperPage");
+const { data: page } = await client.query({ query: DeveloperPage, variables: { slug: c.developer.slug } });
+assert.equal(page.developer.id, c.developer.id);
+assert.ok(page.developer.configurations.nodes.some((x) => x.id === funnel.id));
+assert.equal((await client.query({ query: DeveloperPage, variables: { slug: "no-such-developer" } })).data.developer, null);
+
 await first.client.close();
 await second.client.close();
 console.log(JSON.stringify({ configurations: seen.length, pages, requests: first.exchanges.length }));

@@ -59,7 +59,7 @@ func toInstallationConnection(p commerce.Page[commerce.Installation]) *model.Ins
 func toInvoiceConnection(p commerce.Page[commerce.Invoice]) *model.InvoiceConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toInvoice,
 		func(c string, n *model.Invoice) model.InvoiceEdge { return model.InvoiceEdge{Cursor: c, Node: n} })
-	return &model.InvoiceConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+	return &model.InvoiceConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext), TotalCount: p.Total}
 }
 
 func toPaymentConnection(p commerce.Page[commerce.Payment]) *model.PaymentConnection {

@@ -31,7 +31,7 @@ func toPin(p *pins.Pin) *model.Pin {
 func toPinConnection(p pins.Page) *model.PinConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toPin,
 		func(c string, n *model.Pin) model.PinEdge { return model.PinEdge{Cursor: c, Node: n} })
-	return &model.PinConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+	return &model.PinConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext), TotalCount: p.Total}
 }
 
 func toPayout(p *earnings.Payout) *model.Payout {
@@ -48,7 +48,7 @@ func toPayout(p *earnings.Payout) *model.Payout {
 func toPayoutConnection(p earnings.PayoutPage) *model.PayoutConnection {
 	edges, nodes := connection(p.Rows, p.Cursors, toPayout,
 		func(c string, n *model.Payout) model.PayoutEdge { return model.PayoutEdge{Cursor: c, Node: n} })
-	return &model.PayoutConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+	return &model.PayoutConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext), TotalCount: p.Total}
 }
 
 func toBalance(b earnings.PartyBalance) *model.Balance {

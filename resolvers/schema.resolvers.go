@@ -1006,16 +1006,12 @@ func (r *queryResolver) TariffPlans(ctx context.Context) ([]*model.TariffPlan, e
 }
 
 // Developers is the resolver for the developers field.
-func (r *queryResolver) Developers(ctx context.Context, first *int, after *string) (*model.DeveloperConnection, error) {
-	page, err := r.CatalogService.Developers(ctx, first, after)
+func (r *queryResolver) Developers(ctx context.Context, first *int, after *string, search *string) (*model.DeveloperConnection, error) {
+	page, err := r.CatalogService.Developers(ctx, identity.FromContext(ctx), search, pageArgs(ctx, first, after))
 	if err != nil {
 		return nil, err
 	}
-	edges, nodes := connection(page.Rows, page.Cursors, toDeveloper,
-		func(c string, n *model.Developer) model.DeveloperEdge {
-			return model.DeveloperEdge{Cursor: c, Node: n}
-		})
-	return &model.DeveloperConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(page.Cursors, page.HasNext)}, nil
+	return toDeveloperConnection(page), nil
 }
 
 // Configurations is the resolver for the configurations field.
@@ -1107,11 +1103,72 @@ func (r *queryResolver) AuditLogBrokenAt(ctx context.Context) (*string, error) {
 
 // UnappliedPayments is the resolver for the unappliedPayments field.
 func (r *queryResolver) UnappliedPayments(ctx context.Context, first *int, after *string, state *model.UnappliedPaymentState) (*model.UnappliedPaymentConnection, error) {
-	page, err := r.CommerceService.UnappliedPayments(ctx, identity.FromContext(ctx), unappliedStateArg(state), first, after)
+	page, err := r.CommerceService.UnappliedPayments(ctx, identity.FromContext(ctx), unappliedStateArg(state), pageArgs(ctx, first, after))
 	if err != nil {
 		return nil, err
 	}
 	return toUnappliedPaymentConnection(page), nil
+}
+
+// Payouts is the resolver for the payouts field.
+func (r *queryResolver) Payouts(ctx context.Context, states []model.PayoutState, first *int, after *string) (*model.PayoutConnection, error) {
+	p, err := r.EarningsPayouts.PayoutQueue(ctx, identity.FromContext(ctx), fromEnums[earnings.PayoutState](states), pageArgs(ctx, first, after))
+	if err != nil {
+		return nil, err
+	}
+	return toPayoutConnection(p), nil
+}
+
+// Invoices is the resolver for the invoices field.
+func (r *queryResolver) Invoices(ctx context.Context, states []model.InvoiceState, overdue *bool, first *int, after *string) (*model.InvoiceConnection, error) {
+	f := commerce.InvoiceQueueFilter{States: fromEnums[commerce.InvoiceState](states), Overdue: overdue}
+	p, err := r.CommerceService.InvoiceQueue(ctx, identity.FromContext(ctx), f, pageArgs(ctx, first, after))
+	if err != nil {
+		return nil, err
+	}
+	return toInvoiceConnection(p), nil
+}
+
+// Pins is the resolver for the pins field.
+func (r *queryResolver) Pins(ctx context.Context, states []model.PinState, first *int, after *string) (*model.PinConnection, error) {
+	p, err := r.PinsService.PinQueue(ctx, identity.FromContext(ctx), fromEnums[pins.PinState](states), pageArgs(ctx, first, after))
+	if err != nil {
+		return nil, err
+	}
+	return toPinConnection(p), nil
+}
+
+// Customers is the resolver for the customers field.
+func (r *queryResolver) Customers(ctx context.Context, search *string, first *int, after *string) (*model.CustomerConnection, error) {
+	p, err := r.AccountService.Customers(ctx, identity.FromContext(ctx), searchArgs(ctx, search, first, after))
+	if err != nil {
+		return nil, err
+	}
+	return toCustomerConnection(p), nil
+}
+
+// Partners is the resolver for the partners field.
+func (r *queryResolver) Partners(ctx context.Context, search *string, first *int, after *string) (*model.PartnerConnection, error) {
+	p, err := r.AccountService.Partners(ctx, identity.FromContext(ctx), searchArgs(ctx, search, first, after))
+	if err != nil {
+		return nil, err
+	}
+	return toPartnerConnection(p), nil
+}
+
+// Users is the resolver for the users field.
+func (r *queryResolver) Users(ctx context.Context, search *string, first *int, after *string) (*model.UserConnection, error) {
+	p, err := r.AccountService.Users(ctx, identity.FromContext(ctx), searchArgs(ctx, search, first, after))
+	if err != nil {
+		return nil, err
+	}
+	return toUserConnection(p), nil
+}
+
+// Developer is the resolver for the developer field.
+func (r *queryResolver) Developer(ctx context.Context, slug string) (*model.Developer, error) {
+	d, err := r.CatalogService.DeveloperBySlug(ctx, slug)
+	return toDeveloper(d), err
 }
 
 // Settings is the resolver for the settings field.

@@ -33,7 +33,7 @@ func toUnappliedPaymentConnection(p commerce.Page[commerce.UnappliedPayment]) *m
 		func(c string, n *model.UnappliedPayment) model.UnappliedPaymentEdge {
 			return model.UnappliedPaymentEdge{Cursor: c, Node: n}
 		})
-	return &model.UnappliedPaymentConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext)}
+	return &model.UnappliedPaymentConnection{Edges: edges, Nodes: nodes, PageInfo: pageInfo(p.Cursors, p.HasNext), TotalCount: total(p.Total)}
 }
 
 func unappliedStateArg(s *model.UnappliedPaymentState) *commerce.UnappliedState {

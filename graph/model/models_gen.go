@@ -229,6 +229,21 @@ type CreateVersionInput struct {
 	Changelog *string `json:"changelog,omitempty"`
 }
 
+// A page of customers (admins).
+type CustomerConnection struct {
+	Edges    []*CustomerEdge `json:"edges"`
+	Nodes    []*Customer     `json:"nodes"`
+	PageInfo *PageInfo       `json:"pageInfo"`
+	// How many the whole connection holds (every page).
+	TotalCount int `json:"totalCount"`
+}
+
+// An edge in a customer connection.
+type CustomerEdge struct {
+	Cursor string    `json:"cursor"`
+	Node   *Customer `json:"node"`
+}
+
 type DecidePayoutInput struct {
 	ID string `json:"id"`
 	// True when paid; false when failed (the amount returns to the balance).
@@ -242,6 +257,8 @@ type DeveloperConnection struct {
 	Edges    []*DeveloperEdge `json:"edges"`
 	Nodes    []*Developer     `json:"nodes"`
 	PageInfo *PageInfo        `json:"pageInfo"`
+	// How many the whole connection holds (every page).
+	TotalCount int `json:"totalCount"`
 }
 
 // An edge in a developer connection.
@@ -332,6 +349,10 @@ type InvoiceConnection struct {
 	Edges    []*InvoiceEdge `json:"edges"`
 	Nodes    []*Invoice     `json:"nodes"`
 	PageInfo *PageInfo      `json:"pageInfo"`
+	// How many the whole connection holds (every page): counted by the admins'
+	// queues (Query.payouts, invoices, pins) when asked for; null on a party's
+	// own lists.
+	TotalCount *int `json:"totalCount,omitempty"`
 }
 
 type InvoiceEdge struct {
@@ -428,6 +449,21 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A page of partners (admins).
+type PartnerConnection struct {
+	Edges    []*PartnerEdge `json:"edges"`
+	Nodes    []*Partner     `json:"nodes"`
+	PageInfo *PageInfo      `json:"pageInfo"`
+	// How many the whole connection holds (every page).
+	TotalCount int `json:"totalCount"`
+}
+
+// An edge in a partner connection.
+type PartnerEdge struct {
+	Cursor string   `json:"cursor"`
+	Node   *Partner `json:"node"`
+}
+
 // A partner's commission for a status and what was paid for.
 type PartnerRate struct {
 	Status    PartnerStatus `json:"status"`
@@ -484,6 +520,10 @@ type PayoutConnection struct {
 	Edges    []*PayoutEdge `json:"edges"`
 	Nodes    []*Payout     `json:"nodes"`
 	PageInfo *PageInfo     `json:"pageInfo"`
+	// How many the whole connection holds (every page): counted by the admins'
+	// queues (Query.payouts, invoices, pins) when asked for; null on a party's
+	// own lists.
+	TotalCount *int `json:"totalCount,omitempty"`
 }
 
 type PayoutEdge struct {
@@ -500,6 +540,10 @@ type PinConnection struct {
 	Edges    []*PinEdge `json:"edges"`
 	Nodes    []*Pin     `json:"nodes"`
 	PageInfo *PageInfo  `json:"pageInfo"`
+	// How many the whole connection holds (every page): counted by the admins'
+	// queues (Query.payouts, invoices, pins) when asked for; null on a party's
+	// own lists.
+	TotalCount *int `json:"totalCount,omitempty"`
 }
 
 // Name the customer by exactly one of the two.
@@ -876,6 +920,8 @@ type UnappliedPaymentConnection struct {
 	Nodes []*UnappliedPayment `json:"nodes"`
 	// Where the page sits.
 	PageInfo *PageInfo `json:"pageInfo"`
+	// How many the whole connection holds (every page).
+	TotalCount int `json:"totalCount"`
 }
 
 // One unapplied payment of a page, with its cursor.
@@ -954,6 +1000,21 @@ func (User) IsNode() {}
 
 // Opaque id; pass it to `node(id:)` to fetch the object again.
 func (this User) GetID() string { return this.ID }
+
+// A page of users (admins).
+type UserConnection struct {
+	Edges    []*UserEdge `json:"edges"`
+	Nodes    []*User     `json:"nodes"`
+	PageInfo *PageInfo   `json:"pageInfo"`
+	// How many the whole connection holds (every page).
+	TotalCount int `json:"totalCount"`
+}
+
+// An edge in a user connection.
+type UserEdge struct {
+	Cursor string `json:"cursor"`
+	Node   *User  `json:"node"`
+}
 
 // An expected failure of a mutation, addressed to one input field.
 type UserError struct {

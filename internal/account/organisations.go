@@ -5,7 +5,9 @@ import (
 
 	"github.com/google/uuid"
 
+	"configmarket/internal/apperr"
 	"configmarket/internal/identity"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -69,4 +71,80 @@ func (s *Service) UsersByIDs(ctx context.Context, v identity.Viewer, ids []uuid.
 		return nil, nil
 	}
 	return s.store.UsersByIDs(ctx, allowed)
+}
+
+// SearchArgs are the arguments of the admins' searches: a search term
+// (nil: everyone) and the page.
+type SearchArgs struct {
+	Search *string
+	relay.PageArgs
+}
+
+// mayListEveryone decides who lists and searches every customer, partner
+// and user.
+func mayListEveryone(v identity.Viewer) error {
+	// SECURITY: admins only (SPEC §1): the lists show every organisation's
+	// private record and every user's personal data, and a search by
+	// e-mail, INN or CRM account id would tell a stranger who is a client.
+	if !v.IsAdmin() {
+		return apperr.Hidden(v, "only admins list and search accounts")
+	}
+	return nil
+}
+
+// byName pages rows in a by-name order after checking the viewer and the
+// search term: page reads limit+1 rows matching a store.Contains pattern,
+// count counts them all.
+func byName[T any](v identity.Viewer, args SearchArgs, key func(T) relay.NameKey,
+	page func(pattern *string, after *relay.NameKey, limit int) ([]T, error),
+	count func(pattern *string) (int, error)) (relay.Connection[T], error) {
+	if err := mayListEveryone(v); err != nil {
+		return relay.Connection[T]{}, err
+	}
+	term, err := relay.SearchTerm(args.Search)
+	if err != nil {
+		return relay.Connection[T]{}, err
+	}
+	limit, after, err := relay.NamePage(args.First, args.After)
+	if err != nil {
+		return relay.Connection[T]{}, err
+	}
+	pattern := store.Contains(term)
+	rows, err := page(pattern, after, limit+1)
+	if err != nil {
+		return relay.Connection[T]{}, err
+	}
+	c := relay.Cut(rows, limit, func(r T) string { k := key(r); return relay.EncodeCursor(k.Name, k.ID) })
+	return c.Counted(args.PageArgs, func() (int, error) { return count(pattern) })
+}
+
+// Customers lists every customer by name, or those matching a search (any
+// part of the name, INN, CRM account id, or a user's e-mail or name);
+// admins only.
+func (s *Service) Customers(ctx context.Context, v identity.Viewer, args SearchArgs) (relay.Connection[store.Customer], error) {
+	return byName(v, args, func(c store.Customer) relay.NameKey { return relay.NameKey{Name: c.Name, ID: c.ID} },
+		func(p *string, after *relay.NameKey, limit int) ([]store.Customer, error) {
+			return s.store.CustomersPage(ctx, p, after, limit)
+		},
+		func(p *string) (int, error) { return s.store.CustomersCount(ctx, p) })
+}
+
+// Partners lists every partner by name, or those matching a search (any
+// part of the name, INN, or a user's e-mail or name); admins only.
+func (s *Service) Partners(ctx context.Context, v identity.Viewer, args SearchArgs) (relay.Connection[store.Partner], error) {
+	return byName(v, args, func(p store.Partner) relay.NameKey { return relay.NameKey{Name: p.Name, ID: p.ID} },
+		func(p *string, after *relay.NameKey, limit int) ([]store.Partner, error) {
+			return s.store.PartnersPage(ctx, p, after, limit)
+		},
+		func(p *string) (int, error) { return s.store.PartnersCount(ctx, p) })
+}
+
+// Users lists every user by name, or those matching a search (any part of
+// the e-mail or name); admins only.
+func (s *Service) Users(ctx context.Context, v identity.Viewer, args SearchArgs) (relay.Connection[store.User], error) {
+	return byName(v, args, func(u store.User) relay.NameKey { return relay.NameKey{Name: u.Name, ID: u.ID} },
+		func(p *string, after *relay.NameKey, limit int) ([]store.User, error) {
+			return s.store.UsersPage(ctx, p, after, limit)
+		},
+		func(p *string) (int, error) { return s.store.UsersCount(ctx, p) })
 }

@@ -10,6 +10,7 @@ import (
 
 	"configmarket/internal/apperr"
 	"configmarket/internal/cache"
+	"configmarket/internal/identity"
 	"configmarket/internal/relay"
 	"configmarket/internal/settings"
 	"configmarket/internal/store"
@@ -114,23 +115,44 @@ func (s *Service) DevelopersByIDs(ctx context.Context, ids []uuid.UUID) ([]store
 // DeveloperPage is one page of the developer directory.
 type DeveloperPage = relay.Connection[store.Developer]
 
-// Developers pages through the public developer directory by name.
-func (s *Service) Developers(ctx context.Context, first *int, after *string) (DeveloperPage, error) {
-	limit, err := relay.PageSize(first)
-	if err != nil {
-		return DeveloperPage{}, apperr.Wrap(apperr.KindInvalid, "first", err)
+// Developers pages through the public developer directory by name. Only
+// admins search it (search: any part of a name, handle, or a user's
+// e-mail or name).
+func (s *Service) Developers(ctx context.Context, v identity.Viewer, search *string, args relay.PageArgs) (DeveloperPage, error) {
+	// SECURITY: anyone may page the directory, whose rows are public
+	// profiles; only admins search it, because a search matches the
+	// private e-mails and names of the developers' users.
+	if search != nil && !v.IsAdmin() {
+		return DeveloperPage{}, apperr.Hidden(v, "only admins search developers")
 	}
-	var key *store.DeveloperKey
-	if after != nil {
-		var k store.DeveloperKey
-		if err := relay.DecodeCursor(*after, &k.Name, &k.ID); err != nil {
-			return DeveloperPage{}, apperr.Wrap(apperr.KindInvalid, "after", err)
-		}
-		key = &k
-	}
-	rows, err := s.store.DevelopersPage(ctx, key, limit+1)
+	term, err := relay.SearchTerm(search)
 	if err != nil {
 		return DeveloperPage{}, err
 	}
-	return relay.Cut(rows, limit, func(d store.Developer) string { return relay.EncodeCursor(d.Name, d.ID) }), nil
+	limit, key, err := relay.NamePage(args.First, args.After)
+	if err != nil {
+		return DeveloperPage{}, err
+	}
+	pattern := store.Contains(term)
+	rows, err := s.store.DevelopersPage(ctx, pattern, key, limit+1)
+	if err != nil {
+		return DeveloperPage{}, err
+	}
+	page := relay.Cut(rows, limit, func(d store.Developer) string { return relay.EncodeCursor(d.Name, d.ID) })
+	return page.Counted(args, func() (int, error) { return s.store.DevelopersCount(ctx, pattern) })
+}
+
+// DeveloperBySlug is the developer with the public handle slug, for its
+// storefront page; nil when there is none.
+func (s *Service) DeveloperBySlug(ctx context.Context, slug string) (*store.Developer, error) {
+	// SECURITY: anyone may read a developer's public profile (SPEC §1); the
+	// Developer type's private fields hide themselves (MayReadPrivate).
+	d, err := s.store.DeveloperBySlug(ctx, slug)
+	if apperr.Is(err, apperr.KindNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &d, nil
 }

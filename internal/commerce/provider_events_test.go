@@ -13,6 +13,7 @@ import (
 	"configmarket/internal/factory"
 	"configmarket/internal/identity"
 	"configmarket/internal/money"
+	"configmarket/internal/relay"
 	"configmarket/internal/store"
 )
 
@@ -304,12 +305,12 @@ func TestResolvingUnappliedPayments(t *testing.T) {
 	e.payAs(paid, "pay-paid")
 	admin := e.admin.Viewer()
 
-	page, err := e.svc.UnappliedPayments(e.ctx, admin, ptr(store.UnappliedOpen), nil, nil)
+	page, err := e.svc.UnappliedPayments(e.ctx, admin, ptr(store.UnappliedOpen), relay.PageArgs{})
 	if err != nil || len(page.Rows) != 1 || page.Rows[0].ID != u.ID || string(page.Rows[0].Event) == "" {
 		t.Fatalf("open unapplied payments: %+v %v", page, err)
 	}
 	for _, v := range []identity.Viewer{anonymous, cust.Viewer(), e.dev.Viewer(), factory.Partner(t, e.st).Viewer()} {
-		if _, err := e.svc.UnappliedPayments(e.ctx, v, nil, nil, nil); code(err) != "UNAUTHENTICATED" && code(err) != "FORBIDDEN" {
+		if _, err := e.svc.UnappliedPayments(e.ctx, v, nil, relay.PageArgs{}); code(err) != "UNAUTHENTICATED" && code(err) != "FORBIDDEN" {
 			t.Errorf("%s lists unapplied payments: %v", v.Role, err)
 		}
 		if rows, err := e.svc.UnappliedPaymentsByIDs(e.ctx, v, []uuid.UUID{u.ID}); err != nil || len(rows) != 0 {
@@ -392,11 +393,11 @@ func TestResolvingUnappliedPayments(t *testing.T) {
 	if _, err := e.svc.ApplyUnapplied(e.ctx, admin, refund.Unapplied.ID, open.ID, "n", "k-refund"); code(err) != "UNAPPLIED_NOT_A_PAYMENT" {
 		t.Fatalf("apply a refund: %s", code(err))
 	}
-	returned, err := e.svc.UnappliedPayments(e.ctx, admin, ptr(store.UnappliedReturned), nil, nil)
+	returned, err := e.svc.UnappliedPayments(e.ctx, admin, ptr(store.UnappliedReturned), relay.PageArgs{})
 	if err != nil || len(returned.Rows) != 1 || returned.Rows[0].ID != back.ID {
 		t.Fatalf("returned: %+v %v", returned, err)
 	}
-	all, err := e.svc.UnappliedPayments(e.ctx, admin, nil, nil, nil)
+	all, err := e.svc.UnappliedPayments(e.ctx, admin, nil, relay.PageArgs{})
 	if err != nil || len(all.Rows) != 3 || all.Rows[0].ID != refund.Unapplied.ID {
 		t.Fatalf("all, newest first: %+v %v", all, err)
 	}

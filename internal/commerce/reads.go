@@ -199,6 +199,47 @@ func (s *Service) Invoices(ctx context.Context, v identity.Viewer, customerID uu
 	return newestFirst(rows, limit, func(i store.Invoice) store.TimeKey { return store.TimeKey{At: i.IssuedAt, ID: i.ID} }), err
 }
 
+// InvoiceQueueFilter narrows the admins' list of every customer's
+// invoices; a nil field does not narrow it.
+type InvoiceQueueFilter struct {
+	States []store.InvoiceState
+	// Overdue: open past the due date (true), or not (false): an
+	// acquisition's first invoice is due when it expires, any other
+	// PastDueAfter after its period start, when dunning begins.
+	Overdue *bool
+}
+
+var invoiceStates = map[store.InvoiceState]bool{store.InvoiceOpen: true, store.InvoicePaid: true, store.InvoiceVoid: true}
+
+// InvoiceQueue lists every customer's invoices by filter, newest first:
+// the admins' view of what is owed.
+func (s *Service) InvoiceQueue(ctx context.Context, v identity.Viewer, f InvoiceQueueFilter, args relay.PageArgs) (Page[store.Invoice], error) {
+	// SECURITY: admins only: it lists every customer's invoices; a
+	// customer lists its own through Invoices (MayReadInvoice).
+	if !v.IsAdmin() {
+		return Page[store.Invoice]{}, apperr.Hidden(v, "only admins read every customer's invoices")
+	}
+	for _, st := range f.States {
+		if !invoiceStates[st] {
+			return Page[store.Invoice]{}, apperr.Invalid("states", "unknown invoice state %q", st)
+		}
+	}
+	q := store.InvoiceQueueFilter{States: f.States, Overdue: f.Overdue, Now: s.clock.Now(), Grace: s.rules.PastDueAfter}
+	if len(q.States) == 0 {
+		q.States = nil
+	}
+	limit, key, err := relay.TimePage(args.First, args.After)
+	if err != nil {
+		return Page[store.Invoice]{}, err
+	}
+	rows, err := s.store.InvoiceQueue(ctx, q, key, limit+1)
+	if err != nil {
+		return Page[store.Invoice]{}, err
+	}
+	page := newestFirst(rows, limit, func(i store.Invoice) store.TimeKey { return store.TimeKey{At: i.IssuedAt, ID: i.ID} })
+	return page.Counted(args, func() (int, error) { return s.store.InvoiceQueueCount(ctx, q) })
+}
+
 // PaymentFilter narrows a list of payments; a nil field does not narrow
 // it. Payments needs a customer or a developer. It is the store's query
 // under the domain's name.

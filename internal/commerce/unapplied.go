@@ -46,18 +46,22 @@ func mayHandleUnapplied(v identity.Viewer) error {
 
 // UnappliedPayments lists unapplied payments newest first, optionally in
 // one state (admins).
-func (s *Service) UnappliedPayments(ctx context.Context, v identity.Viewer, state *store.UnappliedState, first *int, after *string) (Page[store.UnappliedPayment], error) {
+func (s *Service) UnappliedPayments(ctx context.Context, v identity.Viewer, state *store.UnappliedState, args relay.PageArgs) (Page[store.UnappliedPayment], error) {
 	if mayHandleUnapplied(v) != nil {
 		return Page[store.UnappliedPayment]{}, apperr.Hidden(v, "only admins handle unapplied payments")
 	}
-	limit, key, err := relay.TimePage(first, after)
+	limit, key, err := relay.TimePage(args.First, args.After)
 	if err != nil {
 		return Page[store.UnappliedPayment]{}, err
 	}
 	rows, err := s.store.UnappliedPage(ctx, state, key, limit+1)
-	return newestFirst(rows, limit, func(u store.UnappliedPayment) store.TimeKey {
+	if err != nil {
+		return Page[store.UnappliedPayment]{}, err
+	}
+	page := newestFirst(rows, limit, func(u store.UnappliedPayment) store.TimeKey {
 		return store.TimeKey{At: u.ReceivedAt, ID: u.ID}
-	}), err
+	})
+	return page.Counted(args, func() (int, error) { return s.store.UnappliedCount(ctx, state) })
 }
 
 // UnappliedPaymentsByIDs returns the unapplied payments among ids that v

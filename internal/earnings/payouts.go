@@ -335,3 +335,36 @@ func (s *Payouts) PayoutsByIDs(ctx context.Context, v identity.Viewer, ids []uui
 	}
 	return out, err
 }
+
+// payoutStates are the states a payout queue may be narrowed to.
+var payoutStates = map[store.PayoutState]bool{store.PayoutRequested: true, store.PayoutPaid: true, store.PayoutFailed: true}
+
+// PayoutQueue lists every developer's and partner's payouts in the states
+// (none: all), the oldest requested first: the queue admins decide
+// payouts from.
+func (s *Payouts) PayoutQueue(ctx context.Context, v identity.Viewer, states []store.PayoutState, args relay.PageArgs) (PayoutPage, error) {
+	// SECURITY: admins only: the queue holds every party's payouts, and
+	// only admins decide them (DecidePayout); each party reads its own
+	// through Payouts.
+	if !v.IsAdmin() {
+		return PayoutPage{}, apperr.Hidden(v, "only admins read the payout queue")
+	}
+	for _, st := range states {
+		if !payoutStates[st] {
+			return PayoutPage{}, apperr.Invalid("states", "unknown payout state %q", st)
+		}
+	}
+	if len(states) == 0 {
+		states = nil
+	}
+	limit, key, err := relay.TimePage(args.First, args.After)
+	if err != nil {
+		return PayoutPage{}, err
+	}
+	rows, err := s.store.PayoutQueue(ctx, states, key, limit+1)
+	if err != nil {
+		return PayoutPage{}, err
+	}
+	page := relay.Cut(rows, limit, func(p store.Payout) string { return relay.EncodeCursor(p.RequestedAt, p.ID) })
+	return page.Counted(args, func() (int, error) { return s.store.PayoutQueueCount(ctx, states) })
+}

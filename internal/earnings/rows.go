@@ -18,6 +18,8 @@ type (
 	PaidFor = store.PaidFor
 	// PayoutMethod is how a payout is paid.
 	PayoutMethod = store.PayoutMethod
+	// PayoutState is where a payout stands.
+	PayoutState = store.PayoutState
 )
 
 // The parties whose entries a viewer reads (Ledger, Payouts).

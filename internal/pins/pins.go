@@ -490,6 +490,34 @@ func (s *Service) PartnerPins(ctx context.Context, v identity.Viewer, partnerID 
 	return relay.Cut(rows, limit, func(p store.Pin) string { return relay.EncodeCursor(p.RequestedAt, p.ID) }), nil
 }
 
+// PinQueue lists every partner's pins in the states (none: all), the
+// oldest requested first: the queue admins refuse pins from.
+func (s *Service) PinQueue(ctx context.Context, v identity.Viewer, states []store.PinState, args relay.PageArgs) (Page, error) {
+	// SECURITY: admins only: the queue holds every partner's pins on every
+	// customer; a partner lists its own through PartnerPins.
+	if !v.IsAdmin() {
+		return Page{}, apperr.Hidden(v, "only admins read the pin queue")
+	}
+	for _, st := range states {
+		if !pinStates[st] {
+			return Page{}, apperr.Invalid("states", "unknown pin state %q", st)
+		}
+	}
+	if len(states) == 0 {
+		states = nil
+	}
+	limit, key, err := relay.TimePage(args.First, args.After)
+	if err != nil {
+		return Page{}, err
+	}
+	rows, err := s.store.PinQueue(ctx, states, key, limit+1)
+	if err != nil {
+		return Page{}, err
+	}
+	page := relay.Cut(rows, limit, func(p store.Pin) string { return relay.EncodeCursor(p.RequestedAt, p.ID) })
+	return page.Counted(args, func() (int, error) { return s.store.PinQueueCount(ctx, states) })
+}
+
 // CustomerPins lists every pin requested on a customer, newest first: the
 // customer sees who pinned it (partner id and name), the state and dates.
 func (s *Service) CustomerPins(ctx context.Context, v identity.Viewer, customerID uuid.UUID) ([]store.Pin, error) {

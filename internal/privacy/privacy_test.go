@@ -105,6 +105,10 @@ var reads = map[string]read{
 	"catalog.Service.ConfigurationsByIDs": {kind: absent, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.catalog.ConfigurationsByIDs(w.ctx, v, ids(w.draft.ID))
 	}},
+	// Only admins search the directory (by e-mail here); anyone may page it.
+	"catalog.Service.Developers": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.catalog.Developers(w.ctx, v, &w.developer.Email, relay.PageArgs{WithTotal: true})
+	}},
 	"catalog.Service.DeveloperConfigurations": {kind: scoped, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.catalog.DeveloperConfigurations(w.ctx, v, w.developer.OrgID, nil, nil)
 	}, private: func(w *world) []string { return []string{w.draft.ID.String()} }, readersSee: true},
@@ -149,6 +153,9 @@ var reads = map[string]read{
 	"commerce.Service.Invoices": {kind: hidden, readers: []string{"customer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.commerce.Invoices(w.ctx, v, w.customer.OrgID, nil, nil, nil)
 	}},
+	"commerce.Service.InvoiceQueue": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.commerce.InvoiceQueue(w.ctx, v, commerce.InvoiceQueueFilter{}, relay.PageArgs{WithTotal: true})
+	}},
 	"commerce.Service.InvoicesByIDs": {kind: absent, readers: []string{"customer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.commerce.InvoicesByIDs(w.ctx, v, ids(w.invoice))
 	}},
@@ -162,7 +169,7 @@ var reads = map[string]read{
 		return w.commerce.PaymentsByIDs(w.ctx, v, ids(w.payment))
 	}},
 	"commerce.Service.UnappliedPayments": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
-		return w.commerce.UnappliedPayments(w.ctx, v, nil, nil, nil)
+		return w.commerce.UnappliedPayments(w.ctx, v, nil, relay.PageArgs{})
 	}},
 	"commerce.Service.UnappliedPaymentsByIDs": {kind: absent, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.commerce.UnappliedPaymentsByIDs(w.ctx, v, ids(w.unapplied))
@@ -219,6 +226,9 @@ var reads = map[string]read{
 		})
 		return rows, err
 	}},
+	"earnings.Payouts.PayoutQueue": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.payouts.PayoutQueue(w.ctx, v, nil, relay.PageArgs{WithTotal: true})
+	}},
 	"earnings.Payouts.PayoutsByIDs": {kind: absent, readers: []string{"developer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.payouts.PayoutsByIDs(w.ctx, v, ids(w.devPayout))
 	}},
@@ -248,6 +258,9 @@ var reads = map[string]read{
 	}},
 	"pins.Service.PartnerPins": {kind: hidden, readers: []string{"partner"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.pins.PartnerPins(w.ctx, v, w.partner.OrgID, nil, nil, nil)
+	}},
+	"pins.Service.PinQueue": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.pins.PinQueue(w.ctx, v, nil, relay.PageArgs{WithTotal: true})
 	}},
 	"pins.Service.PinsByIDs": {kind: absent, readers: []string{"partner", "customer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.pins.PinsByIDs(w.ctx, v, ids(w.pin))
@@ -284,6 +297,15 @@ var reads = map[string]read{
 	}},
 	"account.MayReadUser": {kind: predicate, readers: []string{"customer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return account.MayReadUser(v, w.customer.UserID), nil
+	}},
+	"account.Service.Customers": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.accounts.Customers(w.ctx, v, account.SearchArgs{Search: &w.customer.Email, PageArgs: relay.PageArgs{WithTotal: true}})
+	}},
+	"account.Service.Partners": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.accounts.Partners(w.ctx, v, account.SearchArgs{Search: &w.partner.Email, PageArgs: relay.PageArgs{WithTotal: true}})
+	}},
+	"account.Service.Users": {kind: hidden, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.accounts.Users(w.ctx, v, account.SearchArgs{Search: &w.customer.Email, PageArgs: relay.PageArgs{WithTotal: true}})
 	}},
 	"account.Service.CustomersByIDs": {kind: absent, readers: []string{"customer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.accounts.CustomersByIDs(w.ctx, v, ids(w.customer.OrgID))

@@ -366,12 +366,91 @@ func TimePage(first *int, after *string) (int, *TimeKey, error) {
 	return limit, &k, nil
 }
 
+// NameKey is a keyset position in a by-name (name, id) order.
+type NameKey struct {
+	Name string
+	ID   uuid.UUID
+}
+
+// OrZero is the key, or the zero key for none.
+func (k *NameKey) OrZero() NameKey {
+	if k == nil {
+		return NameKey{}
+	}
+	return *k
+}
+
+// NamePage reads first/after of a by-name (name, id) connection; the
+// errors are the client's and name the argument at fault.
+func NamePage(first *int, after *string) (int, *NameKey, error) {
+	limit, err := PageSize(first)
+	if err != nil {
+		return 0, nil, apperr.Wrap(apperr.KindInvalid, "first", err)
+	}
+	if after == nil {
+		return limit, nil, nil
+	}
+	var k NameKey
+	if err := DecodeCursor(*after, &k.Name, &k.ID); err != nil {
+		return 0, nil, apperr.Wrap(apperr.KindInvalid, "after", err)
+	}
+	return limit, &k, nil
+}
+
 // Connection is one page of a Relay connection: the rows, their cursors
 // and whether more follow.
 type Connection[T any] struct {
 	Rows    []T
 	Cursors []string
 	HasNext bool
+	// Total is how many rows the whole connection holds, counted only
+	// when PageArgs.WithTotal asked for it (a count is a second query).
+	Total *int
+}
+
+// Counted sets the page's Total to count() when args ask for it.
+func (c Connection[T]) Counted(args PageArgs, count func() (int, error)) (Connection[T], error) {
+	if !args.WithTotal {
+		return c, nil
+	}
+	n, err := count()
+	if err != nil {
+		return Connection[T]{}, err
+	}
+	c.Total = &n
+	return c, nil
+}
+
+// PageArgs are a connection's paging arguments.
+type PageArgs struct {
+	First *int
+	After *string
+	// WithTotal asks for the connection's totalCount.
+	WithTotal bool
+}
+
+// Search bounds for the `search` argument: the trigram indexes that serve
+// it need at least three characters.
+const (
+	MinSearch = 3
+	MaxSearch = 200
+)
+
+// SearchTerm validates a `search` argument: absent or blank means no
+// search; otherwise MinSearch to MaxSearch characters without NUL (which
+// PostgreSQL text cannot hold), trimmed. The error names the argument.
+func SearchTerm(raw *string) (*string, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	term := strings.TrimSpace(*raw)
+	if term == "" {
+		return nil, nil
+	}
+	if n := utf8.RuneCountInString(term); n < MinSearch || n > MaxSearch || strings.IndexByte(term, 0) >= 0 {
+		return nil, apperr.Invalid("search", "search for %d to %d characters", MinSearch, MaxSearch).WithCode("SEARCH_LENGTH")
+	}
+	return &term, nil
 }
 
 // Cut makes the page from rows queried with limit+1 (see Page), giving

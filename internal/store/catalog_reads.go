@@ -101,24 +101,29 @@ func (q *Queries) DevelopersByIDs(ctx context.Context, ids []uuid.UUID) ([]Devel
 }
 
 // DeveloperKey is the keyset position of a developer in the by-name order.
-type DeveloperKey struct {
-	Name string
-	ID   uuid.UUID
-}
+type DeveloperKey = NameKey
 
 // DevelopersPage lists up to limit developers ordered by name then id,
-// strictly after the key if given.
-func (q *Queries) DevelopersPage(ctx context.Context, after *DeveloperKey, limit int) ([]Developer, error) {
-	const sql = `select ` + developerColumns + ` from developers
-		where $1::boolean is not true or (name, id) > ($2, $3)
-		order by name, id
-		limit $4`
-	var name string
-	var id uuid.UUID
-	if after != nil {
-		name, id = after.Name, after.ID
-	}
-	return list(ctx, q.db, "select developers page", scanDeveloper, sql, after != nil, name, id, limit)
+// strictly after the key if given, matching search (a Contains pattern;
+// nil: all).
+func (q *Queries) DevelopersPage(ctx context.Context, search *string, after *DeveloperKey, limit int) ([]Developer, error) {
+	const sql = `select ` + developerColumns + ` from developers d
+		where ` + developerMatch + ` and ($2::boolean is not true or (d.name, d.id) > ($3, $4))
+		order by d.name, d.id
+		limit $5`
+	k := after.OrZero()
+	return list(ctx, q.db, "select developers page", scanDeveloper, sql, search, after != nil, k.Name, k.ID, limit)
+}
+
+// DevelopersCount counts the developers matching search.
+func (q *Queries) DevelopersCount(ctx context.Context, search *string) (int, error) {
+	return q.count(ctx, "count developers", `select count(*) from developers d where `+developerMatch, search)
+}
+
+// DeveloperBySlug finds a developer by its public handle.
+func (q *Queries) DeveloperBySlug(ctx context.Context, slug string) (Developer, error) {
+	const sql = `select ` + developerColumns + ` from developers where slug = $1`
+	return one(ctx, q.db, "select developer by slug", scanDeveloper, sql, slug)
 }
 
 // Customer is a CRM account.

@@ -285,6 +285,42 @@ func (q *Queries) InvoicesPage(ctx context.Context, customerID uuid.UUID, state 
 	return list(ctx, q.db, "select invoices page", scanInvoice, sql, customerID, state, after != nil, k.At, k.ID, limit)
 }
 
+// InvoiceQueueFilter narrows the admins' list of every customer's
+// invoices; a nil field does not narrow it.
+type InvoiceQueueFilter struct {
+	States []InvoiceState
+	// Overdue: open past the due date (true), or not (false). An
+	// acquisition's first invoice is due at its expiry; any other is due
+	// Grace after its period start (or issue), when dunning begins.
+	Overdue *bool
+	Now     time.Time
+	Grace   time.Duration
+}
+
+// invoiceQueueMatch reads an InvoiceQueueFilter as $1 to $4.
+const invoiceQueueMatch = `($1::text[] is null or v.state = any($1))
+	and ($2::boolean is null or (v.state = 'open'
+		and coalesce(v.expires_at, coalesce(v.period_start, v.issued_at) + $4::bigint * interval '1 microsecond') < $3) = $2)`
+
+func (f InvoiceQueueFilter) args() []any {
+	return []any{f.States, f.Overdue, f.Now, f.Grace.Microseconds()}
+}
+
+// InvoiceQueue lists every customer's invoices by filter, newest first.
+func (q *Queries) InvoiceQueue(ctx context.Context, f InvoiceQueueFilter, after *TimeKey, limit int) ([]Invoice, error) {
+	const sql = `select ` + invoiceColumns + ` from invoices v
+		where ` + invoiceQueueMatch + ` and ($5::boolean is not true or (v.issued_at, v.id) < ($6, $7))
+		order by v.issued_at desc, v.id desc
+		limit $8`
+	k := after.OrZero()
+	return list(ctx, q.db, "select invoice queue", scanInvoice, sql, append(f.args(), after != nil, k.At, k.ID, limit)...)
+}
+
+// InvoiceQueueCount counts the invoices by filter.
+func (q *Queries) InvoiceQueueCount(ctx context.Context, f InvoiceQueueFilter) (int, error) {
+	return q.count(ctx, "count invoice queue", `select count(*) from invoices v where `+invoiceQueueMatch, f.args()...)
+}
+
 // InstallationInvoices lists an installation's invoices, oldest first.
 func (q *Queries) InstallationInvoices(ctx context.Context, installationID uuid.UUID) ([]Invoice, error) {
 	const sql = `select ` + invoiceColumns + ` from invoices v where v.installation_id = $1 order by v.issued_at, v.id`

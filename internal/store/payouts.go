@@ -192,3 +192,26 @@ func (q *Queries) PayoutsRequestedIn(ctx context.Context, party Party, id uuid.U
 		order by o.requested_at, o.id`
 	return listMoney(ctx, q, "select payouts in period", scanPayout, sql, dev, partner, from, to)
 }
+
+// payoutQueueMatch filters the admins' payout queue by the states $1
+// (null: every state).
+const payoutQueueMatch = `($1::text[] is null or o.state = any($1))`
+
+// PayoutQueue lists every party's payouts in the states (nil: all), the
+// oldest requested first: the admins' queue.
+func (q *Queries) PayoutQueue(ctx context.Context, states []PayoutState, after *TimeKey, limit int) ([]Payout, error) {
+	const sql = `select ` + payoutColumns + ` from payouts o
+		where ` + payoutQueueMatch + ` and ($2::boolean is not true or (o.requested_at, o.id) > ($3, $4))
+		order by o.requested_at, o.id
+		limit $5`
+	k := after.OrZero()
+	return listMoney(ctx, q, "select payout queue", scanPayout, sql, states, after != nil, k.At, k.ID, limit)
+}
+
+// PayoutQueueCount counts the payouts in the states (nil: all).
+func (q *Queries) PayoutQueueCount(ctx context.Context, states []PayoutState) (int, error) {
+	const sql = `select count(*) from payouts o where ` + payoutQueueMatch
+	var n int
+	err := q.scanMoney(ctx, "count payout queue", sql, []any{states}, &n)
+	return n, err
+}

@@ -197,6 +197,26 @@ func (q *Queries) PartnerPinsPage(ctx context.Context, partnerID uuid.UUID, stat
 	return list(ctx, q.db, "select partner pins page", scanPin, sql, partnerID, states, after != nil, k.At, k.ID, limit)
 }
 
+// pinQueueMatch filters the admins' pin queue by the states $1 (null:
+// every state).
+const pinQueueMatch = `($1::text[] is null or p.state = any($1))`
+
+// PinQueue lists every partner's pins in the states (nil: all), the
+// oldest requested first: the admins' queue.
+func (q *Queries) PinQueue(ctx context.Context, states []PinState, after *TimeKey, limit int) ([]Pin, error) {
+	const sql = `select ` + pinColumns + ` from pins p join partners pa on pa.id = p.partner_id
+		where ` + pinQueueMatch + ` and ($2::boolean is not true or (p.requested_at, p.id) > ($3, $4))
+		order by p.requested_at, p.id
+		limit $5`
+	k := after.OrZero()
+	return list(ctx, q.db, "select pin queue", scanPin, sql, states, after != nil, k.At, k.ID, limit)
+}
+
+// PinQueueCount counts the pins in the states (nil: all).
+func (q *Queries) PinQueueCount(ctx context.Context, states []PinState) (int, error) {
+	return q.count(ctx, "count pin queue", `select count(*) from pins p where `+pinQueueMatch, states)
+}
+
 // CustomerPins lists every pin ever requested on a customer, newest first.
 func (q *Queries) CustomerPins(ctx context.Context, customerID uuid.UUID) ([]Pin, error) {
 	const sql = `select ` + pinColumns + ` from pins p join partners pa on pa.id = p.partner_id

@@ -296,3 +296,16 @@ func (q *Queries) UnappliedPage(ctx context.Context, state *UnappliedState, afte
 	})
 	return out, err
 }
+
+// UnappliedCount counts unapplied payments, optionally in one state.
+func (q *Queries) UnappliedCount(ctx context.Context, state *UnappliedState) (int, error) {
+	const sql = `select count(*) from unapplied_payments u where ($1::text is null or u.state = $1)`
+	var st *string
+	if state != nil {
+		s := string(*state)
+		st = &s
+	}
+	var n int
+	err := q.scanMoney(ctx, "count unapplied payments", sql, []any{st}, &n)
+	return n, err
+}

@@ -62,19 +62,7 @@ func TestPinFlowThroughTheAPI(t *testing.T) {
 
 func TestPayoutsAndBalancesThroughTheAPI(t *testing.T) {
 	w := newCommerceWorld(t)
-	ctx := context.Background()
-	// 2,000.00 of developer earnings, older than the 14-day hold.
-	if _, err := w.s.Pool.Exec(ctx, `
-		with p as (
-			insert into payments (customer_id, configuration_id, paid_for, amount_minor, provider, provider_payment_id, received_at)
-			values ($1, $2, 'purchase', 400000, 'test', 'old-1', now() - interval '20 days') returning id, received_at
-		)
-		insert into ledger_entries (payment_id, party, developer_id, amount_minor, currency, rate, paid_for, configuration_id, customer_id, occurred_at)
-		select p.id, 'developer', $3, 200000, 'RUB', 5000, 'purchase', $2, $1, p.received_at from p
-		union all select p.id, 'platform', null::uuid, 200000, 'RUB', null::integer, 'purchase', $2, $1, p.received_at from p`,
-		w.buyer.OrgID, w.conf.ID, w.dev.OrgID); err != nil {
-		t.Fatal(err)
-	}
+	w.earnOldSale(t)
 	balance := `query($d: ID!) { node(id: $d) { ... on Developer { balance { available { amount } onHold { amount } }
 		payouts { nodes { id amount { amount } state } } } } }`
 	vars := map[string]any{"d": globalIDOf("Developer", w.dev.OrgID)}
@@ -126,5 +114,22 @@ func TestPayoutsAndBalancesThroughTheAPI(t *testing.T) {
 	}
 	if r := w.s.Do(t, w.tokens["other developer"], `query($d: ID!) { node(id: $d) { ... on Developer { statusProgress { status } } } }`, vars); get(r.Data, "node", "statusProgress") != nil {
 		t.Fatalf("another developer read the progress: %s", r.Raw)
+	}
+}
+
+// earnOldSale gives the world's developer 2,000.00 of earnings, older
+// than the 14-day hold.
+func (w *commerceWorld) earnOldSale(t *testing.T) {
+	t.Helper()
+	if _, err := w.s.Pool.Exec(context.Background(), `
+		with p as (
+			insert into payments (customer_id, configuration_id, paid_for, amount_minor, provider, provider_payment_id, received_at)
+			values ($1, $2, 'purchase', 400000, 'test', 'old-1', now() - interval '20 days') returning id, received_at
+		)
+		insert into ledger_entries (payment_id, party, developer_id, amount_minor, currency, rate, paid_for, configuration_id, customer_id, occurred_at)
+		select p.id, 'developer', $3, 200000, 'RUB', 5000, 'purchase', $2, $1, p.received_at from p
+		union all select p.id, 'platform', null::uuid, 200000, 'RUB', null::integer, 'purchase', $2, $1, p.received_at from p`,
+		w.buyer.OrgID, w.conf.ID, w.dev.OrgID); err != nil {
+		t.Fatal(err)
 	}
 }
