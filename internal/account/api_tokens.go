@@ -122,7 +122,7 @@ func validateAPIToken(in *CreateAPITokenInput, now time.Time) apperr.List {
 		errs = append(errs, apperr.Invalid("input.role", "API tokens act as a customer, developer or partner"))
 	}
 	if !in.ExpiresAt.After(now) || in.ExpiresAt.Sub(now) > MaxAPITokenLifetime {
-		errs = append(errs, apperr.Invalid("input.expiresAt", "expiresAt must be in the future and at most 366 days ahead").WithCode("EXPIRY_INVALID"))
+		errs = append(errs, apperr.Invalid("input.validUntil", "validUntil must be in the future and at most 366 days ahead").WithCode("EXPIRY_INVALID"))
 	}
 	return errs
 }

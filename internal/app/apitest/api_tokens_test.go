@@ -26,7 +26,7 @@ const (
 
 // apiTokenInput is createApiToken's input for a token that lasts 30 days.
 func apiTokenInput(name, role string) map[string]any {
-	return map[string]any{"name": name, "role": role, "expiresAt": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}
+	return map[string]any{"name": name, "role": role, "validUntil": time.Now().Add(30 * 24 * time.Hour).UTC().Format(time.RFC3339)}
 }
 
 // newAPIToken makes a token with the session access and returns its
@@ -229,7 +229,7 @@ func TestAPITokenRefusalsAndStrangers(t *testing.T) {
 	dev := factory.Developer(t, s.Store)
 	access, _ := s.LogIn(t, dev, nil)
 	in := func(role string, expires time.Duration) map[string]any {
-		return map[string]any{"input": map[string]any{"name": "CI", "role": role, "expiresAt": time.Now().Add(expires).UTC().Format(time.RFC3339)}}
+		return map[string]any{"input": map[string]any{"name": "CI", "role": role, "validUntil": time.Now().Add(expires).UTC().Format(time.RFC3339)}}
 	}
 	for name, c := range map[string]struct {
 		vars        map[string]any
@@ -237,8 +237,8 @@ func TestAPITokenRefusalsAndStrangers(t *testing.T) {
 	}{
 		"a role the user does not hold": {in("PARTNER", time.Hour), "ROLE_NOT_HELD", "role"},
 		"admin":                         {in("ADMIN", time.Hour), "BAD_USER_INPUT", "role"},
-		"an expiry in the past":         {in("DEVELOPER", -time.Hour), "EXPIRY_INVALID", "expiresAt"},
-		"an expiry over a year ahead":   {in("DEVELOPER", 400*24*time.Hour), "EXPIRY_INVALID", "expiresAt"},
+		"an expiry in the past":         {in("DEVELOPER", -time.Hour), "EXPIRY_INVALID", "validUntil"},
+		"an expiry over a year ahead":   {in("DEVELOPER", 400*24*time.Hour), "EXPIRY_INVALID", "validUntil"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := s.Do(t, access, createAPIToken, c.vars)
@@ -280,6 +280,11 @@ func TestAPITokenRefusalsAndStrangers(t *testing.T) {
 	}
 	if r := s.Do(t, secret, `{ viewer { role } }`, nil); str(r.Data, "viewer", "role") != "DEVELOPER" {
 		t.Fatalf("the token after the strangers: %s", r.Raw)
+	}
+	// Nor does a token decide where its user may log in from.
+	if r := s.Do(t, secret, `mutation { setAllowedNetworks(input: {networks: []}) { userErrors { code } } }`, nil); r.Code() != "FORBIDDEN" ||
+		r.Errors[0].Extensions["reason"] != "API_TOKEN_NOT_ALLOWED" {
+		t.Fatalf("setAllowedNetworks by token: %s", r.Raw)
 	}
 	// A token may revoke itself: a leaked one is stopped with what leaked.
 	if r := s.Do(t, secret, revokeAPIToken, map[string]any{"id": id}); str(r.Data, "revokeApiToken", "apiToken", "revokedAt") == "" {
