@@ -248,6 +248,11 @@ func TestAPITokenRefusalsAndStrangers(t *testing.T) {
 			}
 		})
 	}
+	// One new token per document: aliases mint no batch of secrets.
+	two := `mutation($input: CreateApiTokenInput!) { a: createApiToken(input: $input) { secret } b: createApiToken(input: $input) { secret } }`
+	if r := s.Do(t, access, two, in("DEVELOPER", time.Hour)); r.Code() != "BAD_USER_INPUT" || r.Errors[0].Extensions["reason"] != "SENSITIVE_MUTATION_REPEATED" {
+		t.Fatalf("two createApiToken in one document: %s", r.Raw)
+	}
 	if r := s.Do(t, "", createAPIToken, in("DEVELOPER", time.Hour)); r.Code() != "UNAUTHENTICATED" {
 		t.Fatalf("anonymous createApiToken: %s", r.Raw)
 	}
