@@ -40,9 +40,11 @@ var Defaults = Limits{
 	MaxAliases:    30,
 	MaxCost:       5000,
 	MaxSelections: 400,
-	Sensitive: map[string]bool{"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "erasePersonalData": true, "requestPayout": true,
-		// One API token per document: aliases would mint dozens of secrets per request.
-		"createApiToken": true},
+	Sensitive: map[string]bool{
+		"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "erasePersonalData": true, "requestPayout": true,
+		// Aliases would otherwise mint dozens of secrets in one request.
+		"createApiToken": true,
+	},
 }
 
 // Measure is what a document asks for.
