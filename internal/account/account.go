@@ -518,10 +518,10 @@ func (s *Service) LogOut(ctx context.Context, v identity.Viewer, refreshToken st
 	return err
 }
 
-// Authenticate turns a bearer token, an access token or an API token
-// (cm_...), into a viewer. A bad or expired token, a revoked session or
-// API token, is unauthenticated; a role the subject does not hold
-// (any more) is forbidden.
+// Authenticate turns a bearer token (an access token, or an API token
+// cm_...) into a viewer. A bad or expired token, a revoked session or API
+// token, is unauthenticated; a role the subject does not hold (any more)
+// is forbidden.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (identity.Viewer, error) {
 	if strings.HasPrefix(bearer, APITokenPrefix) {
 		return s.authenticateAPIToken(ctx, bearer)
