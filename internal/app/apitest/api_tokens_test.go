@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	coderws "github.com/coder/websocket"
 	"github.com/google/uuid"
 
 	"configmarket/internal/apperr"
@@ -327,5 +328,35 @@ func TestAPITokenRowSecurity(t *testing.T) {
 		if !apperr.Is(err, apperr.KindNotFound) {
 			t.Errorf("%s revokes: %v", name, err)
 		}
+	}
+}
+
+// The WebSocket takes an API token as it takes an access token, and shuts
+// out a revoked one the same way.
+func TestAPITokenOnTheWebsocket(t *testing.T) {
+	s := New(t)
+	partner := factory.Partner(t, s.Store)
+	access, _ := s.LogIn(t, partner, nil)
+	secret, id := s.newAPIToken(t, access, "PARTNER")
+	c, _, err := dialWS(t, s.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.init(secret)
+
+	if r := s.Do(t, access, revokeAPIToken, map[string]any{"id": id}); str(r.Data, "revokeApiToken", "apiToken", "revokedAt") == "" {
+		t.Fatalf("revokeApiToken: %s", r.Raw)
+	}
+	c, _, err = dialWS(t, s.URL, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.send(map[string]any{"type": "connection_init", "payload": map[string]any{"Authorization": "Bearer " + secret}})
+	_, err = c.next(5 * time.Second)
+	for err == nil {
+		_, err = c.next(5 * time.Second)
+	}
+	if code := coderws.CloseStatus(err); code != 4403 {
+		t.Fatalf("revoked token: close %d (%v), want 4403", code, err)
 	}
 }
