@@ -144,7 +144,7 @@ func toAuditEntryConnection(p auditlog.Page) *model.AuditEntryConnection {
 func toAuditEntry(a *auditlog.Entry) *model.AuditEntry {
 	out := &model.AuditEntry{
 		ID: strconv.FormatInt(a.ID, 10), At: a.At, Action: a.Action, Target: a.Target, Result: string(a.Result),
-		IP: a.IP, RequestID: a.RequestID, EventID: a.EventID,
+		IP: a.IP, RequestID: a.RequestID, EventID: a.EventID, APIToken: apiTokenOf(a.APITokenID),
 	}
 	if a.Amount != nil {
 		out.Amount = toMoney(*a.Amount)

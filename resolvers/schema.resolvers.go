@@ -48,6 +48,11 @@ func (r *activityResolver) Configuration(ctx context.Context, obj *model.Activit
 	return optionalConfiguration(ctx, obj.ConfigurationID)
 }
 
+// ActingFor is the resolver for the actingFor field.
+func (r *apiTokenResolver) ActingFor(ctx context.Context, obj *model.ApiToken) (model.Node, error) {
+	return loadNode(ctx, globalID(orgTypeOf(fromRole(obj.Role)), obj.ActingForID))
+}
+
 // Category is the resolver for the category field.
 func (r *configurationResolver) Category(ctx context.Context, obj *model.Configuration) (*model.Category, error) {
 	if obj.Row.CategoryID == nil {
@@ -886,6 +891,26 @@ func (r *mutationResolver) ErasePersonalData(ctx context.Context, input model.Er
 	return &model.ErasePersonalDataPayload{Erased: err == nil && len(ues) == 0, UserErrors: ues}, err
 }
 
+// CreateAPIToken is the resolver for the createApiToken field.
+func (r *mutationResolver) CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error) {
+	in, err := apiTokenInput(input)
+	var made account.NewAPIToken
+	if err == nil {
+		made, err = r.AccountService.CreateAPIToken(ctx, identity.FromContext(ctx), in)
+	}
+	return createAPITokenPayload(made, err)
+}
+
+// RevokeAPIToken is the resolver for the revokeApiToken field.
+func (r *mutationResolver) RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error) {
+	id, err := idArg("input.id", input.ID, relay.TypeAPIToken)
+	var t account.APIToken
+	if err == nil {
+		t, err = r.AccountService.RevokeAPIToken(ctx, identity.FromContext(ctx), id)
+	}
+	return revokeAPITokenPayload(t, err)
+}
+
 // UpdateSetting is the resolver for the updateSetting field.
 func (r *mutationResolver) UpdateSetting(ctx context.Context, input model.UpdateSettingInput) (*model.UpdateSettingPayload, error) {
 	return settingPayload(r.SettingsService.Update(ctx, identity.FromContext(ctx), input.Key, string(input.Value)))
@@ -1317,8 +1342,17 @@ func (r *viewerResolver) Partner(ctx context.Context, obj *model.Viewer) (*model
 	return toPartner(p), err
 }
 
+// APITokens is the resolver for the apiTokens field.
+func (r *viewerResolver) APITokens(ctx context.Context, obj *model.Viewer) ([]*model.ApiToken, error) {
+	ts, err := hidden(r.AccountService.APITokens(ctx, obj.Subject))
+	return toAPITokens(ts), err
+}
+
 // Activity returns graph.ActivityResolver implementation.
 func (r *Resolver) Activity() graph.ActivityResolver { return &activityResolver{r} }
+
+// ApiToken returns graph.ApiTokenResolver implementation.
+func (r *Resolver) ApiToken() graph.ApiTokenResolver { return &apiTokenResolver{r} }
 
 // Configuration returns graph.ConfigurationResolver implementation.
 func (r *Resolver) Configuration() graph.ConfigurationResolver { return &configurationResolver{r} }
@@ -1391,6 +1425,7 @@ func (r *Resolver) Viewer() graph.ViewerResolver { return &viewerResolver{r} }
 
 type (
 	activityResolver           struct{ *Resolver }
+	apiTokenResolver           struct{ *Resolver }
 	configurationResolver      struct{ *Resolver }
 	customerResolver           struct{ *Resolver }
 	developerResolver          struct{ *Resolver }

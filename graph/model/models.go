@@ -40,6 +40,19 @@ type RoleGrant struct {
 	ActingForID      uuid.UUID `json:"-"`
 }
 
+// ApiToken names the organisation it acts for by id; actingFor loads it.
+type ApiToken struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Role        Role       `json:"role"`
+	ActingForID uuid.UUID  `json:"-"`
+	Prefix      string     `json:"prefix"`
+	CreatedAt   time.Time  `json:"createdAt"`
+	ExpiresAt   time.Time  `json:"expiresAt"`
+	LastUsedAt  *time.Time `json:"lastUsedAt,omitempty"`
+	RevokedAt   *time.Time `json:"revokedAt,omitempty"`
+}
+
 // Configuration carries its row; nested and private fields resolve from it
 // through loaders and the catalog's visibility rules.
 type Configuration struct {

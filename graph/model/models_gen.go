@@ -54,6 +54,8 @@ type AuditEntry struct {
 	Amount *Money `json:"amount,omitempty"`
 	// The payment provider's event id, for an action taken on one of its webhook events.
 	EventID *string `json:"eventId,omitempty"`
+	// The API token (an ApiToken id) the action was made with; null when made in a session.
+	APIToken *string `json:"apiToken,omitempty"`
 }
 
 type AuditEntryConnection struct {
@@ -192,6 +194,27 @@ type ConfigurationPayload struct {
 
 type ConfigurationRefInput struct {
 	ConfigurationID string `json:"configurationId"`
+}
+
+type CreateAPITokenInput struct {
+	// What the token is for, e.g. `GitHub Actions`: 1 to 100 characters.
+	Name string `json:"name"`
+	// The one role the token acts in: CUSTOMER, DEVELOPER or PARTNER, held by the user.
+	Role Role `json:"role"`
+	// The organisation to act for, when the user holds the role for several.
+	ActingFor *string `json:"actingFor,omitempty"`
+	// When the token ends (its `expiresAt`). Required: in the future and at
+	// most 366 days ahead. (Named so because no input field may look like card
+	// data, and a card's expiry is one.)
+	ValidUntil time.Time `json:"validUntil"`
+}
+
+type CreateAPITokenPayload struct {
+	// The token's secret: shown this once, stored only as a hash. Null on userErrors.
+	Secret   *string   `json:"secret,omitempty"`
+	APIToken *ApiToken `json:"apiToken,omitempty"`
+	// ROLE_NOT_HELD, ROLE_REQUIRED (choose actingFor), EXPIRY_INVALID, BAD_USER_INPUT.
+	UserErrors []*UserError `json:"userErrors"`
 }
 
 // A new configuration; it starts as a draft.
@@ -685,6 +708,18 @@ type ReviewEdge struct {
 
 type ReviewPayload struct {
 	Review     *Review      `json:"review,omitempty"`
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+type RevokeAPITokenInput struct {
+	// An ApiToken id of the viewer's user.
+	ID string `json:"id"`
+}
+
+type RevokeAPITokenPayload struct {
+	// The token, revoked; null on userErrors.
+	APIToken *ApiToken `json:"apiToken,omitempty"`
+	// NOT_FOUND: no such token of the viewer's user.
 	UserErrors []*UserError `json:"userErrors"`
 }
 
@@ -2528,6 +2563,8 @@ const (
 	UserErrorCodePackageFrozen UserErrorCode = "PACKAGE_FROZEN"
 	// The amount does not match (the invoice, or what is left to refund).
 	UserErrorCodeAmountMismatch UserErrorCode = "AMOUNT_MISMATCH"
+	// An API token's validUntil is in the past or more than 366 days ahead.
+	UserErrorCodeExpiryInvalid UserErrorCode = "EXPIRY_INVALID"
 	// No setting has this key.
 	UserErrorCodeSettingUnknown UserErrorCode = "SETTING_UNKNOWN"
 	// The value is not a number in the setting's unit (whole days, hours, minutes or counts; rubles with at most two decimals).
@@ -2625,6 +2662,7 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeCopiedPackage,
 	UserErrorCodePackageFrozen,
 	UserErrorCodeAmountMismatch,
+	UserErrorCodeExpiryInvalid,
 	UserErrorCodeSettingUnknown,
 	UserErrorCodeSettingInvalid,
 	UserErrorCodeSettingOutOfRange,
@@ -2634,7 +2672,7 @@ var AllUserErrorCode = []UserErrorCode{
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodePackageMissing, UserErrorCodePackageMalformed, UserErrorCodePackageManifestMismatch, UserErrorCodePackageTooLarge, UserErrorCodeCopiedPackage, UserErrorCodePackageFrozen, UserErrorCodeAmountMismatch, UserErrorCodeSettingUnknown, UserErrorCodeSettingInvalid, UserErrorCodeSettingOutOfRange, UserErrorCodeSettingInconsistent, UserErrorCodeSettingUnchanged:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodePackageMissing, UserErrorCodePackageMalformed, UserErrorCodePackageManifestMismatch, UserErrorCodePackageTooLarge, UserErrorCodeCopiedPackage, UserErrorCodePackageFrozen, UserErrorCodeAmountMismatch, UserErrorCodeExpiryInvalid, UserErrorCodeSettingUnknown, UserErrorCodeSettingInvalid, UserErrorCodeSettingOutOfRange, UserErrorCodeSettingInconsistent, UserErrorCodeSettingUnchanged:
 		return true
 	}
 	return false

@@ -88,6 +88,11 @@ func (s *Service) SetAllowedNetworks(ctx context.Context, v identity.Viewer, cid
 		return nil, apperr.Unauthenticated("log in first")
 	}
 	audit.SetTarget(ctx, relay.UUIDID(relay.TypeUser, v.UserID))
+	// SECURITY: an integration's token does not decide where its user may
+	// log in from; that takes a session.
+	if v.ByAPIToken() {
+		return nil, errByAPIToken
+	}
 	if len(cidrs) > 50 {
 		return nil, apperr.Invalid("input.networks", "at most 50 networks")
 	}
@@ -518,10 +523,14 @@ func (s *Service) LogOut(ctx context.Context, v identity.Viewer, refreshToken st
 	return err
 }
 
-// Authenticate turns a bearer token into a viewer. A bad or expired token, or
-// a revoked session, is unauthenticated; a role the subject does not hold
-// (any more) is forbidden.
+// Authenticate turns a bearer token (an access token, or an API token
+// cm_...) into a viewer. A bad or expired token, a revoked session or API
+// token, is unauthenticated; a role the subject does not hold (any more)
+// is forbidden.
 func (s *Service) Authenticate(ctx context.Context, bearer string) (identity.Viewer, error) {
+	if strings.HasPrefix(bearer, APITokenPrefix) {
+		return s.authenticateAPIToken(ctx, bearer)
+	}
 	v, err := s.tokens.Verify(bearer)
 	if err != nil {
 		return identity.Viewer{}, err

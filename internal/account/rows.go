@@ -10,4 +10,5 @@ type (
 	Customer  = store.Customer
 	Partner   = store.Partner
 	RoleGrant = store.RoleGrant
+	APIToken  = store.APIToken
 )

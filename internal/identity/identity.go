@@ -49,7 +49,14 @@ type Viewer struct {
 	// ExpiresAt is when the access token ends; long-lived connections
 	// (WebSockets) close then.
 	ExpiresAt time.Time
+	// APITokenID is the API token the request was made with; uuid.Nil for
+	// a session's access token (SessionID is then set instead).
+	APITokenID uuid.UUID
 }
+
+// ByAPIToken reports whether the viewer acts through an API token rather
+// than a logged-in session.
+func (v Viewer) ByAPIToken() bool { return !v.Anonymous() && v.APITokenID != uuid.Nil }
 
 // Anonymous reports whether no one is logged in.
 func (v Viewer) Anonymous() bool { return v.UserID == uuid.Nil }

@@ -22,8 +22,9 @@ type Limits struct {
 	// by the cost rule but still parse, validate and merge, and fragments
 	// that spread each other twice per level grow exponentially.
 	MaxSelections int
-	// Sensitive mutations (logging in, asking for money) may appear once
-	// per document, so one request cannot try many passwords or payouts.
+	// Sensitive mutations (logging in, asking for money, making an API
+	// token) may appear once per document, so one request cannot try many
+	// passwords or payouts, or mint many secrets.
 	Sensitive map[string]bool
 }
 
@@ -39,7 +40,11 @@ var Defaults = Limits{
 	MaxAliases:    30,
 	MaxCost:       5000,
 	MaxSelections: 400,
-	Sensitive:     map[string]bool{"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "erasePersonalData": true, "requestPayout": true},
+	Sensitive: map[string]bool{
+		"logIn": true, "signUp": true, "refreshToken": true, "changePassword": true, "erasePersonalData": true, "requestPayout": true,
+		// Aliases would otherwise mint dozens of secrets in one request.
+		"createApiToken": true,
+	},
 }
 
 // Measure is what a document asks for.
@@ -144,7 +149,7 @@ func (l Limits) Check(m Measure) error {
 	case m.Selections > l.MaxSelections:
 		return apperr.Invalid("", "the query selects more than %d fields and fragments", l.MaxSelections).WithCode("MAX_SELECTIONS_EXCEEDED")
 	case m.Sensitive > 1:
-		return apperr.Invalid("", "at most one login or payout request per document").WithCode("SENSITIVE_MUTATION_REPEATED")
+		return apperr.Invalid("", "at most one login, payout request or new API token per document").WithCode("SENSITIVE_MUTATION_REPEATED")
 	}
 	return nil
 }

@@ -324,6 +324,10 @@ var reads = map[string]read{
 	"account.Service.RoleGrants": {kind: scoped, readers: []string{"customer"}, call: func(w *world, v identity.Viewer) (any, error) {
 		return w.accounts.RoleGrants(w.ctx, v)
 	}, private: func(w *world) []string { return []string{w.customer.UserID.String(), w.customer.OrgID.String()} }, readersSee: true},
+	// The viewer's user's API tokens: a stranger reads its own (none here).
+	"account.Service.APITokens": {kind: scoped, readers: []string{"customer"}, call: func(w *world, v identity.Viewer) (any, error) {
+		return w.accounts.APITokens(w.ctx, v)
+	}, private: func(w *world) []string { return []string{w.customer.UserID.String(), w.customerToken.String()} }, readersSee: true},
 
 	// settings: admins only.
 	"settings.MayRead": {kind: predicate, call: func(w *world, v identity.Viewer) (any, error) {
@@ -358,6 +362,8 @@ var notReads = map[string]string{
 	"web.Streams.Websocket":                "counts a subject's open subscriptions",
 	"account.Service.ChangePassword":       "mutation",
 	"account.Service.ChangeRole":           "mutation",
+	"account.Service.CreateAPIToken":       "mutation",
+	"account.Service.RevokeAPIToken":       "mutation",
 	"account.Service.ErasePersonalData":    "mutation",
 	"account.Service.LogOut":               "mutation",
 	"account.Service.SetAllowedNetworks":   "mutation",

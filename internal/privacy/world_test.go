@@ -65,6 +65,7 @@ type world struct {
 	devPayout, partnerPayout            uuid.UUID
 	devEntry                            int64
 	unapplied                           uuid.UUID
+	customerToken                       uuid.UUID // an API token of customer's user
 }
 
 func newWorld(t *testing.T) *world {
@@ -100,6 +101,8 @@ func newWorld(t *testing.T) *world {
 	}
 	w.catalogue(t)
 	w.sell(t)
+	w.customerToken = must(w.accounts.CreateAPIToken(w.ctx, w.customer.Viewer(), account.CreateAPITokenInput{
+		Name: "CI", Role: identity.RoleCustomer, ExpiresAt: time.Now().Add(time.Hour)})).Token.ID
 	return w
 }
 

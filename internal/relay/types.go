@@ -21,6 +21,8 @@ const (
 	TypePayout        = "Payout"
 	// TypeUnappliedPayment is a provider event the books could not take.
 	TypeUnappliedPayment = "UnappliedPayment"
+	// TypeAPIToken is one of a user's API tokens.
+	TypeAPIToken = "ApiToken"
 )
 
 // The rows of the rate tables are no objects with an id of their own: an

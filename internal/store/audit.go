@@ -27,6 +27,8 @@ type AuditRow struct {
 	Amount *money.Money
 	// EventID is the payment provider's event id of a webhook action.
 	EventID *string
+	// APITokenID is the API token the actor acted with; nil for a session.
+	APITokenID *uuid.UUID
 }
 
 // InsertAudit writes p's row (its action, target, amount and provider
@@ -57,15 +59,19 @@ func (q *Queries) InsertAudit(ctx context.Context, p *audit.Pending, result audi
 	if p.EventID != "" {
 		eventID = &p.EventID
 	}
+	var token *uuid.UUID
+	if !v.Anonymous() && v.APITokenID != uuid.Nil {
+		token = &v.APITokenID
+	}
 	// The IP goes to its own table, outside the hash chain, so that an
 	// erasure can remove it (migration 0013).
 	const sql = `with written as (
-			insert into audit_log (actor_user_id, role, action, target, result, request_id, amount_minor, currency, event_id)
-			values ($1, $2, $3, nullif($4, ''), $5, nullif($7, ''), $8, $9, $10)
+			insert into audit_log (actor_user_id, role, action, target, result, request_id, amount_minor, currency, event_id, api_token_id)
+			values ($1, $2, $3, nullif($4, ''), $5, nullif($7, ''), $8, $9, $10, $11)
 			returning id, actor_user_id)
 		insert into audit_log_ips (audit_id, actor_user_id, ip)
 		select id, actor_user_id, $6::inet from written where $6::inet is not null`
-	_, err := q.db.Exec(ctx, sql, actor, role, p.Action, p.Target, result, ip, o.RequestID, amountMinor, currency, eventID)
+	_, err := q.db.Exec(ctx, sql, actor, role, p.Action, p.Target, result, ip, o.RequestID, amountMinor, currency, eventID, token)
 	return mapErr(err, "insert audit row")
 }
 
@@ -103,7 +109,7 @@ type AuditFilter struct {
 // AuditPage lists the audit log newest first.
 func (q *Queries) AuditPage(ctx context.Context, f AuditFilter, after *int64, limit int) ([]AuditRow, error) {
 	const sql = `select id, at, actor_user_id, role, action, target, result,
-			(select host(ip) from audit_log_ips where audit_id = id), request_id, amount_minor, currency, event_id
+			(select host(ip) from audit_log_ips where audit_id = id), request_id, amount_minor, currency, event_id, api_token_id
 		from audit_log
 		where ($1::uuid is null or actor_user_id = $1) and ($2::text is null or action = $2)
 			and ($3::timestamptz is null or at >= $3) and ($4::timestamptz is null or at < $4)
@@ -113,7 +119,7 @@ func (q *Queries) AuditPage(ctx context.Context, f AuditFilter, after *int64, li
 		var a AuditRow
 		var minor *int64
 		var currency *string
-		err := r.Scan(&a.ID, &a.At, &a.ActorID, &a.Role, &a.Action, &a.Target, &a.Result, &a.IP, &a.RequestID, &minor, &currency, &a.EventID)
+		err := r.Scan(&a.ID, &a.At, &a.ActorID, &a.Role, &a.Action, &a.Target, &a.Result, &a.IP, &a.RequestID, &minor, &currency, &a.EventID, &a.APITokenID)
 		if minor != nil && currency != nil {
 			m := money.New(*minor, *currency)
 			a.Amount = &m

@@ -28,7 +28,17 @@ func subjectOf(ctx context.Context) string {
 	}
 }
 
-const setSubject = `select set_config('cm.subject', $1, true)`
+// userOf names ctx's user for the row-level security of per-user rows (API
+// tokens, migration 0027): the viewer's user, or none.
+func userOf(ctx context.Context) string {
+	v := identity.FromContext(ctx)
+	if v.Anonymous() {
+		return ""
+	}
+	return v.UserID.String()
+}
+
+const setSubject = `select set_config('cm.subject', $1, true), set_config('cm.user', $2, true)`
 
 // withSubject runs fn where row-level security sees ctx's subject. The
 // setting is transaction-local, so it can never leak to the next user of a
@@ -40,24 +50,26 @@ const setSubject = `select set_config('cm.subject', $1, true)`
 func (q *Queries) withSubject(ctx context.Context, op string, fn func(db dbtx) error) error {
 	if q.pool == nil {
 		if !q.subjectSet {
-			if _, err := q.db.Exec(ctx, setSubject, subjectOf(ctx)); err != nil {
+			if _, err := q.db.Exec(ctx, setSubject, subjectOf(ctx), userOf(ctx)); err != nil {
 				return mapErr(err, op+": set subject")
 			}
 			q.subjectSet = true
 		}
 		return fn(q.db)
 	}
-	return fn(subjectBatch{pool: q.pool, subject: subjectOf(ctx)})
+	return fn(subjectBatch{pool: q.pool, subject: subjectOf(ctx), user: userOf(ctx)})
 }
 
 // readOnlySubject opens a batch: the implicit transaction becomes read-only
 // and names its subject.
-const readOnlySubject = `select set_config('transaction_read_only', 'on', true), set_config('cm.subject', $1, true)`
+const readOnlySubject = `select set_config('transaction_read_only', 'on', true), set_config('cm.subject', $1, true),
+	set_config('cm.user', $2, true)`
 
 // subjectBatch sends every statement after readOnlySubject in one batch.
 type subjectBatch struct {
 	pool    *boundedPool
 	subject string
+	user    string
 }
 
 func (b subjectBatch) send(ctx context.Context, sql string, args []any) (*batchRows, error) {
@@ -66,7 +78,7 @@ func (b subjectBatch) send(ctx context.Context, sql string, args []any) (*batchR
 		return nil, err
 	}
 	batch := &pgx.Batch{}
-	batch.Queue(readOnlySubject, b.subject)
+	batch.Queue(readOnlySubject, b.subject, b.user)
 	batch.Queue(sql, args...)
 	br := c.SendBatch(ctx, batch)
 	if _, err := br.Exec(); err != nil {

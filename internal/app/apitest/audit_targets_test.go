@@ -486,6 +486,16 @@ var auditCases = map[string]auditCase{
 		w.mutate(t, w.admin, "revokeRole", "RoleChangeInput!", "roles { role }", input)
 		return globalIDOf("User", c.UserID), ""
 	},
+	"createApiToken": func(t *testing.T, w *auditWorld) (string, string) {
+		p := w.mutate(t, w.devTok, "createApiToken", "CreateApiTokenInput!", "apiToken { id }", apiTokenInput("CI", "DEVELOPER"))
+		return str(p, "apiToken", "id"), ""
+	},
+	"revokeApiToken": func(t *testing.T, w *auditWorld) (string, string) {
+		p := w.mutate(t, w.devTok, "createApiToken", "CreateApiTokenInput!", "apiToken { id }", apiTokenInput("CI", "DEVELOPER"))
+		id := str(p, "apiToken", "id")
+		w.mutate(t, w.devTok, "revokeApiToken", "RevokeApiTokenInput!", "apiToken { id }", map[string]any{"id": id})
+		return id, ""
+	},
 	"erasePersonalData": func(t *testing.T, w *auditWorld) (string, string) {
 		c, tok := w.customer(t)
 		w.mutate(t, tok, "erasePersonalData", "ErasePersonalDataInput!", "erased", map[string]any{"password": factory.Password})

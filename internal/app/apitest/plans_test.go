@@ -220,7 +220,7 @@ func TestMainQueriesUseIndexesAtScale(t *testing.T) {
 				case strings.HasPrefix(st.sql, "begin"), st.sql == "commit", st.sql == "rollback":
 					continue
 				case strings.Contains(st.sql, "set_config('cm.subject'"):
-					if _, err := tx.Exec(ctx, `select set_config('cm.subject', $1, true)`, st.args...); err != nil {
+					if _, err := tx.Exec(ctx, `select set_config('cm.subject', $1, true), set_config('cm.user', $2, true)`, st.args...); err != nil {
 						t.Fatal(err)
 					}
 					continue

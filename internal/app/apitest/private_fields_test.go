@@ -49,7 +49,7 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 		"setPartnerStatus createConfiguration updateConfiguration setConfigurationPrices archiveConfiguration inviteCustomer " +
 		"createVersion updateVersion submitVersion approveVersion rejectVersion suspendConfiguration restoreConfiguration " +
 		"createReview updateReview signUp logIn refreshToken logOut changePassword setAllowedNetworks setCrmAccountId grantRole " +
-		"revokeRole erasePersonalData updateSetting"},
+		"revokeRole erasePersonalData updateSetting createApiToken revokeApiToken"},
 	"Subscription": {action: "commissionAdded earningAdded developerActivity moderationQueue"},
 
 	// Objects with a public side.
@@ -82,7 +82,8 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 	// of public objects, or of the private fields and objects above, or
 	// the viewer's own (Viewer, RoleGrant, AuthSession).
 	"Activity":                   {public: "kind installation version configuration"},
-	"AuditEntry":                 {public: "id at actor role action target result ip requestId amount eventId"},
+	"ApiToken":                   {public: "id name role actingFor prefix createdAt expiresAt lastUsedAt revokedAt"},
+	"AuditEntry":                 {public: "id at actor role action target result ip requestId amount eventId apiToken"},
 	"AuditEntryConnection":       {public: "edges nodes pageInfo"},
 	"AuditEntryEdge":             {public: "cursor node"},
 	"AuthSession":                {public: "accessToken accessTokenExpiresAt refreshToken refreshTokenExpiresAt role"},
@@ -93,6 +94,7 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 	"ConfigurationConnection":    {public: "edges nodes pageInfo"},
 	"ConfigurationEdge":          {public: "cursor node"},
 	"ConfigurationPayload":       {public: "configuration userErrors"},
+	"CreateApiTokenPayload":      {public: "secret apiToken userErrors"},
 	"CustomerConnection":         {public: "edges nodes pageInfo totalCount"},
 	"CustomerEdge":               {public: "cursor node"},
 	"DeveloperConnection":        {public: "edges nodes pageInfo totalCount"},
@@ -143,6 +145,7 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 	"ReviewConnection":           {public: "edges nodes pageInfo"},
 	"ReviewEdge":                 {public: "cursor node"},
 	"ReviewPayload":              {public: "review userErrors"},
+	"RevokeApiTokenPayload":      {public: "apiToken userErrors"},
 	"RoleChangePayload":          {public: "roles userErrors"},
 	"RoleGrant":                  {public: "role actingFor organizationName"},
 	"SetAllowedNetworksPayload":  {public: "networks userErrors"},
@@ -166,7 +169,7 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 	"VersionEdge":                {public: "cursor node"},
 	"VersionPackage":             {public: "sha256 size uploadedAt manifest problem downloadPath"},
 	"VersionPayload":             {public: "version userErrors"},
-	"Viewer":                     {public: "user role roles customer developer partner"},
+	"Viewer":                     {public: "user role roles customer developer partner apiTokens"},
 }
 
 // A fieldReach is how the readers of a private field reach an object that
