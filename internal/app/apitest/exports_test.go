@@ -120,6 +120,16 @@ func TestExportsSumToTheStatement(t *testing.T) {
 	if len(payouts) != 2 || payouts[1][column(t, payouts[0], "amount")] != "1500.00" || payouts[1][column(t, payouts[0], "state")] != "requested" {
 		t.Fatalf("payouts export: %v", payouts)
 	}
+	// An accountant's script exports with an API token of the developer
+	// role instead of a session, until the token is revoked.
+	secret, tokenID := w.s.newAPIToken(t, w.tokens["developer"], "DEVELOPER")
+	if _, byToken := w.exportCSV(t, secret, "/exports/statements/"+month+".csv"); len(byToken) != len(rows) || sum(byToken) != share {
+		t.Fatalf("export with an API token: %v", byToken)
+	}
+	w.s.Do(t, w.tokens["developer"], revokeAPIToken, map[string]any{"id": tokenID})
+	if res, _ := w.exportCSV(t, secret, "/exports/statements/"+month+".csv"); res.status != 401 {
+		t.Fatalf("export with a revoked API token: %d %s", res.status, res.body)
+	}
 	// The partner's own commissions; an admin names either party.
 	if _, p := w.exportCSV(t, dealerToken, "/exports/statements/"+month+".csv"); len(p) < 2 {
 		t.Fatalf("partner's statement export: %v", p)
