@@ -1,7 +1,6 @@
 package apitest
 
 import (
-	"context"
 	"encoding/csv"
 	"strings"
 	"testing"
@@ -48,7 +47,6 @@ func column(t *testing.T, header []string, name string) int {
 // exports any party by naming it; nobody else exports anything.
 func TestExportsSumToTheStatement(t *testing.T) {
 	w := newCommerceWorld(t)
-	ctx := context.Background()
 	dealer, dealerToken := w.premiumDeveloperAndDealer(t)
 	paymentID := w.payRent(t)
 	if r := w.s.Do(t, w.tokens["admin"], `mutation($p: ID!) { refundPayment(input: {paymentId: $p, amount: "123.45", reason: "partly", idempotencyKey: "r-x"}) {
@@ -56,17 +54,7 @@ func TestExportsSumToTheStatement(t *testing.T) {
 		t.Fatalf("refund: %s", r.Raw)
 	}
 	// A payout requested from older earnings, for the payouts export.
-	if _, err := w.s.Pool.Exec(ctx, `
-		with p as (
-			insert into payments (customer_id, configuration_id, paid_for, amount_minor, provider, provider_payment_id, received_at)
-			values ($1, $2, 'purchase', 400000, 'test', 'old-x', now() - interval '20 days') returning id, received_at
-		)
-		insert into ledger_entries (payment_id, party, developer_id, amount_minor, currency, rate, paid_for, configuration_id, customer_id, occurred_at)
-		select p.id, 'developer', $3, 200000, 'RUB', 5000, 'purchase', $2, $1, p.received_at from p
-		union all select p.id, 'platform', null::uuid, 200000, 'RUB', null::integer, 'purchase', $2, $1, p.received_at from p`,
-		w.buyer.OrgID, w.conf.ID, w.dev.OrgID); err != nil {
-		t.Fatal(err)
-	}
+	w.earnOldSale(t)
 	if r := w.s.Do(t, w.tokens["developer"], `mutation { requestPayout(input: {amount: "1500.00", method: BANK_ACCOUNT, idempotencyKey: "x1"}) { userErrors { code } } }`, nil); len(get(r.Data, "requestPayout", "userErrors").([]any)) != 0 {
 		t.Fatalf("payout: %s", r.Raw)
 	}
