@@ -450,6 +450,10 @@ type ComplexityRoot struct {
 		SubmitVersion            func(childComplexity int, input model.VersionIDInput) int
 		SuspendConfiguration     func(childComplexity int, input model.SuspendConfigurationInput) int
 		UpdateConfiguration      func(childComplexity int, input model.UpdateConfigurationInput) int
+		UpdateCustomerProfile    func(childComplexity int, input model.UpdateCustomerProfileInput) int
+		UpdateDeveloperProfile   func(childComplexity int, input model.UpdateDeveloperProfileInput) int
+		UpdatePartnerProfile     func(childComplexity int, input model.UpdatePartnerProfileInput) int
+		UpdateProfile            func(childComplexity int, input model.UpdateProfileInput) int
 		UpdateReview             func(childComplexity int, input model.UpdateReviewInput) int
 		UpdateSetting            func(childComplexity int, input model.UpdateSettingInput) int
 		UpdateVersion            func(childComplexity int, input model.UpdateVersionInput) int
@@ -823,6 +827,26 @@ type ComplexityRoot struct {
 		UserErrors       func(childComplexity int) int
 	}
 
+	UpdateCustomerProfilePayload struct {
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	UpdateDeveloperProfilePayload struct {
+		Developer  func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	UpdatePartnerProfilePayload struct {
+		Partner    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	UpdateProfilePayload struct {
+		User       func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	UpdateSettingPayload struct {
 		Setting    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -1035,6 +1059,10 @@ type MutationResolver interface {
 	CreateAPIToken(ctx context.Context, input model.CreateAPITokenInput) (*model.CreateAPITokenPayload, error)
 	RevokeAPIToken(ctx context.Context, input model.RevokeAPITokenInput) (*model.RevokeAPITokenPayload, error)
 	UpdateSetting(ctx context.Context, input model.UpdateSettingInput) (*model.UpdateSettingPayload, error)
+	UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error)
+	UpdateDeveloperProfile(ctx context.Context, input model.UpdateDeveloperProfileInput) (*model.UpdateDeveloperProfilePayload, error)
+	UpdatePartnerProfile(ctx context.Context, input model.UpdatePartnerProfileInput) (*model.UpdatePartnerProfilePayload, error)
+	UpdateCustomerProfile(ctx context.Context, input model.UpdateCustomerProfileInput) (*model.UpdateCustomerProfilePayload, error)
 }
 type PartnerResolver interface {
 	Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error)
@@ -3049,6 +3077,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateConfiguration(childComplexity, args["input"].(model.UpdateConfigurationInput)), true
+	case "Mutation.updateCustomerProfile":
+		if e.ComplexityRoot.Mutation.UpdateCustomerProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCustomerProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCustomerProfile(childComplexity, args["input"].(model.UpdateCustomerProfileInput)), true
+	case "Mutation.updateDeveloperProfile":
+		if e.ComplexityRoot.Mutation.UpdateDeveloperProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateDeveloperProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateDeveloperProfile(childComplexity, args["input"].(model.UpdateDeveloperProfileInput)), true
+	case "Mutation.updatePartnerProfile":
+		if e.ComplexityRoot.Mutation.UpdatePartnerProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePartnerProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePartnerProfile(childComplexity, args["input"].(model.UpdatePartnerProfileInput)), true
+	case "Mutation.updateProfile":
+		if e.ComplexityRoot.Mutation.UpdateProfile == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateProfile_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateProfile(childComplexity, args["input"].(model.UpdateProfileInput)), true
 	case "Mutation.updateReview":
 		if e.ComplexityRoot.Mutation.UpdateReview == nil {
 			break
@@ -4564,6 +4636,58 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UnappliedPaymentPayload.UserErrors(childComplexity), true
 
+	case "UpdateCustomerProfilePayload.customer":
+		if e.ComplexityRoot.UpdateCustomerProfilePayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCustomerProfilePayload.Customer(childComplexity), true
+	case "UpdateCustomerProfilePayload.userErrors":
+		if e.ComplexityRoot.UpdateCustomerProfilePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCustomerProfilePayload.UserErrors(childComplexity), true
+
+	case "UpdateDeveloperProfilePayload.developer":
+		if e.ComplexityRoot.UpdateDeveloperProfilePayload.Developer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateDeveloperProfilePayload.Developer(childComplexity), true
+	case "UpdateDeveloperProfilePayload.userErrors":
+		if e.ComplexityRoot.UpdateDeveloperProfilePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateDeveloperProfilePayload.UserErrors(childComplexity), true
+
+	case "UpdatePartnerProfilePayload.partner":
+		if e.ComplexityRoot.UpdatePartnerProfilePayload.Partner == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePartnerProfilePayload.Partner(childComplexity), true
+	case "UpdatePartnerProfilePayload.userErrors":
+		if e.ComplexityRoot.UpdatePartnerProfilePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePartnerProfilePayload.UserErrors(childComplexity), true
+
+	case "UpdateProfilePayload.user":
+		if e.ComplexityRoot.UpdateProfilePayload.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateProfilePayload.User(childComplexity), true
+	case "UpdateProfilePayload.userErrors":
+		if e.ComplexityRoot.UpdateProfilePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateProfilePayload.UserErrors(childComplexity), true
+
 	case "UpdateSettingPayload.setting":
 		if e.ComplexityRoot.UpdateSettingPayload.Setting == nil {
 			break
@@ -4904,6 +5028,10 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		ec.unmarshalInputSignUpInput,
 		ec.unmarshalInputSuspendConfigurationInput,
 		ec.unmarshalInputUpdateConfigurationInput,
+		ec.unmarshalInputUpdateCustomerProfileInput,
+		ec.unmarshalInputUpdateDeveloperProfileInput,
+		ec.unmarshalInputUpdatePartnerProfileInput,
+		ec.unmarshalInputUpdateProfileInput,
 		ec.unmarshalInputUpdateReviewInput,
 		ec.unmarshalInputUpdateSettingInput,
 		ec.unmarshalInputUpdateVersionInput,
@@ -7279,6 +7407,102 @@ extend type Mutation {
   """
   updateSetting(input: UpdateSettingInput!): UpdateSettingPayload!
 }
+
+extend enum UserErrorCode {
+  "A name is empty, longer than 200 characters or holds control characters."
+  NAME_INVALID
+  "A phone is not an international number: + and 8 to 15 digits (spaces, dashes, dots and brackets are ignored)."
+  PHONE_INVALID
+  "A website is not an absolute http:// or https:// address."
+  WEBSITE_INVALID
+  "The developer has published: its slug (the storefront's links to it) is fixed."
+  SLUG_LOCKED
+  "The account's personal data was erased; the erasure stands and the profile cannot be filled in again."
+  ACCOUNT_ERASED
+}
+
+"The viewer's own user; omitted (null) fields keep their value. The e-mail changes elsewhere, with re-verification."
+input UpdateProfileInput {
+  "1 to 200 characters."
+  name: String
+  "An international number such as ` + "`" + `+7 916 123-45-67` + "`" + `, stored as +79161234567; an empty string clears it."
+  phone: String
+}
+
+type UpdateProfilePayload {
+  "The user as saved; null on userErrors."
+  user: User
+  "NAME_INVALID, PHONE_INVALID, ACCOUNT_ERASED."
+  userErrors: [UserError!]!
+}
+
+"A developer's public profile; omitted (null) fields keep their value."
+input UpdateDeveloperProfileInput {
+  "The Developer id: the one the viewer acts for (admins: any)."
+  developer: ID!
+  "1 to 200 characters."
+  name: String
+  "At most 5000 characters."
+  bio: String
+  "An http:// or https:// address; an empty string clears it."
+  website: String
+  "Lower-case letters, digits and inner dashes; only until the developer's first publication."
+  slug: String
+}
+
+type UpdateDeveloperProfilePayload {
+  "The developer as saved; null on userErrors."
+  developer: Developer
+  "NAME_INVALID, BAD_USER_INPUT (bio), WEBSITE_INVALID, SLUG_INVALID, SLUG_TAKEN, SLUG_LOCKED, ACCOUNT_ERASED."
+  userErrors: [UserError!]!
+}
+
+"A partner's profile; omitted (null) fields keep their value."
+input UpdatePartnerProfileInput {
+  "The Partner id: the one the viewer acts for (admins: any)."
+  partner: ID!
+  "1 to 200 characters."
+  name: String
+  "The partner's tax number (10 or 12 digits with a valid checksum); replaced, never cleared."
+  inn: String
+  "An http:// or https:// address; an empty string clears it."
+  website: String
+}
+
+type UpdatePartnerProfilePayload {
+  "The partner as saved; null on userErrors."
+  partner: Partner
+  "NAME_INVALID, INN_INVALID, INN_TAKEN, WEBSITE_INVALID, ACCOUNT_ERASED."
+  userErrors: [UserError!]!
+}
+
+"A customer's organisation; omitted (null) fields keep their value."
+input UpdateCustomerProfileInput {
+  "The Customer id: the one the viewer acts for (admins: any)."
+  customer: ID!
+  "The organisation's name, 1 to 200 characters."
+  name: String
+  "The organisation's tax number (10 or 12 digits with a valid checksum); replaced, never cleared."
+  inn: String
+}
+
+type UpdateCustomerProfilePayload {
+  "The customer as saved; null on userErrors."
+  customer: Customer
+  "NAME_INVALID, INN_INVALID, INN_TAKEN, ACCOUNT_ERASED."
+  userErrors: [UserError!]!
+}
+
+extend type Mutation {
+  "Edits the viewer's own user (in a session, not with an API token). Audited."
+  updateProfile(input: UpdateProfileInput!): UpdateProfilePayload!
+  "Edits a developer's public profile: the developer itself or an admin. Audited."
+  updateDeveloperProfile(input: UpdateDeveloperProfileInput!): UpdateDeveloperProfilePayload!
+  "Edits a partner's profile: the partner itself or an admin. Audited."
+  updatePartnerProfile(input: UpdatePartnerProfileInput!): UpdatePartnerProfilePayload!
+  "Edits a customer's organisation: the customer itself or an admin. Audited."
+  updateCustomerProfile(input: UpdateCustomerProfileInput!): UpdateCustomerProfilePayload!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -8645,6 +8869,46 @@ func (ec *executionContext) childFields_UnappliedPaymentPayload(ctx context.Cont
 	return nil, fmt.Errorf("no field named %q was found under type UnappliedPaymentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateCustomerProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_UpdateCustomerProfilePayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateCustomerProfilePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateCustomerProfilePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateDeveloperProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "developer":
+		return ec.fieldContext_UpdateDeveloperProfilePayload_developer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateDeveloperProfilePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateDeveloperProfilePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdatePartnerProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "partner":
+		return ec.fieldContext_UpdatePartnerProfilePayload_partner(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdatePartnerProfilePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdatePartnerProfilePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateProfilePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_UpdateProfilePayload_user(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateProfilePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateProfilePayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateSettingPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "setting":
@@ -9879,6 +10143,62 @@ func (ec *executionContext) field_Mutation_updateConfiguration_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.UpdateConfigurationInput, error) {
 			return ec.unmarshalNUpdateConfigurationInput2configmarketᚋgraphᚋmodelᚐUpdateConfigurationInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateCustomerProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateCustomerProfileInput, error) {
+			return ec.unmarshalNUpdateCustomerProfileInput2configmarketᚋgraphᚋmodelᚐUpdateCustomerProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateDeveloperProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateDeveloperProfileInput, error) {
+			return ec.unmarshalNUpdateDeveloperProfileInput2configmarketᚋgraphᚋmodelᚐUpdateDeveloperProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updatePartnerProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePartnerProfileInput, error) {
+			return ec.unmarshalNUpdatePartnerProfileInput2configmarketᚋgraphᚋmodelᚐUpdatePartnerProfileInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateProfile_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+			return ec.unmarshalNUpdateProfileInput2configmarketᚋgraphᚋmodelᚐUpdateProfileInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -18702,6 +19022,182 @@ func (ec *executionContext) fieldContext_Mutation_updateSetting(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateProfile(ctx, fc.Args["input"].(model.UpdateProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateProfilePayload) graphql.Marshaler {
+			return ec.marshalNUpdateProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateProfilePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateProfilePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateDeveloperProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateDeveloperProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateDeveloperProfile(ctx, fc.Args["input"].(model.UpdateDeveloperProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateDeveloperProfilePayload) graphql.Marshaler {
+			return ec.marshalNUpdateDeveloperProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateDeveloperProfilePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateDeveloperProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateDeveloperProfilePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateDeveloperProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePartnerProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePartnerProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePartnerProfile(ctx, fc.Args["input"].(model.UpdatePartnerProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePartnerProfilePayload) graphql.Marshaler {
+			return ec.marshalNUpdatePartnerProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdatePartnerProfilePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePartnerProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdatePartnerProfilePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePartnerProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCustomerProfile(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCustomerProfile(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCustomerProfile(ctx, fc.Args["input"].(model.UpdateCustomerProfileInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateCustomerProfilePayload) graphql.Marshaler {
+			return ec.marshalNUpdateCustomerProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateCustomerProfilePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCustomerProfile(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateCustomerProfilePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCustomerProfile_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PackageManifest_slug(ctx context.Context, field graphql.CollectedField, obj *model.PackageManifest) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -25139,6 +25635,262 @@ func (ec *executionContext) fieldContext_UnappliedPaymentPayload_userErrors(_ co
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateCustomerProfilePayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCustomerProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCustomerProfilePayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖconfigmarketᚋgraphᚋmodelᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCustomerProfilePayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCustomerProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateCustomerProfilePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCustomerProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCustomerProfilePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCustomerProfilePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCustomerProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateDeveloperProfilePayload_developer(ctx context.Context, field graphql.CollectedField, obj *model.UpdateDeveloperProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateDeveloperProfilePayload_developer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Developer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Developer) graphql.Marshaler {
+			return ec.marshalODeveloper2ᚖconfigmarketᚋgraphᚋmodelᚐDeveloper(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateDeveloperProfilePayload_developer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateDeveloperProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Developer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateDeveloperProfilePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateDeveloperProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateDeveloperProfilePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateDeveloperProfilePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateDeveloperProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePartnerProfilePayload_partner(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePartnerProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePartnerProfilePayload_partner(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Partner, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.Partner) graphql.Marshaler {
+			return ec.marshalOPartner2ᚖconfigmarketᚋgraphᚋmodelᚐPartner(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePartnerProfilePayload_partner(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePartnerProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Partner(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePartnerProfilePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePartnerProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePartnerProfilePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePartnerProfilePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePartnerProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateProfilePayload_user(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateProfilePayload_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.User) graphql.Marshaler {
+			return ec.marshalOUser2ᚖconfigmarketᚋgraphᚋmodelᚐUser(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateProfilePayload_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateProfilePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateProfilePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateProfilePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []*model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕᚖconfigmarketᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateProfilePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateProfilePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateSettingPayload_setting(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSettingPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29462,6 +30214,196 @@ func (ec *executionContext) unmarshalInputUpdateConfigurationInput(ctx context.C
 				return it, err
 			}
 			it.TrialDays = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateCustomerProfileInput(ctx context.Context, obj any) (model.UpdateCustomerProfileInput, error) {
+	var it model.UpdateCustomerProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customer", "name", "inn"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customer"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Customer = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "inn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inn = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateDeveloperProfileInput(ctx context.Context, obj any) (model.UpdateDeveloperProfileInput, error) {
+	var it model.UpdateDeveloperProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"developer", "name", "bio", "website", "slug"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "developer":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("developer"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Developer = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "bio":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("bio"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Bio = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		case "slug":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("slug"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Slug = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdatePartnerProfileInput(ctx context.Context, obj any) (model.UpdatePartnerProfileInput, error) {
+	var it model.UpdatePartnerProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"partner", "name", "inn", "website"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "partner":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("partner"))
+			data, err := ec.unmarshalNID2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Partner = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "inn":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("inn"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Inn = data
+		case "website":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("website"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Website = data
+		}
+	}
+	return it, nil
+}
+
+func (ec *executionContext) unmarshalInputUpdateProfileInput(ctx context.Context, obj any) (model.UpdateProfileInput, error) {
+	var it model.UpdateProfileInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "phone"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "phone":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("phone"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Phone = data
 		}
 	}
 	return it, nil
@@ -34130,6 +35072,34 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateDeveloperProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateDeveloperProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePartnerProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePartnerProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCustomerProfile":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCustomerProfile(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -37820,6 +38790,178 @@ func (ec *executionContext) _UnappliedPaymentPayload(ctx context.Context, sel as
 	return out
 }
 
+var updateCustomerProfilePayloadImplementors = []string{"UpdateCustomerProfilePayload"}
+
+func (ec *executionContext) _UpdateCustomerProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCustomerProfilePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateCustomerProfilePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateCustomerProfilePayload")
+		case "customer":
+			out.Values[i] = ec._UpdateCustomerProfilePayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateCustomerProfilePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateDeveloperProfilePayloadImplementors = []string{"UpdateDeveloperProfilePayload"}
+
+func (ec *executionContext) _UpdateDeveloperProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateDeveloperProfilePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateDeveloperProfilePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateDeveloperProfilePayload")
+		case "developer":
+			out.Values[i] = ec._UpdateDeveloperProfilePayload_developer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateDeveloperProfilePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updatePartnerProfilePayloadImplementors = []string{"UpdatePartnerProfilePayload"}
+
+func (ec *executionContext) _UpdatePartnerProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePartnerProfilePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updatePartnerProfilePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdatePartnerProfilePayload")
+		case "partner":
+			out.Values[i] = ec._UpdatePartnerProfilePayload_partner(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdatePartnerProfilePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
+var updateProfilePayloadImplementors = []string{"UpdateProfilePayload"}
+
+func (ec *executionContext) _UpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateProfilePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateProfilePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferredFieldSet := graphql.NewFieldSet(nil)
+	deferLabelToView := make(map[string]*graphql.FieldSetView)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateProfilePayload")
+		case "user":
+			out.Values[i] = ec._UpdateProfilePayload_user(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateProfilePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	atomic.AddInt32(&ec.Deferred, int32(min(len(deferLabelToView), math.MaxInt32)))
+
+	ec.ProcessDeferredGroup(graphql.DeferredGroup{
+		Defers:   deferLabelToView,
+		Path:     graphql.GetPath(ctx),
+		FieldSet: deferredFieldSet,
+		Context:  ctx,
+	})
+
+	return out
+}
+
 var updateSettingPayloadImplementors = []string{"UpdateSettingPayload"}
 
 func (ec *executionContext) _UpdateSettingPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSettingPayload) graphql.Marshaler {
@@ -41162,6 +42304,66 @@ func (ec *executionContext) marshalNUnappliedReason2configmarketᚋgraphᚋmodel
 func (ec *executionContext) unmarshalNUpdateConfigurationInput2configmarketᚋgraphᚋmodelᚐUpdateConfigurationInput(ctx context.Context, v any) (model.UpdateConfigurationInput, error) {
 	res, err := ec.unmarshalInputUpdateConfigurationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNUpdateCustomerProfileInput2configmarketᚋgraphᚋmodelᚐUpdateCustomerProfileInput(ctx context.Context, v any) (model.UpdateCustomerProfileInput, error) {
+	res, err := ec.unmarshalInputUpdateCustomerProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateCustomerProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateCustomerProfilePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateCustomerProfilePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateCustomerProfilePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateDeveloperProfileInput2configmarketᚋgraphᚋmodelᚐUpdateDeveloperProfileInput(ctx context.Context, v any) (model.UpdateDeveloperProfileInput, error) {
+	res, err := ec.unmarshalInputUpdateDeveloperProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateDeveloperProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateDeveloperProfilePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateDeveloperProfilePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateDeveloperProfilePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdatePartnerProfileInput2configmarketᚋgraphᚋmodelᚐUpdatePartnerProfileInput(ctx context.Context, v any) (model.UpdatePartnerProfileInput, error) {
+	res, err := ec.unmarshalInputUpdatePartnerProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdatePartnerProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdatePartnerProfilePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdatePartnerProfilePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdatePartnerProfilePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateProfileInput2configmarketᚋgraphᚋmodelᚐUpdateProfileInput(ctx context.Context, v any) (model.UpdateProfileInput, error) {
+	res, err := ec.unmarshalInputUpdateProfileInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateProfilePayload2ᚖconfigmarketᚋgraphᚋmodelᚐUpdateProfilePayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateProfilePayload) graphql.Marshaler {
+	if v == nil {
+		if !graphql.HasFieldError(ctx, graphql.GetFieldContext(ctx)) {
+			graphql.AddErrorf(ctx, "the requested element is null which the schema does not allow")
+		}
+		return graphql.Null
+	}
+	return ec._UpdateProfilePayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateReviewInput2configmarketᚋgraphᚋmodelᚐUpdateReviewInput(ctx context.Context, v any) (model.UpdateReviewInput, error) {

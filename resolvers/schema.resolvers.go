@@ -916,6 +916,42 @@ func (r *mutationResolver) UpdateSetting(ctx context.Context, input model.Update
 	return settingPayload(r.SettingsService.Update(ctx, identity.FromContext(ctx), input.Key, string(input.Value)))
 }
 
+// UpdateProfile is the resolver for the updateProfile field.
+func (r *mutationResolver) UpdateProfile(ctx context.Context, input model.UpdateProfileInput) (*model.UpdateProfilePayload, error) {
+	return updateProfilePayload(r.AccountService.UpdateProfile(ctx, identity.FromContext(ctx),
+		account.ProfileInput{Name: input.Name, Phone: input.Phone}))
+}
+
+// UpdateDeveloperProfile is the resolver for the updateDeveloperProfile field.
+func (r *mutationResolver) UpdateDeveloperProfile(ctx context.Context, input model.UpdateDeveloperProfileInput) (*model.UpdateDeveloperProfilePayload, error) {
+	id, err := idArg("input.developer", input.Developer, typeDeveloper)
+	if err != nil {
+		return updateDeveloperProfilePayload(catalog.Developer{}, err)
+	}
+	return updateDeveloperProfilePayload(r.AccountService.UpdateDeveloperProfile(ctx, identity.FromContext(ctx), id,
+		account.DeveloperProfileInput{Name: input.Name, Bio: input.Bio, Website: input.Website, Slug: input.Slug}))
+}
+
+// UpdatePartnerProfile is the resolver for the updatePartnerProfile field.
+func (r *mutationResolver) UpdatePartnerProfile(ctx context.Context, input model.UpdatePartnerProfileInput) (*model.UpdatePartnerProfilePayload, error) {
+	id, err := idArg("input.partner", input.Partner, typePartner)
+	if err != nil {
+		return updatePartnerProfilePayload(account.Partner{}, err)
+	}
+	return updatePartnerProfilePayload(r.AccountService.UpdatePartnerProfile(ctx, identity.FromContext(ctx), id,
+		account.PartnerProfileInput{Name: input.Name, INN: input.Inn, Website: input.Website}))
+}
+
+// UpdateCustomerProfile is the resolver for the updateCustomerProfile field.
+func (r *mutationResolver) UpdateCustomerProfile(ctx context.Context, input model.UpdateCustomerProfileInput) (*model.UpdateCustomerProfilePayload, error) {
+	id, err := idArg("input.customer", input.Customer, typeCustomer)
+	if err != nil {
+		return updateCustomerProfilePayload(account.Customer{}, err)
+	}
+	return updateCustomerProfilePayload(r.AccountService.UpdateCustomerProfile(ctx, identity.FromContext(ctx), id,
+		account.CustomerProfileInput{Name: input.Name, INN: input.Inn}))
+}
+
 // Commissions is the resolver for the commissions field.
 func (r *partnerResolver) Commissions(ctx context.Context, obj *model.Partner, first *int, after *string, filter *model.LedgerFilter) (*model.LedgerEntryConnection, error) {
 	f, err := ledgerFilter(earnings.PartyPartner, obj.RowID, filter)

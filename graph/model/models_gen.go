@@ -994,6 +994,78 @@ type UpdateConfigurationInput struct {
 	TrialDays   *int         `json:"trialDays,omitempty"`
 }
 
+// A customer's organisation; omitted (null) fields keep their value.
+type UpdateCustomerProfileInput struct {
+	// The Customer id: the one the viewer acts for (admins: any).
+	Customer string `json:"customer"`
+	// The organisation's name, 1 to 200 characters.
+	Name *string `json:"name,omitempty"`
+	// The organisation's tax number (10 or 12 digits with a valid checksum); replaced, never cleared.
+	Inn *string `json:"inn,omitempty"`
+}
+
+type UpdateCustomerProfilePayload struct {
+	// The customer as saved; null on userErrors.
+	Customer *Customer `json:"customer,omitempty"`
+	// NAME_INVALID, INN_INVALID, INN_TAKEN, ACCOUNT_ERASED.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A developer's public profile; omitted (null) fields keep their value.
+type UpdateDeveloperProfileInput struct {
+	// The Developer id: the one the viewer acts for (admins: any).
+	Developer string `json:"developer"`
+	// 1 to 200 characters.
+	Name *string `json:"name,omitempty"`
+	// At most 5000 characters.
+	Bio *string `json:"bio,omitempty"`
+	// An http:// or https:// address; an empty string clears it.
+	Website *string `json:"website,omitempty"`
+	// Lower-case letters, digits and inner dashes; only until the developer's first publication.
+	Slug *string `json:"slug,omitempty"`
+}
+
+type UpdateDeveloperProfilePayload struct {
+	// The developer as saved; null on userErrors.
+	Developer *Developer `json:"developer,omitempty"`
+	// NAME_INVALID, BAD_USER_INPUT (bio), WEBSITE_INVALID, SLUG_INVALID, SLUG_TAKEN, SLUG_LOCKED, ACCOUNT_ERASED.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// A partner's profile; omitted (null) fields keep their value.
+type UpdatePartnerProfileInput struct {
+	// The Partner id: the one the viewer acts for (admins: any).
+	Partner string `json:"partner"`
+	// 1 to 200 characters.
+	Name *string `json:"name,omitempty"`
+	// The partner's tax number (10 or 12 digits with a valid checksum); replaced, never cleared.
+	Inn *string `json:"inn,omitempty"`
+	// An http:// or https:// address; an empty string clears it.
+	Website *string `json:"website,omitempty"`
+}
+
+type UpdatePartnerProfilePayload struct {
+	// The partner as saved; null on userErrors.
+	Partner *Partner `json:"partner,omitempty"`
+	// NAME_INVALID, INN_INVALID, INN_TAKEN, WEBSITE_INVALID, ACCOUNT_ERASED.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
+// The viewer's own user; omitted (null) fields keep their value. The e-mail changes elsewhere, with re-verification.
+type UpdateProfileInput struct {
+	// 1 to 200 characters.
+	Name *string `json:"name,omitempty"`
+	// An international number such as `+7 916 123-45-67`, stored as +79161234567; an empty string clears it.
+	Phone *string `json:"phone,omitempty"`
+}
+
+type UpdateProfilePayload struct {
+	// The user as saved; null on userErrors.
+	User *User `json:"user,omitempty"`
+	// NAME_INVALID, PHONE_INVALID, ACCOUNT_ERASED.
+	UserErrors []*UserError `json:"userErrors"`
+}
+
 type UpdateReviewInput struct {
 	ID     string  `json:"id"`
 	Rating int     `json:"rating"`
@@ -2575,6 +2647,16 @@ const (
 	UserErrorCodeSettingInconsistent UserErrorCode = "SETTING_INCONSISTENT"
 	// The setting already has this value.
 	UserErrorCodeSettingUnchanged UserErrorCode = "SETTING_UNCHANGED"
+	// A name is empty, longer than 200 characters or holds control characters.
+	UserErrorCodeNameInvalid UserErrorCode = "NAME_INVALID"
+	// A phone is not an international number: + and 8 to 15 digits (spaces, dashes, dots and brackets are ignored).
+	UserErrorCodePhoneInvalid UserErrorCode = "PHONE_INVALID"
+	// A website is not an absolute http:// or https:// address.
+	UserErrorCodeWebsiteInvalid UserErrorCode = "WEBSITE_INVALID"
+	// The developer has published: its slug (the storefront's links to it) is fixed.
+	UserErrorCodeSlugLocked UserErrorCode = "SLUG_LOCKED"
+	// The account's personal data was erased; the erasure stands and the profile cannot be filled in again.
+	UserErrorCodeAccountErased UserErrorCode = "ACCOUNT_ERASED"
 )
 
 var AllUserErrorCode = []UserErrorCode{
@@ -2668,11 +2750,16 @@ var AllUserErrorCode = []UserErrorCode{
 	UserErrorCodeSettingOutOfRange,
 	UserErrorCodeSettingInconsistent,
 	UserErrorCodeSettingUnchanged,
+	UserErrorCodeNameInvalid,
+	UserErrorCodePhoneInvalid,
+	UserErrorCodeWebsiteInvalid,
+	UserErrorCodeSlugLocked,
+	UserErrorCodeAccountErased,
 }
 
 func (e UserErrorCode) IsValid() bool {
 	switch e {
-	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodePackageMissing, UserErrorCodePackageMalformed, UserErrorCodePackageManifestMismatch, UserErrorCodePackageTooLarge, UserErrorCodeCopiedPackage, UserErrorCodePackageFrozen, UserErrorCodeAmountMismatch, UserErrorCodeExpiryInvalid, UserErrorCodeSettingUnknown, UserErrorCodeSettingInvalid, UserErrorCodeSettingOutOfRange, UserErrorCodeSettingInconsistent, UserErrorCodeSettingUnchanged:
+	case UserErrorCodeBadUserInput, UserErrorCodeConflict, UserErrorCodeFailedPrecondition, UserErrorCodeNotFound, UserErrorCodeForbidden, UserErrorCodeUnauthenticated, UserErrorCodeEmailInvalid, UserErrorCodeEmailTaken, UserErrorCodePasswordInvalid, UserErrorCodeInnInvalid, UserErrorCodeInnTaken, UserErrorCodeCrmAccountTaken, UserErrorCodeCrmAccountRequired, UserErrorCodeCrmAccountInvalid, UserErrorCodeCrmAccountAlreadySet, UserErrorCodeSlugTaken, UserErrorCodeSlugInvalid, UserErrorCodeTariffPlanUnknown, UserErrorCodeInvalidCredentials, UserErrorCodeRoleNotHeld, UserErrorCodeRoleRequired, UserErrorCodeInvalidRefreshToken, UserErrorCodeSlugFixed, UserErrorCodeScreenshotInvalid, UserErrorCodeSaleModeRequired, UserErrorCodeTrialDaysInvalid, UserErrorCodePriceInvalid, UserErrorCodePriceMissing, UserErrorCodeVersionInvalid, UserErrorCodeVersionNotGreater, UserErrorCodeVersionExists, UserErrorCodeVersionNotDraft, UserErrorCodeVersionNotInReview, UserErrorCodeRequiredFieldMissing, UserErrorCodeDuplicateTitle, UserErrorCodeConfigurationArchived, UserErrorCodeConfigurationSuspended, UserErrorCodeConfigurationState, UserErrorCodeReasonRequired, UserErrorCodeRatingInvalid, UserErrorCodeNotInstalled, UserErrorCodeRateInvalid, UserErrorCodeAlreadyPinned, UserErrorCodeCustomerNotFound, UserErrorCodePinTargetInvalid, UserErrorCodePinNotFound, UserErrorCodePinLapsed, UserErrorCodePinNotActive, UserErrorCodePinNotLive, UserErrorCodePinAlreadyRenewed, UserErrorCodePartnerStatusUnchanged, UserErrorCodePayoutBelowMinimum, UserErrorCodePayoutCurrencyInvalid, UserErrorCodePayoutMethodInvalid, UserErrorCodePayoutMethodNotAllowed, UserErrorCodeInsufficientBalance, UserErrorCodePayoutAlreadyDecided, UserErrorCodeUnappliedAlreadyResolved, UserErrorCodeUnappliedNotAPayment, UserErrorCodeNoteRequired, UserErrorCodeLicenseNotHeld, UserErrorCodeNetworkNotAllowed, UserErrorCodeNetworkInvalid, UserErrorCodeNetworkWouldLockOut, UserErrorCodeAlreadyReviewed, UserErrorCodeTrialAlreadyUsed, UserErrorCodeNoTrial, UserErrorCodeNoRunningTrial, UserErrorCodeNoRunningRental, UserErrorCodeAlreadyInstalled, UserErrorCodePaymentPending, UserErrorCodeNotInstallable, UserErrorCodeNotForRent, UserErrorCodeNotForSale, UserErrorCodeIdempotencyKeyInvalid, UserErrorCodeIdempotencyKeyReused, UserErrorCodeInvoiceNotOpen, UserErrorCodePackageMissing, UserErrorCodePackageMalformed, UserErrorCodePackageManifestMismatch, UserErrorCodePackageTooLarge, UserErrorCodeCopiedPackage, UserErrorCodePackageFrozen, UserErrorCodeAmountMismatch, UserErrorCodeExpiryInvalid, UserErrorCodeSettingUnknown, UserErrorCodeSettingInvalid, UserErrorCodeSettingOutOfRange, UserErrorCodeSettingInconsistent, UserErrorCodeSettingUnchanged, UserErrorCodeNameInvalid, UserErrorCodePhoneInvalid, UserErrorCodeWebsiteInvalid, UserErrorCodeSlugLocked, UserErrorCodeAccountErased:
 		return true
 	}
 	return false

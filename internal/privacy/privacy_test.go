@@ -407,6 +407,12 @@ var notReads = map[string]string{
 	"pins.Service.PinCustomer":             "mutation",
 	"pins.Service.RefusePin":               "mutation",
 	"pins.Service.RenewPin":                "mutation",
+
+	// Issue 22 item 3: the profiles.
+	"account.Service.UpdateProfile":          "mutation",
+	"account.Service.UpdateDeveloperProfile": "mutation",
+	"account.Service.UpdatePartnerProfile":   "mutation",
+	"account.Service.UpdateCustomerProfile":  "mutation",
 }
 
 // TestEveryViewerTakingFunctionIsAccounted denies by default: an exported

@@ -496,6 +496,30 @@ var auditCases = map[string]auditCase{
 		w.mutate(t, w.devTok, "revokeApiToken", "RevokeApiTokenInput!", "apiToken { id }", map[string]any{"id": id})
 		return id, ""
 	},
+	"updateProfile": func(t *testing.T, w *auditWorld) (string, string) {
+		c, tok := w.customer(t)
+		w.mutate(t, tok, "updateProfile", "UpdateProfileInput!", "user { id }", map[string]any{"name": "Ivan Petrov"})
+		return globalIDOf("User", c.UserID), ""
+	},
+	"updateDeveloperProfile": func(t *testing.T, w *auditWorld) (string, string) {
+		dev := globalIDOf("Developer", w.dev.OrgID)
+		w.mutate(t, w.devTok, "updateDeveloperProfile", "UpdateDeveloperProfileInput!", "developer { id }",
+			map[string]any{"developer": dev, "bio": "1C configurations since 2009"})
+		return dev, ""
+	},
+	"updatePartnerProfile": func(t *testing.T, w *auditWorld) (string, string) {
+		partner := globalIDOf("Partner", factory.Partner(t, w.s.Store).OrgID)
+		w.mutate(t, w.admin, "updatePartnerProfile", "UpdatePartnerProfileInput!", "partner { id }",
+			map[string]any{"partner": partner, "website": "https://partner.example"})
+		return partner, ""
+	},
+	"updateCustomerProfile": func(t *testing.T, w *auditWorld) (string, string) {
+		c, tok := w.customer(t)
+		customer := globalIDOf("Customer", c.OrgID)
+		w.mutate(t, tok, "updateCustomerProfile", "UpdateCustomerProfileInput!", "customer { id }",
+			map[string]any{"customer": customer, "name": "Romashka LLC"})
+		return customer, ""
+	},
 	"erasePersonalData": func(t *testing.T, w *auditWorld) (string, string) {
 		c, tok := w.customer(t)
 		w.mutate(t, tok, "erasePersonalData", "ErasePersonalDataInput!", "erased", map[string]any{"password": factory.Password})

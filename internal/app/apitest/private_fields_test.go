@@ -49,7 +49,8 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 		"setPartnerStatus createConfiguration updateConfiguration setConfigurationPrices archiveConfiguration inviteCustomer " +
 		"createVersion updateVersion submitVersion approveVersion rejectVersion suspendConfiguration restoreConfiguration " +
 		"createReview updateReview signUp logIn refreshToken logOut changePassword setAllowedNetworks setCrmAccountId grantRole " +
-		"revokeRole erasePersonalData updateSetting createApiToken revokeApiToken"},
+		"revokeRole erasePersonalData updateSetting createApiToken revokeApiToken updateProfile updateDeveloperProfile " +
+		"updatePartnerProfile updateCustomerProfile"},
 	"Subscription": {action: "commissionAdded earningAdded developerActivity moderationQueue"},
 
 	// Objects with a public side.
@@ -170,6 +171,12 @@ var fieldClasses = map[string]struct{ public, private, action string }{
 	"VersionPackage":             {public: "sha256 size uploadedAt manifest problem downloadPath"},
 	"VersionPayload":             {public: "version userErrors"},
 	"Viewer":                     {public: "user role roles customer developer partner apiTokens"},
+
+	// Issue 22 item 3: the profiles' payloads show what their mutation saved.
+	"UpdateProfilePayload":          {public: "user userErrors"},
+	"UpdateDeveloperProfilePayload": {public: "developer userErrors"},
+	"UpdatePartnerProfilePayload":   {public: "partner userErrors"},
+	"UpdateCustomerProfilePayload":  {public: "customer userErrors"},
 }
 
 // A fieldReach is how the readers of a private field reach an object that
