@@ -57,16 +57,11 @@ type trialLimits struct{ def, max int }
 // UseSettings makes the trial limits come from src, read at each edit.
 func (s *Service) UseSettings(src settings.Source) { s.settings = src }
 
-// trialLimitsNow are the limits in force; read before a transaction opens.
+// trialLimitsNow are the limits in force (settings.Overlay).
 func (s *Service) trialLimitsNow(ctx context.Context) (trialLimits, error) {
-	if s.settings == nil {
-		return trialLimits{defaultTrialDays, maxTrialDays}, nil
-	}
-	set, err := s.settings.Snapshot(ctx)
-	if err != nil {
-		return trialLimits{}, err
-	}
-	return trialLimits{int(set.Count(settings.TrialDefaultDays)), int(set.Count(settings.TrialMaxDays))}, nil
+	return settings.Overlay(ctx, s.settings, trialLimits{defaultTrialDays, maxTrialDays}, func(set settings.Snapshot, _ trialLimits) trialLimits {
+		return trialLimits{int(set.Count(settings.TrialDefaultDays)), int(set.Count(settings.TrialMaxDays))}
+	})
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$`)

@@ -70,22 +70,15 @@ type Service struct {
 // retention come from src, read each time a rule is applied.
 func (s *Service) UseSettings(src settings.Source) { s.settings = src }
 
-// rulesNow are the rules in force. Read before a transaction opens: the
-// settings read may take a pool connection of its own.
+// rulesNow are the rules in force (settings.Overlay).
 func (s *Service) rulesNow(ctx context.Context) (Rules, error) {
-	if s.settings == nil {
-		return s.rules, nil
-	}
-	set, err := s.settings.Snapshot(ctx)
-	if err != nil {
-		return Rules{}, err
-	}
-	r := s.rules
-	r.TrialRetention = set.Duration(settings.TrialRetention)
-	r.PastDueAfter = set.Duration(settings.RentalPastDue)
-	r.CancelAfter = set.Duration(settings.RentalCancel)
-	r.PaymentWindow = set.Duration(settings.PaymentWindow)
-	return r, nil
+	return settings.Overlay(ctx, s.settings, s.rules, func(set settings.Snapshot, r Rules) Rules {
+		r.TrialRetention = set.Duration(settings.TrialRetention)
+		r.PastDueAfter = set.Duration(settings.RentalPastDue)
+		r.CancelAfter = set.Duration(settings.RentalCancel)
+		r.PaymentWindow = set.Duration(settings.PaymentWindow)
+		return r
+	})
 }
 
 // LimitLicenseChecks rate-limits CheckLicense with limit.

@@ -68,17 +68,12 @@ type Service struct {
 // each time they apply.
 func (s *Service) UseSettings(src settings.Source) { s.settings = src }
 
-// rulesNow are the rules in force. Read before a transaction opens: the
-// settings read may take a pool connection of its own.
+// rulesNow are the rules in force (settings.Overlay).
 func (s *Service) rulesNow(ctx context.Context) (Rules, error) {
-	if s.settings == nil {
-		return s.rules, nil
-	}
-	set, err := s.settings.Snapshot(ctx)
-	if err != nil {
-		return Rules{}, err
-	}
-	return Rules{Term: set.Duration(settings.PinTerm), PendingExpireAfter: set.Duration(settings.PinPendingExpiry)}, nil
+	return settings.Overlay(ctx, s.settings, s.rules, func(set settings.Snapshot, r Rules) Rules {
+		r.Term, r.PendingExpireAfter = set.Duration(settings.PinTerm), set.Duration(settings.PinPendingExpiry)
+		return r
+	})
 }
 
 // New builds the service.

@@ -27,6 +27,22 @@ type Fixed Snapshot
 // Snapshot returns the fixed values.
 func (f Fixed) Snapshot(context.Context) (Snapshot, error) { return Snapshot(f), nil }
 
+// Overlay is base with src's values laid over it by apply: the rules a
+// domain was built with (tests build some with their own numbers), as the
+// settings say now. A nil src leaves base as it is. Read it before a
+// transaction opens: a snapshot may take a pool connection of its own.
+func Overlay[R any](ctx context.Context, src Source, base R, apply func(Snapshot, R) R) (R, error) {
+	if src == nil {
+		return base, nil
+	}
+	set, err := src.Snapshot(ctx)
+	if err != nil {
+		var zero R
+		return zero, err
+	}
+	return apply(set, base), nil
+}
+
 // CacheTTL is how long a read snapshot serves before the table is read
 // again. Another instance's change reaches this one within it; this
 // instance's own changes apply at once.
