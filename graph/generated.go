@@ -6735,7 +6735,9 @@ erasing the account stops it. The secret is shown once, by ` + "`" + `createApiT
 this is everything else.
 """
 type ApiToken {
+  "The token's id, for revokeApiToken; not its secret."
   id: ID!
+  "The owner's label for it (say, the CI job that holds it)."
   name: String!
   "The role the token acts in."
   role: Role!
@@ -6743,7 +6745,9 @@ type ApiToken {
   actingFor: Node
   "The first characters of the secret (` + "`" + `cm_` + "`" + ` and 8 more), to tell tokens apart."
   prefix: String!
+  "When the token was made."
   createdAt: DateTime!
+  "When the token stops working (createApiToken's validUntil)."
   expiresAt: DateTime!
   "When the token was last used (recorded at most about once a minute); null if never."
   lastUsedAt: DateTime
